@@ -1,0 +1,101 @@
+"""What every check needs: the tree, the collector, and reference lookups with good errors."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import TypeVar
+
+from generator.diagnostics import Diagnostics, Location
+from generator.kinds import Item, Model
+from generator.tree import StandardsTree
+
+M = TypeVar("M", bound=Model)
+
+KIND_WORDS = {
+    "CodeSet": "code set",
+    "DataElement": "data element",
+    "Form": "form",
+    "Workflow": "workflow",
+    "Matter": "matter",
+    "Region": "region",
+    "Calendar": "calendar",
+    "Bundle": "bundle",
+    "Policy": "policy",
+}
+
+
+def known(names: object, limit: int = 12) -> str:
+    """A short sorted list of names for an error message."""
+    items = sorted(str(n) for n in names)  # type: ignore[attr-defined]
+    shown = ", ".join(items[:limit])
+    return shown + (f", … ({len(items)} in all)" if len(items) > limit else "") or "none"
+
+
+def did_you_mean(name: str, names: object) -> str:
+    close = difflib.get_close_matches(name, [str(n) for n in names], n=1)  # type: ignore[attr-defined]
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+@dataclass
+class Checker:
+    tree: StandardsTree
+    diags: Diagnostics
+
+    def error(self, where: Location, message: str) -> None:
+        self.diags.error(where, message)
+
+    def warning(self, where: Location, message: str) -> None:
+        self.diags.warning(where, message)
+
+    def ref(self, cls: type[M], ident: str | None, where: Location, what: str = "") -> M | None:
+        """Look up a referenced document; unknown, retired and deprecated ones are reported."""
+        if ident is None:
+            return None
+        table = self.tree.of(cls)
+        word = KIND_WORDS[cls.__name__]
+        target = table.get(ident)
+        if target is None:
+            self.error(
+                where,
+                f"{what or word} '{ident}' is not defined{did_you_mean(ident, table)} "
+                f"(known {word}s: {known(table)})",
+            )
+            return None
+        status = getattr(target, "status", "standard")
+        if status == "retired" and isinstance(target, Item):
+            self.error(where, f"{word} '{ident}' is retired ({target.at('status')}); use another")
+        elif status == "deprecated" and isinstance(target, Item):
+            self.warning(where, f"{word} '{ident}' is deprecated ({target.at('status')})")
+        return target
+
+    def code(self, codeset_id: str, code: str | None, where: Location, what: str) -> None:
+        """Check that ``code`` is a value of the code set ``codeset_id``."""
+        if code is None:
+            return
+        codeset = self.tree.codesets.get(codeset_id)
+        if codeset is None:
+            self.error(where, f"{what} needs the code set '{codeset_id}', which is not defined")
+            return
+        codes = codeset.codes()
+        if code not in codes:
+            self.error(
+                where,
+                f"{what} '{code}' is not a code of '{codeset_id}' (codes: {known(codes)})",
+            )
+        elif codes[code].deprecated:
+            self.warning(where, f"{what} '{code}' is deprecated in code set '{codeset_id}'")
+
+    def unique(self, items: list[M], attr: str, what: str) -> dict[str, M]:
+        """Index ``items`` by ``attr``; a repeated value is an error naming both places."""
+        index: dict[str, M] = {}
+        for item in items:
+            key = getattr(item, attr)
+            if key in index:
+                self.error(
+                    item.at(attr if attr in type(item).model_fields else "id"),
+                    f"duplicate {what} '{key}' (first at {index[key].at(attr)})",
+                )
+            else:
+                index[key] = item
+        return index

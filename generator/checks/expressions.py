@@ -1,0 +1,63 @@
+"""Type environments of forms for CEL, and expression checks located in the YAML source."""
+
+from __future__ import annotations
+
+from generator.checks.context import Checker
+from generator.diagnostics import Location
+from generator.expressions import check_expression
+from generator.kinds import DataElement, Form, Model, Section
+from generator.tree import StandardsTree
+from generator.yamlsource import child
+from runtime.expressions import BOOL, DOUBLE, INT, STRING, CelType, list_of, record
+
+Env = dict[str, CelType]
+
+_SCALARS = {"integer": INT, "decimal": DOUBLE, "boolean": BOOL}
+
+
+def element_type(element: DataElement | None) -> CelType:
+    """The CEL type of a field built on ``element`` (text, codes and dates are strings)."""
+    if element is None:
+        return STRING
+    if element.type == "code" and element.multiple:
+        return list_of(STRING)
+    return _SCALARS.get(element.type, STRING)
+
+
+def _fields_env(tree: StandardsTree, section: Section) -> Env:
+    return {f.field_id: element_type(tree.elements.get(f.element)) for f in section.fields}
+
+
+def form_env(tree: StandardsTree, form: Form) -> Env:
+    """Top-level field ids, and each repeating group as a list of row records."""
+    env: Env = {}
+    for section in form.sections:
+        if section.repeat is None:
+            env.update(_fields_env(tree, section))
+    for section in form.sections:
+        if section.repeat is not None:
+            env[section.id] = list_of(record(_fields_env(tree, section)))
+    return env
+
+
+def group_env(tree: StandardsTree, form: Form, section: Section) -> Env:
+    """Inside a repeating group a row's own fields are in scope too (and win)."""
+    return {**form_env(tree, form), **_fields_env(tree, section)}
+
+
+def expression_location(model: Model, key: str, column: int) -> Location:
+    where = model.at(key)
+    node = child(model._node, key) if model._node is not None else None
+    if node is None or "\n" in str(getattr(node, "value", "")):
+        return where
+    quote = 1 if getattr(node, "style", None) in {'"', "'"} else 0
+    return Location(where.file, where.line, where.column + quote + column)
+
+
+def check_expr(
+    c: Checker, source: str, env: Env, model: Model, key: str, expected: CelType | None = BOOL
+) -> None:
+    """Report every problem of a CEL expression at its place in the YAML."""
+    for problem in check_expression(source, env, expected):
+        c.error(expression_location(model, key, problem.column),
+                f"{key}: {problem.message} in `{source}`")

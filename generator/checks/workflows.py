@@ -1,0 +1,69 @@
+"""Checks of workflows: the state graph, roles, four eyes and the clock."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from generator.checks.context import Checker, known
+from generator.kinds import Workflow
+
+BUILTIN_ROLES = {"applicant", "officer", "approver"}
+
+
+def check_workflow(c: Checker, w: Workflow) -> None:
+    states = c.unique(w.states, "id", "state id")
+    transitions = c.unique(w.transitions, "id", "transition id")
+    roles = BUILTIN_ROLES | set(w.roles)
+    if w.initial not in states:
+        c.error(w.at("initial"), f"initial state '{w.initial}' is not a state "
+                f"(states: {known(states)})")
+    if not any(s.final for s in w.states):
+        c.error(w.at("states"), "no state is final; a case must be able to end")
+    for state in w.states:
+        if state.final and state.clock is not None:
+            c.error(state.at("clock"), f"final state '{state.id}' cannot have a clock")
+    for t in w.transitions:
+        for index, source in enumerate(t.sources):
+            where = t.at("from", index) if isinstance(t.from_, list) else t.at("from")
+            if source not in states:
+                c.error(where, f"transition '{t.id}' starts from unknown state '{source}' "
+                        f"(states: {known(states)})")
+            elif states[source].final:
+                c.error(where, f"transition '{t.id}' leaves final state '{source}'")
+        if t.to not in states:
+            c.error(t.at("to"), f"transition '{t.id}' goes to unknown state '{t.to}' "
+                    f"(states: {known(states)})")
+        if t.by not in roles:
+            c.error(t.at("by"), f"unknown role '{t.by}' (known: {known(roles)}; declare other "
+                    "staff roles under 'roles')")
+        if t.not_same_as is not None:
+            other = transitions.get(t.not_same_as)
+            if other is None:
+                c.error(t.at("not_same_as"), f"not_same_as names unknown transition "
+                        f"'{t.not_same_as}' (transitions: {known(transitions)})")
+            elif other.by == "applicant" or t.by == "applicant":
+                c.error(t.at("not_same_as"), "four eyes applies between staff steps")
+    _check_graph(c, w, set(states))
+
+
+def _check_graph(c: Checker, w: Workflow, state_ids: set[str]) -> None:
+    outgoing: dict[str, set[str]] = {s: set() for s in state_ids}
+    for t in w.transitions:
+        for source in t.sources:
+            if source in outgoing and t.to in state_ids:
+                outgoing[source].add(t.to)
+    if w.initial not in state_ids:
+        return
+    reached = {w.initial}
+    queue = deque([w.initial])
+    while queue:
+        for nxt in outgoing[queue.popleft()]:
+            if nxt not in reached:
+                reached.add(nxt)
+                queue.append(nxt)
+    for state in w.states:
+        if state.id not in reached:
+            c.error(state.at("id"), f"state '{state.id}' cannot be reached from "
+                    f"'{w.initial}'")
+        elif not state.final and not outgoing.get(state.id):
+            c.error(state.at("id"), f"state '{state.id}' is not final and has no way out")

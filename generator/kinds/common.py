@@ -1,0 +1,110 @@
+"""Vocabulary shared by every kind: ids, codes, localized text, the located base model."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StringConstraints
+
+from generator.diagnostics import Location
+from generator.yamlsource import child, descend, location
+
+ID_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Text = Annotated[str, StringConstraints(min_length=1)]
+Date = Annotated[datetime.date, Field(strict=False)]
+Number = int | float
+
+
+def _localized(value: object) -> object:
+    if isinstance(value, str):
+        return {"zh": value}
+    if isinstance(value, dict) and "zh" not in value:
+        raise ValueError("localized text needs a 'zh' entry, e.g. {zh: 名称, en: Name}")
+    return value
+
+
+Localized = Annotated[dict[str, Text], BeforeValidator(_localized)]
+"""A string (taken as zh) or a mapping of locale to string with ``zh`` required."""
+
+Status = Literal["draft", "standard", "deprecated", "retired"]
+
+
+def text(value: dict[str, str] | None, lang: str = "zh") -> str:
+    """The text of a localized value in ``lang``, falling back to zh."""
+    if not value:
+        return ""
+    return value.get(lang) or value["zh"]
+
+
+class Model(BaseModel):
+    """A part of a document; remembers the YAML node it was read from."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True)
+    _node: yaml.Node | None = PrivateAttr(default=None)
+
+    def at(self, *path: object) -> Location:
+        """Location of the node at ``path`` below this one (or of this one)."""
+        if self._node is None:
+            return Location("<unknown>")
+        return location(descend(self._node, path))
+
+    def attach(self, node: yaml.Node) -> None:
+        """Record ``node`` on this model and on every nested model."""
+        self._node = node
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            sub = child(node, info.alias or name)
+            if sub is not None:
+                _attach_value(value, sub)
+
+
+def _attach_value(value: object, node: yaml.Node) -> None:
+    if isinstance(value, Model):
+        value.attach(node)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            sub = child(node, index)
+            if sub is not None:
+                _attach_value(item, sub)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            sub = child(node, key)
+            if sub is not None:
+                _attach_value(item, sub)
+
+
+class Item(Model):
+    """The common keys of every document."""
+
+    kind: str
+    id: Id
+    name: Localized
+    description: Localized | None = None
+    version: str | None = None
+    status: Status = "standard"
+    renamed_from: list[Id] = []
+
+    @property
+    def file(self) -> str:
+        return self.at().file
+
+
+def walk_models(value: object) -> Iterator[Model]:
+    """Every model nested in ``value``, depth first."""
+    if isinstance(value, Model):
+        yield value
+        for name in type(value).model_fields:
+            yield from walk_models(getattr(value, name))
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk_models(item)
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    """Plain data of a model as an implementer would write it (aliases, no defaults)."""
+    return model.model_dump(mode="json", by_alias=True, exclude_defaults=True)

@@ -1,0 +1,212 @@
+"""Region inheritance: each region's matters after its ancestors' and its own overrides.
+
+Overrides merge YAML nodes, not plain data, so a merged matter still knows where
+each of its values was written: an error in the merged result points at the
+override in the region's file, or at the base matter's file, whichever set it.
+Mappings merge by key; a list of objects is changed by ``add`` / ``remove`` or
+patched by item id; any other value is replaced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import yaml
+
+from generator.checks.context import Checker, known
+from generator.checks.matters import check_matter
+from generator.diagnostics import Diagnostic, Diagnostics, Location
+from generator.kinds import Bundle, Calendar, Matter, Policy, Region
+from generator.parse import build
+from generator.yamlsource import child, location, to_data
+from runtime.identifiers import check_gb2260
+
+LIST_OPS = {"add", "remove"}
+
+
+@dataclass
+class ResolvedRegion:
+    """What one region implements."""
+
+    region: Region
+    chain: list[Region]  # root first, this region last
+    calendar: Calendar | None
+    matters: dict[str, Matter]
+    overridden_by: dict[str, list[str]] = field(default_factory=dict)
+    policies: list[Policy] = field(default_factory=list)
+    bundles: list[Bundle] = field(default_factory=list)
+
+
+def region_chain(c: Checker, region: Region) -> list[Region] | None:
+    """Ancestors root first; None (and an error) for a cycle or a missing parent."""
+    chain = [region]
+    while chain[-1].parent is not None:
+        current = chain[-1]
+        parent = c.tree.regions.get(current.parent or "")
+        if parent is None:
+            return None  # reported by check_region
+        if parent in chain:
+            names = " → ".join(r.id for r in [*chain[chain.index(parent) :], parent])
+            c.error(current.at("parent"), f"region parents form a cycle: {names}")
+            return None
+        chain.append(parent)
+    return list(reversed(chain))
+
+
+def check_region(c: Checker, region: Region) -> None:
+    if region.parent is not None:
+        c.ref(Region, region.parent, region.at("parent"), "parent region")
+    if check_gb2260(region.code) is not None:
+        c.error(region.at("code"), f"region code '{region.code}' is not a 6-digit GB/T 2260 code")
+    else:
+        divisions = c.tree.codesets.get("admin_division")
+        if divisions is not None and region.code not in divisions.codes():
+            c.warning(region.at("code"), f"region code '{region.code}' is not in code set "
+                      "'admin_division'")
+    if region.calendar is not None:
+        c.ref(Calendar, region.calendar, region.at("calendar"))
+    include = region.matters.include
+    for key, ids in (("include", include if isinstance(include, list) else []),
+                     ("exclude", region.matters.exclude)):
+        for index, matter_id in enumerate(ids):
+            c.ref(Matter, matter_id, region.matters.at(key, index))
+
+
+def resolve(c: Checker, region: Region) -> ResolvedRegion | None:
+    chain = region_chain(c, region)
+    if chain is None:
+        return None
+    selected: list[str] = sorted(c.tree.matters)
+    nodes: dict[str, yaml.Node] = {}
+    overridden: dict[str, list[str]] = {}
+    for r in chain:
+        include = r.matters.include
+        if isinstance(include, list):
+            outside = [m for m in include if m not in selected and m in c.tree.matters]
+            for matter_id in outside:
+                index = include.index(matter_id)
+                c.error(r.matters.at("include", index), f"region '{r.id}' includes matter "
+                        f"'{matter_id}', which its parent does not implement")
+            selected = [m for m in selected if m in include]
+        selected = [m for m in selected if m not in r.matters.exclude]
+        for matter_id in r.overrides:
+            patch = child(child(r._node, "overrides"), matter_id) if r._node else None
+            where = location(patch) if patch is not None else r.at("overrides")
+            if matter_id not in c.tree.matters:
+                c.error(where, f"override of unknown matter '{matter_id}' (known matters: "
+                        f"{known(c.tree.matters)})")
+                continue
+            if matter_id not in selected:
+                c.error(where, f"override of matter '{matter_id}', which region '{r.id}' does "
+                        f"not implement (defined at {c.tree.matters[matter_id].at()})")
+                continue
+            base = nodes.get(matter_id) or c.tree.matters[matter_id]._node
+            if base is None or patch is None:
+                continue
+            nodes[matter_id] = merge(c, base, patch, matter_id)
+            overridden.setdefault(matter_id, []).append(r.id)
+    matters = {m: c.tree.matters[m] for m in selected}
+    path = " → ".join(r.id for r in chain)
+    for matter_id, node in nodes.items():
+        merged = _rebuild(c, node, matter_id, c.tree.matters[matter_id], path)
+        if merged is not None and matter_id in matters:
+            matters[matter_id] = merged
+    calendar_id = next((r.calendar for r in reversed(chain) if r.calendar), None)
+    if calendar_id is None:
+        c.error(region.at(), f"region '{region.id}' has no calendar, nor has any ancestor "
+                "(working days need one)")
+    ids = {r.id for r in chain}
+    return ResolvedRegion(
+        region=region,
+        chain=chain,
+        calendar=c.tree.calendars.get(calendar_id or ""),
+        matters=matters,
+        overridden_by=overridden,
+        policies=[p for p in c.tree.policies.values() if ids & set(p.regions)],
+        bundles=[b for b in c.tree.bundles.values() if set(b.matters) <= set(matters)],
+    )
+
+
+def _rebuild(c: Checker, node: yaml.Node, matter_id: str, base: Matter, path: str) -> Matter | None:
+    """Validate and check a merged matter; report only what the overrides caused."""
+    context = f" (after the overrides of {path})"
+    before = _messages(c, base)
+    scratch = Diagnostics()
+    data = to_data(node, scratch)
+    merged = build(Matter, node, data, scratch)
+    if merged is not None:
+        check_matter(Checker(c.tree, scratch), merged)
+    for d in scratch.items:
+        if (d.location, d.message) not in before:
+            c.diags.items.append(Diagnostic(d.location, d.severity, d.message + context))
+    return merged if not scratch.has_errors() else None
+
+
+def _messages(c: Checker, matter: Matter) -> set[tuple[Location, str]]:
+    scratch = Diagnostics()
+    check_matter(Checker(c.tree, scratch), matter)
+    return {(d.location, d.message) for d in scratch.items}
+
+
+def _pairs(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    return {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+
+
+def merge(c: Checker, base: yaml.Node, patch: yaml.Node, what: str) -> yaml.Node:
+    """``patch`` merged onto ``base``; new nodes keep the marks of where each value came from."""
+    if isinstance(base, yaml.MappingNode) and isinstance(patch, yaml.MappingNode):
+        pairs = _pairs(base)
+        result = []
+        for key, (key_node, value_node) in pairs.items():
+            patched = child(patch, key)
+            if patched is None:
+                result.append((key_node, value_node))
+            else:
+                result.append((key_node, merge(c, value_node, patched, f"{what}.{key}")))
+        for key_node, value_node in patch.value:
+            if key_node.value not in pairs:
+                result.append((key_node, value_node))
+        return yaml.MappingNode(base.tag, result, base.start_mark, base.end_mark)
+    if isinstance(base, yaml.SequenceNode) and isinstance(patch, yaml.MappingNode):
+        return _merge_list(c, base, patch, what)
+    if isinstance(patch, yaml.MappingNode) and LIST_OPS & set(_pairs(patch)):
+        c.error(location(patch), f"'{what}' is not a list of items here ({location(base)}); "
+                "add/remove apply to lists")
+    return patch
+
+
+def _item_id(node: yaml.Node) -> str | None:
+    ident = child(node, "id")
+    return ident.value if isinstance(ident, yaml.ScalarNode) else None
+
+
+def _merge_list(c: Checker, base: yaml.SequenceNode, patch: yaml.MappingNode, what: str) -> yaml.Node:
+    items: list[yaml.Node] = list(base.value)
+    ids = [_item_id(item) for item in items]
+    listing = known([i for i in ids if i])
+    for key, (key_node, value) in _pairs(patch).items():
+        if key == "remove":
+            for ref in value.value if isinstance(value, yaml.SequenceNode) else [value]:
+                if ref.value in ids:
+                    index = ids.index(ref.value)
+                    del items[index], ids[index]
+                else:
+                    c.error(location(ref), f"cannot remove '{ref.value}' from '{what}': there is "
+                            f"no such item ({location(base)}; items: {listing})")
+        elif key == "add":
+            for new in value.value if isinstance(value, yaml.SequenceNode) else [value]:
+                new_id = _item_id(new)
+                if new_id is not None and new_id in ids:
+                    there = location(items[ids.index(new_id)])
+                    c.error(location(new), f"cannot add '{new_id}' to '{what}': it is already "
+                            f"there ({there})")
+                else:
+                    items.append(new)
+                    ids.append(new_id)
+        elif key in ids:
+            index = ids.index(key)
+            items[index] = merge(c, items[index], value, f"{what}.{key}")
+        else:
+            c.error(location(key_node), f"cannot change '{key}' in '{what}': there is no such "
+                    f"item ({location(base)}; items: {listing}; use add/remove to change the list)")
+    return yaml.SequenceNode(base.tag, items, base.start_mark, base.end_mark)

@@ -1,0 +1,178 @@
+"""Load a standards tree: every ``*.yaml``/``*.yml`` below one or more roots, as one tree."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from generator.diagnostics import Diagnostics, Location
+from generator.kinds import (
+    KINDS,
+    Bundle,
+    Calendar,
+    CodeSet,
+    CodeValue,
+    DataElement,
+    Form,
+    Matter,
+    Model,
+    Policy,
+    Region,
+    Workflow,
+)
+from generator.parse import build
+from generator.yamlsource import child, load_file, location
+
+M = TypeVar("M", bound=Model)
+
+CSV_COLUMNS = ["code", "zh", "en", "parent"]
+
+
+@dataclass
+class StandardsTree:
+    """Every document of a tree, by kind and id; ``source_hash`` covers every file read."""
+
+    roots: list[str]
+    items: dict[str, dict[str, Model]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    files: list[str] = field(default_factory=list)
+    source_hash: str = ""
+
+    def of(self, cls: type[M]) -> dict[str, M]:
+        return self.items[cls.__name__]  # type: ignore[return-value]
+
+    @property
+    def codesets(self) -> dict[str, CodeSet]:
+        return self.of(CodeSet)
+
+    @property
+    def elements(self) -> dict[str, DataElement]:
+        return self.of(DataElement)
+
+    @property
+    def forms(self) -> dict[str, Form]:
+        return self.of(Form)
+
+    @property
+    def workflows(self) -> dict[str, Workflow]:
+        return self.of(Workflow)
+
+    @property
+    def matters(self) -> dict[str, Matter]:
+        return self.of(Matter)
+
+    @property
+    def regions(self) -> dict[str, Region]:
+        return self.of(Region)
+
+    @property
+    def calendars(self) -> dict[str, Calendar]:
+        return self.of(Calendar)
+
+    @property
+    def bundles(self) -> dict[str, Bundle]:
+        return self.of(Bundle)
+
+    @property
+    def policies(self) -> dict[str, Policy]:
+        return self.of(Policy)
+
+
+def yaml_files(root: Path) -> list[Path]:
+    """YAML files below ``root`` in a stable order, hidden folders skipped."""
+    found = [
+        p
+        for p in root.rglob("*")
+        if p.suffix in {".yaml", ".yml"}
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    ]
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+
+
+def load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> StandardsTree:
+    tree = StandardsTree(roots=[str(r) for r in roots])
+    digest = hashlib.sha256()
+    for root_text in tree.roots:
+        root = Path(root_text)
+        if not root.is_dir():
+            diagnostics.error(Location(root_text, 0, 0), "not a folder of standards files")
+            continue
+        for path in yaml_files(root):
+            display = (Path(root_text) / path.relative_to(root)).as_posix()
+            tree.files.append(display)
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+            for document in load_file(path, display, diagnostics):
+                _add_document(tree, document.node, document.data, path, diagnostics)
+    tree.source_hash = digest.hexdigest()
+    if not tree.files and not diagnostics.has_errors():
+        for root_text in tree.roots:
+            diagnostics.error(Location(root_text, 0, 0), "no *.yaml files found below this folder")
+    return tree
+
+
+def _add_document(
+    tree: StandardsTree, node: object, data: dict[str, object], path: Path, diags: Diagnostics
+) -> None:
+    import yaml
+
+    assert isinstance(node, yaml.MappingNode)
+    kind = data.get("kind")
+    if kind is None:
+        diags.error(location(node), f"missing required key 'kind' (one of: {', '.join(KINDS)})")
+        return
+    if kind not in KINDS:
+        where = location(child(node, "kind") or node)
+        diags.error(where, f"unknown kind {kind!r}; expected one of: {', '.join(KINDS)}")
+        return
+    cls = KINDS[str(kind)]
+    model = build(cls, node, data, diags)
+    if model is None:
+        return
+    ident = str(data["id"])
+    existing = tree.items[str(kind)].get(ident)
+    if existing is not None:
+        diags.error(
+            model.at("id"),
+            f"duplicate {kind} id '{ident}': already defined at {existing.at('id')}",
+        )
+        return
+    if isinstance(model, CodeSet) and model.values_file:
+        _load_values_file(model, path.parent / model.values_file, diags)
+    tree.items[str(kind)][ident] = model
+
+
+def _load_values_file(codeset: CodeSet, path: Path, diags: Diagnostics) -> None:
+    display = str(Path(codeset.file).parent / codeset.values_file) if codeset.values_file else ""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        diags.error(codeset.at("values_file"), f"cannot read values_file {display}: {exc}")
+        return
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or [c.strip() for c in rows[0]] != CSV_COLUMNS:
+        diags.error(
+            Location(display, 1, 1),
+            f"values_file header must be {','.join(CSV_COLUMNS)} (got {','.join(rows[0]) if rows else 'nothing'})",
+        )
+        return
+    for number, row in enumerate(rows[1:], start=2):
+        where = Location(display, number, 1)
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(CSV_COLUMNS):
+            diags.error(where, f"row has {len(row)} columns; expected {len(CSV_COLUMNS)}: code,zh,en,parent")
+            continue
+        code, zh, en, parent = (cell.strip() for cell in row)
+        if not code or not zh:
+            diags.error(where, "row needs a code and a zh name")
+            continue
+        name = {"zh": zh, "en": en} if en else {"zh": zh}
+        value = CodeValue(code=code, name=name, parent=parent or None)
+        value._row = where
+        codeset._file_values.append(value)

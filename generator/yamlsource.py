@@ -1,0 +1,225 @@
+"""YAML loading that keeps ``file:line:col`` of every node.
+
+PyYAML composes each file into a node graph (the C composer where present);
+this module then checks what YAML 1.1 would get wrong and turns nodes into plain
+Python data with YAML 1.2 core scalar rules:
+
+* duplicate keys in a mapping are errors, never "last one wins";
+* ``yes``/``no``/``on``/``off`` stay strings; ``010`` is read as the number 10 but
+  its source text is kept on the node, so a string field reports "quote it";
+* dates stay strings (pydantic parses them where a date is expected);
+* alias expansion is bounded, so a "billion laughs" document is refused.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from generator.diagnostics import Diagnostics, Location
+
+try:
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_NODES_PER_DOCUMENT = 200_000
+MAX_DEPTH = 64
+
+Node = yaml.Node
+Data = object
+
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_INT_OTHER = re.compile(r"0o[0-7]+\Z|0x[0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_INF_NAN = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
+_NULL = {"", "~", "null", "Null", "NULL"}
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+
+
+def location(node: Node) -> Location:
+    mark = node.start_mark
+    return Location(str(mark.name), mark.line + 1, mark.column + 1)
+
+
+def is_plain(node: Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and not node.style
+
+
+def plain_scalar(node: yaml.ScalarNode) -> Data:
+    """The value of a plain scalar under YAML 1.2 core rules."""
+    text: str = node.value
+    if text in _NULL:
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _INT.match(text):
+        return int(text)
+    if _INT_OTHER.match(text):
+        return int(text, 0)
+    if _FLOAT.match(text):
+        return float(text)
+    if text.lower() in _INF_NAN:
+        return _INF_NAN[text.lower()]
+    return text
+
+
+@dataclass
+class Document:
+    """One YAML document of a file: its root mapping node and its data."""
+
+    file: str
+    node: yaml.MappingNode
+    data: dict[str, Data]
+
+    @property
+    def kind(self) -> object:
+        return self.data.get("kind")
+
+    @property
+    def id(self) -> object:
+        return self.data.get("id")
+
+
+class _Converter:
+    def __init__(self, diagnostics: Diagnostics) -> None:
+        self.diagnostics = diagnostics
+        self.count = 0
+        self.too_big = False
+
+    def convert(self, node: Node, depth: int = 0) -> Data:
+        self.count += 1
+        if self.count > MAX_NODES_PER_DOCUMENT or depth > MAX_DEPTH:
+            if not self.too_big:
+                self.too_big = True
+                what = "nested too deeply" if depth > MAX_DEPTH else "too large"
+                self.diagnostics.error(
+                    location(node),
+                    f"document is {what} (at most {MAX_NODES_PER_DOCUMENT} nodes after "
+                    f"alias expansion and {MAX_DEPTH} levels); split it into several documents",
+                )
+            return None
+        if isinstance(node, yaml.ScalarNode):
+            return plain_scalar(node) if not node.style else node.value
+        if isinstance(node, yaml.SequenceNode):
+            return [self.convert(item, depth + 1) for item in node.value]
+        assert isinstance(node, yaml.MappingNode)
+        result: dict[str, Data] = {}
+        seen: dict[object, Node] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.diagnostics.error(location(key_node), "a mapping key must be a plain text")
+                continue
+            key = key_node.value
+            if key == "<<":
+                self.diagnostics.error(
+                    location(key_node), "merge keys ('<<') are not supported; write the keys out"
+                )
+                continue
+            if key in seen:
+                self.diagnostics.error(
+                    location(key_node),
+                    f"duplicate key '{key}' (first at {location(seen[key])}); "
+                    "YAML would silently keep only the last one",
+                )
+                continue
+            seen[key] = key_node
+            result[key] = self.convert(value_node, depth + 1)
+        return result
+
+
+def to_data(node: Node, diagnostics: Diagnostics) -> Data:
+    """Plain data of a node graph (also one merged from several files)."""
+    return _Converter(diagnostics).convert(node)
+
+
+def _compose(text: str, name: str) -> Iterator[Node]:
+    stream = io.StringIO(text)
+    stream.name = name
+    loader = _Loader(stream)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                yield node
+    finally:
+        loader.dispose()
+
+
+def load_file(path: Path, display: str, diagnostics: Diagnostics) -> list[Document]:
+    """Load every document of one file; problems go to ``diagnostics``."""
+    where = Location(display)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        diagnostics.error(where, f"cannot read file: {exc.strerror}")
+        return []
+    if len(raw) > MAX_FILE_BYTES:
+        diagnostics.error(
+            where, f"file is {len(raw)} bytes; at most {MAX_FILE_BYTES} are read (split it)"
+        )
+        return []
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        diagnostics.error(Location(display, line), "file is not UTF-8 text")
+        return []
+    documents: list[Document] = []
+    try:
+        for node in _compose(text, display):
+            converter = _Converter(diagnostics)
+            data = converter.convert(node)
+            if converter.too_big:
+                continue
+            if data is None:
+                continue
+            if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
+                diagnostics.error(
+                    location(node), "a document must be a mapping with 'kind:' and 'id:'"
+                )
+                continue
+            documents.append(Document(display, node, data))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = Location(display, mark.line + 1, mark.column + 1) if mark else where
+        problem = exc.problem or exc.context or "invalid YAML"
+        diagnostics.error(at, f"YAML syntax error: {problem}")
+    except yaml.YAMLError as exc:  # reader errors: control characters and the like
+        diagnostics.error(where, f"YAML error: {exc}")
+    return documents
+
+
+def child(node: Node, key: object) -> Node | None:
+    """The value node under ``key`` (a mapping key or a sequence index)."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return value_node
+        return None
+    if isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+        return node.value[key] if 0 <= key < len(node.value) else None
+    return None
+
+
+def key_node(node: Node, key: str) -> Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, _ in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return k
+    return None
+
+
+def descend(node: Node, path: Sequence[object]) -> Node:
+    """The deepest node reachable along ``path``; unknown steps are skipped."""
+    for step in path:
+        found = child(node, step)
+        if found is not None:
+            node = found
+    return node

@@ -1,0 +1,181 @@
+"""CEL expressions at run time: the type vocabulary, compilation and evaluation.
+
+Forms, matters and policies carry CEL (Common Expression Language) expressions
+over a form's field ids: ``when``, ``required``, ``rules[].assert``, material
+``when`` and policy ``eligible``. They are type-checked at validate time
+(:mod:`generator.expressions`); here they are only compiled and evaluated.
+
+Engine: ``cel-expr-python`` (Google's cel-cpp), the same engine the validator
+uses, so checking and evaluation follow one implementation of the CEL spec.
+Only standard CEL is available: no extension libraries, no custom functions,
+so every expression can be evaluated identically by a JavaScript CEL
+implementation in the web page (e.g. ``@marcbachmann/cel-js``).
+
+Values
+    ``variables`` is the submission's ``data``: field id -> ``str`` / ``int`` /
+    ``float`` / ``bool``; a repeating group is a ``list`` of ``dict`` rows.
+    CEL keeps ``int`` and ``double`` apart (``7 / 2 == 3``), so a DOUBLE field
+    must arrive as ``float``: :func:`bind_variables` converts by the declared
+    types.
+
+Absent fields (the documented choice)
+    A field that is missing from ``data`` or ``None`` — at the top level or in
+    a repeating-group row — is *unbound*: it is not replaced by a zero value
+    (that would make ``employees < 3`` true for an unanswered question).
+    Reading an unbound field is a CEL evaluation error, which CEL's ``&&`` and
+    ``||`` absorb when the other side decides (``x == '1' || agent_used`` is
+    true when ``agent_used`` is). :func:`evaluate` raises
+    :class:`ExpressionError` for an error result; :func:`evaluate_condition`
+    turns it into a boolean: ``False`` by default, which is what ``when``,
+    ``required`` and ``eligible`` use (a section whose condition reads an empty
+    field is hidden, a policy is not matched). Rules (``assert``) should pass
+    ``on_error=True``: an assertion over an empty field holds; emptiness is
+    ``required``'s business. The web page must do the same: evaluate, and map
+    an error to the same default.
+
+Compiled expressions are cached per source text (:func:`compile_expression`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import cel_expr_python.cel as _cel  # type: ignore[import-untyped]
+
+__all__ = [
+    "BOOL",
+    "DOUBLE",
+    "DYN",
+    "INT",
+    "STRING",
+    "CelType",
+    "Compiled",
+    "ExpressionError",
+    "bind_variables",
+    "compile_expression",
+    "evaluate",
+    "evaluate_condition",
+    "list_of",
+    "record",
+]
+
+
+@dataclass(frozen=True)
+class CelType:
+    """A CEL type of a form field: a scalar, ``list(elem)``, a record or ``dyn``.
+
+    A repeating group is ``list_of(record({...row fields...}))``.
+    """
+
+    kind: str  # "string" | "int" | "double" | "bool" | "dyn" | "list" | "record"
+    elem: CelType | None = None  # for "list"
+    fields: tuple[tuple[str, CelType], ...] = field(default=())  # for "record", sorted
+
+    def field_types(self) -> dict[str, CelType]:
+        return dict(self.fields)
+
+    def __str__(self) -> str:
+        if self.kind == "list":
+            return f"list({self.elem})"
+        if self.kind == "record":
+            return "record{" + ", ".join(f"{k}: {t}" for k, t in self.fields) + "}"
+        return self.kind
+
+
+STRING = CelType("string")
+INT = CelType("int")
+DOUBLE = CelType("double")
+BOOL = CelType("bool")
+DYN = CelType("dyn")
+
+
+def list_of(elem: CelType) -> CelType:
+    return CelType("list", elem=elem)
+
+
+def record(fields: Mapping[str, CelType]) -> CelType:
+    return CelType("record", fields=tuple(sorted(fields.items())))
+
+
+class ExpressionError(Exception):
+    """A CEL expression failed to compile or its evaluation produced an error."""
+
+
+@dataclass(frozen=True, eq=False)
+class Compiled:
+    source: str
+    program: Any  # cel_expr_python.cel.Expression
+
+
+_RUNTIME_ENV: Any = _cel.NewEnv()
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(source: str) -> Compiled:
+    """Parse ``source`` (already type-checked at validate time) into a reusable program."""
+    try:
+        program = _RUNTIME_ENV.compile(source, disable_check=True)
+    except RuntimeError as exc:
+        raise ExpressionError(f"cannot compile {source!r}: {exc}") from None
+    return Compiled(source, program)
+
+
+def _drop_none(value: object) -> object:
+    if isinstance(value, Mapping):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_drop_none(v) for v in value]
+    return value
+
+
+def evaluate(compiled: Compiled, variables: Mapping[str, object]) -> object:
+    """Evaluate to a Python value; ``None`` values count as absent (see module doc).
+
+    Raises :class:`ExpressionError` when the result is a CEL error (unbound field,
+    division by zero, int overflow, …).
+    """
+    data = {k: _drop_none(v) for k, v in variables.items() if v is not None}
+    try:
+        result = compiled.program.eval(data=data)
+    except (RuntimeError, TypeError, ValueError) as exc:  # unconvertible input value
+        raise ExpressionError(f"{compiled.source!r}: {exc}") from None
+    if result.type() == _cel.Type.ERROR:
+        raise ExpressionError(f"{compiled.source!r}: {result.plain_value()}")
+    value: object = result.plain_value()
+    return value
+
+
+def evaluate_condition(
+    compiled: Compiled, variables: Mapping[str, object], *, on_error: bool = False
+) -> bool:
+    """Evaluate a boolean expression; an error (say, an absent field) or non-bool: ``on_error``."""
+    try:
+        value = evaluate(compiled, variables)
+    except ExpressionError:
+        return on_error
+    if not isinstance(value, bool):
+        return on_error
+    return value
+
+
+def _coerce(value: object, typ: CelType) -> object:
+    if value is None:
+        return None
+    if typ.kind == "double" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if typ.kind == "list" and typ.elem is not None and isinstance(value, list | tuple):
+        return [_coerce(v, typ.elem) for v in value]
+    if typ.kind == "record" and isinstance(value, Mapping):
+        types = typ.field_types()
+        return {
+            k: _coerce(v, types[k]) if k in types else v for k, v in value.items() if v is not None
+        }
+    return value
+
+
+def bind_variables(data: Mapping[str, object], env: Mapping[str, CelType]) -> dict[str, object]:
+    """``data`` ready for :func:`evaluate`: DOUBLE fields' ints become floats, ``None`` dropped."""
+    return {k: _coerce(v, env[k]) if k in env else v for k, v in data.items() if v is not None}
