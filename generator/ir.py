@@ -1,0 +1,242 @@
+"""The intermediate model: what a deployment package contains, target-neutral and frozen.
+
+Built from a checked, resolved tree by :mod:`generator.build`; every renderer reads
+only this. Plain data (str, int, float, bool, tuples, dicts of localized text), so
+it serializes to JSON deterministically (:func:`to_jsonable`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+Text = dict[str, str]  # localized: {"zh": ..., "en": ...}
+
+
+@dataclass(frozen=True)
+class FieldIR:
+    id: str
+    element: str
+    label: Text
+    type: str  # string | text | integer | decimal | boolean | date | datetime | code | file
+    required: bool | str = True  # True/False or a CEL expression
+    when: str | None = None  # section and field conditions joined with &&
+    multiple: bool = False
+    codeset: str | None = None
+    codes: tuple[str, ...] | None = None  # allowed in new submissions (choices, not deprecated)
+    min_length: int | None = None
+    max_length: int | None = None
+    patterns: tuple[str, ...] = ()
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    digits: int | None = None  # decimal: total digits
+    fraction_digits: int | None = None
+    check: str | None = None
+    sensitive: bool = False
+    unit: str | None = None
+    prefill: str | None = None
+    help: Text | None = None
+    renamed_from: tuple[str, ...] = ()
+    source: str = ""  # file:line:col of the field, for messages
+
+
+@dataclass(frozen=True)
+class GroupIR:
+    """A repeating group: a list of rows stored in a child table."""
+
+    id: str
+    name: Text
+    min: int
+    max: int
+    when: str | None
+    fields: tuple[FieldIR, ...]
+    renamed_from: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class SectionIR:
+    """A section as shown to people: its name and the ids of its fields or its group."""
+
+    id: str
+    name: Text
+    fields: tuple[str, ...]
+    group: bool = False
+
+
+@dataclass(frozen=True)
+class RuleIR:
+    id: str
+    expression: str
+    message: Text
+
+
+@dataclass(frozen=True)
+class FormIR:
+    id: str
+    name: Text
+    version: str | None
+    fields: tuple[FieldIR, ...]  # the non-repeating fields, in form order
+    groups: tuple[GroupIR, ...]
+    sections: tuple[SectionIR, ...]
+    rules: tuple[RuleIR, ...]
+    renamed_from: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class MaterialIR:
+    id: str
+    name: Text
+    necessity: str  # required | optional | deferrable
+    source: str  # applicant | government
+    medium: str
+    copies: int
+    accept: tuple[str, ...]
+    max_size_mb: int
+    when: str | None = None
+    type: str | None = None
+    notes: Text | None = None
+
+
+@dataclass(frozen=True)
+class LimitIR:
+    value: int
+    unit: str  # working_day | calendar_day
+
+
+@dataclass(frozen=True)
+class MatterIR:
+    """One matter as one region implements it."""
+
+    id: str
+    name: Text
+    type: str
+    form: str
+    workflow: str
+    case_type: str
+    promised: LimitIR
+    legal: LimitIR | None
+    service_objects: tuple[str, ...]
+    materials: tuple[MaterialIR, ...]
+    guide: dict[str, Any]  # the complete service guide, as the implementer wrote it (merged)
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class StateIR:
+    id: str
+    name: Text
+    clock: str | None = None  # running | paused
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class TransitionIR:
+    id: str
+    name: Text
+    sources: tuple[str, ...]
+    to: str
+    by: str
+    reason: str | None = None  # required | optional
+    not_same_as: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkflowIR:
+    id: str
+    name: Text
+    initial: str
+    warn_before: int | None
+    states: tuple[StateIR, ...]
+    transitions: tuple[TransitionIR, ...]
+
+
+@dataclass(frozen=True)
+class CodeIR:
+    code: str
+    name: Text
+    parent: str | None = None
+    deprecated: bool = False
+
+
+@dataclass(frozen=True)
+class CodeSetIR:
+    id: str
+    name: Text
+    values: tuple[CodeIR, ...]
+
+
+@dataclass(frozen=True)
+class CalendarIR:
+    id: str
+    weekend: tuple[str, ...]
+    holidays: tuple[str, ...]  # ISO dates
+    workdays: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PolicyIR:
+    id: str
+    name: Text
+    issuer: Text
+    regions: tuple[str, ...]
+    valid_from: str | None
+    valid_to: str | None
+    audience: tuple[str, ...]
+    profile: str
+    eligible: str
+    benefit: Text
+    apply: str
+
+
+@dataclass(frozen=True)
+class BundleIR:
+    id: str
+    name: Text
+    matters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RegionIR:
+    id: str
+    code: str
+    name: Text
+    parent: str | None
+    calendar: str | None
+    matters: tuple[MatterIR, ...]
+
+
+@dataclass(frozen=True)
+class PackageIR:
+    """Everything one deployment serves: a region and the regions below it."""
+
+    region: str
+    regions: tuple[RegionIR, ...]  # the deployment's region first, then its subtree
+    forms: tuple[FormIR, ...]
+    workflows: tuple[WorkflowIR, ...]
+    codesets: tuple[CodeSetIR, ...]
+    calendars: tuple[CalendarIR, ...]
+    policies: tuple[PolicyIR, ...]
+    bundles: tuple[BundleIR, ...]
+    source_hash: str
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON data of an IR object (dataclasses become dicts, tuples lists)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    return value
+
+
+def fingerprint(value: Any) -> str:
+    """A short stable hash of an IR object, for the banners of the files made from it."""
+    data = json.dumps(to_jsonable(value), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
