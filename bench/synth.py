@@ -455,7 +455,7 @@ def files(matters: int, fields_per_form: int = DEFAULT_FIELDS) -> Iterator[tuple
     yield from _regions(matters)
     yield from _extras(matters, fields_per_form)
     for i in range(matters):
-        mid, n = matter_id(i, matters), i + 1
+        mid, n = matter_id(i, matters), i
         elements = _elements(mid, fields_per_form)
         yield f"elements/{mid}.yaml", "---\n".join(
             _element_yaml(e, n, j) for j, e in enumerate(elements))

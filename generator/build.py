@@ -139,9 +139,7 @@ def build_workflow(workflow: Workflow) -> ir.WorkflowIR:
         name=dict(workflow.name),
         initial=workflow.initial,
         warn_before=workflow.warn_before,
-        states=tuple(
-            ir.StateIR(s.id, dict(s.name), s.clock, s.final) for s in workflow.states
-        ),
+        states=tuple(ir.StateIR(s.id, dict(s.name), s.clock, s.final) for s in workflow.states),
         transitions=tuple(
             ir.TransitionIR(
                 id=t.id,
@@ -162,8 +160,7 @@ def build_codeset(codeset: CodeSet) -> ir.CodeSetIR:
         id=codeset.id,
         name=dict(codeset.name),
         values=tuple(
-            ir.CodeIR(v.code, dict(v.name), v.parent, v.deprecated)
-            for v in codeset.all_values()
+            ir.CodeIR(v.code, dict(v.name), v.parent, v.deprecated) for v in codeset.all_values()
         ),
     )
 
@@ -242,6 +239,3 @@ def build_package(
         ),
         source_hash=tree.source_hash,
     )
-
-
-

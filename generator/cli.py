@@ -54,6 +54,44 @@ def resolve(
     sys.stdout.write(to_yaml(resolved))
 
 
+@app.command()
+def generate(
+    roots: Roots,
+    region: Annotated[str, typer.Option("--region", help="region id, e.g. nanshan")],
+    out: Annotated[Path, typer.Option("--out", help="package folder to write")],
+    check: Annotated[bool, typer.Option("--check", help="write nothing; exit 1 if stale")] = False,
+    allow_data_loss: Annotated[
+        bool, typer.Option("--allow-data-loss", help="allow migrations that drop or narrow")
+    ] = False,
+) -> None:
+    """Write REGION's deployment package (models, schemas, migrations, OpenAPI) to OUT."""
+    from generator.pipeline import generate as run
+    from generator.render import GenerateError
+
+    try:
+        result, diagnostics = run(roots, region, out, check=check, allow_data_loss=allow_data_loss)
+    except GenerateError as exc:
+        for line in exc.lines:
+            print(line, file=sys.stderr)
+        print(f"nothing written to {out}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    _print_diagnostics(diagnostics)
+    if result is None:
+        print(f"{len(diagnostics.errors)} error(s); nothing written to {out}", file=sys.stderr)
+        raise typer.Exit(1)
+    changed = len(result.written) + len(result.removed)
+    if check:
+        for path in [*result.written, *result.removed]:
+            print(f"stale: {out / path}", file=sys.stderr)
+        print(f"{out}: {'stale' if changed else 'up to date'}", file=sys.stderr)
+        raise typer.Exit(1 if changed else 0)
+    print(
+        f"{out}: {len(result.written)} written, {len(result.removed)} removed, "
+        f"{result.unchanged} unchanged",
+        file=sys.stderr,
+    )
+
+
 def main() -> None:
     traceback = "--traceback" in sys.argv
     if traceback:
@@ -65,7 +103,10 @@ def main() -> None:
     except Exception as exc:
         if traceback:
             raise
-        print(f"error: {type(exc).__name__}: {exc} (run with --traceback for details)", file=sys.stderr)
+        print(
+            f"error: {type(exc).__name__}: {exc} (run with --traceback for details)",
+            file=sys.stderr,
+        )
         sys.exit(1)
 
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from generator.build import build_package
 from generator.checks import check_all
 from generator.checks.context import Checker, known
 from generator.diagnostics import Diagnostics, Location
+from generator.ir import PackageIR
+from generator.render import GeneratedFile
 from generator.resolve import ResolvedRegion, check_region, resolve
 from generator.tree import StandardsTree, load_tree
+from generator.writer import WriteResult, format_python, manifest, write_package
 
 
 def check_tree(
@@ -38,7 +42,53 @@ def resolve_region(
         return None, diagnostics
     if region_id not in resolved:
         where = Location(str(roots[0]) if roots else ".", 0, 0)
-        diagnostics.error(where, f"unknown region '{region_id}' (known regions: "
-                          f"{known(tree.regions)})")
+        diagnostics.error(
+            where, f"unknown region '{region_id}' (known regions: {known(tree.regions)})"
+        )
         return None, diagnostics
     return resolved[region_id], diagnostics
+
+
+def render_package(pkg: PackageIR, out_dir: Path, *, allow_data_loss: bool) -> list[GeneratedFile]:
+    """Every file of the package, formatted, with its manifest; raises GenerateError."""
+    from generator.render.catalog import render_catalog
+    from generator.render.forms import render_forms
+    from generator.render.migrations import render_migrations
+    from generator.render.models import render_models
+    from generator.render.openapi import render_openapi
+    from generator.render.schemas import render_schemas
+
+    files = [
+        *render_catalog(pkg),
+        *render_models(pkg),
+        *render_migrations(pkg, out_dir, allow_data_loss=allow_data_loss),
+        *render_forms(pkg),
+        *render_schemas(pkg),
+        *render_openapi(pkg),
+    ]
+    files = format_python(files)
+    header = {"region": pkg.region, "source_hash": pkg.source_hash, "format": 1}
+    return [*files, manifest(files, header)]
+
+
+def generate(
+    roots: Sequence[str | Path],
+    region_id: str,
+    out_dir: Path,
+    *,
+    check: bool = False,
+    allow_data_loss: bool = False,
+) -> tuple[WriteResult | None, Diagnostics]:
+    """Validate, resolve, build, render and write (or compare, with ``check``)."""
+    tree, diagnostics, resolved = check_tree(roots)
+    if diagnostics.has_errors():
+        return None, diagnostics
+    if region_id not in resolved:
+        where = Location(str(roots[0]) if roots else ".", 0, 0)
+        diagnostics.error(
+            where, f"unknown region '{region_id}' (known regions: {known(tree.regions)})"
+        )
+        return None, diagnostics
+    pkg = build_package(tree, resolved, region_id)
+    files = render_package(pkg, out_dir, allow_data_loss=allow_data_loss)
+    return write_package(out_dir, files, check=check), diagnostics
