@@ -14,6 +14,7 @@ from generator.yamlsource import child, descend, is_plain, key_node, location
 
 M = TypeVar("M", bound=Model)
 
+_YES_NO = {"yes", "no", "on", "off", "y", "n"}
 _NUMBER_WORD = {bool: "a boolean (true/false)", int: "a number", float: "a number"}
 
 
@@ -60,8 +61,11 @@ def _explain(cls: type[Model], node: yaml.Node, error: Any) -> tuple[Location, s
     path = _field_path(tuple(error["loc"]), node)
     value = error.get("input")
     target = descend(node, path)
+    if error["loc"] and error["loc"][-1] == "[key]":  # a mapping key, e.g. of 'overrides'
+        target = key_node(descend(node, path[:-1]), str(path[-1])) or target
+        path = path[:-1]
     where = location(target)
-    name = str(path[-1]) if path else cls.__name__
+    name = _name(path) if path else cls.__name__
     if kind == "missing":
         return location(descend(node, path[:-1])), f"missing required key '{name}'"
     if kind == "extra_forbidden":
@@ -83,6 +87,9 @@ def _explain(cls: type[Model], node: yaml.Node, error: Any) -> tuple[Location, s
             f"'{value}' is not a valid id for '{name}': use lower-case letters, digits and '_', "
             "starting with a letter, at most 63 characters"
         )
+    if kind == "bool_type" and isinstance(value, str) and is_plain(target):
+        why = " (YAML 1.2 reads yes/no/on/off as text)" if value.lower() in _YES_NO else ""
+        return where, f"'{name}' must be true or false, not {value}{why}"
     if value is None and kind.endswith("_type"):
         parent = descend(node, path[:-1])
         hint = ""
@@ -96,6 +103,16 @@ def _explain(cls: type[Model], node: yaml.Node, error: Any) -> tuple[Location, s
     if kind.endswith("_type") or kind in {"int_parsing", "date_from_datetime_parsing"}:
         message = f"{message} (got {_short(value)})"
     return where, f"'{name}': {message}"
+
+
+def _name(path: list[Any]) -> str:
+    """The key an error is about; a list item is named with its index: ``holidays[3]``."""
+    index = ""
+    for step in reversed(path):
+        if not isinstance(step, int):
+            return f"{step}{index}"
+        index = f"[{step}]{index}"
+    return index
 
 
 def _short(value: object) -> str:

@@ -22,6 +22,7 @@ from generator.yamlsource import child, location, to_data
 from runtime.identifiers import check_gb2260
 
 LIST_OPS = {"add", "remove"}
+SEQ = "tag:yaml.org,2002:seq"
 
 
 @dataclass
@@ -90,8 +91,13 @@ def resolve(c: Checker, region: Region) -> ResolvedRegion | None:
             selected = [m for m in selected if m in include]
         selected = [m for m in selected if m not in r.matters.exclude]
         for matter_id in r.overrides:
-            patch = child(child(r._node, "overrides"), matter_id) if r._node else None
-            where = location(patch) if patch is not None else r.at("overrides")
+            overrides = child(r._node, "overrides") if r._node else None
+            name, patch = (
+                _pairs(overrides).get(matter_id, (None, None))
+                if isinstance(overrides, yaml.MappingNode)
+                else (None, None)
+            )
+            where = location(name) if name is not None else r.at("overrides")
             if matter_id not in c.tree.matters:
                 c.error(where, f"override of unknown matter '{matter_id}' (known matters: "
                         f"{known(c.tree.matters)})")
@@ -149,7 +155,12 @@ def _messages(c: Checker, matter: Matter) -> set[tuple[Location, str]]:
 
 
 def _pairs(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-    return {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+    """Key → (key node, value node); of a duplicate key the first, as the loader keeps it."""
+    pairs: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode):
+            pairs.setdefault(k.value, (k, v))
+    return pairs
 
 
 def merge(c: Checker, base: yaml.Node, patch: yaml.Node, what: str) -> yaml.Node:
@@ -163,8 +174,11 @@ def merge(c: Checker, base: yaml.Node, patch: yaml.Node, what: str) -> yaml.Node
                 result.append((key_node, value_node))
             else:
                 result.append((key_node, merge(c, value_node, patched, f"{what}.{key}")))
-        for key_node, value_node in patch.value:
-            if key_node.value not in pairs:
+        for key, (key_node, value_node) in _pairs(patch).items():
+            if key not in pairs:
+                if isinstance(value_node, yaml.MappingNode) and LIST_OPS & set(_pairs(value_node)):
+                    empty = yaml.SequenceNode(SEQ, [], value_node.start_mark, value_node.end_mark)
+                    value_node = _merge_list(c, empty, value_node, f"{what}.{key}")
                 result.append((key_node, value_node))
         return yaml.MappingNode(base.tag, result, base.start_mark, base.end_mark)
     if isinstance(base, yaml.SequenceNode) and isinstance(patch, yaml.MappingNode):

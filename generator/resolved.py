@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from generator.kinds.common import dump, text
+from generator.kinds.common import text
 from generator.resolve import ResolvedRegion
 
 
@@ -22,7 +22,7 @@ def resolved_data(resolved: ResolvedRegion) -> dict[str, Any]:
         },
         "matters": [
             {
-                **dump(matter),
+                **matter.model_dump(mode="json", by_alias=True, exclude_none=True),
                 "overridden_by": resolved.overridden_by.get(matter_id, []),
             }
             for matter_id, matter in sorted(resolved.matters.items())

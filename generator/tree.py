@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -106,7 +107,8 @@ def load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> Standard
             display = (Path(root_text) / path.relative_to(root)).as_posix()
             tree.files.append(display)
             digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
+            with contextlib.suppress(OSError):  # load_file reports an unreadable file
+                digest.update(path.read_bytes() + b"\0")
             for document in load_file(path, display, diagnostics):
                 _add_document(tree, document.node, document.data, path, diagnostics)
     tree.source_hash = digest.hexdigest()

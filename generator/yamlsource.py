@@ -191,16 +191,20 @@ def load_file(path: Path, display: str, diagnostics: Diagnostics) -> list[Docume
         at = Location(display, mark.line + 1, mark.column + 1) if mark else where
         problem = exc.problem or exc.context or "invalid YAML"
         context = exc.context_mark
-        if exc.problem and exc.context and context is not None and context is not mark:
+        if exc.problem and exc.context and context is not None and mark is not None and (
+            (context.line, context.column) != (mark.line, mark.column)
+        ):
             problem += f" ({exc.context} started at {context.line + 1}:{context.column + 1})"
         diagnostics.error(at, f"YAML syntax error: {problem}")
     except yaml.reader.ReaderError as exc:  # control characters and the like
         before = text[: exc.position]
+        if _Loader is not yaml.SafeLoader:  # libyaml counts bytes of UTF-8
+            before = text.encode()[: exc.position].decode(errors="ignore")
         line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
         diagnostics.error(
             Location(display, line, column),
-            f"YAML error: character #x{char:04x} is not allowed: {exc.reason}",
+            f"YAML error: {exc.reason} (character #x{char:04x})",
         )
     except yaml.YAMLError as exc:
         diagnostics.error(where, "YAML error: " + " ".join(str(exc).split()))

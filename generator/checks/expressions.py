@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import yaml
+
 from generator.checks.context import Checker
 from generator.diagnostics import Location
 from generator.expressions import check_expression
@@ -46,11 +48,15 @@ def group_env(tree: StandardsTree, form: Form, section: Section) -> Env:
 
 
 def expression_location(model: Model, key: str, column: int) -> Location:
+    """Where ``column`` of an expression is in the file; its start when the text was folded."""
     where = model.at(key)
     node = child(model._node, key) if model._node is not None else None
-    if node is None or "\n" in str(getattr(node, "value", "")):
+    if not isinstance(node, yaml.ScalarNode) or node.style in {"|", ">"}:
         return where
-    quote = 1 if getattr(node, "style", None) in {'"', "'"} else 0
+    quote = 1 if node.style in {'"', "'"} else 0
+    start, end = node.start_mark, node.end_mark
+    if start.line != end.line or end.column - start.column != len(node.value) + 2 * quote:
+        return where  # written over several lines, or with escapes: columns do not map
     return Location(where.file, where.line, where.column + quote + column)
 
 
@@ -58,6 +64,10 @@ def check_expr(
     c: Checker, source: str, env: Env, model: Model, key: str, expected: CelType | None = BOOL
 ) -> None:
     """Report every problem of a CEL expression at its place in the YAML."""
+    shown = " ".join(source.split())  # one line per problem, also for a block scalar
+    hint = ""
+    if source.strip().lower() in {"yes", "no", "on", "off"}:
+        hint = f"; for a boolean write true or false ({source.strip()} is text in YAML 1.2)"
     for problem in check_expression(source, env, expected):
         c.error(expression_location(model, key, problem.column),
-                f"{key}: {problem.message} in `{source}`")
+                f"{key}: {problem.message} in `{shown}`{hint}")

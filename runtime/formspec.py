@@ -1,0 +1,212 @@
+"""The runtime's view of a form: what a submission must look like.
+
+A deployment package holds one :class:`FormSpec` constant per form
+(``forms/<form id>.py``, written by ``generator/render/forms.py`` from the
+intermediate model's ``FormIR``); :func:`runtime.validation.validate_submission`
+checks a submission's ``data`` against it. The runtime never imports the
+generator: these classes mirror ``FieldIR``, ``GroupIR``, ``SectionIR`` and
+``RuleIR`` without the generator-only data (source locations, previous ids).
+
+Everything is plain, frozen data. What validation needs precompiled (regular
+expressions, code sets as frozensets, CEL programs, lookup maps) is derived once
+per object on first use (``functools.cached_property``) and then reused.
+
+Localized text (:data:`Text`) maps a locale (``zh``, ``en``) to a string; ``zh``
+is always present. :func:`localized` picks one.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Literal
+
+from runtime.expressions import Compiled, compile_expression
+
+__all__ = [
+    "FIELD_TYPES",
+    "FieldSpec",
+    "FieldType",
+    "FormSpec",
+    "GroupSpec",
+    "RuleSpec",
+    "SectionSpec",
+    "Text",
+    "expression_names",
+    "localized",
+]
+
+Text = Mapping[str, str]
+FieldType = Literal[
+    "string", "text", "integer", "decimal", "boolean", "date", "datetime", "code", "file"
+]
+FIELD_TYPES: tuple[FieldType, ...] = (
+    "string",
+    "text",
+    "integer",
+    "decimal",
+    "boolean",
+    "date",
+    "datetime",
+    "code",
+    "file",
+)
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_STRING_LITERAL = re.compile(r"""[rR]?("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+
+
+def localized(text: Text | None, lang: str = "zh") -> str:
+    """``text`` in ``lang`` (``zh`` or ``en``, ``zh-CN`` and ``en-US`` too), else in Chinese."""
+    if not text:
+        return ""
+    if lang.startswith("en") and "en" in text:
+        return text["en"]
+    return text.get("zh") or next(iter(text.values()))
+
+
+@lru_cache(maxsize=4096)
+def compiled_pattern(pattern: str) -> re.Pattern[str]:
+    """A standards pattern compiled once per text (it must match the *whole* value)."""
+    return re.compile(pattern)
+
+
+@lru_cache(maxsize=4096)
+def expression_names(source: str) -> frozenset[str]:
+    """Every name an expression may read (identifiers outside string literals).
+
+    An over-approximation (function and macro variable names are included), so
+    evaluating with only these variables bound gives the same result as with all.
+    """
+    code = _STRING_LITERAL.sub(" ", source)
+    return frozenset(n for n in _NAME.findall(code) if not keyword.iskeyword(n))
+
+
+def _compile(source: str | None) -> Compiled | None:
+    return compile_expression(source) if source else None
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a form or of a repeating group."""
+
+    id: str
+    element: str
+    label: Text
+    type: FieldType
+    required: bool | str = True  # True/False or a CEL expression
+    when: str | None = None  # CEL; false: the field is hidden, its value discarded
+    multiple: bool = False  # code only: a list of codes
+    codeset: str | None = None
+    codes: tuple[str, ...] | None = None  # codes allowed in new submissions
+    min_length: int | None = None
+    max_length: int | None = None
+    patterns: tuple[str, ...] = ()  # each must match the whole value
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    digits: int | None = None  # decimal: total digits
+    fraction_digits: int | None = None  # decimal: digits after the point
+    check: str | None = None  # gb11643 | gb32100 | gb2260 | mobile_cn | postal_code_cn | email
+    sensitive: bool = False
+    unit: str | None = None
+    prefill: str | None = None  # e.g. identity.id_number
+    help: Text | None = None
+
+    @cached_property
+    def regexes(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(compiled_pattern(p) for p in self.patterns)
+
+    @cached_property
+    def code_set(self) -> frozenset[str] | None:
+        return frozenset(self.codes) if self.codes is not None else None
+
+    @cached_property
+    def required_expression(self) -> Compiled | None:
+        return _compile(self.required) if isinstance(self.required, str) else None
+
+    @cached_property
+    def when_expression(self) -> Compiled | None:
+        return _compile(self.when)
+
+    @cached_property
+    def prefill_key(self) -> str | None:
+        """The identity attribute the field is prefilled from (``identity.X`` → ``X``)."""
+        if self.prefill and self.prefill.startswith("identity."):
+            return self.prefill.removeprefix("identity.")
+        return None
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """A repeating group (a section with ``repeat``): a list of rows of ``fields``."""
+
+    id: str
+    name: Text
+    min: int
+    max: int
+    fields: tuple[FieldSpec, ...]
+    when: str | None = None
+
+    @cached_property
+    def field_map(self) -> dict[str, FieldSpec]:
+        return {f.id: f for f in self.fields}
+
+    @cached_property
+    def when_expression(self) -> Compiled | None:
+        return _compile(self.when)
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """A section as shown to people: its name and its field ids (or its group's)."""
+
+    id: str
+    name: Text
+    fields: tuple[str, ...]
+    group: bool = False
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A cross-field rule: ``expression`` must hold, else ``message``."""
+
+    id: str
+    expression: str
+    message: Text
+
+    @cached_property
+    def compiled(self) -> Compiled:
+        return compile_expression(self.expression)
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """A form: its non-repeating fields, repeating groups, sections and rules."""
+
+    id: str
+    name: Text
+    fields: tuple[FieldSpec, ...]
+    groups: tuple[GroupSpec, ...] = ()
+    sections: tuple[SectionSpec, ...] = ()
+    rules: tuple[RuleSpec, ...] = ()
+    version: str | None = None
+
+    @cached_property
+    def field_map(self) -> dict[str, FieldSpec]:
+        return {f.id: f for f in self.fields}
+
+    @cached_property
+    def group_map(self) -> dict[str, GroupSpec]:
+        return {g.id: g for g in self.groups}
+
+    @cached_property
+    def keys(self) -> frozenset[str]:
+        """The top-level keys a submission's ``data`` may have."""
+        return frozenset(self.field_map) | frozenset(self.group_map)
+
+    @cached_property
+    def sensitive_fields(self) -> frozenset[str]:
+        return frozenset(f.id for f in self.fields if f.sensitive)

@@ -1,0 +1,112 @@
+"""Runtime settings, read from the environment once at start-up.
+
+| variable | meaning |
+|---|---|
+| ``GOVSTD_DATABASE_URL`` | database URL; default ``sqlite:///var/govstd.db`` under the working folder |
+| ``GOVSTD_SECRET`` | HS256 signing secret for tokens (a development default is used, with a warning) |
+| ``GOVSTD_JWT_PUBLIC_KEY`` | PEM public key (or a path to one) of an external identity provider (RS256/ES256) |
+| ``GOVSTD_JWT_JWKS_URL`` | JWKS address of an external identity provider (RS256/ES256) |
+| ``GOVSTD_JWT_ALGORITHMS`` | comma-separated allow-list; default ``HS256``, or ``RS256,ES256`` with a key |
+| ``GOVSTD_JWT_AUDIENCE`` | required ``aud`` claim; default ``govstd`` |
+| ``GOVSTD_JWT_ISSUER`` | required ``iss`` claim, if set |
+| ``GOVSTD_ENV`` | ``production`` refuses development defaults (secret, encryption key) |
+| ``GOVSTD_UPLOAD_DIR`` | where material files are stored; default ``var/uploads`` |
+| ``GOVSTD_MAX_JSON_BYTES`` | largest JSON body accepted; default 1 MiB |
+
+``now`` is the clock of the case handling (deadlines, overdue); tests replace it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+DEV_SECRET = "govstd-development-secret-do-not-use-in-production"
+DEFAULT_AUDIENCE = "govstd"
+DEFAULT_SQLITE = "var/govstd.db"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def default_database_url(cwd: Path | None = None) -> str:
+    path = (cwd or Path.cwd()) / DEFAULT_SQLITE
+    return f"sqlite:///{path}"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or wrong; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    secret: str = DEV_SECRET
+    secret_is_dev: bool = True
+    public_key: str | None = None
+    jwks_url: str | None = None
+    algorithms: tuple[str, ...] = ("HS256",)
+    audience: str = DEFAULT_AUDIENCE
+    issuer: str | None = None
+    production: bool = False
+    upload_dir: Path = Path("var/uploads")
+    max_json_bytes: int = 1024 * 1024
+    max_json_depth: int = 32
+    timezone: str = "Asia/Shanghai"
+    env: Mapping[str, str] = field(default_factory=dict)
+    now: Callable[[], datetime] = _utcnow
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        production = env.get("GOVSTD_ENV", "").lower() == "production"
+        secret = env.get("GOVSTD_SECRET") or ""
+        public_key = env.get("GOVSTD_JWT_PUBLIC_KEY") or None
+        if public_key and not public_key.lstrip().startswith("-----") and Path(public_key).is_file():
+            public_key = Path(public_key).read_text(encoding="utf-8")
+        jwks_url = env.get("GOVSTD_JWT_JWKS_URL") or None
+        external = bool(public_key or jwks_url)
+        default_algs = "RS256,ES256" if external else "HS256"
+        algorithms = tuple(
+            a.strip() for a in env.get("GOVSTD_JWT_ALGORITHMS", default_algs).split(",") if a.strip()
+        )
+        allowed = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"}
+        bad = [a for a in algorithms if a not in allowed]
+        if bad or not algorithms:
+            raise SettingsError(
+                f"GOVSTD_JWT_ALGORITHMS: {', '.join(bad) or 'empty'} not allowed "
+                f"(expected some of {', '.join(sorted(allowed))})"
+            )
+        if production and not secret and not external:
+            raise SettingsError("GOVSTD_SECRET must be set when GOVSTD_ENV=production")
+        if secret and len(secret) < 16:
+            raise SettingsError("GOVSTD_SECRET must have at least 16 characters")
+        try:
+            max_json = int(env.get("GOVSTD_MAX_JSON_BYTES", str(1024 * 1024)))
+        except ValueError:
+            raise SettingsError("GOVSTD_MAX_JSON_BYTES must be an integer") from None
+        return cls(
+            secret=secret or DEV_SECRET,
+            secret_is_dev=not secret,
+            public_key=public_key,
+            jwks_url=jwks_url,
+            algorithms=algorithms,
+            audience=env.get("GOVSTD_JWT_AUDIENCE") or DEFAULT_AUDIENCE,
+            issuer=env.get("GOVSTD_JWT_ISSUER") or None,
+            production=production,
+            upload_dir=Path(env.get("GOVSTD_UPLOAD_DIR") or "var/uploads"),
+            max_json_bytes=max_json,
+            timezone=env.get("GOVSTD_TIMEZONE") or "Asia/Shanghai",
+            env=env,
+        )
+
+
+def database_url(explicit: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """``--db`` if given, else ``GOVSTD_DATABASE_URL``, else the SQLite file under ``var/``."""
+    if explicit:
+        return explicit
+    env = os.environ if env is None else env
+    return env.get("GOVSTD_DATABASE_URL") or default_database_url()
