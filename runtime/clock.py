@@ -154,7 +154,9 @@ class WorkCalendar:
         names = tuple(weekend)
         for name in names:
             if name not in WEEKDAYS:
-                raise ValueError(f"unknown weekday {name!r} (expected one of {', '.join(WEEKDAYS)})")
+                raise ValueError(
+                    f"unknown weekday {name!r} (expected one of {', '.join(WEEKDAYS)})"
+                )
         self.id = id
         self.weekend: frozenset[str] = frozenset(names)
         self._weekend = frozenset(WEEKDAYS.index(n) for n in names)
@@ -181,8 +183,9 @@ class WorkCalendar:
         """
         if spec is None:
             return cls()
+        weekend = _get(spec, "weekend", None)
         return cls(
-            weekend=_get(spec, "weekend", None) or ("sat", "sun"),
+            weekend=("sat", "sun") if weekend is None else weekend,  # [] means no weekend
             holidays=_get(spec, "holidays", None) or (),
             workdays=_get(spec, "workdays", None) or (),
             id=_get(spec, "id", None),
@@ -383,8 +386,10 @@ class ClockState:
         return clock
 
     @classmethod
-    def for_limit(cls, limit: Mapping[str, Any] | object | None, calendar: WorkCalendar) -> ClockState:
-        """A clock not started yet, for ``limit`` (``{"value", "unit"}``, ``LimitIR`` or ``None``)."""
+    def for_limit(
+        cls, limit: Mapping[str, Any] | object | None, calendar: WorkCalendar
+    ) -> ClockState:
+        """A clock not started yet; ``limit``: ``{"value", "unit"}``, ``LimitIR``, ``None``."""
         if limit is None:
             return cls(calendar)
         return cls(calendar, int(_get(limit, "value")), str(_get(limit, "unit")))
@@ -428,11 +433,15 @@ class ClockState:
 
     @property
     def deadline(self) -> date | None:
-        """The deadline counting finished pauses; ``None`` before the clock starts or without a limit."""
+        """The deadline counting finished pauses (``None``: not started, or no limit)."""
         if self.started_at is None or self.limit_value is None or self.unit is None:
             return None
         return compute_deadline(
-            self.limit_value, self.unit, local_date(self.started_at), self.paused_days, self.calendar
+            self.limit_value,
+            self.unit,
+            local_date(self.started_at),
+            self.paused_days,
+            self.calendar,
         )
 
     def deadline_at(self, now: datetime) -> date | None:
