@@ -99,8 +99,9 @@ def resolve(c: Checker, region: Region) -> ResolvedRegion | None:
             )
             where = location(name) if name is not None else r.at("overrides")
             if matter_id not in c.tree.matters:
-                c.error(where, f"override of unknown matter '{matter_id}' (known matters: "
-                        f"{known(c.tree.matters)})")
+                if matter_id not in c.tree.broken["Matter"]:
+                    c.error(where, f"override of unknown matter '{matter_id}' (known matters: "
+                            f"{known(c.tree.matters)})")
                 continue
             if matter_id not in selected:
                 c.error(where, f"override of matter '{matter_id}', which region '{r.id}' does "

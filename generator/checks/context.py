@@ -55,6 +55,8 @@ class Checker:
         table = self.tree.of(cls)
         word = KIND_WORDS[cls.__name__]
         target = table.get(ident)
+        if target is None and ident in self.tree.broken[cls.__name__]:
+            return None  # the document exists but has errors, reported where it is
         if target is None:
             self.error(
                 where,
@@ -74,6 +76,8 @@ class Checker:
         if code is None:
             return
         codeset = self.tree.codesets.get(codeset_id)
+        if codeset is None and codeset_id in self.tree.broken["CodeSet"]:
+            return
         if codeset is None:
             self.error(where, f"{what} needs the code set '{codeset_id}', which is not defined")
             return

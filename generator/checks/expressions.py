@@ -64,7 +64,7 @@ def check_expr(
     c: Checker, source: str, env: Env, model: Model, key: str, expected: CelType | None = BOOL
 ) -> None:
     """Report every problem of a CEL expression at its place in the YAML."""
-    shown = " ".join(source.split())  # one line per problem, also for a block scalar
+    shown = " ".join(source.split()) if "\n" in source else source  # one line per problem
     hint = ""
     if source.strip().lower() in {"yes", "no", "on", "off"}:
         hint = f"; for a boolean write true or false ({source.strip()} is text in YAML 1.2)"
