@@ -92,6 +92,77 @@ def generate(
     )
 
 
+
+def _command_error(exc: Exception) -> typer.Exit:
+    print(f"error: {exc}", file=sys.stderr)
+    return typer.Exit(1)
+
+
+AppDir = Annotated[Path, typer.Option("--app", help="deployment package folder (govstd generate)")]
+DbUrl = Annotated[
+    str | None,
+    typer.Option("--db", help="database URL (default: GOVSTD_DATABASE_URL or var/govstd.db)"),
+]
+
+
+@app.command()
+def migrate(
+    app_dir: AppDir,
+    db: DbUrl = None,
+    allow_data_loss: Annotated[
+        bool, typer.Option("--allow-data-loss", help="allow steps that drop or narrow data")
+    ] = False,
+) -> None:
+    """Bring the database to the package's newest revision."""
+    from runtime.cli_commands import CommandError
+    from runtime.cli_commands import migrate as run
+
+    try:
+        url = run(app_dir, db, allow_data_loss=allow_data_loss)
+    except CommandError as exc:
+        raise _command_error(exc) from None
+    print(f"{url.split('@')[-1]}: up to date", file=sys.stderr)
+
+
+@app.command()
+def serve(
+    app_dir: AppDir,
+    db: DbUrl = None,
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="worker processes")] = 1,
+) -> None:
+    """Serve the deployment package over HTTP (uvicorn)."""
+    from runtime.cli_commands import CommandError
+    from runtime.cli_commands import serve as run
+
+    try:
+        run(app_dir, db, host=host, port=port, workers=workers)
+    except CommandError as exc:
+        raise _command_error(exc) from None
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option("--role", help="applicant|officer|approver|supervisor|admin")],
+    region: Annotated[str | None, typer.Option("--region", help="staff: region id")] = None,
+    sub: Annotated[str | None, typer.Option("--sub", help="subject (person id)")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="display name")] = None,
+    id_number: Annotated[
+        str | None, typer.Option("--id-number", help="applicant: citizen ID number for prefill")
+    ] = None,
+    ttl: Annotated[int, typer.Option("--ttl", help="lifetime in seconds")] = 8 * 3600,
+) -> None:
+    """Print a signed development token."""
+    from runtime.cli_commands import CommandError
+    from runtime.cli_commands import token as run
+
+    try:
+        print(run(role, region=region, sub=sub, name=name, id_number=id_number, ttl=ttl))
+    except CommandError as exc:
+        raise _command_error(exc) from None
+
+
 def main() -> None:
     traceback = "--traceback" in sys.argv
     if traceback:

@@ -27,11 +27,29 @@ def check_tree(
     for region in tree.regions.values():
         check_region(c, region)
     resolved: dict[str, ResolvedRegion] = {}
-    for region_id, region in tree.regions.items():
+    for region_id, region in sorted(tree.regions.items(), key=lambda r: _depth(tree, r[0])):
         result = resolve(c, region)
         if result is not None:
             resolved[region_id] = result
+    for policy in tree.policies.values():
+        for index, region_id in enumerate(policy.regions):
+            region = resolved.get(region_id)
+            if region is not None and policy.apply in tree.matters:
+                if policy.apply not in region.matters:
+                    c.error(policy.at("regions", index), f"policy '{policy.id}' is claimed "
+                            f"through matter '{policy.apply}', which region '{region_id}' does "
+                            "not implement")
     return tree, diagnostics, resolved
+
+
+def _depth(tree: StandardsTree, region_id: str) -> int:
+    """How many ancestors a region has (parents are resolved before children)."""
+    seen: set[str] = set()
+    current = tree.regions.get(region_id)
+    while current is not None and current.parent and current.id not in seen:
+        seen.add(current.id)
+        current = tree.regions.get(current.parent)
+    return len(seen)
 
 
 def resolve_region(

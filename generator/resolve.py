@@ -144,7 +144,9 @@ def _rebuild(c: Checker, node: yaml.Node, matter_id: str, base: Matter, path: st
     if merged is not None:
         check_matter(Checker(c.tree, scratch), merged)
     for d in scratch.items:
-        if (d.location, d.message) not in before:
+        key = (d.location, d.message)
+        if key not in before and key not in c.reported:  # a parent region reported it already
+            c.reported.add(key)
             c.diags.items.append(Diagnostic(d.location, d.severity, d.message + context))
     return merged if not scratch.has_errors() else None
 

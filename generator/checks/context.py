@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from generator.diagnostics import Diagnostics, Location
@@ -41,6 +41,7 @@ def did_you_mean(name: str, names: object) -> str:
 class Checker:
     tree: StandardsTree
     diags: Diagnostics
+    reported: set[tuple[Location, str]] = field(default_factory=set)  # by override re-checks
 
     def error(self, where: Location, message: str) -> None:
         self.diags.error(where, message)

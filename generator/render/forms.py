@@ -1,0 +1,244 @@
+"""``forms/<form>.py`` and ``forms/__init__.py``: one :class:`~runtime.formspec.FormSpec` per form.
+
+:func:`form_spec` maps a ``FormIR`` to the runtime's ``FormSpec`` (what the
+generated module will evaluate to); :func:`python_literal` writes such a value
+as Python source laid out the way ``ruff format`` lays it out (double quotes,
+one argument per line with a trailing comma when a call does not fit on a
+line of 100 columns, East Asian wide characters counting two), so that
+generated files pass ``ruff format --check`` and read like handwritten ones.
+Default-valued arguments are left out. Each form's file carries the
+fingerprint of its own ``FormIR``, so only the files of changed forms change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import keyword
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from generator.ir import FieldIR, FormIR, GroupIR, PackageIR, fingerprint
+from generator.render import GeneratedFile, python_banner
+from generator.render.templating import render
+from runtime.formspec import FieldSpec, FormSpec, GroupSpec, RuleSpec, SectionSpec
+
+__all__ = ["form_spec", "python_literal", "render_forms"]
+
+LINE_LENGTH = 100
+INDENT = "    "
+
+
+# --- IR -> runtime spec ----------------------------------------------------------------
+
+
+def _field(f: FieldIR) -> FieldSpec:
+    return FieldSpec(
+        id=f.id,
+        element=f.element,
+        label=dict(f.label),
+        type=f.type,  # type: ignore[arg-type]  # checked when the tree was loaded
+        required=f.required,
+        when=f.when,
+        multiple=f.multiple,
+        codeset=f.codeset,
+        codes=f.codes,
+        min_length=f.min_length,
+        max_length=f.max_length,
+        patterns=f.patterns,
+        minimum=f.minimum,
+        maximum=f.maximum,
+        digits=f.digits,
+        fraction_digits=f.fraction_digits,
+        check=f.check,
+        sensitive=f.sensitive,
+        unit=f.unit,
+        prefill=f.prefill,
+        help=dict(f.help) if f.help else None,
+    )
+
+
+def _group(g: GroupIR) -> GroupSpec:
+    return GroupSpec(
+        id=g.id,
+        name=dict(g.name),
+        min=g.min,
+        max=g.max,
+        fields=tuple(_field(f) for f in g.fields),
+        when=g.when,
+    )
+
+
+def form_spec(form: FormIR) -> FormSpec:
+    """The runtime's view of ``form`` (what ``forms/<form id>.py`` defines as ``FORM``)."""
+    return FormSpec(
+        id=form.id,
+        name=dict(form.name),
+        fields=tuple(_field(f) for f in form.fields),
+        groups=tuple(_group(g) for g in form.groups),
+        sections=tuple(SectionSpec(s.id, dict(s.name), s.fields, s.group) for s in form.sections),
+        rules=tuple(RuleSpec(r.id, r.expression, dict(r.message)) for r in form.rules),
+        version=form.version,
+    )
+
+
+# --- Python literals, formatted like ruff format -----------------------------------------
+
+
+@dataclass(frozen=True)
+class _Atom:
+    text: str
+
+
+@dataclass(frozen=True)
+class _Seq:
+    open: str  # "FieldSpec(", "(", "{"
+    items: tuple[tuple[str, _Atom | _Seq], ...]  # (prefix such as 'id=' or '"zh": ', value)
+    close: str
+    one_tuple: bool = False
+
+
+_Node = _Atom | _Seq
+
+
+def width(text: str) -> int:
+    """Columns ``text`` takes in an editor (and for ruff): East Asian wide characters are 2."""
+    if text.isascii():
+        return len(text)
+    total = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        total += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return total
+
+
+def _string(value: str) -> str:
+    """A string literal as ruff writes it: double quotes unless that needs more escapes."""
+    body = (
+        value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    )
+    body = "".join(
+        c if c.isprintable() or c == " " else f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else c
+        for c in body
+    )
+    if body.count('"') > body.count("'"):
+        return "'" + body.replace("'", "\\'") + "'"
+    return '"' + body.replace('"', '\\"') + '"'
+
+
+def _node(value: Any) -> _Node:
+    if value is None or isinstance(value, bool | int):
+        return _Atom(repr(value))
+    if isinstance(value, float):
+        return _Atom(repr(value).replace("e+", "e"))
+    if isinstance(value, str):
+        return _Atom(_string(value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items: list[tuple[str, _Node]] = []
+        for f in dataclasses.fields(value):
+            current = getattr(value, f.name)
+            if f.default is not dataclasses.MISSING and current == f.default:
+                continue
+            items.append((f"{f.name}=", _node(current)))
+        return _Seq(f"{type(value).__name__}(", tuple(items), ")")
+    if isinstance(value, Mapping):
+        return _Seq("{", tuple((f"{_string(str(k))}: ", _node(v)) for k, v in value.items()), "}")
+    if isinstance(value, tuple | list):
+        opening, closing = ("(", ")") if isinstance(value, tuple) else ("[", "]")
+        items = [("", _node(v)) for v in value]
+        one_tuple = isinstance(value, tuple) and len(items) == 1
+        return _Seq(opening, tuple(items), closing, one_tuple=one_tuple)
+    raise TypeError(f"cannot write {type(value).__name__} as a Python literal")
+
+
+def _flat(node: _Node) -> str:
+    if isinstance(node, _Atom):
+        return node.text
+    body = ", ".join(prefix + _flat(value) for prefix, value in node.items)
+    return node.open + body + ("," if node.one_tuple else "") + node.close
+
+
+def _lines(node: _Node, depth: int, head: str, tail: str) -> list[str]:
+    """``head + node + tail`` at ``depth`` indents, split the way ruff format splits."""
+    indent = INDENT * depth
+    flat = indent + head + _flat(node) + tail
+    if isinstance(node, _Atom) or not node.items or width(flat) <= LINE_LENGTH:
+        return [flat]
+    opening, closing = indent + head + node.open, indent + node.close + tail
+    if len(node.items) == 1 and not node.one_tuple:
+        prefix, value = node.items[0]
+        return [opening, *_lines(value, depth + 1, prefix, ""), closing]
+    lines = [opening]
+    for prefix, value in node.items:
+        lines.extend(_lines(value, depth + 1, prefix, ","))
+    lines.append(closing)
+    return lines
+
+
+def python_literal(value: Any, head: str = "", depth: int = 0) -> str:
+    """``head`` followed by ``value`` as Python source, laid out like ``ruff format``."""
+    return "\n".join(_lines(_node(value), depth, head, ""))
+
+
+# --- files ---------------------------------------------------------------------------
+
+
+def _docstring_text(text: str) -> str:
+    cleaned = "".join(c if c.isprintable() and c not in '\\"' else " " for c in text)
+    return " ".join(cleaned.split())
+
+
+def _classes(spec: FormSpec) -> list[str]:
+    used = {"FormSpec", "FieldSpec"}
+    if spec.groups:
+        used.add("GroupSpec")
+    if spec.sections:
+        used.add("SectionSpec")
+    if spec.rules:
+        used.add("RuleSpec")
+    return sorted(used)
+
+
+def render_form(form: FormIR) -> GeneratedFile:
+    spec = form_spec(form)
+    content = render(
+        "form.py.jinja",
+        banner=python_banner(fingerprint(form)),
+        form_id=form.id,
+        title=_docstring_text(form.name.get("zh", "")),
+        classes=", ".join(_classes(spec)),
+        literal=python_literal(spec, head="FORM = "),
+    )
+    return GeneratedFile(f"forms/{form.id}.py", content)
+
+
+def _module_names(form_ids: Sequence[str]) -> list[tuple[str, bool]]:
+    """Each form id, and whether it can be imported by name (Python keywords cannot)."""
+    return [(form_id, not keyword.iskeyword(form_id)) for form_id in form_ids]
+
+
+def _import_line(names: Sequence[str]) -> str:
+    if not names:
+        return ""
+    line = "from . import " + ", ".join(names)
+    if width(line) <= LINE_LENGTH:
+        return line
+    return "from . import (\n" + "".join(f"{INDENT}{name},\n" for name in names) + ")"
+
+
+def render_forms(pkg: PackageIR) -> list[GeneratedFile]:
+    """``forms/<form id>.py`` per form and ``forms/__init__.py`` with ``FORMS``."""
+    files = [render_form(form) for form in pkg.forms]
+    form_ids = [form.id for form in pkg.forms]
+    modules = _module_names(form_ids)
+    init = render(
+        "forms_init.py.jinja",
+        banner=python_banner(fingerprint(form_ids)),
+        import_line=_import_line([name for name, plain in modules if plain]),
+        keywords=[name for name, plain in modules if not plain],
+        modules=modules,
+    )
+    files.append(GeneratedFile("forms/__init__.py", init))
+    return files
