@@ -23,6 +23,7 @@ column whose type cannot be converted, and changing whether a field is sensitive
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -30,7 +31,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from alembic.autogenerate import render_python_code, renderers
@@ -38,7 +39,7 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.operations import ops
 
 from generator.ir import PackageIR, fingerprint
-from generator.render import GenerateError, GeneratedFile, python_banner
+from generator.render import GeneratedFile, GenerateError, python_banner
 from generator.render.models import (
     ColumnSpec,
     ForeignKeySpec,
@@ -110,8 +111,7 @@ def _table_json(t: TableSpec) -> dict[str, Any]:
         "source": t.source,
         "columns": [_column_json(c) for c in t.columns],
         "indexes": [
-            {"name": ix.name, "columns": list(ix.columns), "unique": ix.unique}
-            for ix in t.indexes
+            {"name": ix.name, "columns": list(ix.columns), "unique": ix.unique} for ix in t.indexes
         ],
     }
     return {k: v for k, v in data.items() if v not in (None, [])}
@@ -171,8 +171,10 @@ def load_snapshot(text: str, where: str = SNAPSHOT) -> Snapshot:
         return Snapshot(data.get("revision"), tables)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise GenerateError(
-            [f"{where}: not a schema snapshot written by govstd ({exc}); restore it from the "
-             "previous package"]
+            [
+                f"{where}: not a schema snapshot written by govstd ({exc}); restore it from the "
+                "previous package"
+            ]
         ) from None
 
 
@@ -293,7 +295,9 @@ def _match_columns(old: TableSpec, new: TableSpec) -> dict[str, ColumnSpec]:
 
 
 def _alter(table: str, old: ColumnSpec, **kw: Any) -> ops.AlterColumnOp:
-    existing_default = sa.text(old.server_default) if old.server_default is not None else False
+    existing_default: sa.TextClause | Literal[False] = (
+        sa.text(old.server_default) if old.server_default is not None else False
+    )
     return ops.AlterColumnOp(
         table,
         old.name,
@@ -417,9 +421,7 @@ def _modify_column(
         plan.steps.extend(words)
 
 
-def _match_tables(
-    old: Sequence[TableSpec], new: Sequence[TableSpec]
-) -> dict[str, TableSpec]:
+def _match_tables(old: Sequence[TableSpec], new: Sequence[TableSpec]) -> dict[str, TableSpec]:
     """New table name → the old table it continues (same name, else ``renamed_from``)."""
     old_by_name = {t.name: t for t in old}
     new_names = {t.name for t in new}
@@ -491,16 +493,16 @@ def _render_rename_table(autogen_context: AutogenContext, op: ops.RenameTableOp)
     return f"op.rename_table({op.table_name!r}, {op.new_table_name!r})"
 
 
-try:
+with contextlib.suppress(ValueError):  # a later alembic may render it itself
     renderers.dispatch_for(ops.RenameTableOp)(_render_rename_table)
-except ValueError:  # pragma: no cover - a later alembic renders it itself
-    pass
 
 
 def render_ops(operations: Sequence[ops.MigrateOperation], *, downgrade: bool = False) -> str:
     """The body of ``upgrade()`` / ``downgrade()`` for ``operations``, rendered by alembic."""
     container: ops.OpContainer = (
-        ops.DowngradeOps(ops=list(operations)) if downgrade else ops.UpgradeOps(ops=list(operations))
+        ops.DowngradeOps(ops=list(operations))
+        if downgrade
+        else ops.UpgradeOps(ops=list(operations))
     )
     text = render_python_code(container, render_as_batch=True)  # type: ignore[arg-type]
     lines = [line.rstrip() for line in text.splitlines() if not line.lstrip().startswith("# ###")]
@@ -527,7 +529,11 @@ def _bullets(title: str, items: Sequence[str]) -> list[str]:
     lines = [title]
     for item in items:
         lines += textwrap.wrap(
-            item, DOC_WIDTH, initial_indent="- ", subsequent_indent="  ", break_long_words=False,
+            item,
+            DOC_WIDTH,
+            initial_indent="- ",
+            subsequent_indent="  ",
+            break_long_words=False,
             break_on_hyphens=False,
         )
     return lines
@@ -567,9 +573,7 @@ def revision_file(
 # ---------------------------------------------------------------- existing revisions
 
 _REVISION = re.compile(r"""^revision(?:\s*:\s*str)?\s*=\s*["']([^"']+)["']""", re.M)
-_DOWN = re.compile(
-    r"""^down_revision(?:\s*:[^=]+)?\s*=\s*(?:None|["']([^"']+)["'])""", re.M
-)
+_DOWN = re.compile(r"""^down_revision(?:\s*:[^=]+)?\s*=\s*(?:None|["']([^"']+)["'])""", re.M)
 
 
 @dataclass(frozen=True)
@@ -603,8 +607,10 @@ def head_of(revisions: Sequence[ExistingRevision], out_dir: Path) -> str | None:
     heads = [r.revision for r in revisions if r.revision not in parents]
     if len(heads) != 1:
         raise GenerateError(
-            [f"{out_dir / VERSIONS}: the revisions must form one line, found heads "
-             f"{', '.join(heads) or '(none: a cycle)'}"]
+            [
+                f"{out_dir / VERSIONS}: the revisions must form one line, found heads "
+                f"{', '.join(heads) or '(none: a cycle)'}"
+            ]
         )
     return heads[0]
 
@@ -615,8 +621,10 @@ def _previous(out_dir: Path | None) -> tuple[Snapshot | None, list[ExistingRevis
     if path is None or not path.is_file():
         if revisions:
             raise GenerateError(
-                [f"{path}: missing, but {out_dir / VERSIONS if out_dir else VERSIONS} has "
-                 "revisions; restore schema.json from the previous package"]
+                [
+                    f"{path}: missing, but {out_dir / VERSIONS if out_dir else VERSIONS} has "
+                    "revisions; restore schema.json from the previous package"
+                ]
             )
         return None, []
     assert out_dir is not None
@@ -624,15 +632,21 @@ def _previous(out_dir: Path | None) -> tuple[Snapshot | None, list[ExistingRevis
     head = head_of(revisions, out_dir)
     if snapshot.revision != head:
         raise GenerateError(
-            [f"{path}: records revision {snapshot.revision} but the head of "
-             f"{out_dir / VERSIONS} is {head}; the package folder was changed by hand"]
+            [
+                f"{path}: records revision {snapshot.revision} but the head of "
+                f"{out_dir / VERSIONS} is {head}; the package folder was changed by hand"
+            ]
         )
     return snapshot, revisions
 
 
 def env_file() -> GeneratedFile:
-    return GeneratedFile(ENV, render("migrations_env.py.jinja", banner=python_banner(
-        fingerprint("runtime.migrate.run_env"))))
+    return GeneratedFile(
+        ENV,
+        render(
+            "migrations_env.py.jinja", banner=python_banner(fingerprint("runtime.migrate.run_env"))
+        ),
+    )
 
 
 def render_migrations(

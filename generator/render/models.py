@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from generator.ir import FieldIR, FormIR, GroupIR, PackageIR, fingerprint
-from generator.render import GenerateError, GeneratedFile, python_banner
+from generator.render import GeneratedFile, GenerateError, python_banner
 from generator.render.templating import camel, render
 
 MAX_IDENTIFIER = 63  # PostgreSQL's limit (NAMEDATALEN - 1)
@@ -158,8 +158,6 @@ PYTHON_TYPES = {
     "json": "list[str]",
 }
 
-STRING = SqlType("string")
-
 
 def string(length: int) -> SqlType:
     return SqlType("string", length=length)
@@ -278,7 +276,9 @@ def to_table(spec: TableSpec, metadata: sa.MetaData) -> sa.Table:
 
 def to_column(c: ColumnSpec) -> sa.Column[Any]:
     server_default = sa.text(c.server_default) if c.server_default is not None else None
-    return sa.Column(c.name, c.type.sqlalchemy(), nullable=c.nullable, server_default=server_default)
+    return sa.Column(
+        c.name, c.type.sqlalchemy(), nullable=c.nullable, server_default=server_default
+    )
 
 
 # ---------------------------------------------------------------- core tables
@@ -297,8 +297,9 @@ ID_COLUMN = _col("id", INTEGER, primary_key=True)
 
 
 def _application_fk(table: str, ondelete: str | None = "CASCADE") -> ForeignKeySpec:
-    return ForeignKeySpec("applications", "id", fk_name(table, "application_id", "applications"),
-                          ondelete)
+    return ForeignKeySpec(
+        "applications", "id", fk_name(table, "application_id", "applications"), ondelete
+    )
 
 
 def _index(table: str, *columns: str, unique: bool = False) -> IndexSpec:

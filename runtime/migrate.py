@@ -1,0 +1,184 @@
+"""Run a package's migrations: Alembic configured in code, no ``alembic.ini``.
+
+A package folder holds ``migrations/env.py`` (generated; it calls :func:`run_env`) and
+``migrations/versions/*.py`` (generated revisions). :func:`upgrade`,
+:func:`downgrade` and :func:`current` point Alembic at that folder and a database URL.
+
+A revision that loses data says so (``destructive = True``, its docstring lists the
+steps); :func:`upgrade` refuses to apply one unless ``allow_data_loss``.
+
+SQLite: the whole run is one transaction (``BEGIN IMMEDIATE``), so a failed migration
+leaves the database as it was. Foreign keys are enforced by checking them
+(``PRAGMA foreign_key_check``) before that transaction commits, rather than by
+``PRAGMA foreign_keys=ON`` during the run: with enforcement on, the table copy that
+batch mode makes to alter a column (``DROP TABLE`` of the original) would fire
+``ON DELETE CASCADE`` and empty every child table of the altered table.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, pool
+from sqlalchemy.engine import make_url
+
+VERSION_TABLE = "alembic_version"
+URL_ATTRIBUTE = "govstd_db_url"
+
+
+class MigrationError(Exception):
+    """A migration was refused or failed; the message says which and why."""
+
+
+def config(app_dir: Path, db_url: str) -> Config:
+    """An Alembic configuration for the package in ``app_dir`` and the database ``db_url``."""
+    migrations = Path(app_dir) / "migrations"
+    if not (migrations / "env.py").is_file():
+        raise MigrationError(
+            f"{migrations / 'env.py'}: missing (is {app_dir} a folder written by "
+            "'govstd generate'?)"
+        )
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations).replace("%", "%%"))
+    cfg.set_main_option("version_table", VERSION_TABLE)
+    cfg.attributes[URL_ATTRIBUTE] = db_url
+    return cfg
+
+
+def migration_engine(db_url: str) -> Engine:
+    """An engine for one migration run (no pool); on SQLite, one transaction for the run."""
+    url = make_url(db_url)
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, poolclass=pool.NullPool)
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, poolclass=pool.NullPool)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # pysqlite must not BEGIN or COMMIT itself
+        dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def check_foreign_keys(connection: Connection) -> None:
+    """Raise when a row of a SQLite database refers to a row that is not there."""
+    rows = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if rows:
+        found = ", ".join(f"{r[0]} row {r[1]} → {r[2]}" for r in rows[:10])
+        raise MigrationError(f"the migration broke foreign keys ({len(rows)}): {found}")
+
+
+def run_env() -> None:
+    """The body of a package's ``migrations/env.py``."""
+    from alembic import context
+
+    cfg = context.config
+    db_url = cfg.attributes.get(URL_ATTRIBUTE) or cfg.get_main_option("sqlalchemy.url")
+    if not db_url:
+        raise MigrationError("no database URL (use runtime.migrate.upgrade or 'govstd migrate')")
+    options: dict[str, Any] = {
+        "target_metadata": None,
+        "render_as_batch": True,
+        "version_table": VERSION_TABLE,
+        "transactional_ddl": True,
+    }
+    if context.is_offline_mode():
+        context.configure(url=db_url, literal_binds=True, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = migration_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            context.configure(connection=connection, **options)
+            with context.begin_transaction():
+                context.run_migrations()
+                if connection.dialect.name == "sqlite":
+                    check_foreign_keys(connection)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _no_bytecode() -> Iterator[None]:
+    """Alembic imports env.py and the revisions; keep ``__pycache__`` out of the package."""
+    before = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
+    try:
+        yield
+    finally:
+        sys.dont_write_bytecode = before
+
+
+def current(app_dir: Path, db_url: str) -> str | None:
+    """The revision the database is at (``None``: no migration has run)."""
+    config(app_dir, db_url)  # the same checks as the other commands
+    engine = create_engine(db_url, poolclass=pool.NullPool)  # a reader: no write lock
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+            return context.get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def heads(app_dir: Path) -> tuple[str, ...]:
+    """The newest revision(s) of the package."""
+    with _no_bytecode():
+        script = ScriptDirectory.from_config(config(app_dir, ""))
+        return tuple(script.get_heads())
+
+
+def destructive_steps(app_dir: Path, db_url: str, revision: str = "head") -> list[str]:
+    """The revisions between the database's and ``revision`` that lose data, with why."""
+    cfg = config(app_dir, db_url)
+    at = current(app_dir, db_url)
+    found = []
+    with _no_bytecode():
+        script = ScriptDirectory.from_config(cfg)
+        for sc in script.iterate_revisions(revision, at):
+            if sc.revision == at:
+                continue
+            if getattr(sc.module, "destructive", False):
+                doc = (sc.module.__doc__ or "").split("Data loss", 1)
+                detail = doc[1].split(":", 1)[1].strip() if len(doc) == 2 else ""
+                found.append(f"revision {sc.revision} loses data:\n{detail}".rstrip())
+    return found
+
+
+def upgrade(
+    app_dir: Path, db_url: str, revision: str = "head", *, allow_data_loss: bool = False
+) -> None:
+    """Bring the database to ``revision``; refuse a revision that loses data unless allowed."""
+    if not allow_data_loss:
+        lossy = destructive_steps(app_dir, db_url, revision)
+        if lossy:
+            raise MigrationError(
+                "\n".join([*lossy, "pass --allow-data-loss to apply these revisions"])
+            )
+    with _no_bytecode():
+        command.upgrade(config(app_dir, db_url), revision)
+
+
+def downgrade(app_dir: Path, db_url: str, revision: str) -> None:
+    """Take the database back to ``revision`` (``base``: before the first; ``-1``: one back).
+
+    Undoing a step drops what it added (a column, a table, a group's rows).
+    """
+    with _no_bytecode():
+        command.downgrade(config(app_dir, db_url), revision)

@@ -1,0 +1,684 @@
+"""Migrations generated from successive versions of a standards tree, run on SQLite and
+PostgreSQL (``GOVSTD_TEST_POSTGRES_URL``, e.g.
+``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``: a fresh database is created
+for the run and dropped after it).
+
+The scenario: v1 → upgrade → applications with form and group rows → v2 renames a
+field, a group field and the form, adds an optional field, a repeating group and a code
+value → upgrade → every value is still there under its new name → v3 drops a field:
+refused, then allowed → downgrade revision by revision to base → upgrade again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from generator.build import build_package
+from generator.ir import PackageIR
+from generator.pipeline import check_tree
+from generator.render import GeneratedFile, GenerateError
+from generator.render.migrations import SNAPSHOT, VERSIONS, render_migrations
+from generator.render.models import render_models
+from generator.writer import format_python, write_package
+from runtime import migrate
+
+# ---------------------------------------------------------------- standards versions
+
+BASE = """\
+kind: CodeSet
+id: matter_type
+name: 事项类型
+values:
+  - {code: "01", name: 行政许可}
+---
+kind: CodeSet
+id: service_object
+name: 服务对象
+values:
+  - {code: "1", name: 自然人}
+---
+kind: DataElement
+id: person_name
+name: 姓名
+type: string
+format: c..50
+---
+kind: DataElement
+id: citizen_id_number
+name: 公民身份号码
+type: string
+format: an18
+sensitive: true
+---
+kind: DataElement
+id: sex
+name: 性别
+type: code
+codeset: sex
+---
+kind: DataElement
+id: business_scope
+name: 经营范围
+type: text
+---
+kind: DataElement
+id: registered_capital
+name: 资金数额
+type: decimal
+format: n..12,2
+---
+kind: DataElement
+id: employees
+name: 从业人数
+type: integer
+---
+kind: DataElement
+id: agent_used
+name: 委托代理人办理
+type: boolean
+---
+kind: DataElement
+id: opened_on
+name: 开业日期
+type: date
+---
+kind: DataElement
+id: website
+name: 网址
+type: string
+format: c..200
+---
+kind: DataElement
+id: address
+name: 地址
+type: string
+format: c..100
+---
+kind: Workflow
+id: simple
+name: 简单流程
+initial: submitted
+states:
+  - {id: submitted, name: 已申请}
+  - {id: done, name: 办结, final: true}
+transitions:
+  - {id: finish, from: submitted, to: done, by: officer}
+---
+kind: Calendar
+id: cn
+weekend: [sat, sun]
+holidays: [2026-01-01]
+workdays: []
+---
+kind: Region
+id: r
+code: "440000"
+name: 甲省
+calendar: cn
+matters: {include: all}
+"""
+
+MATTER = """\
+kind: Matter
+id: ibr
+name: 个体工商户设立登记
+type: "01"
+service_objects: ["1"]
+agency: {{name: 市场监督管理局}}
+case_type: commitment
+contact: {{phone: "0755-88888888", complaint_phone: "12345"}}
+time_limit:
+  promised: {{value: 3, unit: working_day}}
+fee: {{charged: false}}
+visits: 0
+channels: [online]
+form: {form}
+workflow: simple
+"""
+
+SEX_V1 = """\
+kind: CodeSet
+id: sex
+name: 性别
+values:
+  - {code: "1", name: 男}
+  - {code: "2", name: 女}
+"""
+SEX_V2 = SEX_V1 + '  - {code: "9", name: 未说明}\n'
+
+FORM_V1 = """\
+kind: Form
+id: ibr_form
+name: 个体工商户登记申请表
+sections:
+  - id: operator
+    name: 经营者信息
+    fields:
+      - element: person_name
+      - element: citizen_id_number
+      - element: sex
+      - element: agent_used
+        required: false
+  - id: business
+    name: 经营信息
+    fields:
+      - element: business_scope
+      - element: registered_capital
+      - element: employees
+      - element: opened_on
+  - id: members
+    name: 家庭成员
+    repeat: {min: 0, max: 10}
+    fields:
+      - element: person_name
+      - element: sex
+        required: false
+"""
+
+FORM_V2 = """\
+kind: Form
+id: ibr_application
+renamed_from: [ibr_form]
+name: 个体工商户登记申请表
+sections:
+  - id: operator
+    name: 经营者信息
+    fields:
+      - id: operator_name
+        element: person_name
+        renamed_from: [person_name]
+      - element: citizen_id_number
+      - element: sex
+      - element: agent_used
+        required: false
+      - element: website
+        required: false
+  - id: business
+    name: 经营信息
+    fields:
+      - element: business_scope
+      - element: registered_capital
+      - element: employees
+      - element: opened_on
+  - id: members
+    name: 家庭成员
+    repeat: {min: 0, max: 10}
+    fields:
+      - id: member_name
+        element: person_name
+        renamed_from: [person_name]
+      - element: sex
+        required: false
+  - id: branches
+    name: 分支机构
+    repeat: {min: 0, max: 5}
+    fields:
+      - element: address
+"""
+
+FORM_V3 = FORM_V2.replace("      - element: business_scope\n", "")
+
+VERSIONS_OF_TREE = {
+    1: {"forms/ibr.yaml": FORM_V1, "codesets/sex.yaml": SEX_V1, "form": "ibr_form"},
+    2: {"forms/ibr.yaml": FORM_V2, "codesets/sex.yaml": SEX_V2, "form": "ibr_application"},
+    3: {"forms/ibr.yaml": FORM_V3, "codesets/sex.yaml": SEX_V2, "form": "ibr_application"},
+}
+
+
+def build(root: Path, files: dict[str, str]) -> PackageIR:
+    """Write a standards tree below ``root`` and build region 'r' of it.
+
+    Run from ``root``'s parent so that locations read ``<root name>/<file>:line:col``.
+    """
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    tree, diagnostics, resolved = check_tree([root.name])
+    assert not diagnostics.has_errors(), "\n".join(str(d) for d in diagnostics.errors)
+    return build_package(tree, resolved, "r")
+
+
+def build_version(tmp_path: Path, version: int) -> PackageIR:
+    spec = VERSIONS_OF_TREE[version]
+    root = tmp_path / "standards"
+    files = {
+        "base.yaml": BASE,
+        "matters/ibr.yaml": MATTER.format(form=spec["form"]),
+        "forms/ibr.yaml": spec["forms/ibr.yaml"],
+        "codesets/sex.yaml": spec["codesets/sex.yaml"],
+    }
+    return build(root, files)
+
+
+def generate(pkg: PackageIR, app: Path, allow_data_loss: bool = False) -> list[GeneratedFile]:
+    """What ``govstd generate`` does with these renderers: render, format, write."""
+    files = render_models(pkg) + render_migrations(pkg, app, allow_data_loss)
+    files = format_python(files)
+    write_package(app, files)
+    return files
+
+
+def revisions(app: Path) -> list[str]:
+    return sorted(p.stem for p in (app / VERSIONS).glob("*.py"))
+
+
+# ---------------------------------------------------------------- databases
+
+
+def _postgres_database() -> Iterator[str]:
+    admin_url = os.environ.get("GOVSTD_TEST_POSTGRES_URL")
+    if not admin_url:
+        pytest.skip(
+            "GOVSTD_TEST_POSTGRES_URL is not set (e.g. "
+            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres)"
+        )
+    name = f"govstd_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'app.db'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    eng = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    if eng.dialect.name == "sqlite":
+
+        @sa.event.listens_for(eng, "connect")
+        def _fk(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    yield eng
+    eng.dispose()
+
+
+def tables(engine: sa.Engine) -> dict[str, sa.Table]:
+    metadata = sa.MetaData()
+    metadata.reflect(engine)
+    return dict(metadata.tables)
+
+
+def rows(engine: sa.Engine, table: str, order: str) -> list[dict[str, Any]]:
+    t = tables(engine)[table]
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.select(t).order_by(t.c[order]))]
+
+
+def assert_models_match(engine: sa.Engine, app: Path) -> None:
+    """The database the migrations made is the one ``models.py`` describes."""
+    import importlib.util
+    import sys
+
+    name = f"govstd_models_{uuid.uuid4().hex[:8]}"
+    spec = importlib.util.spec_from_file_location(name, app / "models.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = [
+                d
+                for d in compare_metadata(context, module.Base.metadata)
+                if not (
+                    isinstance(d, tuple)
+                    and d[0] == "remove_table"
+                    and d[1].name == "alembic_version"
+                )
+            ]
+        assert diff == []
+    finally:
+        del sys.modules[name]
+
+
+NOW = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
+
+
+def application(app_id: str, number: str, form: str) -> dict[str, Any]:
+    return {
+        "id": app_id,
+        "number": number,
+        "matter": "ibr",
+        "form": form,
+        "region": "r",
+        "applicant_sub": "user-1",
+        "status": "submitted",
+        "created_at": NOW,
+        "updated_at": NOW,
+        "standards_hash": "0" * 64,
+    }
+
+
+APP_IDS = [str(uuid.UUID(int=i + 1)) for i in range(3)]
+
+
+def insert_v1_data(engine: sa.Engine) -> None:
+    t = tables(engine)
+    with engine.begin() as conn:
+        for i, app_id in enumerate(APP_IDS):
+            conn.execute(sa.insert(t["applications"]), application(app_id, f"N{i}", "ibr_form"))
+            conn.execute(
+                sa.insert(t["form_ibr_form"]),
+                {
+                    "application_id": app_id,
+                    "person_name": f"张三{i}",
+                    "citizen_id_number": f"ciphertext-{i}",
+                    "sex": "1",
+                    "agent_used": i % 2 == 0,
+                    "business_scope": f"餐饮服务 {i}",
+                    "registered_capital": Decimal("12345.67") + i,
+                    "employees": 10**12 + i,
+                    "opened_on": datetime.date(2026, 1, 5 + i),
+                },
+            )
+            for position in range(2):
+                conn.execute(
+                    sa.insert(t["form_ibr_form__members"]),
+                    {
+                        "application_id": app_id,
+                        "position": position,
+                        "person_name": f"成员{i}-{position}",
+                        "sex": "2",
+                    },
+                )
+
+
+def check_form_rows(
+    engine: sa.Engine, table: str, name_column: str, scope: bool, updated: bool = False
+) -> None:
+    found = rows(engine, table, "application_id")
+    assert [r["application_id"] for r in found] == APP_IDS
+    for i, r in enumerate(found):
+        assert r[name_column] == f"张三{i}"
+        assert r["citizen_id_number"] == f"ciphertext-{i}"
+        assert r["sex"] == ("9" if updated and i == 1 else "1")
+        assert bool(r["agent_used"]) is (i % 2 == 0)
+        assert Decimal(r["registered_capital"]) == Decimal("12345.67") + i
+        assert r["employees"] == 10**12 + i
+        assert r["opened_on"] == datetime.date(2026, 1, 5 + i)
+        if scope:
+            assert r["business_scope"] == f"餐饮服务 {i}"
+        else:
+            assert "business_scope" not in r
+
+
+def check_group_rows(engine: sa.Engine, table: str, name_column: str, added: bool = False) -> None:
+    found = rows(engine, table, "id")
+    expected: list[tuple[str, int, str, str | None]] = [
+        (app_id, position, f"成员{i}-{position}", "2")
+        for i, app_id in enumerate(APP_IDS)
+        for position in range(2)
+    ]
+    if added:  # the row inserted after v2 (its id from the sequence / rowid)
+        expected.append((APP_IDS[2], 2, "新成员", None))
+    assert [(r["application_id"], r["position"], r[name_column], r["sex"]) for r in found] == (
+        expected
+    )
+
+
+# ---------------------------------------------------------------- the scenario
+
+
+def test_scenario(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, engine: sa.Engine
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = tmp_path / "app"
+
+    # v1: the first revision creates every table.
+    generate(build_version(tmp_path, 1), app)
+    [rev1] = revisions(app)
+    assert rev1.startswith("0001_")
+    migrate.upgrade(app, db_url)
+    assert migrate.current(app, db_url) == rev1
+    assert_models_match(engine, app)
+    insert_v1_data(engine)
+
+    # v2: renames (form, field, group field), an optional field, a group, a code value.
+    generate(build_version(tmp_path, 2), app)
+    rev1_again, rev2 = revisions(app)
+    assert rev1_again == rev1 and rev2.startswith("0002_")
+    text = (app / VERSIONS / f"{rev2}.py").read_text(encoding="utf-8")
+    assert 'op.rename_table("form_ibr_form", "form_ibr_application")' in text
+    assert 'op.rename_table("form_ibr_form__members", "form_ibr_application__members")' in text
+    assert 'new_column_name="operator_name"' in text
+    assert 'new_column_name="member_name"' in text
+    assert "drop_column" not in text.split("def downgrade")[0]
+    assert "destructive = False" in text
+    migrate.upgrade(app, db_url)
+    assert migrate.current(app, db_url) == rev2
+    assert_models_match(engine, app)
+    names = set(tables(engine))
+    assert {
+        "form_ibr_application",
+        "form_ibr_application__members",
+        "form_ibr_application__branches",
+    } <= names
+    assert not {"form_ibr_form", "form_ibr_form__members"} & names
+    check_form_rows(engine, "form_ibr_application", "operator_name", scope=True)
+    check_group_rows(engine, "form_ibr_application__members", "member_name")
+    assert all(r["website"] is None for r in rows(engine, "form_ibr_application", "website"))
+    assert [r["form"] for r in rows(engine, "applications", "id")] == ["ibr_application"] * 3
+    t = tables(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(t["form_ibr_application__branches"]),
+            {"application_id": APP_IDS[0], "position": 0, "address": "深圳市南山区"},
+        )
+        conn.execute(
+            sa.insert(t["form_ibr_application__members"]),
+            {"application_id": APP_IDS[2], "position": 2, "member_name": "新成员"},
+        )
+        conn.execute(
+            sa.update(t["form_ibr_application"])
+            .where(t["form_ibr_application"].c.application_id == APP_IDS[1])
+            .values(sex="9", website="https://example.cn")
+        )
+
+    # Generating v2 again changes nothing: no new revision, same bytes.
+    before = {p: p.read_bytes() for p in app.rglob("*") if p.is_file()}
+    generate(build_version(tmp_path, 2), app)
+    assert {p: p.read_bytes() for p in app.rglob("*") if p.is_file()} == before
+
+    # v3 drops a field: refused, naming the field, the table and the source file.
+    pkg3 = build_version(tmp_path, 3)
+    with pytest.raises(GenerateError) as refused:
+        render_migrations(pkg3, app)
+    [line] = refused.value.lines
+    assert line.startswith("standards/forms/ibr.yaml:")
+    assert "field 'business_scope' (element business_scope) of form 'ibr_application'" in line
+    assert "dropping column form_ibr_application.business_scope loses its data" in line
+    assert "--allow-data-loss" in line
+    assert revisions(app) == [rev1, rev2]  # nothing written
+
+    generate(pkg3, app, allow_data_loss=True)
+    rev3 = revisions(app)[-1]
+    assert rev3.startswith("0003_")
+    assert "destructive = True" in (app / VERSIONS / f"{rev3}.py").read_text(encoding="utf-8")
+    with pytest.raises(migrate.MigrationError, match="business_scope"):
+        migrate.upgrade(app, db_url)
+    assert migrate.current(app, db_url) == rev2
+    migrate.upgrade(app, db_url, allow_data_loss=True)
+    assert migrate.current(app, db_url) == rev3
+    assert_models_match(engine, app)
+    check_form_rows(engine, "form_ibr_application", "operator_name", scope=False, updated=True)
+    check_group_rows(engine, "form_ibr_application__members", "member_name", added=True)
+    assert [r["address"] for r in rows(engine, "form_ibr_application__branches", "id")] == [
+        "深圳市南山区"
+    ]
+
+    # Downgrade revision by revision, the data following where it can.
+    migrate.downgrade(app, db_url, rev2)
+    assert migrate.current(app, db_url) == rev2
+    found = rows(engine, "form_ibr_application", "application_id")
+    assert [r["business_scope"] for r in found] == [None, None, None]  # the column is back
+    assert found[1]["website"] == "https://example.cn"
+
+    migrate.downgrade(app, db_url, rev1)
+    assert migrate.current(app, db_url) == rev1
+    names = set(tables(engine))
+    assert {"form_ibr_form", "form_ibr_form__members"} <= names
+    assert not any(n.startswith("form_ibr_application") for n in names)
+    found = rows(engine, "form_ibr_form", "application_id")
+    assert [r["person_name"] for r in found] == ["张三0", "张三1", "张三2"]
+    assert "website" not in found[0]
+    check_group_rows(engine, "form_ibr_form__members", "person_name", added=True)
+    assert [r["form"] for r in rows(engine, "applications", "id")] == ["ibr_form"] * 3
+
+    migrate.downgrade(app, db_url, "base")
+    assert migrate.current(app, db_url) is None
+    assert set(tables(engine)) <= {"alembic_version"}
+
+    # And up again, to the newest revision.
+    migrate.upgrade(app, db_url, allow_data_loss=True)
+    assert migrate.current(app, db_url) == rev3
+    assert_models_match(engine, app)
+
+
+def test_cascade_survives_batch_migration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, engine: sa.Engine
+) -> None:
+    """Tables altered in batch mode (SQLite copies them) keep their ON DELETE CASCADE."""
+    monkeypatch.chdir(tmp_path)
+    app = tmp_path / "app"
+    generate(build_version(tmp_path, 1), app)
+    migrate.upgrade(app, db_url)
+    insert_v1_data(engine)
+    generate(build_version(tmp_path, 2), app)
+    migrate.upgrade(app, db_url)
+    t = tables(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.delete(t["applications"]).where(t["applications"].c.id == APP_IDS[0]))
+    assert [
+        r["application_id"] for r in rows(engine, "form_ibr_application", "application_id")
+    ] == APP_IDS[1:]
+    members = rows(engine, "form_ibr_application__members", "id")
+    assert {r["application_id"] for r in members} == set(APP_IDS[1:])
+
+
+# ---------------------------------------------------------------- rendering only
+
+
+def test_first_run_and_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    pkg = build_version(tmp_path, 1)
+    first = render_migrations(pkg, None)
+    assert first == render_migrations(pkg, tmp_path / "nothing-here")
+    paths = [f.path for f in first]
+    assert paths[:2] == [SNAPSHOT, "migrations/env.py"]
+    [revision] = [p for p in paths if p.startswith(VERSIONS)]
+    assert revision.startswith(f"{VERSIONS}/0001_")
+    text = next(f.content for f in first if f.path == revision)
+    assert "down_revision = None" in text
+    assert "please adjust" not in text
+    assert text.startswith("# Generated by govstd")
+
+    app = tmp_path / "app"
+    files = generate(pkg, app)
+    again = format_python(render_models(pkg) + render_migrations(pkg, app))
+    assert again == files  # nothing changed: no new revision, the same bytes
+
+
+def test_renamed_table_refuses_to_drop_without_renamed_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renaming a form without ``renamed_from`` is a drop: every lost table is named."""
+    monkeypatch.chdir(tmp_path)
+    app = tmp_path / "app"
+    generate(build_version(tmp_path, 1), app)
+    VERSIONS_OF_TREE[4] = {
+        **VERSIONS_OF_TREE[1],
+        "forms/ibr.yaml": FORM_V1.replace("id: ibr_form", "id: ibr_other"),
+        "form": "ibr_other",
+    }
+    try:
+        pkg = build_version(tmp_path, 4)
+    finally:
+        del VERSIONS_OF_TREE[4]
+    with pytest.raises(GenerateError) as refused:
+        render_migrations(pkg, app)
+    lines = refused.value.lines
+    assert len(lines) == 2
+    assert any("form 'ibr_form' was removed: dropping table form_ibr_form " in x for x in lines)
+    assert any(
+        "group 'members' of form 'ibr_form' was removed: dropping table "
+        "form_ibr_form__members " in x
+        for x in lines
+    )
+
+
+def test_narrowing_and_type_change_are_data_loss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, engine: sa.Engine
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = tmp_path / "app"
+    generate(build_version(tmp_path, 1), app)
+    migrate.upgrade(app, db_url)
+    insert_v1_data(engine)
+    narrowed = FORM_V1.replace(
+        "      - element: person_name\n      - element: citizen_id_number",
+        "      - element: person_name\n        max_length: 2\n      - element: citizen_id_number",
+    ).replace("      - element: opened_on\n", "      - {id: opened_on, element: employees}\n")
+    root = tmp_path / "standards"
+    (root / "forms" / "ibr.yaml").write_text(narrowed, encoding="utf-8")
+    tree, diagnostics, resolved = check_tree([root.name])
+    assert not diagnostics.has_errors(), [str(d) for d in diagnostics.errors]
+    pkg = build_package(tree, resolved, "r")
+    with pytest.raises(GenerateError) as refused:
+        render_migrations(pkg, app)
+    lines = refused.value.lines
+    assert len(lines) == 2, lines
+    assert (
+        "field 'person_name' (element person_name) of form 'ibr_form' changed type from "
+        "String(50) to String(2): narrowing column form_ibr_form.person_name cuts longer "
+        "values to 2 characters" in lines[0]
+    )
+    assert "field 'opened_on' (element employees)" in lines[1]
+    assert "changed type from Date() to BigInteger()" in lines[1]
+
+    generate(pkg, app, allow_data_loss=True)
+    migrate.upgrade(app, db_url, allow_data_loss=True)
+    assert_models_match(engine, app)
+    found = rows(engine, "form_ibr_form", "application_id")
+    assert [r["person_name"] for r in found] == ["张三", "张三", "张三"]  # cut to 2
+    assert [r["opened_on"] for r in found] == [None, None, None]
+    migrate.downgrade(app, db_url, "-1")
+    after = rows(engine, "form_ibr_form", "application_id")
+    assert after[0]["business_scope"] == "餐饮服务 0"
+
+
+def test_hand_edited_package_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = tmp_path / "app"
+    pkg = build_version(tmp_path, 1)
+    generate(pkg, app)
+    [revision] = (app / VERSIONS).glob("*.py")
+    revision.unlink()
+    with pytest.raises(GenerateError, match=r"records revision 0001_\w+ but the head"):
+        render_migrations(pkg, app)
