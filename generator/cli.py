@@ -92,7 +92,6 @@ def generate(
     )
 
 
-
 def _command_error(exc: Exception) -> typer.Exit:
     print(f"error: {exc}", file=sys.stderr)
     return typer.Exit(1)
@@ -144,7 +143,9 @@ def serve(
 
 @app.command()
 def token(
-    role: Annotated[str, typer.Option("--role", help="applicant|officer|approver|supervisor|admin")],
+    role: Annotated[
+        str, typer.Option("--role", help="applicant|officer|approver|supervisor|admin")
+    ],
     region: Annotated[str | None, typer.Option("--region", help="staff: region id")] = None,
     sub: Annotated[str | None, typer.Option("--sub", help="subject (person id)")] = None,
     name: Annotated[str | None, typer.Option("--name", help="display name")] = None,

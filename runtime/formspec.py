@@ -17,7 +17,6 @@ is always present. :func:`localized` picks one.
 
 from __future__ import annotations
 
-import keyword
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,7 +55,6 @@ FIELD_TYPES: tuple[FieldType, ...] = (
 )
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_STRING_LITERAL = re.compile(r"""[rR]?("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
 
 
 def localized(text: Text | None, lang: str = "zh") -> str:
@@ -76,13 +74,14 @@ def compiled_pattern(pattern: str) -> re.Pattern[str]:
 
 @lru_cache(maxsize=4096)
 def expression_names(source: str) -> frozenset[str]:
-    """Every name an expression may read (identifiers outside string literals).
+    """Every name an expression may read: each identifier-like word of its text.
 
-    An over-approximation (function and macro variable names are included), so
-    evaluating with only these variables bound gives the same result as with all.
+    An over-approximation (function names, macro variables and words inside
+    string literals are included), so evaluating with only these variables
+    bound gives the same result as with every field bound, and is much faster
+    (the CEL engine converts each bound variable on every evaluation).
     """
-    code = _STRING_LITERAL.sub(" ", source)
-    return frozenset(n for n in _NAME.findall(code) if not keyword.iskeyword(n))
+    return frozenset(_NAME.findall(source))
 
 
 def _compile(source: str | None) -> Compiled | None:

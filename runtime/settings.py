@@ -2,11 +2,11 @@
 
 | variable | meaning |
 |---|---|
-| ``GOVSTD_DATABASE_URL`` | database URL; default ``sqlite:///var/govstd.db`` under the working folder |
-| ``GOVSTD_SECRET`` | HS256 signing secret for tokens (a development default is used, with a warning) |
-| ``GOVSTD_JWT_PUBLIC_KEY`` | PEM public key (or a path to one) of an external identity provider (RS256/ES256) |
+| ``GOVSTD_DATABASE_URL`` | database URL; default ``sqlite:///var/govstd.db`` (working folder) |
+| ``GOVSTD_SECRET`` | HS256 token signing secret (a development default, with a warning) |
+| ``GOVSTD_JWT_PUBLIC_KEY`` | PEM public key (or its path) of an external IdP (RS256/ES256) |
 | ``GOVSTD_JWT_JWKS_URL`` | JWKS address of an external identity provider (RS256/ES256) |
-| ``GOVSTD_JWT_ALGORITHMS`` | comma-separated allow-list; default ``HS256``, or ``RS256,ES256`` with a key |
+| ``GOVSTD_JWT_ALGORITHMS`` | allow-list; default ``HS256``, or ``RS256,ES256`` with a key |
 | ``GOVSTD_JWT_AUDIENCE`` | required ``aud`` claim; default ``govstd`` |
 | ``GOVSTD_JWT_ISSUER`` | required ``iss`` claim, if set |
 | ``GOVSTD_ENV`` | ``production`` refuses development defaults (secret, encryption key) |
@@ -55,7 +55,6 @@ class Settings:
     upload_dir: Path = Path("var/uploads")
     max_json_bytes: int = 1024 * 1024
     max_json_depth: int = 32
-    timezone: str = "Asia/Shanghai"
     env: Mapping[str, str] = field(default_factory=dict)
     now: Callable[[], datetime] = _utcnow
 
@@ -65,13 +64,19 @@ class Settings:
         production = env.get("GOVSTD_ENV", "").lower() == "production"
         secret = env.get("GOVSTD_SECRET") or ""
         public_key = env.get("GOVSTD_JWT_PUBLIC_KEY") or None
-        if public_key and not public_key.lstrip().startswith("-----") and Path(public_key).is_file():
+        if (
+            public_key
+            and not public_key.lstrip().startswith("-----")
+            and Path(public_key).is_file()
+        ):
             public_key = Path(public_key).read_text(encoding="utf-8")
         jwks_url = env.get("GOVSTD_JWT_JWKS_URL") or None
         external = bool(public_key or jwks_url)
         default_algs = "RS256,ES256" if external else "HS256"
         algorithms = tuple(
-            a.strip() for a in env.get("GOVSTD_JWT_ALGORITHMS", default_algs).split(",") if a.strip()
+            a.strip()
+            for a in env.get("GOVSTD_JWT_ALGORITHMS", default_algs).split(",")
+            if a.strip()
         )
         allowed = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"}
         bad = [a for a in algorithms if a not in allowed]
@@ -82,8 +87,8 @@ class Settings:
             )
         if production and not secret and not external:
             raise SettingsError("GOVSTD_SECRET must be set when GOVSTD_ENV=production")
-        if secret and len(secret) < 16:
-            raise SettingsError("GOVSTD_SECRET must have at least 16 characters")
+        if secret and len(secret.encode()) < 32:
+            raise SettingsError("GOVSTD_SECRET must have at least 32 bytes (HS256)")
         try:
             max_json = int(env.get("GOVSTD_MAX_JSON_BYTES", str(1024 * 1024)))
         except ValueError:
@@ -99,7 +104,6 @@ class Settings:
             production=production,
             upload_dir=Path(env.get("GOVSTD_UPLOAD_DIR") or "var/uploads"),
             max_json_bytes=max_json,
-            timezone=env.get("GOVSTD_TIMEZONE") or "Asia/Shanghai",
             env=env,
         )
 

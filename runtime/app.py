@@ -1,0 +1,141 @@
+"""The Starlette application serving one deployment package.
+
+| method and path | handler |
+|---|---|
+| GET /healthz, /openapi.json, /docs | :mod:`runtime.routes.docs` |
+| GET /api/matters, /api/matters/{matter} | :mod:`runtime.routes.catalogue` |
+| GET /api/forms/{form}/schema, /api/codesets/{codeset} | :mod:`runtime.routes.catalogue` |
+| POST /api/matters/{matter}/applications | :mod:`runtime.routes.applications` |
+| GET /api/applications, /api/applications/{id} | :mod:`runtime.routes.applications` |
+| POST /api/applications/{id}/actions/{transition} | :mod:`runtime.routes.applications` |
+| POST /api/applications/{id}/evaluation | :mod:`runtime.routes.evaluations` |
+| PUT/GET /api/applications/{id}/materials/{material} | :mod:`runtime.routes.materials` |
+| GET /api/staff/applications, /api/staff/stats | :mod:`runtime.routes.staff` |
+| POST /api/staff/applications/{id}/reveal | :mod:`runtime.routes.staff` |
+
+Routes take the matter, form or application from a path parameter and look it
+up in a dict, so matching cost does not grow with the number of matters.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from runtime.context import Context
+from runtime.crypto import Cipher, load_keys
+from runtime.db import make_engine
+from runtime.errors import (
+    ApiError,
+    RequestIdMiddleware,
+    handle_api_error,
+    handle_http_exception,
+    handle_unexpected,
+)
+from runtime.package import load_package
+from runtime.routes import applications, catalogue, docs, evaluations, materials, staff
+from runtime.settings import Settings, SettingsError, database_url
+
+log = logging.getLogger("govstd.runtime")
+
+ROUTES = [
+    Route("/healthz", docs.healthz, methods=["GET"]),
+    Route("/openapi.json", docs.openapi, methods=["GET"]),
+    Route("/docs", docs.docs, methods=["GET"]),
+    Route("/static/{name}", docs.static, methods=["GET"]),
+    Route("/api/matters", catalogue.list_matters, methods=["GET"]),
+    Route("/api/matters/{matter}", catalogue.guide, methods=["GET"]),
+    Route("/api/matters/{matter}/applications", applications.create, methods=["POST"]),
+    Route("/api/forms/{form}/schema", catalogue.form_schema, methods=["GET"]),
+    Route("/api/codesets/{codeset}", catalogue.codeset, methods=["GET"]),
+    Route("/api/applications", applications.list_own, methods=["GET"]),
+    Route("/api/applications/{id}", applications.get_one, methods=["GET"]),
+    Route("/api/applications/{id}/actions/{transition}", applications.act, methods=["POST"]),
+    Route("/api/applications/{id}/evaluation", evaluations.evaluate, methods=["POST"]),
+    Route(
+        "/api/applications/{id}/materials/{material}",
+        materials.endpoint,
+        methods=["GET", "PUT"],
+    ),
+    Route("/api/staff/applications", staff.list_applications, methods=["GET"]),
+    Route("/api/staff/applications/{id}/reveal", staff.reveal, methods=["POST"]),
+    Route("/api/staff/stats", staff.stats, methods=["GET"]),
+]
+
+
+class HeadersMiddleware:
+    """No caching of API answers (they hold personal data); no MIME sniffing."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        api = str(scope.get("path", "")).startswith("/api/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                if api:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(
+    app_dir: str | Path, db_url: str | None = None, settings: Settings | None = None
+) -> Starlette:
+    """The application for the package in ``app_dir`` on ``db_url`` (default: see settings)."""
+    settings = settings or Settings.from_env()
+    package = load_package(app_dir)
+    keys, dev_key = load_keys(settings.env or os.environ)
+    if dev_key and settings.production:
+        raise SettingsError("GOVSTD_DATA_KEY must be set when GOVSTD_ENV=production")
+    if dev_key:
+        log.warning("GOVSTD_DATA_KEY is not set: using the public development data key")
+    if settings.secret_is_dev and not (settings.public_key or settings.jwks_url):
+        log.warning("GOVSTD_SECRET is not set: tokens are signed with the development secret")
+    engine = make_engine(database_url(db_url, settings.env or None))
+    context = Context(package=package, engine=engine, settings=settings, cipher=Cipher(keys))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = Starlette(
+        routes=ROUTES,
+        middleware=[Middleware(RequestIdMiddleware), Middleware(HeadersMiddleware)],
+        exception_handlers={
+            ApiError: handle_api_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.ctx = context
+    app.state.settings = settings
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory`` with several workers: ``GOVSTD_APP_DIR`` and the
+    usual ``GOVSTD_*`` variables."""
+    app_dir = os.environ.get("GOVSTD_APP_DIR")
+    if not app_dir:
+        raise SettingsError("GOVSTD_APP_DIR must name the package folder")
+    return create_app(app_dir, os.environ.get("GOVSTD_DATABASE_URL"))

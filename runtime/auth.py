@@ -1,0 +1,164 @@
+"""Who is asking: bearer JWTs (pyjwt) with an algorithm allow-list, ``exp`` and ``aud`` required.
+
+Claims: ``sub`` (required), ``role`` (applicant | officer | approver | supervisor |
+admin), ``region`` (required for staff), ``name``, and for applicants optionally
+``id_number`` (used to prefill forms). Development tokens are HS256 with
+``GOVSTD_SECRET``; production may verify an external identity provider's
+RS256/ES256 tokens with ``GOVSTD_JWT_PUBLIC_KEY`` or ``GOVSTD_JWT_JWKS_URL``.
+``none`` is never accepted, whatever the configuration says.
+
+Visibility: an applicant sees their own applications; officers and approvers
+see their region's; supervisors and admins read their region's subtree.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import jwt
+from starlette.requests import Request
+
+from runtime.errors import ApiError
+from runtime.settings import Settings
+
+ROLES = ("applicant", "officer", "approver", "supervisor", "admin")
+STAFF_ROLES = frozenset({"officer", "approver", "supervisor", "admin"})
+SUBTREE_ROLES = frozenset({"supervisor", "admin"})
+DEFAULT_TTL = 8 * 3600
+
+
+@dataclass(frozen=True)
+class Identity:
+    sub: str
+    role: str
+    region: str | None = None
+    name: str | None = None
+    id_number: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    def prefill(self) -> dict[str, str]:
+        """Attributes a form field may be prefilled from (``identity.<key>``)."""
+        values = {"sub": self.sub, "name": self.name, "id_number": self.id_number}
+        return {k: v for k, v in values.items() if v}
+
+
+@lru_cache(maxsize=4)
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
+
+
+def _verification_key(token: str, settings: Settings) -> Any:
+    header = jwt.get_unverified_header(token)
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg.lower() == "none" or alg not in settings.algorithms:
+        raise jwt.InvalidAlgorithmError("algorithm not allowed")
+    if alg.startswith("HS"):
+        if settings.public_key or settings.jwks_url:
+            raise jwt.InvalidAlgorithmError("shared-secret tokens are off with an external IdP")
+        return settings.secret
+    if settings.jwks_url:
+        return _jwks_client(settings.jwks_url).get_signing_key_from_jwt(token).key
+    if settings.public_key:
+        return settings.public_key
+    raise jwt.InvalidAlgorithmError("no public key configured")
+
+
+def decode_token(token: str, settings: Settings) -> Identity:
+    """The identity in a token, or :class:`ApiError` 401 (never says which check failed)."""
+    algorithms = [a for a in settings.algorithms if a.lower() != "none"]
+    try:
+        key = _verification_key(token, settings)
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=algorithms,
+            audience=settings.audience,
+            issuer=settings.issuer,
+            options={"require": ["exp", "aud", "sub"]},
+            leeway=30,
+        )
+    except (jwt.PyJWTError, ValueError, TypeError):
+        raise ApiError(401, "unauthorized") from None
+    sub, role, region = claims.get("sub"), claims.get("role"), claims.get("region")
+    if not isinstance(sub, str) or not sub or len(sub) > 128 or role not in ROLES:
+        raise ApiError(401, "unauthorized")
+    if role in STAFF_ROLES and (not isinstance(region, str) or not region):
+        raise ApiError(401, "unauthorized")
+    name, id_number = claims.get("name"), claims.get("id_number")
+    return Identity(
+        sub=sub,
+        role=str(role),
+        region=region if isinstance(region, str) else None,
+        name=name if isinstance(name, str) else None,
+        id_number=id_number if isinstance(id_number, str) and role == "applicant" else None,
+    )
+
+
+def issue_token(
+    settings: Settings,
+    *,
+    role: str,
+    sub: str,
+    region: str | None = None,
+    name: str | None = None,
+    id_number: str | None = None,
+    ttl: int = DEFAULT_TTL,
+    now: float | None = None,
+) -> str:
+    """A signed HS256 development token (``govstd token``, tests)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
+    if role in STAFF_ROLES and not region:
+        raise ValueError(f"a token for the role {role} needs --region")
+    issued = int(time.time() if now is None else now)
+    claims: dict[str, Any] = {
+        "sub": sub,
+        "role": role,
+        "aud": settings.audience,
+        "iat": issued,
+        "exp": issued + ttl,
+    }
+    if settings.issuer:
+        claims["iss"] = settings.issuer
+    for key, value in (("region", region), ("name", name), ("id_number", id_number)):
+        if value:
+            claims[key] = value
+    return jwt.encode(claims, settings.secret, algorithm="HS256")
+
+
+def identity_of(request: Request, *, required: bool = True) -> Identity | None:
+    """The request's identity from ``Authorization: Bearer``; 401 when required and absent."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        if required:
+            raise ApiError(401, "unauthorized")
+        return None
+    settings: Settings = request.app.state.settings
+    return decode_token(token.strip(), settings)
+
+
+def require(request: Request, *roles: str) -> Identity:
+    """The identity, which must have one of ``roles`` (403 otherwise)."""
+    identity = identity_of(request)
+    assert identity is not None
+    if roles and identity.role not in roles:
+        raise ApiError(403, "forbidden")
+    return identity
+
+
+def require_staff(request: Request) -> Identity:
+    return require(request, *sorted(STAFF_ROLES))
+
+
+def visible_regions(identity: Identity, subtree: frozenset[str]) -> frozenset[str]:
+    """Regions whose cases a staff member may see (``subtree``: their region and below)."""
+    if identity.role in SUBTREE_ROLES:
+        return subtree
+    return frozenset({identity.region}) & subtree if identity.region else frozenset()

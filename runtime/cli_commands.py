@@ -1,0 +1,120 @@
+"""What ``govstd migrate``, ``govstd serve`` and ``govstd token`` do (the typer commands in
+``generator/cli.py`` are thin wrappers). Errors a user can fix raise :class:`CommandError`
+with one line to print."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from runtime.settings import Settings, SettingsError, database_url
+
+
+class CommandError(Exception):
+    """A problem the user can fix; printed as one line, exit 1."""
+
+
+def _warn(text: str) -> None:
+    print(f"warning: {text}", file=sys.stderr)
+
+
+def _check_app(app_dir: Path) -> None:
+    if not (app_dir / "catalog.json").is_file():
+        raise CommandError(
+            f"{app_dir}: not a deployment package (no catalog.json); "
+            "write one with 'govstd generate ROOT --region ID --out DIR'"
+        )
+
+
+def migrate(app_dir: Path, db: str | None = None, *, allow_data_loss: bool = False) -> str:
+    """Bring the database to the package's newest revision; returns the URL it used."""
+    _check_app(app_dir)
+    from runtime.migrate import MigrationError, upgrade
+
+    url = database_url(db)
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        upgrade(app_dir, url, allow_data_loss=allow_data_loss)
+    except MigrationError as exc:
+        raise CommandError(str(exc)) from None
+    return url
+
+
+def serve(
+    app_dir: Path,
+    db: str | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+) -> None:
+    """Serve the package with uvicorn; several workers use the import-string factory."""
+    import uvicorn
+
+    _check_app(app_dir)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    url = database_url(db)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise CommandError(str(exc)) from None
+    if workers > 1:
+        if url.startswith("sqlite"):
+            _warn("several workers share one SQLite write lock; writes do not get faster")
+        os.environ["GOVSTD_APP_DIR"] = str(app_dir.resolve())
+        os.environ["GOVSTD_DATABASE_URL"] = url
+        uvicorn.run(
+            "runtime.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=False,
+            server_header=False,
+        )
+        return
+    from runtime.app import create_app
+    from runtime.package import PackageError
+
+    try:
+        app = create_app(app_dir, url, settings)
+    except (PackageError, SettingsError) as exc:
+        raise CommandError(str(exc)) from None
+    uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False)
+
+
+def token(
+    role: str,
+    *,
+    region: str | None = None,
+    sub: str | None = None,
+    name: str | None = None,
+    id_number: str | None = None,
+    ttl: int = 8 * 3600,
+) -> str:
+    """A signed development token; warns when the development secret signs it."""
+    from runtime.auth import issue_token
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise CommandError(str(exc)) from None
+    if settings.secret_is_dev:
+        _warn("GOVSTD_SECRET is not set: signing with the development secret")
+    if ttl <= 0:
+        raise CommandError("--ttl must be a positive number of seconds")
+    try:
+        return issue_token(
+            settings,
+            role=role,
+            sub=sub or f"dev-{role}",
+            region=region,
+            name=name,
+            id_number=id_number,
+            ttl=ttl,
+        )
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None

@@ -1,0 +1,234 @@
+"""The JSON error format, localized messages, request ids and the generic 500.
+
+Every error response is ``{"error": {"code": ..., "message": ..., "request_id": ...}}``
+plus ``"fields": [{"path", "code", "message"}]`` for validation errors. Messages
+follow ``Accept-Language`` (zh default, en). A 500 says nothing about the cause:
+no stack, no SQL, no personal data; the log has the details under the request id.
+
+Exceptions: :class:`ApiError` (any handled error, raised anywhere in a request).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("govstd.runtime")
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "bad_request": ("请求无效", "bad request"),
+    "malformed_json": ("请求体不是有效的 JSON", "the request body is not valid JSON"),
+    "too_deep": ("JSON 嵌套层数过多", "the JSON body is nested too deeply"),
+    "unsupported_media_type": (
+        "请求体应为 application/json",
+        "the request body must be application/json",
+    ),
+    "too_large": ("请求体过大", "the request body is too large"),
+    "unauthorized": ("需要有效的身份令牌", "a valid bearer token is required"),
+    "forbidden": ("无权执行此操作", "you may not do this"),
+    "wrong_role": ("该步骤须由{by}办理", "this step is taken by the {by}"),
+    "four_eyes": (
+        "受理人不得同时作出决定（{step}与{other}须由不同人员办理）",
+        "the person who took '{other}' may not also take '{step}' (four eyes)",
+    ),
+    "not_found": ("未找到", "not found"),
+    "unknown_matter": ("未找到事项 {matter}", "no matter '{matter}'"),
+    "unknown_form": ("未找到表单 {form}", "no form '{form}'"),
+    "unknown_codeset": ("未找到代码集 {codeset}", "no code set '{codeset}'"),
+    "unknown_application": ("未找到申请 {id}", "no application '{id}'"),
+    "unknown_transition": (
+        "流程中没有步骤 {transition}",
+        "the workflow has no step '{transition}'",
+    ),
+    "unknown_material": ("未找到材料 {material}", "no material '{material}'"),
+    "method_not_allowed": ("不支持该请求方法", "method not allowed"),
+    "validation": ("提交的数据有误", "the submitted data is not valid"),
+    "wrong_state": (
+        "当前状态（{status}）不能办理“{transition}”",
+        "'{transition}' is not possible in state '{status}'",
+    ),
+    "conflict": (
+        "该申请已被他人同时处理，请刷新后重试",
+        "someone else changed this application at the same time; reload and retry",
+    ),
+    "idempotency_mismatch": (
+        "同一 Idempotency-Key 已用于不同的请求",
+        "this Idempotency-Key was used for a different request",
+    ),
+    "already_evaluated": ("该申请已评价", "this application has already been evaluated"),
+    "not_final": ("办结后方可评价", "an application can be evaluated once it is final"),
+    "not_uploadable": (
+        "该材料由政府部门共享获取，无需上传",
+        "this material is obtained by data sharing; nothing to upload",
+    ),
+    "upload_media_type": (
+        "请以 multipart/form-data 上传，文件字段名为 file",
+        "upload as multipart/form-data with the file in the field 'file'",
+    ),
+    "file_missing": ("没有收到文件（字段名 file）", "no file received (field 'file')"),
+    "file_type": (
+        "文件类型不被接受（可接受：{accept}）",
+        "this type of file is not accepted (accepted: {accept})",
+    ),
+    "case_final": ("申请已办结，不能再上传材料", "the case is final; no more uploads"),
+    "internal": ("服务器内部错误", "internal server error"),
+    "unavailable": ("服务暂不可用", "service unavailable"),
+    # field-level codes of the API itself (the form's own come from runtime.validation)
+    "field.required": ("必填", "required"),
+    "field.unknown": ("不允许的字段", "this key is not allowed"),
+    "field.type": ("类型不正确，应为{expected}", "wrong type, expected {expected}"),
+    "field.region": (
+        "区域 {region} 不办理该事项（可选：{known}）",
+        "region '{region}' does not offer this matter (known: {known})",
+    ),
+    "field.range": ("取值应在 {low} 到 {high} 之间", "must be between {low} and {high}"),
+    "field.not_allowed": ("此步骤不接受数据", "this step takes no data"),
+}
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def language(accept_language: str | None) -> str:
+    """``en`` or ``zh`` from an Accept-Language header (q-values honoured; zh default)."""
+    best, best_q = "zh", 0.0
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip().lower()
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        primary = tag.split("-")[0]
+        if primary in ("zh", "en") and q > best_q:
+            best, best_q = primary, q
+    return best
+
+
+def message(code: str, lang: str, **params: object) -> str:
+    zh, en = MESSAGES.get(code, MESSAGES["bad_request"])
+    text = en if lang == "en" else zh
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError):
+        return text
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    path: str
+    code: str
+    message: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"path": self.path, "code": self.code, "message": self.message}
+
+
+@dataclass
+class ApiError(Exception):
+    """A handled error: an HTTP status, a stable code and parameters for its message."""
+
+    status: int
+    code: str
+    params: dict[str, object] = field(default_factory=dict)
+    fields: list[FieldProblem] | None = None
+    message_override: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}"
+
+
+def request_id(request: Request) -> str:
+    rid = getattr(request.state, "request_id", None)
+    return rid if isinstance(rid, str) else "-"
+
+
+def request_language(request: Request) -> str:
+    return language(request.headers.get("accept-language"))
+
+
+def error_body(
+    code: str, msg: str, rid: str, fields: list[FieldProblem] | None = None
+) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": msg, "request_id": rid}
+    body: dict[str, Any] = {"error": error}
+    if fields is not None:
+        body["fields"] = [f.as_json() for f in fields]
+        error["fields"] = body["fields"]
+    return body
+
+
+def api_error_response(request: Request, exc: ApiError) -> JSONResponse:
+    lang = request_language(request)
+    msg = exc.message_override or message(exc.code, lang, **exc.params)
+    body = error_body(exc.code, msg, request_id(request), exc.fields)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse(body, status_code=exc.status, headers=headers)
+
+
+async def handle_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return api_error_response(request, exc)
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 400: "bad_request"}
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "bad_request")
+    if exc.status_code >= 500:
+        code = "internal"
+    return api_error_response(request, ApiError(exc.status_code, code))
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    """The generic 500: the cause goes to the log (without SQL parameters), never to the client."""
+    log.error(
+        "request %s %s failed: %s",
+        request_id(request),
+        request.url.path,
+        type(exc).__name__,
+        exc_info=exc,
+    )
+    return api_error_response(request, ApiError(500, "internal"))
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (a sane ``X-Request-ID`` is kept) and echoes it back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = ""
+        for key, value in scope.get("headers", []):
+            if key == b"x-request-id":
+                candidate = value.decode("latin-1")
+                if _REQUEST_ID.fullmatch(candidate):
+                    rid = candidate
+        rid = rid or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", rid.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)

@@ -1,0 +1,268 @@
+"""The one place handwritten code imports a generated deployment package.
+
+:func:`load_package` reads ``catalog.json``, ``package.json`` and ``openapi.json``
+and imports the package folder's ``models.py`` and ``forms/`` as a Python
+package under a unique module name (``govstd_package_<hash>``), so two packages
+can be loaded side by side (tests) and nothing depends on ``sys.path``.
+
+The rest of the runtime sees a :class:`Package`: regions with their matters,
+workflows, calendars and code sets from the catalog, the forms' ``FormSpec``
+objects, and the tables of ``models.py`` as SQLAlchemy Core ``Table`` objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy import MetaData, Table
+
+from runtime.clock import WorkCalendar
+from runtime.formspec import FormSpec
+from runtime.workflow import Workflow
+
+
+class PackageError(Exception):
+    """The folder is not a usable deployment package; the message says what is missing."""
+
+
+@dataclass(frozen=True)
+class Matter:
+    """One matter as one region implements it (a ``MatterIR`` from ``catalog.json``)."""
+
+    id: str
+    name: dict[str, str]
+    type: str
+    form: str
+    workflow: str
+    case_type: str
+    promised: dict[str, Any] | None
+    service_objects: tuple[str, ...]
+    materials: tuple[dict[str, Any], ...]
+    guide: dict[str, Any]
+    version: str | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Matter:
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            type=data["type"],
+            form=data["form"],
+            workflow=data["workflow"],
+            case_type=data.get("case_type", "commitment"),
+            promised=data.get("promised"),
+            service_objects=tuple(data.get("service_objects", ())),
+            materials=tuple(data.get("materials", ())),
+            guide=data.get("guide", {}),
+            version=data.get("version"),
+        )
+
+    def material(self, material_id: str) -> dict[str, Any] | None:
+        return next((m for m in self.materials if m.get("id") == material_id), None)
+
+
+@dataclass(frozen=True)
+class Region:
+    id: str
+    code: str
+    name: dict[str, str]
+    parent: str | None
+    calendar: WorkCalendar
+    matters: dict[str, Matter]
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The Core tables of ``models.py``."""
+
+    applications: Table
+    transitions: Table
+    material_files: Table
+    evaluations: Table
+    audit_log: Table
+    idempotency_keys: Table
+    counters: Table
+    forms: dict[str, Table]
+    groups: dict[str, dict[str, Table]]
+
+
+@dataclass(frozen=True)
+class Package:
+    path: Path
+    region: str  # the deployment's own region; the others are below it
+    regions: dict[str, Region]
+    workflows: dict[str, Workflow]
+    codesets: dict[str, dict[str, Any]]
+    forms: dict[str, FormSpec]
+    tables: Tables
+    metadata: MetaData
+    source_hash: str
+    openapi: bytes | None
+    catalog: dict[str, Any] = field(repr=False)
+
+    def subtree(self, region_id: str | None) -> frozenset[str]:
+        """``region_id`` and every served region below it (empty when not served)."""
+        if region_id is None or region_id not in self.regions:
+            return frozenset()
+        found = {region_id}
+        changed = True
+        while changed:
+            changed = False
+            for r in self.regions.values():
+                if r.parent in found and r.id not in found:
+                    found.add(r.id)
+                    changed = True
+        return frozenset(found)
+
+    def matter_anywhere(self, matter_id: str) -> Matter | None:
+        """The matter as the first region implementing it has it (deployment region first)."""
+        for region in self.regions.values():
+            if matter_id in region.matters:
+                return region.matters[matter_id]
+        return None
+
+    def form_schema(self, form_id: str) -> bytes | None:
+        if form_id not in self.forms:
+            return None
+        path = self.path / "schemas" / f"{form_id}.json"
+        try:
+            return path.read_bytes()
+        except OSError:
+            return None
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PackageError(
+            f"{path}: missing (is this a folder written by 'govstd generate'?)"
+        ) from None
+    except ValueError as exc:
+        raise PackageError(f"{path}: not valid JSON ({exc})") from None
+
+
+def import_package(path: Path) -> ModuleType:
+    """Import the package folder as a Python package with a name unique to its path."""
+    init = path / "__init__.py"
+    if not init.is_file():
+        raise PackageError(f"{init}: missing (is this a folder written by 'govstd generate'?)")
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    name = f"govstd_package_{digest}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        name, init, submodule_search_locations=[str(path)]
+    )
+    if spec is None or spec.loader is None:
+        raise PackageError(f"{path}: cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def _tables(models: ModuleType) -> tuple[Tables, MetaData]:
+    base = getattr(models, "Base", None)
+    metadata = getattr(base, "metadata", None)
+    if not isinstance(metadata, MetaData):
+        raise PackageError("models.py has no Base with metadata")
+    named = metadata.tables
+
+    def table(name: str) -> Table:
+        if name not in named:
+            raise PackageError(f"models.py has no table {name!r}")
+        return named[name]
+
+    def table_of(cls: Any) -> Table:
+        t = getattr(cls, "__table__", None)
+        if not isinstance(t, Table):
+            raise PackageError(f"models.py: {cls!r} is not a mapped table")
+        return t
+
+    forms = {k: table_of(v) for k, v in getattr(models, "FORM_TABLES", {}).items()}
+    groups = {
+        form: {g: table_of(cls) for g, cls in by_group.items()}
+        for form, by_group in getattr(models, "GROUP_TABLES", {}).items()
+    }
+    tables = Tables(
+        applications=table("applications"),
+        transitions=table("transitions"),
+        material_files=table("material_files"),
+        evaluations=table("evaluations"),
+        audit_log=table("audit_log"),
+        idempotency_keys=table("idempotency_keys"),
+        counters=table("counters"),
+        forms=forms,
+        groups=groups,
+    )
+    return tables, metadata
+
+
+def _regions(catalog: dict[str, Any]) -> dict[str, Region]:
+    calendars = {c["id"]: c for c in catalog.get("calendars", [])}
+    raw = {r["id"]: r for r in catalog.get("regions", [])}
+
+    def calendar_of(region_id: str | None) -> dict[str, Any] | None:
+        seen: set[str] = set()
+        while region_id and region_id in raw and region_id not in seen:
+            seen.add(region_id)
+            cal = raw[region_id].get("calendar")
+            if cal:
+                return calendars.get(cal)
+            region_id = raw[region_id].get("parent")
+        return None
+
+    return {
+        rid: Region(
+            id=rid,
+            code=r["code"],
+            name=r["name"],
+            parent=r.get("parent"),
+            calendar=WorkCalendar.from_spec(calendar_of(rid)),
+            matters={m["id"]: Matter.from_json(m) for m in r.get("matters", [])},
+        )
+        for rid, r in raw.items()
+    }
+
+
+def load_package(app_dir: str | Path) -> Package:
+    """Load the deployment package in ``app_dir``; :class:`PackageError` says what is wrong."""
+    path = Path(app_dir).resolve()
+    if not path.is_dir():
+        raise PackageError(f"{path}: no such folder")
+    catalog = _read_json(path / "catalog.json")
+    module = import_package(path)
+    try:
+        models = importlib.import_module(f"{module.__name__}.models")
+        forms_module = importlib.import_module(f"{module.__name__}.forms")
+    except ModuleNotFoundError as exc:
+        raise PackageError(f"{path}: {exc}") from None
+    forms: dict[str, FormSpec] = dict(getattr(forms_module, "FORMS", {}))
+    tables, metadata = _tables(models)
+    openapi_path = path / "openapi.json"
+    return Package(
+        path=path,
+        region=catalog["region"],
+        regions=_regions(catalog),
+        workflows={w["id"]: Workflow.from_json(w) for w in catalog.get("workflows", [])},
+        codesets={c["id"]: c for c in catalog.get("codesets", [])},
+        forms=forms,
+        tables=tables,
+        metadata=metadata,
+        source_hash=str(catalog.get("source_hash", "")),
+        openapi=openapi_path.read_bytes() if openapi_path.is_file() else None,
+        catalog=catalog,
+    )

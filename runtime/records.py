@@ -1,0 +1,291 @@
+"""Applications in the database: form rows (sensitive values encrypted), clocks, JSON views.
+
+Sensitive values are encrypted with :class:`runtime.crypto.Cipher` before they are
+written, with the context ``<table>.<column>``; they are decrypted only to build
+the applicant's own view, a staff reveal, or a resubmission's validation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Row, Table, delete, insert, select, update
+
+from runtime.auth import Identity
+from runtime.clock import ClockState, WorkCalendar, local_date
+from runtime.crypto import Cipher
+from runtime.formspec import FieldSpec, FormSpec, localized
+from runtime.masking import mask_data, mask_value
+from runtime.package import Matter, Package
+from runtime.workflow import Workflow
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """Datetimes from SQLite come back naive (they were written in UTC)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return aware(value).isoformat()  # type: ignore[union-attr]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def json_value(value: Any) -> Any:
+    """A stored value as it appears in JSON (and as validation accepts it back)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return iso(value)
+
+
+# --- form data --------------------------------------------------------------------
+
+
+def _seal(cipher: Cipher, table: Table, spec: FieldSpec | None, value: Any) -> Any:
+    if value is None or spec is None or not spec.sensitive:
+        return value
+    text = value if isinstance(value, str) else json.dumps(json_value(value), ensure_ascii=False)
+    return cipher.encrypt(text, context=f"{table.name}.{spec.id}")
+
+
+def _open(cipher: Cipher, table: Table, spec: FieldSpec | None, value: Any) -> Any:
+    if value is None or spec is None or not spec.sensitive:
+        return json_value(value)
+    text = cipher.decrypt(value, context=f"{table.name}.{spec.id}")
+    if spec.type in ("string", "text", "code", "date", "datetime", "file") and not spec.multiple:
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def store_data(
+    conn: Connection,
+    pkg: Package,
+    cipher: Cipher,
+    form: FormSpec,
+    application_id: str,
+    cleaned: Mapping[str, Any],
+    *,
+    replace: bool = False,
+) -> None:
+    """Write the form row and the group rows (replacing the old ones with ``replace``)."""
+    table = pkg.tables.forms[form.id]
+    columns = set(table.columns.keys())
+    row = {f.id: _seal(cipher, table, f, cleaned.get(f.id)) for f in form.fields if f.id in columns}
+    groups = pkg.tables.groups.get(form.id, {})
+    if replace:
+        for gtable in groups.values():
+            conn.execute(delete(gtable).where(gtable.c.application_id == application_id))
+        conn.execute(update(table).where(table.c.application_id == application_id).values(**row))
+    else:
+        conn.execute(insert(table).values(application_id=application_id, **row))
+    for group in form.groups:
+        found = groups.get(group.id)
+        rows = cleaned.get(group.id)
+        if found is None or not isinstance(rows, list) or not rows:
+            continue
+        gtable = found
+        gcolumns = set(gtable.columns.keys())
+        values = [
+            {
+                "application_id": application_id,
+                "position": position,
+                **{
+                    f.id: _seal(cipher, gtable, f, item.get(f.id))
+                    for f in group.fields
+                    if f.id in gcolumns
+                },
+            }
+            for position, item in enumerate(rows)
+            if isinstance(item, Mapping)
+        ]
+        conn.execute(insert(gtable), values)
+
+
+def load_data(
+    conn: Connection, pkg: Package, cipher: Cipher, form: FormSpec, application_id: str
+) -> dict[str, Any]:
+    """The submission's data, decrypted (absent values left out)."""
+    table = pkg.tables.forms[form.id]
+    row = conn.execute(select(table).where(table.c.application_id == application_id)).first()
+    data: dict[str, Any] = {}
+    if row is not None:
+        mapping = row._mapping
+        for f in form.fields:
+            if f.id in mapping and mapping[f.id] is not None:
+                data[f.id] = _open(cipher, table, f, mapping[f.id])
+    for group in form.groups:
+        gtable = pkg.tables.groups.get(form.id, {}).get(group.id)
+        if gtable is None:
+            continue
+        query = (
+            select(gtable)
+            .where(gtable.c.application_id == application_id)
+            .order_by(gtable.c.position)
+        )
+        items = []
+        for grow in conn.execute(query):
+            m = grow._mapping
+            items.append(
+                {
+                    f.id: _open(cipher, gtable, f, m[f.id])
+                    for f in group.fields
+                    if f.id in m and m[f.id] is not None
+                }
+            )
+        if items:
+            data[group.id] = items
+    return data
+
+
+# --- clocks -----------------------------------------------------------------------
+
+
+def matter_of(pkg: Package, region: str, matter: str) -> Matter | None:
+    r = pkg.regions.get(region)
+    if r is not None and matter in r.matters:
+        return r.matters[matter]
+    return pkg.matter_anywhere(matter)
+
+
+def calendar_of(pkg: Package, region: str) -> WorkCalendar:
+    r = pkg.regions.get(region)
+    return r.calendar if r is not None else WorkCalendar()
+
+
+def clock_of(pkg: Package, app: Mapping[Any, Any]) -> ClockState:
+    matter = matter_of(pkg, app["region"], app["matter"])
+    promised = matter.promised if matter else None
+    base = ClockState.for_limit(promised, calendar_of(pkg, app["region"]))
+    return ClockState(
+        base.calendar,
+        base.limit_value,
+        base.unit,
+        started_at=aware(app["clock_started_at"]),
+        paused_at=aware(app["paused_at"]),
+        paused_days=int(app["paused_days"] or 0),
+        finished_at=aware(app["finished_at"]),
+    )
+
+
+def clock_columns(clock: ClockState) -> dict[str, Any]:
+    return {
+        "clock_started_at": clock.started_at,
+        "paused_at": clock.paused_at,
+        "paused_days": clock.paused_days,
+        "finished_at": clock.finished_at,
+        "deadline": clock.deadline,
+    }
+
+
+# --- views ------------------------------------------------------------------------
+
+
+def summary(
+    pkg: Package, app: Mapping[Any, Any], *, lang: str, now: datetime, staff: bool
+) -> dict[str, Any]:
+    """The list view of one application (no form data)."""
+    workflow: Workflow | None = None
+    matter = matter_of(pkg, app["region"], app["matter"])
+    if matter is not None:
+        workflow = pkg.workflows.get(matter.workflow)
+    state = workflow.states.get(app["status"]) if workflow else None
+    clock = clock_of(pkg, app)
+    deadline = clock.deadline_at(now)
+    out: dict[str, Any] = {
+        "id": app["id"],
+        "number": app["number"],
+        "matter": app["matter"],
+        "matter_name": localized(matter.name, lang) if matter else app["matter"],
+        "form": app["form"],
+        "region": app["region"],
+        "status": app["status"],
+        "status_name": localized(state.name, lang) if state else app["status"],
+        "final": bool(state and state.final),
+        "created_at": iso(app["created_at"]),
+        "updated_at": iso(app["updated_at"]),
+        "clock_started_at": iso(app["clock_started_at"]),
+        "paused": app["paused_at"] is not None,
+        "paused_days": int(app["paused_days"] or 0),
+        "finished_at": iso(app["finished_at"]),
+        "deadline": iso(deadline),
+        "overdue": clock.is_overdue(now),
+        "due_soon": clock.is_due_soon(now, workflow.warn_before if workflow else None),
+        "standards_version": app["standards_version"],
+    }
+    if staff:
+        out["applicant"] = mask_value(app["applicant_sub"])
+    return out
+
+
+def detail(
+    pkg: Package,
+    app: Mapping[Any, Any],
+    data: dict[str, Any],
+    steps: Sequence[Row[Any]],
+    evaluation: Row[Any] | None,
+    materials: Sequence[Row[Any]],
+    *,
+    viewer: Identity,
+    lang: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """One application in full: data (masked for staff), history, materials, next steps."""
+    staff = viewer.is_staff
+    out = summary(pkg, app, lang=lang, now=now, staff=staff)
+    form = pkg.forms.get(app["form"])
+    out["data"] = mask_data(form, data) if staff and form is not None else data
+    out["standards_hash"] = app["standards_hash"]
+    matter = matter_of(pkg, app["region"], app["matter"])
+    workflow = pkg.workflows.get(matter.workflow) if matter else None
+    out["transitions"] = [
+        {
+            "transition": s.transition,
+            "transition_name": _transition_name(workflow, s.transition, lang),
+            "from": s.from_state,
+            "to": s.to_state,
+            "actor_role": s.actor_role,
+            **({"actor": s.actor_sub} if staff else {}),
+            "reason": s.reason,
+            "at": iso(s.at),
+        }
+        for s in steps
+    ]
+    out["actions"] = workflow.available(app["status"], viewer.role) if workflow else []
+    out["evaluation"] = (
+        {"score": evaluation.score, "comment": evaluation.comment, "at": iso(evaluation.created_at)}
+        if evaluation is not None
+        else None
+    )
+    out["materials"] = [
+        {
+            "material": m.material,
+            "filename": m.filename if not staff else None,
+            "content_type": m.content_type,
+            "size": m.size,
+            "sha256": m.sha256,
+            "uploaded_at": iso(m.uploaded_at),
+        }
+        for m in materials
+    ]
+    return out
+
+
+def _transition_name(workflow: Workflow | None, transition: str, lang: str) -> str:
+    if workflow is None or transition not in workflow.transitions:
+        return transition
+    return localized(workflow.transitions[transition].name, lang)
+
+
+def today(now: datetime) -> date:
+    return local_date(now)

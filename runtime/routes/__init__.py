@@ -1,0 +1,1 @@
+"""HTTP routes of the runtime, one module per resource (see ``runtime/app.py`` for the table)."""

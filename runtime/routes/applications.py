@@ -1,0 +1,180 @@
+"""Applications: file one, list one's own, read one (masked for staff), take a step."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from runtime import audit
+from runtime.actions import take_step
+from runtime.auth import Identity, require
+from runtime.context import Context
+from runtime.db import read
+from runtime.errors import ApiError, request_id
+from runtime.records import detail, load_data, summary
+from runtime.routes.common import (
+    ctx,
+    find_application,
+    lang,
+    ok,
+    paging,
+    read_json,
+    require_object,
+    threaded,
+)
+from runtime.submission import request_hash, resolve_region, submit
+
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")
+
+
+async def create(request: Request) -> Response:
+    """``POST /api/matters/{matter}/applications`` — body exactly ``{"region", "data"}``."""
+    c = ctx(request)
+    lng = lang(request)
+    identity = require(request, "applicant")
+    matter_id = request.path_params["matter"]
+    matter = c.package.matter_anywhere(matter_id)
+    if matter is None:
+        raise ApiError(404, "unknown_matter", {"matter": matter_id[:64]})
+    body = require_object(await read_json(request), {"region", "data"}, {"region", "data"}, lng)
+    region = resolve_region(c.package, matter, body["region"], lng)
+    matter = region.matters[matter.id]
+    key = request.headers.get("idempotency-key")
+    if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError(400, "bad_request")
+    digest = request_hash(matter.id, body)
+    stored = await threaded(
+        submit,
+        c,
+        identity,
+        matter,
+        region,
+        body["data"],
+        idempotency_key=key,
+        digest=digest,
+        lng=lng,
+        rid=request_id(request),
+    )
+    headers = {"Location": f"/api/applications/{stored.body['id']}"}
+    if stored.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return ok(stored.body, stored.status, headers)
+
+
+def _own(c: Context, identity: Identity, page: int, size: int, lng: str) -> dict[str, Any]:
+    apps = c.package.tables.applications
+    where = apps.c.applicant_sub == identity.sub
+    now = c.now()
+    with read(c.engine) as conn:
+        total = conn.execute(select(func.count()).select_from(apps).where(where)).scalar_one()
+        rows = conn.execute(
+            select(apps)
+            .where(where)
+            .order_by(apps.c.created_at.desc(), apps.c.id)
+            .limit(size)
+            .offset((page - 1) * size)
+        ).all()
+    items = [summary(c.package, r._mapping, lang=lng, now=now, staff=False) for r in rows]
+    return {"items": items, "total": int(total), "page": page, "page_size": size}
+
+
+async def list_own(request: Request) -> Response:
+    """``GET /api/applications`` — the caller's own applications, newest first."""
+    c = ctx(request)
+    lng = lang(request)
+    identity = require(request, "applicant")
+    page, size = paging(request, lng)
+    return ok(await threaded(_own, c, identity, page, size, lng))
+
+
+def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: str) -> Any:
+    row = find_application(request, identity, app_id)
+    pkg = c.package
+    t = pkg.tables
+    with read(c.engine) as conn:
+        form = pkg.forms.get(row.form)
+        data = load_data(conn, pkg, c.cipher, form, row.id) if form is not None else {}
+        steps = conn.execute(
+            select(t.transitions)
+            .where(t.transitions.c.application_id == row.id)
+            .order_by(t.transitions.c.id)
+        ).all()
+        evaluation = conn.execute(
+            select(t.evaluations).where(t.evaluations.c.application_id == row.id)
+        ).first()
+        materials = conn.execute(
+            select(t.material_files)
+            .where(t.material_files.c.application_id == row.id)
+            .order_by(t.material_files.c.material)
+        ).all()
+    if identity.is_staff:
+        audit.record_now(
+            c.engine,
+            t.audit_log,
+            at=c.now(),
+            action="read",
+            identity=identity,
+            request_id=request_id(request),
+            application_id=row.id,
+        )
+    return detail(
+        pkg,
+        row._mapping,
+        data,
+        steps,
+        evaluation,
+        materials,
+        viewer=identity,
+        lang=lng,
+        now=c.now(),
+    )
+
+
+async def get_one(request: Request) -> Response:
+    """``GET /api/applications/{id}`` — the applicant's own (unmasked), or staff (masked)."""
+    c = ctx(request)
+    identity = require(request)
+    app_id = request.path_params["id"]
+    return ok(await threaded(_detail, request, c, identity, app_id, lang(request)))
+
+
+async def act(request: Request) -> Response:
+    """``POST /api/applications/{id}/actions/{transition}`` — ``{"reason": …, "data": {…}}``."""
+    c = ctx(request)
+    lng = lang(request)
+    identity = require(request)
+    app_id = request.path_params["id"]
+    transition = request.path_params["transition"]
+    body = await read_json(request, optional=True)
+    body = require_object({} if body is None else body, {"reason", "data"}, set(), lng)
+    reason, data = body.get("reason"), body.get("data")
+    if reason is not None and not isinstance(reason, str):
+        raise _type_error("reason", "string", lng)
+    if data is not None and not isinstance(data, dict):
+        raise _type_error("data", "object", lng)
+    if reason is not None and len(reason) > 4000:
+        raise _type_error("reason", "string (≤ 4000)", lng)
+    await threaded(find_application, request, identity, app_id, for_action=True)
+    result = await threaded(
+        take_step,
+        c,
+        identity,
+        app_id,
+        transition,
+        reason=reason,
+        data=data,
+        lng=lng,
+        rid=request_id(request),
+    )
+    return ok(result)
+
+
+def _type_error(path: str, expected: str, lng: str) -> ApiError:
+    from runtime.errors import FieldProblem, message
+
+    problem = FieldProblem(path, "type", message("field.type", lng, expected=expected))
+    return ApiError(422, "validation", fields=[problem])

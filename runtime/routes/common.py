@@ -1,0 +1,166 @@
+"""What every route uses: the runtime context, JSON bodies with limits, responses, threads."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Row, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from runtime import audit
+from runtime.auth import Identity, visible_regions
+from runtime.context import Context
+from runtime.db import read
+from runtime.errors import ApiError, FieldProblem, message, request_id, request_language
+from runtime.package import Package
+
+T = TypeVar("T")
+
+
+def ctx(request: Request) -> Context:
+    value: Context = request.app.state.ctx
+    return value
+
+
+def lang(request: Request) -> str:
+    return request_language(request)
+
+
+async def threaded(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking database work outside the event loop."""
+    return await run_in_threadpool(func, *args, **kwargs)
+
+
+def ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(data, status_code=status, headers=headers)
+
+
+def _depth(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests at most ``limit`` containers deep (iterative, no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return False
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return True
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+async def read_json(request: Request, *, optional: bool = False) -> Any:
+    """The request's JSON body: 415 unless application/json, 413 past the limit, 400 if bad."""
+    settings = ctx(request).settings
+    limit = settings.max_json_bytes
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise ApiError(413, "too_large")
+    content_type = request.headers.get("content-type", "")
+    media = content_type.split(";")[0].strip().lower()
+    if optional and not content_type and length in (None, "0"):
+        return None
+    if media != "application/json" and not (
+        media.startswith("application/") and media.endswith("+json")
+    ):
+        raise ApiError(415, "unsupported_media_type")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "too_large")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if optional and not raw.strip():
+        return None
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
+    except RecursionError:
+        raise ApiError(400, "too_deep") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "malformed_json") from None
+    if not _depth(value, settings.max_json_depth):
+        raise ApiError(400, "too_deep")
+    return value
+
+
+def require_object(value: Any, allowed: set[str], required: set[str], lng: str) -> dict[str, Any]:
+    """A JSON object with only ``allowed`` keys and every ``required`` one, or 422."""
+    if not isinstance(value, dict):
+        problem = FieldProblem("", "type", message("field.type", lng, expected="object"))
+        raise ApiError(422, "validation", fields=[problem])
+    problems = [
+        FieldProblem(str(k)[:64], "unknown", message("field.unknown", lng))
+        for k in value
+        if k not in allowed
+    ]
+    problems += [
+        FieldProblem(k, "required", message("field.required", lng))
+        for k in sorted(required)
+        if value.get(k) is None
+    ]
+    if problems:
+        raise ApiError(422, "validation", fields=problems)
+    return value
+
+
+def find_application(
+    request: Request, identity: Identity, application_id: str, *, for_action: bool = False
+) -> Row[Any]:
+    """The application if ``identity`` may see it; else 404 and an audit entry ``denied``.
+
+    Blocking: call through :func:`threaded`.
+
+    Applicants see their own; staff see their region's (supervisors and admins
+    read their subtree, but act only in their own region). Existence is never leaked.
+    """
+    c = ctx(request)
+    apps = c.package.tables.applications
+    with read(c.engine) as conn:
+        row = conn.execute(select(apps).where(apps.c.id == application_id)).first()
+    if row is not None and can_see(c.package, identity, row, for_action=for_action):
+        return row
+    if row is not None:
+        audit.record_now(
+            c.engine,
+            c.package.tables.audit_log,
+            at=c.now(),
+            action="denied",
+            identity=identity,
+            request_id=request_id(request),
+            application_id=row.id,
+            detail={"path": request.url.path, "method": request.method},
+        )
+    raise ApiError(404, "unknown_application", {"id": application_id[:64]})
+
+
+def can_see(package: Package, identity: Identity, row: Row[Any], *, for_action: bool) -> bool:
+    if identity.role == "applicant":
+        return bool(row.applicant_sub == identity.sub)
+    if for_action:
+        return bool(row.region == identity.region)
+    return row.region in visible_regions(identity, package.subtree(identity.region))
+
+
+def paging(request: Request, lng: str) -> tuple[int, int]:
+    """``?page=`` (from 1) and ``?page_size=`` (1..100, default 20), or 422."""
+    out = []
+    for name, default, high in (("page", 1, 1_000_000), ("page_size", 20, 100)):
+        raw = request.query_params.get(name)
+        try:
+            value = default if raw is None else int(raw)
+        except ValueError:
+            value = -1
+        if not 1 <= value <= high:
+            problem = FieldProblem(name, "range", message("field.range", lng, low=1, high=high))
+            raise ApiError(422, "validation", fields=[problem])
+        out.append(value)
+    return out[0], out[1]

@@ -1,0 +1,56 @@
+"""``/healthz``, ``/openapi.json`` and the offline API page ``/docs``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from runtime.routes.common import ctx, threaded
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def _ping(request: Request) -> bool:
+    try:
+        with ctx(request).engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        return False
+    return True
+
+
+async def healthz(request: Request) -> Response:
+    """``{"status": "ok"}`` when the database answers, else 503."""
+    if await threaded(_ping, request):
+        return JSONResponse({"status": "ok"})
+    return JSONResponse({"status": "unavailable"}, status_code=503)
+
+
+async def openapi(request: Request) -> Response:
+    """The package's ``openapi.json`` (OpenAPI 3.1), or a stub naming the region."""
+    pkg = ctx(request).package
+    if pkg.openapi is not None:
+        return Response(pkg.openapi, media_type="application/json")
+    stub = {
+        "openapi": "3.1.0",
+        "info": {"title": f"govstd {pkg.region}", "version": pkg.source_hash[:12]},
+        "paths": {},
+    }
+    return Response(json.dumps(stub), media_type="application/json")
+
+
+async def docs(request: Request) -> Response:
+    """A self-contained page that renders ``/openapi.json`` (no CDN, works offline)."""
+    return FileResponse(STATIC / "docs.html", media_type="text/html; charset=utf-8")
+
+
+async def static(request: Request) -> Response:
+    name = request.path_params["name"]
+    allowed = {"docs.js": "text/javascript", "docs.css": "text/css"}
+    if name not in allowed:
+        return JSONResponse({"error": {"code": "not_found", "message": "not found"}}, 404)
+    return FileResponse(STATIC / name, media_type=f"{allowed[name]}; charset=utf-8")

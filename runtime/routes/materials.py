@@ -1,0 +1,185 @@
+"""Material files (申请材料): ``PUT`` uploads one (the applicant), ``GET`` downloads it.
+
+Upload rules: the material must be in the matter's list as the region implements
+it; ``source: government`` materials are obtained by data sharing and refused
+(409 ``not_uploadable``); the case must not be final; the file is streamed with
+the material's ``max_size_mb`` cap (413 as soon as it is passed), typed by its
+first bytes against the material's ``accept`` list (422 ``file_type``), and
+stored under ``<upload dir>/<application id>/<random hex>`` with its sha256. A new
+upload replaces the previous file of the same material.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import delete, insert, select
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from runtime import audit
+from runtime.auth import Identity, require
+from runtime.context import Context
+from runtime.db import read, write
+from runtime.errors import ApiError, request_id
+from runtime.records import iso, matter_of
+from runtime.routes.common import ctx, find_application, ok, threaded
+from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, Received, receive_file, sniff
+
+MB = 1024 * 1024
+
+
+async def endpoint(request: Request) -> Response:
+    if request.method == "PUT":
+        return await upload(request)
+    return await download(request)
+
+
+def _material(c: Context, row: Any, material_id: str) -> dict[str, Any]:
+    matter = matter_of(c.package, row.region, row.matter)
+    material = matter.material(material_id) if matter else None
+    if material is None:
+        raise ApiError(404, "unknown_material", {"material": material_id[:64]})
+    return material
+
+
+def _check_upload(request: Request, c: Context, identity: Identity) -> tuple[Any, dict[str, Any]]:
+    row = find_application(request, identity, request.path_params["id"], for_action=True)
+    material = _material(c, row, request.path_params["material"])
+    if material.get("source") == "government":
+        raise ApiError(409, "not_uploadable")
+    matter = matter_of(c.package, row.region, row.matter)
+    workflow = c.package.workflows.get(matter.workflow) if matter else None
+    if workflow is not None and workflow.is_final(row.status):
+        raise ApiError(409, "case_final")
+    return row, material
+
+
+def _store(
+    request: Request,
+    c: Context,
+    identity: Identity,
+    row: Any,
+    material: dict[str, Any],
+    got: Received,
+    media: str,
+) -> dict[str, Any]:
+    t = c.package.tables
+    folder = c.settings.upload_dir / row.id
+    storage_name = f"{row.id}/{secrets.token_hex(16)}{EXTENSIONS.get(media, '')}"
+    target = c.settings.upload_dir / storage_name
+    folder.mkdir(parents=True, exist_ok=True)
+    got.path.replace(target)
+    now = c.now()
+    old: list[str] = []
+    try:
+        with write(c.engine) as conn:
+            mf = t.material_files
+            where = (mf.c.application_id == row.id) & (mf.c.material == material["id"])
+            old = [r.storage_name for r in conn.execute(select(mf.c.storage_name).where(where))]
+            conn.execute(delete(mf).where(where))
+            conn.execute(
+                insert(mf).values(
+                    application_id=row.id,
+                    material=material["id"],
+                    storage_name=storage_name,
+                    filename=got.filename,
+                    content_type=media,
+                    size=got.size,
+                    sha256=got.sha256,
+                    uploaded_by=identity.sub,
+                    uploaded_at=now,
+                )
+            )
+            audit.record(
+                conn,
+                t.audit_log,
+                at=now,
+                action="material_upload",
+                identity=identity,
+                request_id=request_id(request),
+                application_id=row.id,
+                detail={"material": material["id"], "size": got.size, "sha256": got.sha256},
+            )
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    for name in old:
+        (c.settings.upload_dir / name).unlink(missing_ok=True)
+    return {
+        "material": material["id"],
+        "content_type": media,
+        "size": got.size,
+        "sha256": got.sha256,
+        "filename": got.filename,
+        "uploaded_at": iso(now),
+    }
+
+
+async def upload(request: Request) -> Response:
+    """``PUT /api/applications/{id}/materials/{material}`` — multipart field ``file``."""
+    c = ctx(request)
+    identity = require(request, "applicant")
+    row, material = await threaded(_check_upload, request, c, identity)
+    cap = int(material.get("max_size_mb") or 10) * MB
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > cap + 64 * 1024:
+        raise ApiError(413, "too_large")
+    folder = c.settings.upload_dir / ".incoming"
+    content_type = request.headers.get("content-type", "")
+    got = await receive_file(content_type, request.stream(), folder, cap)
+    accept = tuple(material.get("accept") or DEFAULT_ACCEPT)
+    media = sniff(got.head)
+    if media is None or media not in accept:
+        got.path.unlink(missing_ok=True)
+        raise ApiError(422, "file_type", {"accept": ", ".join(accept)})
+    try:
+        result = await threaded(_store, request, c, identity, row, material, got, media)
+    finally:
+        got.path.unlink(missing_ok=True)
+    return ok(result, 201)
+
+
+def _find_file(request: Request, c: Context, identity: Identity) -> tuple[Any, Path, str]:
+    row = find_application(request, identity, request.path_params["id"])
+    material_id = request.path_params["material"]
+    _material(c, row, material_id)
+    mf = c.package.tables.material_files
+    with read(c.engine) as conn:
+        f = conn.execute(
+            select(mf).where(mf.c.application_id == row.id, mf.c.material == material_id)
+        ).first()
+    if f is None:
+        raise ApiError(404, "unknown_material", {"material": material_id[:64]})
+    audit.record_now(
+        c.engine,
+        c.package.tables.audit_log,
+        at=c.now(),
+        action="material_download",
+        identity=identity,
+        request_id=request_id(request),
+        application_id=row.id,
+        detail={"material": material_id},
+    )
+    shown = (
+        f.filename
+        if identity.role == "applicant"
+        else material_id + EXTENSIONS.get(f.content_type, "")
+    )
+    return f, c.settings.upload_dir / f.storage_name, shown
+
+
+async def download(request: Request) -> Response:
+    """``GET /api/applications/{id}/materials/{material}`` — the applicant's own, or staff."""
+    c = ctx(request)
+    identity = require(request)
+    f, path, shown = await threaded(_find_file, request, c, identity)
+    if not path.is_file():
+        raise ApiError(404, "unknown_material", {"material": f.material})
+    disposition = f"attachment; filename*=UTF-8''{quote(shown)}"
+    return FileResponse(
+        path, media_type=f.content_type, headers={"Content-Disposition": disposition}
+    )

@@ -1,0 +1,209 @@
+"""Staff views: the region's applications (masked), statistics, and the audited reveal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from runtime import audit
+from runtime.auth import Identity, require_staff, visible_regions
+from runtime.context import Context
+from runtime.db import read
+from runtime.errors import ApiError, FieldProblem, message, request_id
+from runtime.masking import sensitive_paths
+from runtime.records import aware, clock_of, load_data, summary, today
+from runtime.routes.common import (
+    ctx,
+    find_application,
+    lang,
+    ok,
+    paging,
+    read_json,
+    require_object,
+    threaded,
+)
+
+_TRUE = {"true", "1", "yes"}
+
+
+def _scope(c: Context, identity: Identity) -> frozenset[str]:
+    return visible_regions(identity, c.package.subtree(identity.region))
+
+
+def _flag(request: Request, name: str, lng: str) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    if raw.lower() in _TRUE | {"false", "0", "no"}:
+        return raw.lower() in _TRUE
+    problem = FieldProblem(name, "type", message("field.type", lng, expected="true/false"))
+    raise ApiError(422, "validation", fields=[problem])
+
+
+def _list(
+    c: Context, identity: Identity, query: dict[str, Any], page: int, size: int, lng: str, rid: str
+) -> dict[str, Any]:
+    pkg = c.package
+    apps = pkg.tables.applications
+    now = c.now()
+    regions = _scope(c, identity)
+    if query.get("region"):
+        regions = regions & {query["region"]}
+    conditions: list[ColumnElement[bool]] = [apps.c.region.in_(sorted(regions))]
+    if query.get("status"):
+        conditions.append(apps.c.status == query["status"])
+    if query.get("matter"):
+        conditions.append(apps.c.matter == query["matter"])
+    timed = query["overdue"] or query["due_soon"]
+    if timed:  # candidates in SQL, the clock decides in Python (pauses move deadlines)
+        conditions += [apps.c.finished_at.is_(None), apps.c.deadline.is_not(None)]
+        if query["overdue"]:
+            conditions.append(apps.c.deadline < today(now))
+        else:
+            conditions.append(apps.c.deadline <= today(now) + timedelta(days=60))
+    where = and_(*conditions)
+    order = (apps.c.created_at.desc(), apps.c.id)
+    with read(c.engine) as conn:
+        if timed:
+            rows = conn.execute(select(apps).where(where).order_by(*order)).all()
+        else:
+            total = conn.execute(select(func.count()).select_from(apps).where(where)).scalar_one()
+            rows = conn.execute(
+                select(apps).where(where).order_by(*order).limit(size).offset((page - 1) * size)
+            ).all()
+    items = [summary(pkg, r._mapping, lang=lng, now=now, staff=True) for r in rows]
+    if timed:
+        key = "overdue" if query["overdue"] else "due_soon"
+        items = [i for i in items if i[key]]
+        total = len(items)
+        items = items[(page - 1) * size : page * size]
+    audit.record_now(
+        c.engine,
+        pkg.tables.audit_log,
+        at=now,
+        action="list",
+        identity=identity,
+        request_id=rid,
+        detail={k: v for k, v in query.items() if v},
+    )
+    return {"items": items, "total": int(total), "page": page, "page_size": size}
+
+
+async def list_applications(request: Request) -> Response:
+    """``GET /api/staff/applications`` — ``?status= ?matter= ?region= ?overdue= ?due_soon=``."""
+    c = ctx(request)
+    lng = lang(request)
+    identity = require_staff(request)
+    page, size = paging(request, lng)
+    q = request.query_params
+    query: dict[str, Any] = {
+        "status": q.get("status"),
+        "matter": q.get("matter"),
+        "region": q.get("region"),
+        "overdue": _flag(request, "overdue", lng),
+        "due_soon": _flag(request, "due_soon", lng),
+    }
+    return ok(await threaded(_list, c, identity, query, page, size, lng, request_id(request)))
+
+
+def _stats(c: Context, identity: Identity, region: str | None, rid: str) -> dict[str, Any]:
+    pkg = c.package
+    apps, evaluations = pkg.tables.applications, pkg.tables.evaluations
+    regions = _scope(c, identity)
+    if region:
+        regions = regions & {region}
+    in_scope = apps.c.region.in_(sorted(regions))
+    now = c.now()
+    with read(c.engine) as conn:
+        by_status = conn.execute(
+            select(apps.c.status, func.count()).where(in_scope).group_by(apps.c.status)
+        ).all()
+        open_cases = conn.execute(
+            select(apps).where(in_scope, apps.c.finished_at.is_(None), apps.c.deadline < today(now))
+        ).all()
+        finished = conn.execute(
+            select(apps.c.created_at, apps.c.finished_at).where(
+                in_scope, apps.c.finished_at.is_not(None)
+            )
+        ).all()
+        score = conn.execute(
+            select(func.avg(evaluations.c.score), func.count(evaluations.c.id))
+            .select_from(evaluations.join(apps, apps.c.id == evaluations.c.application_id))
+            .where(in_scope)
+        ).one()
+    overdue = len([r for r in open_cases if clock_of(pkg, r._mapping).is_overdue(now)])
+    durations = [
+        (aware(f) - aware(s)).total_seconds() / 86400  # type: ignore[operator]
+        for s, f in finished
+    ]
+    audit.record_now(
+        c.engine,
+        pkg.tables.audit_log,
+        at=now,
+        action="list",
+        identity=identity,
+        request_id=rid,
+        detail={"stats": True, "region": region},
+    )
+    return {
+        "regions": sorted(regions),
+        "total": sum(int(n) for _, n in by_status),
+        "by_status": {str(s): int(n) for s, n in sorted(by_status)},
+        "overdue": overdue,
+        "finished": len(durations),
+        "average_handling_days": round(sum(durations) / len(durations), 2) if durations else None,
+        "satisfaction": {
+            "average": round(float(score[0]), 2) if score[0] is not None else None,
+            "count": int(score[1]),
+        },
+    }
+
+
+async def stats(request: Request) -> Response:
+    """``GET /api/staff/stats`` — counts by status, overdue, handling time, satisfaction."""
+    c = ctx(request)
+    identity = require_staff(request)
+    region = request.query_params.get("region")
+    return ok(await threaded(_stats, c, identity, region, request_id(request)))
+
+
+def _reveal(
+    request: Request, c: Context, identity: Identity, app_id: str, reason: str | None
+) -> Any:
+    row = find_application(request, identity, app_id)
+    pkg = c.package
+    form = pkg.forms.get(row.form)
+    if form is None:
+        return {"id": row.id, "data": {}}
+    with read(c.engine) as conn:
+        data = load_data(conn, pkg, c.cipher, form, row.id)
+    audit.record_now(
+        c.engine,
+        pkg.tables.audit_log,
+        at=c.now(),
+        action="reveal",
+        identity=identity,
+        request_id=request_id(request),
+        application_id=row.id,
+        detail={"fields": sensitive_paths(form), "reason": reason},
+    )
+    return {"id": row.id, "number": row.number, "data": data}
+
+
+async def reveal(request: Request) -> Response:
+    """``POST /api/staff/applications/{id}/reveal`` — unmasked data, audited; ``{"reason"}``."""
+    c = ctx(request)
+    lng = lang(request)
+    identity = require_staff(request)
+    body = await read_json(request, optional=True)
+    body = require_object({} if body is None else body, {"reason"}, set(), lng)
+    reason = body.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        problem = FieldProblem("reason", "type", message("field.type", lng, expected="string"))
+        raise ApiError(422, "validation", fields=[problem])
+    app_id = request.path_params["id"]
+    return ok(await threaded(_reveal, request, c, identity, app_id, reason))

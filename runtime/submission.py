@@ -1,0 +1,198 @@
+"""Filing an application: one transaction for the application, its form and group rows,
+its first status entry, the audit entry and the Idempotency-Key record.
+
+Numbers (受理编号) come from a ``counters`` row per region and day, incremented with
+``INSERT … ON CONFLICT DO UPDATE … RETURNING`` inside the write transaction (under
+SQLite's ``BEGIN IMMEDIATE`` lock; on PostgreSQL the row lock serializes), so they
+are unique and gap-free per committed day unless a transaction rolls back.
+
+Idempotency: ``(applicant_sub, key)`` is the primary key of ``idempotency_keys``.
+The same key with the same request returns the stored response; with another
+request, 422. Two concurrent first tries: one commits, the other's insert hits the
+primary key, its whole transaction (application included) rolls back, and it
+returns what the winner stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from runtime import audit
+from runtime.auth import Identity
+from runtime.clock import ClockState, application_number, counter_name, local_date
+from runtime.context import Context
+from runtime.db import read, write
+from runtime.errors import ApiError, FieldProblem, message
+from runtime.formspec import localized
+from runtime.package import Matter, Package, Region
+from runtime.records import clock_columns, iso, store_data
+from runtime.validation import validate_submission
+
+
+@dataclass(frozen=True)
+class Stored:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def request_hash(matter: str, body: Any) -> str:
+    text = json.dumps([matter, body], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def resolve_region(pkg: Package, matter: Matter, region_id: Any, lng: str) -> Region:
+    """The region the application is filed in: served by the package and offering the matter."""
+    region = pkg.regions.get(region_id) if isinstance(region_id, str) else None
+    if region is None or matter.id not in region.matters:
+        known = ", ".join(r.id for r in pkg.regions.values() if matter.id in r.matters)
+        shown = region_id if isinstance(region_id, str) else repr(region_id)
+        problem = FieldProblem(
+            "region", "region", message("field.region", lng, region=shown[:64], known=known)
+        )
+        raise ApiError(422, "validation", fields=[problem])
+    return region
+
+
+def next_number(conn: Connection, pkg: Package, region: Region, now: Any) -> str:
+    day = local_date(now)
+    name = counter_name(region.code, day)
+    table = pkg.tables.counters
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    stmt = (
+        dialect.insert(table)
+        .values(name=name, value=1)
+        .on_conflict_do_update(index_elements=[table.c.name], set_={"value": table.c.value + 1})
+        .returning(table.c.value)
+    )
+    sequence = conn.execute(stmt).scalar_one()
+    return application_number(region.code, day, int(sequence))
+
+
+def replay(engine: Engine, pkg: Package, sub: str, key: str, digest: str) -> Stored | None:
+    table = pkg.tables.idempotency_keys
+    with read(engine) as conn:
+        row = conn.execute(
+            select(table).where(table.c.applicant_sub == sub, table.c.key == key)
+        ).first()
+    if row is None:
+        return None
+    if row.request_hash != digest:
+        raise ApiError(422, "idempotency_mismatch")
+    return Stored(int(row.status_code), json.loads(row.response), replayed=True)
+
+
+def submit(
+    c: Context,
+    identity: Identity,
+    matter: Matter,
+    region: Region,
+    data: Any,
+    *,
+    idempotency_key: str | None,
+    digest: str,
+    lng: str,
+    rid: str,
+) -> Stored:
+    """Validate and file (blocking: run in a thread). 422 with ``fields`` when invalid."""
+    pkg = c.package
+    if idempotency_key is not None:
+        previous = replay(c.engine, pkg, identity.sub, idempotency_key, digest)
+        if previous is not None:
+            return previous
+    form = pkg.forms[matter.form]
+    now = c.now()
+    cleaned, errors = validate_submission(
+        form, data, lang=lng, identity=identity.prefill(), today=local_date(now)
+    )
+    if errors:
+        problems = [FieldProblem(e.path, e.code, e.message) for e in errors]
+        raise ApiError(422, "validation", fields=problems)
+    workflow = pkg.workflows[matter.workflow]
+    initial = workflow.states[workflow.initial]
+    clock = ClockState.for_limit(matter.promised, region.calendar).enter(initial.as_spec(), now)
+    app_id = str(uuid.uuid4())
+    t = pkg.tables
+    try:
+        with write(c.engine) as conn:
+            number = next_number(conn, pkg, region, now)
+            conn.execute(
+                insert(t.applications).values(
+                    id=app_id,
+                    number=number,
+                    matter=matter.id,
+                    form=form.id,
+                    region=region.id,
+                    applicant_sub=identity.sub,
+                    status=workflow.initial,
+                    created_at=now,
+                    updated_at=now,
+                    standards_version=matter.version,
+                    standards_hash=pkg.source_hash,
+                    row_version=1,
+                    **clock_columns(clock),
+                )
+            )
+            store_data(conn, pkg, c.cipher, form, app_id, cleaned)
+            conn.execute(
+                insert(t.transitions).values(
+                    application_id=app_id,
+                    transition="submit",
+                    from_state="",
+                    to_state=workflow.initial,
+                    actor_sub=identity.sub,
+                    actor_role=identity.role,
+                    reason=None,
+                    at=now,
+                )
+            )
+            audit.record(
+                conn,
+                t.audit_log,
+                at=now,
+                action="submit",
+                identity=identity,
+                request_id=rid,
+                application_id=app_id,
+                detail={"matter": matter.id, "region": region.id, "number": number},
+            )
+            body = {
+                "id": app_id,
+                "number": number,
+                "matter": matter.id,
+                "region": region.id,
+                "status": workflow.initial,
+                "status_name": localized(initial.name, lng),
+                "deadline": iso(clock.deadline),
+                "created_at": iso(now),
+                "standards_version": matter.version,
+                "standards_hash": pkg.source_hash,
+            }
+            if idempotency_key is not None:
+                conn.execute(
+                    insert(t.idempotency_keys).values(
+                        applicant_sub=identity.sub,
+                        key=idempotency_key,
+                        request_hash=digest,
+                        application_id=app_id,
+                        status_code=201,
+                        response=json.dumps(body, ensure_ascii=False),
+                        created_at=now,
+                    )
+                )
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        previous = replay(c.engine, pkg, identity.sub, idempotency_key, digest)
+        if previous is None:
+            raise
+        return previous
+    return Stored(201, body)

@@ -1,0 +1,103 @@
+"""Masking for staff, encryption at rest, audited reveal."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from tests.runtime.conftest import ID_A, ID_AGENT, ID_B, Api, ibr_data
+
+pytestmark = pytest.mark.anyio
+ID18 = re.compile(r"\d{17}[\dX]")
+
+
+async def _family_business(api: Api) -> str:
+    data = ibr_data(
+        organization_form="2",
+        employees=3,
+        members=[{"person_name": "张小三", "citizen_id_number": ID_B, "kinship": "20"}],
+        agent_used=True,
+        agent_name="代理人",
+        agent_id_number=ID_AGENT,
+        email="zhang@example.com",
+    )
+    r = await api.post(
+        "/api/matters/ibr/applications",
+        json={"region": "nanshan", "data": data},
+        headers=api.token("applicant", "citizen-a"),
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def test_staff_see_masked_values_everywhere(api: Api) -> None:
+    app_id = await _family_business(api)
+    officer = api.token("officer", "officer-1")
+    responses = [
+        await api.get(f"/api/applications/{app_id}", headers=officer),
+        await api.get("/api/staff/applications", headers=officer),
+        await api.get("/api/staff/stats", headers=officer),
+        await api.post(f"/api/applications/{app_id}/actions/accept", headers=officer),
+        await api.get(f"/api/applications/{app_id}", headers=api.token("supervisor", "s")),
+    ]
+    for r in responses:
+        assert r.status_code == 200, r.text
+        assert not ID18.search(r.text), r.text
+        assert "13812345678" not in r.text and "张三" not in r.text
+    data = responses[0].json()["data"]
+    assert data["citizen_id_number"] == "4403**********0014"
+    assert data["mobile_phone"] == "138****5678"
+    assert data["members"][0]["citizen_id_number"] == "3101**********0038"
+    assert data["agent_id_number"].startswith("4408") and "*" in data["agent_id_number"]
+    assert data["business_scope"] == "零售：日用百货"  # not sensitive
+
+    own = await api.get(f"/api/applications/{app_id}", headers=api.token("applicant", "citizen-a"))
+    assert own.json()["data"]["citizen_id_number"] == ID_A
+    assert own.json()["data"]["members"][0]["citizen_id_number"] == ID_B
+
+
+async def test_reveal_is_audited(api: Api) -> None:
+    app_id = await _family_business(api)
+    officer = api.token("officer", "officer-1")
+    r = await api.post(
+        f"/api/staff/applications/{app_id}/reveal", json={"reason": "核验身份"}, headers=officer
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["citizen_id_number"] == ID_A
+    applicant_reveal = await api.post(
+        f"/api/staff/applications/{app_id}/reveal", headers=api.token("applicant", "citizen-a")
+    )
+    assert applicant_reveal.status_code == 403
+    engine = create_engine(api.client._transport.app.state.ctx.engine.url)  # type: ignore[attr-defined]
+    audit = api.package.tables.audit_log
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit).where(audit.c.action == "reveal")).all()
+        everything = " ".join(json.dumps([str(v) for v in r]) for r in conn.execute(select(audit)))
+    engine.dispose()
+    assert len(rows) == 1
+    assert rows[0].actor_sub == "officer-1" and rows[0].application_id == app_id
+    assert "citizen_id_number" in rows[0].detail
+    assert rows[0].request_id
+    assert not ID18.search(everything)
+
+
+async def test_database_holds_ciphertext(api: Api, db_url: str) -> None:
+    await _family_business(api)
+    engine = create_engine(db_url)
+    form = api.package.tables.forms["ibr_form"]
+    with engine.connect() as conn:
+        row = conn.execute(select(form)).one()
+    engine.dispose()
+    assert row.citizen_id_number.startswith("v1.")
+    assert row.business_scope == "零售：日用百货"
+    if db_url.startswith("sqlite:///"):
+        api.client._transport.app.state.ctx.engine.dispose()  # type: ignore[attr-defined]
+        path = Path(db_url.removeprefix("sqlite:///"))
+        raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        for secret in (ID_A, ID_B, ID_AGENT, "13812345678", "zhang@example.com"):
+            assert secret.encode() not in raw
+            assert secret.encode("utf-16-le") not in raw

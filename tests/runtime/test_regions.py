@@ -1,0 +1,65 @@
+"""A deployment serving a region tree (广东 → 深圳 → 南山): staff scopes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from runtime.app import create_app
+from runtime.package import load_package
+from runtime.settings import Settings
+from tests.runtime.conftest import Api, create_schema, generate_package, unemployment_data
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def tree_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_package("guangdong", tmp_path_factory.mktemp("package") / "guangdong")
+
+
+@pytest.fixture
+async def tree_api(tree_dir: Path, tmp_path: Path, settings: Settings) -> AsyncIterator[Api]:
+    package = load_package(tree_dir)
+    url = f"sqlite:///{tmp_path / 'tree.db'}"
+    create_schema(tree_dir, package, url)
+    app = create_app(tree_dir, url, settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        yield Api(client, settings, package)
+    app.state.ctx.engine.dispose()
+
+
+async def test_region_scopes(tree_api: Api) -> None:
+    api = tree_api
+    url = "/api/matters/unemployment_registration/applications"
+    ids = {}
+    for region in ("nanshan", "shenzhen"):
+        r = await api.post(
+            url,
+            json={"region": region, "data": unemployment_data()},
+            headers=api.token("applicant", f"c-{region}"),
+        )
+        assert r.status_code == 201, r.text
+        ids[region] = r.json()["id"]
+    assert r.json()["number"].startswith("440300-")
+    sz_sup = api.token("supervisor", "sup", region="shenzhen")
+    listed = await api.get("/api/staff/applications", headers=sz_sup)
+    assert listed.json()["total"] == 2
+    assert (await api.get(f"/api/applications/{ids['nanshan']}", headers=sz_sup)).status_code == 200
+    ns_sup = api.token("supervisor", "sup2", region="nanshan")
+    assert (
+        await api.get(f"/api/applications/{ids['shenzhen']}", headers=ns_sup)
+    ).status_code == 404
+    sz_officer = api.token("officer", "o", region="shenzhen")
+    assert (await api.get("/api/staff/applications", headers=sz_officer)).json()["total"] == 1
+    r = await api.post(f"/api/applications/{ids['nanshan']}/actions/accept", headers=sz_officer)
+    assert r.status_code == 404
+    stats = (await api.get("/api/staff/stats", headers=sz_sup)).json()
+    assert stats["regions"] == ["nanshan", "shenzhen"]
+    assert stats["total"] == 2
+    matters = await api.get("/api/matters", params={"region": "nanshan"})
+    assert "ibr" in [m["id"] for m in matters.json()["items"]]
