@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from generator import ir
+from generator.diagnostics import Location
 from generator.checks.elements import element_constraints
 from generator.kinds import CodeSet, DataElement, Field, Form, Matter, Section, Workflow
 from generator.resolve import ResolvedRegion
 from generator.tree import StandardsTree
+
+
+def _source(tree: StandardsTree, where: Location) -> str:
+    """``file:line:col`` relative to the tree's root, so output never depends on the cwd."""
+    for root in tree.roots:
+        prefix = Path(root).as_posix().rstrip("/") + "/"
+        if where.file.startswith(prefix):
+            return str(Location(where.file[len(prefix) :], where.line, where.column))
+    return str(where)
 
 
 def _join(*conditions: str | None) -> str | None:
@@ -56,7 +68,7 @@ def build_field(tree: StandardsTree, field: Field, section_when: str | None) -> 
         prefill=field.prefill,
         help=dict(field.help) if field.help else None,
         renamed_from=tuple(field.renamed_from),
-        source=str(field.at()),
+        source=_source(tree, field.at()),
     )
 
 
@@ -70,7 +82,7 @@ def build_group(tree: StandardsTree, section: Section) -> ir.GroupIR:
         when=section.when,
         fields=tuple(build_field(tree, f, None) for f in section.fields),
         renamed_from=tuple(section.renamed_from),
-        source=str(section.at()),
+        source=_source(tree, section.at()),
     )
 
 
@@ -95,7 +107,7 @@ def build_form(tree: StandardsTree, form: Form) -> ir.FormIR:
         ),
         rules=tuple(ir.RuleIR(r.id, r.assert_, dict(r.message)) for r in form.rules),
         renamed_from=tuple(form.renamed_from),
-        source=str(form.at()),
+        source=_source(tree, form.at()),
     )
 
 

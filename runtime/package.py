@@ -262,7 +262,7 @@ def load_package(app_dir: str | Path) -> Package:
         forms=forms,
         tables=tables,
         metadata=metadata,
-        source_hash=str(catalog.get("source_hash", "")),
+        source_hash=str(_read_json(path / "package.json").get("source_hash", "")),
         openapi=openapi_path.read_bytes() if openapi_path.is_file() else None,
         catalog=catalog,
     )

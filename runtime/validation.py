@@ -56,8 +56,9 @@ Errors
 
 Speed: everything derivable from the form is computed once per
 :class:`~runtime.formspec.FormSpec` (cached properties); each CEL expression
-is evaluated with only the variables it names bound, and its results over
-scalar inputs are memoized (CEL is pure; the memo is bounded).
+is evaluated with only the variables it names bound; the simplest ones run in
+Python (:mod:`runtime.fastcel`, with the engine's semantics), and the engine's
+results over scalar inputs are memoized (CEL is pure; the memo is bounded).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ from typing import Any, Final
 
 from runtime import identifiers
 from runtime.expressions import Compiled
+from runtime.fastcel import Fallback, fast_condition
 from runtime.formspec import FieldSpec, FormSpec, GroupSpec, expression_names, localized
 
 __all__ = ["CHINA_TIME", "MESSAGES", "FieldError", "message", "validate_submission"]
@@ -408,9 +410,9 @@ def _holds(
 ) -> bool:
     """Evaluate a condition with only the variables it names (``inner`` wins over ``outer``).
 
-    Results over scalar values are memoized (CEL is pure): conditions such as
-    ``organization_form == '2'`` see few distinct inputs, and a lookup costs a
-    small fraction of an evaluation.
+    The simplest expressions run in Python (:mod:`runtime.fastcel`, same
+    results); the engine's results over scalar values are memoized (CEL is
+    pure, and conditions see few distinct inputs).
     """
     variables: dict[str, object] = {}
     for name in expression_names(compiled.source):
@@ -418,6 +420,14 @@ def _holds(
             variables[name] = inner[name]
         elif name in outer:
             variables[name] = outer[name]
+    fast = fast_condition(compiled.source)
+    if fast is not None:
+        try:
+            value = fast(variables)
+        except Fallback:
+            pass
+        else:
+            return value if value is True or value is False else on_error
     key: tuple[str, tuple[tuple[str, type, object], ...]] | None = None
     for value in variables.values():
         kind = type(value)

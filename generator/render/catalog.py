@@ -11,7 +11,7 @@ from generator.render import GeneratedFile, python_banner
 
 def render_catalog(pkg: PackageIR) -> list[GeneratedFile]:
     data = to_jsonable(dataclasses.replace(pkg, forms=()))
-    del data["forms"]
+    del data["forms"], data["source_hash"]  # the hash lives in package.json only
     data["forms"] = [form.id for form in pkg.forms]
     text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
     init = python_banner(fingerprint(pkg.region)) + (

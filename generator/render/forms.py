@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import keyword
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -89,6 +90,7 @@ def form_spec(form: FormIR) -> FormSpec:
 @dataclass(frozen=True)
 class _Atom:
     text: str
+    string: str | None = None  # the value of a string literal (it may be split)
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def _node(value: Any) -> _Node:
     if isinstance(value, float):
         return _Atom(repr(value).replace("e+", "e"))
     if isinstance(value, str):
-        return _Atom(_string(value))
+        return _Atom(_string(value), value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         items: list[tuple[str, _Node]] = []
         for f in dataclasses.fields(value):
@@ -153,6 +155,38 @@ def _node(value: Any) -> _Node:
     raise TypeError(f"cannot write {type(value).__name__} as a Python literal")
 
 
+_PIECES = re.compile(r"\S+\s*|\s+")
+
+
+def _split_string(value: str, indent: int) -> list[str]:
+    """``value`` as string literals that each fit on a line after ``indent`` columns.
+
+    They are written one per line inside parentheses (implicit concatenation;
+    a single part when the string fits on a line of its own), which is what
+    ``ruff format`` keeps; parts break after spaces where possible.
+    """
+    room = LINE_LENGTH - indent
+    parts: list[str] = []
+    current = ""
+    for piece in _PIECES.findall(value):
+        if width(_string(current + piece)) <= room:
+            current += piece
+            continue
+        if current:
+            parts.append(current)
+            current = ""
+        while width(_string(piece)) > room:  # a long word: break it where it must
+            cut = 1
+            while cut < len(piece) and width(_string(piece[: cut + 1])) <= room:
+                cut += 1
+            parts.append(piece[:cut])
+            piece = piece[cut:]
+        current = piece
+    if current:
+        parts.append(current)
+    return [_string(part) for part in parts]
+
+
 def _flat(node: _Node) -> str:
     if isinstance(node, _Atom):
         return node.text
@@ -164,7 +198,15 @@ def _lines(node: _Node, depth: int, head: str, tail: str) -> list[str]:
     """``head + node + tail`` at ``depth`` indents, split the way ruff format splits."""
     indent = INDENT * depth
     flat = indent + head + _flat(node) + tail
-    if isinstance(node, _Atom) or not node.items or width(flat) <= LINE_LENGTH:
+    if width(flat) <= LINE_LENGTH:
+        return [flat]
+    if isinstance(node, _Atom):
+        parts = _split_string(node.string, width(indent + INDENT)) if node.string else []
+        if not parts:
+            return [flat]  # a number: nothing to split
+        inner = indent + INDENT
+        return [indent + head + "(", *(inner + p for p in parts), indent + ")" + tail]
+    if not node.items:
         return [flat]
     opening, closing = indent + head + node.open, indent + node.close + tail
     if len(node.items) == 1 and not node.one_tuple:
@@ -185,9 +227,14 @@ def python_literal(value: Any, head: str = "", depth: int = 0) -> str:
 # --- files ---------------------------------------------------------------------------
 
 
-def _docstring_text(text: str) -> str:
-    cleaned = "".join(c if c.isprintable() and c not in '\\"' else " " for c in text)
-    return " ".join(cleaned.split())
+def _docstring_text(text: str, room: int) -> str:
+    """``text`` fit for a one-line docstring of at most ``room`` columns."""
+    cleaned = " ".join(
+        "".join(c if c.isprintable() and c not in '\\"' else " " for c in text).split()
+    )
+    while width(cleaned) > room:
+        cleaned = cleaned[:-2] + "…"
+    return cleaned
 
 
 def _classes(spec: FormSpec) -> list[str]:
@@ -207,7 +254,9 @@ def render_form(form: FormIR) -> GeneratedFile:
         "form.py.jinja",
         banner=python_banner(fingerprint(form)),
         form_id=form.id,
-        title=_docstring_text(form.name.get("zh", "")),
+        title=_docstring_text(
+            form.name.get("zh", ""), LINE_LENGTH - len(f'"""Form {form.id}: ."""')
+        ),
         classes=", ".join(_classes(spec)),
         literal=python_literal(spec, head="FORM = "),
     )

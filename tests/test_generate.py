@@ -1,0 +1,199 @@
+"""The deployment package: fresh in generated/, deterministic, clean, atomic, incremental."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, insert, select
+
+from generator.pipeline import generate
+from generator.render import GenerateError
+from runtime.package import import_package
+
+ROOT = Path(__file__).resolve().parent.parent
+STANDARDS = ROOT / "standards"
+GENERATED = ROOT / "generated"
+REGIONS = ["guangdong", "shenzhen", "nanshan", "zhejiang", "hangzhou"]
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_committed_package_is_fresh(region: str) -> None:
+    result, diagnostics = generate([STANDARDS], region, GENERATED / region, check=True)
+    assert result is not None, [str(d) for d in diagnostics.errors]
+    stale = result.written + result.removed
+    assert not stale, f"generated/{region} is stale ({stale[:5]}); run scripts/regenerate"
+
+
+def test_same_bytes_under_different_hash_seeds(tmp_path: Path) -> None:
+    outs = []
+    for seed in ("1", "4242"):
+        out = tmp_path / f"seed{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        cmd = [sys.executable, "-m", "generator.cli", "generate", str(STANDARDS)]
+        subprocess.run(
+            [*cmd, "--region", "nanshan", "--out", str(out)],
+            env=env,
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
+        outs.append(tree_digest(out))
+    assert outs[0] == outs[1]
+    assert len(outs[0]) > 15
+
+
+def test_generated_code_passes_ruff_and_mypy() -> None:
+    packages = [str(GENERATED / r) for r in REGIONS]
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", *packages],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    fmt = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "format",
+            "--check",
+            "--no-cache",
+            "--line-length",
+            "100",
+            *packages,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+    mypy = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            os.devnull,
+            "--ignore-missing-imports",
+            str(GENERATED / "nanshan"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=GENERATED,
+    )
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+
+
+def test_banner_on_every_python_file() -> None:
+    for path in (GENERATED / "nanshan").rglob("*.py"):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert "do not edit" in first and "Sources:" in first, path
+
+
+def test_models_round_trip_one_application() -> None:
+    module = import_package(GENERATED / "nanshan")
+    models = importlib.import_module(f"{module.__name__}.models")
+    engine = create_engine("sqlite://")
+    models.Base.metadata.create_all(engine)
+    app_id = str(uuid.uuid4())
+    now = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
+    form_table = models.FORM_TABLES["ibr_form"].__table__
+    with engine.begin() as conn:
+        conn.execute(
+            insert(models.Application.__table__).values(
+                id=app_id,
+                number="440305-20260302-000001",
+                matter="ibr",
+                form="ibr_form",
+                region="nanshan",
+                applicant_sub="citizen-1",
+                status="submitted",
+                created_at=now,
+                updated_at=now,
+                standards_hash="x" * 64,
+            )
+        )
+        conn.execute(insert(form_table).values(application_id=app_id, enterprise_name="南山小吃店"))
+    with engine.connect() as conn:
+        row = conn.execute(select(form_table)).one()
+        app = conn.execute(select(models.Application.__table__)).one()
+    assert row.enterprise_name == "南山小吃店"
+    assert app.number == "440305-20260302-000001" and app.status == "submitted"
+
+
+def _copy_standards(tmp_path: Path) -> Path:
+    root = tmp_path / "standards"
+    shutil.copytree(STANDARDS, root)
+    return root
+
+
+def test_failed_run_leaves_the_package_as_it_was(tmp_path: Path) -> None:
+    root = _copy_standards(tmp_path)
+    out = tmp_path / "out"
+    result, _ = generate([root], "nanshan", out)
+    assert result is not None
+    before = tree_digest(out)
+    # a YAML error: nothing written
+    matter = root / "national/matters/ibr.yaml"
+    matter.write_text(
+        matter.read_text(encoding="utf-8").replace("case_type:", "case_typ:"), encoding="utf-8"
+    )
+    result, diagnostics = generate([root], "nanshan", out)
+    assert result is None and diagnostics.has_errors()
+    assert tree_digest(out) == before
+    # a migration that would lose data: refused, nothing written
+    shutil.rmtree(root)
+    root = _copy_standards(tmp_path)
+    form = root / "national/forms/ibr_form.yaml"
+    lines = form.read_text(encoding="utf-8").splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if "element: business_scope" in line)
+    del lines[index]
+    form.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(GenerateError, match="business_scope"):
+        generate([root], "nanshan", out)
+    assert tree_digest(out) == before
+
+
+def test_one_matter_change_rewrites_only_what_changed(tmp_path: Path) -> None:
+    root = _copy_standards(tmp_path)
+    out = tmp_path / "out"
+    assert generate([root], "nanshan", out)[0] is not None
+    matter = root / "national/matters/unemployment_registration.yaml"
+    text = matter.read_text(encoding="utf-8")
+    assert "complaint_phone" in text
+    matter.write_text(
+        text.replace("complaint_phone:", "# changed\n  complaint_phone:", 1), encoding="utf-8"
+    )
+    result, _ = generate([root], "nanshan", out)
+    assert result is not None
+    # a comment changes the sources' hash only: the manifest, nothing else
+    assert result.written == ["package.json"]
+    form = root / "national/forms/unemployment_registration_form.yaml"
+    form.write_text(
+        form.read_text(encoding="utf-8").replace("个人基本信息", "申请人基本信息"),
+        encoding="utf-8",
+    )
+    result, _ = generate([root], "nanshan", out)
+    assert result is not None
+    assert result.written, "a changed form must be rewritten"
+    untouched = {"models.py", "forms/ibr_form.py", "schemas/ibr_form.json", "schema.json"}
+    assert not untouched & set(result.written), result.written
