@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator import ir
-from generator.diagnostics import Location
 from generator.checks.elements import element_constraints
+from generator.diagnostics import Location
 from generator.kinds import CodeSet, DataElement, Field, Form, Matter, Section, Workflow
 from generator.resolve import ResolvedRegion
 from generator.tree import StandardsTree

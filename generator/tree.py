@@ -7,6 +7,7 @@ import csv
 import gc
 import hashlib
 import io
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from generator.kinds import (
     Workflow,
 )
 from generator.parse import build
-from generator.yamlsource import child, load_file, location
+from generator.yamlsource import MAX_FILE_BYTES, child, load_file, location
 
 M = TypeVar("M", bound=Model)
 
@@ -101,11 +102,13 @@ def yaml_files(root: Path) -> list[Path]:
 
 @contextmanager
 def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a tree loads.
+    """No cyclic garbage collection while a tree loads; one full collection after.
 
-    Loading allocates millions of long-lived objects (nodes, marks, models) and no
-    cycles; the collector would traverse them again and again (2,000 matters: about
-    half the load time). Reference counting still frees everything as usual.
+    Loading allocates millions of long-lived objects (nodes, marks, models) that
+    form no cycles. The collector would traverse them again and again as they age
+    through its generations (about half the load time of 2,000 matters); one full
+    collection at the end moves them to the oldest generation at once, and frees
+    whatever cyclic garbage the load left. Reference counting works throughout.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -114,6 +117,7 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+            gc.collect()
 
 
 def load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> StandardsTree:
@@ -136,7 +140,7 @@ def _load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> Standar
             with contextlib.suppress(OSError):  # load_file reports an unreadable file
                 digest.update(path.read_bytes() + b"\0")
             for document in load_file(path, display, diagnostics):
-                _add_document(tree, document.node, document.data, path, diagnostics)
+                _add_document(tree, document.node, document.data, path, root, diagnostics)
     tree.source_hash = digest.hexdigest()
     if not tree.files and not diagnostics.has_errors():
         for root_text in tree.roots:
@@ -145,7 +149,12 @@ def _load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> Standar
 
 
 def _add_document(
-    tree: StandardsTree, node: object, data: dict[str, object], path: Path, diags: Diagnostics
+    tree: StandardsTree,
+    node: object,
+    data: dict[str, object],
+    path: Path,
+    root: Path,
+    diags: Diagnostics,
 ) -> None:
     import yaml
 
@@ -154,7 +163,7 @@ def _add_document(
     if kind is None:
         diags.error(location(node), f"missing required key 'kind' (one of: {', '.join(KINDS)})")
         return
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         where = location(child(node, "kind") or node)
         diags.error(where, f"unknown kind {kind!r}; expected one of: {', '.join(KINDS)}")
         return
@@ -173,13 +182,26 @@ def _add_document(
         )
         return
     if isinstance(model, CodeSet) and model.values_file:
-        _load_values_file(model, path.parent / model.values_file, diags)
+        _load_values_file(model, path.parent / model.values_file, root, diags)
     tree.items[str(kind)][ident] = model
 
 
-def _load_values_file(codeset: CodeSet, path: Path, diags: Diagnostics) -> None:
+def _load_values_file(codeset: CodeSet, path: Path, root: Path, diags: Diagnostics) -> None:
     display = str(Path(codeset.file).parent / codeset.values_file) if codeset.values_file else ""
+    inside = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+    if inside == os.curdir or inside.split(os.sep)[0] == os.pardir:
+        # A tree is self-contained; and an error must not quote a file from elsewhere.
+        diags.error(
+            codeset.at("values_file"),
+            f"values_file {codeset.values_file} is not a file inside the standards tree "
+            f"{root.as_posix()}; give a path relative to this YAML file, within the tree",
+        )
+        return
     try:
+        if path.exists() and not path.is_file():  # a folder, a device, a FIFO: never read
+            raise OSError("not a regular file")
+        if path.exists() and path.stat().st_size > MAX_FILE_BYTES:
+            raise OSError(f"larger than {MAX_FILE_BYTES} bytes (split it)")
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         diags.error(codeset.at("values_file"), f"cannot read values_file {display}: {exc}")

@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.render import GeneratedFile
+from generator.render import GeneratedFile, json_text
 
 MANIFEST = "package.json"
 
@@ -65,9 +65,7 @@ def format_python(files: list[GeneratedFile]) -> list[GeneratedFile]:
 
 def manifest(files: list[GeneratedFile], header: dict[str, object]) -> GeneratedFile:
     data = {**header, "files": {f.path: sha256(f.content) for f in sorted(files, key=_key)}}
-    return GeneratedFile(
-        MANIFEST, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    )
+    return GeneratedFile(MANIFEST, json_text(data))
 
 
 def _key(f: GeneratedFile) -> str:

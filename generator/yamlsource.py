@@ -24,9 +24,34 @@ import yaml
 from generator.diagnostics import Diagnostics, Location
 
 try:
-    _Loader: type = yaml.CSafeLoader
+    _BaseLoader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
+
+_TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}
+_TAGS_MAX = 100_000
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """The safe loader, with the tag of each plain scalar remembered.
+
+    The composer asks the resolver for the tag of every scalar; for a plain one
+    PyYAML tries its implicit resolvers' regular expressions one by one. The answer
+    depends only on the text (the safe loader has no path resolvers), and most
+    texts recur (keys above all), so it is looked up once.
+    """
+
+    def resolve(self, kind: type, value: object, implicit: object) -> str:
+        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
+            return str(super().resolve(kind, value, implicit))
+        key = (value, implicit)
+        tag = _TAGS.get(key)  # type: ignore[arg-type]
+        if tag is None:
+            tag = str(super().resolve(kind, value, implicit))
+            if len(_TAGS) >= _TAGS_MAX:
+                _TAGS.clear()
+            _TAGS[key] = tag  # type: ignore[index]
+        return tag
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_NODES_PER_DOCUMENT = 200_000
@@ -40,6 +65,7 @@ _INT_OTHER = re.compile(r"0o[0-7]+\Z|0x[0-9a-fA-F]+\Z")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
 _INF_NAN = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
 _NULL = {"", "~", "null", "Null", "NULL"}
+_NUMBER_START = frozenset("0123456789+-.")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 
 
@@ -59,6 +85,8 @@ def plain_scalar(node: yaml.ScalarNode) -> Data:
         return None
     if text in _BOOL:
         return _BOOL[text]
+    if text[0] not in _NUMBER_START:  # no number, infinity or NaN starts otherwise
+        return text
     if _INT.match(text):
         return int(text)
     if _INT_OTHER.match(text):
@@ -106,7 +134,16 @@ class _Converter:
                 )
             return None
         if isinstance(node, yaml.ScalarNode):
-            return plain_scalar(node) if not node.style else node.value
+            if node.style:
+                return node.value
+            try:
+                return plain_scalar(node)
+            except ValueError:  # an integer with more digits than int() converts (4,300)
+                self.diagnostics.error(
+                    location(node),
+                    f"number of {len(node.value)} digits is too long; quote it if it is text",
+                )
+                return node.value
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, depth + 1) for item in node.value]
         assert isinstance(node, yaml.MappingNode)
@@ -211,13 +248,36 @@ def load_file(path: Path, display: str, diagnostics: Diagnostics) -> list[Docume
     return documents
 
 
+_INDEX = "_govstd_index"
+
+
+def _index(node: yaml.MappingNode) -> dict[str, Node]:
+    """The value node of each text key of a mapping, the first one where keys repeat.
+
+    Kept on the node (models look keys up in it again and again); rebuilt if the
+    node's list of pairs was replaced or changed length.
+    """
+    pairs = node.value
+    cached = node.__dict__.get(_INDEX)
+    if cached is not None and cached[0] is pairs and cached[1] == len(pairs):
+        return cached[2]  # type: ignore[no-any-return]
+    index: dict[str, Node] = {}
+    for key_node, value_node in pairs:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value not in index:
+            index[key_node.value] = value_node
+    node.__dict__[_INDEX] = (pairs, len(pairs), index)
+    return index
+
+
 def child(node: Node, key: object) -> Node | None:
     """The value node under ``key`` (a mapping key or a sequence index)."""
     if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-                return value_node
-        return None
+        if not isinstance(key, str):
+            return None  # keys are text
+        cached = node.__dict__.get(_INDEX)
+        if cached is not None and cached[0] is node.value and cached[1] == len(node.value):
+            return cached[2].get(key)  # type: ignore[no-any-return]
+        return _index(node).get(key)
     if isinstance(node, yaml.SequenceNode) and isinstance(key, int):
         return node.value[key] if 0 <= key < len(node.value) else None
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from generator.checks.context import Checker, known
 from generator.checks.elements import TEXT_TYPES, check_pattern, element_constraints
 from generator.checks.expressions import check_expr, form_env, group_env
-from generator.kinds import DataElement, Field, Form, Section
+from generator.kinds import DataElement, Field, Form
 
 PREFILL_SOURCES = {
     "identity.id_number": "the applicant's citizen ID number",

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from generator.checks.context import Checker
 from generator.checks.elements import element_constraints
 from generator.checks.expressions import check_expr, form_env
-from generator.diagnostics import Location
 from generator.kinds import Bundle, Calendar, Field, Form, Matter, Policy, Region
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import keyword
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -104,16 +103,19 @@ class _Seq:
 _Node = _Atom | _Seq
 
 
+# East Asian wide and fullwidth ranges (CJK, Hangul, fullwidth forms): 2 columns each.
+_WIDE = re.compile(
+    "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
+    "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
+    "\U00020000-\U0003fffd]"
+)
+
+
 def width(text: str) -> int:
     """Columns ``text`` takes in an editor (and for ruff): East Asian wide characters are 2."""
     if text.isascii():
         return len(text)
-    total = 0
-    for char in text:
-        if unicodedata.combining(char):
-            continue
-        total += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return total
+    return len(text) + len(_WIDE.findall(text))
 
 
 def _string(value: str) -> str:
@@ -121,10 +123,11 @@ def _string(value: str) -> str:
     body = (
         value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
     )
-    body = "".join(
-        c if c.isprintable() or c == " " else f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else c
-        for c in body
-    )
+    if not body.isprintable():
+        body = "".join(
+            c if c.isprintable() or c == " " else f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else c
+            for c in body
+        )
     if body.count('"') > body.count("'"):
         return "'" + body.replace("'", "\\'") + "'"
     return '"' + body.replace('"', '\\"') + '"'
@@ -187,18 +190,27 @@ def _split_string(value: str, indent: int) -> list[str]:
     return [_string(part) for part in parts]
 
 
-def _flat(node: _Node) -> str:
+def _flat(node: _Node, memo: dict[int, str]) -> str:
+    """``node`` on one line (memoized per node: each subtree is flattened once)."""
     if isinstance(node, _Atom):
         return node.text
-    body = ", ".join(prefix + _flat(value) for prefix, value in node.items)
-    return node.open + body + ("," if node.one_tuple else "") + node.close
+    known = memo.get(id(node))
+    if known is None:
+        body = ", ".join(prefix + _flat(value, memo) for prefix, value in node.items)
+        known = memo[id(node)] = node.open + body + ("," if node.one_tuple else "") + node.close
+    return known
 
 
-def _lines(node: _Node, depth: int, head: str, tail: str) -> list[str]:
+def _fits(text: str) -> bool:
+    # Far too long in characters is too wide in columns (save the width count).
+    return len(text) <= 3 * LINE_LENGTH and width(text) <= LINE_LENGTH
+
+
+def _lines(node: _Node, depth: int, head: str, tail: str, memo: dict[int, str]) -> list[str]:
     """``head + node + tail`` at ``depth`` indents, split the way ruff format splits."""
     indent = INDENT * depth
-    flat = indent + head + _flat(node) + tail
-    if width(flat) <= LINE_LENGTH:
+    flat = indent + head + _flat(node, memo) + tail
+    if _fits(flat):
         return [flat]
     if isinstance(node, _Atom):
         parts = _split_string(node.string, width(indent + INDENT)) if node.string else []
@@ -211,17 +223,17 @@ def _lines(node: _Node, depth: int, head: str, tail: str) -> list[str]:
     opening, closing = indent + head + node.open, indent + node.close + tail
     if len(node.items) == 1 and not node.one_tuple:
         prefix, value = node.items[0]
-        return [opening, *_lines(value, depth + 1, prefix, ""), closing]
+        return [opening, *_lines(value, depth + 1, prefix, "", memo), closing]
     lines = [opening]
     for prefix, value in node.items:
-        lines.extend(_lines(value, depth + 1, prefix, ","))
+        lines.extend(_lines(value, depth + 1, prefix, ",", memo))
     lines.append(closing)
     return lines
 
 
 def python_literal(value: Any, head: str = "", depth: int = 0) -> str:
     """``head`` followed by ``value`` as Python source, laid out like ``ruff format``."""
-    return "\n".join(_lines(_node(value), depth, head, ""))
+    return "\n".join(_lines(_node(value), depth, head, "", {}))
 
 
 # --- files ---------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.operations import ops
 
 from generator.ir import PackageIR, fingerprint
-from generator.render import GeneratedFile, GenerateError, python_banner
+from generator.render import GeneratedFile, GenerateError, json_text, python_banner
 from generator.render.models import (
     ColumnSpec,
     ForeignKeySpec,
@@ -124,7 +124,7 @@ def snapshot_text(snapshot: Snapshot) -> str:
         "revision": snapshot.revision,
         "tables": [_table_json(t) for t in snapshot.tables],
     }
-    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    return json_text(data)
 
 
 def _column_from(data: dict[str, Any]) -> ColumnSpec:

@@ -471,7 +471,7 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
                 "办事指南 / a matter's service guide",
                 "catalogue",
                 {"200": _ok("the service guide", _ref("schemas", "ServiceGuide"))},
-                errors=("404",),
+                errors=("404", "422"),
                 parameters=("matter", "region"),
             )
         },
@@ -609,7 +609,7 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
                 "统计 / counts by status, overdue, handling time, satisfaction",
                 "staff",
                 {"200": _ok("statistics", _ref("schemas", "Stats"))},
-                errors=("401", "403"),
+                errors=("401", "403", "422"),
                 parameters=("region",),
                 secured=True,
             )

@@ -30,12 +30,11 @@ Files are pretty-printed with sorted keys and a final newline.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from generator.ir import FieldIR, FormIR, GroupIR, PackageIR
-from generator.render import GeneratedFile
+from generator.render import GeneratedFile, json_text
 
 __all__ = ["DIALECT", "dump_json", "field_schema", "form_schema", "portable", "render_schemas"]
 
@@ -210,9 +209,7 @@ def form_schema(form: FormIR) -> dict[str, Any]:
     return schema
 
 
-def dump_json(value: Any) -> str:
-    """Deterministic JSON text: 2-space indent, sorted keys, UTF-8 as is, final newline."""
-    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+dump_json = json_text
 
 
 def render_schemas(pkg: PackageIR) -> list[GeneratedFile]:
