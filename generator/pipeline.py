@@ -33,12 +33,15 @@ def check_tree(
             resolved[region_id] = result
     for policy in tree.policies.values():
         for index, region_id in enumerate(policy.regions):
-            region = resolved.get(region_id)
-            if region is not None and policy.apply in tree.matters:
-                if policy.apply not in region.matters:
-                    c.error(policy.at("regions", index), f"policy '{policy.id}' is claimed "
-                            f"through matter '{policy.apply}', which region '{region_id}' does "
-                            "not implement")
+            served = resolved.get(region_id)
+            if served is not None and policy.apply in tree.matters:
+                if policy.apply not in served.matters:
+                    c.error(
+                        policy.at("regions", index),
+                        f"policy '{policy.id}' is claimed "
+                        f"through matter '{policy.apply}', which region '{region_id}' does "
+                        "not implement",
+                    )
     return tree, diagnostics, resolved
 
 

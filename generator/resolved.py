@@ -32,13 +32,16 @@ def resolved_data(resolved: ResolvedRegion) -> dict[str, Any]:
     }
 
 
+_RESOLVER = yaml.resolver.Resolver()
+
+
 class _Dumper(yaml.SafeDumper):
     pass
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     # Quote whatever YAML 1.1 would read as something else (codes like "01", "no").
-    resolved = yaml.resolver.Resolver().resolve(yaml.ScalarNode, value, (True, False))
+    resolved = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
     style = "'" if resolved != "tag:yaml.org,2002:str" or value.isdigit() else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 

@@ -40,9 +40,18 @@ class CombinedField:
     choices: frozenset[str] | None = None
 
 
-def _tighter(a: float | None, b: float | None, pick: type[min] | type[max]) -> float | None:
-    values = [v for v in (a, b) if v is not None]
-    return pick(values) if values else None  # type: ignore[operator]
+def _low(a: float | None, b: float | None) -> float | None:
+    """The tighter of two upper bounds (None: no bound)."""
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _high(a: float | None, b: float | None) -> float | None:
+    """The tighter of two lower bounds (None: no bound)."""
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def combine_bundle(c: Checker, bundle: Bundle) -> dict[str, CombinedField]:
@@ -62,10 +71,10 @@ def combine_bundle(c: Checker, bundle: Bundle) -> dict[str, CombinedField]:
                     continue
                 base = element_constraints(element)
                 entry = combined.setdefault(f.element, CombinedField(f.element))
-                entry.min_length = _tighter(entry.min_length, f.min_length or base.min_length, max)  # type: ignore[assignment]
-                entry.max_length = _tighter(entry.max_length, f.max_length or base.max_length, min)  # type: ignore[assignment]
-                entry.minimum = _tighter(entry.minimum, f.minimum, max)
-                entry.maximum = _tighter(entry.maximum, f.maximum, min)
+                entry.min_length = _int(_high(entry.min_length, f.min_length or base.min_length))
+                entry.max_length = _int(_low(entry.max_length, f.max_length or base.max_length))
+                entry.minimum = _high(entry.minimum, f.minimum)
+                entry.maximum = _low(entry.maximum, f.maximum)
                 if f.choices is not None:
                     mine = frozenset(f.choices)
                     entry.choices = mine if entry.choices is None else entry.choices & mine
@@ -78,16 +87,21 @@ def _report_contradiction(c: Checker, bundle: Bundle, entry: CombinedField, f: F
     problem = ""
     if entry.choices is not None and not entry.choices:
         problem = "their choices have no code in common"
-    elif entry.min_length is not None and entry.max_length is not None and (
-        entry.min_length > entry.max_length
+    elif (
+        entry.min_length is not None
+        and entry.max_length is not None
+        and (entry.min_length > entry.max_length)
     ):
         problem = f"min_length {entry.min_length} > max_length {entry.max_length}"
     elif entry.minimum is not None and entry.maximum is not None and entry.minimum > entry.maximum:
         problem = f"minimum {entry.minimum} > maximum {entry.maximum}"
     if problem:
         others = ", ".join(f"{form} ({fld.at()})" for form, fld in entry.sources[:-1])
-        c.error(f.at(), f"bundle '{bundle.id}' ({bundle.at('id')}) asks element '{entry.element}' "
-                f"once, but the forms contradict each other: {problem}; also asked by {others}")
+        c.error(
+            f.at(),
+            f"bundle '{bundle.id}' ({bundle.at('id')}) asks element '{entry.element}' "
+            f"once, but the forms contradict each other: {problem}; also asked by {others}",
+        )
         entry.choices = None if entry.choices is not None and not entry.choices else entry.choices
 
 
@@ -114,5 +128,3 @@ def check_policy(c: Checker, p: Policy) -> None:
     profile = c.ref(Form, p.profile, p.at("profile"), "profile form")
     if profile is not None:
         check_expr(c, p.eligible, form_env(c.tree, profile), p, "eligible")
-
-
