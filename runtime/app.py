@@ -119,7 +119,8 @@ def create_app(
 
     app = Starlette(
         routes=ROUTES,
-        middleware=[Middleware(RequestIdMiddleware), Middleware(HeadersMiddleware)],
+        # outermost first: the generic 500 of RequestIdMiddleware gets the headers too
+        middleware=[Middleware(HeadersMiddleware), Middleware(RequestIdMiddleware)],
         exception_handlers={
             ApiError: handle_api_error,
             HTTPException: handle_http_exception,

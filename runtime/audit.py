@@ -51,7 +51,7 @@ def entry(
 
 def record(conn: Connection, table: Table, **kwargs: Any) -> None:
     """Append one entry inside the caller's transaction (see :func:`entry` for the keys)."""
-    conn.execute(insert(table).values(**entry(**kwargs)))
+    conn.execute(insert(table), entry(**kwargs))
 
 
 def record_now(engine: Engine, table: Table, **kwargs: Any) -> None:

@@ -54,6 +54,12 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
 
 
 def _verification_key(token: str, settings: Settings) -> Any:
+    if not (settings.public_key or settings.jwks_url) and all(
+        a.startswith("HS") for a in settings.algorithms
+    ):
+        # Shared secret only: the key does not depend on the header, and jwt.decode checks
+        # its ``alg`` against the same allow-list (``none`` is never in it) — no second parse.
+        return settings.secret
     header = jwt.get_unverified_header(token)
     alg = header.get("alg")
     if not isinstance(alg, str) or alg.lower() == "none" or alg not in settings.algorithms:

@@ -5,7 +5,12 @@ SQLite: every connection sets ``journal_mode=WAL``, ``busy_timeout`` and
 every transaction starts with ``BEGIN IMMEDIATE`` (the SQLAlchemy recipe
 "Serializable isolation / Savepoints / Transactional DDL"), so concurrent
 read-then-write requests queue for the write lock instead of failing with
-"database is locked".
+"database is locked". Within one process, write transactions also queue on a
+lock of the engine before ``BEGIN IMMEDIATE``: SQLite's busy handler polls with
+sleeps of up to 100 ms, so dozens of threadpool threads polling for the one
+write lock served writes in no fair order (p99 of seconds under load); with the
+process lock only one thread per worker process polls, and the others wake as
+soon as it commits. The pool keeps enough connections for the threadpool.
 
 PostgreSQL (``postgresql+psycopg://``): a QueuePool with pre-ping.
 
@@ -15,6 +20,8 @@ Statement parameters are never put into exception messages or logs
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +31,10 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_POOL_SIZE = 40  # anyio's default threadpool: at most 40 blocking calls at once
+
+# One write lock per SQLite engine (process-local): see the module documentation.
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -37,12 +48,17 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        options: dict[str, Any] = {}
+        if database and database != ":memory:":
+            options = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE}
         engine = create_engine(
             parsed,
             hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            **options,
         )
         _sqlite_events(engine)
+        _WRITE_LOCKS[engine] = threading.RLock()
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -78,8 +94,15 @@ def _sqlite_events(engine: Engine) -> None:
 
 @contextmanager
 def write(engine: Engine) -> Iterator[Connection]:
-    """One write transaction (BEGIN IMMEDIATE on SQLite); commits, or rolls back on error."""
-    with engine.begin() as conn:
+    """One write transaction (BEGIN IMMEDIATE on SQLite); commits, or rolls back on error.
+
+    On SQLite the transaction first takes the engine's process-local write lock."""
+    lock = _WRITE_LOCKS.get(engine)
+    if lock is None:
+        with engine.begin() as conn:
+            yield conn
+        return
+    with lock, engine.begin() as conn:
         yield conn
 
 

@@ -3,7 +3,12 @@
 Every error response is ``{"error": {"code": ..., "message": ..., "request_id": ...}}``
 plus ``"fields": [{"path", "code", "message"}]`` for validation errors. Messages
 follow ``Accept-Language`` (zh default, en). A 500 says nothing about the cause:
-no stack, no SQL, no personal data; the log has the details under the request id.
+no stack, no SQL, no personal data. The log says where it happened under the
+request id — the exception's type (and those it was raised from) and the file, line
+and function of each frame — never the exception's message nor the source lines:
+database errors carry SQL and may carry stored values. :class:`RequestIdMiddleware`
+answers the 500 itself, so the exception never reaches the server (whose own
+traceback would print the message).
 
 Exceptions: :class:`ApiError` (any handled error, raised anywhere in a request).
 """
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +33,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad_request": ("请求无效", "bad request"),
     "malformed_json": ("请求体不是有效的 JSON", "the request body is not valid JSON"),
     "too_deep": ("JSON 嵌套层数过多", "the JSON body is nested too deeply"),
+    "bad_text": (
+        "请求含有不允许的字符（空字符或不成对的代理字符）",
+        "the request holds characters that are not allowed (NUL or unpaired surrogates)",
+    ),
     "unsupported_media_type": (
         "请求体应为 application/json",
         "the request body must be application/json",
@@ -72,6 +82,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "upload_media_type": (
         "请以 multipart/form-data 上传，文件字段名为 file",
         "upload as multipart/form-data with the file in the field 'file'",
+    ),
+    "too_many_parts": (
+        "上传请求的分段过多",
+        "the upload has too many parts",
     ),
     "file_missing": ("没有收到文件（字段名 file）", "no file received (field 'file')"),
     "file_type": (
@@ -193,20 +207,60 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return api_error_response(request, ApiError(exc.status_code, code))
 
 
+def _qualified(exc: BaseException) -> str:
+    kind = type(exc)
+    if kind.__module__ == "builtins":
+        return kind.__qualname__
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _short(filename: str) -> str:
+    parts = filename.replace("\\", "/").split("/")
+    for anchor in ("site-packages", "runtime", "generator"):
+        if anchor in parts:
+            index = len(parts) - 1 - parts[::-1].index(anchor)
+            return "/".join(parts[index + (anchor == "site-packages") :])
+    return "/".join(parts[-2:])
+
+
+def describe(exc: BaseException, frames: int = 16) -> str:
+    """``Type from Cause at file:line function < …`` (innermost frame first), no messages."""
+    chain: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(_qualified(current))
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    stack = traceback.extract_tb(exc.__traceback__)[-frames:]
+    where = " < ".join(f"{_short(f.filename)}:{f.lineno} {f.name}" for f in reversed(stack))
+    return f"{' from '.join(chain)} at {where or '?'}"
+
+
+def _route(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "-"))
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    """The generic 500: the cause goes to the log (without SQL parameters), never to the client."""
+    """The generic 500: where it failed goes to the log (see the module), nothing to the client.
+
+    The route's template is logged, not the path: a path may hold personal data."""
     log.error(
-        "request %s %s failed: %s",
+        "request %s %s %s failed: %s",
         request_id(request),
-        request.url.path,
-        type(exc).__name__,
-        exc_info=exc,
+        request.method,
+        _route(request),
+        describe(exc),
     )
     return api_error_response(request, ApiError(500, "internal"))
 
 
 class RequestIdMiddleware:
-    """Gives every request an id (a sane ``X-Request-ID`` is kept) and echoes it back."""
+    """Gives every request an id (a sane ``X-Request-ID`` is kept) and echoes it back;
+    answers any exception the app lets through with the generic 500."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -223,12 +277,20 @@ class RequestIdMiddleware:
                     rid = candidate
         rid = rid or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
+        started = False
 
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", rid.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:  # the generic 500, here so that nothing re-raises to the server
+            response = await handle_unexpected(Request(scope, receive), exc)
+            if not started:
+                await response(scope, receive, send_with_id)

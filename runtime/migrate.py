@@ -17,6 +17,7 @@ batch mode makes to alter a column (``DROP TABLE`` of the original) would fire
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -173,6 +174,27 @@ def upgrade(
             )
     with _no_bytecode():
         command.upgrade(config(app_dir, db_url), revision)
+
+
+def sql(
+    app_dir: Path, dialect: str = "postgresql", revision: str = "head", *, down: bool = False
+) -> str:
+    """The SQL a migration runs, written without a database (Alembic's offline mode).
+
+    ``revision`` is a target (``head``, a revision id: everything from the start) or a
+    range ``FROM:TO`` (the revisions after FROM up to TO); with ``down``, the downgrade
+    from FROM back to TO. ``dialect`` names the database: ``postgresql``, or ``sqlite`` for
+    revisions that alter no table (batch mode copies tables there, which needs a database).
+    """
+    buffer = io.StringIO()
+    cfg = config(app_dir, f"{dialect}://")
+    cfg.output_buffer = buffer
+    with _no_bytecode():
+        if down:
+            command.downgrade(cfg, revision, sql=True)
+        else:
+            command.upgrade(cfg, revision, sql=True)
+    return buffer.getvalue()
 
 
 def downgrade(app_dir: Path, db_url: str, revision: str) -> None:

@@ -11,9 +11,10 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, delete, insert, select, update
+from sqlalchemy import Connection, Row, Select, Table, bindparam, delete, insert, select, update
 
 from runtime.auth import Identity
 from runtime.clock import ClockState, WorkCalendar, local_date
@@ -44,6 +45,19 @@ def json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return iso(value)
+
+
+# --- statements -------------------------------------------------------------------
+
+
+@lru_cache(maxsize=512)
+def rows_where(table: Table, column: str, order_by: str | None = None) -> Select[Any]:
+    """``SELECT * FROM table WHERE column = :key [ORDER BY order_by]``, built once per table.
+
+    Execute with ``{"key": value}``: the statement and its compiled form are reused, where
+    building ``select(t).where(t.c.x == value)`` again costs more than running it."""
+    stmt = select(table).where(table.c[column] == bindparam("key"))
+    return stmt.order_by(table.c[order_by]) if order_by else stmt
 
 
 # --- form data --------------------------------------------------------------------
@@ -88,7 +102,7 @@ def store_data(
             conn.execute(delete(gtable).where(gtable.c.application_id == application_id))
         conn.execute(update(table).where(table.c.application_id == application_id).values(**row))
     else:
-        conn.execute(insert(table).values(application_id=application_id, **row))
+        conn.execute(insert(table), {"application_id": application_id, **row})
     for group in form.groups:
         found = groups.get(group.id)
         rows = cleaned.get(group.id)
@@ -117,7 +131,7 @@ def load_data(
 ) -> dict[str, Any]:
     """The submission's data, decrypted (absent values left out)."""
     table = pkg.tables.forms[form.id]
-    row = conn.execute(select(table).where(table.c.application_id == application_id)).first()
+    row = conn.execute(rows_where(table, "application_id"), {"key": application_id}).first()
     data: dict[str, Any] = {}
     if row is not None:
         mapping = row._mapping
@@ -128,13 +142,9 @@ def load_data(
         gtable = pkg.tables.groups.get(form.id, {}).get(group.id)
         if gtable is None:
             continue
-        query = (
-            select(gtable)
-            .where(gtable.c.application_id == application_id)
-            .order_by(gtable.c.position)
-        )
+        query = rows_where(gtable, "application_id", "position")
         items = []
-        for grow in conn.execute(query):
+        for grow in conn.execute(query, {"key": application_id}):
             m = grow._mapping
             items.append(
                 {

@@ -1,10 +1,18 @@
 """Filing an application: one transaction for the application, its form and group rows,
 its first status entry, the audit entry and the Idempotency-Key record.
 
+Rows are inserted with their values as execution parameters (``execute(insert(t),
+{…})``), not ``insert(t).values(…)``: the statement then compiles once per set of
+columns and is reused from SQLAlchemy's cache, instead of coercing every value
+into a new bound parameter and hashing them all on each request.
+
 Numbers (受理编号) come from a ``counters`` row per region and day, incremented with
 ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` inside the write transaction (under
 SQLite's ``BEGIN IMMEDIATE`` lock; on PostgreSQL the row lock serializes), so they
-are unique and gap-free per committed day unless a transaction rolls back.
+are unique and gap-free per committed day unless a transaction rolls back. The
+number is taken after the case's other rows are written (the application row holds
+its own id as a placeholder meanwhile): the counter row is locked from the increment
+to the commit, and every filing of the same region and day queues behind it.
 
 Idempotency: ``(applicant_sub, key)`` is the primary key of ``idempotency_keys``.
 The same key with the same request returns the stored response; with another
@@ -19,9 +27,10 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, Insert, Table, Update, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -62,18 +71,27 @@ def resolve_region(pkg: Package, matter: Matter, region_id: Any, lng: str) -> Re
     return region
 
 
-def next_number(conn: Connection, pkg: Package, region: Region, now: Any) -> str:
-    day = local_date(now)
-    name = counter_name(region.code, day)
-    table = pkg.tables.counters
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    stmt = (
+@lru_cache(maxsize=16)
+def _increment(table: Table, dialect_name: str) -> Insert:
+    """``INSERT … ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value``."""
+    dialect = sqlite if dialect_name == "sqlite" else postgresql
+    return (
         dialect.insert(table)
-        .values(name=name, value=1)
         .on_conflict_do_update(index_elements=[table.c.name], set_={"value": table.c.value + 1})
         .returning(table.c.value)
     )
-    sequence = conn.execute(stmt).scalar_one()
+
+
+@lru_cache(maxsize=16)
+def _set_number(table: Table) -> Update:
+    return update(table).where(table.c.id == bindparam("key")).values(number=bindparam("number"))
+
+
+def next_number(conn: Connection, pkg: Package, region: Region, now: Any) -> str:
+    day = local_date(now)
+    name = counter_name(region.code, day)
+    stmt = _increment(pkg.tables.counters, conn.dialect.name)
+    sequence = conn.execute(stmt, {"name": name, "value": 1}).scalar_one()
     return application_number(region.code, day, int(sequence))
 
 
@@ -123,37 +141,42 @@ def submit(
     t = pkg.tables
     try:
         with write(c.engine) as conn:
-            number = next_number(conn, pkg, region, now)
             conn.execute(
-                insert(t.applications).values(
-                    id=app_id,
-                    number=number,
-                    matter=matter.id,
-                    form=form.id,
-                    region=region.id,
-                    applicant_sub=identity.sub,
-                    status=workflow.initial,
-                    created_at=now,
-                    updated_at=now,
-                    standards_version=matter.version,
-                    standards_hash=pkg.source_hash,
-                    row_version=1,
+                insert(t.applications),
+                {
+                    "id": app_id,
+                    "number": app_id,  # a unique placeholder until the number is taken below
+                    "matter": matter.id,
+                    "form": form.id,
+                    "region": region.id,
+                    "applicant_sub": identity.sub,
+                    "status": workflow.initial,
+                    "created_at": now,
+                    "updated_at": now,
+                    "standards_version": matter.version,
+                    "standards_hash": pkg.source_hash,
+                    "row_version": 1,
                     **clock_columns(clock),
-                )
+                },
             )
             store_data(conn, pkg, c.cipher, form, app_id, cleaned)
             conn.execute(
-                insert(t.transitions).values(
-                    application_id=app_id,
-                    transition="submit",
-                    from_state="",
-                    to_state=workflow.initial,
-                    actor_sub=identity.sub,
-                    actor_role=identity.role,
-                    reason=None,
-                    at=now,
-                )
+                insert(t.transitions),
+                {
+                    "application_id": app_id,
+                    "transition": "submit",
+                    "from_state": "",
+                    "to_state": workflow.initial,
+                    "actor_sub": identity.sub,
+                    "actor_role": identity.role,
+                    "reason": None,
+                    "at": now,
+                },
             )
+            # The number last: on PostgreSQL the counter row stays locked until the commit,
+            # so every other filing of the region's day waits for as few statements as possible.
+            number = next_number(conn, pkg, region, now)
+            conn.execute(_set_number(t.applications), {"key": app_id, "number": number})
             audit.record(
                 conn,
                 t.audit_log,
@@ -178,15 +201,16 @@ def submit(
             }
             if idempotency_key is not None:
                 conn.execute(
-                    insert(t.idempotency_keys).values(
-                        applicant_sub=identity.sub,
-                        key=idempotency_key,
-                        request_hash=digest,
-                        application_id=app_id,
-                        status_code=201,
-                        response=json.dumps(body, ensure_ascii=False),
-                        created_at=now,
-                    )
+                    insert(t.idempotency_keys),
+                    {
+                        "applicant_sub": identity.sub,
+                        "key": idempotency_key,
+                        "request_hash": digest,
+                        "application_id": app_id,
+                        "status_code": 201,
+                        "response": json.dumps(body, ensure_ascii=False),
+                        "created_at": now,
+                    },
                 )
     except IntegrityError:
         if idempotency_key is None:

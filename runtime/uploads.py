@@ -6,7 +6,10 @@ upload folder while hashing it, and stops with 413 as soon as the part passes th
 cap: nothing larger than the cap (plus one chunk) ever reaches the disk. The
 client's filename is kept as metadata only (cleaned, at most 255 characters); the
 stored name is generated. The type comes from the first bytes, never from the
-client's name or Content-Type.
+client's name or Content-Type. A body with more than :data:`MAX_PARTS` parts is
+refused (400) as soon as the parser meets the next one (python-multipart bounds the
+headers of a part), and a body that goes on past the cap plus :data:`FRAMING` (413),
+even when its file part is small.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ EXTENSIONS = {
     "application/ofd": ".ofd",
 }
 DEFAULT_ACCEPT = ("application/pdf", "image/jpeg", "image/png")
+MAX_PARTS = 16
+FRAMING = 1024 * 1024  # what a body may hold besides the file: boundaries, headers, fields
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -77,9 +82,15 @@ class _State:
     handle: object = None
     path: Path | None = None
     too_large: bool = False
+    parts: int = 0
 
 
 def _callbacks(s: _State) -> dict[str, object]:
+    def on_part_begin() -> None:
+        s.parts += 1
+        if s.parts > MAX_PARTS:  # stops the parser in the middle of the chunk
+            raise ApiError(400, "too_many_parts")
+
     def on_header_field(data: bytes, start: int, end: int) -> None:
         s.header_field += data[start:end]
 
@@ -121,6 +132,7 @@ def _callbacks(s: _State) -> dict[str, object]:
         s.headers = {}
 
     return {
+        "on_part_begin": on_part_begin,
         "on_header_field": on_header_field,
         "on_header_value": on_header_value,
         "on_header_end": on_header_end,
@@ -147,9 +159,13 @@ async def receive_file(
         raise ApiError(415, "upload_media_type")
     folder.mkdir(parents=True, exist_ok=True)
     state = _State(cap=cap, folder=folder)
-    parser = MultipartParser(boundary, _callbacks(state), max_size=cap + 1024 * 1024)  # type: ignore[arg-type]
+    parser = MultipartParser(boundary, _callbacks(state), max_size=cap + FRAMING)  # type: ignore[arg-type]
+    received = 0
     try:
         async for chunk in stream:
+            received += len(chunk)
+            if received > cap + FRAMING:
+                raise ApiError(413, "too_large")
             parser.write(chunk)
             if state.too_large:
                 raise ApiError(413, "too_large")

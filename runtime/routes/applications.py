@@ -15,7 +15,7 @@ from runtime.auth import Identity, require
 from runtime.context import Context
 from runtime.db import read
 from runtime.errors import ApiError, request_id
-from runtime.records import detail, load_data, summary
+from runtime.records import detail, load_data, rows_where, summary
 from runtime.routes.common import (
     ctx,
     find_application,
@@ -92,24 +92,17 @@ async def list_own(request: Request) -> Response:
 
 
 def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: str) -> Any:
-    row = find_application(request, identity, app_id)
     pkg = c.package
     t = pkg.tables
     with read(c.engine) as conn:
+        row = find_application(request, identity, app_id, conn=conn)
         form = pkg.forms.get(row.form)
         data = load_data(conn, pkg, c.cipher, form, row.id) if form is not None else {}
-        steps = conn.execute(
-            select(t.transitions)
-            .where(t.transitions.c.application_id == row.id)
-            .order_by(t.transitions.c.id)
-        ).all()
-        evaluation = conn.execute(
-            select(t.evaluations).where(t.evaluations.c.application_id == row.id)
-        ).first()
+        key = {"key": row.id}
+        steps = conn.execute(rows_where(t.transitions, "application_id", "id"), key).all()
+        evaluation = conn.execute(rows_where(t.evaluations, "application_id"), key).first()
         materials = conn.execute(
-            select(t.material_files)
-            .where(t.material_files.c.application_id == row.id)
-            .order_by(t.material_files.c.material)
+            rows_where(t.material_files, "application_id", "material"), key
         ).all()
     if identity.is_staff:
         audit.record_now(
@@ -159,18 +152,36 @@ async def act(request: Request) -> Response:
     if reason is not None and len(reason) > 4000:
         raise _type_error("reason", "string (≤ 4000)", lng)
     await threaded(find_application, request, identity, app_id, for_action=True)
-    result = await threaded(
-        take_step,
-        c,
-        identity,
-        app_id,
-        transition,
-        reason=reason,
-        data=data,
-        lng=lng,
-        rid=request_id(request),
-    )
+    try:
+        result = await threaded(
+            take_step,
+            c,
+            identity,
+            app_id,
+            transition,
+            reason=reason,
+            data=data,
+            lng=lng,
+            rid=request_id(request),
+        )
+    except ApiError as exc:
+        if exc.status == 403:  # a step refused on a case the caller sees: audited as denied
+            await threaded(_denied, request, c, identity, app_id, exc.code)
+        raise
     return ok(result)
+
+
+def _denied(request: Request, c: Context, identity: Identity, app_id: str, code: str) -> None:
+    audit.record_now(
+        c.engine,
+        c.package.tables.audit_log,
+        at=c.now(),
+        action="denied",
+        identity=identity,
+        request_id=request_id(request),
+        application_id=app_id,
+        detail={"path": request.url.path, "method": request.method, "code": code},
+    )
 
 
 def _type_error(path: str, expected: str, lng: str) -> ApiError:

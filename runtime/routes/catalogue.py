@@ -45,7 +45,8 @@ def _code_name(pkg: Package, codeset: str, code: str, lng: str) -> str | None:
     return None
 
 
-def _region_param(request: Request, pkg: Package, lng: str) -> Region | None:
+def region_param(request: Request, pkg: Package, lng: str) -> Region | None:
+    """``?region=``: a region the package serves, ``None`` when absent, else 422."""
     region_id = request.query_params.get("region")
     if region_id is None:
         return None
@@ -75,21 +76,40 @@ def _item(pkg: Package, m: Matter, region: Region, lng: str) -> dict[str, Any]:
     }
 
 
+_LISTS_CACHED = 256  # answers kept per application (the catalogue never changes while it runs)
+
+
 async def list_matters(request: Request) -> Response:
-    """``GET /api/matters`` — ``?q=`` (zh/en name), ``?type=``, ``?region=``."""
+    """``GET /api/matters`` — ``?q=`` (zh/en name), ``?type=``, ``?region=``.
+
+    The answer depends on the package and those parameters only, so its encoded body
+    is kept per application (up to :data:`_LISTS_CACHED` of them, ``q`` of at most 64
+    characters; a 422 is never kept)."""
     pkg = ctx(request).package
     lng = lang(request)
-    region = _region_param(request, pkg, lng) or pkg.regions[pkg.region]
-    q = (request.query_params.get("q") or "").strip().lower()
-    mtype = request.query_params.get("type")
-    items = []
-    for m in sorted(region.matters.values(), key=lambda m: m.id):
-        if mtype and m.type != mtype:
-            continue
-        if q and not any(q in text.lower() for text in m.name.values()) and q not in m.id:
-            continue
-        items.append(_item(pkg, m, region, lng))
-    return ok({"region": region.id, "items": items, "total": len(items)})
+    params = request.query_params
+    key = (lng, params.get("region"), params.get("q"), params.get("type"))
+    cache: dict[tuple[str | None, ...], bytes] | None = getattr(
+        request.app.state, "matter_lists", None
+    )
+    if cache is None:
+        cache = request.app.state.matter_lists = {}
+    body = cache.get(key)
+    if body is None:
+        region = region_param(request, pkg, lng) or pkg.regions[pkg.region]
+        q = (params.get("q") or "").strip().lower()
+        mtype = params.get("type")
+        items = []
+        for m in sorted(region.matters.values(), key=lambda m: m.id):
+            if mtype and m.type != mtype:
+                continue
+            if q and not any(q in text.lower() for text in m.name.values()) and q not in m.id:
+                continue
+            items.append(_item(pkg, m, region, lng))
+        body = ok({"region": region.id, "items": items, "total": len(items)}).body
+        if len(cache) < _LISTS_CACHED and len(params.get("q") or "") <= 64:
+            cache[key] = body
+    return Response(body, media_type="application/json")
 
 
 async def guide(request: Request) -> Response:
@@ -97,7 +117,7 @@ async def guide(request: Request) -> Response:
     pkg = ctx(request).package
     lng = lang(request)
     matter_id = request.path_params["matter"]
-    region = _region_param(request, pkg, lng)
+    region = region_param(request, pkg, lng)
     if region is None:
         region = next((r for r in pkg.regions.values() if matter_id in r.matters), None)
     if region is None or matter_id not in region.matters:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, select
+from sqlalchemy import Connection, Row
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -17,8 +18,11 @@ from runtime.context import Context
 from runtime.db import read
 from runtime.errors import ApiError, FieldProblem, message, request_id, request_language
 from runtime.package import Package
+from runtime.records import rows_where
 
 T = TypeVar("T")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_ID = 36  # applications.id: uuid4 text
 
 
 def ctx(request: Request) -> Context:
@@ -50,6 +54,23 @@ def _depth(value: Any, limit: int) -> bool:
             children = item.values() if isinstance(item, dict) else item
             stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return True
+
+
+def _bad_text(value: Any) -> bool:
+    """Whether a string (key or value) in ``value`` holds NUL or an unpaired surrogate: no
+    database stores them (PostgreSQL refuses NUL, UTF-8 has no surrogates)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item or _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _no_constants(name: str) -> Any:
@@ -89,6 +110,8 @@ async def read_json(request: Request, *, optional: bool = False) -> Any:
         raise ApiError(400, "malformed_json") from None
     if not _depth(value, settings.max_json_depth):
         raise ApiError(400, "too_deep")
+    if _bad_text(value):
+        raise ApiError(400, "bad_text")
     return value
 
 
@@ -113,19 +136,30 @@ def require_object(value: Any, allowed: set[str], required: set[str], lng: str) 
 
 
 def find_application(
-    request: Request, identity: Identity, application_id: str, *, for_action: bool = False
+    request: Request,
+    identity: Identity,
+    application_id: str,
+    *,
+    for_action: bool = False,
+    conn: Connection | None = None,
 ) -> Row[Any]:
     """The application if ``identity`` may see it; else 404 and an audit entry ``denied``.
 
-    Blocking: call through :func:`threaded`.
+    Blocking: call through :func:`threaded`. Reads in ``conn``'s transaction when
+    given (one transaction for the whole request), else in a read transaction of its own.
 
     Applicants see their own; staff see their region's (supervisors and admins
     read their subtree, but act only in their own region). Existence is never leaked.
     """
+    if len(application_id) > MAX_ID or "\x00" in application_id:  # no such row; no query
+        raise ApiError(404, "unknown_application", {"id": application_id[:64]})
     c = ctx(request)
-    apps = c.package.tables.applications
-    with read(c.engine) as conn:
-        row = conn.execute(select(apps).where(apps.c.id == application_id)).first()
+    by_id = rows_where(c.package.tables.applications, "id")
+    if conn is not None:
+        row = conn.execute(by_id, {"key": application_id}).first()
+    else:
+        with read(c.engine) as own:
+            row = own.execute(by_id, {"key": application_id}).first()
     if row is not None and can_see(c.package, identity, row, for_action=for_action):
         return row
     if row is not None:

@@ -16,6 +16,7 @@ from runtime.db import read
 from runtime.errors import ApiError, FieldProblem, message, request_id
 from runtime.masking import sensitive_paths
 from runtime.records import aware, clock_of, load_data, summary, today
+from runtime.routes.catalogue import region_param
 from runtime.routes.common import (
     ctx,
     find_application,
@@ -42,6 +43,20 @@ def _flag(request: Request, name: str, lng: str) -> bool:
         return raw.lower() in _TRUE
     problem = FieldProblem(name, "type", message("field.type", lng, expected="true/false"))
     raise ApiError(422, "validation", fields=[problem])
+
+
+def _text(request: Request, name: str, lng: str) -> str | None:
+    """A free-text filter; NUL (which no stored value holds, and PostgreSQL refuses) is 422."""
+    raw = request.query_params.get(name)
+    if raw is None or "\x00" not in raw:
+        return raw
+    problem = FieldProblem(name, "type", message("field.type", lng, expected="text"))
+    raise ApiError(422, "validation", fields=[problem])
+
+
+def _region(request: Request, lng: str) -> str | None:
+    region = region_param(request, ctx(request).package, lng)
+    return region.id if region is not None else None
 
 
 def _list(
@@ -99,11 +114,10 @@ async def list_applications(request: Request) -> Response:
     lng = lang(request)
     identity = require_staff(request)
     page, size = paging(request, lng)
-    q = request.query_params
     query: dict[str, Any] = {
-        "status": q.get("status"),
-        "matter": q.get("matter"),
-        "region": q.get("region"),
+        "status": _text(request, "status", lng),
+        "matter": _text(request, "matter", lng),
+        "region": _region(request, lng),
         "overdue": _flag(request, "overdue", lng),
         "due_soon": _flag(request, "due_soon", lng),
     }
@@ -167,7 +181,7 @@ async def stats(request: Request) -> Response:
     """``GET /api/staff/stats`` — counts by status, overdue, handling time, satisfaction."""
     c = ctx(request)
     identity = require_staff(request)
-    region = request.query_params.get("region")
+    region = _region(request, lang(request))
     return ok(await threaded(_stats, c, identity, region, request_id(request)))
 
 
