@@ -18,12 +18,27 @@ app = typer.Typer(
 Roots = Annotated[list[Path], typer.Argument(help="standards tree folder(s), read as one tree")]
 
 
-def _print_diagnostics(diagnostics: object) -> None:
+def _one_line(text: str) -> str:
+    """``text`` with control and separator characters escaped (``\\n``, ``\\x1b``, ``\\u202e``).
+
+    A message may quote the input (an unknown key written ``"a\\nb"`` in YAML): a problem
+    stays on one line, and no escape sequence reaches the terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def _print_diagnostics(diagnostics: object) -> tuple[int, int]:
+    """Print each problem once; the number of errors and of warnings printed."""
     from generator.diagnostics import Diagnostics
 
     assert isinstance(diagnostics, Diagnostics)
-    for diagnostic in diagnostics:
-        print(diagnostic, file=sys.stderr)
+    shown = list(diagnostics)  # sorted, each once (the same node may be reached twice)
+    for diagnostic in shown:
+        print(_one_line(str(diagnostic)), file=sys.stderr)
+    errors = sum(d.severity == "error" for d in shown)
+    return errors, len(shown) - errors
 
 
 @app.command()
@@ -32,8 +47,7 @@ def validate(roots: Roots) -> None:
     from generator.pipeline import check_tree
 
     _, diagnostics, _ = check_tree(roots)
-    _print_diagnostics(diagnostics)
-    errors, warnings = len(diagnostics.errors), len(diagnostics.warnings)
+    errors, warnings = _print_diagnostics(diagnostics)
     print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
     raise typer.Exit(1 if errors else 0)
 
@@ -75,9 +89,9 @@ def generate(
             print(line, file=sys.stderr)
         print(f"nothing written to {out}", file=sys.stderr)
         raise typer.Exit(1) from None
-    _print_diagnostics(diagnostics)
+    errors, _ = _print_diagnostics(diagnostics)
     if result is None:
-        print(f"{len(diagnostics.errors)} error(s); nothing written to {out}", file=sys.stderr)
+        print(f"{errors} error(s); nothing written to {out}", file=sys.stderr)
         raise typer.Exit(1)
     changed = len(result.written) + len(result.removed)
     if check:

@@ -210,7 +210,8 @@ def _load_values_file(codeset: CodeSet, path: Path, root: Path, diags: Diagnosti
     if not rows or [c.strip() for c in rows[0]] != CSV_COLUMNS:
         diags.error(
             Location(display, 1, 1),
-            f"values_file header must be {','.join(CSV_COLUMNS)} (got {','.join(rows[0]) if rows else 'nothing'})",
+            f"values_file header must be {','.join(CSV_COLUMNS)} "
+            f"(got {','.join(rows[0]) if rows else 'nothing'})",
         )
         return
     for number, row in enumerate(rows[1:], start=2):
@@ -218,7 +219,10 @@ def _load_values_file(codeset: CodeSet, path: Path, root: Path, diags: Diagnosti
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(CSV_COLUMNS):
-            diags.error(where, f"row has {len(row)} columns; expected {len(CSV_COLUMNS)}: code,zh,en,parent")
+            diags.error(
+                where,
+                f"row has {len(row)} columns; expected {len(CSV_COLUMNS)}: code,zh,en,parent",
+            )
             continue
         code, zh, en, parent = (cell.strip() for cell in row)
         if not code or not zh:
