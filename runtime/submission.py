@@ -9,10 +9,11 @@ into a new bound parameter and hashing them all on each request.
 Numbers (受理编号) come from a ``counters`` row per region and day, incremented with
 ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` inside the write transaction (under
 SQLite's ``BEGIN IMMEDIATE`` lock; on PostgreSQL the row lock serializes), so they
-are unique and gap-free per committed day unless a transaction rolls back. The
-number is taken after the case's other rows are written (the application row holds
-its own id as a placeholder meanwhile): the counter row is locked from the increment
-to the commit, and every filing of the same region and day queues behind it.
+are unique and gap-free per committed day unless a transaction rolls back. On
+PostgreSQL the number is taken after the case's other rows are written (the
+application row holds its own id as a placeholder meanwhile): the counter row is
+locked from the increment to the commit, and every filing of the same region and day
+queues behind it, so the fewer statements in between the better.
 
 Idempotency: ``(applicant_sub, key)`` is the primary key of ``idempotency_keys``.
 The same key with the same request returns the stored response; with another
@@ -75,11 +76,12 @@ def resolve_region(pkg: Package, matter: Matter, region_id: Any, lng: str) -> Re
 def _increment(table: Table, dialect_name: str) -> Insert:
     """``INSERT … ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value``."""
     dialect = sqlite if dialect_name == "sqlite" else postgresql
-    return (
+    stmt: Insert = (
         dialect.insert(table)
         .on_conflict_do_update(index_elements=[table.c.name], set_={"value": table.c.value + 1})
         .returning(table.c.value)
     )
+    return stmt
 
 
 @lru_cache(maxsize=16)
@@ -141,11 +143,15 @@ def submit(
     t = pkg.tables
     try:
         with write(c.engine) as conn:
+            # PostgreSQL: the number last (see the module documentation); SQLite: the whole
+            # transaction holds the database's write lock anyway, so the number comes first.
+            late = conn.dialect.name != "sqlite"
+            number = app_id if late else next_number(conn, pkg, region, now)
             conn.execute(
                 insert(t.applications),
                 {
                     "id": app_id,
-                    "number": app_id,  # a unique placeholder until the number is taken below
+                    "number": number,  # with ``late``: a unique placeholder until set below
                     "matter": matter.id,
                     "form": form.id,
                     "region": region.id,
@@ -173,10 +179,9 @@ def submit(
                     "at": now,
                 },
             )
-            # The number last: on PostgreSQL the counter row stays locked until the commit,
-            # so every other filing of the region's day waits for as few statements as possible.
-            number = next_number(conn, pkg, region, now)
-            conn.execute(_set_number(t.applications), {"key": app_id, "number": number})
+            if late:
+                number = next_number(conn, pkg, region, now)
+                conn.execute(_set_number(t.applications), {"key": app_id, "number": number})
             audit.record(
                 conn,
                 t.audit_log,

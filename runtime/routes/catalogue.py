@@ -94,7 +94,7 @@ async def list_matters(request: Request) -> Response:
     )
     if cache is None:
         cache = request.app.state.matter_lists = {}
-    body = cache.get(key)
+    body: bytes | memoryview | None = cache.get(key)
     if body is None:
         region = region_param(request, pkg, lng) or pkg.regions[pkg.region]
         q = (params.get("q") or "").strip().lower()
@@ -106,7 +106,7 @@ async def list_matters(request: Request) -> Response:
             if q and not any(q in text.lower() for text in m.name.values()) and q not in m.id:
                 continue
             items.append(_item(pkg, m, region, lng))
-        body = ok({"region": region.id, "items": items, "total": len(items)}).body
+        body = bytes(ok({"region": region.id, "items": items, "total": len(items)}).body)
         if len(cache) < _LISTS_CACHED and len(params.get("q") or "") <= 64:
             cache[key] = body
     return Response(body, media_type="application/json")

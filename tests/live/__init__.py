@@ -1,0 +1,1 @@
+"""Tests against a live ``govstd serve`` process (several workers, real sockets)."""

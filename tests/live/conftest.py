@@ -1,0 +1,332 @@
+"""Live-server tests: ``govstd serve --workers 2`` as a subprocess on 127.0.0.1.
+
+The nanshan package is generated once per session into a temporary folder. Per
+test module and database kind (SQLite file, and PostgreSQL when
+``GOVSTD_TEST_POSTGRES_URL`` names a server) a fresh database is migrated with
+``govstd migrate`` and a server started with ``govstd serve``; its stdout and
+stderr go to a log file the tests read. Every wait here is bounded in time.
+
+Figures the tests measure are printed (``pytest -s``) and repeated in the
+terminal summary, so they show in the CI log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from runtime.auth import issue_token
+from runtime.identifiers import gb11643_check_char
+from runtime.package import Package, load_package
+from runtime.settings import Settings
+from tests.runtime.conftest import DATA_KEY, SECRET, generate_package
+
+HOST = "127.0.0.1"
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 15.0
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+SETTINGS = Settings(secret=SECRET, secret_is_dev=False)
+
+FIGURES: list[str] = []
+
+
+def report(line: str) -> None:
+    """Print a measured figure now (``-s``) and again in the terminal summary."""
+    print(line)
+    FIGURES.append(line)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        terminalreporter.section("govstd live-server figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
+
+# --- helpers ----------------------------------------------------------------------
+
+
+def govstd_command() -> list[str]:
+    script = Path(sys.executable).with_name("govstd")
+    if script.is_file():
+        return [str(script)]
+    found = shutil.which("govstd")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "from generator.cli import main; main()"]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def token(role: str, sub: str, **claims: Any) -> dict[str, str]:
+    region = claims.pop("region", None if role == "applicant" else "nanshan")
+    tok = issue_token(SETTINGS, role=role, sub=sub, region=region, **claims)
+    return {"Authorization": f"Bearer {tok}"}
+
+
+def citizen_id(n: int) -> str:
+    """A valid, distinct GB 11643 number for each ``n`` (0 ≤ n < 3,650,000)."""
+    born = time.gmtime(365 * 86400 * 20 + (n // 1000) * 86400)  # from 1990 on
+    first17 = f"440305{born.tm_year:04d}{born.tm_mon:02d}{born.tm_mday:02d}{n % 1000:03d}"
+    return first17 + gb11643_check_char(first17)
+
+
+def ibr_body(n: int, **overrides: Any) -> dict[str, Any]:
+    """A valid 个体工商户登记 submission, distinct for each ``n``."""
+    data: dict[str, Any] = {
+        "person_name": f"张{n}",
+        "citizen_id_number": citizen_id(n),
+        "mobile_phone": f"138{n % 100_000_000:08d}",
+        "residence_address": f"深圳市南山区桃园路 {n} 号",
+        "organization_form": "1",
+        "business_scope": "零售：日用百货",
+        "business_address": "深圳市南山区南头街 8 号",
+        "business_division": "440305",
+        "premises_ownership": "2",
+        "registered_capital": 5 + n % 7,
+        "employees": 2,
+        "agent_used": False,
+    }
+    data.update(overrides)
+    return {"region": "nanshan", "data": data}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+# --- databases --------------------------------------------------------------------
+
+
+@dataclass
+class LiveDB:
+    kind: str
+    url: str
+
+    def engine(self) -> Engine:
+        return create_engine(self.url)
+
+
+def _admin_url() -> Any:
+    admin = os.environ.get("GOVSTD_TEST_POSTGRES_URL")
+    if not admin:
+        pytest.skip(
+            "GOVSTD_TEST_POSTGRES_URL is not set "
+            "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres)"
+        )
+    url = make_url(admin)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    if url.host not in (None, "127.0.0.1", "localhost", "::1"):
+        pytest.skip(f"GOVSTD_TEST_POSTGRES_URL must point at this machine, not {url.host}")
+    return url
+
+
+def migrate(app_dir: Path, url: str) -> None:
+    done = subprocess.run(
+        [*govstd_command(), "migrate", "--app", str(app_dir), "--db", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, f"govstd migrate failed:\n{done.stdout}\n{done.stderr}"
+
+
+@pytest.fixture(scope="session")
+def live_package_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_package("nanshan", tmp_path_factory.mktemp("live-package") / "nanshan")
+
+
+@pytest.fixture(scope="session")
+def live_package(live_package_dir: Path) -> Package:
+    return load_package(live_package_dir)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def live_db(
+    request: pytest.FixtureRequest, live_package_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveDB]:
+    """A freshly migrated database for the module: SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        folder = tmp_path_factory.mktemp("live-sqlite")
+        db = LiveDB("sqlite", f"sqlite:///{folder / 'govstd.db'}")
+        migrate(live_package_dir, db.url)
+        yield db
+        return
+    admin_url = _admin_url()
+    name = f"govstd_live_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        db = LiveDB("postgresql", admin_url.set(database=name).render_as_string(False))
+        migrate(live_package_dir, db.url)
+        yield db
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# --- the server -------------------------------------------------------------------
+
+
+class LiveServer:
+    """``govstd serve`` in its own process group; logs to ``log_path``."""
+
+    def __init__(self, app_dir: Path, db: LiveDB, folder: Path, workers: int = 2) -> None:
+        self.app_dir = app_dir
+        self.db = db
+        self.folder = folder
+        self.workers = workers
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.upload_dir = folder / "uploads"
+        self.log_path = folder / "server.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSTD_")}
+        env.update(
+            GOVSTD_SECRET=SECRET,
+            GOVSTD_DATA_KEY=DATA_KEY,
+            GOVSTD_UPLOAD_DIR=str(self.upload_dir),
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+    def logs(self) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def start(self) -> None:
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        self.starts += 1
+        marker = f"--- start {self.starts} ---\n"
+        with self.log_path.open("a", encoding="utf-8") as log:
+            log.write(marker)
+        before = len(self.logs())
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    *govstd_command(),
+                    "serve",
+                    "--app",
+                    str(self.app_dir),
+                    "--db",
+                    self.db.url,
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(self.workers),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.folder,
+                env=self.env(),
+                start_new_session=True,  # its own process group: master and workers
+            )
+        self._wait_ready(before)
+
+    def _wait_ready(self, log_offset: int) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        healthy = False
+        with httpx.Client(base_url=self.url, timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                assert self.proc is not None
+                if self.proc.poll() is not None:
+                    raise AssertionError(
+                        f"govstd serve exited with {self.proc.returncode}:\n{self.logs()[-4000:]}"
+                    )
+                if not healthy:
+                    try:
+                        healthy = client.get("/healthz").status_code == 200
+                    except httpx.HTTPError:
+                        healthy = False
+                started = self.logs()[log_offset:].count("Application startup complete")
+                if healthy and started >= self.workers:
+                    return
+                time.sleep(0.1)
+        self.stop()
+        raise AssertionError(
+            f"govstd serve not ready in {START_TIMEOUT_S:.0f} s:\n{self.logs()[-4000:]}"
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group (the master and both workers) at once."""
+        assert self.proc is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=STOP_TIMEOUT_S)
+        self._wait_group_gone(self.proc.pid)
+
+    def stop(self) -> None:
+        """SIGTERM the process group, then SIGKILL what is left after a bounded wait."""
+        if self.proc is None:
+            return
+        pid = self.proc.pid
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=STOP_TIMEOUT_S)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)  # stragglers (workers) of this group only
+        if self.proc.poll() is None:
+            self.proc.wait(timeout=STOP_TIMEOUT_S)
+        self._wait_group_gone(pid)
+
+    @staticmethod
+    def _wait_group_gone(pgid: int) -> None:
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                return
+            except PermissionError:
+                return
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    live_db: LiveDB, live_package_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A running ``govstd serve --workers 2`` on the module's database."""
+    server = LiveServer(live_package_dir, live_db, tmp_path_factory.mktemp(f"live-{live_db.kind}"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,261 @@
+"""Concurrency against a live server with two workers: load, idempotency, racing officers.
+
+(a) 32 clients × 50 submissions: every one stored once, numbers unique, no
+    "database is locked", no 5xx; requests/s and latency printed.
+(b) 20 simultaneous requests with one Idempotency-Key: one application, 20 equal answers.
+(c) Two officers accept the same case at once (10 cases): one 200 and one 409 each.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from runtime.package import Package
+from tests.live.conftest import LiveServer, ibr_body, percentile, report, token
+
+CLIENTS = 32
+PER_CLIENT = 50
+LOAD_DEADLINE_S = 120.0
+SUBMIT = "/api/matters/ibr/applications"
+
+
+def _post_json(
+    client: httpx.Client, url: str, body: Any, headers: dict[str, str]
+) -> httpx.Response:
+    return client.post(
+        url,
+        content=json.dumps(body, ensure_ascii=False).encode(),
+        headers={**headers, "Content-Type": "application/json"},
+    )
+
+
+def _assert_clean_logs(server: LiveServer) -> None:
+    logs = server.logs()
+    assert "database is locked" not in logs.lower(), logs[-4000:]
+    assert "Traceback" not in logs, logs[-4000:]
+
+
+@pytest.mark.slow
+def test_load_every_submission_stored_once(live_server: LiveServer, live_package: Package) -> None:
+    run = uuid.uuid4().hex[:8]
+    prefix = f"load-{run}-"
+    # Requests prepared up front: the clock measures the server, not token signing.
+    work = [
+        [
+            (token("applicant", f"{prefix}{c}-{i}"), ibr_body(c * PER_CLIENT + i))
+            for i in range(PER_CLIENT)
+        ]
+        for c in range(CLIENTS)
+    ]
+    results: list[tuple[int, float, str | None]] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(CLIENTS + 1)
+    deadline = time.monotonic() + LOAD_DEADLINE_S
+
+    def client_thread(requests: list[tuple[dict[str, str], dict[str, Any]]]) -> None:
+        mine: list[tuple[int, float, str | None]] = []
+        with httpx.Client(base_url=live_server.url, timeout=30.0) as client:
+            barrier.wait(timeout=30)
+            for headers, body in requests:
+                if time.monotonic() > deadline:
+                    break
+                started = time.perf_counter()
+                try:
+                    r = _post_json(client, SUBMIT, body, headers)
+                except httpx.HTTPError as exc:
+                    with lock:
+                        errors.append(repr(exc))
+                    continue
+                elapsed = time.perf_counter() - started
+                number = r.json().get("number") if r.status_code == 201 else None
+                if r.status_code != 201:
+                    with lock:
+                        errors.append(f"{r.status_code} {r.text[:300]}")
+                mine.append((r.status_code, elapsed, number))
+        with lock:
+            results.extend(mine)
+
+    threads = [threading.Thread(target=client_thread, args=(w,)) for w in work]
+    for t in threads:
+        t.start()
+    barrier.wait(timeout=30)
+    started = time.perf_counter()
+    for t in threads:
+        t.join(timeout=LOAD_DEADLINE_S + 30)
+    wall = time.perf_counter() - started
+    assert not any(t.is_alive() for t in threads), "client threads did not finish in time"
+
+    statuses = Counter(status for status, _, _ in results)
+    latencies = [elapsed for _, elapsed, _ in results]
+    total = CLIENTS * PER_CLIENT
+    report(
+        f"[{live_server.db.kind}] load: {total} submissions by {CLIENTS} clients, "
+        f"{live_server.workers} workers: {len(results) / wall:.0f} req/s, "
+        f"p50 {percentile(latencies, 0.50) * 1000:.1f} ms, "
+        f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms, "
+        f"max {max(latencies, default=0) * 1000:.1f} ms, statuses {dict(statuses)}, "
+        f"{wall:.1f} s"
+    )
+    assert not errors, errors[:10]
+    assert statuses == Counter({201: total})
+    assert not [s for s in statuses if s >= 500]
+    numbers = [n for _, _, n in results if n is not None]
+    assert len(set(numbers)) == total
+
+    apps = live_package.tables.applications
+    engine = live_server.db.engine()
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(
+                select(func.count())
+                .select_from(apps)
+                .where(apps.c.applicant_sub.like(f"{prefix}%"))
+            ).scalar_one()
+            distinct = conn.execute(
+                select(func.count(apps.c.number.distinct())).where(
+                    apps.c.applicant_sub.like(f"{prefix}%")
+                )
+            ).scalar_one()
+            stored_numbers = set(
+                conn.execute(
+                    select(apps.c.number).where(apps.c.applicant_sub.like(f"{prefix}%"))
+                ).scalars()
+            )
+    finally:
+        engine.dispose()
+    assert stored == total
+    assert distinct == total
+    assert stored_numbers == set(numbers)
+    _assert_clean_logs(live_server)
+
+
+def test_idempotency_key_under_concurrency(live_server: LiveServer, live_package: Package) -> None:
+    sub = f"idem-{uuid.uuid4().hex[:8]}"
+    headers = {**token("applicant", sub), "Idempotency-Key": f"key-{uuid.uuid4().hex}"}
+    body = ibr_body(900_001)
+    n = 20
+    barrier = threading.Barrier(n)
+
+    def one(_: int) -> httpx.Response:
+        with httpx.Client(base_url=live_server.url, timeout=30.0) as client:
+            barrier.wait(timeout=30)
+            return _post_json(client, SUBMIT, body, headers)
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        responses = list(pool.map(one, range(n)))
+
+    assert [r.status_code for r in responses] == [201] * n, [r.text[:200] for r in responses]
+    bodies = [r.json() for r in responses]
+    assert all(b == bodies[0] for b in bodies)
+    replayed = [r.headers.get("idempotent-replayed") == "true" for r in responses]
+    assert replayed.count(False) == 1  # the one that filed it; the others were replayed
+    t = live_package.tables
+    engine = live_server.db.engine()
+    try:
+        with engine.connect() as conn:
+            ids = (
+                conn.execute(
+                    select(t.applications.c.id).where(t.applications.c.applicant_sub == sub)
+                )
+                .scalars()
+                .all()
+            )
+            keys = conn.execute(
+                select(func.count())
+                .select_from(t.idempotency_keys)
+                .where(t.idempotency_keys.c.applicant_sub == sub)
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert ids == [bodies[0]["id"]]
+    assert keys == 1
+    _assert_clean_logs(live_server)
+
+
+def test_two_officers_accept_at_once(live_server: LiveServer, live_package: Package) -> None:
+    cases = 10
+    run = uuid.uuid4().hex[:8]
+    ids: list[str] = []
+    with httpx.Client(base_url=live_server.url, timeout=30.0) as client:
+        for i in range(cases):
+            r = _post_json(
+                client, SUBMIT, ibr_body(910_000 + i), token("applicant", f"race-{run}-{i}")
+            )
+            assert r.status_code == 201, r.text
+            ids.append(r.json()["id"])
+    officers = [token("officer", f"officer-a-{run}"), token("officer", f"officer-b-{run}")]
+    jobs = [(app_id, officer) for app_id in ids for officer in officers]
+    barrier = threading.Barrier(len(jobs))
+
+    def accept(job: tuple[str, dict[str, str]]) -> tuple[str, int, str]:
+        app_id, headers = job
+        with httpx.Client(base_url=live_server.url, timeout=30.0) as client:
+            barrier.wait(timeout=30)
+            r = _post_json(client, f"/api/applications/{app_id}/actions/accept", {}, headers)
+            return app_id, r.status_code, r.text[:300]
+
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        outcomes = list(pool.map(accept, jobs))
+
+    by_case: dict[str, list[int]] = {app_id: [] for app_id in ids}
+    for app_id, status, _ in outcomes:
+        by_case[app_id].append(status)
+    report(
+        f"[{live_server.db.kind}] racing officers: {cases} cases, statuses "
+        f"{dict(Counter(s for _, s, _ in outcomes))}"
+    )
+    assert all(sorted(s) == [200, 409] for s in by_case.values()), outcomes
+    t = live_package.tables
+    engine = live_server.db.engine()
+    try:
+        with engine.connect() as conn:
+            for app_id in ids:
+                app = conn.execute(
+                    select(t.applications).where(t.applications.c.id == app_id)
+                ).one()
+                assert (app.status, app.row_version) == ("accepted", 2)
+                steps = (
+                    conn.execute(
+                        select(t.transitions.c.transition)
+                        .where(t.transitions.c.application_id == app_id)
+                        .order_by(t.transitions.c.id)
+                    )
+                    .scalars()
+                    .all()
+                )
+                assert steps == ["submit", "accept"]
+    finally:
+        engine.dispose()
+    _assert_clean_logs(live_server)
+
+
+def test_keep_alive_requests_are_not_delayed(live_server: LiveServer) -> None:
+    """With several workers, requests on a kept-alive connection answer at once.
+
+    uvicorn's multi-worker socket leaves TCP_NODELAY off (uvicorn issue #3149): every
+    request after the first on a connection then waited ~40 ms for a delayed ACK.
+    """
+    latencies: list[float] = []
+    with httpx.Client(base_url=live_server.url, timeout=10.0) as client:
+        for _ in range(30):
+            started = time.perf_counter()
+            r = client.get("/api/matters")
+            latencies.append(time.perf_counter() - started)
+            assert r.status_code == 200
+    median = percentile(latencies[1:], 0.5)
+    report(
+        f"[{live_server.db.kind}] keep-alive: median {median * 1000:.1f} ms over "
+        f"{len(latencies) - 1} requests on one connection"
+    )
+    assert median < 0.035, f"median {median * 1000:.1f} ms: TCP_NODELAY off?"
