@@ -39,61 +39,101 @@ MATTER_TYPES = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "20"
 SERVICE_OBJECTS = ["1", "2", "3", "4", "5", "6", "9"]
 
 CODESETS: list[tuple[str, str, str, list[tuple[str, str, str]]]] = [
-    ("matter_type", "事项类型", "Matter type", [
-        ("01", "行政许可", "Administrative licensing"),
-        ("02", "行政处罚", "Administrative penalty"),
-        ("03", "行政强制", "Administrative enforcement"),
-        ("04", "行政征收", "Administrative levy"),
-        ("05", "行政给付", "Administrative benefit payment"),
-        ("06", "行政检查", "Administrative inspection"),
-        ("07", "行政确认", "Administrative confirmation"),
-        ("08", "行政奖励", "Administrative reward"),
-        ("09", "行政裁决", "Administrative adjudication"),
-        ("10", "其他行政权力", "Other administrative power"),
-        ("20", "公共服务", "Public service"),
-    ]),
-    ("service_object", "服务对象", "Service object", [
-        ("1", "自然人", "Natural person"),
-        ("2", "企业法人", "Enterprise legal person"),
-        ("3", "事业法人", "Public institution legal person"),
-        ("4", "社会组织法人", "Social organization legal person"),
-        ("5", "非法人企业", "Unincorporated enterprise"),
-        ("6", "行政机关", "Administrative organ"),
-        ("9", "其他组织", "Other organization"),
-    ]),
-    ("exercise_level", "行使层级", "Exercise level", [
-        ("1", "国家级", "National"),
-        ("2", "省级", "Provincial"),
-        ("3", "市级", "Municipal"),
-        ("4", "县级", "County"),
-    ]),
-    ("material_type", "材料类型", "Material type", [
-        ("1", "证件证书证明", "Certificate or proof"),
-        ("2", "申请表格文书", "Application form or document"),
-        ("3", "其他", "Other"),
-    ]),
-    ("online_depth", "网上办理深度", "Depth of online handling", [
-        ("1", "互联网咨询", "Online consultation"),
-        ("2", "互联网收件", "Online submission"),
-        ("3", "互联网预审", "Online pre-review"),
-        ("4", "互联网受理", "Online acceptance"),
-    ]),
-    ("sex", "人的性别代码", "Sex", [
-        ("0", "未知的性别", "Unknown"),
-        ("1", "男性", "Male"),
-        ("2", "女性", "Female"),
-        ("9", "未说明的性别", "Not stated"),
-    ]),
-    ("org_form", "组成形式", "Organization form", [
-        ("1", "个人经营", "Individual"),
-        ("2", "家庭经营", "Family"),
-    ]),
-    ("education", "学历代码", "Education", [
-        ("10", "研究生教育", "Postgraduate"),
-        ("20", "大学本科", "Bachelor"),
-        ("30", "专科教育", "Junior college"),
-        ("90", "其他", "Other"),
-    ]),
+    (
+        "matter_type",
+        "事项类型",
+        "Matter type",
+        [
+            ("01", "行政许可", "Administrative licensing"),
+            ("02", "行政处罚", "Administrative penalty"),
+            ("03", "行政强制", "Administrative enforcement"),
+            ("04", "行政征收", "Administrative levy"),
+            ("05", "行政给付", "Administrative benefit payment"),
+            ("06", "行政检查", "Administrative inspection"),
+            ("07", "行政确认", "Administrative confirmation"),
+            ("08", "行政奖励", "Administrative reward"),
+            ("09", "行政裁决", "Administrative adjudication"),
+            ("10", "其他行政权力", "Other administrative power"),
+            ("20", "公共服务", "Public service"),
+        ],
+    ),
+    (
+        "service_object",
+        "服务对象",
+        "Service object",
+        [
+            ("1", "自然人", "Natural person"),
+            ("2", "企业法人", "Enterprise legal person"),
+            ("3", "事业法人", "Public institution legal person"),
+            ("4", "社会组织法人", "Social organization legal person"),
+            ("5", "非法人企业", "Unincorporated enterprise"),
+            ("6", "行政机关", "Administrative organ"),
+            ("9", "其他组织", "Other organization"),
+        ],
+    ),
+    (
+        "exercise_level",
+        "行使层级",
+        "Exercise level",
+        [
+            ("1", "国家级", "National"),
+            ("2", "省级", "Provincial"),
+            ("3", "市级", "Municipal"),
+            ("4", "县级", "County"),
+        ],
+    ),
+    (
+        "material_type",
+        "材料类型",
+        "Material type",
+        [
+            ("1", "证件证书证明", "Certificate or proof"),
+            ("2", "申请表格文书", "Application form or document"),
+            ("3", "其他", "Other"),
+        ],
+    ),
+    (
+        "online_depth",
+        "网上办理深度",
+        "Depth of online handling",
+        [
+            ("1", "互联网咨询", "Online consultation"),
+            ("2", "互联网收件", "Online submission"),
+            ("3", "互联网预审", "Online pre-review"),
+            ("4", "互联网受理", "Online acceptance"),
+        ],
+    ),
+    (
+        "sex",
+        "人的性别代码",
+        "Sex",
+        [
+            ("0", "未知的性别", "Unknown"),
+            ("1", "男性", "Male"),
+            ("2", "女性", "Female"),
+            ("9", "未说明的性别", "Not stated"),
+        ],
+    ),
+    (
+        "org_form",
+        "组成形式",
+        "Organization form",
+        [
+            ("1", "个人经营", "Individual"),
+            ("2", "家庭经营", "Family"),
+        ],
+    ),
+    (
+        "education",
+        "学历代码",
+        "Education",
+        [
+            ("10", "研究生教育", "Postgraduate"),
+            ("20", "大学本科", "Bachelor"),
+            ("30", "专科教育", "Junior college"),
+            ("90", "其他", "Other"),
+        ],
+    ),
 ]
 CODE_ELEMENT_SETS = ["sex", "org_form", "education"]
 
@@ -104,18 +144,41 @@ REGIONS = [
 ]
 
 HOLIDAYS_2026 = [
-    "2026-01-01", "2026-01-02", "2026-01-03",
-    "2026-02-15", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19",
-    "2026-02-20", "2026-02-21", "2026-02-22", "2026-02-23",
-    "2026-04-04", "2026-04-05", "2026-04-06",
-    "2026-05-01", "2026-05-02", "2026-05-03", "2026-05-04", "2026-05-05",
-    "2026-06-19", "2026-06-20", "2026-06-21",
-    "2026-09-25", "2026-09-26", "2026-09-27",
-    "2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05",
-    "2026-10-06", "2026-10-07",
+    "2026-01-01",
+    "2026-01-02",
+    "2026-01-03",
+    "2026-02-15",
+    "2026-02-16",
+    "2026-02-17",
+    "2026-02-18",
+    "2026-02-19",
+    "2026-02-20",
+    "2026-02-21",
+    "2026-02-22",
+    "2026-02-23",
+    "2026-04-04",
+    "2026-04-05",
+    "2026-04-06",
+    "2026-05-01",
+    "2026-05-02",
+    "2026-05-03",
+    "2026-05-04",
+    "2026-05-05",
+    "2026-06-19",
+    "2026-06-20",
+    "2026-06-21",
+    "2026-09-25",
+    "2026-09-26",
+    "2026-09-27",
+    "2026-10-01",
+    "2026-10-02",
+    "2026-10-03",
+    "2026-10-04",
+    "2026-10-05",
+    "2026-10-06",
+    "2026-10-07",
 ]
-WORKDAYS_2026 = ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20",
-                 "2026-10-10"]
+WORKDAYS_2026 = ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"]
 
 LICENSING = """\
 kind: Workflow
@@ -160,8 +223,9 @@ def loc(zh: str, en: str | None = None) -> str:
 
 def gb32100(body17: str) -> str:
     """``body17`` with its GB 32100 check character appended."""
-    total = sum(_GB32100_ALPHABET.index(ch) * w for ch, w in zip(body17, _GB32100_WEIGHTS,
-                                                                  strict=True))
+    total = sum(
+        _GB32100_ALPHABET.index(ch) * w for ch, w in zip(body17, _GB32100_WEIGHTS, strict=True)
+    )
     return body17 + _GB32100_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -214,8 +278,11 @@ def _elements(mid: str, fields: int) -> list[_Element]:
             kind = "idnum"
         else:
             kind = _KINDS[(j - 2) % len(_KINDS)]
-        codeset = CODE_ELEMENT_SETS[(j // len(_KINDS)) % len(CODE_ELEMENT_SETS)] \
-            if kind == "code" else None
+        codeset = (
+            CODE_ELEMENT_SETS[(j // len(_KINDS)) % len(CODE_ELEMENT_SETS)]
+            if kind == "code"
+            else None
+        )
         result.append(_Element(f"{mid}_{kind}_{j:02d}", kind, codeset))
     return result
 
@@ -286,8 +353,10 @@ def _form_yaml(mid: str, n: int, i: int, elements: list[_Element]) -> str:
         out.append("    fields:\n")
         out.extend(_field_yaml(e, extras(e, "detail")) for e in detail)
     if group:
-        out.append(f"  - id: members\n    name: {loc('家庭成员', 'Members')}\n"
-                   "    repeat: {min: 0, max: 10}\n    fields:\n")
+        out.append(
+            f"  - id: members\n    name: {loc('家庭成员', 'Members')}\n"
+            "    repeat: {min: 0, max: 10}\n    fields:\n"
+        )
         out.extend(_field_yaml(e, {}) for e in group)
     rules: list[tuple[str, str, str]] = []
     decimal = _first(elements, "decimal")
@@ -322,8 +391,9 @@ def _matter_yaml(mid: str, n: int, i: int, elements: list[_Element]) -> str:
     level = "3" if i % 2 else "4"
     basic_code = f"{n:012d}"
     agency = _agency_code(n)
-    objects = ", ".join(q(SERVICE_OBJECTS[(i + k) % len(SERVICE_OBJECTS)])
-                        for k in range(1 + i % 2))
+    objects = ", ".join(
+        q(SERVICE_OBJECTS[(i + k) % len(SERVICE_OBJECTS)]) for k in range(1 + i % 2)
+    )
     flag = _first(elements, "boolean")
     lines = [
         f"kind: Matter\nid: {mid}\n",
@@ -343,35 +413,40 @@ def _matter_yaml(mid: str, n: int, i: int, elements: list[_Element]) -> str:
         f"  promised: {{value: {_promised(i)}, unit: working_day}}\n",
     ]
     if i % 7 == 3:
-        lines.append("fee:\n  charged: true\n  items:\n"
-                     f"    - {{name: {loc('工本费')}, amount: 10, basis: {q('合成收费标准')}}}\n")
+        lines.append(
+            "fee:\n  charged: true\n  items:\n"
+            f"    - {{name: {loc('工本费')}, amount: 10, basis: {q('合成收费标准')}}}\n"
+        )
     else:
         lines.append("fee: {charged: false}\n")
     if i % 6 == 4:
-        lines.append("visits: 1\n"
-                     f"visits_reason: {loc('需现场核验原件')}\nchannels: [window]\n")
+        lines.append(f"visits: 1\nvisits_reason: {loc('需现场核验原件')}\nchannels: [window]\n")
     else:
         lines.append("visits: 0\nchannels: [online, window]\n")
     lines += [
         'online_depth: ["1", "2", "3"]\n',
         f"form: {mid}_form\nworkflow: licensing\n",
         "materials:\n",
-        f"  - {{id: id_proof, name: {loc('身份证明')}, type: \"1\", medium: electronic, "
+        f'  - {{id: id_proof, name: {loc("身份证明")}, type: "1", medium: electronic, '
         "copies: 1, necessity: required, source: applicant, "
         "accept: [application/pdf, image/jpeg, image/png], max_size_mb: 10}\n",
-        f"  - {{id: application_form, name: {loc('申请书')}, type: \"2\", medium: both, "
+        f'  - {{id: application_form, name: {loc("申请书")}, type: "2", medium: both, '
         "copies: 1, necessity: required, source: applicant, accept: [application/pdf]}\n",
     ]
     if flag is not None:
-        lines.append(f"  - {{id: agent_authorization, name: {loc('授权委托书')}, type: \"2\", "
-                     "necessity: required, source: applicant, accept: [application/pdf], "
-                     f"when: {q(flag.id)}}}\n")
+        lines.append(
+            f'  - {{id: agent_authorization, name: {loc("授权委托书")}, type: "2", '
+            "necessity: required, source: applicant, accept: [application/pdf], "
+            f"when: {q(flag.id)}}}\n"
+        )
     if i % 2 == 1:
-        lines.append(f"  - {{id: business_license, name: {loc('营业执照')}, type: \"1\", "
-                     "necessity: required, source: government}\n")
+        lines.append(
+            f'  - {{id: business_license, name: {loc("营业执照")}, type: "1", '
+            "necessity: required, source: government}\n"
+        )
     lines += [
         f"result: {{name: {loc(f'合成证照{n}')}}}\n",
-        f"contact: {{phone: {q(f'0755-8{n % 10_000_000:07d}')}, complaint_phone: \"12345\"}}\n",
+        f'contact: {{phone: {q(f"0755-8{n % 10_000_000:07d}")}, complaint_phone: "12345"}}\n',
     ]
     return "".join(lines)
 
@@ -382,8 +457,9 @@ def _matter_yaml(mid: str, n: int, i: int, elements: list[_Element]) -> str:
 def _codesets_yaml() -> str:
     docs = []
     for cid, zh, en, values in CODESETS:
-        rows = "".join(f"  - {{code: {q(code)}, name: {loc(vzh, ven)}}}\n"
-                       for code, vzh, ven in values)
+        rows = "".join(
+            f"  - {{code: {q(code)}, name: {loc(vzh, ven)}}}\n" for code, vzh, ven in values
+        )
         docs.append(f"kind: CodeSet\nid: {cid}\nname: {loc(zh, en)}\nvalues:\n{rows}")
     rows = "".join(
         f"  - {{code: {q(code)}, name: {loc(zh)}"
@@ -391,24 +467,31 @@ def _codesets_yaml() -> str:
         + "}\n"
         for _, code, zh, parent in REGIONS
     )
-    docs.append(f"kind: CodeSet\nid: admin_division\nname: {loc('行政区划', 'Divisions')}\n"
-                f"source: GB/T 2260\nvalues:\n{rows}")
+    docs.append(
+        f"kind: CodeSet\nid: admin_division\nname: {loc('行政区划', 'Divisions')}\n"
+        f"source: GB/T 2260\nvalues:\n{rows}"
+    )
     return "---\n".join(docs)
 
 
 def _calendar_yaml() -> str:
-    return (f"kind: Calendar\nid: cn_2026\nname: {loc('2026 年工作日历', 'Working days 2026')}\n"
-            "weekend: [sat, sun]\n"
-            f"holidays: [{', '.join(HOLIDAYS_2026)}]\n"
-            f"workdays: [{', '.join(WORKDAYS_2026)}]\n")
+    return (
+        f"kind: Calendar\nid: cn_2026\nname: {loc('2026 年工作日历', 'Working days 2026')}\n"
+        "weekend: [sat, sun]\n"
+        f"holidays: [{', '.join(HOLIDAYS_2026)}]\n"
+        f"workdays: [{', '.join(WORKDAYS_2026)}]\n"
+    )
 
 
 def _regions(matters: int) -> Iterator[tuple[str, str]]:
-    yield "regions/province.yaml", (
-        f"kind: Region\nid: province\ncode: \"440000\"\nname: {loc('广东省')}\n"
-        "calendar: cn_2026\nmatters: {include: all}\n")
-    lines = [f"kind: Region\nid: city\ncode: \"440300\"\nname: {loc('深圳市')}\n"
-             "parent: province\n"]
+    yield (
+        "regions/province.yaml",
+        (
+            f'kind: Region\nid: province\ncode: "440000"\nname: {loc("广东省")}\n'
+            "calendar: cn_2026\nmatters: {include: all}\n"
+        ),
+    )
+    lines = [f'kind: Region\nid: city\ncode: "440300"\nname: {loc("深圳市")}\nparent: province\n']
     picked = overridden_matters(matters) if matters else []
     if picked:
         lines.append("overrides:\n")
@@ -432,17 +515,23 @@ def _extras(matters: int, fields: int) -> Iterator[tuple[str, str]]:
     if matters < 2:
         return
     a, b = matter_id(0, matters), matter_id(1, matters)
-    yield "bundles/pair.yaml", (
-        f"kind: Bundle\nid: first_pair\nname: {loc('合成一件事')}\nmatters: [{a}, {b}]\n")
+    yield (
+        "bundles/pair.yaml",
+        (f"kind: Bundle\nid: first_pair\nname: {loc('合成一件事')}\nmatters: [{a}, {b}]\n"),
+    )
     number = _first(_elements(a, fields), "integer")
     if number is not None:
-        yield "policies/subsidy.yaml", (
-            f"kind: Policy\nid: synthetic_subsidy\nname: {loc('合成补贴')}\n"
-            f"issuer: {loc('深圳市合成局')}\nregions: [city]\n"
-            "valid: {from: 2026-01-01, to: 2026-12-31}\n"
-            f'audience: ["1", "2"]\nprofile: {a}_form\n'
-            f"eligible: {q(f'{number.id} >= 3')}\n"
-            f"benefit: {loc('最高 1 万元')}\napply: {a}\n")
+        yield (
+            "policies/subsidy.yaml",
+            (
+                f"kind: Policy\nid: synthetic_subsidy\nname: {loc('合成补贴')}\n"
+                f"issuer: {loc('深圳市合成局')}\nregions: [city]\n"
+                "valid: {from: 2026-01-01, to: 2026-12-31}\n"
+                f'audience: ["1", "2"]\nprofile: {a}_form\n'
+                f"eligible: {q(f'{number.id} >= 3')}\n"
+                f"benefit: {loc('最高 1 万元')}\napply: {a}\n"
+            ),
+        )
 
 
 def files(matters: int, fields_per_form: int = DEFAULT_FIELDS) -> Iterator[tuple[str, str]]:
@@ -457,8 +546,10 @@ def files(matters: int, fields_per_form: int = DEFAULT_FIELDS) -> Iterator[tuple
     for i in range(matters):
         mid, n = matter_id(i, matters), i
         elements = _elements(mid, fields_per_form)
-        yield f"elements/{mid}.yaml", "---\n".join(
-            _element_yaml(e, n, j) for j, e in enumerate(elements))
+        yield (
+            f"elements/{mid}.yaml",
+            "---\n".join(_element_yaml(e, n, j) for j, e in enumerate(elements)),
+        )
         yield f"forms/{mid}.yaml", _form_yaml(mid, n, i, elements)
         yield f"matters/{mid}.yaml", _matter_yaml(mid, n, i, elements)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -182,6 +183,10 @@ def main() -> None:
     traceback = "--traceback" in sys.argv
     if traceback:
         sys.argv.remove("--traceback")
+    if len(sys.argv) > 1 and sys.argv[1] in {"validate", "resolve", "generate"}:
+        # Short-lived and allocation-heavy (millions of nodes, no cycles worth
+        # collecting): the cyclic collector would rescan them again and again.
+        gc.disable()
     try:
         app()
     except KeyboardInterrupt:

@@ -116,7 +116,7 @@ def _build(items: tuple[tuple[str, CelType], ...]) -> _CheckEnv:
     return _CheckEnv(env, tuple(name for name, _ in items), rows)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)  # one per form: a large tree has thousands
 def _check_env(items: tuple[tuple[str, CelType], ...]) -> _CheckEnv:
     return _build(items)
 

@@ -43,14 +43,19 @@ def _field_path(loc: tuple[Any, ...], node: yaml.Node) -> list[Any]:
         if nxt is not None:
             path.append(step)
             current = nxt
-        elif isinstance(step, str) and not any(c in step for c in "[]-") and step not in {
-            "str",
-            "int",
-            "float",
-            "bool",
-            "list",
-            "dict",
-        }:
+        elif (
+            isinstance(step, str)
+            and not any(c in step for c in "[]-")
+            and step
+            not in {
+                "str",
+                "int",
+                "float",
+                "bool",
+                "list",
+                "dict",
+            }
+        ):
             path.append(step)
             current = None
     return path
@@ -128,9 +133,7 @@ def _allowed_keys(cls: type[Model], path: list[Any]) -> list[str]:
             continue
         if not (isinstance(current, type) and issubclass(current, Model)):
             return []
-        field = next(
-            (f for n, f in current.model_fields.items() if (f.alias or n) == step), None
-        )
+        field = next((f for n, f in current.model_fields.items() if (f.alias or n) == step), None)
         if field is None:
             return []
         current = _model_in(field.annotation)

@@ -34,14 +34,14 @@ def check_tree(
     for policy in tree.policies.values():
         for index, region_id in enumerate(policy.regions):
             served = resolved.get(region_id)
-            if served is not None and policy.apply in tree.matters:
-                if policy.apply not in served.matters:
-                    c.error(
-                        policy.at("regions", index),
-                        f"policy '{policy.id}' is claimed "
-                        f"through matter '{policy.apply}', which region '{region_id}' does "
-                        "not implement",
-                    )
+            missing = served is not None and policy.apply not in served.matters
+            if missing and policy.apply in tree.matters:
+                c.error(
+                    policy.at("regions", index),
+                    f"policy '{policy.id}' is claimed "
+                    f"through matter '{policy.apply}', which region '{region_id}' does "
+                    "not implement",
+                )
     return tree, diagnostics, resolved
 
 

@@ -62,13 +62,17 @@ def check_region(c: Checker, region: Region) -> None:
     else:
         divisions = c.tree.codesets.get("admin_division")
         if divisions is not None and region.code not in divisions.codes():
-            c.warning(region.at("code"), f"region code '{region.code}' is not in code set "
-                      "'admin_division'")
+            c.warning(
+                region.at("code"),
+                f"region code '{region.code}' is not in code set 'admin_division'",
+            )
     if region.calendar is not None:
         c.ref(Calendar, region.calendar, region.at("calendar"))
     include = region.matters.include
-    for key, ids in (("include", include if isinstance(include, list) else []),
-                     ("exclude", region.matters.exclude)):
+    for key, ids in (
+        ("include", include if isinstance(include, list) else []),
+        ("exclude", region.matters.exclude),
+    ):
         for index, matter_id in enumerate(ids):
             c.ref(Matter, matter_id, region.matters.at(key, index))
 
@@ -86,8 +90,11 @@ def resolve(c: Checker, region: Region) -> ResolvedRegion | None:
             outside = [m for m in include if m not in selected and m in c.tree.matters]
             for matter_id in outside:
                 index = include.index(matter_id)
-                c.error(r.matters.at("include", index), f"region '{r.id}' includes matter "
-                        f"'{matter_id}', which its parent does not implement")
+                c.error(
+                    r.matters.at("include", index),
+                    f"region '{r.id}' includes matter "
+                    f"'{matter_id}', which its parent does not implement",
+                )
             selected = [m for m in selected if m in include]
         selected = [m for m in selected if m not in r.matters.exclude]
         for matter_id in r.overrides:
@@ -100,12 +107,18 @@ def resolve(c: Checker, region: Region) -> ResolvedRegion | None:
             where = location(name) if name is not None else r.at("overrides")
             if matter_id not in c.tree.matters:
                 if matter_id not in c.tree.broken["Matter"]:
-                    c.error(where, f"override of unknown matter '{matter_id}' (known matters: "
-                            f"{known(c.tree.matters)})")
+                    c.error(
+                        where,
+                        f"override of unknown matter '{matter_id}' (known matters: "
+                        f"{known(c.tree.matters)})",
+                    )
                 continue
             if matter_id not in selected:
-                c.error(where, f"override of matter '{matter_id}', which region '{r.id}' does "
-                        f"not implement (defined at {c.tree.matters[matter_id].at()})")
+                c.error(
+                    where,
+                    f"override of matter '{matter_id}', which region '{r.id}' does "
+                    f"not implement (defined at {c.tree.matters[matter_id].at()})",
+                )
                 continue
             base = nodes.get(matter_id) or c.tree.matters[matter_id]._node
             if base is None or patch is None:
@@ -120,8 +133,10 @@ def resolve(c: Checker, region: Region) -> ResolvedRegion | None:
             matters[matter_id] = merged
     calendar_id = next((r.calendar for r in reversed(chain) if r.calendar), None)
     if calendar_id is None:
-        c.error(region.at(), f"region '{region.id}' has no calendar, nor has any ancestor "
-                "(working days need one)")
+        c.error(
+            region.at(),
+            f"region '{region.id}' has no calendar, nor has any ancestor (working days need one)",
+        )
     ids = {r.id for r in chain}
     return ResolvedRegion(
         region=region,
@@ -187,8 +202,10 @@ def merge(c: Checker, base: yaml.Node, patch: yaml.Node, what: str) -> yaml.Node
     if isinstance(base, yaml.SequenceNode) and isinstance(patch, yaml.MappingNode):
         return _merge_list(c, base, patch, what)
     if isinstance(patch, yaml.MappingNode) and LIST_OPS & set(_pairs(patch)):
-        c.error(location(patch), f"'{what}' is not a list of items here ({location(base)}); "
-                "add/remove apply to lists")
+        c.error(
+            location(patch),
+            f"'{what}' is not a list of items here ({location(base)}); add/remove apply to lists",
+        )
     return patch
 
 
@@ -197,7 +214,9 @@ def _item_id(node: yaml.Node) -> str | None:
     return ident.value if isinstance(ident, yaml.ScalarNode) else None
 
 
-def _merge_list(c: Checker, base: yaml.SequenceNode, patch: yaml.MappingNode, what: str) -> yaml.Node:
+def _merge_list(
+    c: Checker, base: yaml.SequenceNode, patch: yaml.MappingNode, what: str
+) -> yaml.Node:
     items: list[yaml.Node] = list(base.value)
     ids = [_item_id(item) for item in items]
     listing = known([i for i in ids if i])
@@ -208,15 +227,20 @@ def _merge_list(c: Checker, base: yaml.SequenceNode, patch: yaml.MappingNode, wh
                     index = ids.index(ref.value)
                     del items[index], ids[index]
                 else:
-                    c.error(location(ref), f"cannot remove '{ref.value}' from '{what}': there is "
-                            f"no such item ({location(base)}; items: {listing})")
+                    c.error(
+                        location(ref),
+                        f"cannot remove '{ref.value}' from '{what}': there is "
+                        f"no such item ({location(base)}; items: {listing})",
+                    )
         elif key == "add":
             for new in value.value if isinstance(value, yaml.SequenceNode) else [value]:
                 new_id = _item_id(new)
                 if new_id is not None and new_id in ids:
                     there = location(items[ids.index(new_id)])
-                    c.error(location(new), f"cannot add '{new_id}' to '{what}': it is already "
-                            f"there ({there})")
+                    c.error(
+                        location(new),
+                        f"cannot add '{new_id}' to '{what}': it is already there ({there})",
+                    )
                 else:
                     items.append(new)
                     ids.append(new_id)
@@ -224,6 +248,9 @@ def _merge_list(c: Checker, base: yaml.SequenceNode, patch: yaml.MappingNode, wh
             index = ids.index(key)
             items[index] = merge(c, items[index], value, f"{what}.{key}")
         else:
-            c.error(location(key_node), f"cannot change '{key}' in '{what}': there is no such "
-                    f"item ({location(base)}; items: {listing}; use add/remove to change the list)")
+            c.error(
+                location(key_node),
+                f"cannot change '{key}' in '{what}': there is no such "
+                f"item ({location(base)}; items: {listing}; use add/remove to change the list)",
+            )
     return yaml.SequenceNode(base.tag, items, base.start_mark, base.end_mark)

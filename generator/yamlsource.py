@@ -24,34 +24,9 @@ import yaml
 from generator.diagnostics import Diagnostics, Location
 
 try:
-    _BaseLoader: type = yaml.CSafeLoader
+    _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _BaseLoader = yaml.SafeLoader
-
-_TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}
-_TAGS_MAX = 100_000
-
-
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """The safe loader, with the tag of each plain scalar remembered.
-
-    The composer asks the resolver for the tag of every scalar; for a plain one
-    PyYAML tries its implicit resolvers' regular expressions one by one. The answer
-    depends only on the text (the safe loader has no path resolvers), and most
-    texts recur (keys above all), so it is looked up once.
-    """
-
-    def resolve(self, kind: type, value: object, implicit: object) -> str:
-        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
-            return str(super().resolve(kind, value, implicit))
-        key = (value, implicit)
-        tag = _TAGS.get(key)  # type: ignore[arg-type]
-        if tag is None:
-            tag = str(super().resolve(kind, value, implicit))
-            if len(_TAGS) >= _TAGS_MAX:
-                _TAGS.clear()
-            _TAGS[key] = tag  # type: ignore[index]
-        return tag
+    _Loader = yaml.SafeLoader
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_NODES_PER_DOCUMENT = 200_000
@@ -63,7 +38,12 @@ Data = object
 _INT = re.compile(r"[-+]?[0-9]+\Z")
 _INT_OTHER = re.compile(r"0o[0-7]+\Z|0x[0-9a-fA-F]+\Z")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
-_INF_NAN = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
+_INF_NAN = {
+    ".inf": float("inf"),
+    "+.inf": float("inf"),
+    "-.inf": float("-inf"),
+    ".nan": float("nan"),
+}
 _NULL = {"", "~", "null", "Null", "NULL"}
 _NUMBER_START = frozenset("0123456789+-.")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -228,8 +208,12 @@ def load_file(path: Path, display: str, diagnostics: Diagnostics) -> list[Docume
         at = Location(display, mark.line + 1, mark.column + 1) if mark else where
         problem = exc.problem or exc.context or "invalid YAML"
         context = exc.context_mark
-        if exc.problem and exc.context and context is not None and mark is not None and (
-            (context.line, context.column) != (mark.line, mark.column)
+        if (
+            exc.problem
+            and exc.context
+            and context is not None
+            and mark is not None
+            and ((context.line, context.column) != (mark.line, mark.column))
         ):
             problem += f" ({exc.context} started at {context.line + 1}:{context.column + 1})"
         diagnostics.error(at, f"YAML syntax error: {problem}")
@@ -248,36 +232,13 @@ def load_file(path: Path, display: str, diagnostics: Diagnostics) -> list[Docume
     return documents
 
 
-_INDEX = "_govstd_index"
-
-
-def _index(node: yaml.MappingNode) -> dict[str, Node]:
-    """The value node of each text key of a mapping, the first one where keys repeat.
-
-    Kept on the node (models look keys up in it again and again); rebuilt if the
-    node's list of pairs was replaced or changed length.
-    """
-    pairs = node.value
-    cached = node.__dict__.get(_INDEX)
-    if cached is not None and cached[0] is pairs and cached[1] == len(pairs):
-        return cached[2]  # type: ignore[no-any-return]
-    index: dict[str, Node] = {}
-    for key_node, value_node in pairs:
-        if isinstance(key_node, yaml.ScalarNode) and key_node.value not in index:
-            index[key_node.value] = value_node
-    node.__dict__[_INDEX] = (pairs, len(pairs), index)
-    return index
-
-
 def child(node: Node, key: object) -> Node | None:
     """The value node under ``key`` (a mapping key or a sequence index)."""
     if isinstance(node, yaml.MappingNode):
-        if not isinstance(key, str):
-            return None  # keys are text
-        cached = node.__dict__.get(_INDEX)
-        if cached is not None and cached[0] is node.value and cached[1] == len(node.value):
-            return cached[2].get(key)  # type: ignore[no-any-return]
-        return _index(node).get(key)
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return value_node
+        return None
     if isinstance(node, yaml.SequenceNode) and isinstance(key, int):
         return node.value[key] if 0 <= key < len(node.value) else None
     return None

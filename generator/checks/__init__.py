@@ -36,5 +36,7 @@ def check_all(tree: StandardsTree, diagnostics: Diagnostics) -> None:
         for codeset_id in REQUIRED_CODESETS:
             if codeset_id not in tree.codesets and codeset_id not in tree.broken["CodeSet"]:
                 first = next(iter(tree.matters.values()))
-                c.error(first.at("type"), f"every tree defines the code set '{codeset_id}' "
-                        "(matters use its codes)")
+                c.error(
+                    first.at("type"),
+                    f"every tree defines the code set '{codeset_id}' (matters use its codes)",
+                )

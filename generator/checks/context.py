@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -11,6 +12,15 @@ from generator.kinds import Item, Model
 from generator.tree import StandardsTree
 
 M = TypeVar("M", bound=Model)
+
+Where = Location | Callable[[], Location]
+"""A location, or a function giving it: called only when there is a problem to report
+(finding a node's location is most of the cost of a check that passes)."""
+
+
+def locate(where: Where) -> Location:
+    return where() if callable(where) else where
+
 
 KIND_WORDS = {
     "CodeSet": "code set",
@@ -49,7 +59,7 @@ class Checker:
     def warning(self, where: Location, message: str) -> None:
         self.diags.warning(where, message)
 
-    def ref(self, cls: type[M], ident: str | None, where: Location, what: str = "") -> M | None:
+    def ref(self, cls: type[M], ident: str | None, where: Where, what: str = "") -> M | None:
         """Look up a referenced document; unknown, retired and deprecated ones are reported."""
         if ident is None:
             return None
@@ -60,19 +70,21 @@ class Checker:
             return None  # the document exists but has errors, reported where it is
         if target is None:
             self.error(
-                where,
+                locate(where),
                 f"{what or word} '{ident}' is not defined{did_you_mean(ident, table)} "
                 f"(known {word}s: {known(table)})",
             )
             return None
         status = getattr(target, "status", "standard")
         if status == "retired" and isinstance(target, Item):
-            self.error(where, f"{word} '{ident}' is retired ({target.at('status')}); use another")
+            self.error(
+                locate(where), f"{word} '{ident}' is retired ({target.at('status')}); use another"
+            )
         elif status == "deprecated" and isinstance(target, Item):
-            self.warning(where, f"{word} '{ident}' is deprecated ({target.at('status')})")
+            self.warning(locate(where), f"{word} '{ident}' is deprecated ({target.at('status')})")
         return target
 
-    def code(self, codeset_id: str, code: str | None, where: Location, what: str) -> None:
+    def code(self, codeset_id: str, code: str | None, where: Where, what: str) -> None:
         """Check that ``code`` is a value of the code set ``codeset_id``."""
         if code is None:
             return
@@ -80,16 +92,18 @@ class Checker:
         if codeset is None and codeset_id in self.tree.broken["CodeSet"]:
             return
         if codeset is None:
-            self.error(where, f"{what} needs the code set '{codeset_id}', which is not defined")
+            self.error(
+                locate(where), f"{what} needs the code set '{codeset_id}', which is not defined"
+            )
             return
         codes = codeset.codes()
         if code not in codes:
             self.error(
-                where,
+                locate(where),
                 f"{what} '{code}' is not a code of '{codeset_id}' (codes: {known(codes)})",
             )
         elif codes[code].deprecated:
-            self.warning(where, f"{what} '{code}' is deprecated in code set '{codeset_id}'")
+            self.warning(locate(where), f"{what} '{code}' is deprecated in code set '{codeset_id}'")
 
     def unique(self, items: list[M], attr: str, what: str) -> dict[str, M]:
         """Index ``items`` by ``attr``; a repeated value is an error naming both places."""

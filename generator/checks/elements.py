@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from generator.checks.context import Checker
+from generator.checks.context import Checker, Where, locate
 from generator.diagnostics import Location
 from generator.kinds import CodeSet, DataElement
 from runtime.formats import CLASS_NAMES, Format, FormatError, parse_format
@@ -42,15 +42,20 @@ def check_codeset(c: Checker, codeset: CodeSet) -> None:
     seen: dict[str, object] = {}
     for value in values:
         if value.code in seen:
-            c.error(value.where(), f"duplicate code '{value.code}' in code set '{codeset.id}'"
-                    f" (first at {seen[value.code]})")
+            c.error(
+                value.where(),
+                f"duplicate code '{value.code}' in code set '{codeset.id}'"
+                f" (first at {seen[value.code]})",
+            )
         else:
             seen[value.code] = value.where()
     for value in values:
         if value.parent is not None and value.parent not in seen:
             where = value._row or value.at("parent")
-            c.error(where, f"parent '{value.parent}' of code '{value.code}' is not a code of "
-                    f"'{codeset.id}'")
+            c.error(
+                where,
+                f"parent '{value.parent}' of code '{value.code}' is not a code of '{codeset.id}'",
+            )
 
 
 def parsed_format(c: Checker | None, element: DataElement) -> Format | None:
@@ -69,7 +74,7 @@ def check_element(c: Checker, e: DataElement) -> None:
         if e.codeset is None:
             c.error(e.at("type"), f"element '{e.id}' has type code but no 'codeset'")
         else:
-            c.ref(CodeSet, e.codeset, e.at("codeset"))
+            c.ref(CodeSet, e.codeset, lambda: e.at("codeset"))
     elif e.codeset is not None:
         c.error(e.at("codeset"), f"'codeset' goes with type code, not {e.type}")
     if e.multiple and e.type != "code":
@@ -85,18 +90,18 @@ def check_element(c: Checker, e: DataElement) -> None:
             c.error(e.at(key), f"'{key}' applies to integer or decimal, not to type {e.type}")
     if e.pattern is not None:
         check_pattern(c, e.pattern, e.at("pattern"))
-    _check_bounds(c, e.min_length, e.max_length, e.at("max_length"), "length")
-    _check_bounds(c, e.minimum, e.maximum, e.at("maximum"), "value")
+    _check_bounds(c, e.min_length, e.max_length, lambda: e.at("max_length"), "length")
+    _check_bounds(c, e.minimum, e.maximum, lambda: e.at("maximum"), "value")
     fmt = parsed_format(c, e)
     if fmt is not None:
         _check_format(c, e, fmt)
 
 
 def _check_bounds(
-    c: Checker, low: float | None, high: float | None, where: Location, what: str
+    c: Checker, low: float | None, high: float | None, where: Where, what: str
 ) -> None:
     if low is not None and high is not None and low > high:
-        c.error(where, f"minimum {what} {low} is above the maximum {high}")
+        c.error(locate(where), f"minimum {what} {low} is above the maximum {high}")
 
 
 def check_pattern(c: Checker, pattern: str, where: Location) -> None:
@@ -107,25 +112,43 @@ def check_pattern(c: Checker, pattern: str, where: Location) -> None:
 
 
 def _check_format(c: Checker, e: DataElement, fmt: Format) -> None:
-    where = e.at("format")
+    def where() -> Location:  # only when there is an error: locating is not free
+        return e.at("format")
+
     if fmt.is_date:
         if e.type not in {"date", "datetime"}:
-            c.error(where, f"format {fmt.notation} is a date format, but the type is {e.type}")
+            c.error(where(), f"format {fmt.notation} is a date format, but the type is {e.type}")
         return
     if e.type in {"date", "datetime", "boolean", "file"}:
-        c.error(where, f"format {fmt.notation} does not apply to type {e.type}")
+        c.error(where(), f"format {fmt.notation} does not apply to type {e.type}")
         return
     if e.type in NUMBER_TYPES and fmt.cls != "n":
-        c.error(where, f"type {e.type} needs an n format, not {fmt.notation} ({CLASS_NAMES[fmt.cls]})")
+        c.error(
+            where(), f"type {e.type} needs an n format, not {fmt.notation} ({CLASS_NAMES[fmt.cls]})"
+        )
     if fmt.fraction_digits is not None and e.type != "decimal":
-        c.error(where, f"format {fmt.notation} has decimal places, but the type is {e.type}")
+        c.error(where(), f"format {fmt.notation} has decimal places, but the type is {e.type}")
     if e.type in TEXT_TYPES:
-        if e.max_length is not None and fmt.max_length is not None and e.max_length > fmt.max_length:
-            c.error(e.at("max_length"), f"max_length {e.max_length} conflicts with format "
-                    f"{fmt.notation} (at most {fmt.max_length} characters)")
-        if e.min_length is not None and fmt.max_length is not None and e.min_length > fmt.max_length:
-            c.error(e.at("min_length"), f"min_length {e.min_length} conflicts with format "
-                    f"{fmt.notation} (at most {fmt.max_length} characters)")
+        if (
+            e.max_length is not None
+            and fmt.max_length is not None
+            and e.max_length > fmt.max_length
+        ):
+            c.error(
+                e.at("max_length"),
+                f"max_length {e.max_length} conflicts with format "
+                f"{fmt.notation} (at most {fmt.max_length} characters)",
+            )
+        if (
+            e.min_length is not None
+            and fmt.max_length is not None
+            and e.min_length > fmt.max_length
+        ):
+            c.error(
+                e.at("min_length"),
+                f"min_length {e.min_length} conflicts with format "
+                f"{fmt.notation} (at most {fmt.max_length} characters)",
+            )
 
 
 def element_constraints(e: DataElement) -> Constraints:

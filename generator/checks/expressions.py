@@ -69,5 +69,7 @@ def check_expr(
     if source.strip().lower() in {"yes", "no", "on", "off"}:
         hint = f"; for a boolean write true or false ({source.strip()} is text in YAML 1.2)"
     for problem in check_expression(source, env, expected):
-        c.error(expression_location(model, key, problem.column),
-                f"{key}: {problem.message} in `{shown}`{hint}")
+        c.error(
+            expression_location(model, key, problem.column),
+            f"{key}: {problem.message} in `{shown}`{hint}",
+        )

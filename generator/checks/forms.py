@@ -24,40 +24,51 @@ def check_form(c: Checker, form: Form) -> None:
     for section in form.sections:
         if section.repeat is not None:
             if section.repeat.min > section.repeat.max:
-                c.error(section.at("repeat"), f"repeat min {section.repeat.min} is above max "
-                        f"{section.repeat.max}")
+                c.error(
+                    section.at("repeat"),
+                    f"repeat min {section.repeat.min} is above max {section.repeat.max}",
+                )
             c.unique(section.fields, "field_id", f"field id in group '{section.id}'")
         else:
             for field in section.fields:
                 first = top.get(field.field_id)
                 if first is not None:
-                    c.error(field.at("id" if field.id else "element"),
-                            f"duplicate field id '{field.field_id}' (first at "
-                            f"{first.at('id' if first.id else 'element')}); give one of them an "
-                            "explicit 'id'")
+                    c.error(
+                        field.at("id" if field.id else "element"),
+                        f"duplicate field id '{field.field_id}' (first at "
+                        f"{first.at('id' if first.id else 'element')}); give one of them an "
+                        "explicit 'id'",
+                    )
                 else:
                     top[field.field_id] = field
         for field in section.fields:
             check_field(c, field)
     for section in form.sections:
         if section.repeat is not None and section.id in top:
-            c.error(section.at("id"), f"group id '{section.id}' is also a field id "
-                    f"({top[section.id].at()})")
+            c.error(
+                section.at("id"),
+                f"group id '{section.id}' is also a field id ({top[section.id].at()})",
+            )
     _check_expressions(c, form)
 
 
 def check_field(c: Checker, field: Field) -> None:
-    element = c.ref(DataElement, field.element, field.at("element"))
+    element = c.ref(DataElement, field.element, lambda: field.at("element"))
     if field.prefill is not None and field.prefill not in PREFILL_SOURCES:
-        c.error(field.at("prefill"), f"unknown prefill source '{field.prefill}' "
-                f"(known: {known(PREFILL_SOURCES)})")
+        c.error(
+            field.at("prefill"),
+            f"unknown prefill source '{field.prefill}' (known: {known(PREFILL_SOURCES)})",
+        )
     if field.pattern is not None:
         check_pattern(c, field.pattern, field.at("pattern"))
     if element is None:
         return
     base = element_constraints(element)
     fid = field.field_id
-    widen = f"field '{fid}' widens element '{element.id}' ({element.at()})"
+
+    def widen() -> str:  # only when there is an error: locating is not free
+        return f"field '{fid}' widens element '{element.id}' ({element.at()})"
+
     for key in ("min_length", "max_length", "pattern", "choices"):
         if getattr(field, key) is not None and element.type not in TEXT_TYPES:
             c.error(field.at(key), f"'{key}' applies to text, not to type {element.type}")
@@ -66,26 +77,32 @@ def check_field(c: Checker, field: Field) -> None:
         if getattr(field, key) is not None and element.type not in {"integer", "decimal"}:
             c.error(field.at(key), f"'{key}' applies to numbers, not to type {element.type}")
             return
-    if field.max_length is not None and base.max_length is not None:
+    if field.max_length is not None and base.max_length is not None:  # noqa: SIM102
         if field.max_length > base.max_length:
-            c.error(field.at("max_length"),
-                    f"{widen}: max_length {field.max_length} > {base.max_length}")
-    if field.min_length is not None and base.min_length is not None:
+            c.error(
+                field.at("max_length"),
+                f"{widen()}: max_length {field.max_length} > {base.max_length}",
+            )
+    if field.min_length is not None and base.min_length is not None:  # noqa: SIM102
         if field.min_length < base.min_length:
-            c.error(field.at("min_length"),
-                    f"{widen}: min_length {field.min_length} < {base.min_length}")
+            c.error(
+                field.at("min_length"),
+                f"{widen()}: min_length {field.min_length} < {base.min_length}",
+            )
     if field.maximum is not None and base.maximum is not None and field.maximum > base.maximum:
-        c.error(field.at("maximum"), f"{widen}: maximum {field.maximum} > {base.maximum}")
+        c.error(field.at("maximum"), f"{widen()}: maximum {field.maximum} > {base.maximum}")
     if field.minimum is not None and base.minimum is not None and field.minimum < base.minimum:
-        c.error(field.at("minimum"), f"{widen}: minimum {field.minimum} < {base.minimum}")
+        c.error(field.at("minimum"), f"{widen()}: minimum {field.minimum} < {base.minimum}")
     if field.choices is not None:
         _check_choices(c, field, element)
 
 
 def _check_choices(c: Checker, field: Field, element: DataElement) -> None:
     if element.type != "code" or element.codeset is None:
-        c.error(field.at("choices"), f"'choices' narrows a code element; '{element.id}' has "
-                f"type {element.type}")
+        c.error(
+            field.at("choices"),
+            f"'choices' narrows a code element; '{element.id}' has type {element.type}",
+        )
         return
     codeset = c.tree.codesets.get(element.codeset)
     if codeset is None:
@@ -93,9 +110,11 @@ def _check_choices(c: Checker, field: Field, element: DataElement) -> None:
     codes = codeset.codes()
     for index, choice in enumerate(field.choices or []):
         if choice not in codes:
-            c.error(field.at("choices", index),
-                    f"field '{field.field_id}' widens element '{element.id}': choice '{choice}' "
-                    f"is not a code of '{codeset.id}' (codes: {known(codes)})")
+            c.error(
+                field.at("choices", index),
+                f"field '{field.field_id}' widens element '{element.id}': choice '{choice}' "
+                f"is not a code of '{codeset.id}' (codes: {known(codes)})",
+            )
 
 
 def _check_expressions(c: Checker, form: Form) -> None:
@@ -112,5 +131,3 @@ def _check_expressions(c: Checker, form: Form) -> None:
                 check_expr(c, field.required, scope, field, "required")
     for rule in form.rules:
         check_expr(c, rule.assert_, env, rule, "assert")
-
-

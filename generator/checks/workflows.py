@@ -15,8 +15,9 @@ def check_workflow(c: Checker, w: Workflow) -> None:
     transitions = c.unique(w.transitions, "id", "transition id")
     roles = BUILTIN_ROLES | set(w.roles)
     if w.initial not in states:
-        c.error(w.at("initial"), f"initial state '{w.initial}' is not a state "
-                f"(states: {known(states)})")
+        c.error(
+            w.at("initial"), f"initial state '{w.initial}' is not a state (states: {known(states)})"
+        )
     if not any(s.final for s in w.states):
         c.error(w.at("states"), "no state is final; a case must be able to end")
     for state in w.states:
@@ -26,21 +27,32 @@ def check_workflow(c: Checker, w: Workflow) -> None:
         for index, source in enumerate(t.sources):
             where = t.at("from", index) if isinstance(t.from_, list) else t.at("from")
             if source not in states:
-                c.error(where, f"transition '{t.id}' starts from unknown state '{source}' "
-                        f"(states: {known(states)})")
+                c.error(
+                    where,
+                    f"transition '{t.id}' starts from unknown state '{source}' "
+                    f"(states: {known(states)})",
+                )
             elif states[source].final:
                 c.error(where, f"transition '{t.id}' leaves final state '{source}'")
         if t.to not in states:
-            c.error(t.at("to"), f"transition '{t.id}' goes to unknown state '{t.to}' "
-                    f"(states: {known(states)})")
+            c.error(
+                t.at("to"),
+                f"transition '{t.id}' goes to unknown state '{t.to}' (states: {known(states)})",
+            )
         if t.by not in roles:
-            c.error(t.at("by"), f"unknown role '{t.by}' (known: {known(roles)}; declare other "
-                    "staff roles under 'roles')")
+            c.error(
+                t.at("by"),
+                f"unknown role '{t.by}' (known: {known(roles)}; declare other "
+                "staff roles under 'roles')",
+            )
         if t.not_same_as is not None:
             other = transitions.get(t.not_same_as)
             if other is None:
-                c.error(t.at("not_same_as"), f"not_same_as names unknown transition "
-                        f"'{t.not_same_as}' (transitions: {known(transitions)})")
+                c.error(
+                    t.at("not_same_as"),
+                    f"not_same_as names unknown transition "
+                    f"'{t.not_same_as}' (transitions: {known(transitions)})",
+                )
             elif other.by == "applicant" or t.by == "applicant":
                 c.error(t.at("not_same_as"), "four eyes applies between staff steps")
     _check_graph(c, w, set(states))
@@ -63,7 +75,6 @@ def _check_graph(c: Checker, w: Workflow, state_ids: set[str]) -> None:
                 queue.append(nxt)
     for state in w.states:
         if state.id not in reached:
-            c.error(state.at("id"), f"state '{state.id}' cannot be reached from "
-                    f"'{w.initial}'")
+            c.error(state.at("id"), f"state '{state.id}' cannot be reached from '{w.initial}'")
         elif not state.final and not outgoing.get(state.id):
             c.error(state.at("id"), f"state '{state.id}' is not final and has no way out")
