@@ -14,6 +14,7 @@ files. Targets on a 2-core machine: 2,000 matters in under 30 s.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import subprocess
@@ -31,6 +32,7 @@ def child(tree: Path, out: Path) -> None:
     """Run one generation in this process and print its figures as JSON."""
     from generator.pipeline import generate
 
+    gc.disable()  # as the govstd command does for generate (generator/cli.py)
     start = time.perf_counter()
     result, diagnostics = generate([tree], "province", out)
     wall = time.perf_counter() - start

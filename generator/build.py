@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from generator import ir
@@ -12,12 +13,16 @@ from generator.resolve import ResolvedRegion
 from generator.tree import StandardsTree
 
 
+@lru_cache(maxsize=16)
+def _prefixes(roots: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(Path(root).as_posix().rstrip("/") + "/" for root in roots)
+
+
 def _source(tree: StandardsTree, where: Location) -> str:
     """``file:line:col`` relative to the tree's root, so output never depends on the cwd."""
-    for root in tree.roots:
-        prefix = Path(root).as_posix().rstrip("/") + "/"
+    for prefix in _prefixes(tuple(tree.roots)):
         if where.file.startswith(prefix):
-            return str(Location(where.file[len(prefix) :], where.line, where.column))
+            return f"{where.file[len(prefix) :]}:{where.line}:{where.column}"
     return str(where)
 
 

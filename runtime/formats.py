@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _NOTATION = re.compile(
     r"(?P<cls>an|a|n|c)(?P<min>\d+)?(?P<range>\.\.)?(?P<max>\d+)?(?:,(?P<frac>\d+))?\Z"
@@ -57,6 +58,7 @@ class FormatError(ValueError):
     pass
 
 
+@lru_cache(maxsize=1024)
 def parse_format(notation: str) -> Format:
     """Parse a GB/T 19488 notation; raises :class:`FormatError` with what was expected."""
     text = notation.strip()

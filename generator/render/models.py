@@ -252,6 +252,15 @@ class TableSpec:
 
 def to_table(spec: TableSpec, metadata: sa.MetaData) -> sa.Table:
     """The SQLAlchemy Core table of a spec (for migration operations)."""
+    table = sa.Table(spec.name, metadata, *table_items(spec))
+    for ix in spec.indexes:
+        if not ix.unique:
+            sa.Index(ix.name, *(table.c[name] for name in ix.columns))
+    return table
+
+
+def table_items(spec: TableSpec) -> list[Any]:
+    """Columns, primary key, foreign keys and unique constraints of a table."""
     items: list[Any] = []
     for c in spec.columns:
         items.append(to_column(c))
@@ -267,11 +276,7 @@ def to_table(spec: TableSpec, metadata: sa.MetaData) -> sa.Table:
     for ix in spec.indexes:
         if ix.unique:
             items.append(sa.UniqueConstraint(*ix.columns, name=ix.name))
-    table = sa.Table(spec.name, metadata, *items)
-    for ix in spec.indexes:
-        if not ix.unique:
-            sa.Index(ix.name, *(table.c[name] for name in ix.columns))
-    return table
+    return items
 
 
 def to_column(c: ColumnSpec) -> sa.Column[Any]:
