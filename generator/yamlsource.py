@@ -23,8 +23,21 @@ import yaml
 
 from generator.diagnostics import Diagnostics, Location
 
+_TAGS = {
+    yaml.ScalarNode: "tag:yaml.org,2002:str",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+}
+
 try:
-    _Loader: type = yaml.CSafeLoader
+
+    class _FastLoader(yaml.CSafeLoader):
+        """libyaml's composer without YAML 1.1 tag resolution (scalars are typed here)."""
+
+        def resolve(self, kind: type, value: object, implicit: object) -> str:
+            return _TAGS[kind]
+
+    _Loader: type = _FastLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 

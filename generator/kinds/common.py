@@ -56,11 +56,14 @@ class Model(BaseModel):
     def attach(self, node: yaml.Node) -> None:
         """Record ``node`` on this model and on every nested model."""
         self._node = node
+        if not isinstance(node, yaml.MappingNode):
+            return
+        # reversed: with a duplicate key (reported elsewhere) the first one wins, as on load
+        children = {k.value: v for k, v in reversed(node.value) if isinstance(k, yaml.ScalarNode)}
         for name, info in type(self).model_fields.items():
-            value = getattr(self, name)
-            sub = child(node, info.alias or name)
+            sub = children.get(info.alias or name)
             if sub is not None:
-                _attach_value(value, sub)
+                _attach_value(getattr(self, name), sub)
 
 
 def _attach_value(value: object, node: yaml.Node) -> None:
