@@ -97,10 +97,10 @@ def _explain(cls: type[Model], node: yaml.Node, error: Any) -> tuple[Location, s
         return where, f"'{name}' must be true or false, not {value}{why}"
     if value is None and kind.endswith("_type"):
         parent = descend(node, path[:-1])
-        hint = ""
+        comma = ""
         if getattr(parent, "flow_style", False):
-            hint = "; in a {…} mapping a comma ends the entry, so quote text that has commas"
-        return where, f"'{name}' has no value{hint}"
+            comma = "; in a {…} mapping a comma ends the entry, so quote text that has commas"
+        return where, f"'{name}' has no value{comma}"
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
         return where, f"'{name}' is {value!r}; expected {expected}"

@@ -250,7 +250,8 @@ def child(node: Node, key: object) -> Node | None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-                return value_node
+                found: Node = value_node
+                return found
         return None
     if isinstance(node, yaml.SequenceNode) and isinstance(key, int):
         return node.value[key] if 0 <= key < len(node.value) else None
