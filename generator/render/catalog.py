@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 
-from generator.ir import PackageIR, fingerprint, to_jsonable
+import orjson
+
+from generator.ir import PackageIR, fingerprint
 from generator.render import GeneratedFile, json_text, python_banner
 
 
 def render_catalog(pkg: PackageIR) -> list[GeneratedFile]:
-    data = to_jsonable(dataclasses.replace(pkg, forms=()))
-    del data["forms"], data["source_hash"]  # the hash lives in package.json only
+    # orjson turns the frozen dataclasses into plain data in C (to_jsonable is pure Python)
+    skip = {"forms", "source_hash"}  # the hash lives in package.json only
+    data = orjson.loads(
+        orjson.dumps(
+            {f.name: getattr(pkg, f.name) for f in dataclasses.fields(pkg) if f.name not in skip}
+        )
+    )
     data["forms"] = [form.id for form in pkg.forms]
     text = json_text(data)
     init = python_banner(fingerprint(pkg.region)) + (
