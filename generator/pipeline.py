@@ -55,19 +55,24 @@ def _depth(tree: StandardsTree, region_id: str) -> int:
     return len(seen)
 
 
-def resolve_region(
+def _checked_region(
     roots: Sequence[str | Path], region_id: str
-) -> tuple[ResolvedRegion | None, Diagnostics]:
+) -> tuple[StandardsTree, Diagnostics, dict[str, ResolvedRegion]]:
+    """check_tree, with nothing resolved when there are errors or the region is unknown."""
     tree, diagnostics, resolved = check_tree(roots)
-    if diagnostics.has_errors():
-        return None, diagnostics
-    if region_id not in resolved:
+    if not diagnostics.has_errors() and region_id not in resolved:
         where = Location(str(roots[0]) if roots else ".", 0, 0)
         diagnostics.error(
             where, f"unknown region '{region_id}' (known regions: {known(tree.regions)})"
         )
-        return None, diagnostics
-    return resolved[region_id], diagnostics
+    return tree, diagnostics, ({} if diagnostics.has_errors() else resolved)
+
+
+def resolve_region(
+    roots: Sequence[str | Path], region_id: str
+) -> tuple[ResolvedRegion | None, Diagnostics]:
+    _, diagnostics, resolved = _checked_region(roots, region_id)
+    return (resolved[region_id] if resolved else None), diagnostics
 
 
 def render_package(pkg: PackageIR, out_dir: Path, *, allow_data_loss: bool) -> list[GeneratedFile]:
@@ -101,14 +106,8 @@ def generate(
     allow_data_loss: bool = False,
 ) -> tuple[WriteResult | None, Diagnostics]:
     """Validate, resolve, build, render and write (or compare, with ``check``)."""
-    tree, diagnostics, resolved = check_tree(roots)
-    if diagnostics.has_errors():
-        return None, diagnostics
-    if region_id not in resolved:
-        where = Location(str(roots[0]) if roots else ".", 0, 0)
-        diagnostics.error(
-            where, f"unknown region '{region_id}' (known regions: {known(tree.regions)})"
-        )
+    tree, diagnostics, resolved = _checked_region(roots, region_id)
+    if not resolved:
         return None, diagnostics
     pkg = build_package(tree, resolved, region_id)
     files = render_package(pkg, out_dir, allow_data_loss=allow_data_loss)

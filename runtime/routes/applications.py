@@ -23,6 +23,7 @@ from runtime.routes.common import (
     ok,
     paging,
     read_json,
+    record_denied,
     require_object,
     threaded,
 )
@@ -166,22 +167,9 @@ async def act(request: Request) -> Response:
         )
     except ApiError as exc:
         if exc.status == 403:  # a step refused on a case the caller sees: audited as denied
-            await threaded(_denied, request, c, identity, app_id, exc.code)
+            await threaded(record_denied, request, c, identity, app_id, exc.code)
         raise
     return ok(result)
-
-
-def _denied(request: Request, c: Context, identity: Identity, app_id: str, code: str) -> None:
-    audit.record_now(
-        c.engine,
-        c.package.tables.audit_log,
-        at=c.now(),
-        action="denied",
-        identity=identity,
-        request_id=request_id(request),
-        application_id=app_id,
-        detail={"path": request.url.path, "method": request.method, "code": code},
-    )
 
 
 def _type_error(path: str, expected: str, lng: str) -> ApiError:

@@ -163,17 +163,27 @@ def find_application(
     if row is not None and can_see(c.package, identity, row, for_action=for_action):
         return row
     if row is not None:
-        audit.record_now(
-            c.engine,
-            c.package.tables.audit_log,
-            at=c.now(),
-            action="denied",
-            identity=identity,
-            request_id=request_id(request),
-            application_id=row.id,
-            detail={"path": request.url.path, "method": request.method},
-        )
+        record_denied(request, c, identity, row.id)
     raise ApiError(404, "unknown_application", {"id": application_id[:64]})
+
+
+def record_denied(
+    request: Request, c: Context, identity: Identity, app_id: str, code: str | None = None
+) -> None:
+    """Audit a refused access to an application (the refusal itself is the caller's)."""
+    detail = {"path": request.url.path, "method": request.method}
+    if code is not None:
+        detail["code"] = code
+    audit.record_now(
+        c.engine,
+        c.package.tables.audit_log,
+        at=c.now(),
+        action="denied",
+        identity=identity,
+        request_id=request_id(request),
+        application_id=app_id,
+        detail=detail,
+    )
 
 
 def can_see(package: Package, identity: Identity, row: Row[Any], *, for_action: bool) -> bool:
