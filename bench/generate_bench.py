@@ -40,7 +40,11 @@ def child(tree: Path, out: Path) -> None:
         for d in diagnostics.errors[:20]:
             print(d, file=sys.stderr)
         raise SystemExit(1)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_kb = max(  # this process, or the render process it forks (generator/parallel.py)
+        resource.getrusage(who).ru_maxrss
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    peak_mb = peak_kb / 1024
     figures = {"wall": wall, "peak_mb": peak_mb, "written": len(result.written)}
     figures["written_files"] = result.written if len(result.written) < 20 else []
     print(json.dumps(figures))

@@ -10,6 +10,7 @@ from generator.checks import check_all
 from generator.checks.context import Checker, known
 from generator.diagnostics import Diagnostics, Location
 from generator.ir import PackageIR
+from generator.parallel import Beside
 from generator.render import GeneratedFile
 from generator.resolve import ResolvedRegion, check_region, resolve
 from generator.tree import StandardsTree, load_tree
@@ -76,7 +77,11 @@ def resolve_region(
 
 
 def render_package(pkg: PackageIR, out_dir: Path, *, allow_data_loss: bool) -> list[GeneratedFile]:
-    """Every file of the package, formatted, with its manifest; raises GenerateError."""
+    """Every file of the package, formatted, with its manifest; raises GenerateError.
+
+    Models and migrations render in a second process (generator/parallel.py)
+    while this one renders forms, schemas, the catalog and the OpenAPI document.
+    """
     from generator.render.catalog import render_catalog
     from generator.render.forms import render_forms
     from generator.render.migrations import render_migrations
@@ -84,15 +89,17 @@ def render_package(pkg: PackageIR, out_dir: Path, *, allow_data_loss: bool) -> l
     from generator.render.openapi import render_openapi
     from generator.render.schemas import render_schemas
 
-    files = [
-        *render_catalog(pkg),
-        *render_models(pkg),
-        *render_migrations(pkg, out_dir, allow_data_loss=allow_data_loss),
-        *render_forms(pkg),
-        *render_schemas(pkg),
-        *render_openapi(pkg),
-    ]
-    files = format_python(files)
+    def database() -> list[GeneratedFile]:
+        models = render_models(pkg)
+        return format_python(
+            [*models, *render_migrations(pkg, out_dir, allow_data_loss=allow_data_loss)]
+        )
+
+    with Beside(database) as schema_side:
+        files = format_python(
+            [*render_catalog(pkg), *render_forms(pkg), *render_schemas(pkg), *render_openapi(pkg)]
+        )
+        files = [*schema_side.result(), *files]
     header = {"region": pkg.region, "source_hash": pkg.source_hash, "format": 1}
     return [*files, manifest(files, header)]
 

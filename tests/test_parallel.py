@@ -1,0 +1,63 @@
+"""The render stage's second process: results, failures and clean-up come back whole."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from generator import parallel
+from generator.parallel import Beside
+from generator.render import GenerateError
+
+
+def _child_pid() -> int:
+    return os.getpid()
+
+
+def test_work_runs_in_another_process_and_its_result_comes_back() -> None:
+    if not parallel._can_fork():
+        pytest.skip("no fork or a single core here: the work runs in this process")
+    with Beside(_child_pid) as side:
+        assert side.result() != os.getpid()
+    with Beside(lambda: ["模型.py", "x" * 1_000_000]) as side:  # more than a pipe buffer
+        assert side.result() == ["模型.py", "x" * 1_000_000]
+
+
+def test_a_refusal_in_the_child_reaches_the_caller_with_its_lines() -> None:
+    lines = ["迁移会丢失数据 / the migration would lose data:", "  drop column x (a.yaml)"]
+
+    def refuse() -> None:
+        raise GenerateError(lines)
+
+    with Beside(refuse) as side, pytest.raises(GenerateError) as caught:
+        side.result()
+    assert caught.value.lines == lines
+    assert str(caught.value) == "\n".join(lines)
+
+
+def test_an_exception_that_cannot_be_pickled_is_still_reported() -> None:
+    class Local(Exception):  # defined in a function: pickle cannot find it by name
+        pass
+
+    def fail() -> None:
+        raise Local("boom")
+
+    with Beside(fail) as side, pytest.raises(Exception, match="boom"):
+        side.result()
+
+
+def test_the_child_is_reaped_when_the_caller_fails_first() -> None:
+    if not parallel._can_fork():
+        pytest.skip("no fork or a single core here: nothing to reap")
+    with pytest.raises(ValueError), Beside(lambda: "x" * 1_000_000) as side:
+        pid = side._pid
+        raise ValueError("the parent's own half failed")
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left
+
+
+def test_without_fork_the_work_runs_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "_can_fork", lambda: False)
+    with Beside(_child_pid) as side:
+        assert side.result() == os.getpid()
