@@ -8,7 +8,7 @@ from pathlib import Path
 from generator.build import build_package
 from generator.checks import check_all
 from generator.checks.context import Checker, known
-from generator.diagnostics import Diagnostics, Location
+from generator.diagnostics import Diagnostic, Diagnostics, Location
 from generator.ir import PackageIR
 from generator.parallel import Beside
 from generator.render import GeneratedFile
@@ -24,6 +24,18 @@ def check_tree(
     diagnostics = Diagnostics()
     tree = load_tree(roots, diagnostics)
     check_all(tree, diagnostics)
+    return tree, diagnostics, check_regions(tree, diagnostics)
+
+
+def _kind_checks(tree: StandardsTree) -> list[Diagnostic]:
+    """What check_all finds (run beside the rest by generate)."""
+    diagnostics = Diagnostics()
+    check_all(tree, diagnostics)
+    return diagnostics.items
+
+
+def check_regions(tree: StandardsTree, diagnostics: Diagnostics) -> dict[str, ResolvedRegion]:
+    """Check every region, resolve it (parents first) and check the policies claimed in it."""
     c = Checker(tree, diagnostics)
     for region in tree.regions.values():
         check_region(c, region)
@@ -43,7 +55,7 @@ def check_tree(
                     f"through matter '{policy.apply}', which region '{region_id}' does "
                     "not implement",
                 )
-    return tree, diagnostics, resolved
+    return resolved
 
 
 def _depth(tree: StandardsTree, region_id: str) -> int:
@@ -61,12 +73,23 @@ def _checked_region(
 ) -> tuple[StandardsTree, Diagnostics, dict[str, ResolvedRegion]]:
     """check_tree, with nothing resolved when there are errors or the region is unknown."""
     tree, diagnostics, resolved = check_tree(roots)
+    return tree, diagnostics, _region_known(roots, tree, diagnostics, resolved, region_id)
+
+
+def _region_known(
+    roots: Sequence[str | Path],
+    tree: StandardsTree,
+    diagnostics: Diagnostics,
+    resolved: dict[str, ResolvedRegion],
+    region_id: str,
+) -> dict[str, ResolvedRegion]:
+    """``resolved``, or nothing after reporting why ``region_id`` cannot be generated."""
     if not diagnostics.has_errors() and region_id not in resolved:
         where = Location(str(roots[0]) if roots else ".", 0, 0)
         diagnostics.error(
             where, f"unknown region '{region_id}' (known regions: {known(tree.regions)})"
         )
-    return tree, diagnostics, ({} if diagnostics.has_errors() else resolved)
+    return {} if diagnostics.has_errors() else resolved
 
 
 def resolve_region(
@@ -112,10 +135,27 @@ def generate(
     check: bool = False,
     allow_data_loss: bool = False,
 ) -> tuple[WriteResult | None, Diagnostics]:
-    """Validate, resolve, build, render and write (or compare, with ``check``)."""
-    tree, diagnostics, resolved = _checked_region(roots, region_id)
-    if not resolved:
+    """Validate, resolve, build, render and write (or compare, with ``check``).
+
+    The kind checks run in a second process (generator/parallel.py) while this
+    one resolves, builds and renders; what was rendered is written only when
+    no check found an error, and a render failure counts only then.
+    """
+    diagnostics = Diagnostics()
+    tree = load_tree(roots, diagnostics)
+    files: list[GeneratedFile] = []
+    failure: Exception | None = None
+    with Beside(lambda: _kind_checks(tree)) as kind_checks:
+        resolved = check_regions(tree, diagnostics)
+        if not diagnostics.has_errors() and region_id in resolved:
+            try:
+                pkg = build_package(tree, resolved, region_id)
+                files = render_package(pkg, out_dir, allow_data_loss=allow_data_loss)
+            except Exception as exc:  # judged below, once the kind checks are in
+                failure = exc
+        diagnostics.items[:0] = kind_checks.result()
+    if not _region_known(roots, tree, diagnostics, resolved, region_id):
         return None, diagnostics
-    pkg = build_package(tree, resolved, region_id)
-    files = render_package(pkg, out_dir, allow_data_loss=allow_data_loss)
+    if failure is not None:
+        raise failure
     return write_package(out_dir, files, check=check), diagnostics

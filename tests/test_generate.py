@@ -173,6 +173,30 @@ def test_failed_run_leaves_the_package_as_it_was(tmp_path: Path) -> None:
     assert tree_digest(out) == before
 
 
+def test_check_errors_come_first_even_when_rendering_would_fail(tmp_path: Path) -> None:
+    """Kind checks run beside the render (generator/pipeline.py): their errors win."""
+    root = _copy_standards(tmp_path)
+    out = tmp_path / "out"
+    assert generate([root], "nanshan", out)[0] is not None
+    before = tree_digest(out)
+    form = root / "national/forms/ibr_form.yaml"
+    text = form.read_text(encoding="utf-8")
+    form.write_text(
+        text.replace("element: business_scope", "element: business_scop"), encoding="utf-8"
+    )
+    line = next(
+        n for n, row in enumerate(text.splitlines(), 1) if "element: business_scope" in row
+    )
+    result, diagnostics = generate([root], "nanshan", out)  # no GenerateError, no traceback
+    assert result is None
+    errors = [str(d) for d in diagnostics.sorted() if d.severity == "error"]
+    assert any(
+        e.startswith(f"{form.as_posix()}:{line}:") and "did you mean 'business_scope'" in e
+        for e in errors
+    ), errors
+    assert tree_digest(out) == before
+
+
 def test_one_matter_change_rewrites_only_what_changed(tmp_path: Path) -> None:
     root = _copy_standards(tmp_path)
     out = tmp_path / "out"

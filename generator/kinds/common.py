@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import functools
+import typing
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -59,11 +61,30 @@ class Model(BaseModel):
         if not isinstance(node, yaml.MappingNode):
             return
         # reversed: with a duplicate key (reported elsewhere) the first one wins, as on load
+        keys = _model_keys(type(self))
+        if not keys:
+            return
         children = {k.value: v for k, v in reversed(node.value) if isinstance(k, yaml.ScalarNode)}
-        for name, info in type(self).model_fields.items():
-            sub = children.get(info.alias or name)
+        for key, name in keys:
+            sub = children.get(key)
             if sub is not None:
                 _attach_value(getattr(self, name), sub)
+
+
+@functools.cache
+def _model_keys(cls: type[Model]) -> tuple[tuple[str, str], ...]:
+    """(YAML key, field name) of the fields of ``cls`` that can hold nested models."""
+    return tuple(
+        (info.alias or name, name)
+        for name, info in cls.model_fields.items()
+        if _holds_models(info.annotation)
+    )
+
+
+def _holds_models(annotation: object) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, Model):
+        return True
+    return any(_holds_models(arg) for arg in typing.get_args(annotation))
 
 
 def _attach_value(value: object, node: yaml.Node) -> None:
