@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from generator.kinds.common import Date, Id, Localized, Model, Status
+from generator.kinds.common import Date, Id, Localized, Model, Status, empty
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -17,8 +17,8 @@ class Calendar(Model):
     version: str | None = None
     status: Status = "standard"
     weekend: list[Weekday] = ["sat", "sun"]
-    holidays: list[Date] = []
-    workdays: list[Date] = []
+    holidays: list[Date] = empty()
+    workdays: list[Date] = empty()
 
     @property
     def file(self) -> str:

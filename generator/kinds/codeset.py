@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import PrivateAttr
 
 from generator.diagnostics import Location
-from generator.kinds.common import Code, Item, Localized, Model
+from generator.kinds.common import Code, Item, Localized, Model, empty
 
 
 class CodeValue(Model):
@@ -23,7 +23,7 @@ class CodeValue(Model):
 class CodeSet(Item):
     kind: str = "CodeSet"
     source: str | None = None
-    values: list[CodeValue] = []
+    values: list[CodeValue] = empty()
     values_file: str | None = None
 
     def all_values(self) -> list[CodeValue]:

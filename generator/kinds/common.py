@@ -36,6 +36,15 @@ Localized = Annotated[dict[str, Text], BeforeValidator(_localized)]
 Status = Literal["draft", "standard", "deprecated", "retired"]
 
 
+def empty() -> Any:
+    """An empty list or mapping as a default, made fresh per model (no deep copy of ``[]``)."""
+    return Field(default_factory=list)
+
+
+def empty_mapping() -> Any:
+    return Field(default_factory=dict)
+
+
 def text(value: dict[str, str] | None, lang: str = "zh") -> str:
     """The text of a localized value in ``lang``, falling back to zh."""
     if not value:
@@ -111,7 +120,7 @@ class Item(Model):
     description: Localized | None = None
     version: str | None = None
     status: Status = "standard"
-    renamed_from: list[Id] = []
+    renamed_from: list[Id] = empty()
 
     @property
     def file(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from generator.kinds.common import Id, Item, Localized, Number
+from generator.kinds.common import Id, Item, Localized, Number, empty
 
 ElementType = Literal[
     "string", "text", "integer", "decimal", "boolean", "date", "datetime", "code", "file"
@@ -16,7 +16,7 @@ class DataElement(Item):
     kind: str = "DataElement"
     identifier: str | None = None
     definition: Localized | None = None
-    synonyms: list[str] = []
+    synonyms: list[str] = empty()
     type: ElementType
     format: str | None = None
     check: CheckName | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field as F
 
-from generator.kinds.common import Code, Id, Item, Localized, Model, Number, Text
+from generator.kinds.common import Code, Id, Item, Localized, Model, Number, Text, empty
 
 
 class Field(Model):
@@ -21,7 +21,7 @@ class Field(Model):
     choices: list[Code] | None = None
     minimum: Number | None = None
     maximum: Number | None = None
-    renamed_from: list[Id] = []
+    renamed_from: list[Id] = empty()
 
     @property
     def field_id(self) -> str:
@@ -40,7 +40,7 @@ class Section(Model):
     repeat: Repeat | None = None
     when: Text | None = None
     fields: list[Field]
-    renamed_from: list[Id] = []
+    renamed_from: list[Id] = empty()
 
 
 class Rule(Model):
@@ -52,4 +52,4 @@ class Rule(Model):
 class Form(Item):
     kind: str = "Form"
     sections: list[Section]
-    rules: list[Rule] = []
+    rules: list[Rule] = empty()

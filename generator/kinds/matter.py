@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field as F
 
-from generator.kinds.common import Code, Id, Item, Localized, Model, Text
+from generator.kinds.common import Code, Id, Item, Localized, Model, Text, empty
 
 Unit = Literal["working_day", "calendar_day"]
 
@@ -42,7 +42,7 @@ class FeeItem(Model):
 
 class Fee(Model):
     charged: bool
-    items: list[FeeItem] = []
+    items: list[FeeItem] = empty()
 
 
 class Site(Model):
@@ -60,11 +60,11 @@ class Material(Model):
     copies: int = F(default=1, ge=0)
     necessity: Literal["required", "optional", "deferrable"] = "required"
     source: Literal["applicant", "government"] = "applicant"
-    accept: list[Text] = []
+    accept: list[Text] = empty()
     max_size_mb: int = F(default=10, ge=1, le=1024)
     when: Text | None = None
     notes: Localized | None = None
-    renamed_from: list[Id] = []
+    renamed_from: list[Id] = empty()
 
 
 class Result(Model):
@@ -94,19 +94,19 @@ class Matter(Item):
     exercise_level: Code | None = None
     service_objects: list[Code]
     agency: Agency
-    basis: list[Basis] = []
+    basis: list[Basis] = empty()
     conditions: Localized | None = None
     case_type: Literal["instant", "commitment"]
     time_limit: TimeLimit
     fee: Fee = Fee(charged=False)
     visits: int = F(default=0, ge=0)
     visits_reason: Localized | None = None
-    channels: list[Channel] = []
-    online_depth: list[Code] = []
-    sites: list[Site] = []
+    channels: list[Channel] = empty()
+    online_depth: list[Code] = empty()
+    sites: list[Site] = empty()
     form: Id
     workflow: Id
-    materials: list[Material] = []
+    materials: list[Material] = empty()
     result: Result | None = None
     contact: Contact | None = None
-    faq: list[Faq] = []
+    faq: list[Faq] = empty()

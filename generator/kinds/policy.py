@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from generator.kinds.common import Code, Date, Id, Item, Localized, Model, Text
+from generator.kinds.common import Code, Date, Id, Item, Localized, Model, Text, empty
 
 
 class Validity(Model):
@@ -17,7 +17,7 @@ class Policy(Item):
     issuer: Localized
     regions: list[Id]
     valid: Validity | None = None
-    audience: list[Code] = []
+    audience: list[Code] = empty()
     profile: Id
     eligible: Text
     benefit: Localized

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from generator.kinds.common import Code, Id, Item, Model
+from generator.kinds.common import Code, Id, Item, Model, empty, empty_mapping
 
 
 class MatterSelection(Model):
     include: Literal["all"] | list[Id] | None = None
-    exclude: list[Id] = []
+    exclude: list[Id] = empty()
 
 
 class Region(Item):
@@ -18,4 +18,4 @@ class Region(Item):
     parent: Id | None = None
     calendar: Id | None = None
     matters: MatterSelection = MatterSelection()
-    overrides: dict[Id, dict[str, Any]] = {}
+    overrides: dict[Id, dict[str, Any]] = empty_mapping()

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field as F
 
-from generator.kinds.common import Id, Item, Localized, Model
+from generator.kinds.common import Id, Item, Localized, Model, empty
 
 
 class State(Model):
@@ -33,7 +33,7 @@ class Transition(Model):
 class Workflow(Item):
     kind: str = "Workflow"
     initial: Id
-    roles: list[Id] = []
+    roles: list[Id] = empty()
     warn_before: int | None = F(default=None, ge=0)
     states: list[State]
     transitions: list[Transition]
