@@ -263,8 +263,10 @@ def compute_deadline(
     The start day is not counted; ``paused_days`` (in the same unit, see
     :func:`pause_length`) are added. ``working_day``: the
     ``(limit_value + paused_days)``-th working day after the start;
-    ``calendar_day``: that many days after it, whatever the calendar says.
-    A limit of 0 with no pause ends on the start day (即办).
+    ``calendar_day``: that many days after it, moved to the next working day
+    when that day is a day off (民法典 Art 203: a period whose last day is a
+    statutory day off ends on the day after it). A limit of 0 with no pause ends
+    on the start day (即办).
     """
     _check_unit(unit)
     start = _check_date(clock_started, "clock_started")
@@ -275,7 +277,10 @@ def compute_deadline(
     days = limit_value + paused_days
     if unit == WORKING_DAY:
         return calendar.add_working_days(start, days)
-    return start + timedelta(days=days)
+    end = start + timedelta(days=days)
+    while days and not calendar.is_working_day(end):
+        end += timedelta(days=1)
+    return end
 
 
 def pause_length(

@@ -146,12 +146,16 @@ def test_instant_is_same_day() -> None:
         assert compute_deadline(0, "calendar_day", d(day), 0, CAL) == d(day)
 
 
-def test_calendar_days_ignore_holidays() -> None:
-    # 3 calendar days after 02-12 is Sun 02-15, a holiday: not moved.
-    assert compute_deadline(3, "calendar_day", d("2026-02-12"), 0, CAL) == d("2026-02-15")
-    # 居民身份证法: 60 days. 02-12 + 16 = 02-28, + 31 = 03-31 (47), + 13 = 04-13.
+def test_calendar_days_end_on_a_working_day() -> None:
+    # 民法典 Art 203: 3 calendar days after 02-12 is Sun 02-15, in the Spring Festival
+    # holidays (02-15..02-23): the period ends on the day after them, Tue 02-24.
+    assert compute_deadline(3, "calendar_day", d("2026-02-12"), 0, CAL) == d("2026-02-24")
+    # A make-up working Saturday (02-14) is a working day: nothing moves.
+    assert compute_deadline(2, "calendar_day", d("2026-02-12"), 0, CAL) == d("2026-02-14")
+    # 居民身份证法: 60 days. 02-12 + 16 = 02-28, + 31 = 03-31 (47), + 13 = Mon 04-13.
     assert compute_deadline(60, "calendar_day", d("2026-02-12"), 0, CAL) == d("2026-04-13")
-    assert compute_deadline(60, "calendar_day", d("2026-02-12"), 5, CAL) == d("2026-04-18")
+    # + 5 paused days: Sat 04-18, a weekend: Mon 04-20.
+    assert compute_deadline(60, "calendar_day", d("2026-02-12"), 5, CAL) == d("2026-04-20")
 
 
 def test_outside_calendar_year_weekends_only() -> None:
@@ -529,4 +533,8 @@ def test_pause_moves_deadline_by_its_working_days(start: date, limit: int, pause
     extended = compute_deadline(limit, "working_day", start, pause, CAL)
     assert CAL.working_days_between(plain, extended) == pause
     calendar_days = compute_deadline(limit, "calendar_day", start, pause, CAL)
-    assert (calendar_days - start).days == limit + pause
+    nominal = start + timedelta(days=limit + pause)
+    assert calendar_days >= nominal
+    if limit + pause:  # ends on the first working day from the nominal last day
+        assert CAL.is_working_day(calendar_days)
+        assert CAL.working_days_between(nominal, calendar_days) == (nominal < calendar_days)
