@@ -13,11 +13,20 @@ leaves the database as it was. Foreign keys are enforced by checking them
 ``PRAGMA foreign_keys=ON`` during the run: with enforcement on, the table copy that
 batch mode makes to alter a column (``DROP TABLE`` of the original) would fire
 ``ON DELETE CASCADE`` and empty every child table of the altered table.
+
+PostgreSQL: the run is one transaction too, started with ``SET LOCAL lock_timeout``
+and ``statement_timeout`` (``GOVSTD_MIGRATION_LOCK_TIMEOUT``, default 5s;
+``GOVSTD_MIGRATION_STATEMENT_TIMEOUT``, default 30min). A migration that cannot get
+a table's lock while the running service holds it gives up after the lock timeout,
+instead of queueing every query of that service behind its waiting ``ALTER TABLE``;
+nothing of it is applied and it can be run again.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +39,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, pool
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 VERSION_TABLE = "alembic_version"
 URL_ATTRIBUTE = "govstd_db_url"
@@ -37,6 +47,28 @@ URL_ATTRIBUTE = "govstd_db_url"
 
 class MigrationError(Exception):
     """A migration was refused or failed; the message says which and why."""
+
+
+TIMEOUTS = {  # PostgreSQL setting: (environment variable, default)
+    "lock_timeout": ("GOVSTD_MIGRATION_LOCK_TIMEOUT", "5s"),
+    "statement_timeout": ("GOVSTD_MIGRATION_STATEMENT_TIMEOUT", "30min"),
+}
+_DURATION = re.compile(r"[0-9]{1,9}(ms|s|min|h)?\Z")
+
+
+def timeouts(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The PostgreSQL timeouts a migration runs under, checked (they are written into SQL)."""
+    env = dict(os.environ) if env is None else env
+    chosen = {}
+    for setting, (variable, default) in TIMEOUTS.items():
+        value = env.get(variable, "").strip() or default
+        if not _DURATION.match(value):
+            raise MigrationError(
+                f"{variable}={value!r}: 应为时长，如 5s、500ms、30min、0（不限） / "
+                "expected a duration such as 5s, 500ms, 30min or 0 (no limit)"
+            )
+        chosen[setting] = value
+    return chosen
 
 
 def config(app_dir: Path, db_url: str) -> Config:
@@ -98,9 +130,11 @@ def run_env() -> None:
         "version_table": VERSION_TABLE,
         "transactional_ddl": True,
     }
+    limits = timeouts()
     if context.is_offline_mode():
         context.configure(url=db_url, literal_binds=True, **options)
         with context.begin_transaction():
+            _set_timeouts(context, limits)
             context.run_migrations()
         return
     engine = migration_engine(db_url)
@@ -108,11 +142,44 @@ def run_env() -> None:
         with engine.connect() as connection:
             context.configure(connection=connection, **options)
             with context.begin_transaction():
+                _set_timeouts(context, limits)
                 context.run_migrations()
                 if connection.dialect.name == "sqlite":
                     check_foreign_keys(connection)
     finally:
         engine.dispose()
+
+
+def _set_timeouts(context: Any, limits: dict[str, str]) -> None:
+    """``SET LOCAL`` the timeouts on PostgreSQL (in offline SQL as well)."""
+    if context.get_context().dialect.name == "postgresql":
+        for setting, value in limits.items():
+            context.execute(f"SET LOCAL {setting} = '{value}'")
+
+
+@contextmanager
+def _timeouts_explained(limits: dict[str, str]) -> Iterator[None]:
+    """A PostgreSQL lock or statement timeout as a MigrationError saying what to do."""
+    try:
+        yield
+    except DBAPIError as exc:
+        code = getattr(exc.orig, "sqlstate", None)
+        if code == "55P03":  # lock_not_available
+            raise MigrationError(
+                f"迁移在 {limits['lock_timeout']} 内未能锁定数据表"
+                "（正在运行的服务或其他事务持有它），未做任何更改，可稍后重试 / "
+                "the migration could not lock a table within "
+                f"{limits['lock_timeout']} (the running service or another transaction holds "
+                "it); nothing was changed; run it again when the database is quieter, or set "
+                "GOVSTD_MIGRATION_LOCK_TIMEOUT"
+            ) from exc
+        if code == "57014":  # query_canceled: statement_timeout
+            raise MigrationError(
+                f"迁移的一条语句超过 {limits['statement_timeout']}，未做任何更改 / a statement of "
+                f"the migration ran longer than {limits['statement_timeout']}; nothing was "
+                "changed; set GOVSTD_MIGRATION_STATEMENT_TIMEOUT to allow more"
+            ) from exc
+        raise
 
 
 @contextmanager
@@ -166,13 +233,14 @@ def upgrade(
     app_dir: Path, db_url: str, revision: str = "head", *, allow_data_loss: bool = False
 ) -> None:
     """Bring the database to ``revision``; refuse a revision that loses data unless allowed."""
+    limits = timeouts()
     if not allow_data_loss:
         lossy = destructive_steps(app_dir, db_url, revision)
         if lossy:
             raise MigrationError(
                 "\n".join([*lossy, "pass --allow-data-loss to apply these revisions"])
             )
-    with _no_bytecode():
+    with _no_bytecode(), _timeouts_explained(limits):
         command.upgrade(config(app_dir, db_url), revision)
 
 
@@ -202,5 +270,5 @@ def downgrade(app_dir: Path, db_url: str, revision: str) -> None:
 
     Undoing a step drops what it added (a column, a table, a group's rows).
     """
-    with _no_bytecode():
+    with _no_bytecode(), _timeouts_explained(timeouts()):
         command.downgrade(config(app_dir, db_url), revision)

@@ -12,6 +12,10 @@
 | ``GOVSTD_ENV`` | ``production`` refuses development defaults (secret, encryption key) |
 | ``GOVSTD_UPLOAD_DIR`` | where material files are stored; default ``var/uploads`` |
 | ``GOVSTD_MAX_JSON_BYTES`` | largest JSON body accepted; default 1 MiB |
+| ``GOVSTD_MIGRATION_LOCK_TIMEOUT`` | migrations on PostgreSQL: longest lock wait; default 5s |
+| ``GOVSTD_MIGRATION_STATEMENT_TIMEOUT`` | … longest statement; default 30min |
+
+(The two migration settings are read by ``runtime/migrate.py``, for ``govstd migrate``.)
 
 ``now`` is the clock of the case handling (deadlines, overdue); tests replace it.
 """

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -682,3 +683,53 @@ def test_hand_edited_package_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
     revision.unlink()
     with pytest.raises(GenerateError, match=r"records revision 0001_\w+ but the head"):
         render_migrations(pkg, app)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    yield from _postgres_database()
+
+
+@pytest.mark.postgres
+def test_a_migration_blocked_by_a_lock_gives_up_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    """A table held by the running service: the ALTER waits lock_timeout, then fails cleanly."""
+    monkeypatch.chdir(tmp_path)
+    url = postgres_url
+    app = tmp_path / "app"
+    generate(build_version(tmp_path, 1), app)
+    migrate.upgrade(app, url)
+    [rev1] = revisions(app)
+    generate(build_version(tmp_path, 2), app)  # renames the form table, adds columns
+    monkeypatch.setenv("GOVSTD_MIGRATION_LOCK_TIMEOUT", "300ms")
+    service = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with service.connect() as holder:
+            holder.exec_driver_sql("BEGIN")
+            holder.exec_driver_sql("SELECT count(*) FROM form_ibr_form")  # ACCESS SHARE, held
+            started = time.monotonic()
+            with pytest.raises(migrate.MigrationError, match="lock a table within 300ms"):
+                migrate.upgrade(app, url)
+            assert time.monotonic() - started < 20  # gave up; did not wait for the holder
+            holder.exec_driver_sql("ROLLBACK")
+        assert migrate.current(app, url) == rev1  # nothing of revision 2 was applied
+        assert "form_ibr_form" in tables(service)
+        migrate.upgrade(app, url)  # once the lock is gone it runs
+        assert migrate.current(app, url) == revisions(app)[-1]
+        assert "form_ibr_application" in tables(service)
+    finally:
+        service.dispose()
+
+
+def test_a_bad_timeout_setting_is_refused_before_anything_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = tmp_path / "app"
+    generate(build_version(tmp_path, 1), app)
+    monkeypatch.setenv("GOVSTD_MIGRATION_LOCK_TIMEOUT", "5s'; DROP TABLE x; --")
+    db = tmp_path / "app.db"
+    with pytest.raises(migrate.MigrationError, match="GOVSTD_MIGRATION_LOCK_TIMEOUT"):
+        migrate.upgrade(app, f"sqlite:///{db}")
+    assert not db.exists()
