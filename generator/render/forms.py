@@ -13,6 +13,7 @@ fingerprint of its own ``FormIR``, so only the files of changed forms change.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import keyword
 import re
 from collections.abc import Mapping, Sequence
@@ -86,13 +87,13 @@ def form_spec(form: FormIR) -> FormSpec:
 # --- Python literals, formatted like ruff format -----------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Atom:
     text: str
     string: str | None = None  # the value of a string literal (it may be split)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Seq:
     open: str  # "FieldSpec(", "(", "{"
     items: tuple[tuple[str, _Atom | _Seq], ...]  # (prefix such as 'id=' or '"zh": ', value)
@@ -118,6 +119,7 @@ def width(text: str) -> int:
     return len(text) + len(_WIDE.findall(text))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _string(value: str) -> str:
     """A string literal as ruff writes it: double quotes unless that needs more escapes."""
     body = (
@@ -142,11 +144,11 @@ def _node(value: Any) -> _Node:
         return _Atom(_string(value), value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         items: list[tuple[str, _Node]] = []
-        for f in dataclasses.fields(value):
-            current = getattr(value, f.name)
-            if f.default is not dataclasses.MISSING and current == f.default:
+        for name, prefix, default in _arguments(type(value)):
+            current = getattr(value, name)
+            if default is not dataclasses.MISSING and current == default:
                 continue
-            items.append((f"{f.name}=", _node(current)))
+            items.append((prefix, _node(current)))
         return _Seq(f"{type(value).__name__}(", tuple(items), ")")
     if isinstance(value, Mapping):
         return _Seq("{", tuple((f"{_string(str(k))}: ", _node(v)) for k, v in value.items()), "}")
@@ -156,6 +158,12 @@ def _node(value: Any) -> _Node:
         one_tuple = isinstance(value, tuple) and len(items) == 1
         return _Seq(opening, tuple(items), closing, one_tuple=one_tuple)
     raise TypeError(f"cannot write {type(value).__name__} as a Python literal")
+
+
+@functools.cache
+def _arguments(cls: type) -> tuple[tuple[str, str, object], ...]:
+    """Each field of a dataclass: name, ``name=`` and its default (or MISSING)."""
+    return tuple((f.name, f"{f.name}=", f.default) for f in dataclasses.fields(cls))
 
 
 _PIECES = re.compile(r"\S+\s*|\s+")
