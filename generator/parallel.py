@@ -5,8 +5,8 @@ migration, which alembic renders table by table, and the form modules); on a
 machine with two or more cores they run side by side. The child is forked, so
 it sees the package model as it is without pickling it; only its result (or
 the exception it raised) comes back through a pipe. Where ``fork`` does not
-exist or there is a single core, the work runs in this process when its result
-is asked for, with the same outcome.
+exist, there is a single core or the process runs other threads, the work runs
+in this process when its result is asked for, with the same outcome.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -22,7 +23,8 @@ T = TypeVar("T")
 
 
 def _can_fork() -> bool:
-    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+    """Fork only a single-threaded process (a thread holding a lock would deadlock the child)."""
+    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1 and threading.active_count() == 1
 
 
 class Beside(Generic[T]):

@@ -61,3 +61,17 @@ def test_without_fork_the_work_runs_in_this_process(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(parallel, "_can_fork", lambda: False)
     with Beside(_child_pid) as side:
         assert side.result() == os.getpid()
+
+
+def test_a_process_with_other_threads_is_not_forked() -> None:
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        with Beside(_child_pid) as side:
+            assert side.result() == os.getpid()
+    finally:
+        stop.set()
+        thread.join()
