@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, insert, select
 
+from generator import parallel
 from generator.pipeline import generate
 from generator.render import GenerateError
 from runtime.package import import_package
@@ -41,7 +42,9 @@ def test_committed_package_is_fresh(region: str) -> None:
     assert not stale, f"generated/{region} is stale ({stale[:5]}); run scripts/regenerate"
 
 
-def test_same_bytes_under_different_hash_seeds(tmp_path: Path) -> None:
+def test_same_bytes_under_different_hash_seeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     outs = []
     for seed in ("1", "4242"):
         out = tmp_path / f"seed{seed}"
@@ -57,6 +60,10 @@ def test_same_bytes_under_different_hash_seeds(tmp_path: Path) -> None:
         outs.append(tree_digest(out))
     assert outs[0] == outs[1]
     assert len(outs[0]) > 15
+    # the same bytes when everything runs in one process (no fork: generator/parallel.py)
+    monkeypatch.setattr(parallel, "_can_fork", lambda: False)
+    assert generate([STANDARDS], "nanshan", tmp_path / "serial")[0] is not None
+    assert tree_digest(tmp_path / "serial") == outs[0]
 
 
 def test_generated_code_passes_ruff_and_mypy() -> None:
@@ -184,9 +191,7 @@ def test_check_errors_come_first_even_when_rendering_would_fail(tmp_path: Path) 
     form.write_text(
         text.replace("element: business_scope", "element: business_scop"), encoding="utf-8"
     )
-    line = next(
-        n for n, row in enumerate(text.splitlines(), 1) if "element: business_scope" in row
-    )
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "element: business_scope" in row)
     result, diagnostics = generate([root], "nanshan", out)  # no GenerateError, no traceback
     assert result is None
     errors = [str(d) for d in diagnostics.sorted() if d.severity == "error"]
@@ -194,6 +199,14 @@ def test_check_errors_come_first_even_when_rendering_would_fail(tmp_path: Path) 
         e.startswith(f"{form.as_posix()}:{line}:") and "did you mean 'business_scope'" in e
         for e in errors
     ), errors
+    assert tree_digest(out) == before
+    # the command (one thread: the checks and the render halves run in forked processes)
+    cmd = [sys.executable, "-m", "generator.cli", "generate", str(root), "--region", "nanshan"]
+    done = subprocess.run(
+        [*cmd, "--out", str(out)], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert done.returncode == 1, done.stderr
+    assert f"{form.as_posix()}:{line}:" in done.stderr and "Traceback" not in done.stderr
     assert tree_digest(out) == before
 
 

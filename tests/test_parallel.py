@@ -15,16 +15,24 @@ def _child_pid() -> int:
     return os.getpid()
 
 
-def test_work_runs_in_another_process_and_its_result_comes_back() -> None:
-    if not parallel._can_fork():
+@pytest.fixture
+def forking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fork even though the test process runs other threads (left by earlier tests)."""
+    if not (hasattr(os, "fork") and (os.cpu_count() or 1) > 1):
         pytest.skip("no fork or a single core here: the work runs in this process")
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
+
+
+@pytest.mark.filterwarnings("ignore:.*fork:DeprecationWarning")
+def test_work_runs_in_another_process_and_its_result_comes_back(forking: None) -> None:
     with Beside(_child_pid) as side:
         assert side.result() != os.getpid()
     with Beside(lambda: ["模型.py", "x" * 1_000_000]) as side:  # more than a pipe buffer
         assert side.result() == ["模型.py", "x" * 1_000_000]
 
 
-def test_a_refusal_in_the_child_reaches_the_caller_with_its_lines() -> None:
+@pytest.mark.filterwarnings("ignore:.*fork:DeprecationWarning")
+def test_a_refusal_in_the_child_reaches_the_caller_with_its_lines(forking: None) -> None:
     lines = ["迁移会丢失数据 / the migration would lose data:", "  drop column x (a.yaml)"]
 
     def refuse() -> None:
@@ -36,7 +44,8 @@ def test_a_refusal_in_the_child_reaches_the_caller_with_its_lines() -> None:
     assert str(caught.value) == "\n".join(lines)
 
 
-def test_an_exception_that_cannot_be_pickled_is_still_reported() -> None:
+@pytest.mark.filterwarnings("ignore:.*fork:DeprecationWarning")
+def test_an_exception_that_cannot_be_pickled_is_still_reported(forking: None) -> None:
     class Local(Exception):  # defined in a function: pickle cannot find it by name
         pass
 
@@ -47,9 +56,8 @@ def test_an_exception_that_cannot_be_pickled_is_still_reported() -> None:
         side.result()
 
 
-def test_the_child_is_reaped_when_the_caller_fails_first() -> None:
-    if not parallel._can_fork():
-        pytest.skip("no fork or a single core here: nothing to reap")
+@pytest.mark.filterwarnings("ignore:.*fork:DeprecationWarning")
+def test_the_child_is_reaped_when_the_caller_fails_first(forking: None) -> None:
     with pytest.raises(ValueError), Beside(lambda: "x" * 1_000_000) as side:
         pid = side._pid
         raise ValueError("the parent's own half failed")
