@@ -13,6 +13,7 @@ from generator.ir import PackageIR
 from generator.parallel import Beside
 from generator.render import GeneratedFile
 from generator.resolve import ResolvedRegion, check_region, resolve
+from generator.reuse import Previous, record
 from generator.tree import StandardsTree, load_tree
 from generator.writer import WriteResult, format_python, manifest, write_package
 
@@ -119,8 +120,9 @@ def render_package(pkg: PackageIR, out_dir: Path, *, allow_data_loss: bool) -> l
         )
 
     with Beside(database) as schema_side:
+        forms = render_forms(pkg, Previous(out_dir))
         files = format_python(
-            [*render_catalog(pkg), *render_forms(pkg), *render_schemas(pkg), *render_openapi(pkg)]
+            [*render_catalog(pkg), *forms, *render_schemas(pkg), *render_openapi(pkg)]
         )
         files = [*schema_side.result(), *files]
     header = {"region": pkg.region, "source_hash": pkg.source_hash, "format": 1}
@@ -158,4 +160,7 @@ def generate(
         return None, diagnostics
     if failure is not None:
         raise failure
-    return write_package(out_dir, files, check=check), diagnostics
+    written = write_package(out_dir, files, check=check)
+    if not check:
+        record(out_dir)  # so that the next run can take unchanged form modules over
+    return written, diagnostics

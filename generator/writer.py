@@ -47,8 +47,8 @@ def _ruff() -> list[str]:
 
 
 def format_python(files: list[GeneratedFile]) -> list[GeneratedFile]:
-    """Run ``ruff format`` over every ``.py`` file (one process for all of them)."""
-    python = [f for f in files if f.path.endswith(".py")]
+    """Run ``ruff format`` over every ``.py`` file not yet formatted (one process for all)."""
+    python = [f for f in files if f.path.endswith(".py") and not f.formatted]
     if not python:
         return files
     with tempfile.TemporaryDirectory(prefix="govstd-format-") as tmp:
@@ -60,7 +60,9 @@ def format_python(files: list[GeneratedFile]) -> list[GeneratedFile]:
         cmd = [*_ruff(), "format", "--quiet", "--no-cache", "--line-length", "100", "."]
         subprocess.run(cmd, cwd=root, check=True, capture_output=True)
         formatted = {f.path: (root / f.path).read_text(encoding="utf-8") for f in python}
-    return [GeneratedFile(f.path, formatted.get(f.path, f.content)) for f in files]
+    return [
+        GeneratedFile(f.path, formatted[f.path], True) if f.path in formatted else f for f in files
+    ]
 
 
 def manifest(files: list[GeneratedFile], header: dict[str, object]) -> GeneratedFile:

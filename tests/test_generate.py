@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, insert, select
 from generator import parallel
 from generator.pipeline import generate
 from generator.render import GenerateError
+from generator.render import forms as forms_renderer
 from runtime.package import import_package
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -234,3 +235,43 @@ def test_one_matter_change_rewrites_only_what_changed(tmp_path: Path) -> None:
     assert result.written, "a changed form must be rewritten"
     untouched = {"models.py", "forms/ibr_form.py", "schemas/ibr_form.json", "schema.json"}
     assert not untouched & set(result.written), result.written
+
+
+def test_regenerating_takes_unchanged_form_modules_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """generator/reuse.py: only changed forms are rendered again, with the same bytes."""
+    root = _copy_standards(tmp_path)
+    out = tmp_path / "out"
+    assert generate([root], "nanshan", out)[0] is not None
+    rendered: list[str] = []
+    real = forms_renderer.form_spec
+    monkeypatch.setattr(forms_renderer, "form_spec", lambda f: rendered.append(f.id) or real(f))
+    form = root / "national/forms/unemployment_registration_form.yaml"
+    form.write_text(
+        form.read_text(encoding="utf-8").replace("个人基本信息", "申请人基本信息"),
+        encoding="utf-8",
+    )
+    result, _ = generate([root], "nanshan", out)
+    assert result is not None
+    assert rendered == ["unemployment_registration_form"]
+    fresh = tmp_path / "fresh"
+    assert generate([root], "nanshan", fresh)[0] is not None
+    assert tree_digest(out) == tree_digest(fresh)
+
+    # a form module edited by hand (banner kept) is rendered again, not taken over
+    edited = out / "forms/ibr_form.py"
+    edited.write_text(edited.read_text(encoding="utf-8") + "# tweak\n", encoding="utf-8")
+    rendered.clear()
+    result, _ = generate([root], "nanshan", out)
+    assert result is not None and result.written == ["forms/ibr_form.py"]
+    assert rendered == ["ibr_form"]
+
+    # files another generator wrote (its record differs) are all rendered again
+    state = out / ".govstd/render.json"
+    state.write_text(state.read_text(encoding="utf-8").replace('"generator": "', '"generator": "0'))
+    rendered.clear()
+    assert generate([root], "nanshan", out)[0] is not None
+    modules = [p for p in (out / "forms").glob("*.py") if p.name != "__init__.py"]
+    assert len(rendered) == len(modules) > 3
+    assert tree_digest(out) == tree_digest(fresh)

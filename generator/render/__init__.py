@@ -16,6 +16,7 @@ class GeneratedFile:
 
     path: str
     content: str
+    formatted: bool = False  # already as ``ruff format`` leaves it (taken from the package)
 
 
 def python_banner(digest: str) -> str:

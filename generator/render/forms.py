@@ -23,6 +23,7 @@ from typing import Any
 from generator.ir import FieldIR, FormIR, GroupIR, PackageIR, fingerprint
 from generator.render import GeneratedFile, python_banner
 from generator.render.templating import render
+from generator.reuse import Previous
 from runtime.formspec import FieldSpec, FormSpec, GroupSpec, RuleSpec, SectionSpec
 
 __all__ = ["form_spec", "python_literal", "render_forms"]
@@ -268,11 +269,16 @@ def _classes(spec: FormSpec) -> list[str]:
     return sorted(used)
 
 
-def render_form(form: FormIR) -> GeneratedFile:
+def render_form(form: FormIR, previous: Previous | None = None) -> GeneratedFile:
+    """``forms/<form id>.py``; taken from ``previous`` when it is there unchanged."""
+    path, banner = f"forms/{form.id}.py", python_banner(fingerprint(form))
+    taken = previous.text(path, banner) if previous is not None else None
+    if taken is not None:
+        return GeneratedFile(path, taken, formatted=True)
     spec = form_spec(form)
     content = render(
         "form.py.jinja",
-        banner=python_banner(fingerprint(form)),
+        banner=banner,
         form_id=form.id,
         title=_docstring_text(
             form.name.get("zh", ""), LINE_LENGTH - len(f'"""Form {form.id}: ."""')
@@ -280,7 +286,7 @@ def render_form(form: FormIR) -> GeneratedFile:
         classes=", ".join(_classes(spec)),
         literal=python_literal(spec, head="FORM = "),
     )
-    return GeneratedFile(f"forms/{form.id}.py", content)
+    return GeneratedFile(path, content)
 
 
 def _module_names(form_ids: Sequence[str]) -> list[tuple[str, bool]]:
@@ -297,9 +303,9 @@ def _import_line(names: Sequence[str]) -> str:
     return "from . import (\n" + "".join(f"{INDENT}{name},\n" for name in names) + ")"
 
 
-def render_forms(pkg: PackageIR) -> list[GeneratedFile]:
+def render_forms(pkg: PackageIR, previous: Previous | None = None) -> list[GeneratedFile]:
     """``forms/<form id>.py`` per form and ``forms/__init__.py`` with ``FORMS``."""
-    files = [render_form(form) for form in pkg.forms]
+    files = [render_form(form, previous) for form in pkg.forms]
     form_ids = [form.id for form in pkg.forms]
     modules = _module_names(form_ids)
     init = render(

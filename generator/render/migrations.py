@@ -664,7 +664,7 @@ def render_migrations(
         raise GenerateError(the_plan.unsupported)
     if the_plan.losses and not allow_data_loss:
         raise GenerateError(the_plan.losses)
-    files = [GeneratedFile(r.path, r.content) for r in revisions]
+    files = [GeneratedFile(r.path, r.content, formatted=True) for r in revisions]  # history
     head = previous.revision if previous else None
     if the_plan.up:
         new = revision_file(pkg, the_plan, len(revisions) + 1, head, fingerprint(tables))
