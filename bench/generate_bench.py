@@ -3,7 +3,9 @@
 Each matter has its own form of 20 fields over its own data elements
 (bench/synth.py). For each size, in a fresh process: wall time of
 ``govstd generate`` (validate → resolve → build → render → format → write),
-peak memory (max RSS) and files written. Then the ratio of the largest size to
+peak memory (max RSS of the largest process, and the peak of the summed
+proportional set size of the command's processes: it forks, generator/parallel.py)
+and files written. Then the ratio of the largest size to
 the one half its size (linear would be 2.0; the target is ≤ 2.2), and a
 regeneration after a one-matter change, which must rewrite only that matter's
 files. Targets on a 2-core machine: 2,000 matters in under 30 s.
@@ -20,6 +22,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -50,12 +53,47 @@ def child(tree: Path, out: Path) -> None:
     print(json.dumps(figures))
 
 
+def _tree_pss_kb(root: int) -> int:
+    """Proportional set size of ``root`` and its descendants (Linux; 0 elsewhere)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    family, grew = {root}, True
+    while grew:
+        more = {pid for pid, ppid in parents.items() if ppid in family} - family
+        family |= more
+        grew = bool(more)
+    total = 0
+    for pid in family:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def run_child(tree: Path, out: Path) -> dict[str, object]:
+    """One generation in a fresh process; its processes' summed memory sampled meanwhile."""
     cmd = [sys.executable, __file__, "--child", str(tree), str(out)]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"generate failed:\n{done.stderr[-3000:]}")
-    figures: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    peak_pss = 0
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        done = threading.Event()
+        reader = threading.Thread(target=lambda: (proc.wait(), done.set()))
+        reader.start()
+        while not done.wait(0.05):
+            peak_pss = max(peak_pss, _tree_pss_kb(proc.pid))
+        stdout, stderr = proc.communicate()
+        reader.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"generate failed:\n{stderr[-3000:]}")
+    figures: dict[str, object] = json.loads(stdout.strip().splitlines()[-1])
+    figures["total_mb"] = peak_pss / 1024
     return figures
 
 
@@ -77,7 +115,8 @@ def main() -> None:
             figures = run_child(tree, out)
             rows.append((size, figures))
             print(
-                f"{size:>6} matters: {figures['wall']:6.2f} s, peak {figures['peak_mb']:6.0f} MB, "
+                f"{size:>6} matters: {figures['wall']:6.2f} s, peak {figures['peak_mb']:5.0f} MB "
+                f"(largest process; {figures['total_mb']:5.0f} MB its processes together), "
                 f"{figures['written']:>5} files written "
                 f"({size / float(figures['wall']):.0f} matters/s)",
                 flush=True,
