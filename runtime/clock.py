@@ -23,9 +23,9 @@ Counting (our reading of the law)
     N-th working day *after* the day the clock started, and N calendar days end
     N days after it. A limit of 0 (即办件) ends on the day the clock started.
     The deadline day is the last day to act: a case is overdue from the next day.
-    Calendar-day limits ignore weekends and holidays entirely. (民法典 Art 203
-    moves a period whose last day is a statutory holiday to the day after the
-    holiday; we do not apply that rule, see :func:`compute_deadline`.)
+    Calendar-day limits count every day, but a period whose last day is a day
+    off ends on the next working day (民法典 Art 203: 期间的最后一日是法定休假日的，
+    以法定休假日结束的次日为期间的最后一日), see :func:`compute_deadline`.
 
 Pauses (特别程序)
     Time in a ``clock: paused`` state (hearings, inspections, expert reviews —
@@ -263,10 +263,11 @@ def compute_deadline(
     The start day is not counted; ``paused_days`` (in the same unit, see
     :func:`pause_length`) are added. ``working_day``: the
     ``(limit_value + paused_days)``-th working day after the start;
-    ``calendar_day``: that many days after it, moved to the next working day
-    when that day is a day off (民法典 Art 203: a period whose last day is a
-    statutory day off ends on the day after it). A limit of 0 with no pause ends
-    on the start day (即办).
+    ``calendar_day``: ``limit_value`` days after it, moved to the next working
+    day when that day is a day off (民法典 Art 203), then ``paused_days`` more,
+    moved the same way: a pause always moves the deadline by its length, also
+    one begun on a day the move added. A limit of 0 with no pause ends on the
+    start day (即办).
     """
     _check_unit(unit)
     start = _check_date(clock_started, "clock_started")
@@ -277,8 +278,16 @@ def compute_deadline(
     days = limit_value + paused_days
     if unit == WORKING_DAY:
         return calendar.add_working_days(start, days)
+    end = _last_day(start, limit_value, calendar)
+    return _last_day(end, paused_days, calendar)
+
+
+def _last_day(start: date, days: int, calendar: WorkCalendar) -> date:
+    """``days`` calendar days after ``start``, on the next working day if that is a day off."""
+    if not days:
+        return start
     end = start + timedelta(days=days)
-    while days and not calendar.is_working_day(end):
+    while not calendar.is_working_day(end):
         end += timedelta(days=1)
     return end
 

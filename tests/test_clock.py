@@ -158,6 +158,22 @@ def test_calendar_days_end_on_a_working_day() -> None:
     assert compute_deadline(60, "calendar_day", d("2026-02-12"), 5, CAL) == d("2026-04-20")
 
 
+def test_a_pause_begun_on_a_moved_last_day_still_counts() -> None:
+    # 1 calendar day from Fri 03-13 is Sat 03-14, moved to Mon 03-16 (Art 203).
+    one_day = {"value": 1, "unit": "calendar_day"}
+    history = [("accepted", cst("2026-03-13 10:00")), ("special", cst("2026-03-16 09:00"))]
+    paused = ClockState.from_history(history, LICENSING_STATES, one_day, CAL)
+    assert paused.deadline == d("2026-03-16")
+    assert paused.deadline_at(cst("2026-03-17 12:00")) == d("2026-03-17")
+    assert not paused.is_overdue(cst("2026-03-17 12:00"))  # begun in time: kept in time
+    resumed = ClockState.from_history(
+        [*history, ("accepted", cst("2026-03-17 09:00"))], LICENSING_STATES, one_day, CAL
+    )
+    assert resumed.paused_days == 1 and resumed.deadline == d("2026-03-17")
+    assert not resumed.is_overdue(cst("2026-03-17 18:00"))
+    assert resumed.is_overdue(cst("2026-03-18 08:00"))
+
+
 def test_outside_calendar_year_weekends_only() -> None:
     assert CAL.covers(d("2026-06-01"))
     assert not CAL.covers(d("2027-01-01"))
@@ -533,8 +549,8 @@ def test_pause_moves_deadline_by_its_working_days(start: date, limit: int, pause
     extended = compute_deadline(limit, "working_day", start, pause, CAL)
     assert CAL.working_days_between(plain, extended) == pause
     calendar_days = compute_deadline(limit, "calendar_day", start, pause, CAL)
-    nominal = start + timedelta(days=limit + pause)
-    assert calendar_days >= nominal
-    if limit + pause:  # ends on the first working day from the nominal last day
+    unpaused = compute_deadline(limit, "calendar_day", start, 0, CAL)
+    assert calendar_days >= start + timedelta(days=limit + pause)
+    assert calendar_days >= unpaused + timedelta(days=pause)  # a pause moves it by its length
+    if limit + pause:  # and it ends on a working day
         assert CAL.is_working_day(calendar_days)
-        assert CAL.working_days_between(nominal, calendar_days) == (nominal < calendar_days)
