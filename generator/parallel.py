@@ -11,8 +11,10 @@ in this process when its result is asked for, with the same outcome.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import signal
 import sys
 import threading
 import traceback
@@ -28,10 +30,15 @@ def _can_fork() -> bool:
 
 
 class Beside(Generic[T]):
-    """``work()`` started now in a child process; ``result()`` waits for it."""
+    """``work()`` started now in a child process; ``result()`` waits for it.
 
-    def __init__(self, work: Callable[[], T]) -> None:
+    Use it as a context manager: leaving the block without asking for the result
+    (this process failed first, or was interrupted) stops the child and reaps it.
+    """
+
+    def __init__(self, work: Callable[[], T], what: str = "work") -> None:
         self._work = work
+        self._what = what
         self._pid = 0
         self._fd = -1
         if _can_fork():
@@ -42,52 +49,77 @@ class Beside(Generic[T]):
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
-        if pid == 0:  # the child: do the work, send the outcome, leave without cleanup
-            os.close(read_fd)
-            code = 0
+        if pid == 0:  # the child never returns into the caller's code
+            code = 1
             try:
-                outcome: tuple[bool, object] = (True, self._work())
-            except BaseException as exc:  # every failure goes to the parent
-                outcome = (False, exc)
-            try:
-                payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception:  # an exception that cannot be pickled: send its traceback
-                error = outcome[1]
-                text = ""
-                if isinstance(error, BaseException):
-                    text = "".join(traceback.format_exception(error))
-                payload = pickle.dumps((False, RuntimeError(text or traceback.format_exc())))
-            try:
-                with os.fdopen(write_fd, "wb") as pipe:
-                    pipe.write(payload)
-            except BaseException:
-                code = 1
-            os._exit(code)
+                os.close(read_fd)
+                signal.signal(signal.SIGTERM, _exit_on_term)
+                code = self._send(write_fd)
+            finally:
+                os._exit(code)
         os.close(write_fd)
         self._pid, self._fd = pid, read_fd
+
+    def _send(self, write_fd: int) -> int:
+        """In the child: do the work and write its outcome to the pipe; the exit code."""
+        try:
+            outcome: tuple[bool, object] = (True, self._work())
+        except BaseException as exc:  # every failure goes to the parent, with where it was
+            exc.add_note(f"[{self._what} process]\n" + "".join(traceback.format_exception(exc)))
+            outcome = (False, exc)
+        try:
+            payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # an exception that cannot be pickled: send its traceback
+            error = outcome[1]
+            text = ""
+            if isinstance(error, BaseException):
+                text = "".join(traceback.format_exception(error))
+            payload = pickle.dumps((False, RuntimeError(text or traceback.format_exc())))
+        with os.fdopen(write_fd, "wb") as pipe:
+            pipe.write(payload)
+        return 0
 
     def __enter__(self) -> Beside[T]:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        """Reap a child whose result was not asked for (this process failed first)."""
+        self._stop()
+
+    def _stop(self) -> None:
+        """Stop a child whose result is not wanted, and reap it."""
         if self._pid:
-            os.close(self._fd)  # the child's write fails and it exits
-            os.waitpid(self._pid, 0)
-            self._pid = 0
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGTERM)
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+            self._reap()
+
+    def _reap(self) -> int:
+        pid, self._pid = self._pid, 0
+        return os.waitpid(pid, 0)[1]
 
     def result(self) -> T:
         """The work's return value; its exception is raised here."""
         if not self._pid:
             return self._work()
-        with os.fdopen(self._fd, "rb") as pipe:
-            payload = pipe.read()
-        _, status = os.waitpid(self._pid, 0)
-        self._pid = 0
+        fd, self._fd = self._fd, -1
+        try:
+            with os.fdopen(fd, "rb") as pipe:
+                payload = pipe.read()
+        except BaseException:  # interrupted while waiting
+            self._stop()
+            raise
+        status = self._reap()
         if not payload:
-            raise RuntimeError(f"render process ended without a result (status {status})")
+            raise RuntimeError(f"the {self._what} process ended without a result (status {status})")
         ok, value = pickle.loads(payload)
         if not ok:
             assert isinstance(value, BaseException)
             raise value
         return value  # type: ignore[no-any-return]
+
+
+def _exit_on_term(signum: int, frame: object) -> None:
+    """SIGTERM in a child: unwind (temporary folders are removed, ruff is stopped)."""
+    raise SystemExit(128 + signum)

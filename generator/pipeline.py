@@ -119,7 +119,7 @@ def render_package(pkg: PackageIR, out_dir: Path, *, allow_data_loss: bool) -> l
             [*models, *render_migrations(pkg, out_dir, allow_data_loss=allow_data_loss)]
         )
 
-    with Beside(database) as schema_side:
+    with Beside(database, "models and migrations") as schema_side:
         forms = render_forms(pkg, Previous(out_dir))
         files = format_python(
             [*render_catalog(pkg), *forms, *render_schemas(pkg), *render_openapi(pkg)]
@@ -147,7 +147,7 @@ def generate(
     tree = load_tree(roots, diagnostics)
     files: list[GeneratedFile] = []
     failure: Exception | None = None
-    with Beside(lambda: _kind_checks(tree)) as kind_checks:
+    with Beside(lambda: _kind_checks(tree), "kind checks") as kind_checks:
         resolved = check_regions(tree, diagnostics)
         if not diagnostics.has_errors() and region_id in resolved:
             try:

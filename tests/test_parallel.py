@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
 
 import pytest
 
@@ -56,13 +58,49 @@ def test_an_exception_that_cannot_be_pickled_is_still_reported(forking: None) ->
         side.result()
 
 
+def _sleep() -> None:
+    time.sleep(60)
+
+
 @pytest.mark.filterwarnings("ignore:.*fork:DeprecationWarning")
-def test_the_child_is_reaped_when_the_caller_fails_first(forking: None) -> None:
-    with pytest.raises(ValueError), Beside(lambda: "x" * 1_000_000) as side:
+def test_the_child_is_stopped_and_reaped_when_the_caller_fails_first(forking: None) -> None:
+    started = time.monotonic()
+    with pytest.raises(ValueError), Beside(_sleep) as side:
         pid = side._pid
         raise ValueError("the parent's own half failed")
+    assert time.monotonic() - started < 10  # stopped, not waited for
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left
+
+
+@pytest.mark.filterwarnings("ignore:.*fork:DeprecationWarning")
+def test_an_interrupt_while_waiting_stays_an_interrupt(forking: None) -> None:
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with Beside(_sleep) as side:
+            pid = side._pid
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            with pytest.raises(KeyboardInterrupt):
+                side.result()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+@pytest.mark.filterwarnings("ignore:.*fork:DeprecationWarning")
+def test_a_failure_in_the_child_keeps_its_traceback(forking: None) -> None:
+    def broken() -> None:
+        {}["missing"]  # the bug
+
+    with Beside(broken, "models and migrations") as side, pytest.raises(KeyError) as caught:
+        side.result()
+    notes = "\n".join(getattr(caught.value, "__notes__", []))
+    assert "[models and migrations process]" in notes and "in broken" in notes
 
 
 def test_without_fork_the_work_runs_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
