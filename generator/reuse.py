@@ -15,6 +15,8 @@ import contextlib
 import functools
 import hashlib
 import json
+import sys
+import unicodedata
 from importlib import metadata
 from pathlib import Path
 
@@ -26,12 +28,15 @@ _ALSO = (_GENERATOR.parent / "runtime" / "formspec.py",)  # default values decid
 
 @functools.cache
 def generator_digest() -> str:
-    """sha256 of the generator's code and templates, the form spec, ruff's and jinja's versions."""
+    """sha256 of the generator's code and templates, the form spec, Python's, ruff's and
+    jinja's versions."""
     digest = hashlib.sha256()
     files = sorted(p for p in _GENERATOR.rglob("*") if p.suffix in {".py", ".jinja"})
     for path in (*files, *_ALSO):
         digest.update(path.relative_to(_GENERATOR.parent).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
+    # str.isprintable() decides escapes in literals: it follows Python's Unicode version
+    digest.update(f"python {sys.version_info[:2]} unicode {unicodedata.unidata_version}\0".encode())
     for tool in ("ruff", "jinja2"):  # dependencies: they format and template the files
         with contextlib.suppress(metadata.PackageNotFoundError):
             digest.update(f"{tool} {metadata.version(tool)}\0".encode())

@@ -53,7 +53,9 @@ TIMEOUTS = {  # PostgreSQL setting: (environment variable, default)
     "lock_timeout": ("GOVSTD_MIGRATION_LOCK_TIMEOUT", "5s"),
     "statement_timeout": ("GOVSTD_MIGRATION_STATEMENT_TIMEOUT", "30min"),
 }
-_DURATION = re.compile(r"[0-9]{1,9}(ms|s|min|h)?\Z")
+_DURATION = re.compile(r"([0-9]{1,9})(ms|s|min|h)?\Z")
+_MS = {None: 1, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000}
+_MAX_MS = 2**31 - 1  # PostgreSQL's limit for both settings (about 24 days)
 
 
 def timeouts(env: dict[str, str] | None = None) -> dict[str, str]:
@@ -62,10 +64,11 @@ def timeouts(env: dict[str, str] | None = None) -> dict[str, str]:
     chosen = {}
     for setting, (variable, default) in TIMEOUTS.items():
         value = env.get(variable, "").strip() or default
-        if not _DURATION.match(value):
+        found = _DURATION.match(value)
+        if not found or int(found[1]) * _MS[found[2]] > _MAX_MS:
             raise MigrationError(
-                f"{variable}={value!r}: 应为时长，如 5s、500ms、30min、0（不限） / "
-                "expected a duration such as 5s, 500ms, 30min or 0 (no limit)"
+                f"{variable}={value!r}: 应为不超过 24 天的时长，如 5s、500ms、30min、0（不限） / "
+                "expected a duration of at most 24 days such as 5s, 500ms, 30min or 0 (no limit)"
             )
         chosen[setting] = value
     return chosen
