@@ -5,8 +5,8 @@ migration, which alembic renders table by table, and the form modules); on a
 machine with two or more cores they run side by side. The child is forked, so
 it sees the package model as it is without pickling it; only its result (or
 the exception it raised) comes back through a pipe. Where ``fork`` does not
-exist, there is a single core or the process runs other threads, the work runs
-in this process when its result is asked for, with the same outcome.
+exist, there is a single core or the process runs other threads, the work is
+done in this process right away, with the same outcome.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import signal
 import sys
 import threading
@@ -41,8 +42,14 @@ class Beside(Generic[T]):
         self._what = what
         self._pid = 0
         self._fd = -1
+        self._outcome: tuple[bool, object] | None = None
         if _can_fork():
             self._start()
+        else:  # one process: the work is done now, its outcome kept for result()
+            try:
+                self._outcome = (True, work())
+            except Exception as exc:
+                self._outcome = (False, exc)
 
     def _start(self) -> None:
         read_fd, write_fd = os.pipe()
@@ -99,10 +106,23 @@ class Beside(Generic[T]):
         pid, self._pid = self._pid, 0
         return os.waitpid(pid, 0)[1]
 
+    def ready(self) -> bool:
+        """Whether ``result()`` would return without waiting (a child that has finished)."""
+        if self._outcome is not None or not self._pid:
+            return True
+        return bool(select.select([self._fd], [], [], 0)[0])
+
     def result(self) -> T:
-        """The work's return value; its exception is raised here."""
-        if not self._pid:
-            return self._work()
+        """The work's return value; its exception is raised here (each time it is asked)."""
+        if self._outcome is None:
+            self._outcome = self._receive()
+        ok, value = self._outcome
+        if not ok:
+            assert isinstance(value, BaseException)
+            raise value
+        return value  # type: ignore[return-value]
+
+    def _receive(self) -> tuple[bool, object]:
         fd, self._fd = self._fd, -1
         try:
             with os.fdopen(fd, "rb") as pipe:
@@ -112,12 +132,10 @@ class Beside(Generic[T]):
             raise
         status = self._reap()
         if not payload:
-            raise RuntimeError(f"the {self._what} process ended without a result (status {status})")
-        ok, value = pickle.loads(payload)
-        if not ok:
-            assert isinstance(value, BaseException)
-            raise value
-        return value  # type: ignore[no-any-return]
+            error = RuntimeError(f"the {self._what} process ended without a result ({status})")
+            return (False, error)
+        outcome: tuple[bool, object] = pickle.loads(payload)
+        return outcome
 
 
 def _exit_on_term(signum: int, frame: object) -> None:

@@ -149,7 +149,10 @@ def generate(
     failure: Exception | None = None
     with Beside(lambda: _kind_checks(tree), "kind checks") as kind_checks:
         resolved = check_regions(tree, diagnostics)
-        if not diagnostics.has_errors() and region_id in resolved:
+        sound = not diagnostics.has_errors() and region_id in resolved
+        if sound and kind_checks.ready():  # in already (one process): render a sound tree only
+            sound = not any(d.severity == "error" for d in kind_checks.result())
+        if sound:
             try:
                 pkg = build_package(tree, resolved, region_id)
                 files = render_package(pkg, out_dir, allow_data_loss=allow_data_loss)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, insert, select
 
-from generator import parallel
+from generator import parallel, pipeline
 from generator.pipeline import generate
 from generator.render import GenerateError
 from generator.render import forms as forms_renderer
@@ -235,6 +235,22 @@ def test_one_matter_change_rewrites_only_what_changed(tmp_path: Path) -> None:
     assert result.written, "a changed form must be rewritten"
     untouched = {"models.py", "forms/ibr_form.py", "schemas/ibr_form.json", "schema.json"}
     assert not untouched & set(result.written), result.written
+
+
+def test_in_one_process_a_tree_with_errors_is_not_rendered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "_can_fork", lambda: False)
+    rendered: list[str] = []
+    monkeypatch.setattr(pipeline, "build_package", lambda *a: rendered.append("built"))
+    root = _copy_standards(tmp_path)
+    form = root / "national/forms/ibr_form.yaml"
+    text = form.read_text(encoding="utf-8")
+    form.write_text(text.replace("element: business_scope", "element: business_scop"))
+    result, diagnostics = generate([root], "nanshan", tmp_path / "out")
+    assert result is None and diagnostics.has_errors()
+    assert rendered == []  # the kind checks ran first and found the error
+    assert not (tmp_path / "out").exists()
 
 
 def test_regenerating_takes_unchanged_form_modules_over(
