@@ -86,7 +86,7 @@ def run_child(tree: Path, out: Path) -> dict[str, object]:
         done = threading.Event()
         reader = threading.Thread(target=lambda: (proc.wait(), done.set()))
         reader.start()
-        while not done.wait(0.05):
+        while not done.wait(0.2):  # sampling costs the kernel time: not too often
             peak_pss = max(peak_pss, _tree_pss_kb(proc.pid))
         stdout, stderr = proc.communicate()
         reader.join()
