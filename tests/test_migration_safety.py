@@ -38,7 +38,7 @@ import sqlalchemy as sa
 
 from generator.pipeline import generate as generate_package
 from generator.render.migrations import SNAPSHOT, load_snapshot
-from generator.render.models import TableSpec
+from generator.render.tables import TableSpec
 from runtime import migrate
 from tests.test_migrations import (
     VERSIONS_OF_TREE,

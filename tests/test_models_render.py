@@ -21,14 +21,14 @@ from sqlalchemy.orm import Session
 
 from generator.ir import FieldIR, FormIR, GroupIR, PackageIR
 from generator.render import GenerateError
-from generator.render.models import (
+from generator.render.models import render_models
+from generator.render.tables import (
     MAX_IDENTIFIER,
     build_tables,
     field_type,
     form_table_name,
     group_table_name,
     identifier,
-    render_models,
 )
 from tests.test_migrations import build_version
 

@@ -2,7 +2,7 @@
 
 Decide first, render second:
 
-1. the new schema is :func:`generator.render.models.build_tables` of the IR (the same
+1. the new schema is :func:`generator.render.tables.build_tables` of the IR (the same
    table model ``models.py`` is rendered from); the old one is the previous
    ``schema.json`` of the package folder (none on the first run);
 2. :func:`plan` compares them and decides alembic operation objects
@@ -40,7 +40,7 @@ from alembic.operations import ops
 
 from generator.ir import PackageIR, fingerprint
 from generator.render import GeneratedFile, GenerateError, json_text, python_banner
-from generator.render.models import (
+from generator.render.tables import (
     ColumnSpec,
     ForeignKeySpec,
     IndexSpec,
