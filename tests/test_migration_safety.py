@@ -37,7 +37,7 @@ import pytest
 import sqlalchemy as sa
 
 from generator.pipeline import generate as generate_package
-from generator.render.migrations import SNAPSHOT, load_snapshot
+from generator.render.snapshot import SNAPSHOT, load_snapshot
 from generator.render.tables import TableSpec
 from runtime import migrate
 from tests.test_migrations import (

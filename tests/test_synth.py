@@ -51,7 +51,6 @@ def test_an_override_that_breaks_a_matter_is_reported(tmp_path: Path) -> None:
     write_tree(tmp_path, 5)
     city = tmp_path / "regions" / "city.yaml"
     text = city.read_text(encoding="utf-8")
-    city.write_text(text.replace("promised: {value: ", "promised: {value: 9", 1),
-                    encoding="utf-8")
+    city.write_text(text.replace("promised: {value: ", "promised: {value: 9", 1), encoding="utf-8")
     _, diagnostics, _ = check_tree([tmp_path])
     assert any("above the legal limit" in d.message for d in diagnostics.errors)

@@ -1,0 +1,334 @@
+"""The plan of a migration: alembic operations from the old table model to the new one.
+
+:func:`plan` compares two table models (:mod:`generator.render.tables`) and decides
+alembic operation objects (``alembic.operations.ops``) for the upgrade and their
+inverses for the downgrade, and lists every step that would lose data.
+Identity: a table is its form (``form_<form>``) or group (``form_<form>__<group>``); a
+column its field id. ``renamed_from`` turns what would be a drop and an add into a
+rename, keeping the data. Table and column renames and type changes go through
+``batch_alter_table`` so that SQLite (which cannot alter columns) works too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from alembic.operations import ops
+
+from generator.render.tables import (
+    ColumnSpec,
+    ForeignKeySpec,
+    IndexSpec,
+    SqlType,
+    TableSpec,
+    table_items,
+    to_column,
+)
+
+ALLOW = "pass --allow-data-loss to"
+
+
+@dataclass
+class Plan:
+    """Operations of one revision: ``up`` in order; ``down[i]`` undoes ``up[i]``."""
+
+    up: list[ops.MigrateOperation] = field(default_factory=list)
+    down: list[list[ops.MigrateOperation]] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+    losses: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+
+    def add(
+        self, up: ops.MigrateOperation, down: Sequence[ops.MigrateOperation], step: str = ""
+    ) -> None:
+        self.up.append(up)
+        self.down.append(list(down))
+        if step:
+            self.steps.append(step)
+
+    def downgrade(self) -> list[ops.MigrateOperation]:
+        return [op for undo in reversed(self.down) for op in undo]
+
+
+@dataclass
+class _TablePlan:
+    """Operations inside one ``batch_alter_table`` block, and statements to run before it."""
+
+    before: list[ops.MigrateOperation] = field(default_factory=list)
+    up: list[ops.MigrateOperation] = field(default_factory=list)
+    down: list[list[ops.MigrateOperation]] = field(default_factory=list)
+
+    def add(self, up: ops.MigrateOperation, *down: ops.MigrateOperation) -> None:
+        self.up.append(up)
+        self.down.append(list(down))
+
+
+def _create_table(spec: TableSpec) -> list[ops.MigrateOperation]:
+    # Built from the columns and constraints directly: alembic makes the one Table
+    # it renders from (a Table built here first would be copied, at twice the cost).
+    items = table_items(spec)
+    result: list[ops.MigrateOperation] = [ops.CreateTableOp(spec.name, items)]
+    indexes = sorted((ix for ix in spec.indexes if not ix.unique), key=lambda ix: ix.name)
+    result += [ops.CreateIndexOp(ix.name, spec.name, list(ix.columns)) for ix in indexes]
+    return result
+
+
+def _index_op(table: str, ix: IndexSpec) -> ops.MigrateOperation:
+    if ix.unique:
+        return ops.CreateUniqueConstraintOp(ix.name, table, list(ix.columns))
+    return ops.CreateIndexOp(ix.name, table, list(ix.columns))
+
+
+def _drop_index_op(table: str, ix: IndexSpec) -> ops.MigrateOperation:
+    if ix.unique:
+        return ops.DropConstraintOp(ix.name, table, type_="unique")
+    return ops.DropIndexOp(ix.name, table_name=table)
+
+
+def _field_words(c: ColumnSpec, table: TableSpec) -> str:
+    if c.field:
+        return f"{c.source or table.name}: field '{c.field}' (element {c.element}) of " + (
+            table.describe()
+        )
+    return f"{table.source or table.name}: column {table.name}.{c.name}"
+
+
+def _type_change(old: SqlType, new: SqlType) -> str:
+    """``same``, ``widen`` (every value fits), ``narrow`` (strings may be cut) or ``replace``
+    (the values cannot be converted in place)."""
+    if old == new:
+        return "same"
+    o, n = old.kind, new.kind
+    if o == n == "string":
+        return "widen" if (new.length or 0) >= (old.length or 0) else "narrow"
+    if o == "string" and n == "text":
+        return "widen"
+    if o == "text" and n == "string":
+        return "narrow"
+    if o == "integer" and n == "biginteger":
+        return "widen"
+    if n == "numeric" and o in ("integer", "biginteger", "numeric"):
+        if new.precision is None:
+            return "widen"
+        if o == "numeric":
+            if old.precision is None:
+                return "replace"
+            whole = new.precision - (new.scale or 0) >= old.precision - (old.scale or 0)
+            return "widen" if whole and (new.scale or 0) >= (old.scale or 0) else "replace"
+        return "widen" if new.precision - (new.scale or 0) >= 19 else "replace"
+    return "replace"
+
+
+def _fk_key(fk: ForeignKeySpec | None) -> tuple[str, str, str | None] | None:
+    return None if fk is None else (fk.table, fk.column, fk.ondelete)
+
+
+def _match_columns(old: TableSpec, new: TableSpec) -> dict[str, ColumnSpec]:
+    """New column name → the old column it continues (same name, else ``renamed_from``)."""
+    old_columns = {c.name: c for c in old.columns}
+    new_names = {c.name for c in new.columns}
+    pairs = {c.name: old_columns[c.name] for c in new.columns if c.name in old_columns}
+    claimed = set(pairs)
+    for c in new.columns:
+        if c.name in pairs:
+            continue
+        for previous in c.renamed_from:
+            if previous in old_columns and previous not in claimed and previous not in new_names:
+                pairs[c.name] = old_columns[previous]
+                claimed.add(previous)
+                break
+    return pairs
+
+
+def _alter(table: str, old: ColumnSpec, **kw: Any) -> ops.AlterColumnOp:
+    existing_default: sa.TextClause | Literal[False] = (
+        sa.text(old.server_default) if old.server_default is not None else False
+    )
+    return ops.AlterColumnOp(
+        table,
+        old.name,
+        existing_type=old.type.sqlalchemy(),
+        existing_nullable=old.nullable,
+        existing_server_default=existing_default,
+        **kw,
+    )
+
+
+def _modify_table(plan: Plan, old: TableSpec, new: TableSpec) -> None:
+    name = new.name
+    tp = _TablePlan()
+    old_ix = {ix.name: ix for ix in old.indexes}
+    new_ix = {ix.name: ix for ix in new.indexes}
+    for ix in old.indexes:
+        if new_ix.get(ix.name) != ix:
+            tp.add(_drop_index_op(name, ix), _index_op(name, ix))
+
+    pairs = _match_columns(old, new)
+    kept = {o.name for o in pairs.values()}
+    for c in new.columns:
+        o = pairs.get(c.name)
+        if o is None:
+            if not c.nullable and c.server_default is None and c.default is None:
+                plan.unsupported.append(
+                    f"{_field_words(c, new)}: a required column cannot be added to existing "
+                    f"rows of {name} without a default"
+                )
+            tp.add(ops.AddColumnOp(name, to_column(c)), ops.DropColumnOp(name, c.name))
+            plan.steps.append(f"add column {name}.{c.name}")
+            continue
+        _modify_column(plan, tp, new, o, c)
+    for o in old.columns:
+        if o.name not in kept:
+            where = _field_words(o, old)
+            plan.losses.append(
+                f"{where} was removed: dropping column {name}.{o.name} loses its data; "
+                f"{ALLOW} drop it"
+            )
+            tp.add(ops.DropColumnOp(name, o.name), ops.AddColumnOp(name, to_column(o)))
+            plan.steps.append(f"drop column {name}.{o.name}")
+    for ix in new.indexes:
+        if old_ix.get(ix.name) != ix:
+            tp.add(_index_op(name, ix), _drop_index_op(name, ix))
+
+    for statement in tp.before:
+        plan.add(statement, ())
+    if tp.up:
+        undo = [step for part in reversed(tp.down) for step in part]
+        plan.add(ops.ModifyTableOps(name, tp.up), [ops.ModifyTableOps(name, undo)])
+
+
+def _modify_column(
+    plan: Plan, tp: _TablePlan, table: TableSpec, o: ColumnSpec, c: ColumnSpec
+) -> None:
+    name = table.name
+    if o.primary_key != c.primary_key or _fk_key(o.foreign_key) != _fk_key(c.foreign_key):
+        plan.unsupported.append(
+            f"{_field_words(c, table)}: changing the primary or foreign key of column "
+            f"{name}.{c.name} is not supported by generated migrations"
+        )
+        return
+    where = _field_words(c, table)
+    if o.sensitive != c.sensitive:
+        state = "became sensitive" if c.sensitive else "is no longer sensitive"
+        stored = "in clear" if c.sensitive else "encrypted"
+        plan.losses.append(
+            f"{where} {state}: the values stored in column {name}.{o.name} were written "
+            f"{stored} and the migration does not convert them; {ALLOW} accept that"
+        )
+    change = _type_change(o.type, c.type)
+    if change == "replace":
+        plan.losses.append(
+            f"{where} changed type from {o.type} to {c.type}: the values of column "
+            f"{name}.{o.name} cannot be converted, replacing the column loses them; "
+            f"{ALLOW} replace it"
+        )
+        tp.add(ops.DropColumnOp(name, o.name), ops.AddColumnOp(name, to_column(o)))
+        tp.add(ops.AddColumnOp(name, to_column(c)), ops.DropColumnOp(name, c.name))
+        plan.steps.append(f"replace column {name}.{o.name} ({o.type}) by {c.name} ({c.type})")
+        return
+    kw: dict[str, Any] = {}
+    back: dict[str, Any] = {}
+    words = []
+    if o.name != c.name:
+        kw["modify_name"] = c.name
+        back["modify_name"] = o.name
+        words.append(f"rename column {name}.{o.name} to {c.name}")
+    if change != "same":
+        kw["modify_type"] = c.type.sqlalchemy()
+        back["modify_type"] = o.type.sqlalchemy()
+        words.append(f"{change} column {name}.{c.name} from {o.type} to {c.type}")
+        if change == "narrow":
+            length = c.type.length or 0
+            plan.losses.append(
+                f"{where} changed type from {o.type} to {c.type}: narrowing column "
+                f"{name}.{o.name} cuts longer values to {length} characters; "
+                f"{ALLOW} narrow it"
+            )
+            tp.before.append(
+                ops.ExecuteSQLOp(
+                    f'UPDATE "{name}" SET "{o.name}" = substr("{o.name}", 1, {length}) '
+                    f'WHERE length("{o.name}") > {length}'
+                )
+            )
+    if o.nullable != c.nullable:
+        kw["modify_nullable"] = c.nullable
+        back["modify_nullable"] = o.nullable
+        words.append(f"make column {name}.{c.name} {'nullable' if c.nullable else 'required'}")
+    if o.server_default != c.server_default:
+        kw["modify_server_default"] = (
+            sa.text(c.server_default) if c.server_default is not None else None
+        )
+        back["modify_server_default"] = (
+            sa.text(o.server_default) if o.server_default is not None else None
+        )
+        words.append(f"change the default of column {name}.{c.name}")
+    if kw:
+        tp.add(_alter(name, o, **kw), _alter(name, c, **back))
+        plan.steps.extend(words)
+
+
+def _match_tables(old: Sequence[TableSpec], new: Sequence[TableSpec]) -> dict[str, TableSpec]:
+    """New table name → the old table it continues (same name, else ``renamed_from``)."""
+    old_by_name = {t.name: t for t in old}
+    new_names = {t.name for t in new}
+    pairs = {t.name: old_by_name[t.name] for t in new if t.name in old_by_name}
+    claimed = set(pairs)
+    for t in new:
+        if t.name in pairs:
+            continue
+        for previous in t.renamed_from:
+            if previous in old_by_name and previous not in claimed and previous not in new_names:
+                pairs[t.name] = old_by_name[previous]
+                claimed.add(previous)
+                break
+    return pairs
+
+
+def _set_form(old: str, new: str) -> ops.ExecuteSQLOp:
+    # Form ids are [a-z][a-z0-9_]*: safe as SQL literals.
+    return ops.ExecuteSQLOp(f"UPDATE applications SET form = '{new}' WHERE form = '{old}'")
+
+
+def plan(old: Sequence[TableSpec], new: Sequence[TableSpec]) -> Plan:
+    """Decide the operations that turn schema ``old`` into ``new`` (and back)."""
+    result = Plan()
+    pairs = _match_tables(old, new)
+    for t in new:  # 1. renames, so that later steps use the new names
+        previous = pairs.get(t.name)
+        if previous is not None and previous.name != t.name:
+            result.add(
+                ops.RenameTableOp(previous.name, t.name),
+                [ops.RenameTableOp(t.name, previous.name)],
+                f"rename table {previous.name} to {t.name}",
+            )
+    for t in new:  # applications filed under a renamed form follow it
+        previous = pairs.get(t.name)
+        if t.kind == "form" and previous is not None and previous.form != t.form:
+            assert t.form is not None and previous.form is not None
+            result.add(
+                _set_form(previous.form, t.form),
+                [_set_form(t.form, previous.form)],
+                f"set applications.form '{previous.form}' to '{t.form}'",
+            )
+    for t in new:  # 2. new tables, parents first
+        if t.name not in pairs:
+            first, *indexes = _create_table(t)
+            result.add(first, [ops.DropTableOp(t.name)], f"create table {t.name}")
+            for ix in indexes:
+                result.add(ix, ())
+    for t in new:  # 3. changes inside kept tables
+        previous = pairs.get(t.name)
+        if previous is not None:
+            _modify_table(result, previous, t)
+    kept = {t.name for t in pairs.values()}
+    for t in reversed(old):  # 4. removed tables, children first
+        if t.name not in kept:
+            result.losses.append(
+                f"{t.source or t.name}: {t.describe()} was removed: dropping table {t.name} "
+                f"loses its data; {ALLOW} drop it"
+            )
+            result.add(ops.DropTableOp(t.name), _create_table(t), f"drop table {t.name}")
+    return result

@@ -1,0 +1,138 @@
+"""``schema.json``: the table model a package's newest revision leaves in the database.
+
+Written with every package; the next ``govstd generate`` plans its migration from
+it (:mod:`generator.render.plan`), so a package folder carries its own history.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from generator.render import GenerateError, json_text
+from generator.render.tables import (
+    ColumnSpec,
+    ForeignKeySpec,
+    IndexSpec,
+    SqlType,
+    TableSpec,
+)
+
+SNAPSHOT = "schema.json"
+SNAPSHOT_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The schema the package's migrations lead to, and the revision that makes it."""
+
+    revision: str | None
+    tables: tuple[TableSpec, ...]
+
+
+def _column_json(c: ColumnSpec) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": c.name,
+        "type": c.type.kind,
+        "length": c.type.length,
+        "precision": c.type.precision,
+        "scale": c.type.scale,
+        "nullable": c.nullable,
+        "primary_key": c.primary_key,
+        "default": c.default,
+        "server_default": c.server_default,
+        "foreign_key": None,
+        "field": c.field,
+        "element": c.element,
+        "sensitive": c.sensitive,
+        "source": c.source,
+        "renamed_from": list(c.renamed_from),
+    }
+    if c.foreign_key is not None:
+        fk = c.foreign_key
+        data["foreign_key"] = {
+            "table": fk.table,
+            "column": fk.column,
+            "name": fk.name,
+            "ondelete": fk.ondelete,
+        }
+    # Only what is set, so the file reads easily; "nullable" always.
+    return {k: v for k, v in data.items() if k == "nullable" or v not in (None, False, [])}
+
+
+def _table_json(t: TableSpec) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": t.name,
+        "kind": t.kind,
+        "form": t.form,
+        "group": t.group,
+        "renamed_from": list(t.renamed_from),
+        "source": t.source,
+        "columns": [_column_json(c) for c in t.columns],
+        "indexes": [
+            {"name": ix.name, "columns": list(ix.columns), "unique": ix.unique} for ix in t.indexes
+        ],
+    }
+    return {k: v for k, v in data.items() if v not in (None, [])}
+
+
+def snapshot_text(snapshot: Snapshot) -> str:
+    """``schema.json``: tables in creation order, keys sorted, one stable text."""
+    data = {
+        "format": SNAPSHOT_FORMAT,
+        "revision": snapshot.revision,
+        "tables": [_table_json(t) for t in snapshot.tables],
+    }
+    return json_text(data)
+
+
+def _column_from(data: dict[str, Any]) -> ColumnSpec:
+    fk = data.get("foreign_key")
+    return ColumnSpec(
+        name=data["name"],
+        type=SqlType(data["type"], data.get("length"), data.get("precision"), data.get("scale")),
+        nullable=data["nullable"],
+        primary_key=data.get("primary_key", False),
+        default=data.get("default"),
+        server_default=data.get("server_default"),
+        foreign_key=ForeignKeySpec(fk["table"], fk["column"], fk["name"], fk.get("ondelete"))
+        if fk
+        else None,
+        field=data.get("field"),
+        element=data.get("element"),
+        sensitive=data.get("sensitive", False),
+        source=data.get("source"),
+        renamed_from=tuple(data.get("renamed_from", ())),
+    )
+
+
+def load_snapshot(text: str, where: str = SNAPSHOT) -> Snapshot:
+    try:
+        data = json.loads(text)
+        if data.get("format") != SNAPSHOT_FORMAT:
+            raise ValueError(f"format {data.get('format')!r}, expected {SNAPSHOT_FORMAT}")
+        tables = tuple(
+            TableSpec(
+                name=t["name"],
+                kind=t["kind"],
+                columns=tuple(_column_from(c) for c in t["columns"]),
+                indexes=tuple(
+                    IndexSpec(ix["name"], tuple(ix["columns"]), ix.get("unique", False))
+                    for ix in t.get("indexes", ())
+                ),
+                form=t.get("form"),
+                group=t.get("group"),
+                renamed_from=tuple(t.get("renamed_from", ())),
+                source=t.get("source"),
+            )
+            for t in data["tables"]
+        )
+        return Snapshot(data.get("revision"), tables)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise GenerateError(
+            [
+                f"{where}: not a schema snapshot written by govstd ({exc}); restore it from the "
+                "previous package"
+            ]
+        ) from None
