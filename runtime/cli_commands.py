@@ -26,11 +26,18 @@ def _warn(text: str) -> None:
 
 
 def _check_app(app_dir: Path) -> None:
+    """A package folder whose files are all as its ``package.json`` records them."""
+    from runtime.package import PackageError, check_package
+
     if not (app_dir / "catalog.json").is_file():
         raise CommandError(
             f"{app_dir}: not a deployment package (no catalog.json); "
             "write one with 'govstd generate ROOT --region ID --out DIR'"
         )
+    try:
+        check_package(app_dir)
+    except PackageError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def migrate(app_dir: Path, db: str | None = None, *, allow_data_loss: bool = False) -> str:

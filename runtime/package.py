@@ -238,11 +238,51 @@ def _regions(catalog: dict[str, Any]) -> dict[str, Region]:
     }
 
 
+def verify_files(path: Path, manifest: dict[str, Any]) -> None:
+    """Every file ``package.json`` lists is there with its recorded sha256.
+
+    A package half written (an interrupted ``govstd generate``) or edited by hand
+    would serve forms, tables and a catalog that do not belong together: refused.
+    """
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise PackageError(
+            f"{path / 'package.json'}: lists no files (write it with govstd generate)"
+        )
+    wrong = []
+    for name, recorded in sorted(files.items()):
+        target = path / name
+        if not target.resolve().is_relative_to(path):
+            wrong.append(f"{name} (outside the package)")
+            continue
+        try:
+            actual = hashlib.sha256(target.read_bytes()).hexdigest()
+        except OSError:
+            wrong.append(f"{name} (missing)")
+            continue
+        if actual != recorded:
+            wrong.append(f"{name} (changed)")
+    if wrong:
+        shown = ", ".join(wrong[:5]) + (f", … ({len(wrong)} in all)" if len(wrong) > 5 else "")
+        raise PackageError(
+            f"{path}: 部署包不完整或被手工修改，请重新生成 / the package does not match its "
+            f"package.json (half written or edited by hand; run govstd generate again): {shown}"
+        )
+
+
+def check_package(app_dir: str | Path) -> None:
+    """:class:`PackageError` unless ``app_dir`` holds a whole, unedited package."""
+    path = Path(app_dir).resolve()
+    verify_files(path, _read_json(path / "package.json"))
+
+
 def load_package(app_dir: str | Path) -> Package:
     """Load the deployment package in ``app_dir``; :class:`PackageError` says what is wrong."""
     path = Path(app_dir).resolve()
     if not path.is_dir():
         raise PackageError(f"{path}: no such folder")
+    manifest = _read_json(path / "package.json")
+    verify_files(path, manifest)
     catalog = _read_json(path / "catalog.json")
     module = import_package(path)
     try:
@@ -262,7 +302,7 @@ def load_package(app_dir: str | Path) -> Package:
         forms=forms,
         tables=tables,
         metadata=metadata,
-        source_hash=str(_read_json(path / "package.json").get("source_hash", "")),
+        source_hash=str(manifest.get("source_hash", "")),
         openapi=openapi_path.read_bytes() if openapi_path.is_file() else None,
         catalog=catalog,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 from generator.cli import app
 from runtime.auth import decode_token
+from runtime.package import PackageError, load_package
 from runtime.settings import Settings
 from tests.runtime.conftest import SECRET
 
@@ -55,3 +57,25 @@ def test_migrate_refuses_a_folder_that_is_no_package(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["migrate", "--app", str(tmp_path)])
     assert result.exit_code == 1
     assert "not a deployment package" in result.output
+
+
+def test_a_package_edited_or_half_written_is_neither_migrated_nor_served(
+    package_dir: Path, tmp_path: Path
+) -> None:
+    app_dir = tmp_path / "app"
+    shutil.copytree(package_dir, app_dir, ignore=shutil.ignore_patterns("__pycache__", ".govstd"))
+    form = app_dir / "forms/ibr_form.py"
+    form.write_text(form.read_text(encoding="utf-8").replace("max_length=", "max_length=9"))
+    (app_dir / "schemas/ibr_form.json").unlink()
+    db = tmp_path / "edited.db"
+    for command in (["migrate"], ["serve", "--port", "1"]):
+        result = CliRunner().invoke(
+            app, [*command, "--app", str(app_dir), "--db", f"sqlite:///{db}"]
+        )
+        assert result.exit_code == 1, result.output
+        assert "forms/ibr_form.py (changed)" in result.output
+        assert "schemas/ibr_form.json (missing)" in result.output
+        assert "Traceback" not in result.output
+    assert not db.exists()  # nothing migrated
+    with pytest.raises(PackageError, match=r"does not match its package\.json"):
+        load_package(app_dir)
