@@ -12,6 +12,7 @@ done in this process right away, with the same outcome.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import pickle
 import select
@@ -46,16 +47,19 @@ class Beside(Generic[T]):
         if _can_fork():
             self._start()
         else:  # one process: the work is done now, its outcome kept for result()
-            try:
-                self._outcome = (True, work())
-            except Exception as exc:
-                self._outcome = (False, exc)
+            self._outcome = _outcome_of(work)
 
     def _start(self) -> None:
         read_fd, write_fd = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no memory or processes left: do the work here instead
+            os.close(read_fd)
+            os.close(write_fd)
+            self._outcome = _outcome_of(self._work)
+            return
         if pid == 0:  # the child never returns into the caller's code
             code = 1
             try:
@@ -68,22 +72,25 @@ class Beside(Generic[T]):
         self._pid, self._fd = pid, read_fd
 
     def _send(self, write_fd: int) -> int:
-        """In the child: do the work and write its outcome to the pipe; the exit code."""
+        """In the child: do the work and write its outcome to the pipe; the exit code.
+
+        Two pickles: the failure's traceback as text (always readable), then the
+        outcome itself (which may not unpickle in the parent, say an exception
+        whose constructor takes other arguments than it keeps).
+        """
+        text = ""
         try:
             outcome: tuple[bool, object] = (True, self._work())
         except BaseException as exc:  # every failure goes to the parent, with where it was
-            exc.add_note(f"[{self._what} process]\n" + "".join(traceback.format_exception(exc)))
+            text = f"[{self._what} process]\n" + "".join(traceback.format_exception(exc))
+            exc.add_note(text)
             outcome = (False, exc)
         try:
             payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException:  # an exception that cannot be pickled: send its traceback
-            error = outcome[1]
-            text = ""
-            if isinstance(error, BaseException):
-                text = "".join(traceback.format_exception(error))
+        except BaseException:  # an exception that cannot be pickled: its traceback instead
             payload = pickle.dumps((False, RuntimeError(text or traceback.format_exc())))
         with os.fdopen(write_fd, "wb") as pipe:
-            pipe.write(payload)
+            pipe.write(pickle.dumps(text) + payload)
         return 0
 
     def __enter__(self) -> Beside[T]:
@@ -110,7 +117,9 @@ class Beside(Generic[T]):
         """Whether ``result()`` would return without waiting (a child that has finished)."""
         if self._outcome is not None or not self._pid:
             return True
-        return bool(select.select([self._fd], [], [], 0)[0])
+        poll = select.poll()
+        poll.register(self._fd, select.POLLIN)
+        return bool(poll.poll(0))
 
     def result(self) -> T:
         """The work's return value; its exception is raised here (each time it is asked)."""
@@ -127,15 +136,31 @@ class Beside(Generic[T]):
         try:
             with os.fdopen(fd, "rb") as pipe:
                 payload = pipe.read()
-        except BaseException:  # interrupted while waiting
+        except BaseException:  # interrupted while waiting: the child is stopped
             self._stop()
+            self._outcome = (False, RuntimeError(f"the {self._what} process was stopped"))
             raise
         status = self._reap()
-        if not payload:
-            error = RuntimeError(f"the {self._what} process ended without a result ({status})")
-            return (False, error)
-        outcome: tuple[bool, object] = pickle.loads(payload)
+        stream = io.BytesIO(payload)  # two pickles, each read with a fresh memo
+        try:
+            text = str(pickle.load(stream))
+        except Exception:
+            return (
+                False,
+                RuntimeError(f"the {self._what} process ended without a result ({status})"),
+            )
+        try:
+            outcome: tuple[bool, object] = pickle.load(stream)
+        except Exception:  # the outcome does not unpickle here: its traceback does
+            return (False, RuntimeError(text or f"the {self._what} process failed"))
         return outcome
+
+
+def _outcome_of(work: Callable[[], object]) -> tuple[bool, object]:
+    try:
+        return (True, work())
+    except Exception as exc:
+        return (False, exc)
 
 
 def _exit_on_term(signum: int, frame: object) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from generator.build import build_package
@@ -100,11 +100,22 @@ def resolve_region(
     return (resolved[region_id] if resolved else None), diagnostics
 
 
-def render_package(pkg: PackageIR, out_dir: Path, *, allow_data_loss: bool) -> list[GeneratedFile]:
+class Abandoned(Exception):
+    """Rendering stopped: the tree turned out to have errors, so nothing will be written."""
+
+
+def render_package(
+    pkg: PackageIR,
+    out_dir: Path,
+    *,
+    allow_data_loss: bool,
+    abandon: Callable[[], bool] = lambda: False,
+) -> list[GeneratedFile]:
     """Every file of the package, formatted, with its manifest; raises GenerateError.
 
     Models and migrations render in a second process (generator/parallel.py)
-    while this one renders forms, schemas, the catalog and the OpenAPI document.
+    while this one renders the catalog, forms, schemas and the OpenAPI document,
+    asking ``abandon()`` between them (:class:`Abandoned` when it says yes).
     """
     from generator.render.catalog import render_catalog
     from generator.render.forms import render_forms
@@ -119,12 +130,18 @@ def render_package(pkg: PackageIR, out_dir: Path, *, allow_data_loss: bool) -> l
             [*models, *render_migrations(pkg, out_dir, allow_data_loss=allow_data_loss)]
         )
 
+    def forms(pkg: PackageIR) -> list[GeneratedFile]:
+        return render_forms(pkg, Previous(out_dir))
+
     with Beside(database, "models and migrations") as schema_side:
-        forms = render_forms(pkg, Previous(out_dir))
-        files = format_python(
-            [*render_catalog(pkg), *forms, *render_schemas(pkg), *render_openapi(pkg)]
-        )
-        files = [*schema_side.result(), *files]
+        rendered: list[GeneratedFile] = []
+        for step in (render_catalog, forms, render_schemas, render_openapi):
+            if abandon():
+                raise Abandoned
+            rendered.extend(step(pkg))
+        if abandon():
+            raise Abandoned
+        files = [*schema_side.result(), *format_python(rendered)]
     header = {"region": pkg.region, "source_hash": pkg.source_hash, "format": 1}
     return [*files, manifest(files, header)]
 
@@ -140,22 +157,26 @@ def generate(
     """Validate, resolve, build, render and write (or compare, with ``check``).
 
     The kind checks run in a second process (generator/parallel.py) while this
-    one resolves, builds and renders; what was rendered is written only when
-    no check found an error, and a render failure counts only then.
+    one resolves, builds and renders, stopping as soon as they report errors;
+    what was rendered is written only when no check found an error, and a
+    render failure counts only then.
     """
     diagnostics = Diagnostics()
     tree = load_tree(roots, diagnostics)
     files: list[GeneratedFile] = []
     failure: Exception | None = None
     with Beside(lambda: _kind_checks(tree), "kind checks") as kind_checks:
+
+        def broken() -> bool:  # the kind checks are in and found errors (at once in one process)
+            return kind_checks.ready() and any(d.severity == "error" for d in kind_checks.result())
+
         resolved = check_regions(tree, diagnostics)
-        sound = not diagnostics.has_errors() and region_id in resolved
-        if sound and kind_checks.ready():  # in already (one process): render a sound tree only
-            sound = not any(d.severity == "error" for d in kind_checks.result())
-        if sound:
+        if not diagnostics.has_errors() and region_id in resolved and not broken():
             try:
                 pkg = build_package(tree, resolved, region_id)
-                files = render_package(pkg, out_dir, allow_data_loss=allow_data_loss)
+                files = render_package(
+                    pkg, out_dir, allow_data_loss=allow_data_loss, abandon=broken
+                )
             except Exception as exc:  # judged below, once the kind checks are in
                 failure = exc
         diagnostics.items[:0] = kind_checks.result()

@@ -474,7 +474,12 @@ class ClockState:
         )
 
     def is_overdue(self, now: datetime) -> bool:
-        """Not final and past :meth:`deadline_at` (a pause begun in time keeps it in time)."""
+        """Not final and past :meth:`deadline_at` (a pause begun in time keeps it in time;
+        one begun after the deadline does not make the case timely again)."""
+        if self.paused_at is not None and self.finished_at is None:
+            before = self.deadline
+            if before is not None and local_date(self.paused_at) > before:
+                return True
         return is_overdue(self.deadline_at(now), local_date(now), self.final)
 
     def is_due_soon(self, now: datetime, warn_before_days: int | None) -> bool:

@@ -249,16 +249,19 @@ def verify_files(path: Path, manifest: dict[str, Any]) -> None:
         raise PackageError(
             f"{path / 'package.json'}: lists no files (write it with govstd generate)"
         )
-    wrong = []
+    wrong = [f"{name} (not in package.json)" for name in _unlisted_revisions(path, files)]
     for name, recorded in sorted(files.items()):
-        target = path / name
-        if not target.resolve().is_relative_to(path):
-            wrong.append(f"{name} (outside the package)")
-            continue
         try:
+            target = path / name
+            if not target.resolve().is_relative_to(path):
+                wrong.append(f"{name} (outside the package)")
+                continue
             actual = hashlib.sha256(target.read_bytes()).hexdigest()
-        except OSError:
+        except FileNotFoundError:
             wrong.append(f"{name} (missing)")
+            continue
+        except (OSError, ValueError, RuntimeError) as exc:  # a NUL in a name, a symlink loop
+            wrong.append(f"{name!r} (unreadable: {type(exc).__name__})")
             continue
         if actual != recorded:
             wrong.append(f"{name} (changed)")
@@ -268,6 +271,13 @@ def verify_files(path: Path, manifest: dict[str, Any]) -> None:
             f"{path}: 部署包不完整或被手工修改，请重新生成 / the package does not match its "
             f"package.json (half written or edited by hand; run govstd generate again): {shown}"
         )
+
+
+def _unlisted_revisions(path: Path, files: dict[str, Any]) -> list[str]:
+    """Revisions alembic would run that the generator did not write (added by hand)."""
+    versions = path / "migrations" / "versions"
+    found = sorted(p.relative_to(path).as_posix() for p in versions.glob("*.py"))
+    return [name for name in found if name not in files]
 
 
 def check_package(app_dir: str | Path) -> None:

@@ -174,6 +174,15 @@ def test_a_pause_begun_on_a_moved_last_day_still_counts() -> None:
     assert resumed.is_overdue(cst("2026-03-18 08:00"))
 
 
+def test_a_case_paused_after_its_deadline_stays_overdue() -> None:
+    # 10 calendar days from Fri 2025-12-26: Mon 2026-01-05; paused on Wed 01-07, late.
+    ten = {"value": 10, "unit": "calendar_day"}
+    history = [("accepted", cst("2025-12-26 10:00")), ("special", cst("2026-01-07 09:00"))]
+    paused = ClockState.from_history(history, LICENSING_STATES, ten, CAL)
+    for day in ("2026-01-08", "2026-01-12", "2026-01-13"):  # 01-12: the moved date lands here
+        assert paused.is_overdue(cst(f"{day} 12:00")), day
+
+
 def test_outside_calendar_year_weekends_only() -> None:
     assert CAL.covers(d("2026-06-01"))
     assert not CAL.covers(d("2027-01-01"))
@@ -554,3 +563,19 @@ def test_pause_moves_deadline_by_its_working_days(start: date, limit: int, pause
     assert calendar_days >= unpaused + timedelta(days=pause)  # a pause moves it by its length
     if limit + pause:  # and it ends on a working day
         assert CAL.is_working_day(calendar_days)
+
+
+def test_the_due_soon_window_holds_every_warning_span() -> None:
+    """runtime/routes/staff.py narrows due-soon candidates in SQL by calendar days."""
+    from types import SimpleNamespace
+
+    from runtime.routes.staff import _due_soon_window
+
+    for warn_before in (0, 1, 5, 20, 45, 120):
+        workflow = SimpleNamespace(warn_before=warn_before)
+        window = _due_soon_window(SimpleNamespace(workflows={"w": workflow}))
+        day = d("2026-01-01")
+        while day.year == 2026:
+            furthest = CAL.add_working_days(day, warn_before)  # the latest deadline due soon
+            assert furthest - day <= window, (warn_before, day)
+            day += timedelta(days=1)

@@ -253,6 +253,21 @@ def test_in_one_process_a_tree_with_errors_is_not_rendered(
     assert not (tmp_path / "out").exists()
 
 
+def test_rendering_stops_when_asked(tmp_path: Path) -> None:
+    """generate's ``abandon``: the kind checks reported errors while the package rendered."""
+    tree, _, resolved = pipeline.check_tree([STANDARDS])
+    pkg = pipeline.build_package(tree, resolved, "nanshan")
+    asked: list[int] = []
+
+    def abandon() -> bool:
+        asked.append(1)
+        return len(asked) > 1  # the errors arrive after the first renderer
+
+    with pytest.raises(pipeline.Abandoned):
+        pipeline.render_package(pkg, tmp_path / "out", allow_data_loss=False, abandon=abandon)
+    assert len(asked) == 2 and not (tmp_path / "out").exists()
+
+
 def test_regenerating_takes_unchanged_form_modules_over(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

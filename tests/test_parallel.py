@@ -121,3 +121,21 @@ def test_a_process_with_other_threads_is_not_forked() -> None:
     finally:
         stop.set()
         thread.join()
+
+
+class _TwoArguments(Exception):
+    def __init__(self, what: str, where: str) -> None:
+        super().__init__(f"{what} at {where}")  # args has one item: unpickling needs two
+
+
+@pytest.mark.filterwarnings("ignore:.*fork:DeprecationWarning")
+def test_an_exception_that_does_not_unpickle_arrives_as_its_traceback(forking: None) -> None:
+    def fail() -> None:
+        raise _TwoArguments("bad field", "forms/a.yaml:3:5")
+
+    with Beside(fail, "kind checks") as side:
+        for _ in range(2):  # the same outcome each time it is asked
+            with pytest.raises(RuntimeError, match=r"bad field at forms/a\.yaml:3:5") as caught:
+                side.result()
+            assert "[kind checks process]" in str(caught.value)
+        assert side.ready()

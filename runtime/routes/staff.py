@@ -15,6 +15,7 @@ from runtime.context import Context
 from runtime.db import read
 from runtime.errors import ApiError, FieldProblem, message, request_id
 from runtime.masking import sensitive_paths
+from runtime.package import Package
 from runtime.records import aware, clock_of, load_data, summary, today
 from runtime.routes.catalogue import region_param
 from runtime.routes.common import (
@@ -59,6 +60,13 @@ def _region(request: Request, lng: str) -> str | None:
     return region.id if region is not None else None
 
 
+def _due_soon_window(pkg: Package) -> timedelta:
+    """Calendar days that surely hold the longest ``warn_before`` of working days (holidays
+    and weekends at most double a span, plus the longest holiday run)."""
+    longest = max((w.warn_before or 0 for w in pkg.workflows.values()), default=0)
+    return timedelta(days=2 * longest + 30)
+
+
 def _list(
     c: Context, identity: Identity, query: dict[str, Any], page: int, size: int, lng: str, rid: str
 ) -> dict[str, Any]:
@@ -79,7 +87,7 @@ def _list(
         if query["overdue"]:
             conditions.append(apps.c.deadline < today(now))
         else:
-            conditions.append(apps.c.deadline <= today(now) + timedelta(days=60))
+            conditions.append(apps.c.deadline <= today(now) + _due_soon_window(pkg))
     where = and_(*conditions)
     order = (apps.c.created_at.desc(), apps.c.id)
     with read(c.engine) as conn:

@@ -67,6 +67,7 @@ def test_a_package_edited_or_half_written_is_neither_migrated_nor_served(
     form = app_dir / "forms/ibr_form.py"
     form.write_text(form.read_text(encoding="utf-8").replace("max_length=", "max_length=9"))
     (app_dir / "schemas/ibr_form.json").unlink()
+    (app_dir / "migrations/versions/9999_by_hand.py").write_text("revision = '9999'\n")
     db = tmp_path / "edited.db"
     for command in (["migrate"], ["serve", "--port", "1"]):
         result = CliRunner().invoke(
@@ -75,6 +76,7 @@ def test_a_package_edited_or_half_written_is_neither_migrated_nor_served(
         assert result.exit_code == 1, result.output
         assert "forms/ibr_form.py (changed)" in result.output
         assert "schemas/ibr_form.json (missing)" in result.output
+        assert "migrations/versions/9999_by_hand.py (not in package.json)" in result.output
         assert "Traceback" not in result.output
     assert not db.exists()  # nothing migrated
     with pytest.raises(PackageError, match=r"does not match its package\.json"):
