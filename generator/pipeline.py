@@ -11,7 +11,7 @@ from generator.checks.context import Checker, known
 from generator.diagnostics import Diagnostic, Diagnostics, Location
 from generator.ir import PackageIR
 from generator.parallel import Beside
-from generator.render import GeneratedFile
+from generator.render import Abandoned, GeneratedFile
 from generator.resolve import ResolvedRegion, check_region, resolve
 from generator.reuse import Previous, record
 from generator.tree import StandardsTree, load_tree
@@ -100,10 +100,6 @@ def resolve_region(
     return (resolved[region_id] if resolved else None), diagnostics
 
 
-class Abandoned(Exception):
-    """Rendering stopped: the tree turned out to have errors, so nothing will be written."""
-
-
 def render_package(
     pkg: PackageIR,
     out_dir: Path,
@@ -131,7 +127,7 @@ def render_package(
         )
 
     def forms(pkg: PackageIR) -> list[GeneratedFile]:
-        return render_forms(pkg, Previous(out_dir))
+        return render_forms(pkg, Previous(out_dir), abandon)
 
     with Beside(database, "models and migrations") as schema_side:
         rendered: list[GeneratedFile] = []

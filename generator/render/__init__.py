@@ -34,6 +34,10 @@ class GenerateError(Exception):
         return (GenerateError, (self.lines,))  # it crosses from the render process
 
 
+class Abandoned(Exception):
+    """Rendering stopped on request: the tree has errors, so nothing will be written."""
+
+
 def json_text(value: Any) -> str:
     """Deterministic JSON text: 2-space indent, sorted keys, UTF-8 as is, final newline."""
     return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
