@@ -1,0 +1,339 @@
+"""The ``components`` of the OpenAPI document: schemas, parameters, responses.
+
+Shared by the paths (:mod:`generator.render.openapi`), which refer to them with
+:func:`ref`. The error format, the API's request and response bodies, each
+form's data schema name, the path and query parameters (the package's ids as
+enums) and the common error responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.ir import PackageIR
+
+JSON = "application/json"
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+Schema = dict[str, Any]
+
+
+def ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def schema_name(form_id: str) -> str:
+    return f"form_{form_id}"
+
+
+def enum_of(values: list[str]) -> Schema:
+    return {"type": "string", "enum": values} if values else {"type": "string"}
+
+
+def label(text: dict[str, str]) -> str:
+    return text.get("zh") or next(iter(text.values()), "")
+
+
+def error_schemas() -> dict[str, Schema]:
+    return {
+        "FieldProblem": {
+            "type": "object",
+            "required": ["path", "code", "message"],
+            "properties": {
+                "path": {
+                    "type": "string",
+                    "description": "e.g. members[0].citizen_id_number; a rule's id; '' for all",
+                },
+                "code": {"type": "string", "description": "e.g. required, gb11643.checksum"},
+                "message": {"type": "string", "description": "in the Accept-Language language"},
+            },
+        },
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "request_id": {"type": "string"},
+                        "fields": {"type": "array", "items": ref("schemas", "FieldProblem")},
+                    },
+                }
+            },
+        },
+    }
+
+
+def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
+    regions = [r.id for r in pkg.regions]
+    nullable_string = {"type": ["string", "null"]}
+    nullable_datetime = {"type": ["string", "null"], "format": "date-time"}
+    summary: Schema = {
+        "type": "object",
+        "required": ["id", "number", "matter", "region", "status"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "number": {"type": "string", "description": "受理编号"},
+            "matter": {"type": "string"},
+            "matter_name": {"type": "string"},
+            "form": {"type": "string"},
+            "region": enum_of(regions),
+            "status": {"type": "string"},
+            "status_name": {"type": "string"},
+            "final": {"type": "boolean"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "clock_started_at": nullable_datetime,
+            "paused": {"type": "boolean"},
+            "paused_days": {"type": "integer"},
+            "finished_at": nullable_datetime,
+            "deadline": {"type": ["string", "null"], "format": "date"},
+            "overdue": {"type": "boolean"},
+            "due_soon": {"type": "boolean"},
+            "standards_version": nullable_string,
+            "applicant": {"type": "string", "description": "masked; staff views only"},
+        },
+    }
+    page = {
+        "type": "object",
+        "required": ["items", "total"],
+        "properties": {
+            "items": {"type": "array", "items": ref("schemas", "ApplicationSummary")},
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "page_size": {"type": "integer"},
+        },
+    }
+    detail = {
+        "allOf": [
+            ref("schemas", "ApplicationSummary"),
+            {
+                "type": "object",
+                "properties": {
+                    "data": {
+                        "type": "object",
+                        "description": "the form data; sensitive values masked except "
+                        "to their own applicant",
+                    },
+                    "transitions": {"type": "array", "items": {"type": "object"}},
+                    "materials": {"type": "array", "items": {"type": "object"}},
+                    "evaluation": {"type": ["object", "null"]},
+                },
+            },
+        ]
+    }
+    return {
+        "Health": {
+            "type": "object",
+            "required": ["status"],
+            "properties": {"status": {"type": "string", "const": "ok"}},
+        },
+        "MatterList": {
+            "type": "object",
+            "required": ["items", "total"],
+            "properties": {
+                "region": {"type": "string"},
+                "items": {"type": "array", "items": {"type": "object"}},
+                "total": {"type": "integer"},
+            },
+        },
+        "ServiceGuide": {
+            "type": "object",
+            "description": "办事指南: materials, time limits, fees, basis, form, workflow",
+            "properties": {
+                "id": {"type": "string"},
+                "name": {"type": "string"},
+                "form": {"type": "string"},
+                "schema": {"type": "string", "description": "path of the form's JSON Schema"},
+                "materials": {"type": "array", "items": {"type": "object"}},
+                "guide": {"type": "object"},
+                "workflow": {"type": ["object", "null"]},
+            },
+        },
+        "CodeSet": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "name": {"type": "string"},
+                "values": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "code": {"type": "string"},
+                            "name": {"type": "string"},
+                            "parent": nullable_string,
+                        },
+                    },
+                },
+            },
+        },
+        "Submission": {
+            "type": "object",
+            "required": ["region", "data"],
+            "additionalProperties": False,
+            "properties": {
+                "region": {**enum_of(regions), "description": "the region it is filed in"},
+                "data": {
+                    "type": "object",
+                    "description": "the form data: see x-govstd-forms of the operation and "
+                    "GET /api/forms/{form}/schema",
+                },
+            },
+        },
+        "ApplicationSummary": summary,
+        "ApplicationPage": page,
+        "Application": detail,
+        "Action": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "reason": {"type": ["string", "null"], "maxLength": 4000},
+                "data": {
+                    "type": ["object", "null"],
+                    "description": "corrected form data (e.g. on resubmission)",
+                },
+            },
+        },
+        "Evaluation": {
+            "type": "object",
+            "required": ["score"],
+            "additionalProperties": False,
+            "properties": {
+                "score": {"type": "integer", "minimum": 1, "maximum": 5},
+                "comment": {"type": ["string", "null"]},
+            },
+        },
+        "EvaluationResult": {
+            "type": "object",
+            "properties": {
+                "application_id": {"type": "string"},
+                "score": {"type": "integer"},
+                "comment": nullable_string,
+                "created_at": {"type": "string", "format": "date-time"},
+            },
+        },
+        "MaterialFile": {
+            "type": "object",
+            "properties": {
+                "material": {"type": "string"},
+                "content_type": {"type": "string"},
+                "size": {"type": "integer"},
+                "sha256": {"type": "string"},
+                "filename": {"type": "string"},
+                "uploaded_at": {"type": "string", "format": "date-time"},
+            },
+        },
+        "Upload": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {"type": "string", "contentMediaType": "application/octet-stream"}
+            },
+        },
+        "Reveal": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"reason": {"type": ["string", "null"]}},
+        },
+        "Revealed": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "number": {"type": "string"},
+                "data": {"type": "object"},
+            },
+        },
+        "Stats": {
+            "type": "object",
+            "properties": {
+                "total": {"type": "integer"},
+                "by_status": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "overdue": {"type": "integer"},
+                "finished": {"type": "integer"},
+                "average_handling_days": {"type": ["number", "null"]},
+                "satisfaction": {
+                    "type": "object",
+                    "properties": {
+                        "average": {"type": ["number", "null"]},
+                        "count": {"type": "integer"},
+                    },
+                },
+            },
+        },
+    }
+
+
+def responses() -> dict[str, Schema]:
+    described = {
+        "BadRequest": "请求无效 / bad request (e.g. malformed JSON, a bad Idempotency-Key)",
+        "Unauthorized": "需要有效的身份令牌 / a valid bearer token is required",
+        "Forbidden": "无权执行此操作 / the role may not do this",
+        "NotFound": "未找到 / not found (another applicant's application too)",
+        "Conflict": "状态冲突 / conflict (state, concurrent change, idempotency key reuse)",
+        "TooLarge": "请求体过大 / the body or file is too large",
+        "UnsupportedMediaType": "请求体类型不支持 / unsupported media type",
+        "Invalid": "提交的数据有误 / invalid data; error.fields lists each problem",
+    }
+    return {
+        name: {"description": text, "content": {JSON: {"schema": ERROR_REF}}}
+        for name, text in described.items()
+    }
+
+
+def query(name: str, schema: Schema, description: str) -> Schema:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def parameters(pkg: PackageIR) -> dict[str, Schema]:
+    matters = sorted({m.id for r in pkg.regions for m in r.matters})
+    materials = sorted({x.id for r in pkg.regions for m in r.matters for x in m.materials})
+    transitions = sorted({t.id for w in pkg.workflows for t in w.transitions})
+
+    def path(name: str, schema: Schema, description: str) -> Schema:
+        return {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": schema,
+            "description": description,
+        }
+
+    return {
+        "matter": path("matter", enum_of(matters), "matter id (事项)"),
+        "form": path("form", enum_of([f.id for f in pkg.forms]), "form id (表单)"),
+        "codeset": path("codeset", enum_of([c.id for c in pkg.codesets]), "code set id (代码集)"),
+        "application": path("id", {"type": "string", "format": "uuid"}, "application id"),
+        "material": path("material", enum_of(materials), "material id (材料)"),
+        "transition": path("transition", enum_of(transitions), "workflow step id"),
+        "region": query("region", enum_of([r.id for r in pkg.regions]), "region id"),
+        "page": query("page", {"type": "integer", "minimum": 1, "default": 1}, "page, from 1"),
+        "page_size": query(
+            "page_size",
+            {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+            "items per page",
+        ),
+        "AcceptLanguage": {
+            "name": "Accept-Language",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "default": "zh"},
+            "description": "language of messages: zh (default) or en",
+        },
+        "IdempotencyKey": {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "pattern": "^[!-~]{1,128}$"},
+            "description": "a retry with the same key and body returns the first response",
+        },
+    }
