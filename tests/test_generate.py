@@ -7,8 +7,10 @@ import hashlib
 import importlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -306,3 +308,54 @@ def test_regenerating_takes_unchanged_form_modules_over(
     modules = [p for p in (out / "forms").glob("*.py") if p.name != "__init__.py"]
     assert len(rendered) == len(modules) > 3
     assert tree_digest(out) == tree_digest(fresh)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(
+    not Path("/proc").is_dir() or (os.cpu_count() or 1) < 2,
+    reason="reads child processes from /proc; forks only with two cores or more",
+)
+def test_an_interrupted_generate_stops_its_processes_and_writes_nothing(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from synth import write_tree
+
+    tree, out, scratch = tmp_path / "tree", tmp_path / "out", tmp_path / "tmp"
+    write_tree(tree, 600)
+    scratch.mkdir()
+    cmd = [sys.executable, "-m", "generator.cli", "generate", str(tree), "--region", "province"]
+    with subprocess.Popen(
+        [*cmd, "--out", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(scratch)},
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        seen: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(seen) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            seen.update(_children(proc.pid))  # the kind checks, then the render half
+            time.sleep(0.02)
+        assert len(seen) == 2 and proc.poll() is None, "interrupt it while it renders"
+        children = sorted(seen)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    time.sleep(0.2)
+    for child in children:  # none is left working
+        stat = Path(f"/proc/{child}/stat")
+        assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    assert not out.exists()
+    assert list(scratch.iterdir()) == []  # ruff's scratch folders removed
