@@ -1,12 +1,14 @@
 """Run one piece of work in a forked child while this process does another.
 
-The generator's render stage has two halves of about the same weight (the
-migration, which alembic renders table by table, and the form modules); on a
-machine with two or more cores they run side by side. The child is forked, so
-it sees the package model as it is without pickling it; only its result (or
-the exception it raised) comes back through a pipe. Where ``fork`` does not
-exist, there is a single core or the process runs other threads, the work is
-done in this process right away, with the same outcome.
+``govstd generate`` uses it twice (generator/pipeline.py): the kind checks run
+beside resolving, building and rendering, and the render stage's two halves of
+about the same weight (models and migrations, which alembic renders table by
+table; forms, schemas and the OpenAPI document) run side by side on a machine
+with two or more cores. The child is forked, so it sees the tree and the
+package model as they are without pickling them; only its result (or the
+exception it raised) comes back through a pipe. Where ``fork`` does not exist,
+there is a single core or the process runs other threads, the work is done in
+this process right away, with the same outcome.
 """
 
 from __future__ import annotations
