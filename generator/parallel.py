@@ -40,13 +40,13 @@ class Beside(Generic[T]):
     (this process failed first, or was interrupted) stops the child and reaps it.
     """
 
-    def __init__(self, work: Callable[[], T], what: str = "work") -> None:
+    def __init__(self, work: Callable[[], T], what: str = "work", *, fork: bool = True) -> None:
         self._work = work
         self._what = what
         self._pid = 0
         self._fd = -1
         self._outcome: tuple[bool, object] | None = None
-        if _can_fork():
+        if fork and _can_fork():
             self._start()
         else:  # one process: the work is done now, its outcome kept for result()
             self._outcome = _outcome_of(work)

@@ -106,6 +106,7 @@ def render_package(
     *,
     allow_data_loss: bool,
     abandon: Callable[[], bool] = lambda: False,
+    jobs: int = 2,
 ) -> list[GeneratedFile]:
     """Every file of the package, formatted, with its manifest; raises GenerateError.
 
@@ -129,7 +130,7 @@ def render_package(
     def forms(pkg: PackageIR) -> list[GeneratedFile]:
         return render_forms(pkg, Previous(out_dir), abandon)
 
-    with Beside(database, "models and migrations") as schema_side:
+    with Beside(database, "models and migrations", fork=jobs > 1) as schema_side:
         rendered: list[GeneratedFile] = []
         for step in (render_catalog, forms, render_schemas, render_openapi):
             if abandon():
@@ -149,8 +150,12 @@ def generate(
     *,
     check: bool = False,
     allow_data_loss: bool = False,
+    jobs: int = 2,
 ) -> tuple[WriteResult | None, Diagnostics]:
     """Validate, resolve, build, render and write (or compare, with ``check``).
+
+    ``jobs``: 1 runs everything in this process (the least memory); more lets
+    the kind checks and half of the rendering run in forked processes.
 
     The kind checks run in a second process (generator/parallel.py) while this
     one resolves, builds and renders, stopping as soon as they report errors;
@@ -161,7 +166,7 @@ def generate(
     tree = load_tree(roots, diagnostics)
     files: list[GeneratedFile] = []
     failure: Exception | None = None
-    with Beside(lambda: _kind_checks(tree), "kind checks") as kind_checks:
+    with Beside(lambda: _kind_checks(tree), "kind checks", fork=jobs > 1) as kind_checks:
 
         def broken() -> bool:  # the kind checks are in and found errors (at once in one process)
             return kind_checks.ready() and any(d.severity == "error" for d in kind_checks.result())
@@ -171,7 +176,7 @@ def generate(
             try:
                 pkg = build_package(tree, resolved, region_id)
                 files = render_package(
-                    pkg, out_dir, allow_data_loss=allow_data_loss, abandon=broken
+                    pkg, out_dir, allow_data_loss=allow_data_loss, abandon=broken, jobs=jobs
                 )
             except Exception as exc:  # judged below, once the kind checks are in
                 failure = exc

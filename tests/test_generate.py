@@ -64,9 +64,17 @@ def test_same_bytes_under_different_hash_seeds(
     assert outs[0] == outs[1]
     assert len(outs[0]) > 15
     # the same bytes when everything runs in one process (no fork: generator/parallel.py)
+    cmd = [sys.executable, "-m", "generator.cli", "generate", str(STANDARDS), "--region"]
+    one = tmp_path / "jobs1"
+    subprocess.run([*cmd, "nanshan", "--out", str(one), "--jobs", "1"], check=True, cwd=ROOT)
+    assert tree_digest(one) == outs[0]
     monkeypatch.setattr(parallel, "_can_fork", lambda: False)
     assert generate([STANDARDS], "nanshan", tmp_path / "serial")[0] is not None
     assert tree_digest(tmp_path / "serial") == outs[0]
+    bad = subprocess.run(
+        [*cmd, "nanshan", "--out", str(one), "--jobs", "0"], capture_output=True, cwd=ROOT
+    )
+    assert bad.returncode == 2  # bad usage
 
 
 def test_generated_code_passes_ruff_and_mypy() -> None:
