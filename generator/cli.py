@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from generator.diagnostics import bilingual
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -49,7 +51,12 @@ def validate(roots: Roots) -> None:
 
     _, diagnostics, _ = check_tree(roots)
     errors, warnings = _print_diagnostics(diagnostics)
-    print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    print(
+        bilingual(
+            f"{errors} 个错误，{warnings} 个警告", f"{errors} error(s), {warnings} warning(s)"
+        ),
+        file=sys.stderr,
+    )
     raise typer.Exit(1 if errors else 0)
 
 
@@ -99,21 +106,35 @@ def generate(
     except GenerateError as exc:
         for line in exc.lines:
             print(line, file=sys.stderr)
-        print(f"nothing written to {out}", file=sys.stderr)
+        print(bilingual(f"未向 {out} 写入任何文件", f"nothing written to {out}"), file=sys.stderr)
         raise typer.Exit(1) from None
     errors, _ = _print_diagnostics(diagnostics)
     if result is None:
-        print(f"{errors} error(s); nothing written to {out}", file=sys.stderr)
+        print(
+            bilingual(
+                f"{errors} 个错误；未向 {out} 写入任何文件",
+                f"{errors} error(s); nothing written to {out}",
+            ),
+            file=sys.stderr,
+        )
         raise typer.Exit(1)
     changed = len(result.written) + len(result.removed)
     if check:
         for path in [*result.written, *result.removed]:
-            print(f"stale: {out / path}", file=sys.stderr)
-        print(f"{out}: {'stale' if changed else 'up to date'}", file=sys.stderr)
+            print(bilingual(f"已过期：{out / path}", f"stale: {out / path}"), file=sys.stderr)
+        state = "已过期" if changed else "已是最新"
+        print(
+            bilingual(f"{out}: {state}", f"{out}: {'stale' if changed else 'up to date'}"),
+            file=sys.stderr,
+        )
         raise typer.Exit(1 if changed else 0)
     print(
-        f"{out}: {len(result.written)} written, {len(result.removed)} removed, "
-        f"{result.unchanged} unchanged",
+        bilingual(
+            f"{out}: 写入 {len(result.written)} 个文件，删除 {len(result.removed)} 个，"
+            f"未改动 {result.unchanged} 个",
+            f"{out}: {len(result.written)} written, {len(result.removed)} removed, "
+            f"{result.unchanged} unchanged",
+        ),
         file=sys.stderr,
     )
 
@@ -146,7 +167,8 @@ def migrate(
         url = run(app_dir, db, allow_data_loss=allow_data_loss)
     except CommandError as exc:
         raise _command_error(exc) from None
-    print(f"{url.split('@')[-1]}: up to date", file=sys.stderr)
+    database = url.split("@")[-1]
+    print(bilingual(f"{database}: 已是最新修订版本", f"{database}: up to date"), file=sys.stderr)
 
 
 @app.command()
@@ -206,7 +228,10 @@ def main() -> None:
         if traceback:
             raise
         print(
-            f"error: {type(exc).__name__}: {exc} (run with --traceback for details)",
+            bilingual(
+                f"意外错误 {type(exc).__name__}（加 --traceback 运行可看详情）",
+                f"error: {type(exc).__name__}: {exc} (run with --traceback for details)",
+            ),
             file=sys.stderr,
         )
         sys.exit(1)

@@ -14,6 +14,11 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 
 
+def bilingual(zh: str, en: str) -> str:
+    """One message in Chinese first, then English: ``中文 / English``."""
+    return f"{zh} / {en}"
+
+
 @dataclass(frozen=True, order=True)
 class Location:
     """A place in a source file; line and column count from 1."""

@@ -35,6 +35,7 @@ from google.protobuf import (  # type: ignore[import-untyped]
     struct_pb2,
 )
 
+from generator.diagnostics import bilingual
 from runtime.expressions import BOOL, CelType
 
 __all__ = ["ExprProblem", "check_expression"]
@@ -59,10 +60,19 @@ _PACKAGE = "govstd.rows"
 
 @dataclass(frozen=True)
 class ExprProblem:
-    """One problem in an expression; ``column`` is a 0-based offset into the source."""
+    """One problem in an expression; ``column`` is a 0-based offset into the source.
 
-    message: str
+    ``en`` and ``zh`` say it in English and in Chinese; ``message`` in both.
+    """
+
+    en: str
     column: int = 0
+    zh: str = ""
+
+    @property
+    def message(self) -> str:
+        """``中文 / English``."""
+        return bilingual(self.zh, self.en) if self.zh else self.en
 
 
 @dataclass(frozen=True)
@@ -159,7 +169,15 @@ def _suggest(name: str, names: tuple[str, ...]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def _rewrite(text: str, source: str, column: int, ctx: _CheckEnv) -> str:
+_SYNTAX_ZH = {
+    "unexpected end of expression": "：表达式意外结束",
+    "unterminated string": "：字符串没有闭合",
+    "unexpected text": "：出现了无法识别的文本",
+}
+
+
+def _rewrite(text: str, source: str, column: int, ctx: _CheckEnv) -> tuple[str, str]:
+    """A message of the CEL checker, rewritten for a form's author: (Chinese, English)."""
     if text.startswith("Syntax error: "):
         detail = text.removeprefix("Syntax error: ")
         detail = detail.replace("mismatched input '<EOF>'", "unexpected end of expression")
@@ -168,30 +186,46 @@ def _rewrite(text: str, source: str, column: int, ctx: _CheckEnv) -> str:
             r"token recognition error at: '([\"'].*)'$", r"unterminated string \1", detail
         )
         detail = re.sub(r"token recognition error at: '(.*)'$", r"unexpected text \1", detail)
-        return f"syntax error at column {column}: {detail}"
+        what = next((zh for en, zh in _SYNTAX_ZH.items() if detail.startswith(en)), "")
+        return (
+            f"位置 {column} 处有语法错误{what}",
+            f"syntax error at column {column}: {detail}",
+        )
     if m := re.match(r"undeclared reference to '([^']*)'", text):
         name = m.group(1)
         if source[column : column + 1] == "(":  # cel-cpp points at the call's "("
-            return f"unknown function '{name}' (only standard CEL functions are available)"
+            return (
+                f"未知的函数 '{name}'（只能使用标准 CEL 函数）",
+                f"unknown function '{name}' (only standard CEL functions are available)",
+            )
         return (
-            f"unknown name '{name}' (known fields: {_known(ctx.names)}){_suggest(name, ctx.names)}"
+            f"未知的名称 '{name}'",
+            f"unknown name '{name}' (known fields: {_known(ctx.names)}){_suggest(name, ctx.names)}",
         )
     if m := re.match(r"undefined field '([^']*)' not found in struct '([^']*)'", text):
         name, (group, fields) = m.group(1), ctx.rows.get(m.group(2), (m.group(2), ()))
         return (
+            f"'{group}' 的行中没有字段 '{name}'",
             f"unknown field '{name}' in a row of '{group}' "
-            f"(known fields: {_known(fields)}){_suggest(name, fields)}"
+            f"(known fields: {_known(fields)}){_suggest(name, fields)}",
         )
     if m := re.match(r"found no matching overload for '([^']*)' applied to '\((.*)\)'", text):
         op, args = m.group(1), m.group(2).lower()
         shown = _OPERATORS.get(op, f"{op}()")
-        hint = ""
+        hint = hint_zh = ""
         if "int" in args and "double" in args and "list" not in args:
             hint = " (CEL has no implicit int/double conversion: write 0.0 or use double()/int())"
-        return f"type error: `{shown}` cannot be applied to ({args}){hint}"
+            hint_zh = "（CEL 不会在 int 与 double 之间隐式转换：请写 0.0 或用 double()/int()）"
+        return (
+            f"类型错误：`{shown}` 不能用于（{args}）{hint_zh}",
+            f"type error: `{shown}` cannot be applied to ({args}){hint}",
+        )
     if text.startswith("has() argument must be a field selection"):
-        return "has() needs a field selection such as has(row.field); test a form field with != ''"
-    return f"error: {text}"
+        return (
+            "has() 的参数须是字段选择，如 has(row.field)；检查表单字段请用 != ''",
+            "has() needs a field selection such as has(row.field); test a form field with != ''",
+        )
+    return "表达式有误", f"error: {text}"
 
 
 def _type_name(typ: Any) -> str:
@@ -214,7 +248,7 @@ def check_expression(
     type (``None`` or DYN: any); a result of type dyn is accepted.
     """
     if not source.strip():
-        return [ExprProblem("syntax error at column 0: empty expression", 0)]
+        return [ExprProblem("syntax error at column 0: empty expression", 0, "表达式为空")]
     ctx = _check_env(tuple(sorted(env.items())))
     try:
         checked = ctx.env.compile(source)
@@ -222,13 +256,13 @@ def check_expression(
         problems: list[ExprProblem] = []
         for m in _ERROR.finditer(str(exc)):
             column = _offset(source, int(m.group(1)), int(m.group(2)))
-            message = _rewrite(m.group(3), source, column, ctx)
-            if message.startswith("unknown function '"):
-                column = max(column - len(message.split("'")[1]), 0)
-            if message.startswith("syntax error") and problems:
+            zh, en = _rewrite(m.group(3), source, column, ctx)
+            if en.startswith("unknown function '"):
+                column = max(column - len(en.split("'")[1]), 0)
+            if en.startswith("syntax error") and problems:
                 continue  # later syntax errors are mostly knock-on effects of the first
-            problems.append(ExprProblem(message, column))
-        return problems or [ExprProblem(f"error: {exc}", 0)]
+            problems.append(ExprProblem(en, column, zh))
+        return problems or [ExprProblem(f"error: {exc}", 0, "表达式有误")]
     if expected is None or expected.kind == "dyn":
         return []
     actual = checked.return_type()
@@ -236,4 +270,11 @@ def check_expression(
         return []
     if expected.kind == "record" and actual.is_message():
         return []
-    return [ExprProblem(f"the expression must be {expected}, but it is {_type_name(actual)}", 0)]
+    actual_name = _type_name(actual)
+    return [
+        ExprProblem(
+            f"the expression must be {expected}, but it is {actual_name}",
+            0,
+            f"表达式的结果必须是 {expected}，但它是 {actual_name}",
+        )
+    ]

@@ -8,7 +8,7 @@ from pathlib import Path
 from generator.build import build_package
 from generator.checks import check_all
 from generator.checks.context import Checker, known
-from generator.diagnostics import Diagnostic, Diagnostics, Location
+from generator.diagnostics import Diagnostic, Diagnostics, Location, bilingual
 from generator.ir import PackageIR
 from generator.parallel import Beside
 from generator.render import Abandoned, GeneratedFile
@@ -52,9 +52,13 @@ def check_regions(tree: StandardsTree, diagnostics: Diagnostics) -> dict[str, Re
             if missing and policy.apply in tree.matters:
                 c.error(
                     policy.at("regions", index),
-                    f"policy '{policy.id}' is claimed "
-                    f"through matter '{policy.apply}', which region '{region_id}' does "
-                    "not implement",
+                    bilingual(
+                        f"惠企政策 '{policy.id}' 通过事项 '{policy.apply}' 申领，"
+                        f"但区域 '{region_id}' 未实施该事项",
+                        f"policy '{policy.id}' is claimed "
+                        f"through matter '{policy.apply}', which region '{region_id}' does "
+                        "not implement",
+                    ),
                 )
     return resolved
 
@@ -88,7 +92,11 @@ def _region_known(
     if not diagnostics.has_errors() and region_id not in resolved:
         where = Location(str(roots[0]) if roots else ".", 0, 0)
         diagnostics.error(
-            where, f"unknown region '{region_id}' (known regions: {known(tree.regions)})"
+            where,
+            bilingual(
+                f"未知的区域 '{region_id}'",
+                f"unknown region '{region_id}' (known regions: {known(tree.regions)})",
+            ),
         )
     return {} if diagnostics.has_errors() else resolved
 

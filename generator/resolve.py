@@ -15,7 +15,7 @@ import yaml
 
 from generator.checks.context import Checker, known
 from generator.checks.matters import check_matter
-from generator.diagnostics import Diagnostic, Diagnostics, Location
+from generator.diagnostics import Diagnostic, Diagnostics, Location, bilingual
 from generator.kinds import Bundle, Calendar, Matter, Policy, Region
 from generator.parse import build
 from generator.yamlsource import child, location, to_data
@@ -48,7 +48,10 @@ def region_chain(c: Checker, region: Region) -> list[Region] | None:
             return None  # reported by check_region
         if parent in chain:
             names = " → ".join(r.id for r in [*chain[chain.index(parent) :], parent])
-            c.error(current.at("parent"), f"region parents form a cycle: {names}")
+            c.error(
+                current.at("parent"),
+                bilingual(f"上级区域形成循环：{names}", f"region parents form a cycle: {names}"),
+            )
             return None
         chain.append(parent)
     return list(reversed(chain))
@@ -56,15 +59,24 @@ def region_chain(c: Checker, region: Region) -> list[Region] | None:
 
 def check_region(c: Checker, region: Region) -> None:
     if region.parent is not None:
-        c.ref(Region, region.parent, region.at("parent"), "parent region")
+        c.ref(Region, region.parent, region.at("parent"), "parent region", what_zh="上级区域")
     if check_gb2260(region.code) is not None:
-        c.error(region.at("code"), f"region code '{region.code}' is not a 6-digit GB/T 2260 code")
+        c.error(
+            region.at("code"),
+            bilingual(
+                f"区域代码 '{region.code}' 不是 6 位的 GB/T 2260 代码",
+                f"region code '{region.code}' is not a 6-digit GB/T 2260 code",
+            ),
+        )
     else:
         divisions = c.tree.codesets.get("admin_division")
         if divisions is not None and region.code not in divisions.codes():
             c.warning(
                 region.at("code"),
-                f"region code '{region.code}' is not in code set 'admin_division'",
+                bilingual(
+                    f"区域代码 '{region.code}' 不在代码集 'admin_division' 中",
+                    f"region code '{region.code}' is not in code set 'admin_division'",
+                ),
             )
     if region.calendar is not None:
         c.ref(Calendar, region.calendar, region.at("calendar"))
@@ -92,8 +104,11 @@ def resolve(c: Checker, region: Region) -> ResolvedRegion | None:
                 index = include.index(matter_id)
                 c.error(
                     r.matters.at("include", index),
-                    f"region '{r.id}' includes matter "
-                    f"'{matter_id}', which its parent does not implement",
+                    bilingual(
+                        f"区域 '{r.id}' 包含事项 '{matter_id}'，但其上级区域未实施该事项",
+                        f"region '{r.id}' includes matter "
+                        f"'{matter_id}', which its parent does not implement",
+                    ),
                 )
             selected = [m for m in selected if m in include]
         selected = [m for m in selected if m not in r.matters.exclude]
@@ -109,15 +124,23 @@ def resolve(c: Checker, region: Region) -> ResolvedRegion | None:
                 if matter_id not in c.tree.broken["Matter"]:
                     c.error(
                         where,
-                        f"override of unknown matter '{matter_id}' (known matters: "
-                        f"{known(c.tree.matters)})",
+                        bilingual(
+                            f"覆盖了未知的事项 '{matter_id}'",
+                            f"override of unknown matter '{matter_id}' (known matters: "
+                            f"{known(c.tree.matters)})",
+                        ),
                     )
                 continue
             if matter_id not in selected:
+                defined = c.tree.matters[matter_id].at()
                 c.error(
                     where,
-                    f"override of matter '{matter_id}', which region '{r.id}' does "
-                    f"not implement (defined at {c.tree.matters[matter_id].at()})",
+                    bilingual(
+                        f"覆盖了事项 '{matter_id}'，但区域 '{r.id}' "
+                        f"未实施该事项（定义于 {defined}）",
+                        f"override of matter '{matter_id}', which region '{r.id}' does "
+                        f"not implement (defined at {defined})",
+                    ),
                 )
                 continue
             base = nodes.get(matter_id) or c.tree.matters[matter_id]._node
@@ -135,7 +158,11 @@ def resolve(c: Checker, region: Region) -> ResolvedRegion | None:
     if calendar_id is None:
         c.error(
             region.at(),
-            f"region '{region.id}' has no calendar, nor has any ancestor (working days need one)",
+            bilingual(
+                f"区域 '{region.id}' 及其各级上级区域都没有工作日历（计算工作日需要工作日历）",
+                f"region '{region.id}' has no calendar, nor has any ancestor "
+                "(working days need one)",
+            ),
         )
     ids = {r.id for r in chain}
     return ResolvedRegion(
@@ -152,6 +179,7 @@ def resolve(c: Checker, region: Region) -> ResolvedRegion | None:
 def _rebuild(c: Checker, node: yaml.Node, matter_id: str, base: Matter, path: str) -> Matter | None:
     """Validate and check a merged matter; report only what the overrides caused."""
     context = f" (after the overrides of {path})"
+    context_zh = f"（经 {path} 覆盖后）"
     before = _messages(c, base)
     scratch = Diagnostics()
     data = to_data(node, scratch)
@@ -162,8 +190,15 @@ def _rebuild(c: Checker, node: yaml.Node, matter_id: str, base: Matter, path: st
         key = (d.location, d.message)
         if key not in before and key not in c.reported:  # a parent region reported it already
             c.reported.add(key)
-            c.diags.items.append(Diagnostic(d.location, d.severity, d.message + context))
+            message = _with_context(d.message, context_zh, context)
+            c.diags.items.append(Diagnostic(d.location, d.severity, message))
     return merged if not scratch.has_errors() else None
+
+
+def _with_context(message: str, zh: str, en: str) -> str:
+    """``message`` with ``zh`` added to its Chinese part and ``en`` to its English one."""
+    chinese, separator, english = message.partition(" / ")
+    return bilingual(chinese + zh, english + en) if separator else message + en
 
 
 def _messages(c: Checker, matter: Matter) -> set[tuple[Location, str]]:
@@ -204,7 +239,12 @@ def merge(c: Checker, base: yaml.Node, patch: yaml.Node, what: str) -> yaml.Node
     if isinstance(patch, yaml.MappingNode) and LIST_OPS & set(_pairs(patch)):
         c.error(
             location(patch),
-            f"'{what}' is not a list of items here ({location(base)}); add/remove apply to lists",
+            bilingual(
+                f"'{what}' 在此处不是由若干项组成的列表（{location(base)}）；"
+                "add/remove 只适用于列表",
+                f"'{what}' is not a list of items here ({location(base)}); "
+                "add/remove apply to lists",
+            ),
         )
     return patch
 
@@ -229,8 +269,11 @@ def _merge_list(
                 else:
                     c.error(
                         location(ref),
-                        f"cannot remove '{ref.value}' from '{what}': there is "
-                        f"no such item ({location(base)}; items: {listing})",
+                        bilingual(
+                            f"无法从 '{what}' 中移除 '{ref.value}'：没有这一项（{location(base)}）",
+                            f"cannot remove '{ref.value}' from '{what}': there is "
+                            f"no such item ({location(base)}; items: {listing})",
+                        ),
                     )
         elif key == "add":
             for new in value.value if isinstance(value, yaml.SequenceNode) else [value]:
@@ -239,7 +282,10 @@ def _merge_list(
                     there = location(items[ids.index(new_id)])
                     c.error(
                         location(new),
-                        f"cannot add '{new_id}' to '{what}': it is already there ({there})",
+                        bilingual(
+                            f"无法向 '{what}' 添加 '{new_id}'：它已经存在（{there}）",
+                            f"cannot add '{new_id}' to '{what}': it is already there ({there})",
+                        ),
                     )
                 else:
                     items.append(new)
@@ -250,7 +296,11 @@ def _merge_list(
         else:
             c.error(
                 location(key_node),
-                f"cannot change '{key}' in '{what}': there is no such "
-                f"item ({location(base)}; items: {listing}; use add/remove to change the list)",
+                bilingual(
+                    f"无法修改 '{what}' 中的 '{key}'：没有这一项（{location(base)}；"
+                    "增删列表项请用 add/remove）",
+                    f"cannot change '{key}' in '{what}': there is no such "
+                    f"item ({location(base)}; items: {listing}; use add/remove to change the list)",
+                ),
             )
     return yaml.SequenceNode(base.tag, items, base.start_mark, base.end_mark)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from generator.diagnostics import Diagnostics, Location
+from generator.diagnostics import Diagnostics, Location, bilingual
 from generator.kinds import (
     KINDS,
     Bundle,
@@ -35,6 +35,17 @@ from generator.yamlsource import MAX_FILE_BYTES, child, load_file, location
 M = TypeVar("M", bound=Model)
 
 CSV_COLUMNS = ["code", "zh", "en", "parent"]
+KIND_WORDS_ZH = {  # how a Chinese message names each kind
+    "CodeSet": "代码集",
+    "DataElement": "数据元",
+    "Form": "表单",
+    "Workflow": "办理流程",
+    "Matter": "事项",
+    "Region": "区域",
+    "Calendar": "工作日历",
+    "Bundle": "一件事",
+    "Policy": "惠企政策",
+}
 
 
 @dataclass
@@ -131,7 +142,10 @@ def _load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> Standar
     for root_text in tree.roots:
         root = Path(root_text)
         if not root.is_dir():
-            diagnostics.error(Location(root_text, 0, 0), "not a folder of standards files")
+            diagnostics.error(
+                Location(root_text, 0, 0),
+                bilingual("不是存放标准文件的文件夹", "not a folder of standards files"),
+            )
             continue
         for path in yaml_files(root):
             display = (Path(root_text) / path.relative_to(root)).as_posix()
@@ -144,7 +158,10 @@ def _load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> Standar
     tree.source_hash = digest.hexdigest()
     if not tree.files and not diagnostics.has_errors():
         for root_text in tree.roots:
-            diagnostics.error(Location(root_text, 0, 0), "no *.yaml files found below this folder")
+            diagnostics.error(
+                Location(root_text, 0, 0),
+                bilingual("此文件夹下没有 *.yaml 文件", "no *.yaml files found below this folder"),
+            )
     return tree
 
 
@@ -161,11 +178,22 @@ def _add_document(
     assert isinstance(node, yaml.MappingNode)
     kind = data.get("kind")
     if kind is None:
-        diags.error(location(node), f"missing required key 'kind' (one of: {', '.join(KINDS)})")
+        diags.error(
+            location(node),
+            bilingual(
+                "缺少必填键 'kind'", f"missing required key 'kind' (one of: {', '.join(KINDS)})"
+            ),
+        )
         return
     if not isinstance(kind, str) or kind not in KINDS:
         where = location(child(node, "kind") or node)
-        diags.error(where, f"unknown kind {kind!r}; expected one of: {', '.join(KINDS)}")
+        diags.error(
+            where,
+            bilingual(
+                f"未知的文档种类 {kind!r}",
+                f"unknown kind {kind!r}; expected one of: {', '.join(KINDS)}",
+            ),
+        )
         return
     cls = KINDS[str(kind)]
     model = build(cls, node, data, diags)
@@ -178,7 +206,11 @@ def _add_document(
     if existing is not None:
         diags.error(
             model.at("id"),
-            f"duplicate {kind} id '{ident}': already defined at {existing.at('id')}",
+            bilingual(
+                f"{KIND_WORDS_ZH.get(str(kind), kind)} id '{ident}' 重复："
+                f"已在 {existing.at('id')} 定义",
+                f"duplicate {kind} id '{ident}': already defined at {existing.at('id')}",
+            ),
         )
         return
     if isinstance(model, CodeSet) and model.values_file:
@@ -193,8 +225,12 @@ def _load_values_file(codeset: CodeSet, path: Path, root: Path, diags: Diagnosti
         # A tree is self-contained; and an error must not quote a file from elsewhere.
         diags.error(
             codeset.at("values_file"),
-            f"values_file {codeset.values_file} is not a file inside the standards tree "
-            f"{root.as_posix()}; give a path relative to this YAML file, within the tree",
+            bilingual(
+                f"values_file {codeset.values_file} 不是标准树 {root.as_posix()} 内的文件；"
+                "请写相对于本 YAML 文件、位于树内的路径",
+                f"values_file {codeset.values_file} is not a file inside the standards tree "
+                f"{root.as_posix()}; give a path relative to this YAML file, within the tree",
+            ),
         )
         return
     try:
@@ -204,14 +240,22 @@ def _load_values_file(codeset: CodeSet, path: Path, root: Path, diags: Diagnosti
             raise OSError(f"larger than {MAX_FILE_BYTES} bytes (split it)")
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        diags.error(codeset.at("values_file"), f"cannot read values_file {display}: {exc}")
+        diags.error(
+            codeset.at("values_file"),
+            bilingual(
+                f"无法读取 values_file {display}", f"cannot read values_file {display}: {exc}"
+            ),
+        )
         return
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or [c.strip() for c in rows[0]] != CSV_COLUMNS:
         diags.error(
             Location(display, 1, 1),
-            f"values_file header must be {','.join(CSV_COLUMNS)} "
-            f"(got {','.join(rows[0]) if rows else 'nothing'})",
+            bilingual(
+                f"values_file 的表头必须是 {','.join(CSV_COLUMNS)}",
+                f"values_file header must be {','.join(CSV_COLUMNS)} "
+                f"(got {','.join(rows[0]) if rows else 'nothing'})",
+            ),
         )
         return
     for number, row in enumerate(rows[1:], start=2):
@@ -221,12 +265,17 @@ def _load_values_file(codeset: CodeSet, path: Path, root: Path, diags: Diagnosti
         if len(row) != len(CSV_COLUMNS):
             diags.error(
                 where,
-                f"row has {len(row)} columns; expected {len(CSV_COLUMNS)}: code,zh,en,parent",
+                bilingual(
+                    f"此行有 {len(row)} 列，应为 {len(CSV_COLUMNS)} 列：code,zh,en,parent",
+                    f"row has {len(row)} columns; expected {len(CSV_COLUMNS)}: code,zh,en,parent",
+                ),
             )
             continue
         code, zh, en, parent = (cell.strip() for cell in row)
         if not code or not zh:
-            diags.error(where, "row needs a code and a zh name")
+            diags.error(
+                where, bilingual("此行需要 code 和 zh 名称", "row needs a code and a zh name")
+            )
             continue
         name = {"zh": zh, "en": en} if en else {"zh": zh}
         value = CodeValue(code=code, name=name, parent=parent or None)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from generator.diagnostics import Diagnostics, Location
+from generator.diagnostics import Diagnostics, Location, bilingual
 
 _TAGS = {
     yaml.ScalarNode: "tag:yaml.org,2002:str",
@@ -60,6 +60,29 @@ _INF_NAN = {
 _NULL = {"", "~", "null", "Null", "NULL"}
 _NUMBER_START = frozenset("0123456789+-.")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+
+# The syntax errors of PyYAML and libyaml that people meet most, in Chinese (by prefix).
+_PROBLEMS_ZH = {
+    "mapping values are not allowed": "此处不允许映射的值",
+    "could not find expected ':'": "找不到应有的 ':'",
+    "did not find expected key": "找不到应有的键",
+    "did not find expected '-' indicator": "找不到应有的 '-' 标记",
+    "did not find expected ',' or ']'": "找不到应有的 ',' 或 ']'",
+    "did not find expected ',' or '}'": "找不到应有的 ',' 或 '}'",
+    "did not find expected node content": "找不到应有的内容",
+    "found character that cannot start any token": "出现了不能作为记号开头的字符",
+    "found unexpected end of stream": "文件意外结束",
+    "found undefined alias": "出现了未定义的别名",
+    "found unknown escape character": "出现了未知的转义字符",
+    "found a tab character": "缩进中出现了制表符",
+    "block sequence entries are not allowed": "此处不允许列表项",
+}
+
+
+def _problem_zh(problem: str) -> str:
+    """``YAML 语法错误``, with the Chinese of ``problem`` when it is a known one."""
+    found = next((zh for en, zh in _PROBLEMS_ZH.items() if problem.startswith(en)), None)
+    return f"YAML 语法错误：{found}" if found else "YAML 语法错误"
 
 
 def location(node: Node) -> Location:
@@ -119,11 +142,16 @@ class _Converter:
         if self.count > MAX_NODES_PER_DOCUMENT or depth > MAX_DEPTH:
             if not self.too_big:
                 self.too_big = True
-                what = "nested too deeply" if depth > MAX_DEPTH else "too large"
+                deep = depth > MAX_DEPTH
+                what = "nested too deeply" if deep else "too large"
                 self.diagnostics.error(
                     location(node),
-                    f"document is {what} (at most {MAX_NODES_PER_DOCUMENT} nodes after "
-                    f"alias expansion and {MAX_DEPTH} levels); split it into several documents",
+                    bilingual(
+                        f"文档{'嵌套过深' if deep else '过大'}（别名展开后至多 "
+                        f"{MAX_NODES_PER_DOCUMENT} 个节点、{MAX_DEPTH} 层），请拆分为多个文档",
+                        f"document is {what} (at most {MAX_NODES_PER_DOCUMENT} nodes after "
+                        f"alias expansion and {MAX_DEPTH} levels); split it into several documents",
+                    ),
                 )
             return None
         if isinstance(node, yaml.ScalarNode):
@@ -134,7 +162,10 @@ class _Converter:
             except ValueError:  # an integer with more digits than int() converts (4,300)
                 self.diagnostics.error(
                     location(node),
-                    f"number of {len(node.value)} digits is too long; quote it if it is text",
+                    bilingual(
+                        f"{len(node.value)} 位的数字过长；如果是文本，请加引号",
+                        f"number of {len(node.value)} digits is too long; quote it if it is text",
+                    ),
                 )
                 return node.value
         if isinstance(node, yaml.SequenceNode):
@@ -144,19 +175,30 @@ class _Converter:
         seen: dict[object, Node] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                self.diagnostics.error(location(key_node), "a mapping key must be a plain text")
+                self.diagnostics.error(
+                    location(key_node),
+                    bilingual("映射的键必须是普通文本", "a mapping key must be a plain text"),
+                )
                 continue
             key = key_node.value
             if key == "<<":
                 self.diagnostics.error(
-                    location(key_node), "merge keys ('<<') are not supported; write the keys out"
+                    location(key_node),
+                    bilingual(
+                        "不支持合并键（'<<'），请逐一写出各个键",
+                        "merge keys ('<<') are not supported; write the keys out",
+                    ),
                 )
                 continue
             if key in seen:
+                first = location(seen[key])
                 self.diagnostics.error(
                     location(key_node),
-                    f"duplicate key '{key}' (first at {location(seen[key])}); "
-                    "YAML would silently keep only the last one",
+                    bilingual(
+                        f"重复的键 '{key}'（首次出现于 {first}）；YAML 会悄悄只保留最后一个",
+                        f"duplicate key '{key}' (first at {first}); "
+                        "YAML would silently keep only the last one",
+                    ),
                 )
                 continue
             seen[key] = key_node
@@ -188,18 +230,24 @@ def load_file(path: Path, display: str, diagnostics: Diagnostics) -> list[Docume
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        diagnostics.error(where, f"cannot read file: {exc.strerror}")
+        diagnostics.error(where, bilingual("无法读取文件", f"cannot read file: {exc.strerror}"))
         return []
     if len(raw) > MAX_FILE_BYTES:
         diagnostics.error(
-            where, f"file is {len(raw)} bytes; at most {MAX_FILE_BYTES} are read (split it)"
+            where,
+            bilingual(
+                f"文件有 {len(raw)} 字节，最多读取 {MAX_FILE_BYTES} 字节（请拆分）",
+                f"file is {len(raw)} bytes; at most {MAX_FILE_BYTES} are read (split it)",
+            ),
         )
         return []
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        diagnostics.error(Location(display, line), "file is not UTF-8 text")
+        diagnostics.error(
+            Location(display, line), bilingual("文件不是 UTF-8 文本", "file is not UTF-8 text")
+        )
         return []
     documents: list[Document] = []
     try:
@@ -212,7 +260,11 @@ def load_file(path: Path, display: str, diagnostics: Diagnostics) -> list[Docume
                 continue
             if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
                 diagnostics.error(
-                    location(node), "a document must be a mapping with 'kind:' and 'id:'"
+                    location(node),
+                    bilingual(
+                        "文档必须是含有 'kind:' 和 'id:' 的映射",
+                        "a document must be a mapping with 'kind:' and 'id:'",
+                    ),
                 )
                 continue
             documents.append(Document(display, node, data))
@@ -229,7 +281,8 @@ def load_file(path: Path, display: str, diagnostics: Diagnostics) -> list[Docume
             and ((context.line, context.column) != (mark.line, mark.column))
         ):
             problem += f" ({exc.context} started at {context.line + 1}:{context.column + 1})"
-        diagnostics.error(at, f"YAML syntax error: {problem}")
+        zh = _problem_zh(exc.problem or exc.context or "")
+        diagnostics.error(at, bilingual(zh, f"YAML syntax error: {problem}"))
     except yaml.reader.ReaderError as exc:  # control characters and the like
         before = text[: exc.position]
         if _Loader is not yaml.SafeLoader:  # libyaml counts bytes of UTF-8
@@ -238,10 +291,15 @@ def load_file(path: Path, display: str, diagnostics: Diagnostics) -> list[Docume
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
         diagnostics.error(
             Location(display, line, column),
-            f"YAML error: {exc.reason} (character #x{char:04x})",
+            bilingual(
+                f"YAML 错误：不允许的字符（#x{char:04x}）",
+                f"YAML error: {exc.reason} (character #x{char:04x})",
+            ),
         )
     except yaml.YAMLError as exc:
-        diagnostics.error(where, "YAML error: " + " ".join(str(exc).split()))
+        diagnostics.error(
+            where, bilingual("YAML 错误", "YAML error: " + " ".join(str(exc).split()))
+        )
     return documents
 
 

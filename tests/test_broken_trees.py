@@ -908,14 +908,20 @@ def test_resolve_of_a_broken_tree_prints_nothing(
 def test_validate_missing_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code, _, err = run(tmp_path, monkeypatch, "validate", "no_such_folder")
     assert code == 1
-    assert "no_such_folder:0:0: error: not a folder of standards files" in err
+    assert (
+        "no_such_folder:0:0: error: 不是存放标准文件的文件夹 / not a folder of standards files"
+        in err
+    )
 
 
 def test_validate_folder_without_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "empty").mkdir()
     code, _, err = run(tmp_path, monkeypatch, "validate", "empty")
     assert code == 1
-    assert "empty:0:0: error: no *.yaml files found below this folder" in err
+    assert (
+        "empty:0:0: error: 此文件夹下没有 *.yaml 文件 / no *.yaml files found below this folder"
+        in err
+    )
 
 
 @pytest.mark.parametrize(
@@ -950,13 +956,15 @@ def test_entry_point_in_a_subprocess(tmp_path: Path) -> None:
     make_tree(tmp_path)
     ok = _govstd(tmp_path, "validate", ROOT)
     assert ok.returncode == 0, ok.stderr
-    assert ok.stderr.strip() == "0 error(s), 0 warning(s)"
+    assert ok.stderr.strip() == "0 个错误，0 个警告 / 0 error(s), 0 warning(s)"
     make_tree(tmp_path / "broken", replace(IBR, "form: ibr_form", "form: ibr_from"))
     bad = _govstd(tmp_path / "broken", "validate", ROOT)
     assert bad.returncode == 1
     assert bad.stdout == ""
     assert "Traceback" not in bad.stderr
-    assert bad.stderr.splitlines()[0].startswith(f"{ROOT}/{IBR}:17:7: error: form 'ibr_from'")
+    assert bad.stderr.splitlines()[0].startswith(
+        f"{ROOT}/{IBR}:17:7: error: 表单 'ibr_from' 未定义 / form 'ibr_from'"
+    )
 
 
 def test_resolve_adds_to_a_list_the_matter_does_not_have(

@@ -56,7 +56,7 @@ FILES = sorted(
 )
 YAML_FILES = [f for f in FILES if f.endswith(".yaml")]
 
-SUMMARY = re.compile(r"\d+ error\(s\), \d+ warning\(s\)\Z")
+SUMMARY = re.compile(r"\d+ 个错误，\d+ 个警告 / \d+ error\(s\), \d+ warning\(s\)\Z")
 DIAGNOSTIC = re.compile(r"(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning): .+\Z")
 BOMB_SECONDS = 2.0
 EXAMPLES = 60
@@ -435,7 +435,8 @@ def check_output(root: Path, code: int, stdout: str, stderr: str) -> None:
             assert (root / relative).is_file(), f"{path} is not a file of the tree: {line[:300]}"
             assert row >= 1 and col >= 1, line
     assert code == (1 if errors else 0), (code, errors)
-    assert lines[-1].startswith(f"{errors} error(s),"), lines[-1]
+    assert lines[-1].startswith(f"{errors} 个错误，"), lines[-1]
+    assert f" / {errors} error(s)," in lines[-1], lines[-1]
 
 
 def validate_in_process(root: Path) -> tuple[int, str, str]:
@@ -450,7 +451,7 @@ def test_the_subset_is_valid(tmp_path: Path) -> None:
     root = make_tree(tmp_path, [])
     code, out, err = validate_in_process(root)
     check_output(root, code, out, err)
-    assert code == 0 and err.strip() == "0 error(s), 0 warning(s)", err
+    assert code == 0 and err.strip() == "0 个错误，0 个警告 / 0 error(s), 0 warning(s)", err
     assert len(YAML_FILES) >= 15
 
 

@@ -54,7 +54,9 @@ def test_locations_are_one_based_and_kept_on_every_node(tmp_path: Path) -> None:
 def test_duplicate_keys_are_errors_naming_both(tmp_path: Path) -> None:
     documents, problems = load(tmp_path, "kind: X\nid: a\nname: one\nname: two\n")
     assert problems == [
-        "doc.yaml:4:1: error: duplicate key 'name' (first at doc.yaml:3:1); "
+        "doc.yaml:4:1: error: 重复的键 'name'（首次出现于 doc.yaml:3:1）；"
+        "YAML 会悄悄只保留最后一个 / "
+        "duplicate key 'name' (first at doc.yaml:3:1); "
         "YAML would silently keep only the last one"
     ]
     assert documents[0].data["name"] == "one"
@@ -63,7 +65,9 @@ def test_duplicate_keys_are_errors_naming_both(tmp_path: Path) -> None:
 def test_duplicate_keys_quoted_and_plain_and_nested(tmp_path: Path) -> None:
     _, problems = load(tmp_path, 'kind: X\nid: a\nm: {"a": 1, a: 2}\n')
     assert problems == [
-        "doc.yaml:3:13: error: duplicate key 'a' (first at doc.yaml:3:5); "
+        "doc.yaml:3:13: error: 重复的键 'a'（首次出现于 doc.yaml:3:5）；"
+        "YAML 会悄悄只保留最后一个 / "
+        "duplicate key 'a' (first at doc.yaml:3:5); "
         "YAML would silently keep only the last one"
     ]
 
@@ -141,10 +145,8 @@ def test_billion_laughs_is_refused_quickly(tmp_path: Path) -> None:
     assert elapsed < 2.0
     assert documents == []
     assert len(problems) == 1
-    assert (
-        ": error: document is too large (at most 200000 nodes after alias expansion"
-        in (problems[0])
-    )
+    assert ": error: 文档过大（别名展开后至多 200000 个节点" in problems[0]
+    assert " / document is too large (at most 200000 nodes after alias expansion" in problems[0]
 
 
 def test_small_aliases_are_fine(tmp_path: Path) -> None:
@@ -157,7 +159,8 @@ def test_deep_nesting_is_refused(tmp_path: Path) -> None:
     documents, problems = load(tmp_path, "kind: X\nv: " + "[" * depth + "]" * depth + "\n")
     assert documents == []
     assert problems == [
-        f"doc.yaml:2:{4 + MAX_DEPTH}: error: document is nested too deeply (at most 200000 "
+        f"doc.yaml:2:{4 + MAX_DEPTH}: error: 文档嵌套过深（别名展开后至多 200000 个节点、"
+        f"{MAX_DEPTH} 层），请拆分为多个文档 / document is nested too deeply (at most 200000 "
         f"nodes after alias expansion and {MAX_DEPTH} levels); split it into several documents"
     ]
 
@@ -168,7 +171,7 @@ def test_very_deep_nesting_is_refused_without_recursion_error(tmp_path: Path) ->
     assert time.perf_counter() - started < 2.0
     assert documents == []
     assert len(problems) == 1
-    assert ": error: YAML syntax error:" in problems[0] or "nested too deeply" in problems[0]
+    assert " / YAML syntax error:" in problems[0] or "nested too deeply" in problems[0]
 
 
 def test_nesting_up_to_the_limit_is_fine(tmp_path: Path) -> None:
@@ -180,13 +183,13 @@ def test_nesting_up_to_the_limit_is_fine(tmp_path: Path) -> None:
 def test_non_utf8_file(tmp_path: Path) -> None:
     documents, problems = load(tmp_path, b"kind: X\nid: a\nname: caf\xe9\n")
     assert documents == []
-    assert problems == ["doc.yaml:3:1: error: file is not UTF-8 text"]
+    assert problems == ["doc.yaml:3:1: error: 文件不是 UTF-8 文本 / file is not UTF-8 text"]
 
 
 def test_gbk_file_is_not_utf8(tmp_path: Path) -> None:
     documents, problems = load(tmp_path, "kind: X\nname: 姓名\n".encode("gbk"))
     assert documents == []
-    assert problems == ["doc.yaml:2:1: error: file is not UTF-8 text"]
+    assert problems == ["doc.yaml:2:1: error: 文件不是 UTF-8 文本 / file is not UTF-8 text"]
 
 
 def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
@@ -203,7 +206,10 @@ def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
 def test_document_that_is_not_a_mapping(tmp_path: Path, text: str) -> None:
     documents, problems = load(tmp_path, text)
     assert documents == []
-    assert problems == ["doc.yaml:1:1: error: a document must be a mapping with 'kind:' and 'id:'"]
+    assert problems == [
+        "doc.yaml:1:1: error: 文档必须是含有 'kind:' 和 'id:' 的映射 / "
+        "a document must be a mapping with 'kind:' and 'id:'"
+    ]
 
 
 def test_empty_file_and_empty_documents(tmp_path: Path) -> None:
@@ -214,7 +220,8 @@ def test_empty_file_and_empty_documents(tmp_path: Path) -> None:
 def test_syntax_error_points_at_the_problem(tmp_path: Path) -> None:
     _, problems = load(tmp_path, "kind: X\nweekend: [sat, sun\nholidays: []\n")
     assert problems == [
-        "doc.yaml:3:9: error: YAML syntax error: did not find expected ',' or ']' "
+        "doc.yaml:3:9: error: YAML 语法错误：找不到应有的 ',' 或 ']' / "
+        "YAML syntax error: did not find expected ',' or ']' "
         "(while parsing a flow sequence started at 2:10)"
     ]
 
@@ -222,27 +229,33 @@ def test_syntax_error_points_at_the_problem(tmp_path: Path) -> None:
 def test_bad_indentation(tmp_path: Path) -> None:
     _, problems = load(tmp_path, "kind: X\nid: a\n  name: b\n")
     assert problems == [
-        "doc.yaml:3:7: error: YAML syntax error: mapping values are not allowed in this context"
+        "doc.yaml:3:7: error: YAML 语法错误：此处不允许映射的值 / "
+        "YAML syntax error: mapping values are not allowed in this context"
     ]
 
 
 def test_undefined_alias(tmp_path: Path) -> None:
     _, problems = load(tmp_path, "kind: X\na: *nothing\n")
-    assert problems == ["doc.yaml:2:4: error: YAML syntax error: found undefined alias"]
+    assert problems == [
+        "doc.yaml:2:4: error: YAML 语法错误：出现了未定义的别名 / "
+        "YAML syntax error: found undefined alias"
+    ]
 
 
 def test_control_character_is_located_on_one_line(tmp_path: Path) -> None:
     _, problems = load(tmp_path, "kind: X\nname: 中文\x07\n")
     assert problems == [
-        "doc.yaml:2:9: error: YAML error: control characters are not allowed (character #x0007)"
+        "doc.yaml:2:9: error: YAML 错误：不允许的字符（#x0007） / "
+        "YAML error: control characters are not allowed (character #x0007)"
     ]
 
 
 def test_non_text_keys_and_merge_keys(tmp_path: Path) -> None:
     documents, problems = load(tmp_path, "kind: X\n? [a, b]\n: 1\n<<: {c: 1}\nok: 2\n")
     assert problems == [
-        "doc.yaml:2:3: error: a mapping key must be a plain text",
-        "doc.yaml:4:1: error: merge keys ('<<') are not supported; write the keys out",
+        "doc.yaml:2:3: error: 映射的键必须是普通文本 / a mapping key must be a plain text",
+        "doc.yaml:4:1: error: 不支持合并键（'<<'），请逐一写出各个键 / "
+        "merge keys ('<<') are not supported; write the keys out",
     ]
     assert documents[0].data == {"kind": "X", "ok": 2}
 
@@ -257,5 +270,5 @@ def test_unreadable_path(tmp_path: Path) -> None:
     diagnostics = Diagnostics()
     assert load_file(tmp_path / "missing.yaml", "missing.yaml", diagnostics) == []
     assert [str(d) for d in diagnostics] == [
-        "missing.yaml:1:1: error: cannot read file: No such file or directory"
+        "missing.yaml:1:1: error: 无法读取文件 / cannot read file: No such file or directory"
     ]

@@ -8,7 +8,7 @@ from generator.checks.forms import check_form
 from generator.checks.matters import check_matter
 from generator.checks.misc import check_bundle, check_calendar, check_policy
 from generator.checks.workflows import check_workflow
-from generator.diagnostics import Diagnostics
+from generator.diagnostics import Diagnostics, bilingual
 from generator.tree import StandardsTree
 
 REQUIRED_CODESETS = ("matter_type", "service_object")
@@ -38,5 +38,8 @@ def check_all(tree: StandardsTree, diagnostics: Diagnostics) -> None:
                 first = next(iter(tree.matters.values()))
                 c.error(
                     first.at("type"),
-                    f"every tree defines the code set '{codeset_id}' (matters use its codes)",
+                    bilingual(
+                        f"每个标准树都须定义代码集 '{codeset_id}'（事项使用其代码）",
+                        f"every tree defines the code set '{codeset_id}' (matters use its codes)",
+                    ),
                 )

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from generator.checks.context import Checker, Where, locate
-from generator.diagnostics import Location
+from generator.diagnostics import Location, bilingual
 from generator.kinds import CodeSet, DataElement
 from runtime.formats import CLASS_NAMES, Format, FormatError, parse_format
 
@@ -38,14 +38,23 @@ class Constraints:
 def check_codeset(c: Checker, codeset: CodeSet) -> None:
     values = codeset.all_values()
     if not values:
-        c.error(codeset.at(), f"code set '{codeset.id}' has no values (give values or values_file)")
+        c.error(
+            codeset.at(),
+            bilingual(
+                f"代码集 '{codeset.id}' 没有代码值（请给出 values 或 values_file）",
+                f"code set '{codeset.id}' has no values (give values or values_file)",
+            ),
+        )
     seen: dict[str, object] = {}
     for value in values:
         if value.code in seen:
+            first = seen[value.code]
             c.error(
                 value.where(),
-                f"duplicate code '{value.code}' in code set '{codeset.id}'"
-                f" (first at {seen[value.code]})",
+                bilingual(
+                    f"代码集 '{codeset.id}' 中的代码 '{value.code}' 重复（首次出现于 {first}）",
+                    f"duplicate code '{value.code}' in code set '{codeset.id}' (first at {first})",
+                ),
             )
         else:
             seen[value.code] = value.where()
@@ -54,7 +63,12 @@ def check_codeset(c: Checker, codeset: CodeSet) -> None:
             where = value._row or value.at("parent")
             c.error(
                 where,
-                f"parent '{value.parent}' of code '{value.code}' is not a code of '{codeset.id}'",
+                bilingual(
+                    f"代码 '{value.code}' 的上级代码 '{value.parent}' "
+                    f"不是代码集 '{codeset.id}' 中的代码",
+                    f"parent '{value.parent}' of code '{value.code}' "
+                    f"is not a code of '{codeset.id}'",
+                ),
             )
 
 
@@ -65,50 +79,99 @@ def parsed_format(c: Checker | None, element: DataElement) -> Format | None:
         return parse_format(element.format)
     except FormatError as exc:
         if c is not None:
-            c.error(element.at("format"), str(exc))
+            c.error(element.at("format"), bilingual(f"表示格式 '{element.format}' 无效", str(exc)))
         return None
 
 
 def check_element(c: Checker, e: DataElement) -> None:
     if e.type == "code":
         if e.codeset is None:
-            c.error(e.at("type"), f"element '{e.id}' has type code but no 'codeset'")
+            c.error(
+                e.at("type"),
+                bilingual(
+                    f"数据元 '{e.id}' 的类型为 code，但未给出 'codeset'",
+                    f"element '{e.id}' has type code but no 'codeset'",
+                ),
+            )
         else:
             c.ref(CodeSet, e.codeset, lambda: e.at("codeset"))
     elif e.codeset is not None:
-        c.error(e.at("codeset"), f"'codeset' goes with type code, not {e.type}")
+        c.error(
+            e.at("codeset"),
+            bilingual(
+                f"'codeset' 只用于 code 类型，不用于 {e.type}",
+                f"'codeset' goes with type code, not {e.type}",
+            ),
+        )
     if e.multiple and e.type != "code":
-        c.error(e.at("multiple"), "'multiple: true' goes with type code only")
+        c.error(
+            e.at("multiple"),
+            bilingual(
+                "'multiple: true' 只用于 code 类型", "'multiple: true' goes with type code only"
+            ),
+        )
     if e.check and e.type not in CHECK_TYPES[e.check]:
-        c.error(e.at("check"), f"check {e.check} applies to text, not to type {e.type}")
+        c.error(
+            e.at("check"),
+            bilingual(
+                f"校验 {e.check} 只适用于文本，不适用于类型 {e.type}",
+                f"check {e.check} applies to text, not to type {e.type}",
+            ),
+        )
     length_keys = ("min_length", "max_length", "pattern")
     for key in length_keys:
         if getattr(e, key) is not None and e.type not in TEXT_TYPES:
-            c.error(e.at(key), f"'{key}' applies to text, not to type {e.type}")
+            c.error(e.at(key), text_only(key, e.type))
     for key in ("minimum", "maximum"):
         if getattr(e, key) is not None and e.type not in NUMBER_TYPES:
-            c.error(e.at(key), f"'{key}' applies to integer or decimal, not to type {e.type}")
+            c.error(
+                e.at(key),
+                bilingual(
+                    f"'{key}' 只适用于 integer 或 decimal，不适用于类型 {e.type}",
+                    f"'{key}' applies to integer or decimal, not to type {e.type}",
+                ),
+            )
     if e.pattern is not None:
         check_pattern(c, e.pattern, e.at("pattern"))
-    _check_bounds(c, e.min_length, e.max_length, lambda: e.at("max_length"), "length")
-    _check_bounds(c, e.minimum, e.maximum, lambda: e.at("maximum"), "value")
+    _check_bounds(c, e.min_length, e.max_length, lambda: e.at("max_length"), "length", "长度")
+    _check_bounds(c, e.minimum, e.maximum, lambda: e.at("maximum"), "value", "值")
     fmt = parsed_format(c, e)
     if fmt is not None:
         _check_format(c, e, fmt)
 
 
+def text_only(key: str, type_: str) -> str:
+    """The message for a text-only key given to a value of another type."""
+    return bilingual(
+        f"'{key}' 只适用于文本，不适用于类型 {type_}",
+        f"'{key}' applies to text, not to type {type_}",
+    )
+
+
 def _check_bounds(
-    c: Checker, low: float | None, high: float | None, where: Where, what: str
+    c: Checker, low: float | None, high: float | None, where: Where, what: str, what_zh: str
 ) -> None:
     if low is not None and high is not None and low > high:
-        c.error(locate(where), f"minimum {what} {low} is above the maximum {high}")
+        c.error(
+            locate(where),
+            bilingual(
+                f"最小{what_zh} {low} 大于最大{what_zh} {high}",
+                f"minimum {what} {low} is above the maximum {high}",
+            ),
+        )
 
 
 def check_pattern(c: Checker, pattern: str, where: Location) -> None:
     try:
         re.compile(pattern)
     except re.error as exc:
-        c.error(where, f"pattern {pattern!r} is not a valid regular expression: {exc}")
+        c.error(
+            where,
+            bilingual(
+                f"pattern {pattern!r} 不是有效的正则表达式",
+                f"pattern {pattern!r} is not a valid regular expression: {exc}",
+            ),
+        )
 
 
 def _check_format(c: Checker, e: DataElement, fmt: Format) -> None:
@@ -117,38 +180,61 @@ def _check_format(c: Checker, e: DataElement, fmt: Format) -> None:
 
     if fmt.is_date:
         if e.type not in {"date", "datetime"}:
-            c.error(where(), f"format {fmt.notation} is a date format, but the type is {e.type}")
+            c.error(
+                where(),
+                bilingual(
+                    f"格式 {fmt.notation} 是日期格式，但类型为 {e.type}",
+                    f"format {fmt.notation} is a date format, but the type is {e.type}",
+                ),
+            )
         return
     if e.type in {"date", "datetime", "boolean", "file"}:
-        c.error(where(), f"format {fmt.notation} does not apply to type {e.type}")
+        c.error(
+            where(),
+            bilingual(
+                f"格式 {fmt.notation} 不适用于类型 {e.type}",
+                f"format {fmt.notation} does not apply to type {e.type}",
+            ),
+        )
         return
     if e.type in NUMBER_TYPES and fmt.cls != "n":
         c.error(
-            where(), f"type {e.type} needs an n format, not {fmt.notation} ({CLASS_NAMES[fmt.cls]})"
+            where(),
+            bilingual(
+                f"类型 {e.type} 需要 n 格式，不能用 {fmt.notation}",
+                f"type {e.type} needs an n format, not {fmt.notation} ({CLASS_NAMES[fmt.cls]})",
+            ),
         )
     if fmt.fraction_digits is not None and e.type != "decimal":
-        c.error(where(), f"format {fmt.notation} has decimal places, but the type is {e.type}")
+        c.error(
+            where(),
+            bilingual(
+                f"格式 {fmt.notation} 带小数位，但类型为 {e.type}",
+                f"format {fmt.notation} has decimal places, but the type is {e.type}",
+            ),
+        )
     if e.type in TEXT_TYPES:
         if (
             e.max_length is not None
             and fmt.max_length is not None
             and e.max_length > fmt.max_length
         ):
-            c.error(
-                e.at("max_length"),
-                f"max_length {e.max_length} conflicts with format "
-                f"{fmt.notation} (at most {fmt.max_length} characters)",
-            )
+            c.error(e.at("max_length"), _format_conflict("max_length", e.max_length, fmt))
         if (
             e.min_length is not None
             and fmt.max_length is not None
             and e.min_length > fmt.max_length
         ):
-            c.error(
-                e.at("min_length"),
-                f"min_length {e.min_length} conflicts with format "
-                f"{fmt.notation} (at most {fmt.max_length} characters)",
-            )
+            c.error(e.at("min_length"), _format_conflict("min_length", e.min_length, fmt))
+
+
+def _format_conflict(key: str, length: int, fmt: Format) -> str:
+    """The message for a length the element's format does not allow."""
+    return bilingual(
+        f"{key} {length} 与格式 {fmt.notation} 冲突（最多 {fmt.max_length} 个字符）",
+        f"{key} {length} conflicts with format "
+        f"{fmt.notation} (at most {fmt.max_length} characters)",
+    )
 
 
 def element_constraints(e: DataElement) -> Constraints:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from generator.checks.context import Checker
-from generator.diagnostics import Location
+from generator.diagnostics import Location, bilingual
 from generator.expressions import check_expression
 from generator.kinds import DataElement, Form, Model, Section
 from generator.tree import StandardsTree
@@ -65,11 +65,16 @@ def check_expr(
 ) -> None:
     """Report every problem of a CEL expression at its place in the YAML."""
     shown = " ".join(source.split()) if "\n" in source else source  # one line per problem
-    hint = ""
+    hint = hint_zh = ""
     if source.strip().lower() in {"yes", "no", "on", "off"}:
-        hint = f"; for a boolean write true or false ({source.strip()} is text in YAML 1.2)"
+        word = source.strip()
+        hint = f"; for a boolean write true or false ({word} is text in YAML 1.2)"
+        hint_zh = f"；布尔值请写 true 或 false（{word} 在 YAML 1.2 中是文本）"
     for problem in check_expression(source, env, expected):
+        detail_zh = f"：{problem.zh}" if problem.zh else "有误"
         c.error(
             expression_location(model, key, problem.column),
-            f"{key}: {problem.message} in `{shown}`{hint}",
+            bilingual(
+                f"{key} 表达式{detail_zh}{hint_zh}", f"{key}: {problem.en} in `{shown}`{hint}"
+            ),
         )

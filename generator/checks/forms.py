@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from generator.checks.context import Checker, known
-from generator.checks.elements import TEXT_TYPES, check_pattern, element_constraints
+from generator.checks.elements import TEXT_TYPES, check_pattern, element_constraints, text_only
 from generator.checks.expressions import check_expr, form_env, group_env
+from generator.diagnostics import bilingual
 from generator.kinds import DataElement, Field, Form
 
 PREFILL_SOURCES = {
@@ -18,26 +19,38 @@ PREFILL_SOURCES = {
 
 
 def check_form(c: Checker, form: Form) -> None:
-    c.unique(form.sections, "id", "section id")
-    c.unique(form.rules, "id", "rule id")
+    c.unique(form.sections, "id", "section id", "段落 id")
+    c.unique(form.rules, "id", "rule id", "规则 id")
     top: dict[str, Field] = {}
     for section in form.sections:
         if section.repeat is not None:
             if section.repeat.min > section.repeat.max:
                 c.error(
                     section.at("repeat"),
-                    f"repeat min {section.repeat.min} is above max {section.repeat.max}",
+                    bilingual(
+                        f"repeat 的 min {section.repeat.min} 大于 max {section.repeat.max}",
+                        f"repeat min {section.repeat.min} is above max {section.repeat.max}",
+                    ),
                 )
-            c.unique(section.fields, "field_id", f"field id in group '{section.id}'")
+            c.unique(
+                section.fields,
+                "field_id",
+                f"field id in group '{section.id}'",
+                f"分组 '{section.id}' 中的字段 id",
+            )
         else:
             for field in section.fields:
                 first = top.get(field.field_id)
                 if first is not None:
+                    at = first.at("id" if first.id else "element")
                     c.error(
                         field.at("id" if field.id else "element"),
-                        f"duplicate field id '{field.field_id}' (first at "
-                        f"{first.at('id' if first.id else 'element')}); give one of them an "
-                        "explicit 'id'",
+                        bilingual(
+                            f"字段 id '{field.field_id}' 重复（首次出现于 {at}）；"
+                            "请为其中一个明确给出 'id'",
+                            f"duplicate field id '{field.field_id}' (first at {at}); "
+                            "give one of them an explicit 'id'",
+                        ),
                     )
                 else:
                     top[field.field_id] = field
@@ -45,9 +58,13 @@ def check_form(c: Checker, form: Form) -> None:
             check_field(c, field)
     for section in form.sections:
         if section.repeat is not None and section.id in top:
+            at = top[section.id].at()
             c.error(
                 section.at("id"),
-                f"group id '{section.id}' is also a field id ({top[section.id].at()})",
+                bilingual(
+                    f"分组 id '{section.id}' 同时也是字段 id（{at}）",
+                    f"group id '{section.id}' is also a field id ({at})",
+                ),
             )
     _check_expressions(c, form)
 
@@ -57,7 +74,10 @@ def check_field(c: Checker, field: Field) -> None:
     if field.prefill is not None and field.prefill not in PREFILL_SOURCES:
         c.error(
             field.at("prefill"),
-            f"unknown prefill source '{field.prefill}' (known: {known(PREFILL_SOURCES)})",
+            bilingual(
+                f"预填来源 '{field.prefill}' 未定义",
+                f"unknown prefill source '{field.prefill}' (known: {known(PREFILL_SOURCES)})",
+            ),
         )
     if field.pattern is not None:
         check_pattern(c, field.pattern, field.at("pattern"))
@@ -66,33 +86,43 @@ def check_field(c: Checker, field: Field) -> None:
     base = element_constraints(element)
     fid = field.field_id
 
-    def widen() -> str:  # only when there is an error: locating is not free
-        return f"field '{fid}' widens element '{element.id}' ({element.at()})"
+    def widen(detail: str) -> str:  # only when there is an error: locating is not free
+        at = element.at()
+        return bilingual(
+            f"字段 '{fid}' 放宽了数据元 '{element.id}'（{at}）的约束：{detail}",
+            f"field '{fid}' widens element '{element.id}' ({at}): {detail}",
+        )
 
     for key in ("min_length", "max_length", "pattern", "choices"):
         if getattr(field, key) is not None and element.type not in TEXT_TYPES:
-            c.error(field.at(key), f"'{key}' applies to text, not to type {element.type}")
+            c.error(field.at(key), text_only(key, element.type))
             return
     for key in ("minimum", "maximum"):
         if getattr(field, key) is not None and element.type not in {"integer", "decimal"}:
-            c.error(field.at(key), f"'{key}' applies to numbers, not to type {element.type}")
+            c.error(
+                field.at(key),
+                bilingual(
+                    f"'{key}' 只适用于数值，不适用于类型 {element.type}",
+                    f"'{key}' applies to numbers, not to type {element.type}",
+                ),
+            )
             return
     if field.max_length is not None and base.max_length is not None:  # noqa: SIM102
         if field.max_length > base.max_length:
             c.error(
                 field.at("max_length"),
-                f"{widen()}: max_length {field.max_length} > {base.max_length}",
+                widen(f"max_length {field.max_length} > {base.max_length}"),
             )
     if field.min_length is not None and base.min_length is not None:  # noqa: SIM102
         if field.min_length < base.min_length:
             c.error(
                 field.at("min_length"),
-                f"{widen()}: min_length {field.min_length} < {base.min_length}",
+                widen(f"min_length {field.min_length} < {base.min_length}"),
             )
     if field.maximum is not None and base.maximum is not None and field.maximum > base.maximum:
-        c.error(field.at("maximum"), f"{widen()}: maximum {field.maximum} > {base.maximum}")
+        c.error(field.at("maximum"), widen(f"maximum {field.maximum} > {base.maximum}"))
     if field.minimum is not None and base.minimum is not None and field.minimum < base.minimum:
-        c.error(field.at("minimum"), f"{widen()}: minimum {field.minimum} < {base.minimum}")
+        c.error(field.at("minimum"), widen(f"minimum {field.minimum} < {base.minimum}"))
     if field.choices is not None:
         _check_choices(c, field, element)
 
@@ -101,7 +131,10 @@ def _check_choices(c: Checker, field: Field, element: DataElement) -> None:
     if element.type != "code" or element.codeset is None:
         c.error(
             field.at("choices"),
-            f"'choices' narrows a code element; '{element.id}' has type {element.type}",
+            bilingual(
+                f"'choices' 用于收窄 code 类型的数据元；'{element.id}' 的类型为 {element.type}",
+                f"'choices' narrows a code element; '{element.id}' has type {element.type}",
+            ),
         )
         return
     codeset = c.tree.codesets.get(element.codeset)
@@ -112,8 +145,12 @@ def _check_choices(c: Checker, field: Field, element: DataElement) -> None:
         if choice not in codes:
             c.error(
                 field.at("choices", index),
-                f"field '{field.field_id}' widens element '{element.id}': choice '{choice}' "
-                f"is not a code of '{codeset.id}' (codes: {known(codes)})",
+                bilingual(
+                    f"字段 '{field.field_id}' 放宽了数据元 '{element.id}' 的约束："
+                    f"选项 '{choice}' 不是代码集 '{codeset.id}' 中的代码",
+                    f"field '{field.field_id}' widens element '{element.id}': choice "
+                    f"'{choice}' is not a code of '{codeset.id}' (codes: {known(codes)})",
+                ),
             )
 
 

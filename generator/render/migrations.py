@@ -32,6 +32,7 @@ from alembic.autogenerate import render_python_code, renderers
 from alembic.autogenerate.api import AutogenContext
 from alembic.operations import ops
 
+from generator.diagnostics import bilingual
 from generator.ir import PackageIR, fingerprint
 from generator.render import GeneratedFile, GenerateError, python_banner
 from generator.render.plan import Plan, plan
@@ -155,7 +156,14 @@ def existing_revisions(out_dir: Path | None) -> list[ExistingRevision]:
         rel = f"{VERSIONS}/{path.name}"
         if rev is None or down is None:
             raise GenerateError(
-                [f"{out_dir / rel}: not an Alembic revision (no 'revision' and 'down_revision')"]
+                [
+                    bilingual(
+                        f"{out_dir / rel}: 不是 Alembic 修订版本"
+                        "（没有 'revision' 和 'down_revision'）",
+                        f"{out_dir / rel}: not an Alembic revision "
+                        "(no 'revision' and 'down_revision')",
+                    )
+                ]
             )
         found.append(ExistingRevision(rel, rev.group(1), down.group(1), content))
     return found
@@ -169,8 +177,12 @@ def head_of(revisions: Sequence[ExistingRevision], out_dir: Path) -> str | None:
     if len(heads) != 1:
         raise GenerateError(
             [
-                f"{out_dir / VERSIONS}: the revisions must form one line, found heads "
-                f"{', '.join(heads) or '(none: a cycle)'}"
+                bilingual(
+                    f"{out_dir / VERSIONS}: 修订版本必须连成一条线，"
+                    f"但找到的最新修订版本是 {', '.join(heads) or '无（有循环）'}",
+                    f"{out_dir / VERSIONS}: the revisions must form one line, found heads "
+                    f"{', '.join(heads) or '(none: a cycle)'}",
+                )
             ]
         )
     return heads[0]
@@ -181,10 +193,15 @@ def _previous(out_dir: Path | None) -> tuple[Snapshot | None, list[ExistingRevis
     path = out_dir / SNAPSHOT if out_dir is not None else None
     if path is None or not path.is_file():
         if revisions:
+            versions = out_dir / VERSIONS if out_dir else VERSIONS
             raise GenerateError(
                 [
-                    f"{path}: missing, but {out_dir / VERSIONS if out_dir else VERSIONS} has "
-                    "revisions; restore schema.json from the previous package"
+                    bilingual(
+                        f"{path}: 文件缺失，但 {versions} 中已有修订版本；"
+                        "请从上一版部署包中恢复 schema.json",
+                        f"{path}: missing, but {versions} has "
+                        "revisions; restore schema.json from the previous package",
+                    )
                 ]
             )
         return None, []
@@ -194,8 +211,12 @@ def _previous(out_dir: Path | None) -> tuple[Snapshot | None, list[ExistingRevis
     if snapshot.revision != head:
         raise GenerateError(
             [
-                f"{path}: records revision {snapshot.revision} but the head of "
-                f"{out_dir / VERSIONS} is {head}; the package folder was changed by hand"
+                bilingual(
+                    f"{path}: 记录的修订版本是 {snapshot.revision}，但 {out_dir / VERSIONS} "
+                    f"的最新修订版本是 {head}；部署包文件夹被手工改动过",
+                    f"{path}: records revision {snapshot.revision} but the head of "
+                    f"{out_dir / VERSIONS} is {head}; the package folder was changed by hand",
+                )
             ]
         )
     return snapshot, revisions
@@ -225,7 +246,7 @@ def render_migrations(
     if the_plan.unsupported:
         raise GenerateError(the_plan.unsupported)
     if the_plan.losses and not allow_data_loss:
-        raise GenerateError(the_plan.losses)
+        raise GenerateError(the_plan.loss_messages)
     files = [GeneratedFile(r.path, r.content, formatted=True) for r in revisions]  # history
     head = previous.revision if previous else None
     if the_plan.up:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from alembic.operations import ops
 
+from generator.diagnostics import bilingual
 from generator.render.tables import (
     ColumnSpec,
     ForeignKeySpec,
@@ -29,6 +30,7 @@ from generator.render.tables import (
 )
 
 ALLOW = "pass --allow-data-loss to"
+ALLOW_ZH = "请加 --allow-data-loss"
 
 
 @dataclass
@@ -39,6 +41,9 @@ class Plan:
     down: list[list[ops.MigrateOperation]] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
     losses: list[str] = field(default_factory=list)
+    """Each step that loses data, in English (the revision's docstring lists them)."""
+    loss_messages: list[str] = field(default_factory=list)
+    """The same, in Chinese and English: why ``generate`` refuses the revision."""
     unsupported: list[str] = field(default_factory=list)
 
     def add(
@@ -48,6 +53,11 @@ class Plan:
         self.down.append(list(down))
         if step:
             self.steps.append(step)
+
+    def lose(self, zh: str, en: str) -> None:
+        """A step that loses data, said in Chinese (``zh``) and English (``en``)."""
+        self.losses.append(en)
+        self.loss_messages.append(bilingual(zh, en))
 
     def downgrade(self) -> list[ops.MigrateOperation]:
         return [op for undo in reversed(self.down) for op in undo]
@@ -94,6 +104,21 @@ def _field_words(c: ColumnSpec, table: TableSpec) -> str:
             table.describe()
         )
     return f"{table.source or table.name}: column {table.name}.{c.name}"
+
+
+def _field_words_zh(c: ColumnSpec, table: TableSpec) -> str:
+    """:func:`_field_words` in Chinese (the file stays in front, as in the English)."""
+    if c.field:
+        return (
+            f"{c.source or table.name}: {table.describe(zh=True)} 的字段 '{c.field}'"
+            f"（数据元 {c.element}）"
+        )
+    return f"{table.source or table.name}: 列 {table.name}.{c.name}"
+
+
+def _then(words: str, rest: str) -> str:
+    """Chinese ``words`` and ``rest``: spaced after a name, not after a full-width bracket."""
+    return f"{words}{'' if words.endswith('）') else ' '}{rest}"
 
 
 def _type_change(old: SqlType, new: SqlType) -> str:
@@ -173,8 +198,11 @@ def _modify_table(plan: Plan, old: TableSpec, new: TableSpec) -> None:
         if o is None:
             if not c.nullable and c.server_default is None and c.default is None:
                 plan.unsupported.append(
-                    f"{_field_words(c, new)}: a required column cannot be added to existing "
-                    f"rows of {name} without a default"
+                    bilingual(
+                        f"{_field_words_zh(c, new)}：没有默认值的必填列不能加到 {name} 的已有行上",
+                        f"{_field_words(c, new)}: a required column cannot be added to existing "
+                        f"rows of {name} without a default",
+                    )
                 )
             tp.add(ops.AddColumnOp(name, to_column(c)), ops.DropColumnOp(name, c.name))
             plan.steps.append(f"add column {name}.{c.name}")
@@ -183,9 +211,13 @@ def _modify_table(plan: Plan, old: TableSpec, new: TableSpec) -> None:
     for o in old.columns:
         if o.name not in kept:
             where = _field_words(o, old)
-            plan.losses.append(
+            plan.lose(
+                _then(
+                    _field_words_zh(o, old),
+                    f"已删除：删除列 {name}.{o.name} 会丢失其数据；如确需删除，{ALLOW_ZH}",
+                ),
                 f"{where} was removed: dropping column {name}.{o.name} loses its data; "
-                f"{ALLOW} drop it"
+                f"{ALLOW} drop it",
             )
             tp.add(ops.DropColumnOp(name, o.name), ops.AddColumnOp(name, to_column(o)))
             plan.steps.append(f"drop column {name}.{o.name}")
@@ -206,24 +238,40 @@ def _modify_column(
     name = table.name
     if o.primary_key != c.primary_key or _fk_key(o.foreign_key) != _fk_key(c.foreign_key):
         plan.unsupported.append(
-            f"{_field_words(c, table)}: changing the primary or foreign key of column "
-            f"{name}.{c.name} is not supported by generated migrations"
+            bilingual(
+                f"{_field_words_zh(c, table)}：生成的迁移不支持修改列 {name}.{c.name} 的主键或外键",
+                f"{_field_words(c, table)}: changing the primary or foreign key of column "
+                f"{name}.{c.name} is not supported by generated migrations",
+            )
         )
         return
     where = _field_words(c, table)
+    where_zh = _field_words_zh(c, table)
     if o.sensitive != c.sensitive:
         state = "became sensitive" if c.sensitive else "is no longer sensitive"
         stored = "in clear" if c.sensitive else "encrypted"
-        plan.losses.append(
+        state_zh = "变为敏感字段" if c.sensitive else "不再是敏感字段"
+        stored_zh = "明文" if c.sensitive else "加密"
+        plan.lose(
+            _then(
+                where_zh,
+                f"{state_zh}：列 {name}.{o.name} 中已存的值是以{stored_zh}写入的，"
+                f"迁移不会转换它们；如确认接受，{ALLOW_ZH}",
+            ),
             f"{where} {state}: the values stored in column {name}.{o.name} were written "
-            f"{stored} and the migration does not convert them; {ALLOW} accept that"
+            f"{stored} and the migration does not convert them; {ALLOW} accept that",
         )
     change = _type_change(o.type, c.type)
     if change == "replace":
-        plan.losses.append(
+        plan.lose(
+            _then(
+                where_zh,
+                f"的类型从 {o.type} 改为 {c.type}：列 {name}.{o.name} 的值无法转换，"
+                f"替换该列会丢失这些值；如确需替换，{ALLOW_ZH}",
+            ),
             f"{where} changed type from {o.type} to {c.type}: the values of column "
             f"{name}.{o.name} cannot be converted, replacing the column loses them; "
-            f"{ALLOW} replace it"
+            f"{ALLOW} replace it",
         )
         tp.add(ops.DropColumnOp(name, o.name), ops.AddColumnOp(name, to_column(o)))
         tp.add(ops.AddColumnOp(name, to_column(c)), ops.DropColumnOp(name, c.name))
@@ -242,10 +290,15 @@ def _modify_column(
         words.append(f"{change} column {name}.{c.name} from {o.type} to {c.type}")
         if change == "narrow":
             length = c.type.length or 0
-            plan.losses.append(
+            plan.lose(
+                _then(
+                    where_zh,
+                    f"的类型从 {o.type} 改为 {c.type}：缩短列 {name}.{o.name} "
+                    f"会把较长的值截断为 {length} 个字符；如确需缩短，{ALLOW_ZH}",
+                ),
                 f"{where} changed type from {o.type} to {c.type}: narrowing column "
                 f"{name}.{o.name} cuts longer values to {length} characters; "
-                f"{ALLOW} narrow it"
+                f"{ALLOW} narrow it",
             )
             tp.before.append(
                 ops.ExecuteSQLOp(
@@ -326,9 +379,12 @@ def plan(old: Sequence[TableSpec], new: Sequence[TableSpec]) -> Plan:
     kept = {t.name for t in pairs.values()}
     for t in reversed(old):  # 4. removed tables, children first
         if t.name not in kept:
-            result.losses.append(
-                f"{t.source or t.name}: {t.describe()} was removed: dropping table {t.name} "
-                f"loses its data; {ALLOW} drop it"
+            source = t.source or t.name
+            result.lose(
+                f"{source}: {t.describe(zh=True)} 已删除：删除表 {t.name} 会丢失其数据；"
+                f"如确需删除，{ALLOW_ZH}",
+                f"{source}: {t.describe()} was removed: dropping table {t.name} "
+                f"loses its data; {ALLOW} drop it",
             )
             result.add(ops.DropTableOp(t.name), _create_table(t), f"drop table {t.name}")
     return result

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from generator.diagnostics import bilingual
 from generator.render import GenerateError, json_text
 from generator.render.tables import (
     ColumnSpec,
@@ -132,7 +133,10 @@ def load_snapshot(text: str, where: str = SNAPSHOT) -> Snapshot:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise GenerateError(
             [
-                f"{where}: not a schema snapshot written by govstd ({exc}); restore it from the "
-                "previous package"
+                bilingual(
+                    f"{where}: 不是 govstd 写的表结构快照；请从上一版部署包中恢复它",
+                    f"{where}: not a schema snapshot written by govstd ({exc}); restore it from "
+                    "the previous package",
+                )
             ]
         ) from None

@@ -239,13 +239,16 @@ class TableSpec:
     def column(self, name: str) -> ColumnSpec | None:
         return next((c for c in self.columns if c.name == name), None)
 
-    def describe(self) -> str:
-        """How messages name the table's origin: ``form 'x'`` / ``group 'g' of form 'x'``."""
+    def describe(self, zh: bool = False) -> str:
+        """How messages name the table's origin: ``form 'x'`` / ``group 'g' of form 'x'``
+        (``zh``: ``表单 'x'`` / ``表单 'x' 的重复组 'g'``)."""
         if self.kind == "group":
+            if zh:
+                return f"表单 '{self.form}' 的重复组 '{self.group}'"
             return f"group '{self.group}' of form '{self.form}'"
         if self.kind == "form":
-            return f"form '{self.form}'"
-        return f"table {self.name}"
+            return f"表单 '{self.form}'" if zh else f"form '{self.form}'"
+        return f"表 {self.name}" if zh else f"table {self.name}"
 
 
 def to_table(spec: TableSpec, metadata: sa.MetaData) -> sa.Table:
