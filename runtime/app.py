@@ -32,11 +32,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime.context import Context
+from runtime.crypto import ENV_VAR as DATA_KEY_VAR
 from runtime.crypto import Cipher, load_keys
 from runtime.db import make_engine
 from runtime.errors import (
     ApiError,
     RequestIdMiddleware,
+    bilingual,
     handle_api_error,
     handle_http_exception,
     handle_unexpected,
@@ -102,13 +104,33 @@ def create_app(
     """The application for the package in ``app_dir`` on ``db_url`` (default: see settings)."""
     settings = settings or Settings.from_env()
     package = load_package(app_dir)
-    keys, dev_key = load_keys(settings.env or os.environ)
+    try:
+        keys, dev_key = load_keys(settings.env or os.environ)
+    except ValueError as exc:  # names the key's position, never its value
+        raise SettingsError(
+            bilingual(f"{DATA_KEY_VAR}: 密钥应为 32 字节的 URL 安全 base64", str(exc))
+        ) from None
     if dev_key and settings.production:
-        raise SettingsError("GOVSTD_DATA_KEY must be set when GOVSTD_ENV=production")
+        raise SettingsError(
+            bilingual(
+                "GOVSTD_ENV=production 时必须设置 GOVSTD_DATA_KEY",
+                "GOVSTD_DATA_KEY must be set when GOVSTD_ENV=production",
+            )
+        )
     if dev_key:
-        log.warning("GOVSTD_DATA_KEY is not set: using the public development data key")
+        log.warning(
+            bilingual(
+                "未设置 GOVSTD_DATA_KEY：正在使用公开的开发用数据密钥",
+                "GOVSTD_DATA_KEY is not set: using the public development data key",
+            )
+        )
     if settings.secret_is_dev and not (settings.public_key or settings.jwks_url):
-        log.warning("GOVSTD_SECRET is not set: tokens are signed with the development secret")
+        log.warning(
+            bilingual(
+                "未设置 GOVSTD_SECRET：令牌用开发用密钥签名",
+                "GOVSTD_SECRET is not set: tokens are signed with the development secret",
+            )
+        )
     engine = make_engine(database_url(db_url, settings.env or None))
     context = Context(package=package, engine=engine, settings=settings, cipher=Cipher(keys))
 
@@ -138,5 +160,9 @@ def app_from_env() -> Starlette:
     usual ``GOVSTD_*`` variables."""
     app_dir = os.environ.get("GOVSTD_APP_DIR")
     if not app_dir:
-        raise SettingsError("GOVSTD_APP_DIR must name the package folder")
+        raise SettingsError(
+            bilingual(
+                "GOVSTD_APP_DIR 必须指向部署包文件夹", "GOVSTD_APP_DIR must name the package folder"
+            )
+        )
     return create_app(app_dir, os.environ.get("GOVSTD_DATABASE_URL"))

@@ -21,7 +21,7 @@ from typing import Any
 import jwt
 from starlette.requests import Request
 
-from runtime.errors import ApiError
+from runtime.errors import ApiError, bilingual
 from runtime.settings import Settings
 
 ROLES = ("applicant", "officer", "approver", "supervisor", "admin")
@@ -119,9 +119,18 @@ def issue_token(
 ) -> str:
     """A signed HS256 development token (``govstd token``, tests)."""
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
+        raise ValueError(
+            bilingual(
+                f"未知的角色 {role!r}",
+                f"unknown role {role!r} (expected one of {', '.join(ROLES)})",
+            )
+        )
     if role in STAFF_ROLES and not region:
-        raise ValueError(f"a token for the role {role} needs --region")
+        raise ValueError(
+            bilingual(
+                f"角色 {role} 的令牌须指定 --region", f"a token for the role {role} needs --region"
+            )
+        )
     issued = int(time.time() if now is None else now)
     claims: dict[str, Any] = {
         "sub": sub,

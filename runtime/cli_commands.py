@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from runtime.errors import bilingual
 from runtime.settings import Settings, SettingsError, database_url
 
 if TYPE_CHECKING:
@@ -18,11 +19,11 @@ if TYPE_CHECKING:
 
 
 class CommandError(Exception):
-    """A problem the user can fix; printed as one line, exit 1."""
+    """A problem the user can fix; printed as one line (``中文 / English``), exit 1."""
 
 
-def _warn(text: str) -> None:
-    print(f"warning: {text}", file=sys.stderr)
+def _warn(zh: str, en: str) -> None:
+    print(f"warning: {bilingual(zh, en)}", file=sys.stderr)
 
 
 def _check_app(app_dir: Path) -> None:
@@ -31,8 +32,12 @@ def _check_app(app_dir: Path) -> None:
 
     if not (app_dir / "catalog.json").is_file():
         raise CommandError(
-            f"{app_dir}: not a deployment package (no catalog.json); "
-            "write one with 'govstd generate ROOT --region ID --out DIR'"
+            bilingual(
+                f"{app_dir}: 不是部署包（没有 catalog.json）；"
+                "请用 'govstd generate ROOT --region ID --out DIR' 生成",
+                f"{app_dir}: not a deployment package (no catalog.json); "
+                "write one with 'govstd generate ROOT --region ID --out DIR'",
+            )
         )
     try:
         check_package(app_dir)
@@ -75,7 +80,10 @@ def serve(
         raise CommandError(str(exc)) from None
     if workers > 1:
         if url.startswith("sqlite"):
-            _warn("several workers share one SQLite write lock; writes do not get faster")
+            _warn(
+                "多个工作进程共用 SQLite 的同一把写锁，写入不会更快",
+                "several workers share one SQLite write lock; writes do not get faster",
+            )
         os.environ["GOVSTD_APP_DIR"] = str(app_dir.resolve())
         os.environ["GOVSTD_DATABASE_URL"] = url
         _run_workers(
@@ -137,9 +145,14 @@ def token(
     except SettingsError as exc:
         raise CommandError(str(exc)) from None
     if settings.secret_is_dev:
-        _warn("GOVSTD_SECRET is not set: signing with the development secret")
+        _warn(
+            "未设置 GOVSTD_SECRET：用开发用密钥签名",
+            "GOVSTD_SECRET is not set: signing with the development secret",
+        )
     if ttl <= 0:
-        raise CommandError("--ttl must be a positive number of seconds")
+        raise CommandError(
+            bilingual("--ttl 必须是正的秒数", "--ttl must be a positive number of seconds")
+        )
     try:
         return issue_token(
             settings,

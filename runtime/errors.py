@@ -11,6 +11,9 @@ answers the 500 itself, so the exception never reaches the server (whose own
 traceback would print the message).
 
 Exceptions: :class:`ApiError` (any handled error, raised anywhere in a request).
+
+Messages of the command line and of start-up (not of a request) carry both languages
+in one line: :func:`bilingual` (``中文 / English``).
 """
 
 from __future__ import annotations
@@ -106,6 +109,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "field.range": ("取值应在 {low} 到 {high} 之间", "must be between {low} and {high}"),
     "field.not_allowed": ("此步骤不接受数据", "this step takes no data"),
 }
+
+
+def bilingual(zh: str, en: str) -> str:
+    """One command-line or start-up message, Chinese first, then English: ``中文 / English``."""
+    return f"{zh} / {en}"
+
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 

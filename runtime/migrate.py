@@ -41,6 +41,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, pool
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from runtime.errors import bilingual
+
 VERSION_TABLE = "alembic_version"
 URL_ATTRIBUTE = "govstd_db_url"
 
@@ -79,8 +81,12 @@ def config(app_dir: Path, db_url: str) -> Config:
     migrations = Path(app_dir) / "migrations"
     if not (migrations / "env.py").is_file():
         raise MigrationError(
-            f"{migrations / 'env.py'}: missing (is {app_dir} a folder written by "
-            "'govstd generate'?)"
+            bilingual(
+                f"{migrations / 'env.py'}: 文件缺失"
+                f"（{app_dir} 是 'govstd generate' 写出的文件夹吗？）",
+                f"{migrations / 'env.py'}: missing (is {app_dir} a folder written by "
+                "'govstd generate'?)",
+            )
         )
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations).replace("%", "%%"))
@@ -116,7 +122,12 @@ def check_foreign_keys(connection: Connection) -> None:
     rows = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
     if rows:
         found = ", ".join(f"{r[0]} row {r[1]} → {r[2]}" for r in rows[:10])
-        raise MigrationError(f"the migration broke foreign keys ({len(rows)}): {found}")
+        raise MigrationError(
+            bilingual(
+                f"迁移破坏了外键约束（{len(rows)} 处）",
+                f"the migration broke foreign keys ({len(rows)}): {found}",
+            )
+        )
 
 
 def run_env() -> None:
@@ -126,7 +137,12 @@ def run_env() -> None:
     cfg = context.config
     db_url = cfg.attributes.get(URL_ATTRIBUTE) or cfg.get_main_option("sqlalchemy.url")
     if not db_url:
-        raise MigrationError("no database URL (use runtime.migrate.upgrade or 'govstd migrate')")
+        raise MigrationError(
+            bilingual(
+                "没有数据库 URL（请用 runtime.migrate.upgrade 或 'govstd migrate'）",
+                "no database URL (use runtime.migrate.upgrade or 'govstd migrate')",
+            )
+        )
     options: dict[str, Any] = {
         "target_metadata": None,
         "render_as_batch": True,
@@ -228,7 +244,10 @@ def destructive_steps(app_dir: Path, db_url: str, revision: str = "head") -> lis
             if getattr(sc.module, "destructive", False):
                 doc = (sc.module.__doc__ or "").split("Data loss", 1)
                 detail = doc[1].split(":", 1)[1].strip() if len(doc) == 2 else ""
-                found.append(f"revision {sc.revision} loses data:\n{detail}".rstrip())
+                said = bilingual(
+                    f"修订版本 {sc.revision} 会丢失数据", f"revision {sc.revision} loses data:"
+                )
+                found.append(f"{said}\n{detail}".rstrip())
     return found
 
 
@@ -241,7 +260,15 @@ def upgrade(
         lossy = destructive_steps(app_dir, db_url, revision)
         if lossy:
             raise MigrationError(
-                "\n".join([*lossy, "pass --allow-data-loss to apply these revisions"])
+                "\n".join(
+                    [
+                        *lossy,
+                        bilingual(
+                            "加 --allow-data-loss 才会应用这些修订版本",
+                            "pass --allow-data-loss to apply these revisions",
+                        ),
+                    ]
+                )
             )
     with _no_bytecode(), _timeouts_explained(limits):
         command.upgrade(config(app_dir, db_url), revision)

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import MetaData, Table
 
 from runtime.clock import WorkCalendar
+from runtime.errors import bilingual
 from runtime.formspec import FormSpec
 from runtime.workflow import Workflow
 
@@ -143,18 +144,25 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise PackageError(
-            f"{path}: missing (is this a folder written by 'govstd generate'?)"
-        ) from None
+        raise PackageError(_missing(path)) from None
     except ValueError as exc:
-        raise PackageError(f"{path}: not valid JSON ({exc})") from None
+        raise PackageError(
+            bilingual(f"{path}: 不是有效的 JSON", f"{path}: not valid JSON ({exc})")
+        ) from None
+
+
+def _missing(path: Path) -> str:
+    return bilingual(
+        f"{path}: 文件缺失（这是 'govstd generate' 写出的文件夹吗？）",
+        f"{path}: missing (is this a folder written by 'govstd generate'?)",
+    )
 
 
 def import_package(path: Path) -> ModuleType:
     """Import the package folder as a Python package with a name unique to its path."""
     init = path / "__init__.py"
     if not init.is_file():
-        raise PackageError(f"{init}: missing (is this a folder written by 'govstd generate'?)")
+        raise PackageError(_missing(init))
     digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
     name = f"govstd_package_{digest}"
     if name in sys.modules:
@@ -163,7 +171,7 @@ def import_package(path: Path) -> ModuleType:
         name, init, submodule_search_locations=[str(path)]
     )
     if spec is None or spec.loader is None:
-        raise PackageError(f"{path}: cannot be imported")
+        raise PackageError(bilingual(f"{path}: 无法导入", f"{path}: cannot be imported"))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -178,18 +186,27 @@ def _tables(models: ModuleType) -> tuple[Tables, MetaData]:
     base = getattr(models, "Base", None)
     metadata = getattr(base, "metadata", None)
     if not isinstance(metadata, MetaData):
-        raise PackageError("models.py has no Base with metadata")
+        raise PackageError(
+            bilingual("models.py 中没有带 metadata 的 Base", "models.py has no Base with metadata")
+        )
     named = metadata.tables
 
     def table(name: str) -> Table:
         if name not in named:
-            raise PackageError(f"models.py has no table {name!r}")
+            raise PackageError(
+                bilingual(f"models.py 中没有数据表 {name!r}", f"models.py has no table {name!r}")
+            )
         return named[name]
 
     def table_of(cls: Any) -> Table:
         t = getattr(cls, "__table__", None)
         if not isinstance(t, Table):
-            raise PackageError(f"models.py: {cls!r} is not a mapped table")
+            raise PackageError(
+                bilingual(
+                    f"models.py: {cls!r} 不是映射的数据表",
+                    f"models.py: {cls!r} is not a mapped table",
+                )
+            )
         return t
 
     forms = {k: table_of(v) for k, v in getattr(models, "FORM_TABLES", {}).items()}
@@ -247,7 +264,10 @@ def verify_files(path: Path, manifest: dict[str, Any]) -> None:
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
         raise PackageError(
-            f"{path / 'package.json'}: lists no files (write it with govstd generate)"
+            bilingual(
+                f"{path / 'package.json'}: 未列出任何文件（请用 govstd generate 生成）",
+                f"{path / 'package.json'}: lists no files (write it with govstd generate)",
+            )
         )
     wrong = [f"{name} (not in package.json)" for name in _unlisted_revisions(path, files)]
     for name, recorded in sorted(files.items()):
@@ -290,7 +310,7 @@ def load_package(app_dir: str | Path) -> Package:
     """Load the deployment package in ``app_dir``; :class:`PackageError` says what is wrong."""
     path = Path(app_dir).resolve()
     if not path.is_dir():
-        raise PackageError(f"{path}: no such folder")
+        raise PackageError(bilingual(f"{path}: 文件夹不存在", f"{path}: no such folder"))
     manifest = _read_json(path / "package.json")
     verify_files(path, manifest)
     catalog = _read_json(path / "catalog.json")
@@ -299,7 +319,10 @@ def load_package(app_dir: str | Path) -> Package:
         models = importlib.import_module(f"{module.__name__}.models")
         forms_module = importlib.import_module(f"{module.__name__}.forms")
     except ModuleNotFoundError as exc:
-        raise PackageError(f"{path}: {exc}") from None
+        module_name = f" {exc.name}" if exc.name else ""
+        raise PackageError(
+            bilingual(f"{path}: 找不到模块{module_name}", f"{path}: {exc}")
+        ) from None
     forms: dict[str, FormSpec] = dict(getattr(forms_module, "FORMS", {}))
     tables, metadata = _tables(models)
     openapi_path = path / "openapi.json"

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from runtime.errors import bilingual
+
 DEV_SECRET = "govstd-development-secret-do-not-use-in-production"
 DEFAULT_AUDIENCE = "govstd"
 DEFAULT_SQLITE = "var/govstd.db"
@@ -86,17 +88,36 @@ class Settings:
         bad = [a for a in algorithms if a not in allowed]
         if bad or not algorithms:
             raise SettingsError(
-                f"GOVSTD_JWT_ALGORITHMS: {', '.join(bad) or 'empty'} not allowed "
-                f"(expected some of {', '.join(sorted(allowed))})"
+                bilingual(
+                    f"GOVSTD_JWT_ALGORITHMS: 不允许 {', '.join(bad)}"
+                    if bad
+                    else "GOVSTD_JWT_ALGORITHMS: 不能为空",
+                    f"GOVSTD_JWT_ALGORITHMS: {', '.join(bad) or 'empty'} not allowed "
+                    f"(expected some of {', '.join(sorted(allowed))})",
+                )
             )
         if production and not secret and not external:
-            raise SettingsError("GOVSTD_SECRET must be set when GOVSTD_ENV=production")
+            raise SettingsError(
+                bilingual(
+                    "GOVSTD_ENV=production 时必须设置 GOVSTD_SECRET",
+                    "GOVSTD_SECRET must be set when GOVSTD_ENV=production",
+                )
+            )
         if secret and len(secret.encode()) < 32:
-            raise SettingsError("GOVSTD_SECRET must have at least 32 bytes (HS256)")
+            raise SettingsError(
+                bilingual(
+                    "GOVSTD_SECRET 至少应有 32 字节（HS256）",
+                    "GOVSTD_SECRET must have at least 32 bytes (HS256)",
+                )
+            )
         try:
             max_json = int(env.get("GOVSTD_MAX_JSON_BYTES", str(1024 * 1024)))
         except ValueError:
-            raise SettingsError("GOVSTD_MAX_JSON_BYTES must be an integer") from None
+            raise SettingsError(
+                bilingual(
+                    "GOVSTD_MAX_JSON_BYTES 必须是整数", "GOVSTD_MAX_JSON_BYTES must be an integer"
+                )
+            ) from None
         return cls(
             secret=secret or DEV_SECRET,
             secret_is_dev=not secret,
