@@ -81,3 +81,17 @@ def test_a_package_edited_or_half_written_is_neither_migrated_nor_served(
     assert not db.exists()  # nothing migrated
     with pytest.raises(PackageError, match=r"does not match its package\.json"):
         load_package(app_dir)
+
+
+def test_a_malformed_data_key_is_one_line_that_never_shows_the_key(
+    package_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret_looking = "not-a-key-but-secret-material-0123456789"
+    monkeypatch.setenv("GOVSTD_DATA_KEY", secret_looking)
+    monkeypatch.setenv("GOVSTD_SECRET", SECRET)
+    db = f"sqlite:///{tmp_path / 'key.db'}"
+    result = CliRunner().invoke(app, ["serve", "--app", str(package_dir), "--db", db])
+    assert result.exit_code == 1, result.output
+    assert "GOVSTD_DATA_KEY: key 1 is not URL-safe base64 of 32 bytes" in result.output
+    assert "密钥" in result.output  # Chinese first
+    assert secret_looking not in result.output and "Traceback" not in result.output
