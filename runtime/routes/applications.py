@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from runtime import audit
 from runtime.actions import take_step
 from runtime.auth import Identity, require
 from runtime.context import Context
@@ -17,6 +16,7 @@ from runtime.db import read
 from runtime.errors import ApiError, request_id
 from runtime.records import detail, load_data, rows_where, summary
 from runtime.routes.common import (
+    audit_access,
     ctx,
     find_application,
     lang,
@@ -106,15 +106,7 @@ def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: 
             rows_where(t.material_files, "application_id", "material"), key
         ).all()
     if identity.is_staff:
-        audit.record_now(
-            c.engine,
-            t.audit_log,
-            at=c.now(),
-            action="read",
-            identity=identity,
-            request_id=request_id(request),
-            application_id=row.id,
-        )
+        audit_access(c, identity, request_id(request), "read", application_id=row.id)
     return detail(
         pkg,
         row._mapping,

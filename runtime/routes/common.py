@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Row
@@ -174,14 +175,28 @@ def record_denied(
     detail = {"path": request.url.path, "method": request.method}
     if code is not None:
         detail["code"] = code
+    audit_access(c, identity, request_id(request), "denied", application_id=app_id, detail=detail)
+
+
+def audit_access(
+    c: Context,
+    identity: Identity,
+    rid: str,
+    action: str,
+    *,
+    application_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """One audit entry for what ``identity`` did or tried (in a transaction of its own)."""
     audit.record_now(
         c.engine,
         c.package.tables.audit_log,
-        at=c.now(),
-        action="denied",
+        at=at or c.now(),
+        action=action,
         identity=identity,
-        request_id=request_id(request),
-        application_id=app_id,
+        request_id=rid,
+        application_id=application_id,
         detail=detail,
     )
 

@@ -26,7 +26,7 @@ from runtime.context import Context
 from runtime.db import read, write
 from runtime.errors import ApiError, request_id
 from runtime.records import iso, matter_of
-from runtime.routes.common import ctx, find_application, ok, threaded
+from runtime.routes.common import audit_access, ctx, find_application, ok, threaded
 from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, Received, receive_file, sniff
 
 MB = 1024 * 1024
@@ -154,13 +154,11 @@ def _find_file(request: Request, c: Context, identity: Identity) -> tuple[Any, P
         ).first()
     if f is None:
         raise ApiError(404, "unknown_material", {"material": material_id[:64]})
-    audit.record_now(
-        c.engine,
-        c.package.tables.audit_log,
-        at=c.now(),
-        action="material_download",
-        identity=identity,
-        request_id=request_id(request),
+    audit_access(
+        c,
+        identity,
+        request_id(request),
+        "material_download",
         application_id=row.id,
         detail={"material": material_id},
     )

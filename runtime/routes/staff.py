@@ -9,7 +9,6 @@ from sqlalchemy import ColumnElement, Table, and_, func, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from runtime import audit
 from runtime.auth import Identity, require_staff, visible_regions
 from runtime.context import Context
 from runtime.db import read
@@ -19,6 +18,7 @@ from runtime.package import Package
 from runtime.records import clock_of, load_data, summary, today
 from runtime.routes.catalogue import region_param
 from runtime.routes.common import (
+    audit_access,
     ctx,
     find_application,
     lang,
@@ -104,15 +104,7 @@ def _list(
         items = [i for i in items if i[key]]
         total = len(items)
         items = items[(page - 1) * size : page * size]
-    audit.record_now(
-        c.engine,
-        pkg.tables.audit_log,
-        at=now,
-        action="list",
-        identity=identity,
-        request_id=rid,
-        detail={k: v for k, v in query.items() if v},
-    )
+    audit_access(c, identity, rid, "list", detail={k: v for k, v in query.items() if v}, at=now)
     return {"items": items, "total": int(total), "page": page, "page_size": size}
 
 
@@ -166,15 +158,7 @@ def _stats(c: Context, identity: Identity, region: str | None, rid: str) -> dict
             .where(in_scope)
         ).one()
     overdue = len([r for r in open_cases if clock_of(pkg, r._mapping).is_overdue(now)])
-    audit.record_now(
-        c.engine,
-        pkg.tables.audit_log,
-        at=now,
-        action="list",
-        identity=identity,
-        request_id=rid,
-        detail={"stats": True, "region": region},
-    )
+    audit_access(c, identity, rid, "list", detail={"stats": True, "region": region}, at=now)
     return {
         "regions": sorted(regions),
         "total": sum(int(n) for _, n in by_status),
@@ -209,13 +193,11 @@ def _reveal(
         return {"id": row.id, "data": {}}
     with read(c.engine) as conn:
         data = load_data(conn, pkg, c.cipher, form, row.id)
-    audit.record_now(
-        c.engine,
-        pkg.tables.audit_log,
-        at=c.now(),
-        action="reveal",
-        identity=identity,
-        request_id=request_id(request),
+    audit_access(
+        c,
+        identity,
+        request_id(request),
+        "reveal",
         application_id=row.id,
         detail={"fields": sensitive_paths(form), "reason": reason},
     )
