@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 import sqlalchemy as sa
 from alembic.operations import ops
@@ -151,18 +151,29 @@ def _fk_key(fk: ForeignKeySpec | None) -> tuple[str, str, str | None] | None:
     return None if fk is None else (fk.table, fk.column, fk.ondelete)
 
 
-def _match_columns(old: TableSpec, new: TableSpec) -> dict[str, ColumnSpec]:
-    """New column name → the old column it continues (same name, else ``renamed_from``)."""
-    old_columns = {c.name: c for c in old.columns}
-    new_names = {c.name for c in new.columns}
-    pairs = {c.name: old_columns[c.name] for c in new.columns if c.name in old_columns}
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def renamed_from(self) -> tuple[str, ...]: ...
+
+
+N = TypeVar("N", bound=_Named)
+
+
+def _match(old: Sequence[N], new: Sequence[N]) -> dict[str, N]:
+    """New name → the old item (table or column) it continues: same name, else the first
+    of its ``renamed_from`` that is in ``old``, not kept under its own name and not taken."""
+    old_by_name = {o.name: o for o in old}
+    new_names = {n.name for n in new}
+    pairs = {n.name: old_by_name[n.name] for n in new if n.name in old_by_name}
     claimed = set(pairs)
-    for c in new.columns:
-        if c.name in pairs:
+    for n in new:
+        if n.name in pairs:
             continue
-        for previous in c.renamed_from:
-            if previous in old_columns and previous not in claimed and previous not in new_names:
-                pairs[c.name] = old_columns[previous]
+        for previous in n.renamed_from:
+            if previous in old_by_name and previous not in claimed and previous not in new_names:
+                pairs[n.name] = old_by_name[previous]
                 claimed.add(previous)
                 break
     return pairs
@@ -191,7 +202,7 @@ def _modify_table(plan: Plan, old: TableSpec, new: TableSpec) -> None:
         if new_ix.get(ix.name) != ix:
             tp.add(_drop_index_op(name, ix), _index_op(name, ix))
 
-    pairs = _match_columns(old, new)
+    pairs = _match(old.columns, new.columns)
     kept = {o.name for o in pairs.values()}
     for c in new.columns:
         o = pairs.get(c.name)
@@ -323,23 +334,6 @@ def _modify_column(
         plan.steps.extend(words)
 
 
-def _match_tables(old: Sequence[TableSpec], new: Sequence[TableSpec]) -> dict[str, TableSpec]:
-    """New table name → the old table it continues (same name, else ``renamed_from``)."""
-    old_by_name = {t.name: t for t in old}
-    new_names = {t.name for t in new}
-    pairs = {t.name: old_by_name[t.name] for t in new if t.name in old_by_name}
-    claimed = set(pairs)
-    for t in new:
-        if t.name in pairs:
-            continue
-        for previous in t.renamed_from:
-            if previous in old_by_name and previous not in claimed and previous not in new_names:
-                pairs[t.name] = old_by_name[previous]
-                claimed.add(previous)
-                break
-    return pairs
-
-
 def _set_form(old: str, new: str) -> ops.ExecuteSQLOp:
     # Form ids are [a-z][a-z0-9_]*: safe as SQL literals.
     return ops.ExecuteSQLOp(f"UPDATE applications SET form = '{new}' WHERE form = '{old}'")
@@ -348,7 +342,7 @@ def _set_form(old: str, new: str) -> ops.ExecuteSQLOp:
 def plan(old: Sequence[TableSpec], new: Sequence[TableSpec]) -> Plan:
     """Decide the operations that turn schema ``old`` into ``new`` (and back)."""
     result = Plan()
-    pairs = _match_tables(old, new)
+    pairs = _match(old, new)
     for t in new:  # 1. renames, so that later steps use the new names
         previous = pairs.get(t.name)
         if previous is not None and previous.name != t.name:
