@@ -164,6 +164,17 @@ def _copy_standards(tmp_path: Path) -> Path:
     return root
 
 
+UNEMPLOYMENT_FORM = "national/forms/unemployment_registration_form.yaml"
+
+
+def _replace_in(path: Path, old: str, new: str) -> str:
+    """Replace the one ``old`` in a standards file; its text before the change."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{path}: {old!r} occurs {text.count(old)} times"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return text
+
+
 def test_failed_run_leaves_the_package_as_it_was(tmp_path: Path) -> None:
     root = _copy_standards(tmp_path)
     out = tmp_path / "out"
@@ -171,10 +182,7 @@ def test_failed_run_leaves_the_package_as_it_was(tmp_path: Path) -> None:
     assert result is not None
     before = tree_digest(out)
     # a YAML error: nothing written
-    matter = root / "national/matters/ibr.yaml"
-    matter.write_text(
-        matter.read_text(encoding="utf-8").replace("case_type:", "case_typ:"), encoding="utf-8"
-    )
+    _replace_in(root / "national/matters/ibr.yaml", "case_type:", "case_typ:")
     result, diagnostics = generate([root], "nanshan", out)
     assert result is None and diagnostics.has_errors()
     assert tree_digest(out) == before
@@ -198,10 +206,7 @@ def test_check_errors_come_first_even_when_rendering_would_fail(tmp_path: Path) 
     assert generate([root], "nanshan", out)[0] is not None
     before = tree_digest(out)
     form = root / "national/forms/ibr_form.yaml"
-    text = form.read_text(encoding="utf-8")
-    form.write_text(
-        text.replace("element: business_scope", "element: business_scop"), encoding="utf-8"
-    )
+    text = _replace_in(form, "element: business_scope", "element: business_scop")
     line = next(n for n, row in enumerate(text.splitlines(), 1) if "element: business_scope" in row)
     result, diagnostics = generate([root], "nanshan", out)  # no GenerateError, no traceback
     assert result is None
@@ -226,20 +231,12 @@ def test_one_matter_change_rewrites_only_what_changed(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert generate([root], "nanshan", out)[0] is not None
     matter = root / "national/matters/unemployment_registration.yaml"
-    text = matter.read_text(encoding="utf-8")
-    assert "complaint_phone" in text
-    matter.write_text(
-        text.replace("complaint_phone:", "# changed\n  complaint_phone:", 1), encoding="utf-8"
-    )
+    _replace_in(matter, "complaint_phone:", "# changed\n  complaint_phone:")
     result, _ = generate([root], "nanshan", out)
     assert result is not None
     # a comment changes the sources' hash only: the manifest, nothing else
     assert result.written == ["package.json"]
-    form = root / "national/forms/unemployment_registration_form.yaml"
-    form.write_text(
-        form.read_text(encoding="utf-8").replace("个人基本信息", "申请人基本信息"),
-        encoding="utf-8",
-    )
+    _replace_in(root / UNEMPLOYMENT_FORM, "个人基本信息", "申请人基本信息")
     result, _ = generate([root], "nanshan", out)
     assert result is not None
     assert result.written, "a changed form must be rewritten"
@@ -254,9 +251,9 @@ def test_in_one_process_a_tree_with_errors_is_not_rendered(
     rendered: list[str] = []
     monkeypatch.setattr(pipeline, "build_package", lambda *a: rendered.append("built"))
     root = _copy_standards(tmp_path)
-    form = root / "national/forms/ibr_form.yaml"
-    text = form.read_text(encoding="utf-8")
-    form.write_text(text.replace("element: business_scope", "element: business_scop"))
+    _replace_in(
+        root / "national/forms/ibr_form.yaml", "element: business_scope", "element: business_scop"
+    )
     result, diagnostics = generate([root], "nanshan", tmp_path / "out")
     assert result is None and diagnostics.has_errors()
     assert rendered == []  # the kind checks ran first and found the error
@@ -288,11 +285,7 @@ def test_regenerating_takes_unchanged_form_modules_over(
     rendered: list[str] = []
     real = forms_renderer.form_spec
     monkeypatch.setattr(forms_renderer, "form_spec", lambda f: rendered.append(f.id) or real(f))
-    form = root / "national/forms/unemployment_registration_form.yaml"
-    form.write_text(
-        form.read_text(encoding="utf-8").replace("个人基本信息", "申请人基本信息"),
-        encoding="utf-8",
-    )
+    _replace_in(root / UNEMPLOYMENT_FORM, "个人基本信息", "申请人基本信息")
     result, _ = generate([root], "nanshan", out)
     assert result is not None
     assert rendered == ["unemployment_registration_form"]
