@@ -26,8 +26,9 @@ def _warn(zh: str, en: str) -> None:
     print(f"warning: {bilingual(zh, en)}", file=sys.stderr)
 
 
-def _check_app(app_dir: Path) -> None:
-    """A package folder whose files are all as its ``package.json`` records them."""
+def _check_app(app_dir: Path, *, verify: bool = True) -> None:
+    """A package folder (``verify``: whose files are all as its ``package.json`` records
+    them; without it, loading the package checks that)."""
     from runtime.package import PackageError, check_package
 
     if not (app_dir / "catalog.json").is_file():
@@ -39,6 +40,8 @@ def _check_app(app_dir: Path) -> None:
                 "write one with 'govstd generate ROOT --region ID --out DIR'",
             )
         )
+    if not verify:
+        return
     try:
         check_package(app_dir)
     except PackageError as exc:
@@ -71,7 +74,9 @@ def serve(
     """Serve the package with uvicorn; several workers use the import-string factory."""
     import uvicorn
 
-    _check_app(app_dir)
+    # One worker loads the package here (which verifies it); several load it in each
+    # worker process, so it is verified first, for one clear error before they start.
+    _check_app(app_dir, verify=workers > 1)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     url = database_url(db)
     try:
