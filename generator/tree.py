@@ -35,7 +35,18 @@ from generator.yamlsource import MAX_FILE_BYTES, child, load_file, location
 M = TypeVar("M", bound=Model)
 
 CSV_COLUMNS = ["code", "zh", "en", "parent"]
-KIND_WORDS_ZH = {  # how a Chinese message names each kind
+KIND_WORDS = {  # how a message names each kind
+    "CodeSet": "code set",
+    "DataElement": "data element",
+    "Form": "form",
+    "Workflow": "workflow",
+    "Matter": "matter",
+    "Region": "region",
+    "Calendar": "calendar",
+    "Bundle": "bundle",
+    "Policy": "policy",
+}
+KIND_WORDS_ZH = {  # … and a Chinese one
     "CodeSet": "代码集",
     "DataElement": "数据元",
     "Form": "表单",

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from generator.diagnostics import Diagnostics, Location, bilingual
 from generator.kinds import Item, Model
-from generator.tree import KIND_WORDS_ZH, StandardsTree
+from generator.tree import KIND_WORDS, KIND_WORDS_ZH, StandardsTree
 
 M = TypeVar("M", bound=Model)
 
@@ -20,19 +20,6 @@ Where = Location | Callable[[], Location]
 
 def locate(where: Where) -> Location:
     return where() if callable(where) else where
-
-
-KIND_WORDS = {
-    "CodeSet": "code set",
-    "DataElement": "data element",
-    "Form": "form",
-    "Workflow": "workflow",
-    "Matter": "matter",
-    "Region": "region",
-    "Calendar": "calendar",
-    "Bundle": "bundle",
-    "Policy": "policy",
-}
 
 
 def known(names: object, limit: int = 12) -> str:
