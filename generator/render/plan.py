@@ -40,11 +40,19 @@ class Plan:
     up: list[ops.MigrateOperation] = field(default_factory=list)
     down: list[list[ops.MigrateOperation]] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
-    losses: list[str] = field(default_factory=list)
-    """Each step that loses data, in English (the revision's docstring lists them)."""
-    loss_messages: list[str] = field(default_factory=list)
-    """The same, in Chinese and English: why ``generate`` refuses the revision."""
+    lost: list[tuple[str, str]] = field(default_factory=list)
+    """Each step that loses data, in Chinese and in English."""
     unsupported: list[str] = field(default_factory=list)
+
+    @property
+    def losses(self) -> list[str]:
+        """The steps that lose data in English (the revision's docstring lists them)."""
+        return [en for _, en in self.lost]
+
+    @property
+    def loss_messages(self) -> list[str]:
+        """The same in Chinese and English: why ``generate`` refuses the revision."""
+        return [bilingual(zh, en) for zh, en in self.lost]
 
     def add(
         self, up: ops.MigrateOperation, down: Sequence[ops.MigrateOperation], step: str = ""
@@ -56,8 +64,7 @@ class Plan:
 
     def lose(self, zh: str, en: str) -> None:
         """A step that loses data, said in Chinese (``zh``) and English (``en``)."""
-        self.losses.append(en)
-        self.loss_messages.append(bilingual(zh, en))
+        self.lost.append((zh, en))
 
     def downgrade(self) -> list[ops.MigrateOperation]:
         return [op for undo in reversed(self.down) for op in undo]
