@@ -120,31 +120,11 @@ class Server:
         return f"http://{HOST}:{self.port}"
 
     def command(self) -> list[str]:
+        listen = ["--host", HOST, "--port", str(self.port), "--workers", str(self.workers)]
         if self.kind == "generated":
-            return [
-                *govstd(),
-                "serve",
-                "--app",
-                str(self.app_dir),
-                "--db",
-                self.db_url,
-                "--host",
-                HOST,
-                "--port",
-                str(self.port),
-                "--workers",
-                str(self.workers),
-            ]
-        return [
-            sys.executable,
-            str(ROOT / "bench" / "baseline_app.py"),
-            "--host",
-            HOST,
-            "--port",
-            str(self.port),
-            "--workers",
-            str(self.workers),
-        ]
+            app = ["--app", str(self.app_dir), "--db", self.db_url]
+            return [*govstd(), "serve", *app, *listen]
+        return [sys.executable, str(ROOT / "bench" / "baseline_app.py"), *listen]
 
     def start(self) -> None:
         self.port = free_port()
