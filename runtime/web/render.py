@@ -16,16 +16,18 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from runtime.errors import ApiError, message
 from runtime.formspec import localized
+from runtime.validation import CHINA_TIME
 from runtime.web.i18n import LANG_COOKIE, page_language, text
 from runtime.web.session import csrf_token, remember_csrf, session_identity
 
@@ -39,10 +41,25 @@ CSP: Final = (
 ENV: Final = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(["jinja", "html"], default=True),
-    undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def local_time(value: object, with_time: bool = True) -> str:
+    """An ISO timestamp from the API as China local time: ``2026-03-09 18:00``."""
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(CHINA_TIME)
+    return moment.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+ENV.filters["local_time"] = local_time
 
 
 @functools.cache
