@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ from tests.runtime.conftest import DATA_KEY, SECRET, generate_package
 
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE.parents[1] / "docs" / "screenshots"
+SCRATCH = Path(tempfile.gettempdir()) / "govstd-screenshots"
 AXE = HERE / "vendor" / "axe.min.js"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -182,9 +184,12 @@ def axe_violations(tab: Any) -> list[dict[str, Any]]:
 
 
 def screenshot(tab: Any, name: str) -> None:
-    """Save the whole page as ``docs/screenshots/<name>.png``."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    """Take the whole page; with ``GOVSTD_SCREENSHOTS=1`` kept as
+    ``docs/screenshots/<name>.png`` (the README's pictures), else in a scratch folder (the
+    suite leaves the work tree as it found it)."""
+    folder = SCREENSHOTS if os.environ.get("GOVSTD_SCREENSHOTS") else SCRATCH
+    folder.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def sign_in(
