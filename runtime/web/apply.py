@@ -49,7 +49,7 @@ from runtime.web.formview import (
 from runtime.web.hall import matter_of, region_of
 from runtime.web.i18n import text
 from runtime.web.render import error_page, lang_of, page, redirect, render
-from runtime.web.session import CSRF_FIELD, csrf_ok, session_identity
+from runtime.web.session import checked_form, session_identity, signed_in
 
 FRAMING: Final = 2 * MB  # a form's fields and multipart framing besides its files
 MAX_FIELDS: Final = 2000
@@ -57,12 +57,7 @@ MAX_FIELDS: Final = 2000
 
 def applicant(request: Request) -> Identity:
     """The signed-in applicant (401: to the sign-in page; staff: 403)."""
-    identity = session_identity(request)
-    if identity is None:
-        raise ApiError(401, "unauthorized")
-    if identity.role != "applicant":
-        raise ApiError(403, "forbidden")
-    return identity
+    return signed_in(request, "applicant")
 
 
 def _prefilled(form: FormSpec, identity: Identity) -> dict[str, Any]:
@@ -142,10 +137,10 @@ async def apply(request: Request) -> Response:
     length = request.headers.get("content-length")
     if length is None or not length.isdigit() or int(length) > cap:
         raise ApiError(413, "too_large")
-    posted = await request.form(max_files=len(matter.materials) + 1, max_fields=MAX_FIELDS)
+    posted = await checked_form(request, max_files=len(matter.materials) + 1, max_fields=MAX_FIELDS)
+    if posted is None:
+        return error_page(request, 403, text("error.csrf", lang_of(request)))
     try:
-        if not csrf_ok(request, posted.get(CSRF_FIELD)):
-            return error_page(request, 403, text("error.csrf", lang_of(request)))
         return await _post(request, region, matter, identity, posted)
     finally:
         await posted.close()

@@ -48,27 +48,13 @@ from runtime.web.formview import (
 )
 from runtime.web.i18n import text
 from runtime.web.render import error_page, lang_of, page, redirect, render, with_query
-from runtime.web.session import CSRF_FIELD, csrf_ok, session_identity
+from runtime.web.session import checked_form, signed_in
 
 PAGE_SIZE: Final = 20
 
 
 def applicant(request: Request) -> Identity:
-    identity = session_identity(request)
-    if identity is None:
-        raise ApiError(401, "unauthorized")
-    if identity.role != "applicant":
-        raise ApiError(403, "forbidden")
-    return identity
-
-
-async def checked_form(request: Request, *, max_files: int = 0) -> FormData | None:
-    """The posted form when its CSRF field matches, else ``None``."""
-    form = await request.form(max_files=max_files, max_fields=2000)
-    if csrf_ok(request, form.get(CSRF_FIELD)):
-        return form
-    await form.close()
-    return None
+    return signed_in(request, "applicant")
 
 
 def _refused(request: Request) -> Response:

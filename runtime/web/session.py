@@ -19,6 +19,7 @@ import secrets
 import time
 from typing import Final
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -50,6 +51,17 @@ def session_identity(request: Request) -> Identity | None:
         except ApiError:
             identity = None
     request.scope["govstd.identity"] = identity
+    return identity
+
+
+def signed_in(request: Request, *roles: str) -> Identity:
+    """The signed-in person, who must have one of ``roles`` (any when none given):
+    :class:`ApiError` 401 (pages send the browser to sign in) or 403."""
+    identity = session_identity(request)
+    if identity is None:
+        raise ApiError(401, "unauthorized")
+    if roles and identity.role not in roles:
+        raise ApiError(403, "forbidden")
     return identity
 
 
@@ -138,3 +150,15 @@ def csrf_ok(request: Request, submitted: object) -> bool:
     if not cookie or not isinstance(submitted, str) or len(cookie) > 128:
         return False
     return hmac.compare_digest(_sign(request, cookie), submitted)
+
+
+async def checked_form(
+    request: Request, *, max_files: int = 0, max_fields: int = 2000
+) -> FormData | None:
+    """The posted form when its CSRF field matches this browser's cookie, else ``None``
+    (the caller answers 403 and changes nothing)."""
+    form = await request.form(max_files=max_files, max_fields=max_fields)
+    if csrf_ok(request, form.get(CSRF_FIELD)):
+        return form
+    await form.close()
+    return None

@@ -19,7 +19,7 @@ from runtime.routes.common import ctx
 from runtime.settings import Settings
 from runtime.web.i18n import text
 from runtime.web.render import error_page, lang_of, page, redirect, render
-from runtime.web.session import CSRF_FIELD, csrf_ok, end_session, start_session, token_identity
+from runtime.web.session import checked_form, end_session, start_session, token_identity
 
 MAX_FORM_FIELDS = 16
 
@@ -58,19 +58,13 @@ def _login_page(request: Request, status: int = 200, **values: object) -> Respon
     )
 
 
-async def read_form(request: Request) -> FormData | None:
-    """The posted form when its CSRF field matches, else ``None``."""
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
-    return form if csrf_ok(request, form.get(CSRF_FIELD)) else None
-
-
 @page
 async def login(request: Request) -> Response:
     """``GET /login``: the sign-in page; ``POST /login``: a token, or the chooser's choice."""
     if request.method == "GET":
         notice = "login.signed_out" if request.query_params.get("bye") else None
         return _login_page(request, notice=notice)
-    form = await read_form(request)
+    form = await checked_form(request, max_fields=MAX_FORM_FIELDS)
     lng = lang_of(request)
     if form is None:
         return error_page(request, 403, text("error.csrf", lng))
@@ -117,7 +111,7 @@ def _dev_login(request: Request, form: FormData, target: str) -> Response:
 @page
 async def logout(request: Request) -> Response:
     """``POST /logout`` (with the CSRF field): ends the session."""
-    form = await read_form(request)
+    form = await checked_form(request, max_fields=MAX_FORM_FIELDS)
     if form is None:
         return error_page(request, 403, text("error.csrf", lang_of(request)))
     response = redirect(request, "/login?bye=1")
