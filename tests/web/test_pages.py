@@ -200,3 +200,12 @@ async def test_guide_of_an_unknown_matter_is_a_page_not_json(browser: Browser) -
     assert r.status_code == 404 and "<h1>" in r.text
     r = await browser.get("/regions/nowhere")
     assert r.status_code == 404 and "<h1>" in r.text
+
+
+async def test_page_forms_have_a_size_limit(browser: Browser) -> None:
+    big = {"agent_used": "x" * (1024 * 1024 + 1)}
+    r = await browser.client.post(f"{APPLY}/conditions", data=big)
+    assert r.status_code == 413 and "<h1>" in r.text
+    await browser.get("/login")
+    r = await browser.post("/login", {"token": "x" * (1024 * 1024 + 1)})
+    assert r.status_code == 413
