@@ -93,7 +93,10 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
         "Apply online, read the service guides and follow your applications.",
     ),
     "hall.search": ("搜索事项", "Search services"),
-    "hall.search_hint": ("输入事项名称，例如“失业登记”", "Type a service name, e.g. unemployment"),
+    "hall.search_hint": (
+        "输入事项名称或拼音首字母，例如“失业登记”或 sydj",
+        "Type a service name, e.g. unemployment",
+    ),
     "hall.search_button": ("搜索", "Search"),
     "hall.filter": ("服务对象", "Service object"),
     "hall.all": ("全部事项", "All services"),

@@ -209,3 +209,13 @@ async def test_page_forms_have_a_size_limit(browser: Browser) -> None:
     await browser.get("/login")
     r = await browser.post("/login", {"token": "x" * (1024 * 1024 + 1)})
     assert r.status_code == 413
+
+
+async def test_hall_search_by_name_and_pinyin(browser: Browser) -> None:
+    for query in ("个体", "gtgsh", "getigongshanghu", "individual"):
+        page = await browser.get("/regions/nanshan", params={"q": query})
+        assert "找到 1 个事项" in page.text and "个体工商户设立登记" in page.text, query
+    page = await browser.get("/regions/nanshan", params={"q": "zzzz"})
+    assert "没有找到符合条件的事项" in page.text
+    legal = await browser.get("/regions/nanshan", params={"object": "legal"})
+    assert "食品经营许可</a>" in legal.text and "失业登记</a>" not in legal.text
