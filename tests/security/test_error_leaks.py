@@ -174,3 +174,33 @@ def test_log_watch_sees_id_numbers() -> None:
         logger.removeHandler(watch)
     assert [bool(ID_NUMBER.search(t)) for t in watch.texts] == [True, True]
     assert not ID_NUMBER.search("request 1b2acb4050744247b3c444d0d8dd2d6d 13812345678")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "身份证号440305199003070014重复",  # glued to Chinese on both sides
+        "号11010519491231002X。",
+        "证件:440305199003070014",
+        "id=440305199003070014&x",
+        "440305199003070014",
+        "身份证号11010519491231002x",
+        "申请人（440305199003070014）",
+    ],
+)
+def test_log_watch_sees_id_numbers_glued_to_text(text: str) -> None:
+    assert ID_NUMBER.search(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4403051990030700145",  # 19 digits: not an ID number
+        "94403051990030700145",
+        "request 1b2acb4050744247b3c444d0d8dd2d6d took 13 ms",
+        "at 1764979200123456 µs",
+        "mobile 13812345678, order 20260302000123",
+    ],
+)
+def test_log_watch_ignores_other_numbers(text: str) -> None:
+    assert not ID_NUMBER.search(text), text
