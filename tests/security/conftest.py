@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy import Engine, create_engine, select
 
 from runtime.package import Package
 from tests.runtime.conftest import (  # noqa: F401  (fixtures shared with tests/runtime)
@@ -103,11 +103,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 # --- database and storage inspection ---------------------------------------------------
 
 
-def row_counts(engine: Engine, pkg: Package) -> dict[str, int]:
-    """Rows per table of the package."""
+def table_contents(engine: Engine, pkg: Package) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of the package, in primary-key order."""
     with engine.connect() as conn:
         return {
-            t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+            t.name: [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
             for t in pkg.metadata.sorted_tables
         }
 
