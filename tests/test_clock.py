@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -35,7 +37,7 @@ def _days(first: str, last: str) -> list[str]:
     return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
 
 
-CN_2026: dict[str, Any] = {  # as in catalog.json
+CN_2026: dict[str, Any] = {  # transcribed from the notice; must equal the bundled file
     "id": "cn_2026",
     "weekend": ["sat", "sun"],
     "holidays": [
@@ -57,6 +59,7 @@ CN_2026: dict[str, Any] = {  # as in catalog.json
     ],
 }
 CAL = WorkCalendar.from_spec(CN_2026)
+BUNDLED_2026 = Path(__file__).resolve().parents[1] / "standards/national/calendars/cn_2026.yaml"
 WEEKENDS_ONLY = WorkCalendar()
 
 LICENSING_STATES: list[dict[str, Any]] = [  # the licensing workflow of the spec
@@ -69,6 +72,17 @@ LICENSING_STATES: list[dict[str, Any]] = [  # the licensing workflow of the spec
     {"id": "refused", "name": {"zh": "不予受理"}, "clock": None, "final": True},
     {"id": "withdrawn", "name": {"zh": "已撤回"}, "clock": None, "final": True},
 ]
+
+
+def test_the_tested_calendar_is_the_bundled_one() -> None:
+    """The calendar these tests use day by day (from the notice) is the one the standards
+    ship: a day changed in either shows here."""
+    bundled = yaml.safe_load(BUNDLED_2026.read_text(encoding="utf-8"))
+    assert bundled["id"] == CN_2026["id"]
+    assert bundled["weekend"] == CN_2026["weekend"]
+    for key in ("holidays", "workdays"):
+        days = [d.isoformat() if isinstance(d, date) else str(d) for d in bundled[key]]
+        assert days == CN_2026[key], key
 
 
 def d(text: str) -> date:
