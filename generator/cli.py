@@ -139,6 +139,29 @@ def generate(
     )
 
 
+@app.command()
+def schema(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="folder to write one schema per kind to (default: print one)"),
+    ] = None,
+) -> None:
+    """JSON Schemas of the standards format for editors (one per kind, and one for any kind)."""
+    from generator.schema import COMBINED, schema_files, write_schemas
+
+    if out is None:
+        sys.stdout.write(schema_files()[COMBINED])
+        return
+    changed, total = write_schemas(out)
+    print(
+        bilingual(
+            f"{out}: {total} 个 JSON Schema，写入 {len(changed)} 个",
+            f"{out}: {total} JSON Schemas, {len(changed)} written",
+        ),
+        file=sys.stderr,
+    )
+
+
 def _command_error(exc: Exception) -> typer.Exit:
     print(f"error: {exc}", file=sys.stderr)
     return typer.Exit(1)
