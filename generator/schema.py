@@ -135,7 +135,8 @@ def _polish(schema: dict[str, Any], name: str) -> None:
             info.alias or field: field for field, info in models[model_name].model_fields.items()
         }
         for key, prop in model.get("properties", {}).items():
-            prop.pop("title", None)
+            if prop.get("title") != "Localized":  # the doc's tables name it
+                prop.pop("title", None)
             description = descriptions.get(aliases.get(key, key))
             if description is not None:
                 prop["description"] = description.text
