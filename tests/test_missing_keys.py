@@ -25,7 +25,8 @@ def test_every_missing_key_of_a_new_matter_in_one_run(
     lines = diagnostic_lines(err)
     required = ["agency", "case_type", "form", "service_objects", "time_limit", "type", "workflow"]
     for key in required:
-        line = f"mini/matters/new.yaml:1:1: error: 缺少必填键 '{key}' / missing required key '{key}'"
+        message = f"缺少必填键 '{key}' / missing required key '{key}'"
+        line = f"mini/matters/new.yaml:1:1: error: {message}"
         assert line in lines, f"{key} not reported:\n{err}"
     # the material's own missing keys, at the material
     for key in ["id", "name"]:
