@@ -187,11 +187,32 @@ def migrate(
     from runtime.cli_commands import migrate as run
 
     try:
-        url = run(app_dir, db, allow_data_loss=allow_data_loss)
+        url, applied = run(app_dir, db, allow_data_loss=allow_data_loss)
     except CommandError as exc:
         raise _command_error(exc) from None
     database = url.split("@")[-1]
-    print(bilingual(f"{database}: 已是最新修订版本", f"{database}: up to date"), file=sys.stderr)
+    if not applied:
+        print(
+            bilingual(
+                f"{database}: 已是最新修订版本，无需迁移", f"{database}: up to date, nothing to do"
+            ),
+            file=sys.stderr,
+        )
+        return
+    for revision, description in applied:
+        print(
+            bilingual(f"已应用 {revision}", f"applied {revision}") + f": {description}",
+            file=sys.stderr,
+        )
+    print(
+        bilingual(
+            f"{database}: 已应用 {len(applied)} 个修订版本；请重启正在运行的 govstd serve "
+            "以使用新的部署包",
+            f"{database}: {len(applied)} revision(s) applied; restart a running govstd serve "
+            "so that it uses the new package",
+        ),
+        file=sys.stderr,
+    )
 
 
 @app.command()

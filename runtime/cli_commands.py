@@ -48,8 +48,11 @@ def _check_app(app_dir: Path, *, verify: bool = True) -> None:
         raise CommandError(str(exc)) from None
 
 
-def migrate(app_dir: Path, db: str | None = None, *, allow_data_loss: bool = False) -> str:
-    """Bring the database to the package's newest revision; returns the URL it used."""
+def migrate(
+    app_dir: Path, db: str | None = None, *, allow_data_loss: bool = False
+) -> tuple[str, list[tuple[str, str]]]:
+    """Bring the database to the package's newest revision; the URL it used and the
+    revisions it applied (revision, description), oldest first."""
     _check_app(app_dir)
     from runtime.migrate import MigrationError, upgrade
 
@@ -57,10 +60,10 @@ def migrate(app_dir: Path, db: str | None = None, *, allow_data_loss: bool = Fal
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
-        upgrade(app_dir, url, allow_data_loss=allow_data_loss)
+        applied = upgrade(app_dir, url, allow_data_loss=allow_data_loss)
     except MigrationError as exc:
         raise CommandError(str(exc)) from None
-    return url
+    return url, applied
 
 
 def serve(
