@@ -245,13 +245,27 @@ def token(
         str | None, typer.Option("--id-number", help="applicant: citizen ID number for prefill")
     ] = None,
     ttl: Annotated[int, typer.Option("--ttl", help="lifetime in seconds")] = 8 * 3600,
+    app_dir: Annotated[
+        Path | None,
+        typer.Option("--app", help="package folder: the region must be one it serves"),
+    ] = None,
 ) -> None:
     """Print a signed development token."""
     from runtime.cli_commands import CommandError
     from runtime.cli_commands import token as run
 
     try:
-        print(run(role, region=region, sub=sub, name=name, id_number=id_number, ttl=ttl))
+        print(
+            run(
+                role,
+                region=region,
+                sub=sub,
+                name=name,
+                id_number=id_number,
+                ttl=ttl,
+                app_dir=app_dir,
+            )
+        )
     except CommandError as exc:
         raise _command_error(exc) from None
 

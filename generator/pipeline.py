@@ -7,7 +7,7 @@ from pathlib import Path
 
 from generator.build import build_package
 from generator.checks import check_all
-from generator.checks.context import Checker, known
+from generator.checks.context import Checker, did_you_mean, did_you_mean_zh, known
 from generator.diagnostics import Diagnostic, Diagnostics, Location, bilingual
 from generator.ir import PackageIR
 from generator.parallel import Beside
@@ -94,8 +94,9 @@ def _region_known(
         diagnostics.error(
             where,
             bilingual(
-                f"未知的区域 '{region_id}'",
-                f"unknown region '{region_id}' (known regions: {known(tree.regions)})",
+                f"未知的区域 '{region_id}'{did_you_mean_zh(region_id, tree.regions)}",
+                f"unknown region '{region_id}'{did_you_mean(region_id, tree.regions)} "
+                f"(known regions: {known(tree.regions)})",
             ),
         )
     return {} if diagnostics.has_errors() else resolved

@@ -144,9 +144,14 @@ def token(
     name: str | None = None,
     id_number: str | None = None,
     ttl: int = 8 * 3600,
+    app_dir: Path | None = None,
 ) -> str:
-    """A signed development token; warns when the development secret signs it."""
+    """A signed development token; warns when the development secret signs it. With
+    ``app_dir``, ``region`` must be one the package serves."""
     from runtime.auth import issue_token
+
+    if app_dir is not None and region is not None:
+        _check_region(app_dir, region)
 
     try:
         settings = Settings.from_env()
@@ -173,3 +178,28 @@ def token(
         )
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+
+
+def _check_region(app_dir: Path, region: str) -> None:
+    """``region`` is served by the package in ``app_dir``; else an error with a suggestion."""
+    import difflib
+
+    from runtime.package import PackageError, load_package
+
+    _check_app(app_dir, verify=False)
+    try:
+        served = sorted(load_package(app_dir).regions)
+    except PackageError as exc:
+        raise CommandError(str(exc)) from None
+    if region in served:
+        return
+    close = difflib.get_close_matches(region, served, n=1)
+    raise CommandError(
+        bilingual(
+            f"部署包 {app_dir} 不服务区域 '{region}'"
+            + (f"（是否应为 '{close[0]}'？）" if close else ""),
+            f"the package in {app_dir} does not serve region '{region}'"
+            + (f"; did you mean '{close[0]}'?" if close else "")
+            + f" (regions: {', '.join(served)})",
+        )
+    )

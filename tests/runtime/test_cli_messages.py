@@ -1,4 +1,5 @@
-"""``govstd migrate`` says which revisions it applied, and "nothing to do" only when so."""
+"""Messages of the runtime commands: ``govstd migrate`` says which revisions it applied
+(and "nothing to do" only when so); ``govstd token --app`` knows the package's regions."""
 
 from __future__ import annotations
 
@@ -50,3 +51,16 @@ def test_migrate_names_each_revision_it_applies(tmp_path: Path) -> None:
 
     said = _migrate(package, url)
     assert "up to date, nothing to do" in said and "applied" not in said
+
+
+def test_token_for_a_region_the_package_does_not_serve(package_dir: Path) -> None:
+    args = ["token", "--role", "officer", "--app", str(package_dir), "--region"]
+    result = CliRunner().invoke(app, [*args, "nansan"])
+    assert result.exit_code == 1
+    assert "does not serve region 'nansan'; did you mean 'nanshan'? (regions: nanshan)" in (
+        result.stderr
+    )
+    assert "（是否应为 'nanshan'？）" in result.stderr
+    assert result.stdout == ""
+    served = CliRunner().invoke(app, [*args, "nanshan"])
+    assert served.exit_code == 0 and served.stdout.count(".") == 2  # a JWT
