@@ -3,6 +3,7 @@ and no location reads ``:0:0``."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,28 @@ def test_no_location_reads_0_0(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         assert code == 1
         assert ":0:0" not in err, err
         assert f"{args[1]}: error: " in err
+
+
+def test_generate_refusals_are_located_like_validate_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A migration step that would lose data names the file with its root folder, then
+    ``error:``, then the message in both languages (the location once)."""
+    repo = Path(__file__).parent.parent
+    shutil.copytree(repo / "standards", tmp_path / "std")
+    shutil.copytree(repo / "generated" / "nanshan", tmp_path / "pkg")
+    form = tmp_path / "std/national/forms/ibr_form.yaml"
+    text = form.read_text(encoding="utf-8")
+    removed = "      - element: email\n        required: false\n"
+    assert text.count(removed) == 1
+    form.write_text(text.replace(removed, ""), encoding="utf-8")
+    code, _, err = run(
+        tmp_path, monkeypatch, "generate", "std", "--region", "nanshan", "--out", "pkg"
+    )
+    assert code == 1
+    [line] = [line for line in err.splitlines() if "email" in line]
+    assert line.startswith("std/national/forms/ibr_form.yaml:")
+    location, _, rest = line.partition(": error: ")
+    assert rest.startswith("表单 'ibr_form' 的字段 'email'")
+    assert " / field 'email' (element email) of form 'ibr_form' was removed" in rest
+    assert location not in rest
