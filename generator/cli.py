@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -160,6 +161,48 @@ def schema(
         ),
         file=sys.stderr,
     )
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def impact(
+    roots: Roots,
+    element: Annotated[str | None, typer.Option("--element", help="data element id")] = None,
+    codeset: Annotated[str | None, typer.Option("--codeset", help="code set id")] = None,
+    form: Annotated[str | None, typer.Option("--form", help="form id")] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text, or json for tools")
+    ] = OutputFormat.text,
+) -> None:
+    """List every form, matter, bundle, policy and region using an element, code set or form."""
+    from generator.impact import ImpactError, TargetKind, render
+    from generator.impact import impact as run
+
+    options: list[tuple[TargetKind, str | None]] = [
+        ("element", element),
+        ("codeset", codeset),
+        ("form", form),
+    ]
+    given = [(kind, value) for kind, value in options if value is not None]
+    if len(given) != 1:
+        print(
+            bilingual(
+                "请只给出 --element、--codeset、--form 中的一个",
+                "give exactly one of --element, --codeset, --form",
+            ),
+            file=sys.stderr,
+        )
+        raise typer.Exit(2)
+    try:
+        result = run(roots, *given[0])
+    except ImpactError as exc:
+        print(_one_line(f"error: {exc}") if "\n" not in str(exc) else exc, file=sys.stderr)
+        raise typer.Exit(1) from None
+    sys.stdout.write(render(result, output.value))
 
 
 def _command_error(exc: Exception) -> typer.Exit:
