@@ -86,7 +86,8 @@ def serve(
         settings = Settings.from_env()
     except SettingsError as exc:
         raise CommandError(str(exc)) from None
-    if workers > 1:
+    if workers > 1:  # one clear error before the workers start (each checks again)
+        _check_database(app_dir, url)
         if url.startswith("sqlite"):
             _warn(
                 "多个工作进程共用 SQLite 的同一把写锁，写入不会更快",
@@ -108,12 +109,23 @@ def serve(
         return
     from runtime.app import create_app
     from runtime.package import PackageError
+    from runtime.revision_guard import DatabaseNotReady
 
     try:
         app = create_app(app_dir, url, settings)
-    except (PackageError, SettingsError) as exc:
+    except (PackageError, SettingsError, DatabaseNotReady) as exc:
         raise CommandError(str(exc)) from None
     uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False)
+
+
+def _check_database(app_dir: Path, url: str) -> None:
+    """The database exists and is at the package's revision (a SQLite file is not created)."""
+    from runtime.revision_guard import DatabaseNotReady, Revisions, open_database
+
+    try:
+        open_database(url, Revisions.of_package(app_dir)).dispose()
+    except DatabaseNotReady as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _run_workers(config: uvicorn.Config) -> None:

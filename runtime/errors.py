@@ -98,6 +98,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "case_final": ("申请已办结，不能再上传材料", "the case is final; no more uploads"),
     "internal": ("服务器内部错误", "internal server error"),
     "unavailable": ("服务暂不可用", "service unavailable"),
+    "database_ahead": (
+        "服务暂停：数据库已由更新的部署包迁移，本服务的部署包已过期，请联系管理员",
+        "service paused: the database was migrated by a newer package than this server's; "
+        "an operator must deploy the matching package",
+    ),
+    "database_behind": (
+        "服务暂停：数据库尚未迁移到本服务部署包的版本，请联系管理员",
+        "service paused: the database is not yet at this server's package revision; "
+        "an operator must run 'govstd migrate'",
+    ),
+    "database_unmigrated": (
+        "服务暂停：数据库尚未迁移，请联系管理员",
+        "service paused: the database has not been migrated; an operator must run 'govstd migrate'",
+    ),
     # field-level codes of the API itself (the form's own come from runtime.validation)
     "field.required": ("必填", "required"),
     "field.unknown": ("不允许的字段", "this key is not allowed"),

@@ -60,6 +60,27 @@ def rows_where(table: Table, column: str, order_by: str | None = None) -> Select
     return stmt.order_by(table.c[order_by]) if order_by else stmt
 
 
+def lock_case(conn: Connection, pkg: Package, application_id: str) -> Row[Any]:
+    """The case's row, read inside the write transaction and locked until it ends.
+
+    On PostgreSQL ``SELECT … FOR NO KEY UPDATE`` waits for a transaction that is changing
+    the case (a decision, another upload) and then returns the row as that one committed
+    it (rows that merely refer to the case, such as audit entries, are not held up); on
+    SQLite the write transaction (``BEGIN IMMEDIATE``) already holds the database's write
+    lock. A check made on this row holds until the commit: a request that began before a
+    decision sees the decision here."""
+    apps = pkg.tables.applications
+    locked = select(apps).where(apps.c.id == application_id).with_for_update(key_share=True)
+    return conn.execute(locked).one()
+
+
+def is_final(pkg: Package, case: Row[Any]) -> bool:
+    """Whether the case is in a final state of its matter's workflow."""
+    matter = matter_of(pkg, case.region, case.matter)
+    workflow = pkg.workflows.get(matter.workflow) if matter else None
+    return workflow is not None and workflow.is_final(case.status)
+
+
 # --- form data --------------------------------------------------------------------
 
 

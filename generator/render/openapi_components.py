@@ -131,6 +131,18 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
             "required": ["status"],
             "properties": {"status": {"type": "string", "const": "ok"}},
         },
+        "HealthUnavailable": {
+            "type": "object",
+            "required": ["status"],
+            "properties": {
+                "status": {"type": "string", "const": "unavailable"},
+                "code": {
+                    "type": "string",
+                    "enum": ["database_ahead", "database_behind", "database_unmigrated"],
+                    "description": "absent when the database does not answer",
+                },
+            },
+        },
         "MatterList": {
             "type": "object",
             "required": ["items", "total"],
@@ -277,6 +289,9 @@ def responses() -> dict[str, Schema]:
         "TooLarge": "请求体过大 / the body or file is too large",
         "UnsupportedMediaType": "请求体类型不支持 / unsupported media type",
         "Invalid": "提交的数据有误 / invalid data; error.fields lists each problem",
+        "Unavailable": "服务暂停：数据库不在本部署包的版本 / service paused: the database is "
+        "not at this package's revision (error.code database_ahead, database_behind or "
+        "database_unmigrated; Retry-After)",
     }
     return {
         name: {"description": text, "content": {JSON: {"schema": ERROR_REF}}}
