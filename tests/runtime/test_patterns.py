@@ -62,6 +62,7 @@ async def test_a_catastrophic_pattern_answers_at_once(evil_api: Api) -> None:
     elapsed = time.perf_counter() - started
     assert r.status_code == 422, r.text
     assert "business_scope" in r.text
+    print(f"[patterns] {EVIL} on 40 characters: {r.status_code} in {elapsed * 1000:.1f} ms")
     assert elapsed < 0.1, f"{elapsed:.3f} s"
     ok = {"region": "nanshan", "data": ibr_data(business_scope="abc@x")}
     r = await evil_api.post("/api/matters/ibr/applications", json=ok, headers=applicant)
