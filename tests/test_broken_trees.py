@@ -814,6 +814,31 @@ WARNINGS = [
         "warning",
     ),
     Case(
+        "a region setting its agency but inheriting another division's sites",
+        (
+            replace(
+                IBR,
+                "result: {name: {zh: 营业执照}}\n",
+                "result: {name: {zh: 营业执照}}\n"
+                "sites:\n  - {name: 深圳窗口, address: 深圳市福田区}\n",
+            ),
+            replace(
+                CSV,
+                "440000,广东省,Guangdong,\n",
+                "440000,广东省,Guangdong,\n450000,广西壮族自治区,Guangxi,\n",
+            ),
+            add(
+                "regions/e.yaml",
+                'kind: Region\nid: e\ncode: "450000"\nname: {zh: 戊区}\nparent: a\n'
+                'overrides:\n  ibr:\n    agency: {code: "11440100MB2D07224U"}\n',
+            ),
+        ),
+        "regions/e.yaml:3:7",
+        "region 'e' (450000) inherits for matter 'ibr' sites (division 440300, set at "
+        "mini/matters/ibr.yaml:35:3), outside its division",
+        "warning",
+    ),
+    Case(
         "region code missing from the admin_division code set",
         (replace(CSV, "440305,南山区,Nanshan,440300\n", ""),),
         "regions/c.yaml:3:7",
@@ -836,7 +861,7 @@ def test_all_warnings_together_exit_0(tmp_path: Path, monkeypatch: pytest.Monkey
     assert code == 0, err
     for case in WARNINGS:
         assert_reported(err, case.where, case.message, "warning")
-    assert "0 error(s), 7 warning(s)" in err  # the deprecated element is used twice
+    assert "0 error(s), 8 warning(s)" in err  # the deprecated element is used twice
 
 
 def test_errors_from_several_files_in_one_run(

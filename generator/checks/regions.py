@@ -111,14 +111,16 @@ def related(a: str, b: str) -> bool:
 def check_inherited_codes(
     c: Checker, resolved: ResolvedRegion, matter_id: str, matter: Matter
 ) -> None:
-    """Warn when a region inherits a code of an unrelated division (and the sites with it).
+    """Warn when a region inherits codes or sites of an unrelated division.
 
     Codes of the region's own division, of a division above it (a city agency
     serving its districts) or below it are fine; so is what the region sets itself.
+    Sites carry no code: they belong to the division of the document that wrote them
+    (an ancestor region's code, or the base matter's agency code).
     """
     region = resolved.region
     own = region.overrides.get(matter_id) or {}
-    own_agency = own.get("agency") if isinstance(own.get("agency"), dict) else {}
+    own_agency = own.get("agency") if isinstance(own.get("agency"), dict) else None
     candidates: list[tuple[str, str, str | None, Location, bool]] = [
         (
             "实施主体编码",
@@ -143,20 +145,36 @@ def check_inherited_codes(
             continue
         found_zh.append(f"{what_zh} '{code}'（行政区划 {division}，见 {at}）")
         found_en.append(f"{what} '{code}' (division {division}, set at {at})")
+    if matter.sites and "sites" not in own:
+        at = matter.at("sites")
+        division = _written_for(c, resolved, matter_id, at)
+        if division is not None and not related(division, region.code):
+            found_zh.append(f"办理地点（行政区划 {division}，见 {at}）")
+            found_en.append(f"sites (division {division}, set at {at})")
     if not found_en:
         return
-    sites_zh = sites_en = ""
-    if matter.sites and "sites" not in own:
-        sites_zh = f"；办理地点（{matter.at('sites')}）很可能也属于该地区"
-        sites_en = f"; so, probably, are its sites (set at {matter.at('sites')})"
     c.warning(
         region.at("code"),
         bilingual(
             f"区域 '{region.id}'（{region.code}）从上级继承的事项 '{matter_id}' 的"
-            f"{'、'.join(found_zh)}不属于本区域{sites_zh}；"
+            f"{'、'.join(found_zh)}不属于本区域；"
             "请在本区域的 overrides 中设置 agency、implementation_code 和 sites",
             f"region '{region.id}' ({region.code}) inherits for matter '{matter_id}' "
-            f"{' and '.join(found_en)}, outside its division{sites_en}: "
+            f"{' and '.join(found_en)}, outside its division: "
             "set agency, implementation_code and sites in the region's overrides",
         ),
     )
+
+
+def _written_for(
+    c: Checker, resolved: ResolvedRegion, matter_id: str, where: Location
+) -> str | None:
+    """The division of the document that wrote ``where``: an ancestor region's code, or
+    the base matter's agency (or implementation) code; None when unknown."""
+    for ancestor in resolved.chain[:-1]:
+        if ancestor.at().file == where.file:
+            return ancestor.code
+    base = c.tree.matters.get(matter_id)
+    if base is not None and base.at().file == where.file:
+        return division_of(base.agency.code) or division_of(base.implementation_code)
+    return None

@@ -54,9 +54,7 @@ async def test_a_deadline_past_the_calendar_is_unknown(
     assert item["deadline"] is None and item["deadline_unknown"] is True
 
 
-async def test_a_deadline_inside_the_calendar_keeps_its_date(
-    api: Api, clock: FrozenClock
-) -> None:
+async def test_a_deadline_inside_the_calendar_keeps_its_date(api: Api, clock: FrozenClock) -> None:
     found = await _accepted_on(api, clock, "2026-12-01T10:00:00")
     assert found["deadline"] is not None
     assert found["deadline_unknown"] is False
