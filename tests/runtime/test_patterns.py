@@ -8,6 +8,8 @@ pattern ``([a-z]+)+@x``; with Python's backtracking ``re`` a 25-character value 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import time
 from collections.abc import AsyncIterator
@@ -19,6 +21,7 @@ import pytest
 from generator.pipeline import generate
 from runtime.app import create_app
 from runtime.migrate import upgrade
+from runtime.package import PackageError, load_package
 from runtime.settings import Settings
 from tests.runtime.conftest import STANDARDS, Api, ibr_data
 
@@ -67,3 +70,21 @@ async def test_a_catastrophic_pattern_answers_at_once(evil_api: Api) -> None:
     ok = {"region": "nanshan", "data": ibr_data(business_scope="abc@x")}
     r = await evil_api.post("/api/matters/ibr/applications", json=ok, headers=applicant)
     assert r.status_code == 201, r.text
+
+
+def test_a_package_with_a_pattern_re2_cannot_run_is_refused_on_load(tmp_path: Path) -> None:
+    """A package generated before patterns ran on RE2 may hold a lookaround: refused with a
+    message on load (``serve`` and ``migrate`` say why), not a 500 at the first submission."""
+    package = tmp_path / "nanshan"
+    shutil.copytree(STANDARDS.parent / "generated" / "nanshan", package)
+    form = package / "forms" / "ibr_form.py"
+    text = form.read_text(encoding="utf-8")
+    old = 'patterns=("[0-9]*",)'
+    assert old in text
+    form.write_text(text.replace(old, 'patterns=("(?!0)[0-9]*",)', 1), encoding="utf-8")
+    manifest_path = package / "package.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["files"]["forms/ibr_form.py"] = hashlib.sha256(form.read_bytes()).hexdigest()
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(PackageError, match=r"pattern '\(\?!0\)\[0-9\]\*' is not valid RE2"):
+        load_package(package)
