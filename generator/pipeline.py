@@ -9,6 +9,7 @@ from pathlib import Path
 from generator.build import build_package
 from generator.checks import check_all
 from generator.checks.context import Checker, did_you_mean, did_you_mean_zh, known
+from generator.checks.regions import check_resolved_region, validation_day
 from generator.diagnostics import Diagnostic, Diagnostics, Location, bilingual
 from generator.ir import PackageIR
 from generator.parallel import Beside
@@ -46,6 +47,9 @@ def check_regions(tree: StandardsTree, diagnostics: Diagnostics) -> dict[str, Re
         result = resolve(c, region)
         if result is not None:
             resolved[region_id] = result
+    today = validation_day()
+    for result in resolved.values():
+        check_resolved_region(c, result, today)
     for policy in tree.policies.values():
         for index, region_id in enumerate(policy.regions):
             served = resolved.get(region_id)
