@@ -72,7 +72,7 @@ def test_hall_guide_form_errors_conditions_rows_upload_and_filing(page: Any) -> 
     page.get_by_role("button", name="添加").click()
     member = page.locator("#f-members-0-person_name")
     member.wait_for(state="visible")
-    assert page.evaluate("document.activeElement.id") == "f-members-0-person_name"
+    page.wait_for_function("document.activeElement.id === 'f-members-0-person_name'")
     member.fill("张小三")
     page.fill("#f-members-0-citizen_id_number", ID_B)
     page.select_option("#f-members-0-kinship", index=1)
