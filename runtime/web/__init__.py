@@ -13,6 +13,14 @@
 Pages call the same functions the API's routes call (validation, submission,
 workflow steps, masking); nothing here decides anything the API would decide
 differently.
+
+Adding a page: a handler decorated with :func:`runtime.web.render.page` (an
+``ApiError`` becomes an HTML page, a 401 the sign-in page), the person from
+:func:`runtime.web.session.signed_in` (with the roles allowed), a posted form from
+:func:`runtime.web.session.checked_form` (CSRF and size checked; ``None``: answer 403),
+the answer from :func:`runtime.web.render.render` with a template extending
+``base.jinja`` whose words are entries of :data:`runtime.web.i18n.TEXT` (``t(key)``)
+or names from the standards (``loc(text)``), and a route below.
 """
 
 from __future__ import annotations
