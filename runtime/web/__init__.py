@@ -7,6 +7,7 @@
 | GET /regions/{region}/matters/{matter} | :mod:`runtime.web.hall` — 办事指南 |
 | GET, POST /regions/{region}/matters/{matter}/apply (+ /conditions) | :mod:`runtime.web.apply` |
 | GET, POST /login; POST /logout | :mod:`runtime.web.signin` |
+| GET /login/oidc, /login/oidc/callback | :mod:`runtime.web.oidc` — OpenID Connect |
 | /me, /me/applications/{id} and below | :mod:`runtime.web.mine` — 我的办件 |
 | GET /assets/{name} | :mod:`runtime.web.assets` — stylesheet, htmx, the page script |
 
@@ -32,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from runtime.web import apply, assets, hall, mine, signin
+from runtime.web import apply, assets, hall, mine, oidc, signin
 from runtime.web.i18n import text
 from runtime.web.render import error_page, lang_of
 
@@ -55,6 +56,8 @@ ROUTES = [
     Route("/me/applications/{id}/evaluation", mine.evaluate, methods=["POST"]),
     Route("/login", signin.login, methods=["GET", "POST"]),
     Route("/logout", signin.logout, methods=["POST"]),
+    Route("/login/oidc", oidc.start, methods=["GET"]),
+    Route("/login/oidc/callback", oidc.callback, methods=["GET"], name="oidc_callback"),
     Route("/assets/{name}", assets.asset, methods=["GET"]),
 ]
 

@@ -84,6 +84,16 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
         "请填写用户标识；工作人员须选择所属地区。",
         "Fill in a user id; staff must choose a region.",
     ),
+    "login.oidc_heading": ("统一身份认证", "Government sign-in"),
+    "login.oidc_help": (
+        "使用统一身份认证平台的账号登录（个人或法人）。",
+        "Sign in with your account at the government identity platform.",
+    ),
+    "login.oidc_button": ("前往统一身份认证登录", "Sign in at the identity platform"),
+    "login.oidc_failed": (
+        "统一身份认证登录未完成，请重新登录。",
+        "Signing in at the identity platform did not complete; please try again.",
+    ),
     "login.signed_out": ("您已退出登录。", "You have signed out."),
     "login.needed": ("请先登录。", "Please sign in first."),
     # the service hall

@@ -176,3 +176,15 @@ async def checked_form(
         return form
     await form.close()
     return None
+
+
+def safe_next(raw: object) -> str:
+    """Where to go after signing in: a path of this site only (no open redirect), or ``""``
+    (then the person's own start page, :func:`start_page`)."""
+    if isinstance(raw, str) and raw.startswith("/") and not raw.startswith(("//", "/\\")):
+        return raw[:2000]
+    return ""
+
+
+def start_page(identity: Identity) -> str:
+    return "/staff" if identity.is_staff else "/me"
