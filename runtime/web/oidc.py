@@ -98,7 +98,10 @@ async def start(request: Request) -> Response:
     cfg = config(request)
     if cfg is None:
         return error_page(request, 404, text("error.not_found", lang_of(request)))
-    meta = await metadata(cfg)
+    try:
+        meta = await metadata(cfg)
+    except (httpx.HTTPError, ValueError):
+        return error_page(request, 503, text("login.oidc_failed", lang_of(request)))
     state, nonce, verifier = (secrets.token_urlsafe(32) for _ in range(3))
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     target = request.query_params.get("next", "")
@@ -156,19 +159,22 @@ async def callback(request: Request) -> Response:
     if cfg is None or flow is None or not code or not hmac.compare_digest(flow[0], state):
         return error_page(request, 400, text("login.oidc_failed", lng))
     _, nonce, verifier, target, _ = flow
-    meta = await metadata(cfg)
-    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
-        answer = await client.post(
-            meta["token_endpoint"],
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": _callback(request, cfg),
-                "code_verifier": verifier,
-            },
-            auth=(cfg.client_id, cfg.client_secret),
-        )
-    id_token = answer.json().get("id_token") if answer.status_code == 200 else None
+    try:
+        meta = await metadata(cfg)
+        async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+            answer = await client.post(
+                meta["token_endpoint"],
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": _callback(request, cfg),
+                    "code_verifier": verifier,
+                },
+                auth=(cfg.client_id, cfg.client_secret),
+            )
+        id_token = answer.json().get("id_token") if answer.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return error_page(request, 503, text("login.oidc_failed", lng))
     if not isinstance(id_token, str):
         return error_page(request, 401, text("login.oidc_failed", lng))
     identity = token_identity(request, id_token)  # the API's own checks

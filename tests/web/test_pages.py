@@ -219,3 +219,15 @@ async def test_hall_search_by_name_and_pinyin(browser: Browser) -> None:
     assert "没有找到符合条件的事项" in page.text
     legal = await browser.get("/regions/nanshan", params={"object": "legal"})
     assert "食品经营许可</a>" in legal.text and "失业登记</a>" not in legal.text
+
+
+async def test_an_unexpected_error_is_a_plain_page(
+    browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any) -> str:
+        raise RuntimeError(f"secret {ID_A}")
+
+    monkeypatch.setattr("runtime.web.hall.code_name", broken)
+    r = await browser.get("/regions/nanshan")
+    assert r.status_code == 500 and "服务器内部错误" in r.text and "<h1>" in r.text
+    assert ID_A not in r.text and "RuntimeError" not in r.text
