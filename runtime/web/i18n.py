@@ -21,6 +21,13 @@ LANGS: Final = ("zh", "en")
 
 # key -> (zh, en); ``{name}`` placeholders are filled by :func:`text`.
 TEXT: Final[dict[str, tuple[str, str]]] = {
+    # punctuation (Chinese full-width, English half-width)
+    "p.list": ("、", ", "),
+    "p.colon": ("：", ": "),
+    "p.semicolon": ("；", "; "),
+    "p.stop": ("。", ". "),
+    "p.paren": ("（{x}）", " ({x})"),
+    "p.title": ("《{x}》", "{x}"),
     # frame
     "site.name": ("政务服务网", "Government Services"),
     "site.tagline": ("一网通办 · 标准化政务服务", "One-stop government services"),

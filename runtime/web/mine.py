@@ -118,7 +118,7 @@ def _shown(f: Any, lng: str) -> str:
     if f.choices:
         names = {c.code: c.name for c in f.choices}
         values = f.value if isinstance(f.value, list) else [f.value]
-        return "、".join(str(names.get(v, v)) for v in values)
+        return text("p.list", lng).join(str(names.get(v, v)) for v in values)
     return str(f.value)
 
 

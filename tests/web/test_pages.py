@@ -231,3 +231,11 @@ async def test_an_unexpected_error_is_a_plain_page(
     r = await browser.get("/regions/nanshan")
     assert r.status_code == 500 and "服务器内部错误" in r.text and "<h1>" in r.text
     assert ID_A not in r.text and "RuntimeError" not in r.text
+
+
+async def test_english_pages_use_english_punctuation(browser: Browser) -> None:
+    hall = await browser.get("/regions/nanshan?lang=en")
+    assert "Enterprise legal person, Unincorporated enterprise" in hall.text
+    assert "、" not in hall.text and "：" not in hall.text
+    guide = await browser.get("/regions/nanshan/matters/food_business_license?lang=en")
+    assert "Online, At the counter, By post" in guide.text and "、" not in guide.text
