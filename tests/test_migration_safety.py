@@ -58,6 +58,30 @@ WAIVERS = REPO / "docs" / "squawk-waivers.md"
 NOW = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
 
 
+IBR_FORM = "national/forms/ibr_form.yaml"
+NANSHAN_V2_EDITS = [
+    (
+        IBR_FORM,
+        "      - element: mobile_phone\n",
+        "      - id: contact_mobile\n        element: mobile_phone\n"
+        "        renamed_from: [mobile_phone]\n",
+    ),
+    (
+        IBR_FORM,
+        "      - element: email\n        required: false\n",
+        "      - element: email\n        required: false\n"
+        "      - element: telephone\n        required: false\n",
+    ),
+    (
+        IBR_FORM,
+        "  - id: agent\n",
+        "  - id: branches\n    name: {zh: 分支经营场所, en: Branches}\n"
+        "    repeat: {min: 0, max: 5}\n    fields:\n      - element: business_address\n"
+        "  - id: agent\n",
+    ),
+]
+
+
 @dataclass(frozen=True)
 class Package:
     """A package folder and, for each of its revisions in order, the schema it leads to."""
@@ -85,6 +109,27 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> list[Package]:
         revs = tuple(revisions(app))
         assert len(revs) == 1, f"{app}: one schema for several revisions: {revs}"
         found.append(Package(region, app, revs, (_snapshot(app),)))
+
+    # nanshan as it is committed, then a second revision generated over it from the bundled
+    # standards changed as a region's implementer would: a field renamed, one added, a
+    # repeating section added.
+    first = COMMITTED / "nanshan"
+    if (first / "migrations" / "env.py").is_file():
+        app = out / "nanshan-v2"
+        shutil.copytree(first, app)
+        schemas_v2 = [_snapshot(app)]
+        tree = out / "standards-v2"
+        shutil.copytree(STANDARDS, tree)
+        for rel, old_text, new_text in NANSHAN_V2_EDITS:
+            path = tree / rel
+            text = path.read_text(encoding="utf-8")
+            assert text.count(old_text) == 1, (rel, old_text)
+            path.write_text(text.replace(old_text, new_text), encoding="utf-8")
+        result, diagnostics = generate_package([tree], "nanshan", app)
+        assert result is not None, [str(d) for d in diagnostics.errors]
+        schemas_v2.append(_snapshot(app))
+        found.append(Package("nanshan-v2", app, tuple(revisions(app)), tuple(schemas_v2)))
+        assert len(found[-1].revisions) == 2, found[-1].revisions
 
     # The rename scenario: v1, v2 (renames, additions), v3 (drops a field: allowed).
     scenario = out / "rename"
@@ -341,7 +386,7 @@ def _package(packages: list[Package], name: str) -> Package:
     return next(p for p in packages if p.name == name)
 
 
-@pytest.mark.parametrize("name", [*REGIONS, "rename"])
+@pytest.mark.parametrize("name", [*REGIONS, "nanshan-v2", "rename"])
 def test_round_trip_with_data(
     packages: list[Package], name: str, database: tuple[str, sa.Engine]
 ) -> None:
