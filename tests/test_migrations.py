@@ -767,6 +767,8 @@ def test_renaming_an_element_renames_the_columns_of_its_fields(
     check_group_rows(engine, "form_ibr_form__members", "full_name")
     assert "person_name" not in tables(engine)["form_ibr_form"].c
     assert_models_match(engine, app)
+
+
 @pytest.mark.postgres
 def test_a_statement_past_the_statement_timeout_gives_up_and_changes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
