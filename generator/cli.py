@@ -205,6 +205,28 @@ def impact(
     sys.stdout.write(render(result, output.value))
 
 
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="the standards tree as it is")],
+    new: Annotated[Path, typer.Argument(help="the standards tree as it will be")],
+    region: Annotated[str, typer.Option("--region", help="region id, e.g. nanshan")],
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text, or json for tools")
+    ] = OutputFormat.text,
+) -> None:
+    """What changing OLD into NEW does to REGION's package, before anyone generates."""
+    from generator.diff import DiffError, render
+    from generator.diff import diff as run
+
+    try:
+        result = run(old, new, region)
+    except DiffError as exc:
+        for line in exc.lines:
+            print(_one_line(line), file=sys.stderr)
+        raise typer.Exit(1) from None
+    sys.stdout.write(render(result, output.value))
+
+
 def _command_error(exc: Exception) -> typer.Exit:
     print(f"error: {exc}", file=sys.stderr)
     return typer.Exit(1)
