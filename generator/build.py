@@ -264,6 +264,7 @@ def build_package(
                 eligible=p.eligible,
                 benefit=dict(p.benefit),
                 apply=p.apply,
+                description=dict(p.description) if p.description else None,
             )
             for _, p in sorted(policies.items())
         ),

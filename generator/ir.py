@@ -190,6 +190,7 @@ class PolicyIR:
     eligible: str
     benefit: Text
     apply: str
+    description: Text | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@
 | PUT/GET /api/applications/{id}/materials/{material} | :mod:`runtime.routes.materials` |
 | GET /api/staff/applications, /api/staff/stats | :mod:`runtime.routes.staff` |
 | POST /api/staff/applications/{id}/reveal | :mod:`runtime.routes.staff` |
+| /api/bundles… (catalogue, filing, shared materials) | :mod:`runtime.routes.bundles` |
 
 Routes take the matter, form or application from a path parameter and look it
 up in a dict, so matching cost does not grow with the number of matters.
@@ -44,7 +45,15 @@ from runtime.errors import (
     handle_unexpected,
 )
 from runtime.package import load_package
-from runtime.routes import applications, catalogue, docs, evaluations, materials, staff
+from runtime.routes import (
+    applications,
+    bundles,
+    catalogue,
+    docs,
+    evaluations,
+    materials,
+    staff,
+)
 from runtime.settings import Settings, SettingsError, database_url
 
 log = logging.getLogger("govstd.runtime")
@@ -71,6 +80,7 @@ ROUTES = [
     Route("/api/staff/applications", staff.list_applications, methods=["GET"]),
     Route("/api/staff/applications/{id}/reveal", staff.reveal, methods=["POST"]),
     Route("/api/staff/stats", staff.stats, methods=["GET"]),
+    *bundles.ROUTES,
 ]
 
 
