@@ -13,6 +13,7 @@
 | GET /api/staff/applications, /api/staff/stats | :mod:`runtime.routes.staff` |
 | POST /api/staff/applications/{id}/reveal | :mod:`runtime.routes.staff` |
 | /api/bundles… (catalogue, filing, shared materials) | :mod:`runtime.routes.bundles` |
+| /api/policies…, /api/profile, /api/notifications | :mod:`runtime.routes.policies` |
 
 Routes take the matter, form or application from a path parameter and look it
 up in a dict, so matching cost does not grow with the number of matters.
@@ -52,6 +53,7 @@ from runtime.routes import (
     docs,
     evaluations,
     materials,
+    policies,
     staff,
 )
 from runtime.settings import Settings, SettingsError, database_url
@@ -81,6 +83,7 @@ ROUTES = [
     Route("/api/staff/applications/{id}/reveal", staff.reveal, methods=["POST"]),
     Route("/api/staff/stats", staff.stats, methods=["GET"]),
     *bundles.ROUTES,
+    *policies.ROUTES,
 ]
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -122,8 +123,12 @@ def submit(
     digest: str,
     lng: str,
     rid: str,
+    after: Callable[[Connection, dict[str, Any]], None] | None = None,
 ) -> Stored:
-    """Validate and file (blocking: run in a thread). 422 with ``fields`` when invalid."""
+    """Validate and file (blocking: run in a thread). 422 with ``fields`` when invalid.
+
+    ``after(conn, body)`` runs in the same transaction once the application is written
+    (a policy claim records itself there)."""
     pkg = c.package
     if idempotency_key is not None:
         previous = replay(c.engine, pkg, identity.sub, idempotency_key, digest)
@@ -140,6 +145,8 @@ def submit(
     try:
         with write(c.engine) as conn:
             body = file_application(conn, c, identity, matter, region, cleaned, now, lng, rid)
+            if after is not None:
+                after(conn, body)
             if idempotency_key is not None:
                 remember(conn, pkg, identity, idempotency_key, digest, body, now)
     except IntegrityError:

@@ -106,9 +106,16 @@ def service_schemas(pkg: PackageIR) -> dict[str, Schema]:
         "PolicyList": _page("Policy"),
         "MatchRequest": {
             "type": "object",
-            "required": ["region", "profile"],
+            "required": ["region"],
             "additionalProperties": False,
-            "properties": {"region": regions, "profile": any_object},
+            "properties": {
+                "region": regions,
+                "profile": {
+                    "type": ["object", "null"],
+                    "description": "the profile form's data; left out or null: the signed-in "
+                    "applicant's stored profile",
+                },
+            },
         },
         "MatchResult": {
             "type": "object",
@@ -149,6 +156,16 @@ def service_schemas(pkg: PackageIR) -> dict[str, Schema]:
                 "data": any_object,
             },
         },
+        "StoredProfile": {
+            "type": "object",
+            "required": ["form", "region", "data"],
+            "properties": {
+                "form": {"type": "string"},
+                "region": {"type": "string"},
+                "data": any_object,
+                "updated_at": {"type": "string", "format": "date-time"},
+            },
+        },
         "Delivery": {
             "type": "object",
             "properties": {
@@ -175,7 +192,13 @@ def service_schemas(pkg: PackageIR) -> dict[str, Schema]:
             "type": "object",
             "required": ["region"],
             "additionalProperties": False,
-            "properties": {"region": regions, "data": any_object},
+            "properties": {
+                "region": regions,
+                "data": {
+                    "type": ["object", "null"],
+                    "description": "the claim form's data over what the stored profile fills",
+                },
+            },
         },
         "PolicyStats": {
             "type": "object",
@@ -328,7 +351,7 @@ def service_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
                 "getProfile",
                 "我的画像 / the caller's stored profile",
                 "policies",
-                {"200": ok("the profile", "Profile")},
+                {"200": ok("the profile", "StoredProfile")},
                 errors=("401", "403", "404", "422"),
                 parameters=("profileForm",),
                 secured=True,
@@ -337,7 +360,7 @@ def service_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
                 "putProfile",
                 "保存画像 / store the caller's profile (validated as a form)",
                 "policies",
-                {"200": ok("stored", "Profile")},
+                {"200": ok("stored", "StoredProfile")},
                 errors=("400", "401", "403", "413", "415", "422"),
                 body=body("Profile"),
                 secured=True,

@@ -63,7 +63,7 @@ apply: startup_subsidy
 def services_tree(root: Path) -> Path:
     """The bundled standards, except: 南山 does not implement the public place health licence
     (so 开餐馆 is offered in 深圳 only), the start-up subsidy is issued by 深圳 (in force in
-    南山 below it), plus a later and an expired policy."""
+    南山 below it), plus a later and an expired policy; the profile asks a sensitive field."""
     tree = root / "standards"
     shutil.copytree(STANDARDS, tree)
     nanshan = tree / "regions" / "nanshan.yaml"
@@ -74,6 +74,12 @@ def services_tree(root: Path) -> Path:
     policy = tree / "national" / "policies" / "startup_subsidy_2026.yaml"
     policy.write_text(
         policy.read_text(encoding="utf-8").replace("regions: [nanshan]", "regions: [shenzhen]"),
+        encoding="utf-8",
+    )
+    profile = tree / "national" / "forms" / "enterprise_profile.yaml"
+    profile.write_text(
+        profile.read_text(encoding="utf-8")
+        + "      - element: legal_representative_name\n        required: false\n",
         encoding="utf-8",
     )
     for name, content in POLICIES.items():
@@ -97,3 +103,43 @@ async def serve(app_dir: Path, url: str, settings: Settings) -> AsyncIterator[Ap
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         yield Api(client, settings, package)
     app.state.ctx.engine.dispose()
+
+
+CREDIT_CODE = "914403001318609160"
+
+
+def claim_data(**overrides: Any) -> dict[str, Any]:
+    """What a start-up subsidy claim adds to the profile (bank account, category…)."""
+    data: dict[str, Any] = {
+        "mobile_phone": "13812345678",
+        "entrepreneur_category": "2",
+        "unified_social_credit_code": CREDIT_CODE,
+        "established_date": "2025-06-01",
+        "industry_code": "H",
+        "insured_employees": 3,
+        "bank_account_name": "南山小馆",
+        "bank_name": "中国银行深圳南山支行",
+        "bank_account": "6217000000000001",
+        "subsidy_amount": 10000,
+        "previously_subsidized": False,
+    }
+    data.update(overrides)
+    return data
+
+
+def profile_data(**overrides: Any) -> dict[str, Any]:
+    """A 南山 start-up that fits the start-up subsidy (employees ≥ 3, founded < 3 years)."""
+    data: dict[str, Any] = {
+        "enterprise_name": "南山小馆",
+        "service_object": "2",
+        "industry_code": "H",
+        "enterprise_scale": "4",
+        "business_division": "440305",
+        "established_date": "2025-06-01",
+        "established_days": 274,
+        "employees": 5,
+        "insured_employees": 3,
+        "registered_capital": 10,
+    }
+    data.update(overrides)
+    return data
