@@ -27,7 +27,7 @@ from typing import Any
 
 from runtime.clock import local_date
 from runtime.expressions import Compiled, ExpressionError, compile_expression, evaluate
-from runtime.fastcel import Fallback, fast_condition
+from runtime.fastcel import Fallback, FastCondition, fast_condition
 from runtime.formspec import FormSpec, expression_names, localized
 from runtime.package import Package, Policy
 from runtime.validation import FieldError, validate_submission
@@ -41,23 +41,27 @@ def applies(pkg: Package, policy: Policy, region_id: str) -> bool:
     A policy region the package does not serve is above the deployment's region (the
     generator keeps only policies of the served regions and their ancestors), so the
     policy applies to every served region."""
-    if region_id not in pkg.regions:
-        return False
-    chain = pkg.ancestors(region_id)
+    return region_id in pkg.regions and _applies(pkg, policy, pkg.ancestors(region_id))
+
+
+def _applies(pkg: Package, policy: Policy, chain: tuple[str, ...]) -> bool:
     return any(r not in pkg.regions or r in chain for r in policy.regions)
+
+
+def _valid(policy: Policy, day: str) -> bool:
+    return (policy.valid_from or day) <= day <= (policy.valid_to or day)
 
 
 def in_force(pkg: Package, policy: Policy, region_id: str, today: date) -> bool:
     """Whether ``policy`` is in force in ``region_id`` on ``today`` (a China date)."""
-    if not applies(pkg, policy, region_id):
-        return False
-    day = today.isoformat()
-    return (policy.valid_from or day) <= day <= (policy.valid_to or day)
+    return applies(pkg, policy, region_id) and _valid(policy, today.isoformat())
 
 
 def in_force_in(pkg: Package, region_id: str, now: datetime) -> list[Policy]:
-    today = local_date(now)
-    return [p for p in pkg.policies.values() if in_force(pkg, p, region_id, today)]
+    """The policies in force in ``region_id`` at ``now`` (its date in China)."""
+    day = local_date(now).isoformat()
+    chain = pkg.ancestors(region_id)
+    return [p for p in pkg.policies.values() if _applies(pkg, p, chain) and _valid(p, day)]
 
 
 def force_regions(pkg: Package, policy: Policy) -> frozenset[str]:
@@ -138,17 +142,21 @@ class Condition:
     expression: str
     compiled: Compiled
     names: frozenset[str]
+    fast: FastCondition | None  # the same result in Python, for the simplest expressions
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def conditions(source: str) -> tuple[Condition, ...]:
-    return tuple(Condition(p, compile_expression(p), expression_names(p)) for p in parts(source))
+    return tuple(
+        Condition(p, compile_expression(p), expression_names(p), fast_condition(p))
+        for p in parts(source)
+    )
 
 
 def decide(condition: Condition, view: Mapping[str, object], fields: Iterable[str]) -> bool | None:
     """True / False, or None when it fails while naming an unanswered profile field."""
     variables = {n: view[n] for n in condition.names if n in view}
-    fast = fast_condition(condition.expression)
+    fast = condition.fast
     result: object = None
     decided = False
     if fast is not None:
@@ -241,8 +249,34 @@ def _tokens(source: str) -> list[tuple[str, str]] | None:
     return out
 
 
+_SAID: dict[tuple[str, str, str, str], tuple[tuple[str, str], ...]] = {}
+_SAID_LIMIT = 20_000
+
+
+def explained(pkg: Package, policy: Policy, lang: str) -> tuple[tuple[str, str], ...]:
+    """Each condition of ``policy``: (expression, words). Kept per package, policy and
+    language (the catalogue never changes while the server runs): matching 1,000
+    policies says 4,000 conditions."""
+    key = (pkg.source_hash, policy.id, policy.eligible, lang)
+    said = _SAID.get(key)
+    if said is None:
+        if len(_SAID) >= _SAID_LIMIT:
+            _SAID.clear()
+        form = pkg.forms.get(policy.profile)
+        said = tuple(
+            (c.expression, words(pkg, form, c.expression, lang))
+            for c in conditions(policy.eligible)
+        )
+        _SAID[key] = said
+    return said
+
+
 def words(pkg: Package, form: FormSpec | None, expression: str, lang: str) -> str:
     """An expression in words: field labels, code names, ≥ ≤ ≠, 且/或 (and/or)."""
+    return _words(pkg, form, expression, lang)
+
+
+def _words(pkg: Package, form: FormSpec | None, expression: str, lang: str) -> str:
     en = lang.startswith("en")
     tokens = _tokens(expression)
     if tokens is None or form is None:

@@ -43,13 +43,13 @@ from runtime.policies import (
     Match,
     cel_view,
     conditions,
+    explained,
     force_regions,
     in_force,
     in_force_in,
     match,
     may_deliver,
     validate_profile,
-    words,
 )
 from runtime.records import iso, json_value
 from runtime.routes.catalogue import region_param
@@ -78,11 +78,7 @@ def _policy(pkg: Package, request: Request) -> Policy:
 
 
 def _conditions(pkg: Package, policy: Policy, lng: str) -> list[dict[str, Any]]:
-    form = pkg.forms.get(policy.profile)
-    return [
-        {"expression": c.expression, "words": words(pkg, form, c.expression, lng)}
-        for c in conditions(policy.eligible)
-    ]
+    return [{"expression": e, "words": w} for e, w in explained(pkg, policy, lng)]
 
 
 def _item(pkg: Package, policy: Policy, lng: str) -> dict[str, Any]:
@@ -297,7 +293,6 @@ async def get_profile(request: Request) -> Response:
 
 def _match_view(match_: Match, pkg: Package, lng: str) -> dict[str, Any]:
     p = match_.policy
-    form = pkg.forms.get(p.profile)
     return {
         "policy": p.id,
         "name": localized(p.name, lng),
@@ -305,12 +300,10 @@ def _match_view(match_: Match, pkg: Package, lng: str) -> dict[str, Any]:
         "apply": p.apply,
         "eligible": match_.eligible,
         "conditions": [
-            {
-                "expression": cond.expression,
-                "words": words(pkg, form, cond.expression, lng),
-                "held": held,
-            }
-            for cond, held in match_.held
+            {"expression": expression, "words": said, "held": held}
+            for (expression, said), (_, held) in zip(
+                explained(pkg, p, lng), match_.held, strict=True
+            )
         ],
     }
 
