@@ -38,6 +38,7 @@ from runtime.records import iso, summary
 from runtime.routes.catalogue import region_param, resolve_text
 from runtime.routes.common import (
     MAX_ID,
+    audit_access,
     can_see,
     ctx,
     idempotency_key,
@@ -226,8 +227,9 @@ async def create(request: Request) -> Response:
 # --- one filing, seen as one item ---------------------------------------------------------
 
 
-def _filing(c: Context, conn: Connection, identity: Identity, filing_id: str) -> Any:
-    """The filing if ``identity`` may see it (its applicant; staff who see its members)."""
+def _filing(c: Context, conn: Connection, identity: Identity, filing_id: str, rid: str) -> Any:
+    """The filing if ``identity`` may see it (its applicant; staff who see its members);
+    else 404, and an audit entry ``denied`` when it exists. Staff reads are audited."""
     t = c.package.tables
     row = None
     if len(filing_id) <= MAX_ID and "\x00" not in filing_id:
@@ -239,7 +241,11 @@ def _filing(c: Context, conn: Connection, identity: Identity, filing_id: str) ->
         if identity.role == "applicant"
         else can_see(c.package, identity, row, for_action=False)
     ):
+        if identity.is_staff:
+            audit_access(c, identity, rid, "read", detail={"bundle_filing": row.id})
         return row
+    if row is not None:
+        audit_access(c, identity, rid, "denied", detail={"bundle_filing": row.id})
     raise ApiError(404, "unknown_bundle_filing", {"id": filing_id[:64]})
 
 
@@ -286,9 +292,9 @@ def siblings(conn: Connection, c: Context, row: Any, *, lng: str, staff: bool) -
     return filing_view(c, filing, _members(conn, c.package, filing.id), lng=lng, staff=staff)
 
 
-def _one(c: Context, identity: Identity, filing_id: str, lng: str) -> dict[str, Any]:
+def _one(c: Context, identity: Identity, filing_id: str, lng: str, rid: str) -> dict[str, Any]:
     with read(c.engine) as conn:
-        filing = _filing(c, conn, identity, filing_id)
+        filing = _filing(c, conn, identity, filing_id, rid)
         members = _members(conn, c.package, filing.id)
     return filing_view(c, filing, members, lng=lng, staff=identity.is_staff)
 
@@ -297,7 +303,8 @@ async def get_filing(request: Request) -> Response:
     """``GET /api/bundles/applications/{id}`` — one filing with its members' statuses."""
     c = ctx(request)
     identity = require(request)
-    return ok(await threaded(_one, c, identity, request.path_params["id"], lang(request)))
+    filing_id = request.path_params["id"]
+    return ok(await threaded(_one, c, identity, filing_id, lang(request), request_id(request)))
 
 
 def _own(c: Context, identity: Identity, page: int, size: int, lng: str) -> dict[str, Any]:
@@ -336,12 +343,12 @@ async def list_filings(request: Request) -> Response:
 
 
 def _shared_material(
-    c: Context, identity: Identity, filing_id: str, material_id: str
+    c: Context, identity: Identity, filing_id: str, material_id: str, rid: str
 ) -> tuple[Any, list[Any], dict[str, Any]]:
     """The filing, the members asking the material, and the material as they all accept it."""
     pkg = c.package
     with read(c.engine) as conn:
-        filing = _filing(c, conn, identity, filing_id)
+        filing = _filing(c, conn, identity, filing_id, rid)
         members = _members(conn, pkg, filing.id)
     region = pkg.regions.get(filing.region)
     bundle = pkg.bundles.get(filing.bundle)
@@ -444,7 +451,12 @@ async def upload(request: Request) -> Response:
     c = ctx(request)
     identity = require(request, "applicant")
     filing, asking, material = await threaded(
-        _shared_material, c, identity, request.path_params["id"], request.path_params["material"]
+        _shared_material,
+        c,
+        identity,
+        request.path_params["id"],
+        request.path_params["material"],
+        request_id(request),
     )
     cap = int(material.get("max_size_mb") or 10) * MB
     length = request.headers.get("content-length")

@@ -129,6 +129,15 @@ async def test_one_application_per_member_each_with_its_share(api: Api, db_url: 
     other = api.token("applicant", "shop-b")
     seen = await api.get(f"/api/bundles/applications/{filed['id']}", headers=other)
     assert seen.status_code == 404
+    engine = create_engine(db_url)
+    log = api.package.tables.audit_log
+    with engine.connect() as conn:
+        actions = [r.action for r in conn.execute(select(log.c.action, log.c.actor_sub))]
+        denied = conn.execute(
+            select(func.count()).where(log.c.action == "denied", log.c.actor_sub == "shop-b")
+        ).scalar_one()
+    engine.dispose()
+    assert denied == 1 and "read" in actions  # the officer's reads are audited too
     assert _count(api, db_url, "bundle_filings") == 1
 
 
