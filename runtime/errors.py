@@ -108,6 +108,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "不符合政策 {policy} 的申请条件",
         "the profile does not meet the conditions of policy '{policy}'",
     ),
+    "already_claimed": (
+        "已申领政策 {policy}（正在办理或已兑现）",
+        "policy '{policy}' is already claimed (in progress or granted)",
+    ),
     "not_in_force": (
         "政策 {policy} 在该区域未生效",
         "policy '{policy}' is not in force in this region",

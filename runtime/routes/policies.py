@@ -62,7 +62,7 @@ from runtime.routes.common import (
     require_object,
     threaded,
 )
-from runtime.submission import request_hash, submit
+from runtime.submission import replay, request_hash, submit
 
 PAGE = 2000  # profiles matched per read during a delivery
 
@@ -542,8 +542,16 @@ def claim(
     lng: str,
     rid: str,
 ) -> Any:
+    """File a claim (blocking): a replay first, then eligibility on the stored profile, then
+    the application and its ``policy_claims`` row in one transaction, refused (409
+    ``already_claimed``) while an earlier claim of the policy is open or granted."""
     pkg = c.package
     form = pkg.forms[policy.profile]
+    digest = request_hash(f"claim:{policy.id}", {"region": region.id, "data": data})
+    if key is not None:
+        previous = replay(c.engine, pkg, identity.sub, key, digest)
+        if previous is not None:
+            return previous
     with read(c.engine) as conn:
         row = stored_profile(c, conn, identity.sub, form)
     profile = _open(c.cipher, form, row.data) if row is not None else {}
@@ -552,9 +560,10 @@ def claim(
         raise ApiError(409, "not_eligible", {"policy": policy.id})
     matter = region.matters[policy.apply]
     filled = {**_prefill(pkg, policy, pkg.forms[matter.form], profile), **(data or {})}
-    digest = request_hash(f"claim:{policy.id}", {"region": region.id, "data": data})
 
     def record(conn: Connection, body: dict[str, Any]) -> None:
+        if _claimed(conn, pkg, identity, policy):
+            raise ApiError(409, "already_claimed", {"policy": policy.id})
         conn.execute(
             insert(pkg.tables.policy_claims),
             {"application_id": body["id"], "policy": policy.id, "created_at": c.now()},
@@ -574,6 +583,25 @@ def claim(
         after=record,
     )
     return stored
+
+
+def _claimed(conn: Connection, pkg: Package, identity: Identity, policy: Policy) -> bool:
+    """Whether the applicant has a claim of ``policy`` that is open or granted (a refused or
+    withdrawn one may be claimed again)."""
+    apps, claims = pkg.tables.applications, pkg.tables.policy_claims
+    earlier = conn.execute(
+        select(apps.c.region, apps.c.matter, apps.c.status)
+        .join(claims, claims.c.application_id == apps.c.id)
+        .where(claims.c.policy == policy.id, apps.c.applicant_sub == identity.sub)
+    ).all()
+    for region_id, matter_id, status in earlier:
+        matter = pkg.regions[region_id].matters.get(matter_id) if region_id in pkg.regions else None
+        workflow = pkg.workflows.get(matter.workflow) if matter else None
+        if workflow is None or not workflow.is_final(status):
+            return True
+        if status in granted_states(pkg, workflow.id):
+            return True
+    return False
 
 
 async def claim_policy(request: Request) -> Response:
