@@ -587,8 +587,14 @@ def claim(
 
 def _claimed(conn: Connection, pkg: Package, identity: Identity, policy: Policy) -> bool:
     """Whether the applicant has a claim of ``policy`` that is open or granted (a refused or
-    withdrawn one may be claimed again)."""
-    apps, claims = pkg.tables.applications, pkg.tables.policy_claims
+    withdrawn one may be claimed again). Locks the applicant's profile row first, so two
+    claims at once are judged one after the other."""
+    apps, claims, profiles = pkg.tables.applications, pkg.tables.policy_claims, pkg.tables.profiles
+    conn.execute(  # one claim at a time per applicant and profile (PostgreSQL row lock)
+        select(profiles.c.id)
+        .where(profiles.c.applicant_sub == identity.sub, profiles.c.form == policy.profile)
+        .with_for_update()
+    )
     earlier = conn.execute(
         select(apps.c.region, apps.c.matter, apps.c.status)
         .join(claims, claims.c.application_id == apps.c.id)

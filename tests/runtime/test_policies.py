@@ -199,6 +199,9 @@ async def test_claim_files_the_matter_prefilled_and_records_the_policy(api: Api)
     assert app["data"]["employees"] == 5
     again = await _claim(api, "shop-a")  # the first claim is still open
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_claimed"
+    await _store(api, "shop-d", profile_data())
+    both = await asyncio.gather(_claim(api, "shop-d"), _claim(api, "shop-d"))
+    assert sorted(r.status_code for r in both) == [201, 409]  # at once: one claim
     await _store(api, "shop-c", profile_data())
     bad = await _claim(api, "shop-c", subsidy_amount=-5)
     assert bad.status_code == 422
