@@ -118,6 +118,8 @@ async def test_one_application_per_member_each_with_its_share(api: Api, db_url: 
     one = (await api.get(f"/api/bundles/applications/{filed['id']}", headers=h)).json()
     assert [a["matter"] for a in one["applications"]] == MEMBERS
     assert all("status_name" in a for a in one["applications"])
+    listed = (await api.get("/api/applications", headers=h)).json()["items"]
+    assert {a["bundle_filing"] for a in listed} == {filed["id"]}
     mine = (await api.get("/api/bundles/applications", headers=h)).json()
     assert [f["id"] for f in mine["items"]] == [filed["id"]]
     # staff see the siblings, masked, on any member's page
