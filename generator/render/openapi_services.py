@@ -79,6 +79,32 @@ def service_schemas(pkg: PackageIR) -> dict[str, Schema]:
                 },
             },
         },
+        "BundleFilingView": {
+            "type": "object",
+            "required": ["id", "bundle", "region", "applications"],
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "bundle": {"type": "string"},
+                "bundle_name": {"type": "string"},
+                "region": {"type": "string"},
+                "created_at": {"type": "string", "format": "date-time"},
+                "final": {"type": "boolean"},
+                "applications": {
+                    "type": "array",
+                    "items": ref("schemas", "ApplicationSummary"),
+                },
+            },
+        },
+        "BundleFilingPage": {
+            "type": "object",
+            "required": ["items", "total"],
+            "properties": {
+                "items": {"type": "array", "items": ref("schemas", "BundleFilingView")},
+                "total": {"type": "integer"},
+                "page": {"type": "integer"},
+                "page_size": {"type": "integer"},
+            },
+        },
         "BundleMaterial": {
             "type": "object",
             "properties": {
@@ -289,6 +315,28 @@ def service_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
             )
         },
         "/api/bundles/{bundle}/applications": {"post": file_bundle},
+        "/api/bundles/applications": {
+            "get": operation(
+                "listBundleFilings",
+                "我的一件事 / the caller's bundle filings, each with its members' statuses",
+                "bundles",
+                {"200": ok("a page of filings", "BundleFilingPage")},
+                errors=("401", "403", "422"),
+                parameters=("page", "page_size"),
+                secured=True,
+            )
+        },
+        "/api/bundles/applications/{id}": {
+            "get": operation(
+                "getBundleFiling",
+                "一件事办理情况 / one filing with its members' statuses",
+                "bundles",
+                {"200": ok("the filing", "BundleFilingView")},
+                errors=("401", "403", "404"),
+                parameters=("application",),
+                secured=True,
+            )
+        },
         "/api/bundles/applications/{id}/materials/{material}": {
             "put": operation(
                 "uploadBundleMaterial",
