@@ -43,7 +43,8 @@ from runtime.crypto import Cipher, dev_key  # noqa: E402
 from runtime.db import make_engine, write  # noqa: E402
 from runtime.package import Package, Policy, load_package  # noqa: E402
 from runtime.policies import in_force_in  # noqa: E402
-from runtime.routes.policies import _match_view, _seal, deliver, match_all  # noqa: E402
+from runtime.routes.policies import _match_view, deliver, match_all  # noqa: E402
+from runtime.routes.profiles import seal  # noqa: E402
 from runtime.settings import Settings  # noqa: E402
 
 APP = ROOT / "generated" / "nanshan"
@@ -152,7 +153,7 @@ def fill(ctx: Context, count: int) -> None:
                 "applicant_sub": f"enterprise-{i}",
                 "form": form.id,
                 "region": "nanshan",
-                "data": _seal(ctx.cipher, form, data),
+                "data": seal(ctx.cipher, form, data),
                 "updated_at": NOW,
             }
         )

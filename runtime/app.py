@@ -13,7 +13,8 @@
 | GET /api/staff/applications, /api/staff/stats | :mod:`runtime.routes.staff` |
 | POST /api/staff/applications/{id}/reveal | :mod:`runtime.routes.staff` |
 | /api/bundles… (catalogue, filing, shared materials) | :mod:`runtime.routes.bundles` |
-| /api/policies…, /api/profile, /api/notifications | :mod:`runtime.routes.policies` |
+| /api/policies…, /api/staff/policies… | :mod:`runtime.routes.policies` |
+| /api/profile, /api/notifications… | :mod:`runtime.routes.profiles` |
 
 Routes take the matter, form or application from a path parameter and look it
 up in a dict, so matching cost does not grow with the number of matters.

@@ -4,8 +4,8 @@
 |---|---|
 | GET /api/policies?region=R, GET /api/policies/{policy} | anyone |
 | POST /api/policies/match | anyone (a signed-in applicant may omit the profile: the stored one) |
-| PUT /api/profile, GET /api/profile?form=F | applicant |
-| GET /api/notifications, POST /api/notifications/{id}/read | applicant |
+| PUT /api/profile, GET /api/profile?form=F (:mod:`runtime.routes.profiles`) | applicant |
+| GET /api/notifications, POST /api/notifications/{id}/read (the same) | applicant |
 | POST /api/policies/{policy}/claim | applicant |
 | POST /api/staff/policies/{policy}/deliver | staff of an issuing region or above |
 | GET /api/staff/policies/stats | staff (their region's subtree for supervisors) |
@@ -19,11 +19,10 @@ exact.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,7 +32,6 @@ from runtime import audit
 from runtime.auth import Identity, identity_of, require, require_staff, visible_regions
 from runtime.clock import local_date
 from runtime.context import Context
-from runtime.crypto import Cipher
 from runtime.db import read, write
 from runtime.errors import ApiError, FieldProblem, message, request_id
 from runtime.formspec import FormSpec, localized
@@ -52,6 +50,7 @@ from runtime.policies import (
     validate_profile,
 )
 from runtime.records import iso, json_value
+from runtime.routes import profiles
 from runtime.routes.catalogue import region_param
 from runtime.routes.common import (
     ctx,
@@ -61,6 +60,12 @@ from runtime.routes.common import (
     read_json,
     require_object,
     threaded,
+)
+from runtime.routes.profiles import (
+    invalid,
+    open_profile,
+    region_of,
+    stored_profile,
 )
 from runtime.submission import replay, request_hash, submit
 
@@ -129,165 +134,6 @@ async def get_policy(request: Request) -> Response:
     return ok(body)
 
 
-# --- profiles ----------------------------------------------------------------------------
-
-
-def _profile_form(pkg: Package, form_id: Any, lng: str) -> FormSpec:
-    forms = sorted({p.profile for p in pkg.policies.values() if p.profile in pkg.forms})
-    if isinstance(form_id, str) and form_id in forms:
-        return pkg.forms[form_id]
-    shown = form_id if isinstance(form_id, str) else repr(form_id)
-    text = message("field.profile_form", lng, form=shown[:64], known=", ".join(forms))
-    raise ApiError(422, "validation", fields=[FieldProblem("form", "form", text)])
-
-
-def _region_of(pkg: Package, region_id: Any, lng: str) -> Region:
-    region = pkg.regions.get(region_id) if isinstance(region_id, str) else None
-    if region is None:
-        shown = region_id if isinstance(region_id, str) else repr(region_id)
-        text = message("field.region", lng, region=shown[:64], known=", ".join(pkg.regions))
-        raise ApiError(422, "validation", fields=[FieldProblem("region", "region", text)])
-    return region
-
-
-def _invalid(errors: list[Any], prefix: str) -> ApiError:
-    return ApiError(
-        422,
-        "validation",
-        fields=[
-            FieldProblem(f"{prefix}{e.path}" if e.path else prefix.rstrip("."), e.code, e.message)
-            for e in errors
-        ],
-    )
-
-
-def _seal(cipher: Cipher, form: FormSpec, data: Mapping[str, Any]) -> str:
-    """The profile as stored: JSON, each sensitive value encrypted on its own."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        plain = json_value(value)
-        f = form.field_map.get(key)
-        if f is not None and f.sensitive:
-            text = json.dumps(plain, ensure_ascii=False)
-            out[key] = {"sealed": cipher.encrypt(text, context=f"profiles.{form.id}.{key}")}
-        else:
-            out[key] = plain
-    return json.dumps(out, ensure_ascii=False, sort_keys=True)
-
-
-def _open(
-    cipher: Cipher, form: FormSpec, text: str, names: frozenset[str] | None = None
-) -> dict[str, Any]:
-    """A stored profile's data; with ``names``, only those fields are decrypted."""
-    stored: dict[str, Any] = json.loads(text)
-    out: dict[str, Any] = {}
-    for key, value in stored.items():
-        if isinstance(value, dict) and "sealed" in value:
-            if names is not None and key not in names:
-                continue
-            out[key] = json.loads(
-                cipher.decrypt(value["sealed"], context=f"profiles.{form.id}.{key}")
-            )
-        else:
-            out[key] = value
-    return out
-
-
-def _upsert(table: Table, dialect: str) -> Any:
-    stmt = (sqlite if dialect == "sqlite" else postgresql).insert(table)
-    return stmt.on_conflict_do_update(
-        index_elements=[table.c.applicant_sub, table.c.form],
-        set_={
-            "region": stmt.excluded.region,
-            "data": stmt.excluded.data,
-            "updated_at": stmt.excluded.updated_at,
-        },
-    )
-
-
-def _store_profile(
-    c: Context,
-    identity: Identity,
-    form: FormSpec,
-    region: Region,
-    cleaned: dict[str, Any],
-    rid: str,
-) -> dict[str, Any]:
-    t = c.package.tables
-    now = c.now()
-    with write(c.engine) as conn:
-        conn.execute(
-            _upsert(t.profiles, conn.dialect.name),
-            {
-                "applicant_sub": identity.sub,
-                "form": form.id,
-                "region": region.id,
-                "data": _seal(c.cipher, form, cleaned),
-                "updated_at": now,
-            },
-        )
-        audit.record(
-            conn,
-            t.audit_log,
-            at=now,
-            action="profile_store",
-            identity=identity,
-            request_id=rid,
-            detail={"form": form.id, "region": region.id, "fields": sorted(cleaned)},
-        )
-    return {
-        "form": form.id,
-        "region": region.id,
-        "data": {k: json_value(v) for k, v in cleaned.items()},
-        "updated_at": iso(now),
-    }
-
-
-async def put_profile(request: Request) -> Response:
-    """``PUT /api/profile`` — ``{"form", "region", "data"}``, validated as the form."""
-    c = ctx(request)
-    lng = lang(request)
-    identity = require(request, "applicant")
-    body = require_object(
-        await read_json(request), {"form", "region", "data"}, {"form", "region", "data"}, lng
-    )
-    form = _profile_form(c.package, body["form"], lng)
-    region = _region_of(c.package, body["region"], lng)
-    cleaned, errors = validate_profile(form, body["data"], lang=lng, today=local_date(c.now()))
-    if errors:
-        raise _invalid(errors, "data.")
-    stored = await threaded(_store_profile, c, identity, form, region, cleaned, request_id(request))
-    return ok(stored)
-
-
-def stored_profile(c: Context, conn: Connection, sub: str, form: FormSpec) -> Any:
-    t = c.package.tables.profiles
-    return conn.execute(select(t).where(t.c.applicant_sub == sub, t.c.form == form.id)).first()
-
-
-def _load_profile(c: Context, identity: Identity, form: FormSpec) -> dict[str, Any]:
-    with read(c.engine) as conn:
-        row = stored_profile(c, conn, identity.sub, form)
-    if row is None:
-        raise ApiError(404, "no_profile", {"form": form.id})
-    data = _open(c.cipher, form, row.data)
-    return {"form": form.id, "region": row.region, "data": data, "updated_at": iso(row.updated_at)}
-
-
-async def get_profile(request: Request) -> Response:
-    """``GET /api/profile?form=F`` — the caller's stored profile (F may be left out when the
-    package has one profile form)."""
-    c = ctx(request)
-    lng = lang(request)
-    identity = require(request, "applicant")
-    form_id = request.query_params.get("form")
-    if form_id is None:
-        forms = sorted({p.profile for p in c.package.policies.values()})
-        form_id = forms[0] if len(forms) == 1 else None
-    form = _profile_form(c.package, form_id, lng)
-    return ok(await threaded(_load_profile, c, identity, form))
-
-
 # --- 匹配 --------------------------------------------------------------------------------
 
 
@@ -326,7 +172,7 @@ def _stored_views(
             form = pkg.forms[form_id]
             row = stored_profile(c, conn, identity.sub, form)
             if row is not None:
-                views[form_id] = cel_view(form, _open(c.cipher, form, row.data))
+                views[form_id] = cel_view(form, open_profile(c.cipher, form, row.data))
     return views
 
 
@@ -336,7 +182,7 @@ async def match_policies(request: Request) -> Response:
     pkg = c.package
     lng = lang(request)
     body = require_object(await read_json(request), {"region", "profile"}, {"region"}, lng)
-    region = _region_of(pkg, body["region"], lng)
+    region = region_of(pkg, body["region"], lng)
     policies = in_force_in(pkg, region.id, c.now())
     profile = body.get("profile")
     if profile is None:
@@ -372,7 +218,7 @@ def _validated_views(
     for form in forms:
         mine = {k: v for k, v in profile.items() if k in form.keys}
         cleaned, errors = validate_profile(form, mine, lang=lng, today=today)
-        problems += _invalid(errors, "profile.").fields or []
+        problems += invalid(errors, "profile.").fields or []
         views[form.id] = cel_view(form, {k: json_value(v) for k, v in cleaned.items()})
     if problems:
         unique = list({(p.path, p.code): p for p in problems}.values())
@@ -399,17 +245,20 @@ def deliver(c: Context, identity: Identity, policy: Policy, rid: str) -> dict[st
     today = local_date(now)
     regions = sorted(r for r in force_regions(pkg, policy) if in_force(pkg, policy, r, today))
     names = frozenset().union(*(cond.names for cond in conditions(policy.eligible)))
-    profiles = t.profiles
+    stored = t.profiles
     scanned = eligible = notified = 0
+
+    def eligible_profile(text: str) -> bool:
+        view = cel_view(form, open_profile(c.cipher, form, text, names))
+        return match(pkg, policy, view).eligible is True
+
     last = 0
     while regions:
         with read(c.engine) as conn:
             page = conn.execute(
-                select(profiles.c.id, profiles.c.applicant_sub, profiles.c.region, profiles.c.data)
-                .where(
-                    profiles.c.form == form.id, profiles.c.region.in_(regions), profiles.c.id > last
-                )
-                .order_by(profiles.c.id)
+                select(stored.c.id, stored.c.applicant_sub, stored.c.region, stored.c.data)
+                .where(stored.c.form == form.id, stored.c.region.in_(regions), stored.c.id > last)
+                .order_by(stored.c.id)
                 .limit(PAGE)
             ).all()
         if not page:
@@ -424,8 +273,7 @@ def deliver(c: Context, identity: Identity, policy: Policy, rid: str) -> dict[st
                 "created_at": now,
             }
             for row in page
-            if match(pkg, policy, cel_view(form, _open(c.cipher, form, row.data, names))).eligible
-            is True
+            if eligible_profile(row.data)
         ]
         eligible += len(fits)
         if fits:
@@ -459,63 +307,6 @@ async def deliver_policy(request: Request) -> Response:
     if not may_deliver(c.package, policy, identity.region):
         raise ApiError(403, "forbidden")
     return ok(await threaded(deliver, c, identity, policy, request_id(request)))
-
-
-# --- notifications -----------------------------------------------------------------------
-
-
-def _notifications(c: Context, identity: Identity, lng: str) -> dict[str, Any]:
-    t = c.package.tables.notifications
-    with read(c.engine) as conn:
-        rows = conn.execute(
-            select(t)
-            .where(t.c.applicant_sub == identity.sub)
-            .order_by(t.c.created_at.desc(), t.c.id.desc())
-        ).all()
-    items = [_notification(c.package, r, lng) for r in rows]
-    unread = sum(1 for i in items if not i["read"])
-    return {"items": items, "total": len(items), "unread": unread}
-
-
-def _notification(pkg: Package, row: Any, lng: str) -> dict[str, Any]:
-    policy = pkg.policies.get(row.policy)
-    return {
-        "id": row.id,
-        "policy": row.policy,
-        "policy_name": localized(policy.name, lng) if policy else row.policy,
-        "benefit": localized(policy.benefit, lng) if policy else None,
-        "region": row.region,
-        "at": iso(row.created_at),
-        "read": row.read_at is not None,
-        "read_at": iso(row.read_at),
-    }
-
-
-async def list_notifications(request: Request) -> Response:
-    """``GET /api/notifications`` — the caller's, newest first, with read marks."""
-    c = ctx(request)
-    identity = require(request, "applicant")
-    return ok(await threaded(_notifications, c, identity, lang(request)))
-
-
-def _mark_read(c: Context, identity: Identity, raw: str, lng: str) -> dict[str, Any]:
-    t = c.package.tables.notifications
-    key = int(raw) if raw.isdigit() and len(raw) < 19 else -1
-    mine = (t.c.id == key) & (t.c.applicant_sub == identity.sub)
-    with write(c.engine) as conn:
-        conn.execute(update(t).where(mine, t.c.read_at.is_(None)).values(read_at=c.now()))
-        row = conn.execute(select(t).where(mine)).first()
-    if row is None:
-        raise ApiError(404, "unknown_notification", {"id": raw[:64]})
-    return _notification(c.package, row, lng)
-
-
-async def read_notification(request: Request) -> Response:
-    """``POST /api/notifications/{notification}/read`` — mark one read (the caller's own)."""
-    c = ctx(request)
-    identity = require(request, "applicant")
-    raw = request.path_params["notification"]
-    return ok(await threaded(_mark_read, c, identity, raw, lang(request)))
 
 
 # --- 办理 --------------------------------------------------------------------------------
@@ -554,7 +345,7 @@ def claim(
             return previous
     with read(c.engine) as conn:
         row = stored_profile(c, conn, identity.sub, form)
-    profile = _open(c.cipher, form, row.data) if row is not None else {}
+    profile = open_profile(c.cipher, form, row.data) if row is not None else {}
     outcome = match(pkg, policy, cel_view(form, profile))
     if outcome.eligible is not True:
         raise ApiError(409, "not_eligible", {"policy": policy.id})
@@ -618,7 +409,7 @@ async def claim_policy(request: Request) -> Response:
     identity = require(request, "applicant")
     policy = _policy(pkg, request)
     body = require_object(await read_json(request), {"region", "data"}, {"region"}, lng)
-    region = _region_of(pkg, body["region"], lng)
+    region = region_of(pkg, body["region"], lng)
     if (
         not in_force(pkg, policy, region.id, local_date(c.now()))
         or policy.apply not in region.matters
@@ -653,7 +444,7 @@ def granted_states(pkg: Package, workflow_id: str) -> frozenset[str]:
     )
 
 
-def _stats(c: Context, identity: Identity, rid: str) -> dict[str, Any]:
+def _stats(c: Context, identity: Identity, rid: str, lng: str) -> dict[str, Any]:
     pkg = c.package
     t = pkg.tables
     scope = sorted(visible_regions(identity, pkg.subtree(identity.region)))
@@ -712,7 +503,7 @@ def _stats(c: Context, identity: Identity, rid: str) -> dict[str, Any]:
         items.append(
             {
                 "policy": policy.id,
-                "name": localized(policy.name),
+                "name": localized(policy.name, lng),
                 "matched": int(matched.get(policy.id, 0)),
                 "notified": int(notified.get(policy.id, 0)),
                 "claimed": claimed.get(policy.id, 0),
@@ -737,7 +528,7 @@ async def policy_stats(request: Request) -> Response:
     satisfaction, counted in the staff member's regions."""
     c = ctx(request)
     identity = require_staff(request)
-    return ok(await threaded(_stats, c, identity, request_id(request)))
+    return ok(await threaded(_stats, c, identity, request_id(request), lang(request)))
 
 
 ROUTES = [
@@ -745,10 +536,10 @@ ROUTES = [
     Route("/api/policies/match", match_policies, methods=["POST"]),
     Route("/api/policies/{policy}", get_policy, methods=["GET"]),
     Route("/api/policies/{policy}/claim", claim_policy, methods=["POST"]),
-    Route("/api/profile", put_profile, methods=["PUT"]),
-    Route("/api/profile", get_profile, methods=["GET"]),
-    Route("/api/notifications", list_notifications, methods=["GET"]),
-    Route("/api/notifications/{notification}/read", read_notification, methods=["POST"]),
+    Route("/api/profile", profiles.put_profile, methods=["PUT"]),
+    Route("/api/profile", profiles.get_profile, methods=["GET"]),
+    Route("/api/notifications", profiles.list_notifications, methods=["GET"]),
+    Route("/api/notifications/{notification}/read", profiles.read_notification, methods=["POST"]),
     Route("/api/staff/policies/stats", policy_stats, methods=["GET"]),
     Route("/api/staff/policies/{policy}/deliver", deliver_policy, methods=["POST"]),
 ]
