@@ -34,7 +34,7 @@ from runtime.db import read, write
 from runtime.errors import ApiError, FieldProblem, message, request_id
 from runtime.formspec import localized
 from runtime.package import Bundle, Package, Region
-from runtime.records import iso, summary
+from runtime.records import is_final, iso, lock_case, summary
 from runtime.routes.catalogue import region_param, resolve_text
 from runtime.routes.common import (
     MAX_ID,
@@ -360,10 +360,8 @@ def _shared_material(
     if material.get("source") == "government":
         raise ApiError(409, "not_uploadable")
     asking = [m for m in members if m.matter in material["matters"]]
-    for m in asking:
-        workflow = pkg.workflows.get(region.matters[m.matter].workflow)
-        if workflow is not None and workflow.is_final(m.status):
-            raise ApiError(409, "case_final")
+    if any(is_final(pkg, m) for m in asking):  # checked again in the write transaction
+        raise ApiError(409, "case_final")
     return filing, asking, material
 
 
@@ -386,15 +384,14 @@ def _attach(
     target.parent.mkdir(parents=True, exist_ok=True)
     got.path.replace(target)
     now = c.now()
-    mf, apps = t.material_files, t.applications
+    mf = t.material_files
     ids = [m.id for m in asking]
     old: list[str] = []
     try:
         with write(c.engine) as conn:
-            for m in conn.execute(select(apps).where(apps.c.id.in_(ids))).all():
-                workflow = pkg.workflows.get(pkg.regions[m.region].matters[m.matter].workflow)
-                if workflow is not None and workflow.is_final(m.status):
-                    raise ApiError(409, "case_final")
+            for app_id in sorted(ids):  # one order for every request: no lock cycles
+                if is_final(pkg, lock_case(conn, pkg, app_id)):
+                    raise ApiError(409, "case_final")  # decided while the file streamed
             where = mf.c.application_id.in_(ids) & (mf.c.material == material["id"])
             old = [r.storage_name for r in conn.execute(select(mf.c.storage_name).where(where))]
             conn.execute(delete(mf).where(where))

@@ -253,3 +253,21 @@ async def test_shared_material_uploaded_once(api: Api, db_url: str) -> None:
     assert (await api.put(bad, files={"file": ("a.pdf", PDF)}, headers=h)).status_code == 404
     gov = f"/api/bundles/applications/{filed['id']}/materials/business_license"
     assert (await api.put(gov, files={"file": ("a.pdf", PDF)}, headers=h)).status_code == 409
+
+
+async def test_shared_material_refused_when_a_member_is_decided(api: Api, db_url: str) -> None:
+    filed = await _file(api)
+    engine = create_engine(db_url)
+    apps = api.package.tables.applications
+    with engine.begin() as conn:  # the food licence was refused meanwhile
+        conn.execute(
+            apps.update()
+            .where(apps.c.id == filed["applications"][1]["id"])
+            .values(status="refused")
+        )
+    engine.dispose()
+    url = f"/api/bundles/applications/{filed['id']}/materials/id_proof"
+    h = api.token("applicant", "shop-a")
+    r = await api.put(url, files={"file": ("id.pdf", PDF, "application/pdf")}, headers=h)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "case_final"
+    assert _count(api, db_url, "material_files") == 0
