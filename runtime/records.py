@@ -266,6 +266,7 @@ def summary(
         "overdue": clock.is_overdue(now),
         "due_soon": clock.is_due_soon(now, workflow.warn_before if workflow else None),
         "standards_version": app["standards_version"],
+        "bundle_filing": app["bundle_id"],  # GET /api/bundles/applications/{id}: one item
     }
     if staff:
         out["applicant"] = mask_value(app["applicant_sub"])
