@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-WIDTH: Final = 400  # the drawing's own units; it scales to the column it is in
-ROW: Final = 46  # a label line and a bar
-BAR: Final = 16
-VALUE_ROOM: Final = 64  # right of the longest bar, for its figure
+WIDTH: Final = 300  # the drawing's own units; it scales to the column it is in
+ROW: Final = 42  # a label line and a bar
+BAR: Final = 14
+VALUE_ROOM: Final = 48  # right of the longest bar, for its figure
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Chart:
     width: int
     height: int
     bar_height: int
+    track: int  # the longest bar's length: a pale track behind each bar shows the scale
 
 
 def bar_chart(
@@ -53,10 +54,10 @@ def bar_chart(
         Bar(
             label=label,
             shown=shown,
-            y=n * ROW + 16,
+            y=n * ROW + 14,
             width=max(2.0, round(room * value / top, 1)) if value > 0 else 0,
             kind=(kinds[n] if kinds is not None else "plain"),
         )
         for n, (label, value, shown) in enumerate(items)
     )
-    return Chart(chart_id, title, desc, bars, WIDTH, max(ROW, len(bars) * ROW), BAR)
+    return Chart(chart_id, title, desc, bars, WIDTH, max(ROW, len(bars) * ROW), BAR, room)

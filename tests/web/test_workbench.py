@@ -313,3 +313,25 @@ def test_every_text_of_the_staff_pages_is_in_the_catalogue() -> None:
         assert keys, name
         for key in keys:
             assert key in TEXT, (name, key)
+
+
+async def test_a_button_pressed_after_a_colleague_decided_changes_nothing(
+    browser: Browser,
+) -> None:
+    """Two officers open the same case; one refuses it, then the other presses 受理 on the
+    page loaded before: the API's answer (the case is no longer 已申请) on the case page,
+    the refusal stands."""
+    app_id = await file_case(browser, "ibr", ibr_data(), IBR_FILES)
+    await browser.sign_in("officer", "officer-1")
+    stale = await browser.get(f"/staff/cases/{app_id}")
+    assert ">受理</button>" in stale.text
+    await browser.client.post(
+        f"/api/applications/{app_id}/actions/refuse",
+        json={"reason": "不属于本机关职权范围"},
+        headers=bearer(browser, "officer", "officer-2"),
+    )
+    r = await browser.post(f"/staff/cases/{app_id}/steps/accept")
+    assert r.status_code == 409
+    assert "未能办理" in r.text and "不予受理" in r.text
+    assert ">受理</button>" not in r.text  # the page now offers what the case allows: nothing
+    assert await status_of(browser, app_id) == "refused"
