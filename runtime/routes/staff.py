@@ -20,7 +20,7 @@ from runtime.db import read
 from runtime.errors import ApiError, FieldProblem, message, request_id
 from runtime.masking import sensitive_paths
 from runtime.package import Package
-from runtime.records import load_data, summary, today
+from runtime.records import clock_of, load_data, matter_of, summary, today, urgency
 from runtime.routes.catalogue import region_param
 from runtime.routes.common import (
     audit_access,
@@ -188,8 +188,8 @@ def _handling_days(dialect: str, apps: Table) -> ColumnElement[Any]:
 
 
 def _timed(conn: Any, pkg: Package, where: ColumnElement[bool], now: Any) -> dict[str, int]:
-    """How many open cases of ``where`` are overdue and due soon (the clock decides, as in
-    :func:`_list`)."""
+    """How many open cases of ``where`` are overdue and due soon (the clock decides, as for
+    :func:`_list`: :func:`runtime.records.urgency`)."""
     apps = pkg.tables.applications
     candidates = conn.execute(
         select(apps).where(
@@ -198,11 +198,15 @@ def _timed(conn: Any, pkg: Package, where: ColumnElement[bool], now: Any) -> dic
             apps.c.deadline <= today(now) + _due_soon_window(pkg),
         )
     ).all()
-    views = [summary(pkg, r._mapping, lang="zh", now=now, staff=False) for r in candidates]
-    return {
-        "overdue": sum(1 for v in views if v["overdue"]),
-        "due_soon": sum(1 for v in views if v["due_soon"]),
-    }
+    out = {"overdue": 0, "due_soon": 0}
+    for row in candidates:
+        case = row._mapping
+        matter = matter_of(pkg, case["region"], case["matter"])
+        workflow = pkg.workflows.get(matter.workflow) if matter else None
+        overdue, due_soon = urgency(clock_of(pkg, case), workflow, now)
+        out["overdue"] += overdue
+        out["due_soon"] += due_soon
+    return out
 
 
 def _by_stage(pkg: Package, regions: frozenset[str], rows: list[Any]) -> dict[str, int]:

@@ -232,10 +232,11 @@ async def _case(
     matter = _matter(c, app)
     form = c.package.forms.get(app["form"])
     workflow = c.package.workflows.get(matter.workflow)
-    done = request.query_params.get("done")
+    done = request.query_params.get("done")  # shown only when it is the case's last step
+    last = app["transitions"][-1]["transition"] if app["transitions"] else None
     done_name = (
         localized(workflow.transitions[done].name, lng)
-        if workflow is not None and done in workflow.transitions
+        if workflow is not None and done == last and done in workflow.transitions
         else None
     )
     checklist = _checklist(c, app, matter, lng)

@@ -193,6 +193,8 @@ async def test_officer_accepts_and_approver_decides_through_the_workbench(
     page = await browser.get(r.headers["location"])
     assert "已办理：受理" in page.text
     assert await status_of(browser, app_id) == "accepted"
+    not_done = await browser.get(f"/staff/cases/{app_id}?done=approve")  # a made-up notice
+    assert "已办理" not in not_done.text
     # the same step again: the API's refusal, on the case page
     again = await browser.post(f"/staff/cases/{app_id}/steps/accept")
     assert again.status_code == 409 and "未能办理" in again.text
