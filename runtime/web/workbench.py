@@ -271,8 +271,8 @@ def _reason(form: Any) -> str | None:
 
 def _refusal(exc: ApiError, action: str, lng: str) -> Refusal:
     fields = {p.path: p.message for p in exc.fields or ()}
-    if exc.code == "validation" and fields:
-        msg = "；".join(fields.values()) if lng != "en" else "; ".join(fields.values())
+    if exc.code == "validation" and "reason" in fields:
+        msg = text("staff.give_reason", lng)
     else:
         msg = exc.message_override or message(exc.code, lng, **exc.params)
     return Refusal(action=action, message=msg, fields=fields, status=exc.status)
