@@ -10,6 +10,8 @@
 | GET /login/oidc, /login/oidc/callback | :mod:`runtime.web.oidc` — OpenID Connect |
 | /me, /me/applications/{id} and below | :mod:`runtime.web.mine` — 我的办件 |
 | GET /assets/{name} | :mod:`runtime.web.assets` — stylesheet, htmx, the page script |
+| /staff, /staff/cases/{id} and below | :mod:`runtime.web.workbench` — 工作台 |
+| GET /staff/stats | :mod:`runtime.web.stats` — 统计分析 (supervisors) |
 
 Pages call the same functions the API's routes call (validation, submission,
 workflow steps, masking); nothing here decides anything the API would decide
@@ -33,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from runtime.web import apply, assets, hall, mine, oidc, signin
+from runtime.web import apply, assets, hall, mine, oidc, signin, stats, workbench
 from runtime.web.i18n import text
 from runtime.web.render import error_page, lang_of
 
@@ -59,6 +61,12 @@ ROUTES = [
     Route("/login/oidc", oidc.start, methods=["GET"]),
     Route("/login/oidc/callback", oidc.callback, methods=["GET"], name="oidc_callback"),
     Route("/assets/{name}", assets.asset, methods=["GET"]),
+    Route("/staff", workbench.queue, methods=["GET"]),
+    Route("/staff/stats", stats.statistics, methods=["GET"]),
+    Route("/staff/cases/{id}", workbench.case, methods=["GET"]),
+    Route("/staff/cases/{id}/steps/{transition}", workbench.take, methods=["POST"]),
+    Route("/staff/cases/{id}/reveal", workbench.reveal, methods=["POST"]),
+    Route("/staff/cases/{id}/materials/{material}", workbench.material, methods=["GET"]),
 ]
 
 
