@@ -1,7 +1,7 @@
 """The JSON error format, localized messages, request ids and the generic 500.
 
-Every error response is ``{"error": {"code": ..., "message": ..., "request_id": ...}}``
-plus ``"fields": [{"path", "code", "message"}]`` for validation errors. Messages
+Every error response is ``{"error": {"code": ..., "message": ..., "request_id": ...}}``,
+with ``"fields": [{"path", "code", "message"}]`` inside ``error`` for validation errors. Messages
 follow ``Accept-Language`` (zh default, en). A 500 says nothing about the cause:
 no stack, no SQL, no personal data. The log says where it happened under the
 request id — the exception's type (and those it was raised from) and the file, line
@@ -199,11 +199,9 @@ def error_body(
     code: str, msg: str, rid: str, fields: list[FieldProblem] | None = None
 ) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": msg, "request_id": rid}
-    body: dict[str, Any] = {"error": error}
-    if fields is not None:
-        body["fields"] = [f.as_json() for f in fields]
-        error["fields"] = body["fields"]
-    return body
+    if fields is not None:  # inside "error" only, as the contract and the OpenAPI say
+        error["fields"] = [f.as_json() for f in fields]
+    return {"error": error}
 
 
 def api_error_response(request: Request, exc: ApiError) -> JSONResponse:

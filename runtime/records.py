@@ -8,6 +8,7 @@ the applicant's own view, a staff reveal, or a resubmission's validation.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -23,6 +24,8 @@ from runtime.formspec import FieldSpec, FormSpec, localized
 from runtime.masking import mask_data, mask_value
 from runtime.package import Matter, Package
 from runtime.workflow import Workflow
+
+log = logging.getLogger("govstd.runtime")
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -210,6 +213,15 @@ def clock_of(pkg: Package, app: Mapping[Any, Any]) -> ClockState:
 
 
 def clock_columns(clock: ClockState) -> dict[str, Any]:
+    """The clock's columns; a deadline past the calendar's last year is stored unknown (NULL)
+    and logged for the supervisors (``deadline_unknown``), never guessed."""
+    if clock.deadline_unknown and not clock.final:
+        log.warning(
+            "deadline_unknown: 办结期限超出工作日历 %s 的年份，无法计算 / the deadline runs past "
+            "the years of calendar %s and cannot be computed: add next year's calendar",
+            clock.calendar.id,
+            clock.calendar.id,
+        )
     return {
         "clock_started_at": clock.started_at,
         "paused_at": clock.paused_at,
@@ -250,6 +262,7 @@ def summary(
         "paused_days": int(app["paused_days"] or 0),
         "finished_at": iso(app["finished_at"]),
         "deadline": iso(deadline),
+        "deadline_unknown": deadline is None and clock.deadline_unknown_at(now),
         "overdue": clock.is_overdue(now),
         "due_soon": clock.is_due_soon(now, workflow.warn_before if workflow else None),
         "standards_version": app["standards_version"],

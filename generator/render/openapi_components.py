@@ -91,6 +91,11 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
             "paused_days": {"type": "integer"},
             "finished_at": nullable_datetime,
             "deadline": {"type": ["string", "null"], "format": "date"},
+            "deadline_unknown": {
+                "type": "boolean",
+                "description": "the deadline runs past the region's calendar (next year's "
+                "holidays not yet published): deadline is null until the calendar is added",
+            },
             "overdue": {"type": "boolean"},
             "due_soon": {"type": "boolean"},
             "standards_version": nullable_string,
