@@ -628,12 +628,6 @@ def test_squawk_findings_are_all_waived(packages: list[Package], tmp_path: Path)
 # ---------------------------------------------------------------- encrypted values
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect (reported with issue 9): a sensitive value is encrypted with the "
-    "context <table>.<field>, so renaming the field (or the form) with renamed_from makes "
-    "every stored value undecryptable — the case answers 500. Remove this mark with the fix.",
-)
 def test_sensitive_values_stay_readable_after_a_rename(
     packages: list[Package], tmp_path: Path
 ) -> None:
