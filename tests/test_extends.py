@@ -18,6 +18,9 @@ code: "510100"
 name: {zh: 成都市}
 calendar: cn_2026
 matters: {include: [ibr]}
+overrides:  # its own agency (an inherited one of another division is a warning)
+  ibr:
+    agency: {name: {zh: 成都市市场监督管理局}, code: "11510100MB2D072246"}
 """
 DIVISIONS = """\
 kind: CodeSet
