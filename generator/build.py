@@ -6,9 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from generator import ir
+from generator.bundles import combine
 from generator.checks.elements import element_constraints
 from generator.diagnostics import Location
-from generator.kinds import CodeSet, DataElement, Field, Form, Matter, Section, Workflow
+from generator.kinds import Bundle, CodeSet, DataElement, Field, Form, Matter, Section, Workflow
 from generator.resolve import ResolvedRegion
 from generator.tree import StandardsTree
 
@@ -45,6 +46,15 @@ def _codes(tree: StandardsTree, element: DataElement, field: Field) -> tuple[str
     return tuple(allowed)
 
 
+def _field_renamed_from(field: Field, element: DataElement) -> tuple[str, ...]:
+    """Earlier ids of a field: its own, and its element's when the field id is the element id
+    (renaming an element renames the column of every field named after it)."""
+    earlier = list(field.renamed_from)
+    if field.id is None:
+        earlier += [old for old in element.renamed_from if old not in earlier]
+    return tuple(earlier)
+
+
 def build_field(tree: StandardsTree, field: Field, section_when: str | None) -> ir.FieldIR:
     element = tree.elements[field.element]
     base = element_constraints(element)
@@ -72,7 +82,7 @@ def build_field(tree: StandardsTree, field: Field, section_when: str | None) -> 
         unit=element.unit,
         prefill=field.prefill,
         help=dict(field.help) if field.help else None,
-        renamed_from=tuple(field.renamed_from),
+        renamed_from=_field_renamed_from(field, element),
         source=_source(tree, field.at()),
     )
 
@@ -182,6 +192,21 @@ def build_codeset(codeset: CodeSet) -> ir.CodeSetIR:
     )
 
 
+def build_bundle(tree: StandardsTree, bundle: Bundle) -> ir.BundleIR:
+    """A bundle with its combined form, derived from its members' forms as defined in the
+    tree (a region offers the bundle only where its members keep these forms)."""
+    members = [(m, build_form(tree, tree.forms[tree.matters[m].form])) for m in bundle.matters]
+    combined = combine(bundle.id, dict(bundle.name), members)
+    return ir.BundleIR(
+        id=bundle.id,
+        name=dict(bundle.name),
+        matters=tuple(bundle.matters),
+        description=dict(bundle.description) if bundle.description else None,
+        form=combined.form,
+        shares=combined.shares,
+    )
+
+
 def subtree(tree: StandardsTree, region_id: str) -> list[str]:
     """The region and every region below it, parents before children, ids sorted."""
     result = [region_id]
@@ -248,11 +273,10 @@ def build_package(
                 eligible=p.eligible,
                 benefit=dict(p.benefit),
                 apply=p.apply,
+                description=dict(p.description) if p.description else None,
             )
             for _, p in sorted(policies.items())
         ),
-        bundles=tuple(
-            ir.BundleIR(b.id, dict(b.name), tuple(b.matters)) for _, b in sorted(bundles.items())
-        ),
+        bundles=tuple(build_bundle(tree, b) for _, b in sorted(bundles.items())),
         source_hash=tree.source_hash,
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 from generator.build import build_package
 from generator.checks import check_all
 from generator.checks.context import Checker, did_you_mean, did_you_mean_zh, known
+from generator.checks.regions import check_resolved_region, validation_day
 from generator.diagnostics import Diagnostic, Diagnostics, Location, bilingual
 from generator.ir import PackageIR
 from generator.parallel import Beside
@@ -46,6 +47,9 @@ def check_regions(tree: StandardsTree, diagnostics: Diagnostics) -> dict[str, Re
         result = resolve(c, region)
         if result is not None:
             resolved[region_id] = result
+    today = validation_day()
+    for result in resolved.values():
+        check_resolved_region(c, result, today)
     for policy in tree.policies.values():
         for index, region_id in enumerate(policy.regions):
             served = resolved.get(region_id)
@@ -126,16 +130,12 @@ def render_package(
     """
     from generator.render.catalog import render_catalog
     from generator.render.forms import render_forms
-    from generator.render.migrations import render_migrations
-    from generator.render.models import render_models
+    from generator.render.migrations import render_database
     from generator.render.openapi import render_openapi
     from generator.render.schemas import render_schemas
 
     def database() -> list[GeneratedFile]:
-        models = render_models(pkg)
-        return format_python(
-            [*models, *render_migrations(pkg, out_dir, allow_data_loss=allow_data_loss)]
-        )
+        return format_python(render_database(pkg, out_dir, allow_data_loss=allow_data_loss))
 
     def forms(pkg: PackageIR) -> list[GeneratedFile]:
         return render_forms(pkg, Previous(out_dir), abandon)

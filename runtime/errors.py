@@ -98,6 +98,46 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "case_final": ("申请已办结，不能再上传材料", "the case is final; no more uploads"),
     "internal": ("服务器内部错误", "internal server error"),
     "unavailable": ("服务暂不可用", "service unavailable"),
+    "database_ahead": (
+        "服务暂停：数据库已由更新的部署包迁移，本服务的部署包已过期，请联系管理员",
+        "service paused: the database was migrated by a newer package than this server's; "
+        "an operator must deploy the matching package",
+    ),
+    "database_behind": (
+        "服务暂停：数据库尚未迁移到本服务部署包的版本，请联系管理员",
+        "service paused: the database is not yet at this server's package revision; "
+        "an operator must run 'govstd migrate'",
+    ),
+    "database_unmigrated": (
+        "服务暂停：数据库尚未迁移，请联系管理员",
+        "service paused: the database has not been migrated; an operator must run 'govstd migrate'",
+    ),
+    # one-stop bundles and policies (runtime/routes/bundles.py, policies.py)
+    "unknown_bundle": ("未找到一件事 {bundle}", "no bundle '{bundle}'"),
+    "unknown_bundle_filing": ("未找到一件事申请 {id}", "no bundle filing '{id}'"),
+    "unknown_policy": ("未找到政策 {policy}", "no policy '{policy}'"),
+    "unknown_notification": ("未找到消息 {id}", "no notification '{id}'"),
+    "no_profile": ("尚未保存画像 {form}", "no stored profile for '{form}'"),
+    "not_eligible": (
+        "不符合政策 {policy} 的申请条件",
+        "the profile does not meet the conditions of policy '{policy}'",
+    ),
+    "already_claimed": (
+        "已申领政策 {policy}（正在办理或已兑现）",
+        "policy '{policy}' is already claimed (in progress or granted)",
+    ),
+    "not_in_force": (
+        "政策 {policy} 在该区域未生效",
+        "policy '{policy}' is not in force in this region",
+    ),
+    "field.bundle_region": (
+        "区域 {region} 不提供该一件事（可选：{known}）",
+        "region '{region}' does not offer this bundle (known: {known})",
+    ),
+    "field.profile_form": (
+        "{form} 不是画像表单（可选：{known}）",
+        "'{form}' is not a profile form (known: {known})",
+    ),
     # field-level codes of the API itself (the form's own come from runtime.validation)
     "field.required": ("必填", "required"),
     "field.unknown": ("不允许的字段", "this key is not allowed"),

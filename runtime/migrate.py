@@ -231,6 +231,13 @@ def heads(app_dir: Path) -> tuple[str, ...]:
         return tuple(script.get_heads())
 
 
+def revisions(app_dir: Path) -> frozenset[str]:
+    """Every revision of the package (its history, newest included)."""
+    with _no_bytecode():
+        script = ScriptDirectory.from_config(config(app_dir, ""))
+        return frozenset(sc.revision for sc in script.walk_revisions())
+
+
 def destructive_steps(app_dir: Path, db_url: str, revision: str = "head") -> list[str]:
     """The revisions between the database's and ``revision`` that lose data, with why."""
     cfg = config(app_dir, db_url)

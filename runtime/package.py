@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -27,6 +28,7 @@ from sqlalchemy import MetaData, Table
 from runtime.clock import WorkCalendar
 from runtime.errors import bilingual
 from runtime.formspec import FormSpec
+from runtime.patterns import pattern_problem
 from runtime.workflow import Workflow
 
 
@@ -71,6 +73,82 @@ class Matter:
 
 
 @dataclass(frozen=True)
+class Share:
+    """What one member's form takes from a bundle's combined data (member id -> key)."""
+
+    matter: str
+    form: str
+    fields: tuple[tuple[str, str], ...]
+    groups: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A bundle (一件事) from ``catalog.json``; its combined form is ``schemas/bundles/``."""
+
+    id: str
+    name: dict[str, str]
+    description: dict[str, str] | None
+    matters: tuple[str, ...]
+    shares: tuple[Share, ...]
+    keys: frozenset[str]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Bundle:
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            description=data.get("description"),
+            matters=tuple(data["matters"]),
+            shares=tuple(
+                Share(
+                    s["matter"],
+                    s["form"],
+                    tuple((a, b) for a, b in s["fields"]),
+                    tuple((a, b) for a, b in s["groups"]),
+                )
+                for s in data.get("shares", ())
+            ),
+            keys=frozenset(data.get("keys", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A policy (惠企政策) from ``catalog.json``."""
+
+    id: str
+    name: dict[str, str]
+    description: dict[str, str] | None
+    issuer: dict[str, str]
+    regions: tuple[str, ...]
+    valid_from: str | None  # ISO dates, China time, inclusive
+    valid_to: str | None
+    audience: tuple[str, ...]
+    profile: str
+    eligible: str
+    benefit: dict[str, str]
+    apply: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Policy:
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            description=data.get("description"),
+            issuer=data["issuer"],
+            regions=tuple(data["regions"]),
+            valid_from=data.get("valid_from"),
+            valid_to=data.get("valid_to"),
+            audience=tuple(data.get("audience", ())),
+            profile=data["profile"],
+            eligible=data["eligible"],
+            benefit=data["benefit"],
+            apply=data["apply"],
+        )
+
+
+@dataclass(frozen=True)
 class Region:
     id: str
     code: str
@@ -91,6 +169,11 @@ class Tables:
     audit_log: Table
     idempotency_keys: Table
     counters: Table
+    bundle_filings: Table
+    profiles: Table
+    notifications: Table
+    policy_deliveries: Table
+    policy_claims: Table
     forms: dict[str, Table]
     groups: dict[str, dict[str, Table]]
 
@@ -108,6 +191,8 @@ class Package:
     source_hash: str
     openapi: bytes | None
     catalog: dict[str, Any] = field(repr=False)
+    bundles: dict[str, Bundle] = field(default_factory=dict)
+    policies: dict[str, Policy] = field(default_factory=dict)
 
     def subtree(self, region_id: str | None) -> frozenset[str]:
         """``region_id`` and every served region below it (empty when not served)."""
@@ -129,6 +214,23 @@ class Package:
             if matter_id in region.matters:
                 return region.matters[matter_id]
         return None
+
+    def ancestors(self, region_id: str) -> tuple[str, ...]:
+        """``region_id`` and the served regions above it, nearest first."""
+        chain: list[str] = []
+        current: str | None = region_id
+        while current is not None and current in self.regions and current not in chain:
+            chain.append(current)
+            current = self.regions[current].parent
+        return tuple(chain)
+
+    def bundle_schema(self, bundle_id: str) -> bytes | None:
+        if bundle_id not in self.bundles:
+            return None
+        try:
+            return (self.path / "schemas" / "bundles" / f"{bundle_id}.json").read_bytes()
+        except OSError:
+            return None
 
     def form_schema(self, form_id: str) -> bytes | None:
         if form_id not in self.forms:
@@ -222,6 +324,11 @@ def _tables(models: ModuleType) -> tuple[Tables, MetaData]:
         audit_log=table("audit_log"),
         idempotency_keys=table("idempotency_keys"),
         counters=table("counters"),
+        bundle_filings=table("bundle_filings"),
+        profiles=table("profiles"),
+        notifications=table("notifications"),
+        policy_deliveries=table("policy_deliveries"),
+        policy_claims=table("policy_claims"),
         forms=forms,
         groups=groups,
     )
@@ -306,6 +413,26 @@ def check_package(app_dir: str | Path) -> None:
     verify_files(path, _read_json(path / "package.json"))
 
 
+def _check_patterns(path: Path, forms: Mapping[str, FormSpec]) -> None:
+    """Every pattern compiles with RE2 (a package generated before patterns ran on RE2 may
+    hold one that does not): refused on load, not with a 500 at the first submission."""
+    for form in forms.values():
+        fields = [*form.fields, *(f for g in form.groups for f in g.fields)]
+        for f in fields:
+            for pattern in f.patterns:
+                problem = pattern_problem(pattern)
+                if problem is not None:
+                    raise PackageError(
+                        bilingual(
+                            f"{path}: 表单 {form.id} 字段 {f.id} 的 pattern {pattern!r} "
+                            "不是有效的 RE2 正则表达式；请用 govstd generate 重新生成部署包",
+                            f"{path}: form {form.id}, field {f.id}: pattern {pattern!r} is "
+                            f"not valid RE2 ({problem}); regenerate the package with "
+                            "govstd generate",
+                        )
+                    )
+
+
 def load_package(app_dir: str | Path) -> Package:
     """Load the deployment package in ``app_dir``; :class:`PackageError` says what is wrong."""
     path = Path(app_dir).resolve()
@@ -324,6 +451,7 @@ def load_package(app_dir: str | Path) -> Package:
             bilingual(f"{path}: 找不到模块{module_name}", f"{path}: {exc}")
         ) from None
     forms: dict[str, FormSpec] = dict(getattr(forms_module, "FORMS", {}))
+    _check_patterns(path, forms)
     tables, metadata = _tables(models)
     openapi_path = path / "openapi.json"
     return Package(
@@ -338,4 +466,6 @@ def load_package(app_dir: str | Path) -> Package:
         source_hash=str(manifest.get("source_hash", "")),
         openapi=openapi_path.read_bytes() if openapi_path.is_file() else None,
         catalog=catalog,
+        bundles={b["id"]: Bundle.from_json(b) for b in catalog.get("bundles", [])},
+        policies={p["id"]: Policy.from_json(p) for p in catalog.get("policies", [])},
     )

@@ -1,13 +1,15 @@
 """Applications in the database: form rows (sensitive values encrypted), clocks, JSON views.
 
 Sensitive values are encrypted with :class:`runtime.crypto.Cipher` before they are
-written, with the context ``<table>.<column>``; they are decrypted only to build
-the applicant's own view, a staff reveal, or a resubmission's validation.
+written, with the context :func:`sealing_context` (``<table>.<column>`` as the column was
+created); they are decrypted only to build the applicant's own view, a staff reveal, or a
+resubmission's validation.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -23,6 +25,8 @@ from runtime.formspec import FieldSpec, FormSpec, localized
 from runtime.masking import mask_data, mask_value
 from runtime.package import Matter, Package
 from runtime.workflow import Workflow
+
+log = logging.getLogger("govstd.runtime")
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -60,20 +64,49 @@ def rows_where(table: Table, column: str, order_by: str | None = None) -> Select
     return stmt.order_by(table.c[order_by]) if order_by else stmt
 
 
+def lock_case(conn: Connection, pkg: Package, application_id: str) -> Row[Any]:
+    """The case's row, read inside the write transaction and locked until it ends.
+
+    On PostgreSQL ``SELECT … FOR NO KEY UPDATE`` waits for a transaction that is changing
+    the case (a decision, another upload) and then returns the row as that one committed
+    it (rows that merely refer to the case, such as audit entries, are not held up); on
+    SQLite the write transaction (``BEGIN IMMEDIATE``) already holds the database's write
+    lock. A check made on this row holds until the commit: a request that began before a
+    decision sees the decision here."""
+    apps = pkg.tables.applications
+    locked = select(apps).where(apps.c.id == application_id).with_for_update(key_share=True)
+    return conn.execute(locked).one()
+
+
+def is_final(pkg: Package, case: Row[Any]) -> bool:
+    """Whether the case is in a final state of its matter's workflow."""
+    matter = matter_of(pkg, case.region, case.matter)
+    workflow = pkg.workflows.get(matter.workflow) if matter else None
+    return workflow is not None and workflow.is_final(case.status)
+
+
 # --- form data --------------------------------------------------------------------
+
+
+def sealing_context(table: Table, column: str) -> str:
+    """The encryption context of a sensitive column's values: ``<table>.<column>`` as the
+    column was created, which a rename does not change (the package names it in the
+    column's ``info`` once the column or its table was renamed, generator/render/sealing.py)."""
+    sealed_as: str | None = table.c[column].info.get("sealed_as")
+    return sealed_as or f"{table.name}.{column}"
 
 
 def _seal(cipher: Cipher, table: Table, spec: FieldSpec | None, value: Any) -> Any:
     if value is None or spec is None or not spec.sensitive:
         return value
     text = value if isinstance(value, str) else json.dumps(json_value(value), ensure_ascii=False)
-    return cipher.encrypt(text, context=f"{table.name}.{spec.id}")
+    return cipher.encrypt(text, context=sealing_context(table, spec.id))
 
 
 def _open(cipher: Cipher, table: Table, spec: FieldSpec | None, value: Any) -> Any:
     if value is None or spec is None or not spec.sensitive:
         return json_value(value)
-    text = cipher.decrypt(value, context=f"{table.name}.{spec.id}")
+    text = cipher.decrypt(value, context=sealing_context(table, spec.id))
     if spec.type in ("string", "text", "code", "date", "datetime", "file") and not spec.multiple:
         return text
     try:
@@ -189,6 +222,15 @@ def clock_of(pkg: Package, app: Mapping[Any, Any]) -> ClockState:
 
 
 def clock_columns(clock: ClockState) -> dict[str, Any]:
+    """The clock's columns; a deadline past the calendar's last year is stored unknown (NULL)
+    and logged for the supervisors (``deadline_unknown``), never guessed."""
+    if clock.deadline_unknown and not clock.final:
+        log.warning(
+            "deadline_unknown: 办结期限超出工作日历 %s 的年份，无法计算 / the deadline runs past "
+            "the years of calendar %s and cannot be computed: add next year's calendar",
+            clock.calendar.id,
+            clock.calendar.id,
+        )
     return {
         "clock_started_at": clock.started_at,
         "paused_at": clock.paused_at,
@@ -199,6 +241,12 @@ def clock_columns(clock: ClockState) -> dict[str, Any]:
 
 
 # --- views ------------------------------------------------------------------------
+
+
+def urgency(clock: ClockState, workflow: Workflow | None, now: datetime) -> tuple[bool, bool]:
+    """(overdue, due soon) of a case: what every list, count and statistic shows."""
+    warn_before = workflow.warn_before if workflow else None
+    return clock.is_overdue(now), clock.is_due_soon(now, warn_before)
 
 
 def summary(
@@ -212,6 +260,7 @@ def summary(
     state = workflow.states.get(app["status"]) if workflow else None
     clock = clock_of(pkg, app)
     deadline = clock.deadline_at(now)
+    overdue, due_soon = urgency(clock, workflow, now)
     out: dict[str, Any] = {
         "id": app["id"],
         "number": app["number"],
@@ -229,9 +278,11 @@ def summary(
         "paused_days": int(app["paused_days"] or 0),
         "finished_at": iso(app["finished_at"]),
         "deadline": iso(deadline),
-        "overdue": clock.is_overdue(now),
-        "due_soon": clock.is_due_soon(now, workflow.warn_before if workflow else None),
+        "deadline_unknown": deadline is None and clock.deadline_unknown_at(now),
+        "overdue": overdue,
+        "due_soon": due_soon,
         "standards_version": app["standards_version"],
+        "bundle_filing": app["bundle_id"],  # GET /api/bundles/applications/{id}: one item
     }
     if staff:
         out["applicant"] = mask_value(app["applicant_sub"])

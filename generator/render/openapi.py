@@ -28,7 +28,16 @@ from generator.render.openapi_components import (
     responses,
     schema_name,
 )
+from generator.render.openapi_services import (
+    service_parameters,
+    service_paths,
+    service_schemas,
+)
 from generator.render.schemas import dump_json, form_schema
+from runtime.uploads import SIGNATURES
+
+# What a stored material file is served as: the types uploads are recognised by.
+STORED_MEDIA_TYPES = sorted({media for _, media in SIGNATURES})
 
 __all__ = ["OPENAPI_VERSION", "openapi_document", "render_openapi"]
 
@@ -72,7 +81,11 @@ def _operation(
             ref("parameters", p) if isinstance(p, str) else p
             for p in (*parameters, "AcceptLanguage")
         ],
-        "responses": {**responses, **{c: ref("responses", codes[c]) for c in errors}},
+        "responses": {
+            **responses,
+            **{c: ref("responses", codes[c]) for c in errors},
+            "503": responses.get("503", ref("responses", "Unavailable")),
+        },
     }
     if body is not None:
         op["requestBody"] = body
@@ -116,7 +129,14 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
                 "health",
                 "健康检查 / health",
                 "system",
-                {"200": _ok("ok", ref("schemas", "Health"))},
+                {
+                    "200": _ok("ok", ref("schemas", "Health")),
+                    "503": _ok(
+                        "数据库无应答或不在本部署包的版本 / the database does not answer or is "
+                        "not at this package's revision",
+                        ref("schemas", "HealthUnavailable"),
+                    ),
+                },
             )
         },
         "/openapi.json": {
@@ -221,11 +241,13 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
                 "下载材料 / download a material file",
                 "materials",
                 {
-                    "200": _ok(
-                        "the file",
-                        {"type": "string", "contentMediaType": "application/octet-stream"},
-                        "application/octet-stream",
-                    )
+                    "200": {
+                        "description": "the file, of the type its first bytes show",
+                        "content": {
+                            media: {"schema": {"type": "string", "contentMediaType": media}}
+                            for media in STORED_MEDIA_TYPES
+                        },
+                    }
                 },
                 errors=("401", "403", "404"),
                 parameters=(*application, "material"),
@@ -308,6 +330,7 @@ def openapi_document(pkg: PackageIR) -> dict[str, Any]:
     schemas: dict[str, Schema] = {**error_schemas(), **api_schemas(pkg)}
     for form in pkg.forms:
         schemas[schema_name(form.id)] = form_schema(form)
+    schemas.update(service_schemas(pkg))
     document: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
@@ -329,11 +352,13 @@ def openapi_document(pkg: PackageIR) -> dict[str, Any]:
             {"name": "applications", "description": "申请与办理"},
             {"name": "materials", "description": "申请材料"},
             {"name": "staff", "description": "工作人员"},
+            {"name": "bundles", "description": "一件事一次办"},
+            {"name": "policies", "description": "政策通：汇聚、匹配、送达、兑现"},
         ],
-        "paths": _paths(pkg),
+        "paths": {**_paths(pkg), **service_paths(pkg, _operation)},
         "components": {
             "schemas": schemas,
-            "parameters": parameters(pkg),
+            "parameters": {**parameters(pkg), **service_parameters(pkg)},
             "responses": responses(),
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
