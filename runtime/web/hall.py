@@ -130,6 +130,7 @@ async def hall(request: Request) -> Response:
         groups.setdefault(code_name(pkg, "matter_type", matter.type, lng), []).append(card)
     bundles = [
         {
+            "id": b["id"],
             "name": localized(b.get("name"), lng),
             "matters": [region.matters[m] for m in b.get("matters", [])],
         }
