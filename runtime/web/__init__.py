@@ -98,6 +98,11 @@ ROUTES = [
         methods=["POST"],
     ),
     Route("/regions/{region}/policies/{policy}/claim", policies.claim, methods=["GET", "POST"]),
+    Route(
+        "/regions/{region}/policies/{policy}/claim/conditions",
+        policies.claim_conditions,
+        methods=["POST"],
+    ),
     Route("/staff/policies", staff_policies.statistics, methods=["GET"]),
     Route("/staff/policies/{policy}/deliver", staff_policies.deliver, methods=["POST"]),
 ]

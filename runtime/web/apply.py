@@ -316,7 +316,11 @@ async def form_conditions(request: Request) -> Response:
     """``POST …/apply/conditions``: the hidden parts and required fields for the answers
     posted, in the ``HX-Trigger`` header (``govstd:conditions``)."""
     region = region_of(request)
-    matter = matter_of(request, region)
+    return await conditions_answer(request, matter_of(request, region))
+
+
+async def conditions_answer(request: Request, matter: Matter) -> Response:
+    """The ``govstd:conditions`` answer for ``matter``'s form and the posted answers."""
     identity = session_identity(request)
     form = ctx(request).package.forms[matter.form]
     posted = await posted_form(request, max_fields=MAX_FIELDS)

@@ -304,7 +304,14 @@ async def filing(request: Request) -> Response:
     (the page after filing too)."""
     c = ctx(request)
     identity = applicant(request)
+    lng = lang_of(request)
     view = await threaded(
-        api._one, c, identity, request.path_params["id"], lang_of(request), request_id(request)
+        api._one, c, identity, request.path_params["id"], lng, request_id(request)
     )
+    region = c.package.regions.get(view["region"])
+    for a in view["applications"]:  # before 受理 its clock has not started: the promise
+        matter = region.matters.get(a["matter"]) if region else None
+        promised = matter.promised if matter else None
+        a["instant"] = promised is not None and promised.get("value") == 0
+        a["promised"] = limit_text(promised, lng)
     return render(request, "bundle_filed.jinja", filing=view)

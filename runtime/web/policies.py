@@ -36,7 +36,7 @@ from runtime.routes import profiles
 from runtime.routes.common import ctx, threaded
 from runtime.submission import Stored
 from runtime.validation import conditions
-from runtime.web.apply import MAX_FIELDS, _draw, _post, files_cap
+from runtime.web.apply import MAX_FIELDS, _draw, _post, conditions_answer, files_cap
 from runtime.web.formview import dom_id, error_map, form_sections, posted_data
 from runtime.web.hall import region_of
 from runtime.web.i18n import text
@@ -259,6 +259,13 @@ async def claim(request: Request) -> Response:
             raise
         said = exc.message_override or message(exc.code, lng, **exc.params)
         return await _page(request, region, message_text=said, status=409)
+
+
+@page
+async def claim_conditions(request: Request) -> Response:
+    """``POST …/policies/{policy}/claim/conditions``: as for the ``apply`` matter's form."""
+    region = region_of(request)
+    return await conditions_answer(request, region.matters[_policy(request, region).apply])
 
 
 @page
