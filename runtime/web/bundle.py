@@ -238,8 +238,9 @@ async def _post(
     except ApiError as exc:
         if exc.status != 422:
             raise
+        chosen = bool(files or problems)  # files were chosen: the browser forgets them
         problems = [(p.path, p.message) for p in exc.fields or []] + problems
-        return _with_errors(request, region, bundle, data, idem, problems, bool(files or problems))
+        return _with_errors(request, region, bundle, data, idem, problems, chosen)
     filing_id = str(stored.body["id"])
     if files and not stored.replayed:
         for material, upload, media in files:

@@ -100,6 +100,7 @@ async def test_combined_form_errors_beside_fields_and_nothing_filed(browser: Bro
     assert 'id="f-health_certified_staff-error"' in r.text
     assert 'href="#f-enterprise_name"' in r.text  # the summary links to the field
     assert 'value="王五"' in r.text and 'value="many"' in r.text  # answers kept
+    assert "重新选择" not in r.text  # no file was chosen: none to choose again
     assert "/me/bundles/" not in (await browser.get("/me")).text
 
 
