@@ -297,3 +297,14 @@ async def test_delivery_notifications_and_statistics(browser: Browser) -> None:
     assert (await browser.post(found.group(1), {})).status_code == 404
     # applicants see no statistics
     assert (await browser.get("/staff/policies")).status_code == 403
+
+
+async def test_only_staff_of_an_issuing_region_deliver(browser: Browser) -> None:
+    await browser.sign_in("officer", "officer-2", region="futian")  # not above 南山
+    page = await browser.get("/staff/policies")
+    assert page.status_code == 200
+    assert 'action="/staff/policies/startup_subsidy_2026/deliver"' not in page.text
+    await browser.get("/staff")
+    r = await browser.post("/staff/policies/startup_subsidy_2026/deliver", {})
+    assert r.status_code == 403
+    assert (await browser.post("/staff/policies/nope/deliver", {})).status_code == 404
