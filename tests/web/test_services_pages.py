@@ -308,3 +308,13 @@ async def test_only_staff_of_an_issuing_region_deliver(browser: Browser) -> None
     r = await browser.post("/staff/policies/startup_subsidy_2026/deliver", {})
     assert r.status_code == 403
     assert (await browser.post("/staff/policies/nope/deliver", {})).status_code == 404
+
+
+async def test_the_hall_lists_policies_in_force_only(browser: Browser, clock: Any) -> None:
+    hall = await browser.get("/regions/nanshan")
+    assert "一次性创业补贴" in hall.text and "有效期 2026-01-01 至 2026-12-31" in hall.text
+    clock.set("2027-01-01T09:00")  # the policy ended on 2026-12-31 (China time)
+    hall = await browser.get("/regions/nanshan")
+    assert 'id="policies"' not in hall.text and f'href="{POLICIES}"' not in hall.text
+    page = await browser.get(POLICIES)
+    assert "本地区暂无有效政策" in page.text
