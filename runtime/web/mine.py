@@ -32,7 +32,7 @@ from runtime.errors import ApiError, message, request_id
 from runtime.formspec import localized
 from runtime.package import Matter
 from runtime.records import matter_of
-from runtime.routes import applications, bundles, evaluations, materials
+from runtime.routes import applications, bundles, evaluations, materials, profiles
 from runtime.routes.common import ctx, find_application, threaded
 from runtime.validation import conditions
 from runtime.web.apply import files_cap
@@ -73,7 +73,17 @@ async def my_applications(request: Request) -> Response:
     listing = await threaded(applications._own, c, identity, number, PAGE_SIZE, lng)
     pages = max(1, -(-listing["total"] // PAGE_SIZE))
     filings = await threaded(bundles._own, c, identity, 1, PAGE_SIZE, lng) if number == 1 else None
-    return render(request, "me.jinja", listing=listing, page=number, pages=pages, filings=filings)
+    notes = await threaded(profiles._notifications, c, identity, lng)
+    unread = [n for n in notes["items"] if not n["read"]]
+    return render(
+        request,
+        "me.jinja",
+        listing=listing,
+        page=number,
+        pages=pages,
+        filings=filings,
+        unread=unread,
+    )
 
 
 async def _detail(request: Request, identity: Identity) -> dict[str, Any]:

@@ -81,7 +81,7 @@ async def test_combined_form_needs_an_applicant_and_its_csrf(browser: Browser) -
     fields = {**restaurant_form(), "idem": idem_of(page.text), "csrf": "forged"}
     r = await browser.post(BUNDLE, fields, files={"material.id_proof": ("id.pdf", PDF)})
     assert r.status_code == 403
-    assert "一件事" not in (await browser.get("/me")).text.split("<h1>", 1)[1].split("</main>")[0]
+    assert "/me/bundles/" not in (await browser.get("/me")).text  # nothing filed
 
 
 async def test_combined_form_errors_beside_fields_and_nothing_filed(browser: Browser) -> None:
@@ -282,6 +282,8 @@ async def test_delivery_notifications_and_statistics(browser: Browser) -> None:
     assert re.findall(r">(\d+)<", row)[:2] == ["1", "1"]
     # the applicant sees it, unread, and marks it read
     await browser.sign_in("applicant", "shop-a", id_number=ID_A)
+    me = await browser.get("/me")
+    assert f'href="{POLICIES}#notifications">您有 1 条惠企政策推送未读' in me.text
     page = await browser.get(POLICIES)
     assert "政策推送" in page.text and "1 条未读" in page.text
     found = re.search(r'action="(/regions/nanshan/policies/notifications/\d+/read)"', page.text)
@@ -291,6 +293,7 @@ async def test_delivery_notifications_and_statistics(browser: Browser) -> None:
     assert r.status_code == 303
     page = await browser.get(POLICIES)
     assert "条未读" not in page.text and "已读" in page.text
+    assert 'id="policy-news"' not in (await browser.get("/me")).text
     # another applicant cannot mark it
     await browser.sign_in("applicant", "shop-b")
     await browser.get(POLICIES)
@@ -318,3 +321,18 @@ async def test_the_hall_lists_policies_in_force_only(browser: Browser, clock: An
     assert 'id="policies"' not in hall.text and f'href="{POLICIES}"' not in hall.text
     page = await browser.get(POLICIES)
     assert "本地区暂无有效政策" in page.text
+
+
+async def test_english_pages_carry_no_chinese_punctuation(browser: Browser) -> None:
+    pages = [GUIDE, POLICIES]
+    for path in pages:
+        r = await browser.get(path + "?lang=en")
+        assert r.status_code == 200
+        assert not re.search("[、：；。（）]", r.text), path
+    await browser.sign_in("applicant", "shop-a", id_number=ID_A)
+    r = await browser.get(BUNDLE + "?lang=en")
+    assert "Combined application form" in r.text
+    assert not re.search("[、：；。（）]", r.text)
+    await browser.sign_in("officer", "officer-1", region="nanshan")
+    r = await browser.get("/staff/policies?lang=en")
+    assert "Policy supervision" in r.text and not re.search("[、：；。（）]", r.text)
