@@ -100,7 +100,9 @@ async def _page(
         for f in s.fields:
             f.required = f.conditional_required = False
     matched = {m["policy"]: m for m in _matches(pkg, policies, views, lng)} if views else {}
-    items = [api._item(pkg, p, lng) for p in policies]
+    items = [
+        {**api._item(pkg, p, lng), "conditions": api._conditions(pkg, p, lng)} for p in policies
+    ]
     items.sort(key=lambda i: ({True: 0, None: 1, False: 2}.get(_eligible(matched, i)), i["id"]))
     return render(
         request,

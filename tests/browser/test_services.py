@@ -179,3 +179,25 @@ def test_english_bundle_and_policy_pages(page: Any) -> None:
     page.goto(POLICIES + "?lang=en")
     assert page.get_by_role("heading", name="Policies in force").is_visible()
     assert page.get_by_role("button", name="Match policies").is_visible()
+
+
+def test_a_bundle_filed_without_javascript(browser: Any, server: Server) -> None:
+    context = browser.new_context(base_url=server.url, java_script_enabled=False, locale="zh-CN")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        sign_in(page, "applicant", "shop-5", name="钱七", id_number=ID_A, next=GUIDE + "/apply")
+        fill_restaurant(page)
+        page.fill("#f-enterprise_name", "南山小馆")
+        page.check("#f-agent_used")
+        assert page.locator("#f-agent_id_number").is_hidden()  # no script: not yet
+        page.get_by_role("button", name="根据已填内容更新表单").click()
+        assert page.locator("#f-agent_id_number").is_visible()  # the server redrew it
+        page.fill("#f-agent_name", "孙八")
+        page.fill("#f-agent_id_number", "310115197806150038")
+        page.set_input_files("#f-material-authorization", pdf("power.pdf"))
+        page.get_by_role("button", name="提交申请").click()
+        numbers = page.locator("a.number").all_inner_texts()
+        assert len(numbers) == 3 and all(NUMBER.fullmatch(n) for n in numbers)
+    finally:
+        context.close()

@@ -173,6 +173,7 @@ async def test_policies_match_with_reasons_for_anyone(browser: Browser) -> None:
     r = await browser.get(POLICIES)
     assert r.status_code == 200
     assert "一次性创业补贴" in r.text and "南山区人力资源局" in r.text and "最高 1 万元" in r.text
+    assert "<li>从业人数 ≥ 3</li>" in r.text  # the conditions in words, before any match
     # a profile filled on the page, not stored: employees unanswered -> 未确定, never "no"
     r = await browser.post(POLICIES, {**profile_form(employees=None), "_action": "match"})
     assert r.status_code == 200
