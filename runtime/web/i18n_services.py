@@ -35,7 +35,7 @@ SERVICES_TEXT: Final[dict[str, tuple[str, str]]] = {
         "{count} applications were filed together on {at}.",
     ),
     "bundle.filed_members": ("各事项受理编号与办理时限", "Each service's number and due date"),
-    "bundle.promised": ("受理后 {limit} 内办结", "Within {limit} of acceptance"),
+    "bundle.promised": ("受理后 {limit}内办结", "Within {limit} of acceptance"),
     "bundle.filed_keep": (
         "请记下各事项的受理编号，以便查询办理进度。",
         "Keep the application numbers to follow each service's progress.",
