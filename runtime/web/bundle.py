@@ -35,7 +35,7 @@ from runtime.routes.catalogue import resolve_text
 from runtime.routes.common import ctx, threaded
 from runtime.submission import request_hash
 from runtime.validation import Conditions
-from runtime.web.apply import FRAMING, MAX_FIELDS, applicant
+from runtime.web.apply import FRAMING, MAX_FIELDS, _idem, _prefilled, applicant
 from runtime.web.bundleform import bundle_conditions, combined_form
 from runtime.web.files import MB, file_problem, keep_upload
 from runtime.web.formview import (
@@ -144,25 +144,6 @@ def _draw(
     )
 
 
-def _prefilled(request: Request, bundle: Bundle, identity: Identity) -> dict[str, Any]:
-    form = combined_form(ctx(request).package, bundle)
-    given = identity.prefill()
-    data: dict[str, Any] = {
-        f.id: given[f.prefill_key] for f in form.fields if f.prefill_key and f.prefill_key in given
-    }
-    for g in form.groups:
-        if g.min:
-            data[g.id] = [{} for _ in range(g.min)]
-    return data
-
-
-def _idem(posted: FormData) -> str:
-    raw = posted.get("idem")
-    if isinstance(raw, str) and 16 <= len(raw) <= 64 and raw.isascii() and raw.isprintable():
-        return raw
-    return secrets.token_urlsafe(18)
-
-
 @page
 async def apply(request: Request) -> Response:
     """``GET``/``POST /regions/{region}/bundles/{bundle}/apply`` (see the module)."""
@@ -170,7 +151,7 @@ async def apply(request: Request) -> Response:
     bundle = bundle_of(request, region)
     identity = applicant(request)
     if request.method == "GET":
-        data = _prefilled(request, bundle, identity)
+        data = _prefilled(combined_form(ctx(request).package, bundle), identity)
         return _draw(request, region, bundle, data, idem=secrets.token_urlsafe(18))
     shared = materials(bundle, region)
     cap = sum(int(m.get("max_size_mb") or 10) for m in shared) * MB + FRAMING

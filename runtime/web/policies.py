@@ -36,7 +36,14 @@ from runtime.routes import profiles
 from runtime.routes.common import ctx, threaded
 from runtime.submission import Stored
 from runtime.validation import conditions
-from runtime.web.apply import MAX_FIELDS, _draw, _post, conditions_answer, files_cap
+from runtime.web.apply import (
+    MAX_FIELDS,
+    _draw,
+    _post,
+    _prefilled,
+    conditions_answer,
+    files_cap,
+)
 from runtime.web.formview import dom_id, error_map, form_sections, posted_data
 from runtime.web.hall import region_of
 from runtime.web.i18n import text
@@ -223,14 +230,7 @@ async def claim(request: Request) -> Response:
             if not eligible:
                 raise ApiError(409, "not_eligible", {"policy": policy.id})
             form = c.package.forms[matter.form]
-            data = {
-                **{
-                    f.id: identity.prefill()[f.prefill_key]
-                    for f in form.fields
-                    if f.prefill_key and f.prefill_key in identity.prefill()
-                },
-                **api._prefill(c.package, policy, form, profile),
-            }
+            data = {**_prefilled(form, identity), **api._prefill(c.package, policy, form, profile)}
             idem = secrets.token_urlsafe(18)
             return _draw(
                 request, region, matter, identity, data, idem=idem, action=action, notice=notice
