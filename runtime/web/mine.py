@@ -32,7 +32,7 @@ from runtime.errors import ApiError, message, request_id
 from runtime.formspec import localized
 from runtime.package import Matter
 from runtime.records import matter_of
-from runtime.routes import applications, evaluations, materials
+from runtime.routes import applications, bundles, evaluations, materials, profiles
 from runtime.routes.common import ctx, find_application, threaded
 from runtime.validation import conditions
 from runtime.web.apply import files_cap
@@ -69,9 +69,21 @@ async def my_applications(request: Request) -> Response:
     identity = applicant(request)
     raw = request.query_params.get("page", "1")
     number = int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
-    listing = await threaded(applications._own, c, identity, number, PAGE_SIZE, lang_of(request))
+    lng = lang_of(request)
+    listing = await threaded(applications._own, c, identity, number, PAGE_SIZE, lng)
     pages = max(1, -(-listing["total"] // PAGE_SIZE))
-    return render(request, "me.jinja", listing=listing, page=number, pages=pages)
+    filings = await threaded(bundles._own, c, identity, 1, PAGE_SIZE, lng) if number == 1 else None
+    notes = await threaded(profiles._notifications, c, identity, lng)
+    unread = [n for n in notes["items"] if not n["read"]]
+    return render(
+        request,
+        "me.jinja",
+        listing=listing,
+        page=number,
+        pages=pages,
+        filings=filings,
+        unread=unread,
+    )
 
 
 async def _detail(request: Request, identity: Identity) -> dict[str, Any]:
