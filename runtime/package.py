@@ -12,10 +12,12 @@ objects, and the tables of ``models.py`` as SQLAlchemy Core ``Table`` objects.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import importlib.util
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +29,11 @@ from sqlalchemy import MetaData, Table
 from runtime.clock import WorkCalendar
 from runtime.errors import bilingual
 from runtime.formspec import FormSpec
+from runtime.rules import CaseRules, form_document, rules_document, rules_hash
 from runtime.workflow import Workflow
+
+RULES_DIR = "rules"
+_RULES_FILE = re.compile(RULES_DIR + r"/([0-9a-f]{64})\.json")
 
 
 class PackageError(Exception):
@@ -49,6 +55,7 @@ class Matter:
     materials: tuple[dict[str, Any], ...]
     guide: dict[str, Any]
     version: str | None
+    rules: str = ""  # the hash of its current rules (runtime/rules.py), set by load_package
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Matter:
@@ -108,6 +115,32 @@ class Package:
     source_hash: str
     openapi: bytes | None
     catalog: dict[str, Any] = field(repr=False)
+    archived: dict[str, CaseRules] = field(default_factory=dict, repr=False)  # hash -> rules
+    kept: frozenset[str] = frozenset()  # hashes of the rules/<hash>.json package.json lists
+
+    def current_rules(self, matter: Matter) -> CaseRules:
+        """The rules new cases of ``matter`` are filed under."""
+        found = self.archived.get(matter.rules)
+        if found is None:
+            found = CaseRules(
+                matter.rules, self.forms[matter.form], matter.materials, matter.promised
+            )
+            self.archived[matter.rules] = found
+        return found
+
+    def rules(self, digest: str) -> CaseRules | None:
+        """The rules with this hash: current, or kept in ``rules/<hash>.json``; else None."""
+        found = self.archived.get(digest)
+        if found is not None or digest not in self.kept:  # verified by load_package
+            return found
+        path = self.path / RULES_DIR / f"{digest}.json"
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        found = CaseRules.from_document(digest, doc)
+        self.archived[digest] = found
+        return found
 
     def subtree(self, region_id: str | None) -> frozenset[str]:
         """``region_id`` and every served region below it (empty when not served)."""
@@ -255,6 +288,27 @@ def _regions(catalog: dict[str, Any]) -> dict[str, Region]:
     }
 
 
+def _with_rules(regions: dict[str, Region], forms: dict[str, FormSpec]) -> dict[str, Region]:
+    """Each matter with the hash of its current rules (``rules/<hash>.json`` holds them)."""
+    cache: dict[str, Any] = {}
+
+    def digest(m: Matter) -> str:
+        form = forms.get(m.form)
+        if form is None:
+            return ""
+        doc = cache.get(m.form)
+        if doc is None:
+            doc = cache[m.form] = form_document(form)
+        return rules_hash(rules_document(doc, m.materials, m.promised))
+
+    return {
+        rid: dataclasses.replace(
+            r, matters={k: dataclasses.replace(m, rules=digest(m)) for k, m in r.matters.items()}
+        )
+        for rid, r in regions.items()
+    }
+
+
 def verify_files(path: Path, manifest: dict[str, Any]) -> None:
     """Every file ``package.json`` lists is there with its recorded sha256.
 
@@ -329,7 +383,7 @@ def load_package(app_dir: str | Path) -> Package:
     return Package(
         path=path,
         region=catalog["region"],
-        regions=_regions(catalog),
+        regions=_with_rules(_regions(catalog), forms),
         workflows={w["id"]: Workflow.from_json(w) for w in catalog.get("workflows", [])},
         codesets={c["id"]: c for c in catalog.get("codesets", [])},
         forms=forms,
@@ -338,4 +392,10 @@ def load_package(app_dir: str | Path) -> Package:
         source_hash=str(manifest.get("source_hash", "")),
         openapi=openapi_path.read_bytes() if openapi_path.is_file() else None,
         catalog=catalog,
+        kept=_kept_rules(manifest),
     )
+
+
+def _kept_rules(manifest: dict[str, Any]) -> frozenset[str]:
+    names = (_RULES_FILE.fullmatch(name) for name in manifest.get("files", {}))
+    return frozenset(m.group(1) for m in names if m)

@@ -43,7 +43,7 @@ from runtime.db import read, write
 from runtime.errors import ApiError, FieldProblem, message
 from runtime.formspec import localized
 from runtime.package import Matter, Package, Region
-from runtime.records import clock_columns, iso, store_data
+from runtime.records import clock_columns, iso, rules_columns, store_data
 from runtime.validation import validate_submission
 
 
@@ -128,7 +128,8 @@ def submit(
         previous = replay(c.engine, pkg, identity.sub, idempotency_key, digest)
         if previous is not None:
             return previous
-    form = pkg.forms[matter.form]
+    rules = pkg.current_rules(matter)  # the case keeps them for life (runtime/rules.py)
+    form = rules.form
     now = c.now()
     cleaned, errors = validate_submission(
         form, data, lang=lng, identity=identity.prefill(), today=local_date(now)
@@ -138,7 +139,7 @@ def submit(
         raise ApiError(422, "validation", fields=problems)
     workflow = pkg.workflows[matter.workflow]
     initial = workflow.states[workflow.initial]
-    clock = ClockState.for_limit(matter.promised, region.calendar).enter(initial.as_spec(), now)
+    clock = ClockState.for_limit(rules.promised, region.calendar).enter(initial.as_spec(), now)
     app_id = str(uuid.uuid4())
     t = pkg.tables
     try:
@@ -162,6 +163,7 @@ def submit(
                     "standards_version": matter.version,
                     "standards_hash": pkg.source_hash,
                     "row_version": 1,
+                    **rules_columns(rules),
                     **clock_columns(clock),
                 },
             )

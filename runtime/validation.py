@@ -73,7 +73,7 @@ from functools import lru_cache
 from typing import Any, Final
 
 from runtime import identifiers
-from runtime.expressions import Compiled
+from runtime.expressions import Compiled, compile_expression
 from runtime.fastcel import Fallback, fast_condition
 from runtime.formspec import FieldSpec, FormSpec, GroupSpec, expression_names, localized
 
@@ -656,3 +656,8 @@ def validate_submission(
         if not _holds(rule.compiled, stored, on_error=True):
             report.errors.append(FieldError(rule.id, "rule", localized(rule.message, lang)))
     return cleaned, report.errors
+
+
+def condition_holds(source: str, data: Mapping[str, object]) -> bool:
+    """A condition over a case's stored data (a material's ``when``); an error makes it false."""
+    return _holds(compile_expression(source), data)

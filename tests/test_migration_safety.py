@@ -12,7 +12,8 @@
    ``docs/squawk-waivers.md``.
 
 The packages: each bundled region (the committed ``generated/<region>`` folder where
-there is one, else generated from ``standards/``), and the three versions of the rename
+there is one, with the schema of each earlier revision from the commit that added it;
+else generated from ``standards/``), and the three versions of the rename
 scenario of ``tests/test_migrations.py`` (its helpers, imported).
 """
 
@@ -72,6 +73,28 @@ def _snapshot(app: Path) -> tuple[TableSpec, ...]:
     return load_snapshot((app / SNAPSHOT).read_text(encoding="utf-8")).tables
 
 
+def _schemas_of_revisions(app: Path, revs: tuple[str, ...]) -> tuple[tuple[TableSpec, ...], ...]:
+    """The schema each revision leads to: the last is ``schema.json``; an earlier one is the
+    ``schema.json`` committed with it (the generator writes both in one run)."""
+    earlier = []
+    for rev in revs[:-1]:
+        source = (app / "migrations" / "versions" / f"{rev}.py").relative_to(REPO).as_posix()
+        git = ["git", "-C", str(REPO)]
+        commit = subprocess.run(
+            [*git, "log", "-1", "--diff-filter=A", "--format=%H", "--", source],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert commit, f"{source}: not committed (its schema is in no commit)"
+        schema = (app / SNAPSHOT).relative_to(REPO).as_posix()
+        text = subprocess.run(
+            [*git, "show", f"{commit}:{schema}"], capture_output=True, text=True, check=True
+        ).stdout
+        earlier.append(load_snapshot(text).tables)
+    return (*earlier, _snapshot(app))
+
+
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory: pytest.TempPathFactory) -> list[Package]:
     found = []
@@ -83,8 +106,7 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> list[Package]:
             result, diagnostics = generate_package([STANDARDS], region, app)
             assert result is not None, [str(d) for d in diagnostics.errors]
         revs = tuple(revisions(app))
-        assert len(revs) == 1, f"{app}: one schema for several revisions: {revs}"
-        found.append(Package(region, app, revs, (_snapshot(app),)))
+        found.append(Package(region, app, revs, _schemas_of_revisions(app, revs)))
 
     # The rename scenario: v1, v2 (renames, additions), v3 (drops a field: allowed).
     scenario = out / "rename"
