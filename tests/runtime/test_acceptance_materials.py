@@ -32,7 +32,9 @@ async def _file(api: Api, applicant: dict[str, str], **data: object) -> str:
 
 
 def _missing(body: dict[str, object]) -> list[str]:
-    fields = body["fields"]
+    error = body["error"]
+    assert isinstance(error, dict)
+    fields = error["fields"]
     assert isinstance(fields, list)
     return [f["path"].removeprefix("materials.") for f in fields]
 
@@ -52,7 +54,7 @@ async def test_accept_without_the_required_materials_is_refused(api: Api) -> Non
     # the government-shared business licence is never asked of the applicant; the agent's
     # authorization is, because agent_used holds
     assert _missing(body) == list(NAMES)
-    assert [f["message"] for f in body["fields"]] == list(NAMES.values())
+    assert [f["message"] for f in body["error"]["fields"]] == list(NAMES.values())
     assert "食品经营许可申请书" in body["error"]["message"]
     english = await api.post(accept, headers={**officer, "Accept-Language": "en"})
     assert "Food business licence application" in english.json()["error"]["message"]

@@ -57,11 +57,13 @@ def _generate(root: Path, out: Path) -> None:
 
 def _change_standards(root: Path) -> None:
     """Promised limit 3 → 1 working day, a new required field, a new required material."""
-    _replace_in(
-        root / "regions/shenzhen.yaml",
-        "time_limit: {promised: {value: 3, unit: working_day}}\n  public_place",
-        "time_limit: {promised: {value: 1, unit: working_day}}\n  public_place",
-    )
+    region = root / "regions/shenzhen.yaml"
+    text = region.read_text(encoding="utf-8")
+    head, block = text.split("\n  food_business_license:\n", 1)
+    three = "time_limit: {promised: {value: 3, unit: working_day}}"
+    assert block.index(three) < block.index("\n  public_place")  # the food licence's own
+    block = block.replace(three, three.replace("3", "1"), 1)
+    region.write_text(head + "\n  food_business_license:\n" + block, encoding="utf-8")
     _replace_in(
         root / "national/forms/food_business_license_form.yaml",
         "      - element: business_division\n",
@@ -180,7 +182,7 @@ async def test_old_cases_keep_their_rules_new_cases_follow_the_new_package(
         # a new case: the new form, the new materials, the new limit
         r = await api.post(URL, json={"region": "nanshan", "data": food_data()}, headers=applicant)
         assert r.status_code == 422
-        assert [f["path"] for f in r.json()["fields"]] == ["email"]
+        assert [f["path"] for f in r.json()["error"]["fields"]] == ["email"]
         new = await _file(api, applicant, email="li@example.com")
         assert "hygiene_certificate" in await hand_in(api, new, applicant)
         r = await api.post(f"/api/applications/{new}/actions/accept", headers=officer)
