@@ -338,6 +338,7 @@ def detail(
     form = rules.form if rules is not None else pkg.forms.get(app["form"])
     out["data"] = mask_data(form, data) if staff and form is not None else data
     out["standards_hash"] = app["standards_hash"]
+    out["rules"] = app["rules"]  # the rules it was filed under (runtime/rules.py)
     matter = matter_of(pkg, app["region"], app["matter"])
     workflow = pkg.workflows.get(matter.workflow) if matter else None
     out["transitions"] = [

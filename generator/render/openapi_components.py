@@ -129,6 +129,11 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
                         "description": "the files handed in (with the material's name)",
                         "items": {"type": "object"},
                     },
+                    "rules": {
+                        "type": ["string", "null"],
+                        "description": "sha256 of the rules (form, materials, time limit) "
+                        "the case was filed under and keeps; null: filed before cases kept them",
+                    },
                     "checklist": {
                         "type": "array",
                         "description": "every material of the rules the case was filed "

@@ -30,6 +30,7 @@ from runtime.migrate import upgrade
 from runtime.package import import_package, load_package
 from runtime.settings import Settings
 from tests.runtime.conftest import STANDARDS, Api, FrozenClock, food_data, hand_in
+from tests.web.conftest import Browser
 
 pytestmark = pytest.mark.anyio
 URL = "/api/matters/food_business_license/applications"
@@ -167,6 +168,13 @@ async def test_old_cases_keep_their_rules_new_cases_follow_the_new_package(
         assert r.json()["deadline"] == "2026-03-05"
         listed = await api.get("/api/staff/applications", headers=officer)
         assert {i["id"]: i["deadline"] for i in listed.json()["items"]}[accepted] == "2026-03-05"
+        # the 补正 page shows the case's own form and materials, not the new ones
+        browser = Browser(api.client, settings)
+        await browser.sign_in("applicant", "citizen-r")
+        page = await browser.get(f"/me/applications/{corrected}/correct")
+        assert page.status_code == 200, page.text
+        assert 'name="operating_area"' in page.text
+        assert 'name="email"' not in page.text and "从业人员健康证明" not in page.text
         # 补正 of the old case: its own form (no email field), its own materials
         r = await api.post(
             f"/api/applications/{corrected}/actions/resubmit",
