@@ -17,6 +17,7 @@ import hashlib
 import importlib
 import importlib.util
 import json
+import logging
 import re
 import sys
 from collections.abc import Mapping
@@ -33,6 +34,8 @@ from runtime.formspec import FormSpec
 from runtime.patterns import pattern_problem
 from runtime.rules import CaseRules, form_document, rules_document, rules_hash
 from runtime.workflow import Workflow
+
+log = logging.getLogger("govstd.runtime")
 
 RULES_DIR = "rules"
 _RULES_FILE = re.compile(RULES_DIR + r"/([0-9a-f]{64})\.json")
@@ -141,6 +144,20 @@ class Package:
         except FileNotFoundError:
             return None
         found = CaseRules.from_document(digest, doc)
+        current = self.forms.get(found.form.id)
+        if current is not None and not _stored_in(self.tables, found.form):
+            # a field renamed (renamed_from) or dropped since: its column is gone, so the
+            # case's data follows the form it moved to; materials and limit stay the case's
+            log.warning(
+                "规则版本 %s 的表单 %s 与现有数据表不符（字段已改名或删除），按现行表单处理 / "
+                "rules %s: form %s no longer matches the tables (a field renamed or dropped); "
+                "its cases use the current form",
+                digest[:16],
+                found.form.id,
+                digest[:16],
+                found.form.id,
+            )
+            found = dataclasses.replace(found, form=current)
         self.archived[digest] = found
         return found
 
@@ -288,6 +305,17 @@ def _regions(catalog: dict[str, Any]) -> dict[str, Region]:
         )
         for rid, r in raw.items()
     }
+
+
+def _stored_in(tables: Tables, form: FormSpec) -> bool:
+    """Every field of ``form`` has its column (and every group its table) today."""
+    table = tables.forms.get(form.id)
+    if table is None or any(f.id not in table.columns for f in form.fields):
+        return False
+    groups = tables.groups.get(form.id, {})
+    return all(
+        g.id in groups and all(f.id in groups[g.id].columns for f in g.fields) for g in form.groups
+    )
 
 
 def _with_rules(regions: dict[str, Region], forms: dict[str, FormSpec]) -> dict[str, Region]:
