@@ -83,6 +83,82 @@ class Matter:
 
 
 @dataclass(frozen=True)
+class Share:
+    """What one member's form takes from a bundle's combined data (member id -> key)."""
+
+    matter: str
+    form: str
+    fields: tuple[tuple[str, str], ...]
+    groups: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A bundle (一件事) from ``catalog.json``; its combined form is ``schemas/bundles/``."""
+
+    id: str
+    name: dict[str, str]
+    description: dict[str, str] | None
+    matters: tuple[str, ...]
+    shares: tuple[Share, ...]
+    keys: frozenset[str]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Bundle:
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            description=data.get("description"),
+            matters=tuple(data["matters"]),
+            shares=tuple(
+                Share(
+                    s["matter"],
+                    s["form"],
+                    tuple((a, b) for a, b in s["fields"]),
+                    tuple((a, b) for a, b in s["groups"]),
+                )
+                for s in data.get("shares", ())
+            ),
+            keys=frozenset(data.get("keys", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A policy (惠企政策) from ``catalog.json``."""
+
+    id: str
+    name: dict[str, str]
+    description: dict[str, str] | None
+    issuer: dict[str, str]
+    regions: tuple[str, ...]
+    valid_from: str | None  # ISO dates, China time, inclusive
+    valid_to: str | None
+    audience: tuple[str, ...]
+    profile: str
+    eligible: str
+    benefit: dict[str, str]
+    apply: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Policy:
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            description=data.get("description"),
+            issuer=data["issuer"],
+            regions=tuple(data["regions"]),
+            valid_from=data.get("valid_from"),
+            valid_to=data.get("valid_to"),
+            audience=tuple(data.get("audience", ())),
+            profile=data["profile"],
+            eligible=data["eligible"],
+            benefit=data["benefit"],
+            apply=data["apply"],
+        )
+
+
+@dataclass(frozen=True)
 class Region:
     id: str
     code: str
@@ -103,6 +179,11 @@ class Tables:
     audit_log: Table
     idempotency_keys: Table
     counters: Table
+    bundle_filings: Table
+    profiles: Table
+    notifications: Table
+    policy_deliveries: Table
+    policy_claims: Table
     forms: dict[str, Table]
     groups: dict[str, dict[str, Table]]
 
@@ -120,6 +201,8 @@ class Package:
     source_hash: str
     openapi: bytes | None
     catalog: dict[str, Any] = field(repr=False)
+    bundles: dict[str, Bundle] = field(default_factory=dict)
+    policies: dict[str, Policy] = field(default_factory=dict)
     archived: dict[str, CaseRules] = field(default_factory=dict, repr=False)  # hash -> rules
     kept: frozenset[str] = frozenset()  # hashes of the rules/<hash>.json package.json lists
 
@@ -133,8 +216,11 @@ class Package:
             self.archived[matter.rules] = found
         return found
 
-    def rules(self, digest: str) -> CaseRules | None:
-        """The rules with this hash: current, or kept in ``rules/<hash>.json``; else None."""
+    def rules(self, digest: str, matter: Matter | None = None) -> CaseRules | None:
+        """The rules with this hash: current, or kept in ``rules/<hash>.json``; else None.
+
+        A kept form that no longer fits the tables (a field or the form renamed, or
+        dropped, since) gives way to the current form of its id, else of ``matter``."""
         found = self.archived.get(digest)
         if found is not None or digest not in self.kept:  # verified by load_package
             return found
@@ -144,10 +230,12 @@ class Package:
         except FileNotFoundError:
             return None
         found = CaseRules.from_document(digest, doc)
-        current = self.forms.get(found.form.id)
+        current = self.forms.get(found.form.id) or (
+            self.forms.get(matter.form) if matter is not None else None
+        )
         if current is not None and not _stored_in(self.tables, found.form):
-            # a field renamed (renamed_from) or dropped since: its column is gone, so the
-            # case's data follows the form it moved to; materials and limit stay the case's
+            # renamed (renamed_from) or dropped since: the columns are gone, so the case's
+            # data follows the form it moved to; materials and limit stay the case's
             log.warning(
                 "规则版本 %s 的表单 %s 与现有数据表不符（字段已改名或删除），按现行表单处理 / "
                 "rules %s: form %s no longer matches the tables (a field renamed or dropped); "
@@ -181,6 +269,23 @@ class Package:
             if matter_id in region.matters:
                 return region.matters[matter_id]
         return None
+
+    def ancestors(self, region_id: str) -> tuple[str, ...]:
+        """``region_id`` and the served regions above it, nearest first."""
+        chain: list[str] = []
+        current: str | None = region_id
+        while current is not None and current in self.regions and current not in chain:
+            chain.append(current)
+            current = self.regions[current].parent
+        return tuple(chain)
+
+    def bundle_schema(self, bundle_id: str) -> bytes | None:
+        if bundle_id not in self.bundles:
+            return None
+        try:
+            return (self.path / "schemas" / "bundles" / f"{bundle_id}.json").read_bytes()
+        except OSError:
+            return None
 
     def form_schema(self, form_id: str) -> bytes | None:
         if form_id not in self.forms:
@@ -274,6 +379,11 @@ def _tables(models: ModuleType) -> tuple[Tables, MetaData]:
         audit_log=table("audit_log"),
         idempotency_keys=table("idempotency_keys"),
         counters=table("counters"),
+        bundle_filings=table("bundle_filings"),
+        profiles=table("profiles"),
+        notifications=table("notifications"),
+        policy_deliveries=table("policy_deliveries"),
+        policy_claims=table("policy_claims"),
         forms=forms,
         groups=groups,
     )
@@ -443,6 +553,8 @@ def load_package(app_dir: str | Path) -> Package:
         source_hash=str(manifest.get("source_hash", "")),
         openapi=openapi_path.read_bytes() if openapi_path.is_file() else None,
         catalog=catalog,
+        bundles={b["id"]: Bundle.from_json(b) for b in catalog.get("bundles", [])},
+        policies={p["id"]: Policy.from_json(p) for p in catalog.get("policies", [])},
         kept=_kept_rules(manifest),
     )
 

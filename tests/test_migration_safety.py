@@ -12,13 +12,13 @@
    ``docs/squawk-waivers.md``.
 
 The packages: each bundled region (the committed ``generated/<region>`` folder where
-there is one, with the schema of each earlier revision from the commit that added it;
-else generated from ``standards/``), and the three versions of the rename
+there is one, else generated from ``standards/``), and the three versions of the rename
 scenario of ``tests/test_migrations.py`` (its helpers, imported).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import itertools
 import json
@@ -34,6 +34,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import anyio
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -41,6 +43,10 @@ from generator.pipeline import generate as generate_package
 from generator.render.snapshot import SNAPSHOT, load_snapshot
 from generator.render.tables import TableSpec
 from runtime import migrate
+from runtime.app import create_app
+from runtime.auth import issue_token
+from runtime.settings import Settings
+from tests.runtime.conftest import DATA_KEY, SECRET, FrozenClock, ibr_data
 from tests.test_migrations import (
     VERSIONS_OF_TREE,
     _postgres_database,
@@ -59,6 +65,30 @@ WAIVERS = REPO / "docs" / "squawk-waivers.md"
 NOW = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
 
 
+IBR_FORM = "national/forms/ibr_form.yaml"
+NANSHAN_V2_EDITS = [
+    (
+        IBR_FORM,
+        "      - element: mobile_phone\n",
+        "      - id: contact_mobile\n        element: mobile_phone\n"
+        "        renamed_from: [mobile_phone]\n",
+    ),
+    (
+        IBR_FORM,
+        "      - element: email\n        required: false\n",
+        "      - element: email\n        required: false\n"
+        "      - element: telephone\n        required: false\n",
+    ),
+    (
+        IBR_FORM,
+        "  - id: agent\n",
+        "  - id: branches\n    name: {zh: 分支经营场所, en: Branches}\n"
+        "    repeat: {min: 0, max: 5}\n    fields:\n      - element: business_address\n"
+        "  - id: agent\n",
+    ),
+]
+
+
 @dataclass(frozen=True)
 class Package:
     """A package folder and, for each of its revisions in order, the schema it leads to."""
@@ -73,26 +103,29 @@ def _snapshot(app: Path) -> tuple[TableSpec, ...]:
     return load_snapshot((app / SNAPSHOT).read_text(encoding="utf-8")).tables
 
 
-def _schemas_of_revisions(app: Path, revs: tuple[str, ...]) -> tuple[tuple[TableSpec, ...], ...]:
-    """The schema each revision leads to: the last is ``schema.json``; an earlier one is the
-    ``schema.json`` committed with it (the generator writes both in one run)."""
-    earlier = []
-    for rev in revs[:-1]:
-        source = (app / "migrations" / "versions" / f"{rev}.py").relative_to(REPO).as_posix()
-        git = ["git", "-C", str(REPO)]
-        commit = subprocess.run(
-            [*git, "log", "-1", "--diff-filter=A", "--format=%H", "--", source],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        assert commit, f"{source}: not committed (its schema is in no commit)"
-        schema = (app / SNAPSHOT).relative_to(REPO).as_posix()
-        text = subprocess.run(
-            [*git, "show", f"{commit}:{schema}"], capture_output=True, text=True, check=True
-        ).stdout
-        earlier.append(load_snapshot(text).tables)
-    return (*earlier, _snapshot(app))
+def _schemas_by_revision(
+    app: Path, revs: tuple[str, ...], scratch: Path
+) -> tuple[tuple[TableSpec, ...], ...]:
+    """The schema each revision leads to: the snapshot (the last one's), and for earlier
+    revisions its tables and columns that a database upgraded to that revision has (the
+    committed packages' later revisions add tables and columns)."""
+    final = _snapshot(app)
+    schemas = []
+    scratch.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{scratch / 'revisions.db'}"
+    for revision in revs[:-1]:
+        migrate.upgrade(app, url, revision)
+        present = tables(sa.create_engine(url, poolclass=sa.pool.NullPool))
+        schema = []
+        for t in final:
+            if t.name not in present:
+                continue
+            names = set(present[t.name].columns.keys())
+            columns = tuple(c for c in t.columns if c.name in names)
+            indexes = tuple(ix for ix in t.indexes if set(ix.columns) <= names)
+            schema.append(dataclasses.replace(t, columns=columns, indexes=indexes))
+        schemas.append(tuple(schema))
+    return (*schemas, final)
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +139,29 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> list[Package]:
             result, diagnostics = generate_package([STANDARDS], region, app)
             assert result is not None, [str(d) for d in diagnostics.errors]
         revs = tuple(revisions(app))
-        found.append(Package(region, app, revs, _schemas_of_revisions(app, revs)))
+        found.append(Package(region, app, revs, _schemas_by_revision(app, revs, out / region)))
+
+    # nanshan as it is committed, then a second revision generated over it from the bundled
+    # standards changed as a region's implementer would: a field renamed, one added, a
+    # repeating section added.
+    first = COMMITTED / "nanshan"
+    if (first / "migrations" / "env.py").is_file():
+        app = out / "nanshan-v2"
+        shutil.copytree(first, app)
+        committed = tuple(revisions(app))
+        schemas_v2 = list(_schemas_by_revision(app, committed, out / "nanshan-v1"))
+        tree = out / "standards-v2"
+        shutil.copytree(STANDARDS, tree)
+        for rel, old_text, new_text in NANSHAN_V2_EDITS:
+            path = tree / rel
+            text = path.read_text(encoding="utf-8")
+            assert text.count(old_text) == 1, (rel, old_text)
+            path.write_text(text.replace(old_text, new_text), encoding="utf-8")
+        result, diagnostics = generate_package([tree], "nanshan", app)
+        assert result is not None, [str(d) for d in diagnostics.errors]
+        schemas_v2.append(_snapshot(app))
+        found.append(Package("nanshan-v2", app, tuple(revisions(app)), tuple(schemas_v2)))
+        assert len(found[-1].revisions) == len(committed) + 1, found[-1].revisions
 
     # The rename scenario: v1, v2 (renames, additions), v3 (drops a field: allowed).
     scenario = out / "rename"
@@ -363,7 +418,7 @@ def _package(packages: list[Package], name: str) -> Package:
     return next(p for p in packages if p.name == name)
 
 
-@pytest.mark.parametrize("name", [*REGIONS, "rename"])
+@pytest.mark.parametrize("name", [*REGIONS, "nanshan-v2", "rename"])
 def test_round_trip_with_data(
     packages: list[Package], name: str, database: tuple[str, sa.Engine]
 ) -> None:
@@ -569,3 +624,43 @@ def test_squawk_findings_are_all_waived(packages: list[Package], tmp_path: Path)
     )
     if os.environ.get("GOVSTD_SQUAWK_VERBOSE"):
         print("\n".join(f"  {rule} on {column}" for rule, column in sorted(seen, key=str)))
+
+
+# ---------------------------------------------------------------- encrypted values
+
+
+def test_sensitive_values_stay_readable_after_a_rename(
+    packages: list[Package], tmp_path: Path
+) -> None:
+    """A case filed before nanshan's revision 2 renamed the sensitive field mobile_phone
+    (to contact_mobile) still shows its phone number after the upgrade."""
+    v2 = _package(packages, "nanshan-v2")
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    migrate.upgrade(v2.app, url, v2.revisions[-2])  # the committed package's head
+
+    def settings() -> Settings:
+        env = {"GOVSTD_SECRET": SECRET, "GOVSTD_DATA_KEY": DATA_KEY}
+        return Settings(
+            secret=SECRET, secret_is_dev=False, upload_dir=tmp_path, env=env, now=FrozenClock()
+        )
+
+    token = {"Authorization": "Bearer " + issue_token(settings(), role="applicant", sub="a1")}
+
+    async def call(app_dir: Path, method: str, path: str, **kw: Any) -> httpx.Response:
+        app = create_app(app_dir, url, settings())
+        try:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                return await client.request(method, path, headers=token, **kw)
+        finally:
+            app.state.ctx.engine.dispose()
+
+    body = {"region": "nanshan", "data": ibr_data()}
+    filed = anyio.run(
+        lambda: call(COMMITTED / "nanshan", "POST", "/api/matters/ibr/applications", json=body)
+    )
+    assert filed.status_code == 201, filed.text
+    migrate.upgrade(v2.app, url)
+    shown = anyio.run(lambda: call(v2.app, "GET", f"/api/applications/{filed.json()['id']}"))
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["data"]["contact_mobile"] == ibr_data()["mobile_phone"]

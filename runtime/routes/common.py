@@ -24,6 +24,7 @@ from runtime.records import rows_where
 T = TypeVar("T")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_ID = 36  # applications.id: uuid4 text
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")
 
 
 def ctx(request: Request) -> Context:
@@ -79,7 +80,8 @@ def _no_constants(name: str) -> Any:
 
 
 async def read_json(request: Request, *, optional: bool = False) -> Any:
-    """The request's JSON body: 415 unless application/json, 413 past the limit, 400 if bad."""
+    """The request's JSON body: 415 unless application/json, 413 past the limit, 400 if bad;
+    ``optional``: an absent or empty body is ``None``, a JSON ``null`` one 422 (not an object)."""
     settings = ctx(request).settings
     limit = settings.max_json_bytes
     length = request.headers.get("content-length")
@@ -109,11 +111,22 @@ async def read_json(request: Request, *, optional: bool = False) -> Any:
         raise ApiError(400, "too_deep") from None
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "malformed_json") from None
+    if optional and value is None:  # a body sent as JSON null is not an absent one
+        problem = FieldProblem("", "type", message("field.type", lang(request), expected="object"))
+        raise ApiError(422, "validation", fields=[problem])
     if not _depth(value, settings.max_json_depth):
         raise ApiError(400, "too_deep")
     if _bad_text(value):
         raise ApiError(400, "bad_text")
     return value
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The ``Idempotency-Key`` header (1-128 visible ASCII characters), or 400."""
+    key = request.headers.get("idempotency-key")
+    if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError(400, "bad_request")
+    return key
 
 
 def require_object(value: Any, allowed: set[str], required: set[str], lng: str) -> dict[str, Any]:
