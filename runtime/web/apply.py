@@ -34,6 +34,7 @@ from runtime.errors import ApiError, request_id
 from runtime.formspec import FormSpec, localized
 from runtime.package import Matter, Region
 from runtime.routes.common import ctx, find_application, threaded
+from runtime.rules import CaseRules
 from runtime.submission import Stored, request_hash, submit
 from runtime.validation import Conditions, conditions, validate_submission
 from runtime.web.files import MB, file_problem, keep_upload, store_material
@@ -150,8 +151,9 @@ async def apply(request: Request) -> Response:
         await posted.close()
 
 
-def files_cap(matter: Matter) -> int:
-    """The largest form with files of ``matter``: every material at its cap, and the rest."""
+def files_cap(matter: Matter | CaseRules) -> int:
+    """The largest form with files of ``matter`` (or of a case's own rules): every material at
+    its cap, and the rest."""
     return sum(int(m.get("max_size_mb") or 10) for m in matter.materials) * MB + FRAMING
 
 
