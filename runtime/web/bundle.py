@@ -37,6 +37,7 @@ from runtime.submission import request_hash
 from runtime.validation import Conditions
 from runtime.web.apply import FRAMING, MAX_FIELDS, _idem, _prefilled, applicant
 from runtime.web.bundleform import bundle_conditions, combined_form
+from runtime.web.deadline import deadline_note
 from runtime.web.files import MB, file_problem, keep_upload
 from runtime.web.formview import (
     change_rows,
@@ -290,10 +291,6 @@ async def filing(request: Request) -> Response:
     view = await threaded(
         api._one, c, identity, request.path_params["id"], lng, request_id(request)
     )
-    region = c.package.regions.get(view["region"])
     for a in view["applications"]:  # before 受理 its clock has not started: the promise
-        matter = region.matters.get(a["matter"]) if region else None
-        promised = matter.promised if matter else None
-        a["instant"] = promised is not None and promised.get("value") == 0
-        a["promised"] = limit_text(promised, lng)
+        a["deadline_note"] = deadline_note(c.package, a, lng)
     return render(request, "bundle_filed.jinja", filing=view)

@@ -35,6 +35,11 @@ SERVICES_TEXT: Final[dict[str, tuple[str, str]]] = {
         "{count} applications were filed together on {at}.",
     ),
     "bundle.filed_members": ("各事项受理编号与办理时限", "Each service's number and due date"),
+    "staff.bundle": ("一件事：{name}", "One-stop bundle: {name}"),
+    "staff.bundle_note": (
+        "本件与下列事项同时申请，各自受理、各自计时。",
+        "Filed together with the applications below; each is handled and timed on its own.",
+    ),
     "bundle.promised": ("受理后 {limit}内办结", "Within {limit} of acceptance"),
     "bundle.filed_keep": (
         "请记下各事项的受理编号，以便查询办理进度。",

@@ -37,6 +37,7 @@ from runtime.routes.common import ctx, find_application, threaded
 from runtime.rules import CaseRules
 from runtime.validation import conditions
 from runtime.web.apply import files_cap
+from runtime.web.deadline import deadline_note
 from runtime.web.files import MB, file_problem, keep_upload, store_material
 from runtime.web.formview import (
     change_rows,
@@ -72,6 +73,8 @@ async def my_applications(request: Request) -> Response:
     number = int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
     lng = lang_of(request)
     listing = await threaded(applications._own, c, identity, number, PAGE_SIZE, lng)
+    for a in listing["items"]:
+        a["deadline_note"] = deadline_note(c.package, a, lng)
     pages = max(1, -(-listing["total"] // PAGE_SIZE))
     filings = await threaded(bundles._own, c, identity, 1, PAGE_SIZE, lng) if number == 1 else None
     notes = await threaded(profiles._notifications, c, identity, lng)
@@ -158,6 +161,7 @@ async def application(request: Request) -> Response:
     lng = lang_of(request)
     identity = applicant(request)
     app = await _detail(request, identity)
+    app["deadline_note"] = deadline_note(c.package, app, lng)
     matter = _matter(c, app)
     workflow = c.package.workflows.get(matter.workflow)
     steps = []

@@ -30,13 +30,14 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from runtime.auth import STAFF_ROLES, Identity
+from runtime.auth import STAFF_ROLES, Identity, visible_regions
 from runtime.errors import ApiError, message, request_id
 from runtime.formspec import FormSpec, localized
 from runtime.masking import sensitive_paths
 from runtime.package import Matter
 from runtime.routes import applications, materials, staff
 from runtime.routes.common import ctx, find_application, threaded
+from runtime.web.deadline import deadline_note
 from runtime.web.i18n import text
 from runtime.web.mine import _data_rows, _detail, _materials, _matter
 from runtime.web.render import error_page, lang_of, page, redirect, render, with_query
@@ -104,6 +105,8 @@ async def queue(request: Request) -> Response:
     rid = request_id(request)
     listing = await threaded(staff._list, c, identity, query, number, PAGE_SIZE, lng, rid)
     counts = await threaded(staff.queue_counts, c, identity, query)
+    for a in listing["items"]:
+        a["deadline_note"] = deadline_note(c.package, a, lng)
     pages = max(1, -(-listing["total"] // PAGE_SIZE))
 
     def url(**changes: Any) -> str:
@@ -229,6 +232,7 @@ async def _case(
     c = ctx(request)
     lng = lang_of(request)
     app = await _detail(request, identity)
+    app["deadline_note"] = deadline_note(c.package, app, lng)
     matter = _matter(c, app)
     form = c.package.forms.get(app["form"])
     workflow = c.package.workflows.get(matter.workflow)
@@ -255,7 +259,23 @@ async def _case(
         refusal=refusal,
         reasons=reasons or {},
         done_name=done_name,
+        siblings=_siblings(c, identity, app, lng),
     )
+
+
+def _siblings(c: Any, identity: Identity, app: dict[str, Any], lng: str) -> list[dict[str, Any]]:
+    """The other applications of the case's bundle filing (一件事一次办), each with whether
+    this officer may open it (the API's own visibility rule)."""
+    bundle = app.get("bundle")
+    if not bundle:
+        return []
+    seen = visible_regions(identity, c.package.subtree(identity.region))
+    out = []
+    for a in bundle["applications"]:
+        if a["id"] != app["id"]:
+            a["deadline_note"] = deadline_note(c.package, a, lng)
+            out.append({**a, "visible": a["region"] in seen})
+    return out
 
 
 @page
