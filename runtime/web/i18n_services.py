@@ -85,6 +85,24 @@ SERVICES_TEXT: Final[dict[str, tuple[str, str]]] = {
         "申领政策：{name}。已根据您保存的企业信息预先填写，请核对并补充。",
         "Claiming {name}: filled in from your saved enterprise details; check and complete it.",
     ),
+    "policies.claim_no_profile": (
+        "申领“{name}”需要先保存企业信息，系统据此判断是否符合条件并预先填写申请表。",
+        "To claim {name}, first save your enterprise details: they decide whether you qualify "
+        "and fill in the application.",
+    ),
+    "policies.claim_not_eligible": (
+        "根据您保存的企业信息，暂不符合“{name}”的申请条件。请核对企业信息，逐条查看下方的匹配结果。",
+        "By your saved enterprise details you do not yet meet the conditions of {name}. Check "
+        "your details and the matching results below, condition by condition.",
+    ),
+    "policies.claim_already": (
+        "您已申领“{name}”，正在办理或已兑现，请在“我的办件”中查看。",
+        "You have already claimed {name} (in progress or granted): see My applications.",
+    ),
+    "policies.claim_not_in_force": (
+        "“{name}”在本地区未生效，暂不能申领。",
+        "{name} is not in force in this region and cannot be claimed.",
+    ),
     "policies.profile": ("企业信息", "Your enterprise"),
     "policies.profile_hint": (
         "只填您知道的内容即可；未填写的项目在匹配结果中显示为“未确定”。",

@@ -18,7 +18,7 @@ held) or 未确定 (an unanswered field: never a "no").
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, Final
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -79,6 +79,7 @@ async def _page(
     views: Any = None,
     errors: dict[str, str] | None = None,
     message_text: str | None = None,
+    fill_profile: bool = False,
     status: int = 200,
 ) -> Response:
     """The policies page; ``data``/``views``: a profile filled on the page (else the
@@ -123,6 +124,7 @@ async def _page(
         notifications=notifications,
         applicant=applicant,
         message=message_text,
+        fill_profile=fill_profile,
         saved=request.query_params.get("saved") == "1" and applicant,
     )
 
@@ -193,23 +195,42 @@ def _policy(request: Request, region: Region) -> Policy:
         not in_force(c.package, policy, region.id, local_date(c.now()))
         or policy.apply not in region.matters
     ):
-        raise ApiError(409, "not_in_force", {"policy": policy.id})
+        lng = lang_of(request)
+        said = text("policies.claim_not_in_force", lng, name=localized(policy.name, lng))
+        raise ApiError(409, "not_in_force", {"policy": policy.id}, message_override=said)
     return policy
 
 
-def _claim_start(
-    request: Request, identity: Identity, policy: Policy
-) -> tuple[bool, dict[str, Any]]:
-    """Whether the stored profile is eligible (the claim's own rule), and the claim form's
-    prefilled data (blocking)."""
+def _claim_start(request: Request, identity: Identity, policy: Policy) -> dict[str, Any]:
+    """The stored profile, if eligible (the claim's own rule), for prefilling the claim's
+    form (blocking); 409 ``no_profile`` when none is stored, ``not_eligible`` when it fails."""
     c = ctx(request)
     pkg = c.package
     form = pkg.forms[policy.profile]
     with read(c.engine) as conn:
         row = profiles.stored_profile(c, conn, identity.sub, form)
-    profile = profiles.open_profile(c.cipher, form, row.data) if row is not None else {}
-    eligible = match(pkg, policy, cel_view(form, profile)).eligible is True
-    return eligible, profile
+    if row is None:
+        raise ApiError(409, "no_profile", {"form": form.id, "policy": policy.id})
+    profile = profiles.open_profile(c.cipher, form, row.data)
+    if match(pkg, policy, cel_view(form, profile)).eligible is not True:
+        raise ApiError(409, "not_eligible", {"policy": policy.id})
+    return profile
+
+
+# a claim refused (409) as the page says it: the policy by its name, never its id
+CLAIM_REFUSALS: Final = {
+    "no_profile": "policies.claim_no_profile",
+    "not_eligible": "policies.claim_not_eligible",
+    "already_claimed": "policies.claim_already",
+    "not_in_force": "policies.claim_not_in_force",
+}
+
+
+def _claim_refusal(policy: Policy, exc: ApiError, lng: str) -> str:
+    key = CLAIM_REFUSALS.get(exc.code)
+    if key is not None:
+        return text(key, lng, name=localized(policy.name, lng))
+    return exc.message_override or message(exc.code, lng, **exc.params)
 
 
 @page
@@ -226,9 +247,7 @@ async def claim(request: Request) -> Response:
     notice = text("policies.claim_notice", lng, name=localized(policy.name, lng))
     try:
         if request.method == "GET":
-            eligible, profile = await threaded(_claim_start, request, identity, policy)
-            if not eligible:
-                raise ApiError(409, "not_eligible", {"policy": policy.id})
+            profile = await threaded(_claim_start, request, identity, policy)
             form = c.package.forms[matter.form]
             data = {**_prefilled(form, identity), **api._prefill(c.package, policy, form, profile)}
             idem = secrets.token_urlsafe(18)
@@ -259,8 +278,13 @@ async def claim(request: Request) -> Response:
     except ApiError as exc:
         if exc.status != 409:
             raise
-        said = exc.message_override or message(exc.code, lng, **exc.params)
-        return await _page(request, region, message_text=said, status=409)
+        return await _page(
+            request,
+            region,
+            message_text=_claim_refusal(policy, exc, lng),
+            fill_profile=exc.code in ("no_profile", "not_eligible"),
+            status=409,
+        )
 
 
 @page

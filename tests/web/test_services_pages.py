@@ -337,3 +337,29 @@ async def test_english_pages_carry_no_chinese_punctuation(browser: Browser) -> N
     await browser.sign_in("officer", "officer-1", region="nanshan")
     r = await browser.get("/staff/policies?lang=en")
     assert "Policy supervision" in r.text and not re.search("[、：；。（）]", r.text)
+
+
+def refusal_of(page: str) -> str:
+    found = re.search(
+        r'<div class="notice notice-warn" role="alert" id="claim-refused">(.*?)</div>', page, re.S
+    )
+    assert found, page
+    return found.group(1)
+
+
+async def test_a_claim_without_a_profile_says_so_and_names_the_policy(browser: Browser) -> None:
+    await browser.sign_in("applicant", "shop-new", id_number=ID_A)
+    r = await browser.get(CLAIM)
+    assert r.status_code == 409
+    said = refusal_of(r.text)
+    assert "企业信息" in said and "一次性创业补贴" in said and 'href="#profile"' in said
+    assert "startup_subsidy_2026" not in said and "不符合" not in said
+    en = refusal_of((await browser.get(CLAIM + "?lang=en")).text)
+    assert "enterprise details" in en and "One-off start-up subsidy" in en
+    assert "startup_subsidy_2026" not in en
+    # a saved profile that fails the conditions: not eligible, by the policy's name
+    await browser.get(POLICIES + "?lang=zh")
+    saved = await browser.post(POLICIES, {**profile_form(employees="1"), "_action": "save"})
+    assert saved.status_code == 303
+    said = refusal_of((await browser.get(CLAIM)).text)
+    assert "不符合“一次性创业补贴”的申请条件" in said and "startup_subsidy_2026" not in said
