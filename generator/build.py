@@ -79,7 +79,7 @@ def build_field(tree: StandardsTree, field: Field, section_when: str | None) -> 
         fraction_digits=fmt.fraction_digits if fmt and element.type == "decimal" else None,
         check=element.check,
         sensitive=element.sensitive,
-        unit=element.unit,
+        unit=dict(element.unit) if element.unit else None,
         prefill=field.prefill,
         help=dict(field.help) if field.help else None,
         renamed_from=_field_renamed_from(field, element),

@@ -35,7 +35,7 @@ class FieldIR:
     fraction_digits: int | None = None
     check: str | None = None
     sensitive: bool = False
-    unit: str | None = None
+    unit: Text | None = None  # localized: {"zh": "元", "en": "yuan"}
     prefill: str | None = None
     help: Text | None = None
     renamed_from: tuple[str, ...] = ()

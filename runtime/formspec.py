@@ -105,7 +105,7 @@ class FieldSpec:
     fraction_digits: int | None = None  # decimal: digits after the point
     check: str | None = None  # gb11643 | gb32100 | gb2260 | mobile_cn | postal_code_cn | email
     sensitive: bool = False
-    unit: str | None = None
+    unit: Text | str | None = None  # a string in packages made before units were localized
     prefill: str | None = None  # e.g. identity.id_number
     help: Text | None = None
 

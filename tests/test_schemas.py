@@ -58,7 +58,14 @@ EVERYTHING = FormIR(
         _field("code", "string", patterns=("[0-9]{6}", "[1-9].*"), required=False),
         _field("note", "text", required=False, help={"zh": "说明"}),
         _field("count", "integer", minimum=1, maximum=10),
-        _field("amount", "decimal", minimum=0, digits=6, fraction_digits=2, unit="元"),
+        _field(
+            "amount",
+            "decimal",
+            minimum=0,
+            digits=6,
+            fraction_digits=2,
+            unit={"zh": "元", "en": "yuan"},
+        ),
         _field("flag", "boolean"),
         _field("day", "date"),
         _field("at", "datetime", required=False),
@@ -204,6 +211,8 @@ def test_schema_keywords() -> None:
     assert props["code"]["type"] == ["string", "null"]
     assert props["amount"]["exclusiveMaximum"] == 10**4
     assert props["amount"]["x-govstd-fraction-digits"] == 2
+    assert props["amount"]["x-govstd-unit"] == "元"  # as before units were localized
+    assert props["amount"]["x-govstd-unit-label"] == {"zh": "元", "en": "yuan"}
     assert props["day"]["format"] == "date"
     assert props["colors"]["items"]["enum"] == ["r", "g"]
     assert props["colors"]["uniqueItems"] is True
@@ -459,3 +468,14 @@ def test_keyword_form_id_is_imported_by_module_name(tmp_path: Path, pkg: Package
         sys.path.remove(str(tmp_path))
         for module in [m for m in sys.modules if m.startswith(name)]:
             del sys.modules[module]
+
+
+def test_an_elements_unit_is_localized_text_or_a_plain_string() -> None:
+    from generator.kinds.element import DataElement
+
+    def unit_of(value: Any) -> Any:
+        base = {"kind": "DataElement", "id": "x", "name": {"zh": "x"}, "type": "integer"}
+        return DataElement.model_validate({**base, "unit": value}).unit
+
+    assert unit_of("人") == {"zh": "人"}  # a plain string stays valid: the Chinese unit
+    assert unit_of({"zh": "人", "en": "people"}) == {"zh": "人", "en": "people"}

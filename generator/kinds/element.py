@@ -43,10 +43,10 @@ class DataElement(Item):
     """个人信息：加密存储，列表中脱敏，查看留痕
     / Personal information: encrypted at rest, masked in lists, reads audited
     e.g. `true`"""
-    unit: str | None = None
-    """计量单位，随值显示
-    / Unit of measure, shown with the value
-    e.g. `元`"""
+    unit: Localized | None = None
+    """计量单位，随值显示（可写各语言：英文页面显示 en）
+    / Unit of measure, shown with the value (localized: English pages show en)
+    e.g. `{zh: 元, en: yuan}`"""
     codeset: Id | None = None
     """code 类型数据元的代码集
     / The code set of a code element

@@ -55,7 +55,7 @@ def _field(f: FieldIR) -> FieldSpec:
         fraction_digits=f.fraction_digits,
         check=f.check,
         sensitive=f.sensitive,
-        unit=f.unit,
+        unit=dict(f.unit) if f.unit else None,
         prefill=f.prefill,
         help=dict(f.help) if f.help else None,
     )

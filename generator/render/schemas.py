@@ -21,7 +21,8 @@ schema is silent or stricter:
   digits become ``exclusiveMinimum``/``exclusiveMaximum`` for numbers and
   ``x-govstd-digits`` / ``x-govstd-fraction-digits``.
 
-Other annotations: ``x-govstd-label`` (all languages), ``x-govstd-unit``,
+Other annotations: ``x-govstd-label`` (all languages), ``x-govstd-unit`` (zh) and
+``x-govstd-unit-label`` (all languages),
 ``x-govstd-sensitive``, ``x-govstd-codeset``, ``x-govstd-prefill``, and on the
 form ``x-govstd-form``, ``x-govstd-version``, ``x-govstd-sections`` (the field
 order people see; ``properties`` is written with sorted keys).
@@ -159,7 +160,8 @@ def field_schema(f: FieldIR) -> dict[str, Any]:
         "x-govstd-required": f.required if isinstance(f.required, str) else None,
         "x-govstd-check": f.check,
         "x-govstd-codeset": f.codeset,
-        "x-govstd-unit": f.unit,
+        "x-govstd-unit": _label(f.unit) if f.unit else None,
+        "x-govstd-unit-label": dict(f.unit) if f.unit else None,
         "x-govstd-prefill": f.prefill,
         "x-govstd-sensitive": True if f.sensitive else None,
         "description": _label(f.help) if f.help else None,

@@ -182,7 +182,8 @@ def _field_view(
     input_type, inputmode, autocomplete = _input_attrs(spec)
     help_text = localized(spec.help, lng) if spec.help else ""
     if spec.unit:
-        help_text = help_text + text("p.paren", lng, x=spec.unit) if help_text else spec.unit
+        unit = spec.unit if isinstance(spec.unit, str) else localized(spec.unit, lng)
+        help_text = help_text + text("p.paren", lng, x=unit) if help_text else unit
     return FieldView(
         path=path,
         spec=spec,

@@ -239,3 +239,13 @@ async def test_english_pages_use_english_punctuation(browser: Browser) -> None:
     assert "、" not in hall.text and "：" not in hall.text
     guide = await browser.get("/regions/nanshan/matters/food_business_license?lang=en")
     assert "Online, At the counter, By post" in guide.text and "、" not in guide.text
+
+
+async def test_units_are_shown_in_the_pages_language(browser: Browser) -> None:
+    await browser.sign_in("applicant", "citizen-units")
+    zh = await browser.get(APPLY + "?lang=zh")
+    assert "平方米" in zh.text and "万元" in zh.text
+    en = await browser.get(APPLY + "?lang=en")
+    assert "m²" in en.text and "10,000 yuan" in en.text
+    for unit in ("平方米", "万元", "（人）"):
+        assert unit not in en.text
