@@ -2,9 +2,11 @@
 
 One browser for this folder's tests; one server per test module (uvicorn in a thread of
 the test process, on a free port, over a fresh SQLite database of the nanshan
-package). ``scripts/test`` installs ``chromium`` and ``fonts-noto-cjk`` with apt-get
-when they are missing; without a Chromium the tests are skipped, except under CI
-(``CI`` set), where that is a failure.
+package). ``scripts/test`` installs ``chromium``, ``chromium-l10n`` and ``fonts-noto-cjk``
+with apt-get when they are missing. Chromium runs in Chinese (``LANGUAGE=zh_CN``, its
+zh-CN translations from ``chromium-l10n``), so the native widgets of the Chinese pages
+(选择文件, 年/月/日) are Chinese on the screenshots too. Without a Chromium the tests are
+skipped, except under CI (``CI`` set), where that is a failure.
 
 Each test's page records console errors and uncaught script errors; a test ends
 with none (:func:`page`). :func:`axe_violations` runs axe-core (vendored from the
@@ -51,6 +53,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--mute-audio",
 ]
+# the browser's own language (its native widgets); each page's language is its context's
+CHROMIUM_LANGUAGE = {"LANGUAGE": "zh_CN", "LANG": "zh_CN.UTF-8"}
 PHONE = {"width": 375, "height": 812}
 DESK = {"width": 1280, "height": 900}
 
@@ -80,7 +84,10 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        env = {**os.environ, **CHROMIUM_LANGUAGE}
+        launched = p.chromium.launch(
+            executable_path=path, args=[*CHROMIUM_ARGS, "--lang=zh-CN"], env=env
+        )
         yield launched
         launched.close()
 

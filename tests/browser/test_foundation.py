@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import Server, axe_violations, sign_in
@@ -39,3 +40,16 @@ def test_english_by_query_is_remembered(page: Any) -> None:
     assert page.locator("h1").inner_text() == "Sign in"
     page.get_by_role("link", name="中文").click()
     assert re.search("登录", page.locator("h1").inner_text())
+
+
+def test_chromium_itself_runs_in_chinese(browser: Any) -> None:
+    """Native widgets (选择文件, 年/月/日) follow the browser's own language, not a page's:
+    a context that asks for no locale shows what the browser runs in."""
+    context = browser.new_context()
+    try:
+        assert context.new_page().evaluate("navigator.language") == "zh-CN"
+    finally:
+        context.close()
+    debian = Path("/usr/lib/chromium/locales")
+    if debian.is_dir():  # Debian's Chromium: its zh-CN translations come in chromium-l10n
+        assert (debian / "zh-CN.pak").is_file(), "apt-get install chromium-l10n"
