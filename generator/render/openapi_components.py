@@ -130,6 +130,11 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
                     "transitions": {"type": "array", "items": {"type": "object"}},
                     "materials": {"type": "array", "items": {"type": "object"}},
                     "evaluation": {"type": ["object", "null"]},
+                    "bundle": {
+                        "type": "object",
+                        "description": "a bundle member: its filing with the sibling applications",
+                    },
+                    "policy": {"type": "string", "description": "a claim: the policy it claims"},
                 },
             },
         ]

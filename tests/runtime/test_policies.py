@@ -197,6 +197,7 @@ async def test_claim_files_the_matter_prefilled_and_records_the_policy(api: Api)
     ).json()
     assert app["data"]["enterprise_name"] == "南山小馆"  # from the stored profile
     assert app["data"]["employees"] == 5
+    assert app["policy"] == POLICY
     again = await _claim(api, "shop-a")  # the first claim is still open
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_claimed"
     await _store(api, "shop-d", profile_data())
