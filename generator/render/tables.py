@@ -212,6 +212,9 @@ class ColumnSpec:
     sensitive: bool = False
     source: str | None = None
     renamed_from: tuple[str, ...] = ()
+    # The encryption context of a sensitive column's values when it is not the column's
+    # own ``<table>.<column>`` (it was renamed, see generator/render/sealing.py):
+    sealed_as: str | None = None
 
 
 @dataclass(frozen=True)

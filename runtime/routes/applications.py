@@ -148,9 +148,26 @@ async def act(request: Request) -> Response:
         raise _type_error("data", "object", lng)
     if reason is not None and len(reason) > 4000:
         raise _type_error("reason", "string (≤ 4000)", lng)
+    result = await step(request, c, identity, app_id, transition, reason=reason, data=data, lng=lng)
+    return ok(result)
+
+
+async def step(
+    request: Request,
+    c: Context,
+    identity: Identity,
+    app_id: str,
+    transition: str,
+    *,
+    reason: str | None,
+    data: dict[str, Any] | None,
+    lng: str,
+) -> dict[str, Any]:
+    """Take a step on a case the caller may act on (else 404); a refusal (403) is audited.
+    The JSON route above and the workbench's buttons (runtime/web/workbench.py) both."""
     await threaded(find_application, request, identity, app_id, for_action=True)
     try:
-        result = await threaded(
+        return await threaded(
             take_step,
             c,
             identity,
@@ -165,7 +182,6 @@ async def act(request: Request) -> Response:
         if exc.status == 403:  # a step refused on a case the caller sees: audited as denied
             await threaded(record_denied, request, c, identity, app_id, exc.code)
         raise
-    return ok(result)
 
 
 def _type_error(path: str, expected: str, lng: str) -> ApiError:
