@@ -145,6 +145,11 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
                         "items": ref("schemas", "ChecklistItem"),
                     },
                     "evaluation": {"type": ["object", "null"]},
+                    "bundle": {
+                        "type": "object",
+                        "description": "a bundle member: its filing with the sibling applications",
+                    },
+                    "policy": {"type": "string", "description": "a claim: the policy it claims"},
                 },
             },
         ]

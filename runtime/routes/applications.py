@@ -104,6 +104,7 @@ def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: 
             rows_where(t.material_files, "application_id", "material"), key
         ).all()
         bundle = siblings(conn, c, row, lng=lng, staff=identity.is_staff)
+        claim = conn.execute(rows_where(t.policy_claims, "application_id"), key).first()
     if identity.is_staff:
         audit_access(c, identity, request_id(request), "read", application_id=row.id)
     out = detail(
@@ -119,6 +120,8 @@ def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: 
     )
     if bundle is not None:  # a bundle member: the filing and its sibling applications
         out["bundle"] = bundle
+    if claim is not None:  # a policy claim (政策兑现)
+        out["policy"] = claim.policy
     return out
 
 

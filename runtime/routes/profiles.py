@@ -227,7 +227,7 @@ async def list_notifications(request: Request) -> Response:
 
 def _mark_read(c: Context, identity: Identity, raw: str, lng: str) -> dict[str, Any]:
     t = c.package.tables.notifications
-    key = int(raw) if raw.isdigit() and len(raw) < 19 else -1
+    key = int(raw) if len(raw) < 19 else -1  # past BIGINT: no such row
     mine = (t.c.id == key) & (t.c.applicant_sub == identity.sub)
     with write(c.engine) as conn:
         conn.execute(update(t).where(mine, t.c.read_at.is_(None)).values(read_at=c.now()))
@@ -238,8 +238,12 @@ def _mark_read(c: Context, identity: Identity, raw: str, lng: str) -> dict[str, 
 
 
 async def read_notification(request: Request) -> Response:
-    """``POST /api/notifications/{notification}/read`` — mark one read (the caller's own)."""
+    """``POST /api/notifications/{notification}/read`` — mark one read (the caller's own);
+    an id that is not a whole number from 1 is 422, an unknown one 404."""
     c = ctx(request)
     identity = require(request, "applicant")
     raw = request.path_params["notification"]
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        text = message("field.type", lang(request), expected="integer ≥ 1")
+        raise ApiError(422, "validation", fields=[FieldProblem("notification", "type", text)])
     return ok(await threaded(_mark_read, c, identity, raw, lang(request)))
