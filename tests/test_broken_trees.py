@@ -983,8 +983,7 @@ def test_validate_missing_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     code, _, err = run(tmp_path, monkeypatch, "validate", "no_such_folder")
     assert code == 1
     assert (
-        "no_such_folder: error: 不是存放标准文件的文件夹 / not a folder of standards files"
-        in err
+        "no_such_folder: error: 不是存放标准文件的文件夹 / not a folder of standards files" in err
     )
 
 
@@ -993,8 +992,7 @@ def test_validate_folder_without_yaml(tmp_path: Path, monkeypatch: pytest.Monkey
     code, _, err = run(tmp_path, monkeypatch, "validate", "empty")
     assert code == 1
     assert (
-        "empty: error: 此文件夹下没有 *.yaml 文件 / no *.yaml files found below this folder"
-        in err
+        "empty: error: 此文件夹下没有 *.yaml 文件 / no *.yaml files found below this folder" in err
     )
 
 

@@ -21,6 +21,13 @@ LANGS: Final = ("zh", "en")
 
 # key -> (zh, en); ``{name}`` placeholders are filled by :func:`text`.
 TEXT: Final[dict[str, tuple[str, str]]] = {
+    # punctuation (Chinese full-width, English half-width)
+    "p.list": ("、", ", "),
+    "p.colon": ("：", ": "),
+    "p.semicolon": ("；", "; "),
+    "p.stop": ("。", ". "),
+    "p.paren": ("（{x}）", " ({x})"),
+    "p.title": ("《{x}》", "{x}"),
     # frame
     "site.name": ("政务服务网", "Government Services"),
     "site.tagline": ("一网通办 · 标准化政务服务", "One-stop government services"),
@@ -84,6 +91,16 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
         "请填写用户标识；工作人员须选择所属地区。",
         "Fill in a user id; staff must choose a region.",
     ),
+    "login.oidc_heading": ("统一身份认证", "Government sign-in"),
+    "login.oidc_help": (
+        "使用统一身份认证平台的账号登录（个人或法人）。",
+        "Sign in with your account at the government identity platform.",
+    ),
+    "login.oidc_button": ("前往统一身份认证登录", "Sign in at the identity platform"),
+    "login.oidc_failed": (
+        "统一身份认证登录未完成，请重新登录。",
+        "Signing in at the identity platform did not complete; please try again.",
+    ),
     "login.signed_out": ("您已退出登录。", "You have signed out."),
     "login.needed": ("请先登录。", "Please sign in first."),
     # the service hall
@@ -93,7 +110,10 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
         "Apply online, read the service guides and follow your applications.",
     ),
     "hall.search": ("搜索事项", "Search services"),
-    "hall.search_hint": ("输入事项名称，例如“失业登记”", "Type a service name, e.g. unemployment"),
+    "hall.search_hint": (
+        "输入事项名称或拼音首字母，例如“失业登记”或 sydj",
+        "Type a service name, e.g. unemployment",
+    ),
     "hall.search_button": ("搜索", "Search"),
     "hall.filter": ("服务对象", "Service object"),
     "hall.all": ("全部事项", "All services"),
@@ -434,8 +454,6 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "stats.item": ("项目", "Item"),
     "stats.count": ("数量", "Count"),
     "stats.none": ("暂无数据。", "No data yet."),
-    "staff.necessity": ("（{necessity}）", "({necessity})"),
-    "staff.actor": ("{role}（{actor}）", "{role} ({actor})"),
     "staff.give_reason": ("请先填写理由。", "Give the reason first."),
 }
 

@@ -317,19 +317,19 @@ def _revealed(form: FormSpec, data: dict[str, Any], lng: str) -> list[Revealed]:
     out = []
     for f in form.fields:
         if f.sensitive and data.get(f.id) not in (None, ""):
-            out.append(Revealed(localized(f.label, lng), _shown(data[f.id])))
+            out.append(Revealed(localized(f.label, lng), _shown(data[f.id], lng)))
     for group in form.groups:
         rows = data.get(group.id)
         for n, row in enumerate(rows if isinstance(rows, list) else [], start=1):
             for f in group.fields:
                 if f.sensitive and isinstance(row, dict) and row.get(f.id) not in (None, ""):
                     label = f"{localized(group.name, lng)} · {text('apply.row', lng, n=n)} · "
-                    out.append(Revealed(label + localized(f.label, lng), _shown(row[f.id])))
+                    out.append(Revealed(label + localized(f.label, lng), _shown(row[f.id], lng)))
     return out
 
 
-def _shown(value: Any) -> str:
-    return "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
+def _shown(value: Any, lng: str) -> str:
+    return text("p.list", lng).join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 @page

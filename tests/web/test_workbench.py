@@ -267,6 +267,7 @@ async def test_queue_tabs_count_and_sort_by_deadline(browser: Browser, clock: An
     assert set(re.findall(r'href="/staff/cases/([0-9a-f-]{36})"', food.text)) == {early, late}
     english = await browser.get("/staff?lang=en")
     assert "Overdue" in english.text and "To accept" in english.text
+    assert not set("、：；（）。") & set(english.text)  # English punctuation in English
 
 
 async def test_supervisor_statistics_with_charts_and_tables(browser: Browser, clock: Any) -> None:
@@ -303,6 +304,7 @@ async def test_supervisor_statistics_with_charts_and_tables(browser: Browser, cl
     assert re.search(r'<th scope="row">准予许可</th><td class="num">1</td>', table)
     english = await browser.get("/staff/stats?lang=en")
     assert "By service" in english.text and "Satisfaction" in english.text
+    assert not set("、：；（）。") & set(english.text)
     stats_audited = [e for e in audit_rows(browser, "list") if '"stats": true' in e.detail]
     assert len(stats_audited) == 2
 
