@@ -356,6 +356,28 @@ def serve(
         raise _command_error(exc) from None
 
 
+@app.command("sweep-uploads")
+def sweep_uploads(
+    app_dir: AppDir,
+    db: DbUrl = None,
+    older_than: Annotated[
+        int,
+        typer.Option("--older-than", help="minutes since a file was last written (at least 1)"),
+    ] = 60,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="say what would be removed, remove nothing")
+    ] = False,
+) -> None:
+    """Remove material files no row refers to (left by a crash); serve does it at start-up."""
+    from runtime.cli_commands import CommandError
+    from runtime.cli_commands import sweep_uploads as run
+
+    try:
+        print(run(app_dir, db, older_than_minutes=older_than, dry_run=dry_run), file=sys.stderr)
+    except CommandError as exc:
+        raise _command_error(exc) from None
+
+
 @app.command()
 def token(
     role: Annotated[

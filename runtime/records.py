@@ -1,8 +1,9 @@
 """Applications in the database: form rows (sensitive values encrypted), clocks, JSON views.
 
 Sensitive values are encrypted with :class:`runtime.crypto.Cipher` before they are
-written, with the context ``<table>.<column>``; they are decrypted only to build
-the applicant's own view, a staff reveal, or a resubmission's validation.
+written, with the context :func:`sealing_context` (``<table>.<column>`` as the column was
+created); they are decrypted only to build the applicant's own view, a staff reveal, or a
+resubmission's validation.
 """
 
 from __future__ import annotations
@@ -87,17 +88,25 @@ def is_final(pkg: Package, case: Row[Any]) -> bool:
 # --- form data --------------------------------------------------------------------
 
 
+def sealing_context(table: Table, column: str) -> str:
+    """The encryption context of a sensitive column's values: ``<table>.<column>`` as the
+    column was created, which a rename does not change (the package names it in the
+    column's ``info`` once the column or its table was renamed, generator/render/sealing.py)."""
+    sealed_as: str | None = table.c[column].info.get("sealed_as")
+    return sealed_as or f"{table.name}.{column}"
+
+
 def _seal(cipher: Cipher, table: Table, spec: FieldSpec | None, value: Any) -> Any:
     if value is None or spec is None or not spec.sensitive:
         return value
     text = value if isinstance(value, str) else json.dumps(json_value(value), ensure_ascii=False)
-    return cipher.encrypt(text, context=f"{table.name}.{spec.id}")
+    return cipher.encrypt(text, context=sealing_context(table, spec.id))
 
 
 def _open(cipher: Cipher, table: Table, spec: FieldSpec | None, value: Any) -> Any:
     if value is None or spec is None or not spec.sensitive:
         return json_value(value)
-    text = cipher.decrypt(value, context=f"{table.name}.{spec.id}")
+    text = cipher.decrypt(value, context=sealing_context(table, spec.id))
     if spec.type in ("string", "text", "code", "date", "datetime", "file") and not spec.multiple:
         return text
     try:
@@ -273,6 +282,7 @@ def summary(
         "overdue": overdue,
         "due_soon": due_soon,
         "standards_version": app["standards_version"],
+        "bundle_filing": app["bundle_id"],  # GET /api/bundles/applications/{id}: one item
     }
     if staff:
         out["applicant"] = mask_value(app["applicant_sub"])

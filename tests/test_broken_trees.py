@@ -653,6 +653,35 @@ BROKEN = [
         "also asked by ibr_form (mini/forms/ibr_form.yaml:22:9)",
     ),
     Case(
+        "bundle whose member forms' lengths contradict",
+        (
+            replace(
+                "forms/food_form.yaml",
+                "      - element: business_scope\n",
+                "      - element: business_scope\n        min_length: 300\n",
+            ),
+        ),
+        "forms/food_form.yaml:12:9",
+        "bundle 'open_shop' (mini/bundles/open_shop.yaml:2:5) asks element 'business_scope' "
+        "once, but the forms contradict each other: min_length 300 > max_length 200; "
+        "also asked by ibr_form (mini/forms/ibr_form.yaml:24:9)",
+    ),
+    Case(
+        "bundle asking two elements under one key",
+        (
+            replace(
+                "forms/food_form.yaml",
+                "      - element: business_scope\n",
+                "      - element: business_scope\n"
+                "      - element: established_days\n        id: registered_capital\n",
+            ),
+        ),
+        "forms/food_form.yaml:13:9",
+        "bundle 'open_shop' (mini/bundles/open_shop.yaml:2:5) asks element 'established_days' "
+        "once, but the forms contradict each other: the key 'registered_capital' is already "
+        "used by element 'registered_capital'; also asked by ibr_form (mini/forms/ibr_form.yaml",
+    ),
+    Case(
         "policy eligible naming a field its profile lacks",
         (replace("policies/startup.yaml", "established_days <= 1095", "founded_days <= 1095"),),
         "policies/startup.yaml:9:30",
