@@ -138,7 +138,15 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
         "Health": {
             "type": "object",
             "required": ["status"],
-            "properties": {"status": {"type": "string", "const": "ok"}},
+            "properties": {
+                "status": {"type": "string", "const": "ok"},
+                "database": {
+                    "type": "string",
+                    "const": "ahead",
+                    "description": "a newer package's migration ran: restart on that package",
+                },
+                "code": {"type": "string", "const": "database_ahead"},
+            },
         },
         "HealthUnavailable": {
             "type": "object",
@@ -147,7 +155,7 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
                 "status": {"type": "string", "const": "unavailable"},
                 "code": {
                     "type": "string",
-                    "enum": ["database_ahead", "database_behind", "database_unmigrated"],
+                    "enum": ["database_behind", "database_unmigrated"],
                     "description": "absent when the database does not answer",
                 },
             },
