@@ -68,6 +68,9 @@ def migrate(
     return url, applied
 
 
+WORKER_START_TIMEOUT_S = 120
+
+
 def serve(
     app_dir: Path,
     db: str | None = None,
@@ -107,6 +110,10 @@ def serve(
                 workers=workers,
                 proxy_headers=False,
                 server_header=False,
+                # SIGHUP replaces each worker once its replacement is ready (docs/deploy.md);
+                # a worker loads and verifies the package first, which can take longer than
+                # uvicorn's 5 s on a busy machine, and then the restart was abandoned.
+                timeout_worker_healthcheck=WORKER_START_TIMEOUT_S,
             )
         )
         return

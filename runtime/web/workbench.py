@@ -38,7 +38,7 @@ from runtime.package import Matter
 from runtime.routes import applications, materials, staff
 from runtime.routes.common import ctx, find_application, threaded
 from runtime.web.i18n import text
-from runtime.web.mine import _data_rows, _detail, _materials, _matter
+from runtime.web.mine import _data_rows, _detail, _matter
 from runtime.web.render import error_page, lang_of, page, redirect, render, with_query
 from runtime.web.session import checked_form, signed_in
 
@@ -177,36 +177,20 @@ class MaterialItem:
     government: bool
 
 
-def _checklist(c: Any, app: dict[str, Any], matter: Matter, lng: str) -> list[MaterialItem]:
-    """The case's materials: what is required, handed in, missing (the API's ``checklist``
-    of the rules the case was filed under when it gives one)."""
-    given = app.get("checklist")
-    if isinstance(given, list):
-        return [
-            MaterialItem(
-                id=str(m["material"]),
-                name=str(m["name"]),
-                required=bool(m["required"]),
-                uploaded=bool(m["uploaded"]),
-                missing=bool(m["missing"]),
-                government=m.get("source") == "government",
-            )
-            for m in given
-        ]
-    items = []
-    for view in _materials(c, app, matter, lng):
-        required = view.necessity == "required" and not view.government and not view.hidden
-        items.append(
-            MaterialItem(
-                id=view.id,
-                name=view.name,
-                required=required,
-                uploaded=view.uploaded is not None,
-                missing=required and view.uploaded is None,
-                government=view.government,
-            )
+def _checklist(app: dict[str, Any]) -> list[MaterialItem]:
+    """The case's materials: what is required, handed in, missing (the API's ``checklist``,
+    of the rules the case was filed under)."""
+    return [
+        MaterialItem(
+            id=str(m["material"]),
+            name=str(m["name"]),
+            required=bool(m["required"]),
+            uploaded=bool(m["uploaded"]),
+            missing=bool(m["missing"]),
+            government=m.get("source") == "government",
         )
-    return items
+        for m in app["checklist"]
+    ]
 
 
 @dataclass(frozen=True)
@@ -239,7 +223,7 @@ async def _case(
         if workflow is not None and done == last and done in workflow.transitions
         else None
     )
-    checklist = _checklist(c, app, matter, lng)
+    checklist = _checklist(app)
     return render(
         request,
         "staff_case.jinja",

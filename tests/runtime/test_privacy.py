@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from tests.runtime.conftest import ID_A, ID_AGENT, ID_B, Api, ibr_data
+from tests.runtime.conftest import ID_A, ID_AGENT, ID_B, Api, hand_in, ibr_data
 
 pytestmark = pytest.mark.anyio
 ID18 = re.compile(r"\d{17}[\dX]")
@@ -36,6 +36,7 @@ async def _family_business(api: Api) -> str:
 
 async def test_staff_see_masked_values_everywhere(api: Api) -> None:
     app_id = await _family_business(api)
+    await hand_in(api, app_id, api.token("applicant", "citizen-a"))
     officer = api.token("officer", "officer-1")
     responses = [
         await api.get(f"/api/applications/{app_id}", headers=officer),

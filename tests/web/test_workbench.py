@@ -423,3 +423,16 @@ async def test_a_bundle_members_case_page_links_its_siblings(browser: Browser) -
     assert "开办餐馆" in panel or "一件事一次办" in panel
     assert [f'href="/staff/cases/{m}"' in panel for m in members] == [False, True, True]
     assert ID_A not in page.text
+
+
+async def test_accepting_without_the_required_materials_names_them(browser: Browser) -> None:
+    app_id = await file_case(browser, "ibr", ibr_data(), ("id_proof",))
+    await browser.sign_in("officer", "officer-1")
+    page = await browser.get(f"/staff/cases/{app_id}")
+    assert "尚缺 2 项必要材料" in page.text
+    r = await browser.post(f"/staff/cases/{app_id}/steps/accept")
+    assert r.status_code == 409
+    refusal = re.search(r'id="refusal">([^<]+)<', r.text)
+    assert refusal and "租赁合同" in refusal.group(1) and "申请书" in refusal.group(1)
+    assert "身份证明" not in refusal.group(1)
+    assert await status_of(browser, app_id) == "submitted"
