@@ -237,7 +237,15 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
         "Reveal": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"reason": {"type": ["string", "null"]}},
+            "required": ["reason"],
+            "properties": {
+                "reason": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200,
+                    "description": "why the values are shown (audited) / 查看理由（记入审计）",
+                }
+            },
         },
         "Revealed": {
             "type": "object",

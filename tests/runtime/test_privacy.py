@@ -85,6 +85,34 @@ async def test_reveal_is_audited(api: Api) -> None:
     assert not ID18.search(everything)
 
 
+async def test_reveal_needs_a_reason_of_1_to_200_characters(api: Api) -> None:
+    app_id = await _family_business(api)
+    officer = api.token("officer", "officer-1")
+    url = f"/api/staff/applications/{app_id}/reveal"
+    for body in (
+        None,
+        {},
+        {"reason": None},
+        {"reason": ""},
+        {"reason": "   "},
+        {"reason": "因" * 201},
+        {"reason": 7},
+    ):
+        r = await api.post(url, headers=officer, **({} if body is None else {"json": body}))
+        assert r.status_code == 422, (body, r.text)
+        assert r.json()["fields"][0]["path"] == "reason", r.text
+        assert ID_A not in r.text
+    r = await api.post(url, json={"reason": "核" * 200}, headers=officer)
+    assert r.status_code == 200, r.text
+    engine = create_engine(api.client._transport.app.state.ctx.engine.url)  # type: ignore[attr-defined]
+    audit = api.package.tables.audit_log
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit).where(audit.c.action == "reveal")).all()
+    engine.dispose()
+    assert len(rows) == 1  # the refused attempts revealed nothing
+    assert json.loads(rows[0].detail)["reason"] == "核" * 200
+
+
 async def test_database_holds_ciphertext(api: Api, db_url: str) -> None:
     await _family_business(api)
     engine = create_engine(db_url)
