@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runtime.errors import bilingual
-from runtime.settings import Settings, SettingsError, database_url
+from runtime.settings import Settings, SettingsError, data_keys, database_url
 
 if TYPE_CHECKING:
     import uvicorn
@@ -81,6 +81,8 @@ def serve(
     url = database_url(db)
     try:
         settings = Settings.from_env()
+        if workers > 1:  # each worker checks them too, but one clear error comes first
+            data_keys(settings)
     except SettingsError as exc:
         raise CommandError(str(exc)) from None
     if workers > 1:
