@@ -9,6 +9,7 @@
 | ``GOVSTD_JWT_ALGORITHMS`` | allow-list; default ``HS256``, or ``RS256,ES256`` with a key |
 | ``GOVSTD_JWT_AUDIENCE`` | required ``aud`` claim; default ``govstd`` |
 | ``GOVSTD_JWT_ISSUER`` | required ``iss`` claim, if set |
+| ``GOVSTD_JWT_MAX_TTL`` | longest lifetime of a shared-secret (HS) token in seconds; default 12 h |
 | ``GOVSTD_ENV`` | ``production`` refuses development defaults (secret, encryption key) |
 | ``GOVSTD_UPLOAD_DIR`` | where material files are stored; default ``var/uploads`` |
 | ``GOVSTD_MAX_JSON_BYTES`` | largest JSON body accepted; default 1 MiB |
@@ -37,6 +38,7 @@ log = logging.getLogger("govstd.runtime")
 
 DEV_SECRET = "govstd-development-secret-do-not-use-in-production"
 DEFAULT_AUDIENCE = "govstd"
+DEFAULT_MAX_TOKEN_TTL = 12 * 3600
 DEFAULT_SQLITE = "var/govstd.db"
 
 
@@ -62,6 +64,7 @@ class Settings:
     algorithms: tuple[str, ...] = ("HS256",)
     audience: str = DEFAULT_AUDIENCE
     issuer: str | None = None
+    max_token_ttl: int = DEFAULT_MAX_TOKEN_TTL
     production: bool = False
     upload_dir: Path = Path("var/uploads")
     max_json_bytes: int = 1024 * 1024
@@ -131,6 +134,14 @@ class Settings:
                     "GOVSTD_MAX_JSON_BYTES 必须是整数", "GOVSTD_MAX_JSON_BYTES must be an integer"
                 )
             ) from None
+        raw_ttl = env.get("GOVSTD_JWT_MAX_TTL", "").strip() or str(DEFAULT_MAX_TOKEN_TTL)
+        if not raw_ttl.isdigit() or not 0 < int(raw_ttl) <= 366 * 86400:
+            raise SettingsError(
+                bilingual(
+                    "GOVSTD_JWT_MAX_TTL 应为 1 到 31622400 之间的秒数",
+                    "GOVSTD_JWT_MAX_TTL must be a number of seconds from 1 to 31622400",
+                )
+            )
         return cls(
             secret=secret or DEV_SECRET,
             secret_is_dev=not secret,
@@ -139,6 +150,7 @@ class Settings:
             algorithms=algorithms,
             audience=env.get("GOVSTD_JWT_AUDIENCE") or DEFAULT_AUDIENCE,
             issuer=env.get("GOVSTD_JWT_ISSUER") or None,
+            max_token_ttl=int(raw_ttl),
             production=production,
             upload_dir=Path(env.get("GOVSTD_UPLOAD_DIR") or "var/uploads"),
             max_json_bytes=max_json,
