@@ -71,8 +71,12 @@ def serve(
     port: int = 8000,
     workers: int = 1,
 ) -> None:
-    """Serve the package with uvicorn; several workers use the import-string factory."""
+    """Serve the package with uvicorn; several workers use the import-string factory.
+
+    Connection limits and the workers' tie to the master: :mod:`runtime.server`."""
     import uvicorn
+
+    from runtime.server import ServeConfig, ServeLimits
 
     # One worker loads the package here (which verifies it); several load it in each
     # worker process, so it is verified first, for one clear error before they start.
@@ -81,6 +85,7 @@ def serve(
     url = database_url(db)
     try:
         settings = Settings.from_env()
+        limits = ServeLimits.from_env()
         if workers > 1:  # each worker checks them too, but one clear error comes first
             data_keys(settings)
     except SettingsError as exc:
@@ -94,14 +99,13 @@ def serve(
         os.environ["GOVSTD_APP_DIR"] = str(app_dir.resolve())
         os.environ["GOVSTD_DATABASE_URL"] = url
         _run_workers(
-            uvicorn.Config(
+            ServeConfig(
                 "runtime.app:app_from_env",
+                limits=limits,
                 factory=True,
                 host=host,
                 port=port,
                 workers=workers,
-                proxy_headers=False,
-                server_header=False,
             )
         )
         return
@@ -112,7 +116,8 @@ def serve(
         app = create_app(app_dir, url, settings)
     except (PackageError, SettingsError) as exc:
         raise CommandError(str(exc)) from None
-    uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False)
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(ServeConfig(app, limits=limits, host=host, port=port)).run()
 
 
 def _run_workers(config: uvicorn.Config) -> None:
