@@ -147,6 +147,15 @@ class Cipher:
         """Id byte of the encrypting key."""
         return self._primary[0]
 
+    def encrypting_key(self) -> tuple[int, AESGCM]:
+        """The encrypting key: its id byte and its AES-GCM (for formats other than tokens,
+        such as material files, :mod:`runtime.filecrypt`)."""
+        return self._primary
+
+    def keys_with_id(self, kid: int) -> list[AESGCM]:
+        """The keys whose id byte is ``kid`` (usually one; an id is a hint, not unique)."""
+        return [aead for i, aead in self._aeads if i == kid]
+
     @staticmethod
     def _aad(context: str) -> bytes:
         if not isinstance(context, str) or not context:
@@ -174,7 +183,7 @@ class Cipher:
         if len(blob) < 1 + NONCE_SIZE + TAG_SIZE:
             raise DecryptionError("malformed encrypted value (too short)")
         kid, nonce, sealed = blob[0], blob[1 : 1 + NONCE_SIZE], blob[1 + NONCE_SIZE :]
-        candidates = [aead for i, aead in self._aeads if i == kid]
+        candidates = self.keys_with_id(kid)
         if not candidates:
             raise DecryptionError(f"encrypted with an unknown key (key id {kid})")
         for aead in candidates:

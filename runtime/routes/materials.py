@@ -6,11 +6,13 @@ it; ``source: government`` materials are obtained by data sharing and refused
 the material's ``max_size_mb`` cap (413 as soon as it is passed), typed by its
 first bytes against the material's ``accept`` list (422 ``file_type``), and
 stored under ``<upload dir>/<application id>/<random hex>`` with its sha256. A new
-upload replaces the previous file of the same material.
+upload replaces the previous file of the same material. Files are encrypted at rest
+with the data key as they arrive, and decrypted as they are sent (:mod:`runtime.filecrypt`).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 from typing import Any
@@ -18,18 +20,21 @@ from urllib.parse import quote
 
 from sqlalchemy import delete, insert, select
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response, StreamingResponse
 
 from runtime import audit
 from runtime.auth import Identity, require
 from runtime.context import Context
+from runtime.crypto import DecryptionError
 from runtime.db import read, write
 from runtime.errors import ApiError, request_id
+from runtime.filecrypt import SealedFile, SealingWriter
 from runtime.records import iso, matter_of
 from runtime.routes.common import audit_access, ctx, find_application, ok, threaded
 from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, Received, receive_file, sniff
 
 MB = 1024 * 1024
+log = logging.getLogger("govstd.runtime")
 
 
 async def endpoint(request: Request) -> Response:
@@ -130,7 +135,14 @@ async def upload(request: Request) -> Response:
         raise ApiError(413, "too_large")
     folder = c.settings.upload_dir / ".incoming"
     content_type = request.headers.get("content-type", "")
-    got = await receive_file(content_type, request.stream(), folder, cap)
+    context = file_context(row.id, material["id"])
+    got = await receive_file(
+        content_type,
+        request.stream(),
+        folder,
+        cap,
+        seal=lambda raw: SealingWriter(raw, c.cipher, context),
+    )
     accept = tuple(material.get("accept") or DEFAULT_ACCEPT)
     media = sniff(got.head)
     if media is None or media not in accept:
@@ -170,14 +182,30 @@ def _find_file(request: Request, c: Context, identity: Identity) -> tuple[Any, P
     return f, c.settings.upload_dir / f.storage_name, shown
 
 
+def _open_file(c: Context, f: Any, path: Path) -> SealedFile:
+    try:
+        return SealedFile(path, c.cipher, file_context(f.application_id, f.material))
+    except FileNotFoundError:
+        raise ApiError(404, "unknown_material", {"material": f.material}) from None
+    except DecryptionError:
+        log.error("material file %s cannot be decrypted (key missing or file damaged)", path.name)
+        raise ApiError(503, "unavailable") from None
+
+
 async def download(request: Request) -> Response:
     """``GET /api/applications/{id}/materials/{material}`` — the applicant's own, or staff."""
     c = ctx(request)
     identity = require(request)
     f, path, shown = await threaded(_find_file, request, c, identity)
-    if not path.is_file():
-        raise ApiError(404, "unknown_material", {"material": f.material})
+    sealed = await threaded(_open_file, c, f, path)
     disposition = f"attachment; filename*=UTF-8''{quote(shown)}"
-    return FileResponse(
-        path, media_type=f.content_type, headers={"Content-Disposition": disposition}
+    return StreamingResponse(
+        iter(sealed),
+        media_type=f.content_type,
+        headers={"Content-Disposition": disposition, "Content-Length": str(f.size)},
     )
+
+
+def file_context(application_id: str, material_id: str) -> str:
+    """What a material file's encryption is bound to: its case and material."""
+    return f"{application_id}/{material_id}"
