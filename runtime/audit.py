@@ -40,7 +40,7 @@ def entry(
 ) -> dict[str, Any]:
     return {
         "at": at,
-        "actor_sub": identity.sub if identity else None,
+        "actor_sub": identity.subject if identity else None,
         "actor_role": identity.role if identity else None,
         "action": action,
         "application_id": application_id,

@@ -17,7 +17,7 @@ see their region's; supervisors and admins read their region's subtree.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +26,7 @@ from starlette.requests import Request
 
 from runtime.errors import ApiError, bilingual
 from runtime.settings import Settings
+from runtime.subjects import pseudonyms
 
 ROLES = ("applicant", "officer", "approver", "supervisor", "admin")
 STAFF_ROLES = frozenset({"officer", "approver", "supervisor", "admin"})
@@ -41,10 +42,26 @@ class Identity:
     region: str | None = None
     name: str | None = None
     id_number: str | None = None
+    pseudonyms: tuple[str, ...] = ()  # an applicant's, under each data key (runtime.subjects)
 
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    @property
+    def subject(self) -> str:
+        """Who this is as the database stores it: an applicant's pseudonym (their login
+        id may be an ID number and is never stored), a staff member's login id."""
+        if self.role != "applicant":
+            return self.sub
+        if not self.pseudonyms:
+            raise RuntimeError("an applicant's identity without pseudonyms (use identity_of)")
+        return self.pseudonyms[0]
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        """Every stored form of this person (lookups: rows written before a key rotation)."""
+        return (self.subject, *self.pseudonyms[1:]) if self.role == "applicant" else (self.sub,)
 
     def prefill(self) -> dict[str, str]:
         """Attributes a form field may be prefilled from (``identity.<key>``)."""
@@ -181,7 +198,12 @@ def identity_of(request: Request, *, required: bool = True) -> Identity | None:
             raise ApiError(401, "unauthorized")
         return None
     settings: Settings = request.app.state.settings
-    return decode_token(token.strip(), settings)
+    identity = decode_token(token.strip(), settings)
+    if identity.role == "applicant":
+        identity = replace(
+            identity, pseudonyms=pseudonyms(request.app.state.ctx.cipher, identity.sub)
+        )
+    return identity
 
 
 def require(request: Request, *roles: str) -> Identity:

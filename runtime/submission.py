@@ -125,7 +125,7 @@ def submit(
     """Validate and file (blocking: run in a thread). 422 with ``fields`` when invalid."""
     pkg = c.package
     if idempotency_key is not None:
-        previous = replay(c.engine, pkg, identity.sub, idempotency_key, digest)
+        previous = replay(c.engine, pkg, identity.subject, idempotency_key, digest)
         if previous is not None:
             return previous
     form = pkg.forms[matter.form]
@@ -155,7 +155,7 @@ def submit(
                     "matter": matter.id,
                     "form": form.id,
                     "region": region.id,
-                    "applicant_sub": identity.sub,
+                    "applicant_sub": identity.subject,
                     "status": workflow.initial,
                     "created_at": now,
                     "updated_at": now,
@@ -173,7 +173,7 @@ def submit(
                     "transition": "submit",
                     "from_state": "",
                     "to_state": workflow.initial,
-                    "actor_sub": identity.sub,
+                    "actor_sub": identity.subject,
                     "actor_role": identity.role,
                     "reason": None,
                     "at": now,
@@ -208,7 +208,7 @@ def submit(
                 conn.execute(
                     insert(t.idempotency_keys),
                     {
-                        "applicant_sub": identity.sub,
+                        "applicant_sub": identity.subject,
                         "key": idempotency_key,
                         "request_hash": digest,
                         "application_id": app_id,
@@ -220,7 +220,7 @@ def submit(
     except IntegrityError:
         if idempotency_key is None:
             raise
-        previous = replay(c.engine, pkg, identity.sub, idempotency_key, digest)
+        previous = replay(c.engine, pkg, identity.subject, idempotency_key, digest)
         if previous is None:
             raise
         return previous

@@ -94,7 +94,10 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
             "overdue": {"type": "boolean"},
             "due_soon": {"type": "boolean"},
             "standards_version": nullable_string,
-            "applicant": {"type": "string", "description": "masked; staff views only"},
+            "applicant": {
+                "type": "string",
+                "description": "a short pseudonym, never the login id; staff views only",
+            },
         },
     }
     page = {

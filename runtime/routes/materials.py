@@ -95,7 +95,7 @@ def _store(
                     content_type=media,
                     size=got.size,
                     sha256=got.sha256,
-                    uploaded_by=identity.sub,
+                    uploaded_by=identity.subject,
                     uploaded_at=now,
                 )
             )

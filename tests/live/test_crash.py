@@ -28,7 +28,7 @@ from runtime.crypto import Cipher, load_keys
 from runtime.filecrypt import SealedFile
 from runtime.package import Package
 from runtime.routes.materials import file_context
-from tests.live.conftest import LiveServer, ibr_body, report, token
+from tests.live.conftest import LiveServer, ibr_body, report, stored_subject, token
 from tests.runtime.conftest import DATA_KEY
 
 THREADS = 4
@@ -157,7 +157,7 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
                 assert row is not None, f"acknowledged application {a.number} lost"
                 assert (row.number, row.applicant_sub, row.status) == (
                     a.number,
-                    a.sub,
+                    stored_subject(a.sub),
                     "submitted",
                 )
                 form_row = conn.execute(
