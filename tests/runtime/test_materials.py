@@ -180,8 +180,9 @@ async def test_files_are_encrypted_at_rest_and_survive_key_rotation(
         r = await rotated.put(url, files={"file": ("b.pdf", again, "application/pdf")}, headers=h)
         assert r.status_code == 201
         assert (await rotated.get(url, headers=h)).content == again
+    officer = api.token("officer")  # (the applicant's pseudonym is under the old key)
     async with _app_with_keys(api, package_dir, db_url, new_key) as new_only:
-        assert (await new_only.get(url, headers=h)).content == again  # under the new key
+        assert (await new_only.get(url, headers=officer)).content == again  # under the new key
     async with _app_with_keys(api, package_dir, db_url, DATA_KEY) as old_only:
         r = await old_only.get(url, headers=h)
         assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
