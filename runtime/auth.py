@@ -24,6 +24,7 @@ from typing import Any
 import jwt
 from starlette.requests import Request
 
+from runtime.crypto import Cipher
 from runtime.errors import ApiError, bilingual
 from runtime.settings import Settings
 from runtime.subjects import pseudonyms
@@ -55,7 +56,7 @@ class Identity:
         if self.role != "applicant":
             return self.sub
         if not self.pseudonyms:
-            raise RuntimeError("an applicant's identity without pseudonyms (use identity_of)")
+            raise RuntimeError("an applicant's identity without pseudonyms (with_pseudonyms)")
         return self.pseudonyms[0]
 
     @property
@@ -198,12 +199,15 @@ def identity_of(request: Request, *, required: bool = True) -> Identity | None:
             raise ApiError(401, "unauthorized")
         return None
     settings: Settings = request.app.state.settings
-    identity = decode_token(token.strip(), settings)
-    if identity.role == "applicant":
-        identity = replace(
-            identity, pseudonyms=pseudonyms(request.app.state.ctx.cipher, identity.sub)
-        )
-    return identity
+    return with_pseudonyms(decode_token(token.strip(), settings), request.app.state.ctx.cipher)
+
+
+def with_pseudonyms(identity: Identity, cipher: Cipher) -> Identity:
+    """``identity`` ready to be stored: an applicant's pseudonyms filled in (every way of
+    authenticating a request, e.g. a web session, goes through this)."""
+    if identity.role != "applicant":
+        return identity
+    return replace(identity, pseudonyms=pseudonyms(cipher, identity.sub))
 
 
 def require(request: Request, *roles: str) -> Identity:
