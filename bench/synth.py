@@ -196,15 +196,24 @@ states:
   - {id: refused, name: {zh: 不予受理, en: Not accepted}, final: true}
   - {id: withdrawn, name: {zh: 已撤回, en: Withdrawn}, final: true}
 transitions:
-  - {id: accept, from: submitted, to: accepted, by: officer}
-  - {id: refuse, from: submitted, to: refused, by: officer, reason: required}
-  - {id: request_supplement, from: submitted, to: supplement, by: officer, reason: required}
-  - {id: resubmit, from: supplement, to: submitted, by: applicant}
-  - {id: start_special, from: accepted, to: special, by: officer, reason: required}
-  - {id: end_special, from: special, to: accepted, by: officer}
-  - {id: approve, from: accepted, to: approved, by: approver, not_same_as: accept}
-  - {id: deny, from: accepted, to: denied, by: approver, reason: required}
-  - {id: withdraw, from: [submitted, supplement, accepted], to: withdrawn, by: applicant}
+  - {id: accept, from: submitted, to: accepted, by: officer,
+     name: {zh: 受理, en: Accept}}
+  - {id: refuse, from: submitted, to: refused, by: officer, reason: required,
+     name: {zh: 不予受理, en: Refuse to accept}}
+  - {id: request_supplement, from: submitted, to: supplement, by: officer, reason: required,
+     name: {zh: 一次性告知补正, en: Request supplement}}
+  - {id: resubmit, from: supplement, to: submitted, by: applicant,
+     name: {zh: 补正后重新提交, en: Resubmit}}
+  - {id: start_special, from: accepted, to: special, by: officer, reason: required,
+     name: {zh: 启动特别程序, en: Start special procedure}}
+  - {id: end_special, from: special, to: accepted, by: officer,
+     name: {zh: 结束特别程序, en: End special procedure}}
+  - {id: approve, from: accepted, to: approved, by: approver, not_same_as: accept,
+     name: {zh: 准予许可, en: Approve}}
+  - {id: deny, from: accepted, to: denied, by: approver, reason: required,
+     name: {zh: 不予许可, en: Deny}}
+  - {id: withdraw, from: [submitted, supplement, accepted], to: withdrawn, by: applicant,
+     name: {zh: 撤回申请, en: Withdraw}}
 """
 
 _GB32100_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

@@ -45,6 +45,15 @@ def _codes(tree: StandardsTree, element: DataElement, field: Field) -> tuple[str
     return tuple(allowed)
 
 
+def _field_renamed_from(field: Field, element: DataElement) -> tuple[str, ...]:
+    """Earlier ids of a field: its own, and its element's when the field id is the element id
+    (renaming an element renames the column of every field named after it)."""
+    earlier = list(field.renamed_from)
+    if field.id is None:
+        earlier += [old for old in element.renamed_from if old not in earlier]
+    return tuple(earlier)
+
+
 def build_field(tree: StandardsTree, field: Field, section_when: str | None) -> ir.FieldIR:
     element = tree.elements[field.element]
     base = element_constraints(element)
@@ -72,7 +81,7 @@ def build_field(tree: StandardsTree, field: Field, section_when: str | None) -> 
         unit=element.unit,
         prefill=field.prefill,
         help=dict(field.help) if field.help else None,
-        renamed_from=tuple(field.renamed_from),
+        renamed_from=_field_renamed_from(field, element),
         source=_source(tree, field.at()),
     )
 

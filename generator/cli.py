@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -139,6 +140,71 @@ def generate(
     )
 
 
+@app.command()
+def schema(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="folder to write one schema per kind to (default: print one)"),
+    ] = None,
+) -> None:
+    """JSON Schemas of the standards format for editors (one per kind, and one for any kind)."""
+    from generator.schema import COMBINED, schema_files, write_schemas
+
+    if out is None:
+        sys.stdout.write(schema_files()[COMBINED])
+        return
+    changed, total = write_schemas(out)
+    print(
+        bilingual(
+            f"{out}: {total} 个 JSON Schema，写入 {len(changed)} 个",
+            f"{out}: {total} JSON Schemas, {len(changed)} written",
+        ),
+        file=sys.stderr,
+    )
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def impact(
+    roots: Roots,
+    element: Annotated[str | None, typer.Option("--element", help="data element id")] = None,
+    codeset: Annotated[str | None, typer.Option("--codeset", help="code set id")] = None,
+    form: Annotated[str | None, typer.Option("--form", help="form id")] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text, or json for tools")
+    ] = OutputFormat.text,
+) -> None:
+    """List every form, matter, bundle, policy and region using an element, code set or form."""
+    from generator.impact import ImpactError, TargetKind, render
+    from generator.impact import impact as run
+
+    options: list[tuple[TargetKind, str | None]] = [
+        ("element", element),
+        ("codeset", codeset),
+        ("form", form),
+    ]
+    given = [(kind, value) for kind, value in options if value is not None]
+    if len(given) != 1:
+        print(
+            bilingual(
+                "请只给出 --element、--codeset、--form 中的一个",
+                "give exactly one of --element, --codeset, --form",
+            ),
+            file=sys.stderr,
+        )
+        raise typer.Exit(2)
+    try:
+        result = run(roots, *given[0])
+    except ImpactError as exc:
+        print(_one_line(f"error: {exc}") if "\n" not in str(exc) else exc, file=sys.stderr)
+        raise typer.Exit(1) from None
+    sys.stdout.write(render(result, output.value))
+
+
 def _command_error(exc: Exception) -> typer.Exit:
     print(f"error: {exc}", file=sys.stderr)
     return typer.Exit(1)
@@ -164,11 +230,32 @@ def migrate(
     from runtime.cli_commands import migrate as run
 
     try:
-        url = run(app_dir, db, allow_data_loss=allow_data_loss)
+        url, applied = run(app_dir, db, allow_data_loss=allow_data_loss)
     except CommandError as exc:
         raise _command_error(exc) from None
     database = url.split("@")[-1]
-    print(bilingual(f"{database}: 已是最新修订版本", f"{database}: up to date"), file=sys.stderr)
+    if not applied:
+        print(
+            bilingual(
+                f"{database}: 已是最新修订版本，无需迁移", f"{database}: up to date, nothing to do"
+            ),
+            file=sys.stderr,
+        )
+        return
+    for revision, description in applied:
+        print(
+            bilingual(f"已应用 {revision}", f"applied {revision}") + f": {description}",
+            file=sys.stderr,
+        )
+    print(
+        bilingual(
+            f"{database}: 已应用 {len(applied)} 个修订版本；请重启正在运行的 govstd serve "
+            "以使用新的部署包",
+            f"{database}: {len(applied)} revision(s) applied; restart a running govstd serve "
+            "so that it uses the new package",
+        ),
+        file=sys.stderr,
+    )
 
 
 @app.command()
@@ -201,13 +288,27 @@ def token(
         str | None, typer.Option("--id-number", help="applicant: citizen ID number for prefill")
     ] = None,
     ttl: Annotated[int, typer.Option("--ttl", help="lifetime in seconds")] = 8 * 3600,
+    app_dir: Annotated[
+        Path | None,
+        typer.Option("--app", help="package folder: the region must be one it serves"),
+    ] = None,
 ) -> None:
     """Print a signed development token."""
     from runtime.cli_commands import CommandError
     from runtime.cli_commands import token as run
 
     try:
-        print(run(role, region=region, sub=sub, name=name, id_number=id_number, ttl=ttl))
+        print(
+            run(
+                role,
+                region=region,
+                sub=sub,
+                name=name,
+                id_number=id_number,
+                ttl=ttl,
+                app_dir=app_dir,
+            )
+        )
     except CommandError as exc:
         raise _command_error(exc) from None
 

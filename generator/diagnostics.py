@@ -21,13 +21,17 @@ def bilingual(zh: str, en: str) -> str:
 
 @dataclass(frozen=True, order=True)
 class Location:
-    """A place in a source file; line and column count from 1."""
+    """A place in a source file; line and column count from 1. Line 0 stands for the whole
+    file or folder (a folder that is missing, a region not in the tree): shown without
+    line and column, never as ``:0:0``."""
 
     file: str
     line: int = 1
     column: int = 1
 
     def __str__(self) -> str:
+        if self.line <= 0:
+            return self.file
         return f"{self.file}:{self.line}:{self.column}"
 
 

@@ -62,11 +62,14 @@ def build(cls: type[M], node: yaml.Node, data: Any, diagnostics: Diagnostics) ->
     try:
         model = cls.model_validate(data)
     except ValidationError as exc:
-        seen: set[Location] = set()
+        # One error per node (a union reports each of its arms), but every missing key:
+        # they all sit at their mapping, and an implementer wants them in one run.
+        seen: set[tuple[Location, str]] = set()
         for error in exc.errors(include_url=False):
             where, message = _explain(cls, node, error)
-            if where not in seen:
-                seen.add(where)
+            key = (where, message if error["type"] == "missing" else "")
+            if key not in seen:
+                seen.add(key)
                 diagnostics.error(where, message)
         return None
     model.attach(node)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from generator.build import build_package
 from generator.checks import check_all
-from generator.checks.context import Checker, known
+from generator.checks.context import Checker, did_you_mean, did_you_mean_zh, known
+from generator.checks.regions import check_resolved_region, validation_day
 from generator.diagnostics import Diagnostic, Diagnostics, Location, bilingual
 from generator.ir import PackageIR
 from generator.parallel import Beside
-from generator.render import Abandoned, GeneratedFile
+from generator.render import Abandoned, GeneratedFile, GenerateError
 from generator.resolve import ResolvedRegion, check_region, resolve
 from generator.reuse import Previous, record
 from generator.tree import StandardsTree, load_tree
@@ -45,6 +47,9 @@ def check_regions(tree: StandardsTree, diagnostics: Diagnostics) -> dict[str, Re
         result = resolve(c, region)
         if result is not None:
             resolved[region_id] = result
+    today = validation_day()
+    for result in resolved.values():
+        check_resolved_region(c, result, today)
     for policy in tree.policies.values():
         for index, region_id in enumerate(policy.regions):
             served = resolved.get(region_id)
@@ -94,8 +99,9 @@ def _region_known(
         diagnostics.error(
             where,
             bilingual(
-                f"未知的区域 '{region_id}'",
-                f"unknown region '{region_id}' (known regions: {known(tree.regions)})",
+                f"未知的区域 '{region_id}'{did_you_mean_zh(region_id, tree.regions)}",
+                f"unknown region '{region_id}'{did_you_mean(region_id, tree.regions)} "
+                f"(known regions: {known(tree.regions)})",
             ),
         )
     return {} if diagnostics.has_errors() else resolved
@@ -191,9 +197,35 @@ def generate(
         diagnostics.items[:0] = kind_checks.result()
     if not _region_known(roots, tree, diagnostics, resolved, region_id):
         return None, diagnostics
+    if isinstance(failure, GenerateError):
+        raise GenerateError([_located(tree, line) for line in failure.lines]) from None
     if failure is not None:
         raise failure
     written = write_package(out_dir, files, check=check)
     if not check:
         record(out_dir)  # so that the next run can take unchanged form modules over
     return written, diagnostics
+
+
+_LOCATED = re.compile(r"(?P<file>[^\s:]+):(?P<line>\d+):(?P<column>\d+): ")
+
+
+def _located(tree: StandardsTree, line: str) -> str:
+    """A render problem's line as validate writes one: ``file:line:col: error: zh / en``,
+    the file with its root folder (the package records it relative to the root)."""
+    shown = {}
+    for root in tree.roots:
+        prefix = Path(root).as_posix().rstrip("/") + "/"
+        shown.update({f.removeprefix(prefix): f for f in tree.files if f.startswith(prefix)})
+
+    def where(match: re.Match[str]) -> str:
+        file = shown.get(match["file"], match["file"])
+        return f"{file}:{match['line']}:{match['column']}: "
+
+    zh, separator, en = line.partition(" / ")
+    first, second = _LOCATED.match(zh), _LOCATED.match(en)
+    if separator and first and second and first.group(0) == second.group(0):
+        return f"{where(first).rstrip()} error: {zh[first.end() :]} / {en[second.end() :]}"
+    if first:
+        return f"{where(first).rstrip()} error: {line[first.end() :]}"
+    return line

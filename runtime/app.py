@@ -33,7 +33,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime.context import Context
 from runtime.crypto import Cipher
-from runtime.db import make_engine
 from runtime.errors import (
     ApiError,
     RequestIdMiddleware,
@@ -43,6 +42,7 @@ from runtime.errors import (
     handle_unexpected,
 )
 from runtime.package import load_package
+from runtime.revision_guard import RevisionGuard, RevisionGuardMiddleware, Revisions, open_database
 from runtime.routes import applications, catalogue, docs, evaluations, materials, staff
 from runtime.settings import Settings, SettingsError, data_keys, database_url
 
@@ -100,7 +100,10 @@ class HeadersMiddleware:
 def create_app(
     app_dir: str | Path, db_url: str | None = None, settings: Settings | None = None
 ) -> Starlette:
-    """The application for the package in ``app_dir`` on ``db_url`` (default: see settings)."""
+    """The application for the package in ``app_dir`` on ``db_url`` (default: see settings).
+
+    Raises :class:`runtime.revision_guard.DatabaseNotReady` when the database is not at the
+    package's revision (a missing SQLite file is not created)."""
     settings = settings or Settings.from_env()
     package = load_package(app_dir)
     keys = data_keys(settings)
@@ -111,18 +114,25 @@ def create_app(
                 "GOVSTD_SECRET is not set: tokens are signed with the development secret",
             )
         )
-    engine = make_engine(database_url(db_url, settings.env or None))
+    expected = Revisions.of_package(app_dir)
+    engine = open_database(database_url(db_url, settings.env or None), expected)
+    guard = RevisionGuard(engine, expected)
     context = Context(package=package, engine=engine, settings=settings, cipher=Cipher(keys))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        async with guard.watching():
+            yield
         engine.dispose()
 
     app = Starlette(
         routes=ROUTES,
         # outermost first: the generic 500 of RequestIdMiddleware gets the headers too
-        middleware=[Middleware(HeadersMiddleware), Middleware(RequestIdMiddleware)],
+        middleware=[
+            Middleware(HeadersMiddleware),
+            Middleware(RequestIdMiddleware),
+            Middleware(RevisionGuardMiddleware, guard=guard),
+        ],
         exception_handlers={
             ApiError: handle_api_error,
             HTTPException: handle_http_exception,
@@ -131,6 +141,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ctx = context
+    app.state.revision_guard = guard
     app.state.settings = settings
     return app
 

@@ -48,8 +48,11 @@ def _check_app(app_dir: Path, *, verify: bool = True) -> None:
         raise CommandError(str(exc)) from None
 
 
-def migrate(app_dir: Path, db: str | None = None, *, allow_data_loss: bool = False) -> str:
-    """Bring the database to the package's newest revision; returns the URL it used."""
+def migrate(
+    app_dir: Path, db: str | None = None, *, allow_data_loss: bool = False
+) -> tuple[str, list[tuple[str, str]]]:
+    """Bring the database to the package's newest revision; the URL it used and the
+    revisions it applied (revision, description), oldest first."""
     _check_app(app_dir)
     from runtime.migrate import MigrationError, upgrade
 
@@ -57,11 +60,11 @@ def migrate(app_dir: Path, db: str | None = None, *, allow_data_loss: bool = Fal
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
-        upgrade(app_dir, url, allow_data_loss=allow_data_loss)
+        applied = upgrade(app_dir, url, allow_data_loss=allow_data_loss)
     except MigrationError as exc:
         raise CommandError(str(exc)) from None
     _pseudonymize(app_dir, url)
-    return url
+    return url, applied
 
 
 def _pseudonymize(app_dir: Path, url: str) -> None:
@@ -123,7 +126,8 @@ def serve(
             data_keys(settings)
     except SettingsError as exc:
         raise CommandError(str(exc)) from None
-    if workers > 1:
+    if workers > 1:  # one clear error before the workers start (each checks again)
+        _check_database(app_dir, url)
         if url.startswith("sqlite"):
             _warn(
                 "多个工作进程共用 SQLite 的同一把写锁，写入不会更快",
@@ -144,13 +148,24 @@ def serve(
         return
     from runtime.app import create_app
     from runtime.package import PackageError
+    from runtime.revision_guard import DatabaseNotReady
 
     try:
         app = create_app(app_dir, url, settings)
-    except (PackageError, SettingsError) as exc:
+    except (PackageError, SettingsError, DatabaseNotReady) as exc:
         raise CommandError(str(exc)) from None
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(ServeConfig(app, limits=limits, host=host, port=port)).run()
+
+
+def _check_database(app_dir: Path, url: str) -> None:
+    """The database exists and is at the package's revision (a SQLite file is not created)."""
+    from runtime.revision_guard import DatabaseNotReady, Revisions, open_database
+
+    try:
+        open_database(url, Revisions.of_package(app_dir)).dispose()
+    except DatabaseNotReady as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _run_workers(config: uvicorn.Config) -> None:
@@ -181,9 +196,14 @@ def token(
     name: str | None = None,
     id_number: str | None = None,
     ttl: int = 8 * 3600,
+    app_dir: Path | None = None,
 ) -> str:
-    """A signed development token; warns when the development secret signs it."""
+    """A signed development token; warns when the development secret signs it. With
+    ``app_dir``, ``region`` must be one the package serves."""
     from runtime.auth import issue_token
+
+    if app_dir is not None and region is not None:
+        _check_region(app_dir, region)
 
     try:
         settings = Settings.from_env()
@@ -210,3 +230,28 @@ def token(
         )
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+
+
+def _check_region(app_dir: Path, region: str) -> None:
+    """``region`` is served by the package in ``app_dir``; else an error with a suggestion."""
+    import difflib
+
+    from runtime.package import PackageError, load_package
+
+    _check_app(app_dir, verify=False)
+    try:
+        served = sorted(load_package(app_dir).regions)
+    except PackageError as exc:
+        raise CommandError(str(exc)) from None
+    if region in served:
+        return
+    close = difflib.get_close_matches(region, served, n=1)
+    raise CommandError(
+        bilingual(
+            f"部署包 {app_dir} 不服务区域 '{region}'"
+            + (f"（是否应为 '{close[0]}'？）" if close else ""),
+            f"the package in {app_dir} does not serve region '{region}'"
+            + (f"; did you mean '{close[0]}'?" if close else "")
+            + f" (regions: {', '.join(served)})",
+        )
+    )

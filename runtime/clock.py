@@ -9,11 +9,13 @@ Calendar
     is a make-up working day (调休上班日, counted even on a weekend), or else
     when it is neither a statutory holiday nor a weekend day. A holiday is never
     a working day. Holidays come from the annual State Council notice, so a
-    calendar only knows the years it lists: for any other day (say, a deadline
-    that runs into next year before next year's calendar is published) only
-    weekends are skipped. :meth:`WorkCalendar.covers` tells whether a day's
-    year is listed, so callers can warn. A region without a calendar uses
-    ``WorkCalendar()``: Saturdays and Sundays off, nothing else.
+    calendar only knows the years it lists: counting through a day of another
+    year (say, a deadline that runs into next year before next year's calendar
+    is published) raises :class:`OutsideCalendar` rather than give a date that
+    may fall on a holiday. :class:`ClockState` turns that into an unknown
+    deadline (``None`` with :attr:`ClockState.deadline_unknown`), never a wrong
+    one. A calendar listing no day at all (``WorkCalendar()``, a region without a
+    calendar) knows no year and counts Saturdays and Sundays off, nothing else.
 
 Counting (our reading of the law)
     A limit counts *from the day after* the clock starts: the day of acceptance
@@ -66,6 +68,7 @@ __all__ = [
     "WEEKDAYS",
     "WORKING_DAY",
     "ClockState",
+    "OutsideCalendar",
     "WorkCalendar",
     "application_number",
     "compute_deadline",
@@ -121,6 +124,21 @@ def local_date(dt: datetime, tz: tzinfo = CHINA_TZ) -> date:
     return dt.astimezone(tz).date()
 
 
+class OutsideCalendar(ValueError):
+    """Counting needs a day of a year the calendar does not list (its holidays are unknown)."""
+
+    def __init__(self, calendar: WorkCalendar, day: date) -> None:
+        self.calendar_id = calendar.id
+        self.day = day
+        self.last_year = max(calendar.years) if calendar.years else None
+        super().__init__(
+            f"工作日历 {calendar.id or ''} 未列出 {day.year} 年的节假日，无法计算期限 / "
+            f"calendar {calendar.id!r} does not list the holidays of {day.year} "
+            f"(needed for {day}; it lists {sorted(calendar.years)}): the deadline cannot be "
+            "computed until that year's calendar is added"
+        )
+
+
 class WorkCalendar:
     """Working days of one calendar (工作日历): weekends, holidays, make-up days.
 
@@ -148,6 +166,7 @@ class WorkCalendar:
         holidays: Iterable[date | str] = (),
         workdays: Iterable[date | str] = (),
         id: str | None = None,
+        years: Iterable[int] | None = None,
     ) -> None:
         if isinstance(weekend, str):
             raise TypeError("weekend must be a list of weekday names, not a string")
@@ -169,7 +188,9 @@ class WorkCalendar:
         if both:
             listed = ", ".join(d.isoformat() for d in sorted(both))
             raise ValueError(f"days both holiday and make-up working day: {listed}")
-        self.years: frozenset[int] = frozenset(d.year for d in self.holidays | self.workdays)
+        # The years whose holidays are known: those of the listed days unless given.
+        known = (d.year for d in self.holidays | self.workdays) if years is None else years
+        self.years: frozenset[int] = frozenset(known)
         # Only holidays on weekdays and make-up days on weekends change the
         # weekday count (sorted, for counting a range with bisect).
         self._lost_days = sorted(d for d in self.holidays if d.weekday() not in self._weekend)
@@ -202,6 +223,15 @@ class WorkCalendar:
         """Whether ``d``'s year has holidays or make-up days in this calendar."""
         return _check_date(d).year in self.years
 
+    def require(self, first: date, last: date) -> None:
+        """Raise :class:`OutsideCalendar` unless every year from ``first`` to ``last`` is
+        listed (nothing to require when ``last < first``, or of a calendar listing no day)."""
+        if not self.years or last < first:
+            return
+        for year in range(first.year, last.year + 1):
+            if year not in self.years:
+                raise OutsideCalendar(self, max(first, date(year, 1, 1)))
+
     def is_holiday(self, d: date) -> bool:
         """Whether ``d`` is a listed statutory holiday (not just a weekend)."""
         return _check_date(d) in self.holidays
@@ -228,6 +258,7 @@ class WorkCalendar:
             d += one
             if self.is_working_day(d):
                 remaining -= 1
+        self.require(start + one, d)
         return d
 
     def working_days_between(self, a: date, b: date) -> int:
@@ -240,6 +271,7 @@ class WorkCalendar:
         _check_date(b, "b")
         if b < a:
             return -self.working_days_between(b, a)
+        self.require(a + timedelta(days=1), b)
         full_weeks, rest = divmod((b - a).days, 7)
         count = full_weeks * self._workweek
         first = a.weekday()
@@ -289,6 +321,7 @@ def _last_day(start: date, days: int, calendar: WorkCalendar) -> date:
     end = start + timedelta(days=days)
     while not calendar.is_working_day(end):
         end += timedelta(days=1)
+    calendar.require(start + timedelta(days=days), end)
     return end
 
 
@@ -308,6 +341,24 @@ def pause_length(
     if unit == WORKING_DAY:
         return calendar.working_days_between(start, end)
     return (end - start).days
+
+
+def _pause_days(
+    paused_at: datetime, resumed_at: datetime, unit: str, calendar: WorkCalendar
+) -> int:
+    """:func:`pause_length`; a pause reaching into a year the calendar does not list counts
+    the weekdays of that part (its holidays are unknown; the deadline, after the pause,
+    is unknown then anyway until that year's calendar is added)."""
+    try:
+        return pause_length(paused_at, resumed_at, unit, calendar)
+    except OutsideCalendar:
+        every_year = WorkCalendar(
+            weekend=calendar.weekend,
+            holidays=calendar.holidays,
+            workdays=calendar.workdays,
+            years=(),  # no year is required
+        )
+        return pause_length(paused_at, resumed_at, unit, every_year)
 
 
 def is_overdue(deadline: date | None, now_date: date, final: bool) -> bool:
@@ -425,7 +476,7 @@ class ClockState:
         clock = self
         pausing = kind == "paused" and not final
         if self.paused_at is not None and not pausing:
-            added = pause_length(self.paused_at, at, self.unit or WORKING_DAY, self.calendar)
+            added = _pause_days(self.paused_at, at, self.unit or WORKING_DAY, self.calendar)
             clock = replace(clock, paused_at=None, paused_days=self.paused_days + added)
         elif self.paused_at is None and pausing:
             clock = replace(clock, paused_at=at)
@@ -447,7 +498,23 @@ class ClockState:
 
     @property
     def deadline(self) -> date | None:
-        """The deadline counting finished pauses (``None``: not started, or no limit)."""
+        """The deadline counting finished pauses (``None``: not started, no limit, or
+        :attr:`deadline_unknown`)."""
+        try:
+            return self._deadline()
+        except OutsideCalendar:
+            return None
+
+    @property
+    def deadline_unknown(self) -> bool:
+        """Started with a limit, but the deadline runs past the calendar's last listed year."""
+        try:
+            self._deadline()
+        except OutsideCalendar:
+            return True
+        return False
+
+    def _deadline(self) -> date | None:
         if self.started_at is None or self.limit_value is None or self.unit is None:
             return None
         return compute_deadline(
@@ -459,12 +526,27 @@ class ClockState:
         )
 
     def deadline_at(self, now: datetime) -> date | None:
-        """The deadline as of ``now``: a pause in progress counts up to ``now``."""
+        """The deadline as of ``now``: a pause in progress counts up to ``now``
+        (``None`` also when it cannot be computed, see :meth:`deadline_unknown_at`)."""
+        try:
+            return self._deadline_at(now)
+        except OutsideCalendar:
+            return None
+
+    def deadline_unknown_at(self, now: datetime) -> bool:
+        """Whether :meth:`deadline_at` is ``None`` because the calendar runs out."""
+        try:
+            self._deadline_at(now)
+        except OutsideCalendar:
+            return True
+        return False
+
+    def _deadline_at(self, now: datetime) -> date | None:
         if self.paused_at is None or self.finished_at is not None:
-            return self.deadline
+            return self._deadline()
         if self.started_at is None or self.limit_value is None or self.unit is None:
             return None
-        ongoing = pause_length(self.paused_at, now, self.unit, self.calendar)
+        ongoing = _pause_days(self.paused_at, now, self.unit, self.calendar)
         return compute_deadline(
             self.limit_value,
             self.unit,
@@ -486,9 +568,12 @@ class ClockState:
         """Running (not paused, not final) and due within ``warn_before_days`` working days."""
         if self.paused:
             return False
-        return is_due_soon(
-            self.deadline, local_date(now), warn_before_days, self.calendar, final=self.final
-        )
+        try:
+            return is_due_soon(
+                self.deadline, local_date(now), warn_before_days, self.calendar, final=self.final
+            )
+        except OutsideCalendar:  # today is in a year the calendar does not list
+            return False
 
     @property
     def finished_late(self) -> bool:

@@ -1,7 +1,7 @@
 """The JSON error format, localized messages, request ids and the generic 500.
 
-Every error response is ``{"error": {"code": ..., "message": ..., "request_id": ...}}``
-plus ``"fields": [{"path", "code", "message"}]`` for validation errors. Messages
+Every error response is ``{"error": {"code": ..., "message": ..., "request_id": ...}}``,
+with ``"fields": [{"path", "code", "message"}]`` inside ``error`` for validation errors. Messages
 follow ``Accept-Language`` (zh default, en). A 500 says nothing about the cause:
 no stack, no SQL, no personal data. The log says where it happened under the
 request id — the exception's type (and those it was raised from) and the file, line
@@ -98,6 +98,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "case_final": ("申请已办结，不能再上传材料", "the case is final; no more uploads"),
     "internal": ("服务器内部错误", "internal server error"),
     "unavailable": ("服务暂不可用", "service unavailable"),
+    "database_ahead": (
+        "服务暂停：数据库已由更新的部署包迁移，本服务的部署包已过期，请联系管理员",
+        "service paused: the database was migrated by a newer package than this server's; "
+        "an operator must deploy the matching package",
+    ),
+    "database_behind": (
+        "服务暂停：数据库尚未迁移到本服务部署包的版本，请联系管理员",
+        "service paused: the database is not yet at this server's package revision; "
+        "an operator must run 'govstd migrate'",
+    ),
+    "database_unmigrated": (
+        "服务暂停：数据库尚未迁移，请联系管理员",
+        "service paused: the database has not been migrated; an operator must run 'govstd migrate'",
+    ),
     # field-level codes of the API itself (the form's own come from runtime.validation)
     "field.required": ("必填", "required"),
     "field.unknown": ("不允许的字段", "this key is not allowed"),
@@ -186,11 +200,9 @@ def error_body(
     code: str, msg: str, rid: str, fields: list[FieldProblem] | None = None
 ) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": msg, "request_id": rid}
-    body: dict[str, Any] = {"error": error}
-    if fields is not None:
-        body["fields"] = [f.as_json() for f in fields]
-        error["fields"] = body["fields"]
-    return body
+    if fields is not None:  # inside "error" only, as the contract and the OpenAPI say
+        error["fields"] = [f.as_json() for f in fields]
+    return {"error": error}
 
 
 def api_error_response(request: Request, exc: ApiError) -> JSONResponse:

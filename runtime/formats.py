@@ -20,8 +20,8 @@ DATE_FORMATS = {"YYYY-MM-DD": "date", "YYYYMMDD": "date", "YYYY-MM-DDTHH:MM:SS":
 
 CHARACTER_CLASSES = {
     "n": r"[0-9]",
-    "a": r"[^\W\d_]",
-    "an": r"[^\W_]",
+    "a": r"\p{L}",  # RE2 (runtime.patterns): Unicode classes by name, its \w is ASCII only
+    "an": r"[\p{L}\p{N}]",
     "c": r"[\s\S]",
 }
 CLASS_NAMES = {

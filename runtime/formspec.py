@@ -24,6 +24,7 @@ from functools import cached_property, lru_cache
 from typing import Literal
 
 from runtime.expressions import Compiled, compile_expression
+from runtime.patterns import Pattern, compile_pattern
 
 __all__ = [
     "FIELD_TYPES",
@@ -64,12 +65,6 @@ def localized(text: Text | None, lang: str = "zh") -> str:
     if lang.startswith("en") and "en" in text:
         return text["en"]
     return text.get("zh") or next(iter(text.values()))
-
-
-@lru_cache(maxsize=4096)
-def compiled_pattern(pattern: str) -> re.Pattern[str]:
-    """A standards pattern compiled once per text (it must match the *whole* value)."""
-    return re.compile(pattern)
 
 
 @lru_cache(maxsize=4096)
@@ -115,8 +110,9 @@ class FieldSpec:
     help: Text | None = None
 
     @cached_property
-    def regexes(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(compiled_pattern(p) for p in self.patterns)
+    def regexes(self) -> tuple[Pattern, ...]:
+        """The patterns compiled by RE2 (linear time: see :mod:`runtime.patterns`)."""
+        return tuple(compile_pattern(p) for p in self.patterns)
 
     @cached_property
     def code_set(self) -> frozenset[str] | None:

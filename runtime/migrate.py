@@ -231,6 +231,13 @@ def heads(app_dir: Path) -> tuple[str, ...]:
         return tuple(script.get_heads())
 
 
+def revisions(app_dir: Path) -> frozenset[str]:
+    """Every revision of the package (its history, newest included)."""
+    with _no_bytecode():
+        script = ScriptDirectory.from_config(config(app_dir, ""))
+        return frozenset(sc.revision for sc in script.walk_revisions())
+
+
 def destructive_steps(app_dir: Path, db_url: str, revision: str = "head") -> list[str]:
     """The revisions between the database's and ``revision`` that lose data, with why."""
     cfg = config(app_dir, db_url)
@@ -251,11 +258,29 @@ def destructive_steps(app_dir: Path, db_url: str, revision: str = "head") -> lis
     return found
 
 
+def revisions_between(app_dir: Path, start: str | None, end: str | None) -> list[tuple[str, str]]:
+    """(revision, first line of its description) after ``start`` up to ``end``, oldest first."""
+    if end is None or start == end:
+        return []
+    with _no_bytecode():
+        script = ScriptDirectory.from_config(config(app_dir, ""))
+        found = [
+            (sc.revision, (sc.doc or "").strip().splitlines()[0] if sc.doc else "")
+            for sc in script.iterate_revisions(end, start)
+            if sc.revision != start
+        ]
+    return list(reversed(found))
+
+
 def upgrade(
     app_dir: Path, db_url: str, revision: str = "head", *, allow_data_loss: bool = False
-) -> None:
-    """Bring the database to ``revision``; refuse a revision that loses data unless allowed."""
-    limits = timeouts()
+) -> list[tuple[str, str]]:
+    """Bring the database to ``revision``; refuse a revision that loses data unless allowed.
+
+    Returns the revisions applied, oldest first (none when the database was up to date).
+    """
+    limits = timeouts()  # bad settings are refused before the database is touched
+    before = current(app_dir, db_url)
     if not allow_data_loss:
         lossy = destructive_steps(app_dir, db_url, revision)
         if lossy:
@@ -272,6 +297,7 @@ def upgrade(
             )
     with _no_bytecode(), _timeouts_explained(limits):
         command.upgrade(config(app_dir, db_url), revision)
+    return revisions_between(app_dir, before, current(app_dir, db_url))
 
 
 def sql(

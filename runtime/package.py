@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -27,6 +28,7 @@ from sqlalchemy import MetaData, Table
 from runtime.clock import WorkCalendar
 from runtime.errors import bilingual
 from runtime.formspec import FormSpec
+from runtime.patterns import pattern_problem
 from runtime.workflow import Workflow
 
 
@@ -306,6 +308,26 @@ def check_package(app_dir: str | Path) -> None:
     verify_files(path, _read_json(path / "package.json"))
 
 
+def _check_patterns(path: Path, forms: Mapping[str, FormSpec]) -> None:
+    """Every pattern compiles with RE2 (a package generated before patterns ran on RE2 may
+    hold one that does not): refused on load, not with a 500 at the first submission."""
+    for form in forms.values():
+        fields = [*form.fields, *(f for g in form.groups for f in g.fields)]
+        for f in fields:
+            for pattern in f.patterns:
+                problem = pattern_problem(pattern)
+                if problem is not None:
+                    raise PackageError(
+                        bilingual(
+                            f"{path}: 表单 {form.id} 字段 {f.id} 的 pattern {pattern!r} "
+                            "不是有效的 RE2 正则表达式；请用 govstd generate 重新生成部署包",
+                            f"{path}: form {form.id}, field {f.id}: pattern {pattern!r} is "
+                            f"not valid RE2 ({problem}); regenerate the package with "
+                            "govstd generate",
+                        )
+                    )
+
+
 def load_package(app_dir: str | Path) -> Package:
     """Load the deployment package in ``app_dir``; :class:`PackageError` says what is wrong."""
     path = Path(app_dir).resolve()
@@ -324,6 +346,7 @@ def load_package(app_dir: str | Path) -> Package:
             bilingual(f"{path}: 找不到模块{module_name}", f"{path}: {exc}")
         ) from None
     forms: dict[str, FormSpec] = dict(getattr(forms_module, "FORMS", {}))
+    _check_patterns(path, forms)
     tables, metadata = _tables(models)
     openapi_path = path / "openapi.json"
     return Package(

@@ -8,6 +8,7 @@ the applicant's own view, a staff reveal, or a resubmission's validation.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -24,6 +25,8 @@ from runtime.masking import mask_data
 from runtime.package import Matter, Package
 from runtime.subjects import shown
 from runtime.workflow import Workflow
+
+log = logging.getLogger("govstd.runtime")
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -59,6 +62,27 @@ def rows_where(table: Table, column: str, order_by: str | None = None) -> Select
     building ``select(t).where(t.c.x == value)`` again costs more than running it."""
     stmt = select(table).where(table.c[column] == bindparam("key"))
     return stmt.order_by(table.c[order_by]) if order_by else stmt
+
+
+def lock_case(conn: Connection, pkg: Package, application_id: str) -> Row[Any]:
+    """The case's row, read inside the write transaction and locked until it ends.
+
+    On PostgreSQL ``SELECT … FOR NO KEY UPDATE`` waits for a transaction that is changing
+    the case (a decision, another upload) and then returns the row as that one committed
+    it (rows that merely refer to the case, such as audit entries, are not held up); on
+    SQLite the write transaction (``BEGIN IMMEDIATE``) already holds the database's write
+    lock. A check made on this row holds until the commit: a request that began before a
+    decision sees the decision here."""
+    apps = pkg.tables.applications
+    locked = select(apps).where(apps.c.id == application_id).with_for_update(key_share=True)
+    return conn.execute(locked).one()
+
+
+def is_final(pkg: Package, case: Row[Any]) -> bool:
+    """Whether the case is in a final state of its matter's workflow."""
+    matter = matter_of(pkg, case.region, case.matter)
+    workflow = pkg.workflows.get(matter.workflow) if matter else None
+    return workflow is not None and workflow.is_final(case.status)
 
 
 # --- form data --------------------------------------------------------------------
@@ -190,6 +214,15 @@ def clock_of(pkg: Package, app: Mapping[Any, Any]) -> ClockState:
 
 
 def clock_columns(clock: ClockState) -> dict[str, Any]:
+    """The clock's columns; a deadline past the calendar's last year is stored unknown (NULL)
+    and logged for the supervisors (``deadline_unknown``), never guessed."""
+    if clock.deadline_unknown and not clock.final:
+        log.warning(
+            "deadline_unknown: 办结期限超出工作日历 %s 的年份，无法计算 / the deadline runs past "
+            "the years of calendar %s and cannot be computed: add next year's calendar",
+            clock.calendar.id,
+            clock.calendar.id,
+        )
     return {
         "clock_started_at": clock.started_at,
         "paused_at": clock.paused_at,
@@ -230,6 +263,7 @@ def summary(
         "paused_days": int(app["paused_days"] or 0),
         "finished_at": iso(app["finished_at"]),
         "deadline": iso(deadline),
+        "deadline_unknown": deadline is None and clock.deadline_unknown_at(now),
         "overdue": clock.is_overdue(now),
         "due_soon": clock.is_due_soon(now, workflow.warn_before if workflow else None),
         "standards_version": app["standards_version"],

@@ -200,6 +200,7 @@ def submit(
                 "status": workflow.initial,
                 "status_name": localized(initial.name, lng),
                 "deadline": iso(clock.deadline),
+                "deadline_unknown": clock.deadline_unknown,
                 "created_at": iso(now),
                 "standards_version": matter.version,
                 "standards_hash": pkg.source_hash,

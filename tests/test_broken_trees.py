@@ -660,6 +660,31 @@ BROKEN = [
         "registered_capital)",
     ),
     Case(
+        "two elements with one registry identifier name both",
+        (
+            add(
+                "elements/extra.yaml",
+                "kind: DataElement\nid: nickname\nidentifier: DE00001\nname: 昵称\ntype: string\n",
+            ),
+        ),
+        "elements/person.yaml:3:13",
+        "element 'person_name' has identifier 'DE00001', already used by element 'nickname' "
+        "at mini/elements/extra.yaml:3:13",
+    ),
+    Case(
+        "a pattern the linear-time engine cannot run",
+        (
+            replace(
+                "elements/person.yaml",
+                "identifier: DE00001\n",
+                'identifier: DE00001\npattern: "(?!admin).*"\n',
+            ),
+        ),
+        "elements/person.yaml:4:10",
+        "pattern '(?!admin).*' is not a valid RE2 regular expression "
+        "(no backreferences or lookaround): invalid perl operator: (?!",
+    ),
+    Case(
         "policy valid to before from",
         (replace("policies/startup.yaml", "to: 2026-12-31", "to: 2025-12-31"),),
         "policies/startup.yaml:6:31",
@@ -765,6 +790,55 @@ WARNINGS = [
         "warning",
     ),
     Case(
+        "a transition without a name",
+        (replace(FLOW, ", name: {zh: 受理, en: Accept}}", "}"),),
+        f"{FLOW}:17:10",
+        "transition 'accept' has no 'name'; people see names, never ids",
+        "warning",
+    ),
+    Case(
+        "a region inheriting an agency code of another division",
+        (
+            replace(
+                CSV,
+                "440300,深圳市,Shenzhen,440000\n",
+                "440300,深圳市,Shenzhen,440000\n440100,广州市,Guangzhou,440000\n",
+            ),
+            add(
+                "regions/d.yaml",
+                'kind: Region\nid: d\ncode: "440100"\nname: {zh: 丁市}\nparent: a\n',
+            ),
+        ),
+        "regions/d.yaml:3:7",
+        "region 'd' (440100) inherits for matter 'ibr' agency code '11440300MB2D07224",
+        "warning",
+    ),
+    Case(
+        "a region setting its agency but inheriting another division's sites",
+        (
+            replace(
+                IBR,
+                "result: {name: {zh: 营业执照}}\n",
+                "result: {name: {zh: 营业执照}}\n"
+                "sites:\n  - {name: 深圳窗口, address: 深圳市福田区}\n",
+            ),
+            replace(
+                CSV,
+                "440000,广东省,Guangdong,\n",
+                "440000,广东省,Guangdong,\n450000,广西壮族自治区,Guangxi,\n",
+            ),
+            add(
+                "regions/e.yaml",
+                'kind: Region\nid: e\ncode: "450000"\nname: {zh: 戊区}\nparent: a\n'
+                'overrides:\n  ibr:\n    agency: {code: "11440100MB2D07224U"}\n',
+            ),
+        ),
+        "regions/e.yaml:3:7",
+        "region 'e' (450000) inherits for matter 'ibr' sites (division 440300, set at "
+        "mini/matters/ibr.yaml:35:3), outside its division",
+        "warning",
+    ),
+    Case(
         "region code missing from the admin_division code set",
         (replace(CSV, "440305,南山区,Nanshan,440300\n", ""),),
         "regions/c.yaml:3:7",
@@ -787,7 +861,7 @@ def test_all_warnings_together_exit_0(tmp_path: Path, monkeypatch: pytest.Monkey
     assert code == 0, err
     for case in WARNINGS:
         assert_reported(err, case.where, case.message, "warning")
-    assert "0 error(s), 5 warning(s)" in err  # the deprecated element is used twice
+    assert "0 error(s), 8 warning(s)" in err  # the deprecated element is used twice
 
 
 def test_errors_from_several_files_in_one_run(
@@ -909,7 +983,7 @@ def test_validate_missing_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     code, _, err = run(tmp_path, monkeypatch, "validate", "no_such_folder")
     assert code == 1
     assert (
-        "no_such_folder:0:0: error: 不是存放标准文件的文件夹 / not a folder of standards files"
+        "no_such_folder: error: 不是存放标准文件的文件夹 / not a folder of standards files"
         in err
     )
 
@@ -919,7 +993,7 @@ def test_validate_folder_without_yaml(tmp_path: Path, monkeypatch: pytest.Monkey
     code, _, err = run(tmp_path, monkeypatch, "validate", "empty")
     assert code == 1
     assert (
-        "empty:0:0: error: 此文件夹下没有 *.yaml 文件 / no *.yaml files found below this folder"
+        "empty: error: 此文件夹下没有 *.yaml 文件 / no *.yaml files found below this folder"
         in err
     )
 
@@ -977,3 +1051,24 @@ def test_resolve_adds_to_a_list_the_matter_does_not_have(
     [material] = matters["food"]["materials"]
     assert (material["id"], material["name"]) == ("lease", {"zh": "租赁合同"})
     assert matters["food"]["overridden_by"] == ["c"]
+
+
+@pytest.mark.parametrize(
+    ("today", "words"),
+    [("2026-06-01", "ends on 2026-12-31"), ("2027-01-04", "ended on 2026-12-31")],
+)
+def test_a_calendar_running_out_is_a_warning(
+    today: str, words: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within a year of its last listed year's end, a calendar is named where a region uses it."""
+    monkeypatch.setenv("GOVSTD_TODAY", today)
+    code, err = validate(tmp_path, monkeypatch)
+    assert code == 0, err
+    assert_reported(
+        err,
+        "regions/a.yaml:5:11",
+        f"calendar 'cn_2026' of region 'a' {words}, within a year of today ({today}): "
+        "deadlines after it cannot be computed",
+        "warning",
+    )
+    assert len(diagnostic_lines(err)) == 1, err  # b and c inherit it: named once, at a

@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,6 +21,7 @@ from runtime import clock
 from runtime.clock import (
     CHINA_TZ,
     ClockState,
+    OutsideCalendar,
     WorkCalendar,
     application_number,
     compute_deadline,
@@ -35,7 +38,7 @@ def _days(first: str, last: str) -> list[str]:
     return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
 
 
-CN_2026: dict[str, Any] = {  # as in catalog.json
+CN_2026: dict[str, Any] = {  # transcribed from the notice; must equal the bundled file
     "id": "cn_2026",
     "weekend": ["sat", "sun"],
     "holidays": [
@@ -57,6 +60,7 @@ CN_2026: dict[str, Any] = {  # as in catalog.json
     ],
 }
 CAL = WorkCalendar.from_spec(CN_2026)
+BUNDLED_2026 = Path(__file__).resolve().parents[1] / "standards/national/calendars/cn_2026.yaml"
 WEEKENDS_ONLY = WorkCalendar()
 
 LICENSING_STATES: list[dict[str, Any]] = [  # the licensing workflow of the spec
@@ -69,6 +73,17 @@ LICENSING_STATES: list[dict[str, Any]] = [  # the licensing workflow of the spec
     {"id": "refused", "name": {"zh": "不予受理"}, "clock": None, "final": True},
     {"id": "withdrawn", "name": {"zh": "已撤回"}, "clock": None, "final": True},
 ]
+
+
+def test_the_tested_calendar_is_the_bundled_one() -> None:
+    """The calendar these tests use day by day (from the notice) is the one the standards
+    ship: a day changed in either shows here."""
+    bundled = yaml.safe_load(BUNDLED_2026.read_text(encoding="utf-8"))
+    assert bundled["id"] == CN_2026["id"]
+    assert bundled["weekend"] == CN_2026["weekend"]
+    for key in ("holidays", "workdays"):
+        days = [d.isoformat() if isinstance(d, date) else str(d) for d in bundled[key]]
+        assert days == CN_2026[key], key
 
 
 def d(text: str) -> date:
@@ -183,15 +198,35 @@ def test_a_case_paused_after_its_deadline_stays_overdue() -> None:
         assert paused.is_overdue(cst(f"{day} 12:00")), day
 
 
-def test_outside_calendar_year_weekends_only() -> None:
+def test_outside_calendar_year_is_refused() -> None:
+    """2026-12-30 + 2 working days used to be Fri 2027-01-01 (New Year's Day): no date now."""
     assert CAL.covers(d("2026-06-01"))
     assert not CAL.covers(d("2027-01-01"))
-    # 2027-01-01 (Fri) will surely be a holiday, but the 2026 calendar cannot know.
-    assert CAL.is_working_day(d("2027-01-01"))
-    assert not CAL.is_working_day(d("2027-01-02"))  # Saturday
-    # Across the year end: Wed 2026-12-30 + 3 = Thu 31, Fri 01-01, Mon 01-04.
-    assert CAL.add_working_days(d("2026-12-30"), 3) == d("2027-01-04")
+    assert CAL.add_working_days(d("2026-12-28"), 3) == d("2026-12-31")  # inside: counted
+    with pytest.raises(OutsideCalendar, match="2027"):
+        CAL.add_working_days(d("2026-12-30"), 2)
+    with pytest.raises(OutsideCalendar):
+        compute_deadline(2, "working_day", d("2026-12-30"), 0, CAL)
+    with pytest.raises(OutsideCalendar):
+        compute_deadline(5, "calendar_day", d("2026-12-30"), 0, CAL)
+    with pytest.raises(OutsideCalendar):
+        CAL.working_days_between(d("2026-12-30"), d("2027-01-05"))
+    assert compute_deadline(0, "working_day", d("2026-12-31"), 0, CAL) == d("2026-12-31")
+    # A calendar that lists no day knows no year: weekends only, as documented.
     assert not WEEKENDS_ONLY.covers(d("2026-01-01"))
+    assert WEEKENDS_ONLY.add_working_days(d("2026-12-30"), 3) == d("2027-01-04")
+
+
+def test_a_clock_past_the_calendar_has_an_unknown_deadline_not_a_wrong_one() -> None:
+    started = datetime(2026, 12, 30, 2, 0, tzinfo=UTC)  # Wed 2026-12-30 10:00 CST
+    clock = ClockState(CAL, 2, "working_day", started_at=started)
+    assert clock.deadline is None and clock.deadline_unknown
+    now = started + timedelta(days=1)
+    assert clock.deadline_at(now) is None and clock.deadline_unknown_at(now)
+    assert not clock.is_overdue(now + timedelta(days=30))
+    assert not clock.is_due_soon(now, 2)
+    inside = ClockState(CAL, 1, "working_day", started_at=started)
+    assert inside.deadline == d("2026-12-31") and not inside.deadline_unknown
 
 
 def test_working_days_between() -> None:
@@ -510,16 +545,20 @@ def test_application_numbers_sort_by_day_then_sequence() -> None:
 # ---------------------------------------------------------------- properties
 
 days_2025_2027 = st.dates(min_value=date(2025, 12, 1), max_value=date(2027, 1, 31))
+EVERY_YEAR = range(2000, 2100)
+"""Counting is tested across year ends: the calendars below take the years they do not
+list as having no holiday (real ones refuse them: test_outside_calendar_year_is_refused)."""
+ANY_YEAR = WorkCalendar(holidays=CAL.holidays, workdays=CAL.workdays, id=CAL.id, years=EVERY_YEAR)
 
 
 @given(start=days_2025_2027, n=st.integers(min_value=0, max_value=300))
 def test_add_then_count_is_identity(start: date, n: int) -> None:
-    result = CAL.add_working_days(start, n)
-    assert CAL.working_days_between(start, result) == n
+    result = ANY_YEAR.add_working_days(start, n)
+    assert ANY_YEAR.working_days_between(start, result) == n
     if n >= 1:
-        assert CAL.is_working_day(result)
+        assert ANY_YEAR.is_working_day(result)
         # The first such day: one day earlier there are only n - 1.
-        assert CAL.working_days_between(start, result - timedelta(days=1)) == n - 1
+        assert ANY_YEAR.working_days_between(start, result - timedelta(days=1)) == n - 1
     else:
         assert result == start
 
@@ -530,7 +569,9 @@ def calendars(draw: st.DrawFn) -> WorkCalendar:
     special = st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 3, 31))
     holidays = draw(st.sets(special, max_size=25))
     workdays = draw(st.sets(special, max_size=10)) - holidays
-    return WorkCalendar(weekend=sorted(weekend), holidays=holidays, workdays=workdays)
+    return WorkCalendar(
+        weekend=sorted(weekend), holidays=holidays, workdays=workdays, years=EVERY_YEAR
+    )
 
 
 @given(cal=calendars(), a=days_2025_2027, b=days_2025_2027)
@@ -554,15 +595,15 @@ def test_add_on_any_calendar(cal: WorkCalendar, start: date, n: int) -> None:
     pause=st.integers(min_value=0, max_value=40),
 )
 def test_pause_moves_deadline_by_its_working_days(start: date, limit: int, pause: int) -> None:
-    plain = compute_deadline(limit, "working_day", start, 0, CAL)
-    extended = compute_deadline(limit, "working_day", start, pause, CAL)
-    assert CAL.working_days_between(plain, extended) == pause
-    calendar_days = compute_deadline(limit, "calendar_day", start, pause, CAL)
-    unpaused = compute_deadline(limit, "calendar_day", start, 0, CAL)
+    plain = compute_deadline(limit, "working_day", start, 0, ANY_YEAR)
+    extended = compute_deadline(limit, "working_day", start, pause, ANY_YEAR)
+    assert ANY_YEAR.working_days_between(plain, extended) == pause
+    calendar_days = compute_deadline(limit, "calendar_day", start, pause, ANY_YEAR)
+    unpaused = compute_deadline(limit, "calendar_day", start, 0, ANY_YEAR)
     assert calendar_days >= start + timedelta(days=limit + pause)
     assert calendar_days >= unpaused + timedelta(days=pause)  # a pause moves it by its length
     if limit + pause:  # and it ends on a working day
-        assert CAL.is_working_day(calendar_days)
+        assert ANY_YEAR.is_working_day(calendar_days)
 
 
 def test_the_due_soon_window_holds_every_warning_span() -> None:
@@ -576,6 +617,6 @@ def test_the_due_soon_window_holds_every_warning_span() -> None:
         window = _due_soon_window(SimpleNamespace(workflows={"w": workflow}))
         day = d("2026-01-01")
         while day.year == 2026:
-            furthest = CAL.add_working_days(day, warn_before)  # the latest deadline due soon
+            furthest = ANY_YEAR.add_working_days(day, warn_before)  # the latest deadline due soon
             assert furthest - day <= window, (warn_before, day)
             day += timedelta(days=1)

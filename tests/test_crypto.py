@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -266,3 +269,50 @@ def test_blind_index_context_is_unambiguous() -> None:
 def test_round_trip_any_text(text: str, context: str) -> None:
     cipher = Cipher([KEY_A, KEY_B])
     assert cipher.decrypt(cipher.encrypt(text, context=context), context=context) == text
+
+
+# --- the v1 format, pinned: values stored today must read the same after any change ------
+
+# Written once by Cipher(KEY_A).encrypt(...) and committed; never regenerate them.
+COMMITTED_V1 = {
+    (CTX, ID_NUMBER): "v1.Y_j1jr4ekenhV1CTZLFcEMVoS6i92h0P3OHh96oKyNlhuUDKU1GdWssAJEpjahE",
+    ("form_ibr_form.person_name", "张三"): "v1.Y2CYq1mVyX2wycmH_8lCocrU1XZttTIpWWx-RwOPGUCBfEw",
+}
+# blind_index(ID_NUMBER, KEY_A, context=CTX), computed once and committed.
+COMMITTED_BLIND_INDEX = "8bc8ff11f03c03c3ee1fb59439d7786b01927916029a45b1e68c0060de8aa624"
+
+
+def raw_v1_decrypt(token: str, key: bytes, context: str) -> str:
+    """The v1 format as runtime/crypto.py documents it, with the primitives only:
+    ``v1.`` + unpadded base64url(key id byte ‖ 12-byte nonce ‖ AES-256-GCM ciphertext+tag),
+    key id = first byte of SHA-256(key), associated data ``govstd.v1:<context>``."""
+    assert token.startswith("v1.")
+    body = token[3:]
+    blob = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    assert blob[0] == hashlib.sha256(key).digest()[0]
+    nonce, sealed = blob[1:13], blob[13:]
+    plain = AESGCM(key).decrypt(nonce, sealed, b"govstd.v1:" + context.encode())
+    return plain.decode("utf-8")
+
+
+@pytest.mark.parametrize(("context", "plaintext"), sorted(COMMITTED_V1))
+def test_committed_v1_token_decrypts_with_raw_aes_gcm(context: str, plaintext: str) -> None:
+    token = COMMITTED_V1[(context, plaintext)]
+    assert raw_v1_decrypt(token, KEY_A, context) == plaintext
+    assert Cipher(KEY_A).decrypt(token, context=context) == plaintext
+    assert Cipher([KEY_B, KEY_A]).decrypt(token, context=context) == plaintext  # after rotation
+
+
+def test_new_tokens_are_v1_for_raw_aes_gcm() -> None:
+    for (context, plaintext), _ in COMMITTED_V1.items():
+        token = Cipher([KEY_A, KEY_B]).encrypt(plaintext, context=context)
+        assert raw_v1_decrypt(token, KEY_A, context) == plaintext
+
+
+def test_blind_index_is_pinned() -> None:
+    """The documented construction (HMAC-SHA256 under the subkey HMAC(key, label)), written
+    out, and the committed value: rows indexed today are found tomorrow."""
+    subkey = hmac.new(KEY_A, b"govstd blind index v1", hashlib.sha256).digest()
+    by_hand = hmac.new(subkey, CTX.encode() + b"\x00" + ID_NUMBER.encode(), hashlib.sha256)
+    assert by_hand.hexdigest() == COMMITTED_BLIND_INDEX
+    assert blind_index(ID_NUMBER, KEY_A, context=CTX) == COMMITTED_BLIND_INDEX

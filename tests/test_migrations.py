@@ -734,3 +734,35 @@ def test_a_bad_timeout_setting_is_refused_before_anything_runs(
         with pytest.raises(migrate.MigrationError, match="GOVSTD_MIGRATION_LOCK_TIMEOUT"):
             migrate.upgrade(app, f"sqlite:///{db}")
         assert not db.exists()
+
+
+# ---------------------------------------------------------------- renamed data elements
+
+
+def test_renaming_an_element_renames_the_columns_of_its_fields(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, engine: sa.Engine
+) -> None:
+    """``renamed_from`` on a DataElement renames the column of every field named after it
+    (here one in the form, one in a repeating group): the rows keep their values."""
+    monkeypatch.chdir(tmp_path)
+    app = tmp_path / "app"
+    generate(build_version(tmp_path, 1), app)
+    migrate.upgrade(app, db_url)
+    insert_v1_data(engine)
+
+    renamed = BASE.replace("id: person_name\n", "id: full_name\nrenamed_from: [person_name]\n")
+    form = FORM_V1.replace("- element: person_name\n", "- element: full_name\n")
+    assert form.count("element: full_name") == 2
+    files = {
+        "base.yaml": renamed,
+        "matters/ibr.yaml": MATTER.format(form="ibr_form"),
+        "forms/ibr.yaml": form,
+        "codesets/sex.yaml": SEX_V1,
+    }
+    generate(build(tmp_path / "standards", files), app)  # no data loss: it is a rename
+    assert len(revisions(app)) == 2
+    migrate.upgrade(app, db_url)
+    check_form_rows(engine, "form_ibr_form", "full_name", scope=True)
+    check_group_rows(engine, "form_ibr_form__members", "full_name")
+    assert "person_name" not in tables(engine)["form_ibr_form"].c
+    assert_models_match(engine, app)

@@ -11,6 +11,9 @@ alias bomb, random bytes) or added as a new file.
 The property, whatever the edits: no traceback, exit code 0 or 1 (1 exactly when an
 error is printed), nothing on stdout, and every line on stderr is either a diagnostic
 ``<path inside the tree>:<line>:<col>: (error|warning): <message>`` or the final count.
+Where the tree is certainly broken — every pinned case, and any tree with a file that is
+not UTF-8, holds a character YAML forbids or is a hostile whole file — the exit code
+must be 1: a validator that shrugs off a broken tree fails.
 
 The run is derandomized (the same cases every time, for CI) and the nastiest cases are
 pinned with ``@example``; a few go through the real ``govstd`` entry point in a
@@ -439,6 +442,35 @@ def check_output(root: Path, code: int, stdout: str, stderr: str) -> None:
     assert f" / {errors} error(s)," in lines[-1], lines[-1]
 
 
+# What a YAML stream may not hold anywhere, comments included (YAML 1.1 "printable").
+NOT_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+# Whole files that hold nothing (harmless when added; when they replace a file, what
+# breaks depends on what referred to it).
+BLANK = {"empty", "dashes", "dashes_only", "end_marker", "comment", "bom", "null"}
+
+
+def why_broken(root: Path) -> str | None:
+    """A reason the tree cannot validate, judged from the files alone, or ``None`` when
+    that needs the validator: a file that is not UTF-8, holds a character YAML forbids,
+    or is one of the hostile whole files."""
+    hostile = {WHOLE[name](): name for name in WHOLE if name not in BLANK}
+    for path in sorted(root.rglob("*.yaml")):
+        data = path.read_bytes()
+        where = path.relative_to(root).as_posix()
+        if data in hostile:
+            return f"{where} is the hostile file {hostile[data]!r}"
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return f"{where} is not UTF-8"
+        bad = NOT_PRINTABLE.search(text)
+        if bad:
+            return f"{where} holds {bad.group()!r}, which YAML forbids"
+    return None
+
+
 def validate_in_process(root: Path) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, ["validate", str(root)])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
@@ -553,6 +585,7 @@ PINNED = list(NASTIEST.values())
 
 class Counter:
     ran = 0
+    broken = 0
 
 
 def _validate_mutated_tree(edits: list[Edit]) -> None:
@@ -565,6 +598,10 @@ def _validate_mutated_tree(edits: list[Edit]) -> None:
         elapsed = time.perf_counter() - started
         check_output(root, code, out, err)
         assert elapsed < 10, f"validate took {elapsed:.1f} s for {edits!r}"
+        broken = why_broken(root)
+        if broken or edits in PINNED:  # every pinned case breaks the tree
+            Counter.broken += 1
+            assert code == 1, f"exit {code} for a broken tree ({broken or 'pinned'}): {edits!r}"
     finally:
         shutil.rmtree(parent, ignore_errors=True)
 
@@ -582,14 +619,16 @@ mutated_tree_validates_cleanly = settings(
 
 
 def test_mutated_trees(capsys: pytest.CaptureFixture[str]) -> None:
-    Counter.ran = 0
+    Counter.ran = Counter.broken = 0
     mutated_tree_validates_cleanly()
     with capsys.disabled():
         print(
             f"\n[standards fuzz] {Counter.ran} mutated trees validated "
-            f"({len(PINNED)} pinned, {EXAMPLES} generated at most)"
+            f"({len(PINNED)} pinned, {EXAMPLES} generated at most); "
+            f"{Counter.broken} known to be broken, each exit 1"
         )
     assert Counter.ran >= len(PINNED) + EXAMPLES // 2
+    assert Counter.broken >= len(PINNED)
 
 
 # ---------------------------------------------------------------- single nasty cases

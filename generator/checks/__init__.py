@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from generator.checks.context import Checker
-from generator.checks.elements import check_codeset, check_element
+from generator.checks.elements import check_codeset, check_element, check_identifiers
 from generator.checks.forms import check_form
 from generator.checks.matters import check_matter
 from generator.checks.misc import check_bundle, check_calendar, check_policy
@@ -20,6 +20,7 @@ def check_all(tree: StandardsTree, diagnostics: Diagnostics) -> None:
         check_codeset(c, codeset)
     for element in tree.elements.values():
         check_element(c, element)
+    check_identifiers(c, list(tree.elements.values()))
     for form in tree.forms.values():
         check_form(c, form)
     for workflow in tree.workflows.values():

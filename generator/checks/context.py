@@ -34,6 +34,12 @@ def did_you_mean(name: str, names: object) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def did_you_mean_zh(name: str, names: object) -> str:
+    """:func:`did_you_mean` in Chinese: ``（是否应为 'nanshan'？）``."""
+    close = difflib.get_close_matches(name, [str(n) for n in names], n=1)  # type: ignore[attr-defined]
+    return f"（是否应为 '{close[0]}'？）" if close else ""
+
+
 @dataclass
 class Checker:
     tree: StandardsTree

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from generator.checks.context import Checker, Where, locate
 from generator.diagnostics import Location, bilingual
 from generator.kinds import CodeSet, DataElement
 from runtime.formats import CLASS_NAMES, Format, FormatError, parse_format
+from runtime.patterns import pattern_problem
 
 TEXT_TYPES = {"string", "text", "code"}
 NUMBER_TYPES = {"integer", "decimal"}
@@ -140,6 +140,26 @@ def check_element(c: Checker, e: DataElement) -> None:
         _check_format(c, e, fmt)
 
 
+def check_identifiers(c: Checker, elements: list[DataElement]) -> None:
+    """A registry identifier (GB/T 19488 内部标识符) names one data element only."""
+    first: dict[str, DataElement] = {}
+    for e in elements:
+        if e.identifier is None:
+            continue
+        other = first.setdefault(e.identifier, e)
+        if other is not e:
+            at = other.at("identifier")
+            c.error(
+                e.at("identifier"),
+                bilingual(
+                    f"数据元 '{e.id}' 的标识符 '{e.identifier}' "
+                    f"已由数据元 '{other.id}' 使用（{at}）",
+                    f"element '{e.id}' has identifier '{e.identifier}', already used by "
+                    f"element '{other.id}' at {at}",
+                ),
+            )
+
+
 def text_only(key: str, type_: str) -> str:
     """The message for a text-only key given to a value of another type."""
     return bilingual(
@@ -162,14 +182,15 @@ def _check_bounds(
 
 
 def check_pattern(c: Checker, pattern: str, where: Location) -> None:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
+    """A pattern must compile with RE2, the engine that matches it at run time."""
+    problem = pattern_problem(pattern)
+    if problem is not None:
         c.error(
             where,
             bilingual(
-                f"pattern {pattern!r} 不是有效的正则表达式",
-                f"pattern {pattern!r} is not a valid regular expression: {exc}",
+                f"pattern {pattern!r} 不是有效的 RE2 正则表达式（不支持反向引用和环视）：{problem}",
+                f"pattern {pattern!r} is not a valid RE2 regular expression "
+                f"(no backreferences or lookaround): {problem}",
             ),
         )
 

@@ -40,6 +40,15 @@ def check_workflow(c: Checker, w: Workflow) -> None:
                 ),
             )
     for t in w.transitions:
+        if t.name is None:
+            c.warning(
+                t.at("id"),
+                bilingual(
+                    f"流转 '{t.id}' 没有名称（name）；办事人和工作人员看到的是名称，不是 id",
+                    f"transition '{t.id}' has no 'name'; people see names, never ids "
+                    f"(e.g. name: {{zh: …, en: …}})",
+                ),
+            )
         for index, source in enumerate(t.sources):
             where = t.at("from", index) if isinstance(t.from_, list) else t.at("from")
             if source not in states:

@@ -10,10 +10,25 @@ from generator.kinds.common import Code, Item, Localized, Model, empty
 
 class CodeValue(Model):
     code: Code
+    """代码值，在本代码集内唯一；始终是文本（请加引号）
+    / The code, unique in its set; always text (quote it)
+    e.g. `"1"`"""
     name: Localized
+    """代码的名称
+    / The code's name
+    e.g. `{zh: 男性, en: Male}`"""
     parent: Code | None = None
+    """上级代码，构成层级（如行政区划）
+    / Parent code, making a hierarchy (administrative divisions)
+    e.g. `"440300"`"""
     deprecated: bool = False
+    """已停用：已存数据仍有效，新提交不再接受
+    / Deprecated: still valid in stored data, refused in new submissions
+    e.g. `true`"""
     description: Localized | None = None
+    """说明
+    / Description
+    e.g. `{zh: 含港澳台}`"""
     _row: Location | None = PrivateAttr(default=None)
 
     def where(self) -> Location:
@@ -23,8 +38,17 @@ class CodeValue(Model):
 class CodeSet(Item):
     kind: str = "CodeSet"
     source: str | None = None
+    """依据的标准
+    / The standard it follows
+    e.g. `GB/T 2261.1-2003`"""
     values: list[CodeValue] = empty()
+    """代码值列表
+    / The codes
+    e.g. `[{code: "1", name: {zh: 男性, en: Male}}]`"""
     values_file: str | None = None
+    """大型代码集的 CSV 文件（相对本 YAML 文件；列为 code,zh,en,parent）
+    / CSV file for a large set (relative to this YAML file; columns code,zh,en,parent)
+    e.g. `gb2260.csv`"""
 
     def all_values(self) -> list[CodeValue]:
         return self.values + list(self._file_values)

@@ -9,7 +9,15 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from generator.diagnostics import Location
 from generator.yamlsource import child, descend, location
@@ -30,7 +38,20 @@ def _localized(value: object) -> object:
     return value
 
 
-Localized = Annotated[dict[str, Text], BeforeValidator(_localized)]
+LOCALIZED_SCHEMA = {
+    "title": "Localized",
+    "anyOf": [
+        {"type": "string", "minLength": 1},
+        {
+            "type": "object",
+            "required": ["zh"],
+            "additionalProperties": {"type": "string", "minLength": 1},
+        },
+    ],
+}
+Localized = Annotated[
+    dict[str, Text], BeforeValidator(_localized), WithJsonSchema(LOCALIZED_SCHEMA)
+]
 """A string (taken as zh) or a mapping of locale to string with ``zh`` required."""
 
 Status = Literal["draft", "standard", "deprecated", "retired"]
@@ -55,6 +76,9 @@ def text(value: dict[str, str] | None, lang: str = "zh") -> str:
 class Model(BaseModel):
     """A part of a document; remembers the YAML node it was read from."""
 
+    # A field's docstring (``中文 / English e.g. `value` ``) is its description: the format
+    # reference (docs/standards-format.md) and ``govstd schema`` read it from the source
+    # (generator/schema.py); pydantic's use_attribute_docstrings would add ~0.4 s to start-up.
     model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True)
     _node: yaml.Node | None = PrivateAttr(default=None)
 
@@ -115,12 +139,34 @@ class Item(Model):
     """The common keys of every document."""
 
     kind: str
+    """文档的种类
+    / The kind of document
+    e.g. `Matter`"""
     id: Id
+    """稳定标识，在同种类中唯一，表、列和接口以它命名；一经使用不得另作他用
+    / Stable identifier, unique within its kind; tables, columns and endpoints are named
+    after it; never reused for something else
+    e.g. `citizen_id_number`"""
     name: Localized
+    """名称
+    / Name
+    e.g. `{zh: 公民身份号码, en: Citizen ID number}`"""
     description: Localized | None = None
+    """说明
+    / Description
+    e.g. `{zh: 按 GB 11643 编制的 18 位公民身份号码}`"""
     version: str | None = None
+    """版本（自由文本），随每份申请记录
+    / Version (free text), recorded with every application filed under it
+    e.g. `"2026.1"`"""
     status: Status = "standard"
+    """状态：引用已废止（deprecated）的是警告，引用已撤销（retired）的是错误
+    / Status: referencing a deprecated item is a warning, a retired one an error
+    e.g. `deprecated`"""
     renamed_from: list[Id] = empty()
+    """此前用过的标识；迁移时改名，而不是删除后重建
+    / Ids this item had before: the migration renames instead of dropping and re-adding
+    e.g. `[id_number]`"""
 
     @property
     def file(self) -> str:

@@ -72,7 +72,11 @@ def _operation(
             ref("parameters", p) if isinstance(p, str) else p
             for p in (*parameters, "AcceptLanguage")
         ],
-        "responses": {**responses, **{c: ref("responses", codes[c]) for c in errors}},
+        "responses": {
+            **responses,
+            **{c: ref("responses", codes[c]) for c in errors},
+            "503": responses.get("503", ref("responses", "Unavailable")),
+        },
     }
     if body is not None:
         op["requestBody"] = body
@@ -116,7 +120,14 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
                 "health",
                 "健康检查 / health",
                 "system",
-                {"200": _ok("ok", ref("schemas", "Health"))},
+                {
+                    "200": _ok("ok", ref("schemas", "Health")),
+                    "503": _ok(
+                        "数据库无应答或不在本部署包的版本 / the database does not answer or is "
+                        "not at this package's revision",
+                        ref("schemas", "HealthUnavailable"),
+                    ),
+                },
             )
         },
         "/openapi.json": {

@@ -91,6 +91,11 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
             "paused_days": {"type": "integer"},
             "finished_at": nullable_datetime,
             "deadline": {"type": ["string", "null"], "format": "date"},
+            "deadline_unknown": {
+                "type": "boolean",
+                "description": "the deadline runs past the region's calendar (next year's "
+                "holidays not yet published): deadline is null until the calendar is added",
+            },
             "overdue": {"type": "boolean"},
             "due_soon": {"type": "boolean"},
             "standards_version": nullable_string,
@@ -133,6 +138,18 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
             "type": "object",
             "required": ["status"],
             "properties": {"status": {"type": "string", "const": "ok"}},
+        },
+        "HealthUnavailable": {
+            "type": "object",
+            "required": ["status"],
+            "properties": {
+                "status": {"type": "string", "const": "unavailable"},
+                "code": {
+                    "type": "string",
+                    "enum": ["database_ahead", "database_behind", "database_unmigrated"],
+                    "description": "absent when the database does not answer",
+                },
+            },
         },
         "MatterList": {
             "type": "object",
@@ -288,6 +305,9 @@ def responses() -> dict[str, Schema]:
         "TooLarge": "请求体过大 / the body or file is too large",
         "UnsupportedMediaType": "请求体类型不支持 / unsupported media type",
         "Invalid": "提交的数据有误 / invalid data; error.fields lists each problem",
+        "Unavailable": "服务暂停：数据库不在本部署包的版本 / service paused: the database is "
+        "not at this package's revision (error.code database_ahead, database_behind or "
+        "database_unmigrated; Retry-After)",
     }
     return {
         name: {"description": text, "content": {JSON: {"schema": ERROR_REF}}}

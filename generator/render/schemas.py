@@ -51,7 +51,7 @@ _GROUP = re.compile(r"\(\?(?!:|=|!|<=|<!)")
 
 def portable(pattern: str) -> bool:
     """Whether ``pattern`` means the same to Python's ``re`` and to ECMA-262 (``u`` flag)."""
-    if _GROUP.search(pattern):
+    if _GROUP.search(pattern) or "[:" in pattern:  # (?i) and [[:alpha:]] are RE2's only
         return False
     escapes = re.findall(r"\\(.)", pattern.replace("\\\\", ""))
     return all(e in _PORTABLE_ESCAPES for e in escapes)

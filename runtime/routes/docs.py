@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
@@ -14,20 +13,21 @@ from runtime.routes.common import ctx, threaded
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
-def _ping(request: Request) -> bool:
+def _health(request: Request) -> tuple[int, dict[str, str]]:
     try:
-        with ctx(request).engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        problem = request.app.state.revision_guard.check()
     except Exception:
-        return False
-    return True
+        return 503, {"status": "unavailable"}
+    if problem is not None:
+        return 503, {"status": "unavailable", "code": problem}
+    return 200, {"status": "ok"}
 
 
 async def healthz(request: Request) -> Response:
-    """``{"status": "ok"}`` when the database answers, else 503."""
-    if await threaded(_ping, request):
-        return JSONResponse({"status": "ok"})
-    return JSONResponse({"status": "unavailable"}, status_code=503)
+    """``{"status": "ok"}`` when the database answers and is at the package's revision,
+    else 503 (with ``code``: ``database_ahead``, ``database_behind``, ``database_unmigrated``)."""
+    status, body = await threaded(_health, request)
+    return JSONResponse(body, status_code=status)
 
 
 async def openapi(request: Request) -> Response:

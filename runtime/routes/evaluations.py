@@ -14,7 +14,7 @@ from runtime.auth import Identity, require
 from runtime.context import Context
 from runtime.db import write
 from runtime.errors import ApiError, FieldProblem, message, request_id
-from runtime.records import iso, matter_of
+from runtime.records import is_final, iso, lock_case
 from runtime.routes.common import (
     ctx,
     find_application,
@@ -34,13 +34,11 @@ def _evaluate(
     row = find_application(request, identity, app_id)
     pkg = c.package
     t = pkg.tables
-    matter = matter_of(pkg, row.region, row.matter)
-    workflow = pkg.workflows.get(matter.workflow) if matter else None
-    if workflow is None or not workflow.is_final(row.status):
-        raise ApiError(409, "not_final")
     now = c.now()
     try:
         with write(c.engine) as conn:
+            if not is_final(pkg, lock_case(conn, pkg, row.id)):
+                raise ApiError(409, "not_final")
             exists = conn.execute(
                 select(t.evaluations.c.id).where(t.evaluations.c.application_id == row.id)
             ).first()

@@ -8,6 +8,12 @@ first bytes against the material's ``accept`` list (422 ``file_type``), and
 stored under ``<upload dir>/<application id>/<random hex>`` with its sha256. A new
 upload replaces the previous file of the same material. Files are encrypted at rest
 with the data key as they arrive, and decrypted as they are sent (:mod:`runtime.filecrypt`).
+
+The final-state check is made again inside the write transaction, on the case's row
+locked (:func:`runtime.records.lock_case`): an upload that began before a decision and
+ends after it is refused (409 ``case_final``) and its file removed, and concurrent
+uploads to one case take turns, so replacing a material's file (read the old row,
+delete it, insert the new) is atomic; the replaced file is removed after the commit.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from runtime.crypto import DecryptionError
 from runtime.db import read, write
 from runtime.errors import ApiError, request_id
 from runtime.filecrypt import SealedFile, SealingWriter
-from runtime.records import iso, matter_of
+from runtime.records import is_final, iso, lock_case, matter_of
 from runtime.routes.common import audit_access, ctx, find_application, ok, threaded
 from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, Received, receive_file, sniff
 
@@ -56,9 +62,7 @@ def _check_upload(request: Request, c: Context, identity: Identity) -> tuple[Any
     material = _material(c, row, request.path_params["material"])
     if material.get("source") == "government":
         raise ApiError(409, "not_uploadable")
-    matter = matter_of(c.package, row.region, row.matter)
-    workflow = c.package.workflows.get(matter.workflow) if matter else None
-    if workflow is not None and workflow.is_final(row.status):
+    if is_final(c.package, row):  # checked again in the write transaction
         raise ApiError(409, "case_final")
     return row, material
 
@@ -82,6 +86,8 @@ def _store(
     old: list[str] = []
     try:
         with write(c.engine) as conn:
+            if is_final(c.package, lock_case(conn, c.package, row.id)):
+                raise ApiError(409, "case_final")  # decided while the file streamed
             mf = t.material_files
             where = (mf.c.application_id == row.id) & (mf.c.material == material["id"])
             old = [r.storage_name for r in conn.execute(select(mf.c.storage_name).where(where))]

@@ -122,7 +122,7 @@ async def test_extra_top_level_keys_refused(api: Api, extra: dict[str, str]) -> 
     body = {"region": "nanshan", "data": unemployment_data(), **extra}
     r = await api.post(URL, json=body, headers=applicant)
     assert r.status_code == 422
-    assert [f["path"] for f in r.json()["fields"]] == list(extra)
+    assert [f["path"] for f in r.json()["error"]["fields"]] == list(extra)
     assert (await api.get("/api/applications", headers=applicant)).json()["total"] == 0
 
 
@@ -133,7 +133,7 @@ async def test_region_must_offer_the_matter(api: Api) -> None:
             URL, json={"region": region, "data": unemployment_data()}, headers=applicant
         )
         assert r.status_code == 422, region
-        assert r.json()["fields"][0]["path"] == "region"
+        assert r.json()["error"]["fields"][0]["path"] == "region"
     r = await api.post(
         "/api/matters/id_card_renewal/applications",
         json={"region": "nanshan", "data": {}},

@@ -49,7 +49,8 @@ async def test_bad_bodies(api: Api) -> None:
     body = r.json()
     assert body["error"]["code"] == "validation"
     assert body["error"]["message"] == "the submitted data is not valid"
-    assert body["fields"][0]["path"] == "sex"
+    assert body["error"]["fields"][0]["path"] == "sex"
+    assert list(body) == ["error"]  # fields inside "error" only, as the contract says
     assert r.headers["x-request-id"] == body["error"]["request_id"]
 
 

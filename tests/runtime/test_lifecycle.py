@@ -23,8 +23,8 @@ async def test_licensing_lifecycle(api: Api, clock: FrozenClock) -> None:
         headers=applicant,
     )
     assert bad.status_code == 422, bad.text
-    assert [f["path"] for f in bad.json()["fields"]] == ["citizen_id_number"]
-    assert bad.json()["fields"][0]["code"].startswith("gb11643")
+    assert [f["path"] for f in bad.json()["error"]["fields"]] == ["citizen_id_number"]
+    assert bad.json()["error"]["fields"][0]["code"].startswith("gb11643")
 
     created = await api.post(
         url, json={"region": "nanshan", "data": food_data()}, headers=applicant
@@ -40,7 +40,7 @@ async def test_licensing_lifecycle(api: Api, clock: FrozenClock) -> None:
 
     no_reason = await api.post(f"{act}/request_supplement", json={}, headers=officer)
     assert no_reason.status_code == 422
-    assert no_reason.json()["fields"][0]["path"] == "reason"
+    assert no_reason.json()["error"]["fields"][0]["path"] == "reason"
     r = await api.post(
         f"{act}/request_supplement", json={"reason": "经营面积有误"}, headers=officer
     )

@@ -111,7 +111,7 @@ async def test_reveal_needs_a_reason_of_1_to_200_characters(api: Api) -> None:
     ):
         r = await api.post(url, headers=officer, **({} if body is None else {"json": body}))
         assert r.status_code == 422, (body, r.text)
-        assert r.json()["fields"][0]["path"] == "reason", r.text
+        assert r.json()["error"]["fields"][0]["path"] == "reason", r.text
         assert ID_A not in r.text
     r = await api.post(url, json={"reason": "核" * 200}, headers=officer)
     assert r.status_code == 200, r.text

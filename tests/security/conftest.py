@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy import Engine, create_engine, select
 
 from runtime.package import Package
 from tests.runtime.conftest import (  # noqa: F401  (fixtures shared with tests/runtime)
@@ -30,7 +30,15 @@ from tests.runtime.conftest import (  # noqa: F401  (fixtures shared with tests/
     settings,
 )
 
-ID_NUMBER = re.compile(r"\b\d{17}[\dXx]\b")
+# An 18-character citizen ID number (GB 11643: division, birth date, serial, check digit)
+# that no other digit touches. Digit look-arounds, not ``\b``: in Python's Unicode
+# patterns a Chinese character is a word character, so ``\b`` finds no boundary in
+# ``身份证号440305199003070014重复``. The birth date keeps digit runs of request ids
+# (hex) and timestamps from counting.
+ID_NUMBER = re.compile(
+    r"(?<![0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+    r"[0-9]{3}[0-9Xx](?![0-9])"
+)
 FIGURES: list[str] = []
 
 
@@ -95,11 +103,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 # --- database and storage inspection ---------------------------------------------------
 
 
-def row_counts(engine: Engine, pkg: Package) -> dict[str, int]:
-    """Rows per table of the package."""
+def table_contents(engine: Engine, pkg: Package) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of the package, in primary-key order."""
     with engine.connect() as conn:
         return {
-            t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+            t.name: [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
             for t in pkg.metadata.sorted_tables
         }
 

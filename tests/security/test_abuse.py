@@ -6,6 +6,7 @@ temporary ones included.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import time
@@ -19,11 +20,11 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from runtime.subjects import pseudonyms
 from tests.runtime.conftest import SECRET, Api, unemployment_data
-from tests.security.conftest import files_under, report, row_counts
+from tests.security.conftest import files_under, report, table_contents
 
 pytestmark = pytest.mark.anyio
 SUBMIT = "/api/matters/unemployment_registration/applications"
@@ -35,18 +36,32 @@ QUICK_S = 2.0  # "refused quickly": a bound far above what the refusals take
 
 @dataclass(frozen=True)
 class Trace:
-    rows: dict[str, int]
-    files: list[Path]
+    """What a request could change: every row of every table, every stored file's bytes."""
+
+    tables: dict[str, list[tuple[Any, ...]]]
+    files: dict[Path, str]
+
+    @property
+    def rows(self) -> dict[str, int]:
+        return {name: len(rows) for name, rows in self.tables.items()}
 
 
 def trace(api: Api, db: Engine) -> Trace:
-    return Trace(row_counts(db, api.package), files_under(api.settings.upload_dir))
+    files = {
+        p: hashlib.sha256(p.read_bytes()).hexdigest() for p in files_under(api.settings.upload_dir)
+    }
+    return Trace(table_contents(db, api.package), files)
 
 
 def assert_untouched(before: Trace, after: Trace, *, audited: int = 0) -> None:
-    """The same rows and files, plus ``audited`` new audit entries."""
-    expected = {**before.rows, "audit_log": before.rows["audit_log"] + audited}
-    assert after.rows == expected
+    """The same rows, value for value, and the same files, byte for byte, plus ``audited``
+    new audit entries (the entries already there unchanged)."""
+    for name, rows in before.tables.items():
+        if name == "audit_log":
+            assert after.tables[name][: len(rows)] == rows, "audit entries changed"
+            assert len(after.tables[name]) == len(rows) + audited, "audit entries added"
+        else:
+            assert after.tables[name] == rows, f"table {name} changed"
     assert after.files == before.files
 
 
@@ -81,6 +96,38 @@ def multipart(boundary: str, parts: list[tuple[str, str | None, bytes]]) -> byte
         out.append(content + b"\r\n")
     out.append(f"--{boundary}--\r\n".encode())
     return b"".join(out)
+
+
+async def test_assert_untouched_sees_a_changed_value(api: Api, db: Engine) -> None:
+    """The check the tests below rely on: a status changed, an audit entry rewritten or a
+    stored file's bytes changed is caught, though no row or file was added or removed."""
+    app_id = await file_application(api)
+    r = await api.put(
+        f"/api/applications/{app_id}/materials/commitment_letter",
+        files={"file": ("a.pdf", PDF, "application/pdf")},
+        headers=api.token("applicant", "citizen-a"),
+    )
+    assert r.status_code == 201, r.text
+    before = trace(api, db)
+    assert_untouched(before, trace(api, db))
+    [stored] = files_under(api.settings.upload_dir)
+    original = stored.read_bytes()
+    stored.write_bytes(original[:-1] + b"!")
+    with pytest.raises(AssertionError):
+        assert_untouched(before, trace(api, db))
+    stored.write_bytes(original)
+    apps, audit = api.package.tables.applications, api.package.tables.audit_log
+    with db.begin() as conn:
+        conn.execute(update(apps).where(apps.c.id == app_id).values(status="accepted"))
+    with pytest.raises(AssertionError, match="table applications changed"):
+        assert_untouched(before, trace(api, db))
+    with db.begin() as conn:
+        conn.execute(update(apps).where(apps.c.id == app_id).values(status="submitted"))
+    assert_untouched(before, trace(api, db))
+    with db.begin() as conn:
+        conn.execute(update(audit).values(actor_sub="someone-else"))
+    with pytest.raises(AssertionError, match="audit entries changed"):
+        assert_untouched(before, trace(api, db))
 
 
 # --- uploads ---------------------------------------------------------------------------
@@ -211,16 +258,36 @@ async def test_multipart_with_thousands_of_parts(api: Api, db: Engine) -> None:
     url = f"/api/applications/{app_id}/materials/commitment_letter"
     before = trace(api, db)
     parts = [(f"f{i}", None, b"x") for i in range(5000)] + [("file", "a.pdf", PDF)]
-    body = multipart("b", parts)
+    read = 0
+
+    async def one_part_a_chunk(
+        parts: list[tuple[str, str | None, bytes]],
+    ) -> AsyncIterator[bytes]:  # counts what the server took from the body stream
+        nonlocal read
+        body = multipart("b", parts)
+        chunks = body.split(b"\r\n--b")
+        for i, chunk in enumerate(chunks):
+            read += 1
+            yield chunk if i == 0 else b"\r\n--b" + chunk
+
     started = time.perf_counter()
-    r = await api.put(url, content=body, headers=h)
+    r = await api.put(url, content=one_part_a_chunk(parts), headers=h)
     took = time.perf_counter() - started
     refused(r, 400, "too_many_parts")
     assert took < QUICK_S
+    assert read < 20, f"{read} parts read before the refusal"
+    first_read = read
     assert_untouched(before, trace(api, db))
     # thousands of file parts, too
-    body = multipart("b", [("file", f"{i}.pdf", PDF) for i in range(3000)])
-    r = await api.put(url, content=body, headers=h)
+    read = 0
+    r = await api.put(
+        url, content=one_part_a_chunk([("file", f"{i}.pdf", PDF) for i in range(3000)]), headers=h
+    )
+    refused(r, 400, "too_many_parts")
+    assert read < 20, f"{read} parts read before the refusal"
+    assert_untouched(before, trace(api, db))
+    # and with a declared length, all parts in one body
+    r = await api.put(url, content=multipart("b", parts), headers=h)
     refused(r, 400, "too_many_parts")
     assert_untouched(before, trace(api, db))
     # one part with a megabyte of headers (python-multipart bounds them)
@@ -229,8 +296,8 @@ async def test_multipart_with_thousands_of_parts(api: Api, db: Engine) -> None:
     refused(r, 400, "bad_request")
     assert_untouched(before, trace(api, db))
     report(
-        f"abuse ({db.dialect.name}): upload of {len(parts)} parts refused (400) "
-        f"in {took * 1000:.0f} ms"
+        f"abuse ({db.dialect.name}): upload of {len(parts)} parts streamed one by one "
+        f"refused (400) after {first_read} parts read, in {took * 1000:.0f} ms"
     )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, Table, text
 
 from runtime import submission
 from tests.runtime.conftest import ID_A, Api, unemployment_data
-from tests.security.conftest import ID_NUMBER, LogWatch, row_counts
+from tests.security.conftest import ID_NUMBER, LogWatch, table_contents
 
 pytestmark = pytest.mark.anyio
 SUBMIT = "/api/matters/unemployment_registration/applications"
@@ -78,7 +78,7 @@ async def test_unhandled_error_is_generic(
 
     monkeypatch.setattr(submission, "validate_submission", broken)
     since = len(log_watch.texts)
-    before = row_counts(db, api.package)
+    before = table_contents(db, api.package)
     rid = "leak-test-1"
     r = await call(api, json=body(), headers={**api.token("applicant"), "X-Request-ID": rid})
     assert_generic_500(r, rid)
@@ -86,7 +86,7 @@ async def test_unhandled_error_is_generic(
     failure = next(t for t in log_watch.texts[since:] if rid in t)
     assert "RuntimeError" in failure and "runtime/submission.py" in failure  # where, not what
     assert "/api/matters/{matter}/applications" in failure  # the route, not the path
-    assert row_counts(db, api.package) == before
+    assert table_contents(db, api.package) == before
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ async def test_database_failure_is_generic(
     log_watch: LogWatch,
 ) -> None:
     since = len(log_watch.texts)
-    before = row_counts(db, api.package)
+    before = table_contents(db, api.package)
     rid = "leak-test-2"
     h = {**api.token("applicant"), "X-Request-ID": rid}
     r = await call(api, json=body(), headers=h)
@@ -142,7 +142,7 @@ async def test_database_failure_is_generic(
     log = logged(caplog, log_watch, since)
     assert_clean_log(log, rid)
     assert "sqlalchemy.exc." in log  # the kind of failure is there for the operator
-    assert row_counts(db, api.package) == before  # the transaction rolled back whole
+    assert table_contents(db, api.package) == before  # the transaction rolled back whole
 
 
 async def test_sql_logging_shows_no_values(
@@ -174,3 +174,33 @@ def test_log_watch_sees_id_numbers() -> None:
         logger.removeHandler(watch)
     assert [bool(ID_NUMBER.search(t)) for t in watch.texts] == [True, True]
     assert not ID_NUMBER.search("request 1b2acb4050744247b3c444d0d8dd2d6d 13812345678")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "身份证号440305199003070014重复",  # glued to Chinese on both sides
+        "号11010519491231002X。",
+        "证件:440305199003070014",
+        "id=440305199003070014&x",
+        "440305199003070014",
+        "身份证号11010519491231002x",
+        "申请人（440305199003070014）",
+    ],
+)
+def test_log_watch_sees_id_numbers_glued_to_text(text: str) -> None:
+    assert ID_NUMBER.search(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4403051990030700145",  # 19 digits: not an ID number
+        "94403051990030700145",
+        "request 1b2acb4050744247b3c444d0d8dd2d6d took 13 ms",
+        "at 1764979200123456 µs",
+        "mobile 13812345678, order 20260302000123",
+    ],
+)
+def test_log_watch_ignores_other_numbers(text: str) -> None:
+    assert not ID_NUMBER.search(text), text

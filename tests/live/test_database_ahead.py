@@ -1,0 +1,117 @@
+"""A server left running on its package after ``govstd migrate`` of a newer one.
+
+The newer package renames a field of the unemployment form (``unemployment_date`` →
+``became_unemployed_on``, ``renamed_from``): its migration renames the column. The server
+still running the older package answers every request 503 ``database_ahead``
+(never 500), ``/healthz`` too, and its log says so once. Restarted on the newer
+package, it serves the case filed before, with its data.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from generator.pipeline import generate
+from tests.live.conftest import LiveDB, LiveServer, migrate, report, token
+from tests.runtime.conftest import STANDARDS
+
+FORM = "national/forms/unemployment_registration_form.yaml"
+FIELD = "      - element: unemployment_date\n"
+RENAMED = (
+    "      - id: became_unemployed_on\n"
+    "        element: unemployment_date\n"
+    "        renamed_from: [unemployment_date]\n"
+)
+SUBMIT = "/api/matters/unemployment_registration/applications"
+
+
+@pytest.fixture(scope="module")
+def newer_package(live_package_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same package folder, regenerated from standards where a field is renamed."""
+    folder = tmp_path_factory.mktemp("newer")
+    root = folder / "standards"
+    shutil.copytree(STANDARDS, root)
+    form = root / FORM
+    text = form.read_text(encoding="utf-8")
+    assert text.count(FIELD) == 1
+    form.write_text(text.replace(FIELD, RENAMED), encoding="utf-8")
+    app = folder / "nanshan"
+    shutil.copytree(live_package_dir, app, ignore=shutil.ignore_patterns("__pycache__"))
+    result, diagnostics = generate([root], "nanshan", app)
+    assert result is not None, "\n".join(str(d) for d in diagnostics)
+    revisions = list((app / "migrations/versions").glob("*.py"))
+    assert len(revisions) == 2, revisions
+    return app
+
+
+def _body() -> dict[str, object]:
+    return {
+        "region": "nanshan",
+        "data": {
+            "person_name": "赵六",
+            "citizen_id_number": "310115197806150038",
+            "sex": "1",
+            "education_level": "21",
+            "household_type": "3",
+            "household_division": "440305",
+            "household_address": "深圳市南山区蛇口 3 号",
+            "residence_division": "440305",
+            "residence_address": "深圳市南山区蛇口 3 号",
+            "mobile_phone": "13700001111",
+            "unemployment_date": "2026-02-20",
+            "unemployment_reason": "5",
+        },
+    }
+
+
+def test_an_older_server_answers_503_after_the_database_moved_ahead(
+    live_db: LiveDB,
+    live_package_dir: Path,
+    newer_package: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    server = LiveServer(
+        live_package_dir, live_db, tmp_path_factory.mktemp(f"ahead-{live_db.kind}"), workers=1
+    )
+    server.start()
+    h = token("applicant", "citizen-ahead")
+    try:
+        with httpx.Client(base_url=server.url, timeout=30.0) as client:
+            created = client.post(SUBMIT, json=_body(), headers=h)
+            assert created.status_code == 201, created.text
+            case = f"/api/applications/{created.json()['id']}"
+            since = len(server.logs())
+            migrate(newer_package, live_db.url)  # the column is renamed under the server
+            answers = {
+                "submit": client.post(SUBMIT, json=_body(), headers=h),
+                "read": client.get(case, headers=h),
+                "list": client.get("/api/applications", headers=h),
+                "catalogue": client.get("/api/matters", headers={"Accept-Language": "en"}),
+            }
+            health = client.get("/healthz")
+        statuses = {name: r.status_code for name, r in answers.items()}
+        report(f"database ahead ({live_db.kind}): {statuses}, /healthz {health.status_code}")
+        for name, r in answers.items():
+            assert r.status_code == 503, (name, r.text)
+            assert r.json()["error"]["code"] == "database_ahead", (name, r.text)
+        assert "newer package" in answers["catalogue"].json()["error"]["message"]
+        assert "更新的部署包" in answers["submit"].json()["error"]["message"]
+        assert health.status_code == 503 and health.json()["code"] == "database_ahead"
+        logs = server.logs()[since:]
+        assert logs.count("database_ahead:") == 1, logs[-4000:]
+        assert "failed:" not in logs and "Traceback" not in logs, logs[-4000:]
+    finally:
+        server.stop()
+    server.app_dir = newer_package  # the operator deploys the matching package
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30.0) as client:
+            r = client.get(case, headers=h)
+        assert r.status_code == 200, r.text
+        assert r.json()["data"]["became_unemployed_on"] == "2026-02-20"
+    finally:
+        server.stop()

@@ -1,0 +1,176 @@
+"""The server and the database's revision (runtime/revision_guard.py).
+
+- ``govstd serve`` refuses a missing database (never creating a SQLite file) and one
+  not at the package's revision, with a zh/en line, exit 1;
+- ``/healthz`` answers 503 when the database is not at the package's revision;
+- a server whose database was migrated ahead (a column renamed) answers every request
+  503 ``database_ahead``, never 500, and logs it once.
+
+The live variant with a really newer package is tests/live/test_database_ahead.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.live.conftest import HOST, free_port, govstd_command
+from tests.runtime.conftest import DATA_KEY, SECRET, Api, unemployment_data
+
+SERVE_TIMEOUT_S = 60
+
+
+def _serve(app_dir: Path, db: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSTD_")}
+    env.update(GOVSTD_SECRET=SECRET, GOVSTD_DATA_KEY=DATA_KEY)
+    command = [*govstd_command(), "serve", "--app", str(app_dir), "--db", db]
+    try:
+        return subprocess.run(
+            [*command, "--host", HOST, "--port", str(free_port()), *extra],
+            capture_output=True,
+            text=True,
+            timeout=SERVE_TIMEOUT_S,
+            env=env,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"govstd serve started on {db} instead of refusing it")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_refuses_a_missing_sqlite_file_and_creates_nothing(
+    package_dir: Path, tmp_path: Path, workers: str
+) -> None:
+    folder = tmp_path / "not-there"
+    done = _serve(package_dir, f"sqlite:///{folder / 'govstd.db'}", "--workers", workers)
+    assert done.returncode == 1, done.stderr
+    assert "不存在" in done.stderr and "does not exist" in done.stderr, done.stderr
+    assert "govstd migrate" in done.stderr and "Traceback" not in done.stderr
+    assert not folder.exists()
+
+
+def test_serve_refuses_an_unmigrated_sqlite_file(package_dir: Path, tmp_path: Path) -> None:
+    db = tmp_path / "empty.db"
+    sqlite3.connect(db).close()
+    done = _serve(package_dir, f"sqlite:///{db}")
+    assert done.returncode == 1, done.stderr
+    assert "尚未迁移" in done.stderr and "has not been migrated" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.postgres
+def test_serve_refuses_an_unmigrated_postgresql_database(package_dir: Path) -> None:
+    admin = os.environ.get("GOVSTD_TEST_POSTGRES_URL")
+    if not admin:
+        pytest.skip("GOVSTD_TEST_POSTGRES_URL is not set")
+    name = f"govstd_unmigrated_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+        done = _serve(package_dir, url)
+        assert done.returncode == 1, done.stderr
+        assert "尚未迁移" in done.stderr and "has not been migrated" in done.stderr, done.stderr
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@contextmanager
+def _database_changed(db_url: str, *statements: str, undo: tuple[str, ...]) -> Iterator[None]:
+    """Run ``statements`` on the database (another ``govstd migrate``); ``undo`` them after."""
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+        yield
+    finally:
+        with engine.begin() as conn:
+            for statement in undo:
+                conn.execute(text(statement))
+        engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_healthz_503_while_the_database_is_not_at_the_package_revision(
+    api: Api, db_url: str
+) -> None:
+    assert (await api.get("/healthz")).status_code == 200
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        (revision,) = conn.execute(text("SELECT version_num FROM alembic_version")).one()
+    engine.dispose()
+    cases = {
+        "database_ahead": ("UPDATE alembic_version SET version_num = 'f0f0f0f0f0f0'",),
+        "database_unmigrated": ("DELETE FROM alembic_version",),
+    }
+    for code, statements in cases.items():
+        restore = (
+            "DELETE FROM alembic_version",
+            f"INSERT INTO alembic_version (version_num) VALUES ('{revision}')",
+        )
+        with _database_changed(db_url, *statements, undo=restore):
+            r = await api.get("/healthz")
+            assert r.status_code == 503, r.text
+            assert r.json() == {"status": "unavailable", "code": code}
+            r = await api.get("/api/matters")  # no query, refused all the same
+            assert r.status_code == 503 and r.json()["error"]["code"] == code
+        assert (await api.get("/healthz")).status_code == 200  # taken back: serving again
+        assert (await api.get("/api/matters")).status_code == 200
+
+
+@pytest.mark.anyio
+async def test_a_database_migrated_ahead_answers_503_never_500(
+    api: Api, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A newer package renamed a column and recorded its revision (as its migration would)."""
+    h = api.token("applicant", "citizen-ahead")
+    url = "/api/matters/unemployment_registration/applications"
+    body = {"region": "nanshan", "data": unemployment_data()}
+    created = await api.post(url, json=body, headers=h)
+    assert created.status_code == 201, created.text
+    table = "form_unemployment_registration_form"
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        (revision,) = conn.execute(text("SELECT version_num FROM alembic_version")).one()
+    engine.dispose()
+    ahead = (
+        f"ALTER TABLE {table} RENAME COLUMN mobile_phone TO contact_phone",
+        "UPDATE alembic_version SET version_num = 'a1b2c3d4e5f6'",
+    )
+    back = (
+        f"ALTER TABLE {table} RENAME COLUMN contact_phone TO mobile_phone",
+        f"UPDATE alembic_version SET version_num = '{revision}'",
+    )
+    caplog.set_level(logging.INFO, logger="govstd.runtime")
+    with _database_changed(db_url, *ahead, undo=back):
+        answers = [
+            await api.post(url, json=body, headers=h),
+            await api.get(f"/api/applications/{created.json()['id']}", headers=h),
+            await api.get("/api/applications", headers=h),
+            await api.get("/api/matters", headers={"Accept-Language": "en"}),
+        ]
+        for r in answers:
+            assert r.status_code == 503, r.text
+            assert r.json()["error"]["code"] == "database_ahead"
+            assert r.headers["retry-after"]
+        assert "更新的部署包" in answers[0].json()["error"]["message"]
+        assert "newer package" in answers[-1].json()["error"]["message"]
+    said = [r.getMessage() for r in caplog.records if "database_ahead" in r.getMessage()]
+    assert len(said) == 1, said  # once, with both revisions and what to do
+    assert "a1b2c3d4e5f6" in said[0] and revision in said[0] and "新" in said[0]
+    assert not [r for r in caplog.records if "failed:" in r.getMessage()]  # no 500 logged
+    assert (await api.get("/healthz")).status_code == 200
+    assert (await api.post(url, json=body, headers=h)).status_code == 201
