@@ -19,17 +19,21 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import Connection, Table, func, select
 
-from runtime.crypto import Cipher, load_keys
-from runtime.filecrypt import SealedFile
 from runtime.package import Package
-from runtime.routes.materials import file_context
-from tests.live.conftest import LiveServer, ibr_body, report, stored_subject, token
-from tests.runtime.conftest import DATA_KEY
+from tests.live.conftest import (
+    LiveServer,
+    ibr_body,
+    report,
+    stored_file,
+    stored_subject,
+    token,
+)
 
 THREADS = 4
 KILL_AFTER = 40  # acknowledged submissions before the kill
@@ -51,11 +55,9 @@ def _pdf(tag: str) -> bytes:
     return b"%PDF-1.7\n% " + tag.encode() + b"\n" + os.urandom(3000).hex().encode() + b"\n%%EOF\n"
 
 
-def _sha256(path: Path, application_id: str, material: str) -> str:
+def _sha256(upload_dir: Path, row: Any) -> str:
     """The sha256 of a stored material file's plaintext (files are encrypted at rest)."""
-    cipher = Cipher(load_keys({"GOVSTD_DATA_KEY": DATA_KEY})[0])
-    plain = SealedFile(path, cipher, file_context(application_id, material)).read_all()
-    return hashlib.sha256(plain).hexdigest()
+    return hashlib.sha256(stored_file(upload_dir, row)).hexdigest()
 
 
 def _orphans(conn: Connection, table: Table, apps: Table) -> int:
@@ -190,7 +192,7 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
                 ).one_or_none()
                 assert mf is not None, f"acknowledged upload of {app_id} lost"
                 assert mf.sha256 == sha
-                assert _sha256(live_server.upload_dir / mf.storage_name, app_id, MATERIAL) == sha
+                assert _sha256(live_server.upload_dir, mf) == sha
             # nothing half written, acknowledged or not
             all_apps = conn.execute(select(apps.c.id, apps.c.form)).all()
             for app_id, form_id in all_apps:
@@ -220,7 +222,7 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
             for mf in conn.execute(select(t.material_files)).all():
                 path = live_server.upload_dir / mf.storage_name
                 assert path.is_file(), f"material row without its file: {mf.storage_name}"
-                assert _sha256(path, mf.application_id, mf.material) == mf.sha256
+                assert _sha256(live_server.upload_dir, mf) == mf.sha256
             numbers = conn.execute(select(apps.c.number)).scalars().all()
     finally:
         engine.dispose()
