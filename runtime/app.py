@@ -12,6 +12,7 @@
 | PUT/GET /api/applications/{id}/materials/{material} | :mod:`runtime.routes.materials` |
 | GET /api/staff/applications, /api/staff/stats | :mod:`runtime.routes.staff` |
 | POST /api/staff/applications/{id}/reveal | :mod:`runtime.routes.staff` |
+| the web pages (``/``, ``/login``, …) | :mod:`runtime.web` |
 
 Routes take the matter, form or application from a path parameter and look it
 up in a dict, so matching cost does not grow with the number of matters.
@@ -45,6 +46,8 @@ from runtime.package import load_package
 from runtime.revision_guard import RevisionGuard, RevisionGuardMiddleware, Revisions, open_database
 from runtime.routes import applications, catalogue, docs, evaluations, materials, staff
 from runtime.settings import Settings, SettingsError, data_keys, database_url
+from runtime.web import ROUTES as PAGE_ROUTES
+from runtime.web import pages_or
 
 log = logging.getLogger("govstd.runtime")
 
@@ -126,7 +129,7 @@ def create_app(
         engine.dispose()
 
     app = Starlette(
-        routes=ROUTES,
+        routes=ROUTES + PAGE_ROUTES,
         # outermost first: the generic 500 of RequestIdMiddleware gets the headers too
         middleware=[
             Middleware(HeadersMiddleware),
@@ -135,7 +138,7 @@ def create_app(
         ],
         exception_handlers={
             ApiError: handle_api_error,
-            HTTPException: handle_http_exception,
+            HTTPException: pages_or(handle_http_exception),
             Exception: handle_unexpected,
         },
         lifespan=lifespan,

@@ -198,13 +198,19 @@ def identity_of(request: Request, *, required: bool = True) -> Identity | None:
         if required:
             raise ApiError(401, "unauthorized")
         return None
+    return identity_in(request, token.strip())
+
+
+def identity_in(request: Request, token: str) -> Identity:
+    """The identity a token gives in this application (verified, with an applicant's
+    pseudonyms: ready to be stored), or :class:`ApiError` 401. Every way of signing in
+    (bearer header, web session) goes through it."""
     settings: Settings = request.app.state.settings
-    return with_pseudonyms(decode_token(token.strip(), settings), request.app.state.ctx.cipher)
+    return with_pseudonyms(decode_token(token, settings), request.app.state.ctx.cipher)
 
 
 def with_pseudonyms(identity: Identity, cipher: Cipher) -> Identity:
-    """``identity`` ready to be stored: an applicant's pseudonyms filled in (every way of
-    authenticating a request, e.g. a web session, goes through this)."""
+    """``identity`` ready to be stored: an applicant's pseudonyms filled in."""
     if identity.role != "applicant":
         return identity
     return replace(identity, pseudonyms=pseudonyms(cipher, identity.sub))

@@ -73,11 +73,19 @@ from functools import lru_cache
 from typing import Any, Final
 
 from runtime import identifiers
-from runtime.expressions import Compiled
+from runtime.expressions import Compiled, compile_expression
 from runtime.fastcel import Fallback, fast_condition
 from runtime.formspec import FieldSpec, FormSpec, GroupSpec, expression_names, localized
 
-__all__ = ["CHINA_TIME", "MESSAGES", "FieldError", "message", "validate_submission"]
+__all__ = [
+    "CHINA_TIME",
+    "MESSAGES",
+    "Conditions",
+    "FieldError",
+    "conditions",
+    "message",
+    "validate_submission",
+]
 
 CHINA_TIME: Final = timezone(timedelta(hours=8), "CST")
 INT64_MIN: Final = -(2**63)
@@ -520,6 +528,145 @@ def _parse_row(g: GroupSpec, raw: Mapping[str, object], today: date | None) -> _
     return row
 
 
+class _Submission:
+    """A submission parsed, with its ``when`` conditions applied (see the module)."""
+
+    __slots__ = (
+        "cleaned",
+        "group_rows",
+        "hidden",
+        "hidden_in_rows",
+        "invalid",
+        "missing",
+        "row_counts",
+        "stored",
+    )
+
+    def __init__(self) -> None:
+        self.cleaned: dict[str, object] = {}
+        self.stored: dict[str, object] = {}  # CEL values of what is kept
+        self.invalid: dict[str, _Invalid] = {}
+        self.missing: set[str] = set()
+        self.hidden: set[str] = set()  # fields and groups whose ``when`` is false
+        self.hidden_in_rows: set[str] = set()  # ``group[i].field`` whose ``when`` is false
+        self.group_rows: dict[str, list[_Row] | None] = {}  # None: not a list
+        self.row_counts: dict[str, int] = {}
+
+
+def _parse_submission(
+    form: FormSpec,
+    data: Mapping[str, object],
+    identity: Mapping[str, str] | None,
+    today: date | None,
+) -> _Submission:
+    """Parse every field and row, then discard what a false ``when`` hides."""
+    out = _Submission()
+    cleaned, invalid, missing = out.cleaned, out.invalid, out.missing
+    view: dict[str, object] = {}  # CEL values of every field and group, as submitted
+    for f in form.fields:
+        try:
+            result = _parse(f, data.get(f.id), identity, today)
+        except _Invalid as exc:
+            invalid[f.id] = exc
+            continue
+        if result is _MISSING:
+            missing.add(f.id)
+        else:
+            cleaned[f.id], view[f.id] = result
+
+    # Repeating groups: parse the rows.
+    group_rows = out.group_rows
+    for g in form.groups:
+        raw = data.get(g.id)
+        if raw is None:
+            raw = []
+        if not isinstance(raw, list):
+            group_rows[g.id] = None
+            continue
+        out.row_counts[g.id] = len(raw)
+        rows: list[_Row] = []
+        for item in raw[: g.max]:  # rows past the maximum are refused, not examined
+            if isinstance(item, Mapping):
+                rows.append(_parse_row(g, item, today))
+            else:
+                bad = _Row()
+                bad.valid = False
+                rows.append(bad)
+        group_rows[g.id] = rows
+        view[g.id] = [r.view for r in rows]
+
+    # Conditions on the submitted values: discard what is hidden.
+    hidden = out.hidden
+    for f in form.fields:
+        expr = f.when_expression
+        if expr is not None and not _holds(expr, view):
+            hidden.add(f.id)
+    for g in form.groups:
+        expr = g.when_expression
+        if expr is not None and not _holds(expr, view):
+            hidden.add(g.id)
+    for g in form.groups:
+        rows_or_none = group_rows[g.id]
+        if g.id in hidden or not rows_or_none:
+            continue
+        for i, row in enumerate(rows_or_none):
+            for f in g.fields:
+                expr = f.when_expression
+                if expr is not None and not _holds(expr, view, row.view):
+                    out.hidden_in_rows.add(f"{g.id}[{i}].{f.id}")
+                    row.cleaned.pop(f.id, None)
+                    row.view.pop(f.id, None)
+                    row.invalid.pop(f.id, None)
+                    row.missing.discard(f.id)
+    out.stored = view
+    if hidden:
+        out.stored = {k: v for k, v in view.items() if k not in hidden}
+        for key in hidden:
+            cleaned.pop(key, None)
+    return out
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """What a form's conditions say of some answers: the parts shown and required."""
+
+    hidden: frozenset[str]  # field ids, group ids, ``group[i].field`` and ``extra`` names
+    required: frozenset[str]  # fields (``group[i].field`` in rows) required now
+
+
+def conditions(
+    form: FormSpec,
+    data: object,
+    *,
+    identity: Mapping[str, str] | None = None,
+    today: date | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> Conditions:
+    """Which fields, groups and row fields of ``form`` a false ``when`` hides for ``data``,
+    and which fields are required, decided exactly as :func:`validate_submission`
+    decides them (the web form asks this as answers change). ``extra`` names more
+    conditions over the same data (e.g. a material's ``when``): a name is hidden when
+    its condition is false."""
+    if not isinstance(data, Mapping):
+        data = {}
+    parsed = _parse_submission(form, data, identity, today or date.today())
+    hidden = set(parsed.hidden) | parsed.hidden_in_rows
+    for name, source in (extra or {}).items():
+        if not _holds(compile_expression(source), parsed.stored):
+            hidden.add(name)
+    required = {f.id for f in form.fields if f.id not in hidden and _required(f, parsed.stored)}
+    for g in form.groups:
+        rows = parsed.group_rows.get(g.id)
+        if g.id in hidden or not rows:
+            continue
+        for i, row in enumerate(rows):
+            for f in g.fields:
+                path = f"{g.id}[{i}].{f.id}"
+                if path not in hidden and _required(f, parsed.stored, row.view):
+                    required.add(path)
+    return Conditions(frozenset(hidden), frozenset(required))
+
+
 def validate_submission(
     form: FormSpec,
     data: object,
@@ -547,70 +694,10 @@ def validate_submission(
             name = str(key)
             report.add(name, "unknown_field", name=name[:64])
 
-    cleaned: dict[str, object] = {}
-    view: dict[str, object] = {}  # CEL values of every field and group, as submitted
-    invalid: dict[str, _Invalid] = {}
-    missing: set[str] = set()
-    for f in form.fields:
-        try:
-            result = _parse(f, data.get(f.id), identity, today)
-        except _Invalid as exc:
-            invalid[f.id] = exc
-            continue
-        if result is _MISSING:
-            missing.add(f.id)
-        else:
-            cleaned[f.id], view[f.id] = result
-
-    # Repeating groups: parse the rows.
-    group_rows: dict[str, list[_Row] | None] = {}  # None: not a list (reported if kept)
-    row_counts: dict[str, int] = {}
-    for g in form.groups:
-        raw = data.get(g.id)
-        if raw is None:
-            raw = []
-        if not isinstance(raw, list):
-            group_rows[g.id] = None
-            continue
-        row_counts[g.id] = len(raw)
-        rows: list[_Row] = []
-        for item in raw[: g.max]:  # rows past the maximum are refused, not examined
-            if isinstance(item, Mapping):
-                rows.append(_parse_row(g, item, today))
-            else:
-                bad = _Row()
-                bad.valid = False
-                rows.append(bad)
-        group_rows[g.id] = rows
-        view[g.id] = [r.view for r in rows]
-
-    # Conditions on the submitted values: discard what is hidden.
-    hidden: set[str] = set()
-    for f in form.fields:
-        expr = f.when_expression
-        if expr is not None and not _holds(expr, view):
-            hidden.add(f.id)
-    for g in form.groups:
-        expr = g.when_expression
-        if expr is not None and not _holds(expr, view):
-            hidden.add(g.id)
-    for g in form.groups:
-        rows_or_none = group_rows[g.id]
-        if g.id in hidden or not rows_or_none:
-            continue
-        for row in rows_or_none:
-            for f in g.fields:
-                expr = f.when_expression
-                if expr is not None and not _holds(expr, view, row.view):
-                    row.cleaned.pop(f.id, None)
-                    row.view.pop(f.id, None)
-                    row.invalid.pop(f.id, None)
-                    row.missing.discard(f.id)
-    stored = view
-    if hidden:
-        stored = {k: v for k, v in view.items() if k not in hidden}
-        for key in hidden:
-            cleaned.pop(key, None)
+    parsed = _parse_submission(form, data, identity, today)
+    cleaned, stored, hidden = parsed.cleaned, parsed.stored, parsed.hidden
+    invalid, missing = parsed.invalid, parsed.missing
+    group_rows, row_counts = parsed.group_rows, parsed.row_counts
 
     # Fields, in form order.
     for f in form.fields:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -766,3 +767,121 @@ def test_renaming_an_element_renames_the_columns_of_its_fields(
     check_group_rows(engine, "form_ibr_form__members", "full_name")
     assert "person_name" not in tables(engine)["form_ibr_form"].c
     assert_models_match(engine, app)
+
+
+@pytest.mark.postgres
+def test_a_statement_past_the_statement_timeout_gives_up_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    """statement_timeout is set too: a statement of the migration still running (here,
+    waiting) past it is cancelled with a zh/en message, and nothing of the run stays."""
+    monkeypatch.chdir(tmp_path)
+    url = postgres_url
+    app = tmp_path / "app"
+    generate(build_version(tmp_path, 1), app)
+    migrate.upgrade(app, url)
+    [rev1] = revisions(app)
+    generate(build_version(tmp_path, 2), app)
+    monkeypatch.setenv("GOVSTD_MIGRATION_LOCK_TIMEOUT", "60s")  # the lock would wait long
+    monkeypatch.setenv("GOVSTD_MIGRATION_STATEMENT_TIMEOUT", "400ms")
+    service = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with service.connect() as holder:
+            holder.exec_driver_sql("BEGIN")
+            holder.exec_driver_sql("SELECT count(*) FROM form_ibr_form")
+            started = time.monotonic()
+            with pytest.raises(migrate.MigrationError, match="ran longer than 400ms"):
+                migrate.upgrade(app, url)
+            took = time.monotonic() - started
+            holder.exec_driver_sql("ROLLBACK")
+        assert took < 20, took  # the statement timeout ended it, not the lock timeout
+        assert migrate.current(app, url) == rev1
+        assert "form_ibr_form" in tables(service)
+    finally:
+        service.dispose()
+
+
+def _waiting_for_a_lock(engine: sa.Engine, timeout: float = 10.0) -> bool:
+    """Whether another session of the database waits for a lock (the migration's ALTER)."""
+    deadline = time.monotonic() + timeout
+    with engine.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            ).scalar_one()
+            if waiting:
+                return True
+            conn.rollback()  # a new snapshot of pg_stat_activity next time
+            time.sleep(0.02)
+    return False
+
+
+@pytest.mark.postgres
+def test_service_reads_do_not_stall_behind_a_waiting_migration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    """An ALTER waiting for a table queues every later reader of that table behind it. With
+    lock_timeout the ALTER gives up and the reads proceed: a read that arrives while the
+    migration waits is answered within the lock timeout. Without it (0: no limit) the same
+    read stalls for as long as the first transaction holds the table."""
+    monkeypatch.chdir(tmp_path)
+    url = postgres_url
+    app = tmp_path / "app"
+    generate(build_version(tmp_path, 1), app)
+    migrate.upgrade(app, url)
+    [rev1] = revisions(app)
+    generate(build_version(tmp_path, 2), app)  # renames form_ibr_form: ACCESS EXCLUSIVE
+    service = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    lock_timeout = 1.5
+
+    def read_while_the_migration_waits(setting: str) -> tuple[float | None, BaseException | None]:
+        """Start the migration behind a holder of the table, read the table as the service
+        would (its own statement timeout 4 s), then let the holder go."""
+        monkeypatch.setenv("GOVSTD_MIGRATION_LOCK_TIMEOUT", setting)
+        outcome: list[BaseException | None] = []
+
+        def run() -> None:
+            try:
+                migrate.upgrade(app, url)
+                outcome.append(None)
+            except BaseException as exc:  # handed to the test's thread
+                outcome.append(exc)
+
+        with service.connect() as holder:
+            holder.exec_driver_sql("BEGIN")
+            holder.exec_driver_sql("SELECT count(*) FROM form_ibr_form")  # ACCESS SHARE, held
+            migration = threading.Thread(target=run)
+            migration.start()
+            assert _waiting_for_a_lock(service), "the migration never waited for the table"
+            read_in: float | None = None
+            with service.connect() as reader:
+                reader.exec_driver_sql("SET statement_timeout = '4s'")
+                started = time.monotonic()
+                try:
+                    reader.exec_driver_sql("SELECT count(*) FROM form_ibr_form").scalar_one()
+                    read_in = time.monotonic() - started
+                except sa.exc.OperationalError:
+                    read_in = None  # cancelled after 4 s: stalled behind the ALTER
+            holder.exec_driver_sql("ROLLBACK")
+            migration.join(30)
+        assert not migration.is_alive()
+        return read_in, outcome[0]
+
+    try:
+        read_in, error = read_while_the_migration_waits(f"{int(lock_timeout * 1000)}ms")
+        assert isinstance(error, migrate.MigrationError), error
+        assert read_in is not None and read_in < lock_timeout + 1.0, read_in
+        assert migrate.current(app, url) == rev1
+        # the contrast: no lock timeout, and the read is stuck behind the waiting ALTER
+        stalled, error = read_while_the_migration_waits("0")
+        assert stalled is None, stalled
+        assert error is None  # it ran once the holder let go
+        assert migrate.current(app, url) == revisions(app)[-1]
+    finally:
+        service.dispose()
+    print(
+        f"\n[migrations] a read behind an ALTER waiting for its lock: answered in "
+        f"{read_in * 1000:.0f} ms with lock_timeout {lock_timeout * 1000:.0f} ms; "
+        "stalled (cancelled at 4 s) without one"
+    )

@@ -29,6 +29,10 @@ from generator.render.openapi_components import (
     schema_name,
 )
 from generator.render.schemas import dump_json, form_schema
+from runtime.uploads import SIGNATURES
+
+# What a stored material file is served as: the types uploads are recognised by.
+STORED_MEDIA_TYPES = sorted({media for _, media in SIGNATURES})
 
 __all__ = ["OPENAPI_VERSION", "openapi_document", "render_openapi"]
 
@@ -232,11 +236,13 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
                 "下载材料 / download a material file",
                 "materials",
                 {
-                    "200": _ok(
-                        "the file",
-                        {"type": "string", "contentMediaType": "application/octet-stream"},
-                        "application/octet-stream",
-                    )
+                    "200": {
+                        "description": "the file, of the type its first bytes show",
+                        "content": {
+                            media: {"schema": {"type": "string", "contentMediaType": media}}
+                            for media in STORED_MEDIA_TYPES
+                        },
+                    }
                 },
                 errors=("401", "403", "404"),
                 parameters=(*application, "material"),

@@ -79,7 +79,8 @@ def _no_constants(name: str) -> Any:
 
 
 async def read_json(request: Request, *, optional: bool = False) -> Any:
-    """The request's JSON body: 415 unless application/json, 413 past the limit, 400 if bad."""
+    """The request's JSON body: 415 unless application/json, 413 past the limit, 400 if bad;
+    ``optional``: an absent or empty body is ``None``, a JSON ``null`` one 422 (not an object)."""
     settings = ctx(request).settings
     limit = settings.max_json_bytes
     length = request.headers.get("content-length")
@@ -109,6 +110,9 @@ async def read_json(request: Request, *, optional: bool = False) -> Any:
         raise ApiError(400, "too_deep") from None
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "malformed_json") from None
+    if optional and value is None:  # a body sent as JSON null is not an absent one
+        problem = FieldProblem("", "type", message("field.type", lang(request), expected="object"))
+        raise ApiError(422, "validation", fields=[problem])
     if not _depth(value, settings.max_json_depth):
         raise ApiError(400, "too_deep")
     if _bad_text(value):

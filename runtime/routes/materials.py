@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from sqlalchemy import delete, insert, select
@@ -141,13 +142,8 @@ async def upload(request: Request) -> Response:
         raise ApiError(413, "too_large")
     folder = c.settings.upload_dir / ".incoming"
     content_type = request.headers.get("content-type", "")
-    context = file_context(row.id, material["id"])
     got = await receive_file(
-        content_type,
-        request.stream(),
-        folder,
-        cap,
-        seal=lambda raw: SealingWriter(raw, c.cipher, context),
+        content_type, request.stream(), folder, cap, seal=sealer(c, row.id, material["id"])
     )
     accept = tuple(material.get("accept") or DEFAULT_ACCEPT)
     media = sniff(got.head)
@@ -203,6 +199,12 @@ async def download(request: Request) -> Response:
     c = ctx(request)
     identity = require(request)
     f, path, shown = await threaded(_find_file, request, c, identity)
+    return await send_file(c, f, path, shown)
+
+
+async def send_file(c: Context, f: Any, path: Path, shown: str) -> Response:
+    """The plaintext of the stored file of the ``material_files`` row ``f``, streamed as an
+    attachment named ``shown`` (404 without its file, 503 when it cannot be decrypted)."""
     sealed = await threaded(_open_file, c, f, path)
     disposition = f"attachment; filename*=UTF-8''{quote(shown)}"
     return StreamingResponse(
@@ -210,6 +212,12 @@ async def download(request: Request) -> Response:
         media_type=f.content_type,
         headers={"Content-Disposition": disposition, "Content-Length": str(f.size)},
     )
+
+
+def sealer(c: Context, application_id: str, material_id: str) -> Callable[[BinaryIO], Any]:
+    """What wraps a material file as it is written: encrypts it for its case and material."""
+    context = file_context(application_id, material_id)
+    return lambda raw: SealingWriter(raw, c.cipher, context)
 
 
 def file_context(application_id: str, material_id: str) -> str:

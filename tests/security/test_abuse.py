@@ -371,6 +371,23 @@ async def test_deeply_nested_json(api: Api, db: Engine) -> None:
     assert_untouched(before, trace(api, db))
 
 
+async def test_json_null_body_is_not_an_absent_one(api: Api, db: Engine) -> None:
+    """A step or a reveal whose optional body is the JSON literal ``null`` (not an object,
+    as the document requires) is refused with 422 — it was taken as no body: the step was
+    taken, the data revealed."""
+    app_id = await file_application(api)
+    h = {"Content-Type": "application/json"}
+    before = trace(api, db)
+    for url, who in (
+        (f"/api/applications/{app_id}/actions/accept", api.token("officer")),
+        (f"/api/applications/{app_id}/actions/withdraw", api.token("applicant", "citizen-a")),
+        (f"/api/staff/applications/{app_id}/reveal", api.token("officer")),
+    ):
+        r = await api.post(url, content=b"null", headers={**h, **who})
+        refused(r, 422, "validation")
+    assert_untouched(before, trace(api, db))
+
+
 async def test_wrong_content_type(api: Api, db: Engine) -> None:
     h = api.token("applicant", "citizen-a")
     app_id = await file_application(api)

@@ -1,0 +1,69 @@
+"""The web pages (services.md §2): server-rendered HTML beside the JSON API.
+
+| method and path | handler |
+|---|---|
+| GET / | :mod:`runtime.web.hall` — the regions |
+| GET /regions/{region} | :mod:`runtime.web.hall` — 服务大厅 |
+| GET /regions/{region}/matters/{matter} | :mod:`runtime.web.hall` — 办事指南 |
+| GET, POST /regions/{region}/matters/{matter}/apply (+ /conditions) | :mod:`runtime.web.apply` |
+| GET, POST /login; POST /logout | :mod:`runtime.web.signin` |
+| /me, /me/applications/{id} and below | :mod:`runtime.web.mine` — 我的办件 |
+| GET /assets/{name} | :mod:`runtime.web.assets` — stylesheet, htmx, the page script |
+
+Pages call the same functions the API's routes call (validation, submission,
+workflow steps, masking); nothing here decides anything the API would decide
+differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from runtime.web import apply, assets, hall, mine, signin
+from runtime.web.i18n import text
+from runtime.web.render import error_page, lang_of
+
+ROUTES = [
+    Route("/", hall.home, methods=["GET"]),
+    Route("/regions/{region}", hall.hall, methods=["GET"]),
+    Route("/regions/{region}/matters/{matter}", hall.guide, methods=["GET"]),
+    Route("/regions/{region}/matters/{matter}/apply", apply.apply, methods=["GET", "POST"]),
+    Route(
+        "/regions/{region}/matters/{matter}/apply/conditions",
+        apply.form_conditions,
+        methods=["POST"],
+    ),
+    Route("/me", mine.my_applications, methods=["GET"]),
+    Route("/me/applications/{id}", mine.application, methods=["GET"]),
+    Route("/me/applications/{id}/filed", mine.application, methods=["GET"]),
+    Route("/me/applications/{id}/correct", mine.correct, methods=["GET", "POST"]),
+    Route("/me/applications/{id}/actions/{transition}", mine.act, methods=["POST"]),
+    Route("/me/applications/{id}/materials/{material}", mine.material, methods=["GET", "POST"]),
+    Route("/me/applications/{id}/evaluation", mine.evaluate, methods=["POST"]),
+    Route("/login", signin.login, methods=["GET", "POST"]),
+    Route("/logout", signin.logout, methods=["POST"]),
+    Route("/assets/{name}", assets.asset, methods=["GET"]),
+]
+
+
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def pages_or(api_handler: ExceptionHandler) -> ExceptionHandler:
+    """The app's HTTP error handler: an HTML page for a browser asking for a page (not
+    under ``/api/``), else ``api_handler``'s JSON."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        wants_page = "text/html" in request.headers.get("accept", "")
+        if not wants_page or request.url.path.startswith("/api/"):
+            return await api_handler(request, exc)
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        key = "error.not_found" if status == 404 else "error.title"
+        return error_page(request, status, text(key, lang_of(request)))
+
+    return handler

@@ -1,0 +1,76 @@
+"""``runtime.validation.conditions``: what the web form asks as answers change — decided by
+the same code (and CEL engine) as the submission's validation."""
+
+from __future__ import annotations
+
+from runtime.formspec import FieldSpec, FormSpec, GroupSpec
+from runtime.validation import conditions, validate_submission
+
+FORM = FormSpec(
+    id="f",
+    name={"zh": "表"},
+    fields=(
+        FieldSpec(id="kind", element="kind", label={"zh": "类别"}, type="code", codes=("1", "2")),
+        FieldSpec(id="agent_used", element="agent_used", label={"zh": "代理"}, type="boolean"),
+        FieldSpec(
+            id="agent_name",
+            element="agent_name",
+            label={"zh": "代理人"},
+            type="string",
+            required="agent_used",
+        ),
+        FieldSpec(
+            id="agent_id",
+            element="agent_id",
+            label={"zh": "代理人证件"},
+            type="string",
+            when="agent_used",
+        ),
+    ),
+    groups=(
+        GroupSpec(
+            id="members",
+            name={"zh": "成员"},
+            min=0,
+            max=3,
+            when="kind == '2'",
+            fields=(
+                FieldSpec(id="name", element="name", label={"zh": "姓名"}, type="string"),
+                FieldSpec(
+                    id="note",
+                    element="note",
+                    label={"zh": "说明"},
+                    type="string",
+                    when="name == 'x'",
+                ),
+            ),
+        ),
+    ),
+)
+
+
+def test_conditions_follow_the_answers() -> None:
+    empty = conditions(FORM, {}, extra={"material.power": "agent_used"})
+    assert empty.hidden == {"agent_id", "members", "material.power"}
+    assert "agent_name" not in empty.required and "kind" in empty.required
+
+    answered = conditions(
+        FORM,
+        {"kind": "2", "agent_used": True, "members": [{"name": "x"}, {"name": "y"}]},
+        extra={"material.power": "agent_used"},
+    )
+    assert answered.hidden == {"members[1].note"}
+    assert {"agent_name", "members[0].name", "members[1].name"} <= answered.required
+
+
+def test_conditions_agree_with_validation() -> None:
+    data = {"kind": "1", "agent_used": False, "agent_id": "A1", "members": [{"name": "n"}]}
+    cleaned, errors = validate_submission(FORM, data)
+    hidden = conditions(FORM, data).hidden
+    assert errors == []
+    assert {"agent_id", "members"} <= hidden
+    assert "agent_id" not in cleaned and "members" not in cleaned
+
+
+def test_conditions_of_data_that_is_not_an_object_hide_what_an_empty_form_hides() -> None:
+    assert conditions(FORM, ["x"]).hidden == conditions(FORM, {}).hidden
