@@ -149,10 +149,13 @@ def issue_token(
     region: str | None = None,
     name: str | None = None,
     id_number: str | None = None,
-    ttl: int = DEFAULT_TTL,
+    ttl: int | None = None,
     now: float | None = None,
 ) -> str:
-    """A signed HS256 development token (``govstd token``, tests)."""
+    """A signed HS256 development token (``govstd token``, tests); ``ttl`` seconds,
+    by default 8 h or the maximum lifetime when that is shorter."""
+    if ttl is None:
+        ttl = min(DEFAULT_TTL, settings.max_token_ttl)
     if role not in ROLES:
         raise ValueError(
             bilingual(

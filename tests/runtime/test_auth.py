@@ -103,6 +103,7 @@ def test_the_maximum_lifetime_is_configurable() -> None:
     secret = "s" * 40
     settings = Settings.from_env({"GOVSTD_SECRET": secret, "GOVSTD_JWT_MAX_TTL": "3600"})
     assert decode_token(issue_token(settings, role="applicant", sub="a", ttl=3600), settings)
+    assert decode_token(issue_token(settings, role="applicant", sub="a"), settings)  # 1 h
     two_hours = {**_claims(), "role": "applicant", "exp": int(time.time()) + 7200}
     with pytest.raises(ApiError):
         decode_token(jwt.encode(two_hours, secret, algorithm="HS256"), settings)
