@@ -130,16 +130,12 @@ def render_package(
     """
     from generator.render.catalog import render_catalog
     from generator.render.forms import render_forms
-    from generator.render.migrations import render_migrations
-    from generator.render.models import render_models
+    from generator.render.migrations import render_database
     from generator.render.openapi import render_openapi
     from generator.render.schemas import render_schemas
 
     def database() -> list[GeneratedFile]:
-        models = render_models(pkg)
-        return format_python(
-            [*models, *render_migrations(pkg, out_dir, allow_data_loss=allow_data_loss)]
-        )
+        return format_python(render_database(pkg, out_dir, allow_data_loss=allow_data_loss))
 
     def forms(pkg: PackageIR) -> list[GeneratedFile]:
         return render_forms(pkg, Previous(out_dir), abandon)

@@ -1,6 +1,6 @@
-"""What ``govstd migrate``, ``govstd serve`` and ``govstd token`` do (the typer commands in
-``generator/cli.py`` are thin wrappers). Errors a user can fix raise :class:`CommandError`
-with one line to print."""
+"""What ``govstd migrate``, ``govstd serve``, ``govstd sweep-uploads`` and ``govstd token``
+do (the typer commands in ``generator/cli.py`` are thin wrappers). Errors a user can fix
+raise :class:`CommandError` with one line to print."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runtime.errors import bilingual
 from runtime.settings import Settings, SettingsError, data_keys, database_url
 
 if TYPE_CHECKING:
     import uvicorn
+
+    from runtime.sweep import Swept
 
 
 class CommandError(Exception):
@@ -128,6 +130,7 @@ def serve(
         raise CommandError(str(exc)) from None
     if workers > 1:  # one clear error before the workers start (each checks again)
         _check_database(app_dir, url)
+        _sweep_at_start(app_dir, url, settings.upload_dir)
         if url.startswith("sqlite"):
             _warn(
                 "多个工作进程共用 SQLite 的同一把写锁，写入不会更快",
@@ -154,8 +157,69 @@ def serve(
         app = create_app(app_dir, url, settings)
     except (PackageError, SettingsError, DatabaseNotReady) as exc:
         raise CommandError(str(exc)) from None
+    _sweep_at_start(app_dir, url, settings.upload_dir)
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(ServeConfig(app, limits=limits, host=host, port=port)).run()
+
+
+def sweep_uploads(
+    app_dir: Path, db: str | None = None, *, older_than_minutes: int = 60, dry_run: bool = False
+) -> str:
+    """Remove the material files no row refers to (:mod:`runtime.sweep`); one line saying
+    what was removed."""
+    from datetime import timedelta
+
+    _check_app(app_dir)
+    url = database_url(db)
+    _check_database(app_dir, url)
+    try:
+        upload_dir = Settings.from_env().upload_dir
+    except SettingsError as exc:
+        raise CommandError(str(exc)) from None
+    if older_than_minutes < 1:
+        raise CommandError(
+            bilingual(
+                "--older-than 至少为 1 分钟：更新的文件可能属于正在进行的上传",
+                "--older-than must be at least 1 minute: newer files may be uploads in progress",
+            )
+        )
+    from runtime.sweep import report
+
+    age = timedelta(minutes=older_than_minutes)
+    return report(
+        _sweep(app_dir, url, upload_dir, older_than=age, dry_run=dry_run), dry_run=dry_run
+    )
+
+
+def _sweep(app_dir: Path, url: str, upload_dir: Path, **options: Any) -> Swept:
+    from runtime.db import make_engine
+    from runtime.package import load_package
+    from runtime.sweep import sweep_uploads as sweep
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        return sweep(engine, load_package(app_dir), upload_dir, **options)
+    finally:
+        engine.dispose()
+
+
+def _sweep_at_start(app_dir: Path, url: str, upload_dir: Path) -> None:
+    """The start-up sweep of ``govstd serve``: a failure is logged, never fatal."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from runtime.sweep import report
+
+    log = logging.getLogger("govstd.runtime")
+    try:
+        swept = _sweep(app_dir, url, upload_dir)
+    except (OSError, SQLAlchemyError) as exc:
+        log.warning(
+            "upload sweep failed (%s): unreferenced material files were not removed",
+            type(exc).__name__,
+        )
+        return
+    if swept.removed:
+        log.warning("%s: %s", report(swept), ", ".join(swept.removed[:20]))
 
 
 def _check_database(app_dir: Path, url: str) -> None:

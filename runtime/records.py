@@ -1,8 +1,9 @@
 """Applications in the database: form rows (sensitive values encrypted), clocks, JSON views.
 
 Sensitive values are encrypted with :class:`runtime.crypto.Cipher` before they are
-written, with the context ``<table>.<column>``; they are decrypted only to build
-the applicant's own view, a staff reveal, or a resubmission's validation.
+written, with the context :func:`sealing_context` (``<table>.<column>`` as the column was
+created); they are decrypted only to build the applicant's own view, a staff reveal, or a
+resubmission's validation.
 """
 
 from __future__ import annotations
@@ -88,17 +89,25 @@ def is_final(pkg: Package, case: Row[Any]) -> bool:
 # --- form data --------------------------------------------------------------------
 
 
+def sealing_context(table: Table, column: str) -> str:
+    """The encryption context of a sensitive column's values: ``<table>.<column>`` as the
+    column was created, which a rename does not change (the package names it in the
+    column's ``info`` once the column or its table was renamed, generator/render/sealing.py)."""
+    sealed_as: str | None = table.c[column].info.get("sealed_as")
+    return sealed_as or f"{table.name}.{column}"
+
+
 def _seal(cipher: Cipher, table: Table, spec: FieldSpec | None, value: Any) -> Any:
     if value is None or spec is None or not spec.sensitive:
         return value
     text = value if isinstance(value, str) else json.dumps(json_value(value), ensure_ascii=False)
-    return cipher.encrypt(text, context=f"{table.name}.{spec.id}")
+    return cipher.encrypt(text, context=sealing_context(table, spec.id))
 
 
 def _open(cipher: Cipher, table: Table, spec: FieldSpec | None, value: Any) -> Any:
     if value is None or spec is None or not spec.sensitive:
         return json_value(value)
-    text = cipher.decrypt(value, context=f"{table.name}.{spec.id}")
+    text = cipher.decrypt(value, context=sealing_context(table, spec.id))
     if spec.type in ("string", "text", "code", "date", "datetime", "file") and not spec.multiple:
         return text
     try:
@@ -235,6 +244,12 @@ def clock_columns(clock: ClockState) -> dict[str, Any]:
 # --- views ------------------------------------------------------------------------
 
 
+def urgency(clock: ClockState, workflow: Workflow | None, now: datetime) -> tuple[bool, bool]:
+    """(overdue, due soon) of a case: what every list, count and statistic shows."""
+    warn_before = workflow.warn_before if workflow else None
+    return clock.is_overdue(now), clock.is_due_soon(now, warn_before)
+
+
 def summary(
     pkg: Package, app: Mapping[Any, Any], *, lang: str, now: datetime, staff: bool
 ) -> dict[str, Any]:
@@ -246,6 +261,7 @@ def summary(
     state = workflow.states.get(app["status"]) if workflow else None
     clock = clock_of(pkg, app)
     deadline = clock.deadline_at(now)
+    overdue, due_soon = urgency(clock, workflow, now)
     out: dict[str, Any] = {
         "id": app["id"],
         "number": app["number"],
@@ -264,9 +280,10 @@ def summary(
         "finished_at": iso(app["finished_at"]),
         "deadline": iso(deadline),
         "deadline_unknown": deadline is None and clock.deadline_unknown_at(now),
-        "overdue": clock.is_overdue(now),
-        "due_soon": clock.is_due_soon(now, workflow.warn_before if workflow else None),
+        "overdue": overdue,
+        "due_soon": due_soon,
         "standards_version": app["standards_version"],
+        "bundle_filing": app["bundle_id"],  # GET /api/bundles/applications/{id}: one item
     }
     if staff:
         out["applicant"] = shown(app["applicant_sub"])

@@ -2,7 +2,8 @@
 
 An applicant's login id (the token's ``sub``) may be their ID number. The database
 never holds it: ``applications.applicant_sub``, ``evaluations.applicant_sub``,
-``idempotency_keys.applicant_sub``, ``material_files.uploaded_by`` and, for the
+``idempotency_keys.applicant_sub``, ``material_files.uploaded_by``, the
+``applicant_sub`` of ``bundle_filings``, ``profiles`` and ``notifications`` and, for the
 applicant's own steps and accesses, ``transitions.actor_sub`` and
 ``audit_log.actor_sub`` hold its *pseudonym* ``p1.<HMAC-SHA256 hex>``: a blind
 index (:func:`runtime.crypto.blind_index`, context ``subject``) under a subkey of
@@ -64,6 +65,9 @@ def _columns(pkg: Package) -> list[tuple[Table, str, ColumnElement[bool] | None]
         (t.evaluations, "applicant_sub", None),
         (t.idempotency_keys, "applicant_sub", None),
         (t.material_files, "uploaded_by", None),
+        (t.bundle_filings, "applicant_sub", None),
+        (t.profiles, "applicant_sub", None),
+        (t.notifications, "applicant_sub", None),
         (t.transitions, "actor_sub", t.transitions.c.actor_role == "applicant"),
         (t.audit_log, "actor_sub", t.audit_log.c.actor_role == "applicant"),
     ]

@@ -30,8 +30,10 @@ from generator.build import build_package
 from generator.ir import PackageIR
 from generator.pipeline import check_tree
 from generator.render import GeneratedFile, GenerateError
-from generator.render.migrations import SNAPSHOT, VERSIONS, render_migrations
+from generator.render.migrations import SNAPSHOT, VERSIONS, render_database, render_migrations
 from generator.render.models import render_models
+from generator.render.sealing import sealed_as
+from generator.render.snapshot import load_snapshot
 from generator.writer import format_python, write_package
 from runtime import migrate
 
@@ -266,8 +268,7 @@ def build_version(tmp_path: Path, version: int) -> PackageIR:
 
 def generate(pkg: PackageIR, app: Path, allow_data_loss: bool = False) -> list[GeneratedFile]:
     """What ``govstd generate`` does with these renderers: render, format, write."""
-    files = render_models(pkg) + render_migrations(pkg, app, allow_data_loss)
-    files = format_python(files)
+    files = format_python(render_database(pkg, app, allow_data_loss))
     write_package(app, files)
     return files
 
@@ -767,6 +768,72 @@ def test_renaming_an_element_renames_the_columns_of_its_fields(
     check_group_rows(engine, "form_ibr_form__members", "full_name")
     assert "person_name" not in tables(engine)["form_ibr_form"].c
     assert_models_match(engine, app)
+
+
+# ---------------------------------------------------------------- sensitive columns renamed
+
+
+def _sealed(app: Path) -> dict[str, str]:
+    """``<table>.<column>`` → the context its values are sealed under, from schema.json."""
+    snapshot = load_snapshot((app / SNAPSHOT).read_text(encoding="utf-8"))
+    return {
+        f"{t.name}.{c.name}": sealed_as(t.name, c)
+        for t in snapshot.tables
+        for c in t.columns
+        if c.sensitive
+    }
+
+
+def test_a_sensitive_column_keeps_its_context_through_renames_and_generations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Values are sealed with where the column was created (runtime/records.py): a renamed
+    column (field, then form) keeps that context in schema.json and models.py, also when
+    the next standards drop ``renamed_from``; a column created later under the first name
+    gets a context of its own, so no two columns share one."""
+    monkeypatch.chdir(tmp_path)
+    app = tmp_path / "app"
+    root = tmp_path / "standards"
+    first = "form_ibr_form.citizen_id_number"
+    files = {
+        "base.yaml": BASE,
+        "matters/ibr.yaml": MATTER.format(form="ibr_form"),
+        "forms/ibr.yaml": FORM_V1,
+        "codesets/sex.yaml": SEX_V1,
+    }
+    generate(build(root, files), app)
+    assert _sealed(app) == {first: first}
+    assert "sealed_as" not in (app / "models.py").read_text(encoding="utf-8")
+
+    field = "      - element: citizen_id_number\n"
+    renamed = "      - id: operator_id\n        element: citizen_id_number\n"
+    files["forms/ibr.yaml"] = FORM_V1.replace(
+        field, renamed + "        renamed_from: [citizen_id_number]\n"
+    )
+    generate(build(root, files), app)
+    assert len(revisions(app)) == 2
+    assert _sealed(app) == {"form_ibr_form.operator_id": first}
+    models = (app / "models.py").read_text(encoding="utf-8")
+    assert f'info={{"sealed_as": "{first}"}}' in models
+
+    # The next standards no longer say where the name came from, and add a field under
+    # the first name: a new column, sealed apart.
+    files["forms/ibr.yaml"] = FORM_V1.replace(field, renamed + field)
+    generate(build(root, files), app)
+    assert len(revisions(app)) == 3
+    assert _sealed(app) == {"form_ibr_form.operator_id": first, first: f"{first}#2"}
+
+    # The form is renamed: both columns keep their contexts.
+    files["forms/ibr.yaml"] = files["forms/ibr.yaml"].replace(
+        "id: ibr_form\n", "id: ibr_application\nrenamed_from: [ibr_form]\n"
+    )
+    files["matters/ibr.yaml"] = MATTER.format(form="ibr_application")
+    generate(build(root, files), app)
+    assert len(revisions(app)) == 4
+    assert _sealed(app) == {
+        "form_ibr_application.operator_id": first,
+        "form_ibr_application.citizen_id_number": f"{first}#2",
+    }
 
 
 @pytest.mark.postgres

@@ -2,10 +2,11 @@
 
 Decide first, render second:
 
-1. the new schema is :func:`generator.render.tables.build_tables` of the IR (the same
-   table model ``models.py`` is rendered from); the old one is the previous
-   ``schema.json`` of the package folder (:mod:`generator.render.snapshot`; none on
-   the first run);
+1. the new schema is :func:`generator.render.tables.build_tables` of the IR, its
+   sensitive columns sealed as the columns they continue (:func:`package_tables`; the
+   same table model ``models.py`` is rendered from, :func:`render_database`); the old
+   one is the previous ``schema.json`` of the package folder
+   (:mod:`generator.render.snapshot`; none on the first run);
 2. :func:`generator.render.plan.plan` compares them and decides alembic operation objects
    (``alembic.operations.ops``) for the upgrade and their inverses for the downgrade,
    and lists every step that would lose data;
@@ -35,11 +36,11 @@ from alembic.operations import ops
 from generator.diagnostics import bilingual
 from generator.ir import PackageIR, fingerprint
 from generator.render import GeneratedFile, GenerateError, python_banner
+from generator.render.models import render_models
 from generator.render.plan import Plan, plan
+from generator.render.sealing import carry_sealing
 from generator.render.snapshot import SNAPSHOT, Snapshot, load_snapshot, snapshot_text
-from generator.render.tables import (
-    build_tables,
-)
+from generator.render.tables import TableSpec, build_tables
 from generator.render.templating import render
 
 ENV = "migrations/env.py"
@@ -231,6 +232,25 @@ def env_file() -> GeneratedFile:
     )
 
 
+def package_tables(pkg: PackageIR, previous: Snapshot | None) -> tuple[TableSpec, ...]:
+    """The table model of ``pkg`` continuing ``previous``: sensitive columns keep the
+    encryption context they were created with (:mod:`generator.render.sealing`)."""
+    return carry_sealing(previous.tables if previous else (), build_tables(pkg))
+
+
+def render_database(
+    pkg: PackageIR, out_dir: Path | None, allow_data_loss: bool = False
+) -> list[GeneratedFile]:
+    """``models.py`` and :func:`render_migrations`' files, from one reading of the
+    previous package in ``out_dir``."""
+    previous, revisions = _previous(out_dir)
+    tables = package_tables(pkg, previous)
+    return [
+        *render_models(pkg, tables),
+        *_render_migrations(pkg, tables, previous, revisions, allow_data_loss),
+    ]
+
+
 def render_migrations(
     pkg: PackageIR, out_dir: Path | None, allow_data_loss: bool = False
 ) -> list[GeneratedFile]:
@@ -240,8 +260,18 @@ def render_migrations(
     Raises :class:`GenerateError` listing every step that would lose data (unless
     ``allow_data_loss``) and every change generated migrations cannot make.
     """
-    tables = build_tables(pkg)
     previous, revisions = _previous(out_dir)
+    tables = package_tables(pkg, previous)
+    return _render_migrations(pkg, tables, previous, revisions, allow_data_loss)
+
+
+def _render_migrations(
+    pkg: PackageIR,
+    tables: tuple[TableSpec, ...],
+    previous: Snapshot | None,
+    revisions: list[ExistingRevision],
+    allow_data_loss: bool,
+) -> list[GeneratedFile]:
     the_plan = plan(previous.tables if previous else (), tables)
     if the_plan.unsupported:
         raise GenerateError(the_plan.unsupported)

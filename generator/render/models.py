@@ -139,6 +139,8 @@ def _model_column(c: ColumnSpec, imports: _Imports) -> ModelColumn:
         args.append(f"default={c.default!r}")
     if c.server_default is not None:
         args.append(f"server_default={_pyrepr(c.server_default)}")
+    if c.sealed_as is not None:  # a renamed sensitive column (generator/render/sealing.py)
+        args.append(f"info={{{_pyrepr('sealed_as')}: {_pyrepr(c.sealed_as)}}}")
     annotation = c.type.python() + (" | None" if c.nullable else "")
     return ModelColumn(tuple(attribute_lines(attr, annotation, Call("mapped_column", tuple(args)))))
 
@@ -217,6 +219,11 @@ CORE_DOCS = {
     "audit_log": "Who did what, when: reveals, actions, uploads.",
     "idempotency_keys": "A remembered response to a request with an Idempotency-Key.",
     "counters": "Named counters (application numbers).",
+    "bundle_filings": "One filing of a bundle (一件事); its members' applications name it.",
+    "profiles": "An applicant's stored profile for policy matching (sensitive values sealed).",
+    "notifications": "A policy delivered to an applicant (精准送达), once per policy.",
+    "policy_deliveries": "One delivery run of a policy: who, when, how many fitted.",
+    "policy_claims": "An application filed to claim a policy (政策兑现).",
 }
 
 
@@ -278,8 +285,12 @@ def _import_key(name: str) -> tuple[int, str]:
     return (2, name)
 
 
-def render_models(pkg: PackageIR) -> list[GeneratedFile]:
-    """``models.py``: SQLAlchemy 2.0 typed models of every table (docs/package.md)."""
-    tables = build_tables(pkg)
+def render_models(pkg: PackageIR, tables: Sequence[TableSpec] | None = None) -> list[GeneratedFile]:
+    """``models.py``: SQLAlchemy 2.0 typed models of every table (docs/package.md).
+
+    ``tables``: the table model continuing the package's previous one
+    (:func:`generator.render.migrations.package_tables`); by default a first package's."""
+    if tables is None:
+        tables = build_tables(pkg)
     model = models_file(pkg, tables)
     return [GeneratedFile("models.py", _noqa_long_lines(render("models.py.jinja", m=model)))]

@@ -168,7 +168,7 @@ class _Named(Protocol):
 N = TypeVar("N", bound=_Named)
 
 
-def _match(old: Sequence[N], new: Sequence[N]) -> dict[str, N]:
+def match(old: Sequence[N], new: Sequence[N]) -> dict[str, N]:
     """New name → the old item (table or column) it continues: same name, else the first
     of its ``renamed_from`` that is in ``old``, not kept under its own name and not taken."""
     old_by_name = {o.name: o for o in old}
@@ -209,7 +209,7 @@ def _modify_table(plan: Plan, old: TableSpec, new: TableSpec) -> None:
         if new_ix.get(ix.name) != ix:
             tp.add(_drop_index_op(name, ix), _index_op(name, ix))
 
-    pairs = _match(old.columns, new.columns)
+    pairs = match(old.columns, new.columns)
     kept = {o.name for o in pairs.values()}
     for c in new.columns:
         o = pairs.get(c.name)
@@ -349,7 +349,7 @@ def _set_form(old: str, new: str) -> ops.ExecuteSQLOp:
 def plan(old: Sequence[TableSpec], new: Sequence[TableSpec]) -> Plan:
     """Decide the operations that turn schema ``old`` into ``new`` (and back)."""
     result = Plan()
-    pairs = _match(old, new)
+    pairs = match(old, new)
     for t in new:  # 1. renames, so that later steps use the new names
         previous = pairs.get(t.name)
         if previous is not None and previous.name != t.name:

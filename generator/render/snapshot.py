@@ -49,6 +49,7 @@ def _column_json(c: ColumnSpec) -> dict[str, Any]:
         "sensitive": c.sensitive,
         "source": c.source,
         "renamed_from": list(c.renamed_from),
+        "sealed_as": c.sealed_as,
     }
     if c.foreign_key is not None:
         fk = c.foreign_key
@@ -105,6 +106,7 @@ def _column_from(data: dict[str, Any]) -> ColumnSpec:
         sensitive=data.get("sensitive", False),
         source=data.get("source"),
         renamed_from=tuple(data.get("renamed_from", ())),
+        sealed_as=data.get("sealed_as"),
     )
 
 

@@ -119,8 +119,7 @@ def _store(
     except BaseException:
         target.unlink(missing_ok=True)
         raise
-    for name in old:
-        (c.settings.upload_dir / name).unlink(missing_ok=True)
+    release_files(c, old)
     return {
         "material": material["id"],
         "content_type": media,
@@ -129,6 +128,17 @@ def _store(
         "filename": got.filename,
         "uploaded_at": iso(now),
     }
+
+
+def release_files(c: Context, names: list[str]) -> None:
+    """Delete replaced files that no application refers to any more (a bundle's shared
+    material is one file for several members)."""
+    mf = c.package.tables.material_files
+    for name in dict.fromkeys(names):
+        with read(c.engine) as conn:
+            used = conn.execute(select(mf.c.id).where(mf.c.storage_name == name).limit(1)).first()
+        if used is None:
+            (c.settings.upload_dir / name).unlink(missing_ok=True)
 
 
 async def upload(request: Request) -> Response:
@@ -186,7 +196,7 @@ def _find_file(request: Request, c: Context, identity: Identity) -> tuple[Any, P
 
 def _open_file(c: Context, f: Any, path: Path) -> SealedFile:
     try:
-        return SealedFile(path, c.cipher, file_context(f.application_id, f.material))
+        return SealedFile(path, c.cipher, stored_context(f))
     except FileNotFoundError:
         raise ApiError(404, "unknown_material", {"material": f.material}) from None
     except DecryptionError:
@@ -214,12 +224,19 @@ async def send_file(c: Context, f: Any, path: Path, shown: str) -> Response:
     )
 
 
-def sealer(c: Context, application_id: str, material_id: str) -> Callable[[BinaryIO], Any]:
-    """What wraps a material file as it is written: encrypts it for its case and material."""
-    context = file_context(application_id, material_id)
+def sealer(c: Context, owner_id: str, material_id: str) -> Callable[[BinaryIO], Any]:
+    """What wraps a material file as it is written: encrypts it for its owner (the case,
+    or the bundle filing whose members share it: the folder it is stored in) and material."""
+    context = file_context(owner_id, material_id)
     return lambda raw: SealingWriter(raw, c.cipher, context)
 
 
-def file_context(application_id: str, material_id: str) -> str:
-    """What a material file's encryption is bound to: its case and material."""
-    return f"{application_id}/{material_id}"
+def file_context(owner_id: str, material_id: str) -> str:
+    """What a material file's encryption is bound to: its owner and material."""
+    return f"{owner_id}/{material_id}"
+
+
+def stored_context(f: Any) -> str:
+    """The context of the stored file of the ``material_files`` row ``f``: its owner is the
+    folder it is stored in (``<owner id>/<random hex>``)."""
+    return file_context(str(f.storage_name).split("/", 1)[0], f.material)

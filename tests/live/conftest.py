@@ -36,7 +36,7 @@ from runtime.crypto import Cipher, load_keys
 from runtime.filecrypt import SealedFile
 from runtime.identifiers import gb11643_check_char
 from runtime.package import Package, load_package
-from runtime.routes.materials import file_context
+from runtime.routes.materials import stored_context
 from runtime.settings import Settings
 from runtime.subjects import pseudonyms
 from tests.runtime.conftest import DATA_KEY, SECRET, generate_package
@@ -96,8 +96,7 @@ def stored_subject(sub: str) -> str:
 def stored_file(upload_dir: Path, row: Any) -> bytes:
     """The plaintext of a ``material_files`` row's file (encrypted at rest under ``DATA_KEY``)."""
     cipher = Cipher(load_keys({"GOVSTD_DATA_KEY": DATA_KEY})[0])
-    context = file_context(row.application_id, row.material)
-    return SealedFile(upload_dir / row.storage_name, cipher, context).read_all()
+    return SealedFile(upload_dir / row.storage_name, cipher, stored_context(row)).read_all()
 
 
 def citizen_id(n: int) -> str:

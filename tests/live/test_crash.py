@@ -7,7 +7,10 @@ stream of submissions and uploads, restart it on the same database, and check th
 - nothing is half written: every application has its form row and its ``submit``
   transition; no form, group, transition or material row without its application;
   every material row's file is on disk with its sha256;
-- the restarted server files new applications with fresh numbers.
+- the restarted server files new applications with fresh numbers;
+- no file is left that no row refers to: what the kill cut off (partial uploads, a file
+  moved into place before its row was committed) is removed by the start-up sweep once
+  old enough (the test ages the files by two hours).
 """
 
 from __future__ import annotations
@@ -68,6 +71,18 @@ def _orphans(conn: Connection, table: Table, apps: Table) -> int:
             .where(table.c.application_id.not_in(select(apps.c.id)))
         ).scalar_one()
     )
+
+
+def _files(upload_dir: Path) -> list[Path]:
+    return [p for p in upload_dir.rglob("*") if p.is_file()]
+
+
+def _age_files(upload_dir: Path) -> set[str]:
+    """Every stored file made two hours old; their names."""
+    then = time.time() - 2 * 3600
+    for path in _files(upload_dir):
+        os.utime(path, (then, then))
+    return {str(p.relative_to(upload_dir)) for p in _files(upload_dir)}
 
 
 @pytest.mark.slow
@@ -144,6 +159,7 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
         t.join(timeout=30)
     assert not any(t.is_alive() for t in threads)
     assert not unexpected, unexpected[:5]
+    left = _age_files(live_server.upload_dir)  # as if the restart came two hours later
 
     live_server.start()  # same database, same upload folder
     t = live_package.tables
@@ -223,6 +239,11 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
                 path = live_server.upload_dir / mf.storage_name
                 assert path.is_file(), f"material row without its file: {mf.storage_name}"
                 assert _sha256(live_server.upload_dir, mf) == mf.sha256
+            referenced = set(conn.execute(select(t.material_files.c.storage_name)).scalars())
+            on_disk = {
+                str(p.relative_to(live_server.upload_dir)) for p in _files(live_server.upload_dir)
+            }
+            assert on_disk == referenced, f"files no row refers to: {sorted(on_disk - referenced)}"
             numbers = conn.execute(select(apps.c.number)).scalars().all()
     finally:
         engine.dispose()
@@ -243,5 +264,6 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
     report(
         f"[{live_server.db.kind}] crash: SIGKILL after {killed_at} acknowledged submissions "
         f"({len(uploaded)} uploads); after restart {len(all_apps)} applications, all complete; "
-        f"{len(interrupted)} requests cut off by the kill"
+        f"{len(interrupted)} requests cut off by the kill; {len(left - referenced)} files "
+        "without a row after the kill, 0 after the start-up sweep"
     )

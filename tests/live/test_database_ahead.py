@@ -1,7 +1,7 @@
 """A server left running on its package after ``govstd migrate`` of a newer one.
 
-The newer package renames a field of the unemployment form (``unemployment_date`` →
-``became_unemployed_on``, ``renamed_from``): its migration renames the column. The server
+The newer package renames a sensitive field of the unemployment form (``mobile_phone`` →
+``contact_mobile``, ``renamed_from``): its migration renames the column. The server
 still running the older package answers every request 503 ``database_ahead``
 (never 500), ``/healthz`` too, and its log says so once. Restarted on the newer
 package, it serves the case filed before, with its data.
@@ -20,11 +20,11 @@ from tests.live.conftest import LiveDB, LiveServer, migrate, report, token
 from tests.runtime.conftest import STANDARDS
 
 FORM = "national/forms/unemployment_registration_form.yaml"
-FIELD = "      - element: unemployment_date\n"
+FIELD = "      - element: mobile_phone\n"
 RENAMED = (
-    "      - id: became_unemployed_on\n"
-    "        element: unemployment_date\n"
-    "        renamed_from: [unemployment_date]\n"
+    "      - id: contact_mobile\n"
+    "        element: mobile_phone\n"
+    "        renamed_from: [mobile_phone]\n"
 )
 SUBMIT = "/api/matters/unemployment_registration/applications"
 
@@ -112,6 +112,6 @@ def test_an_older_server_answers_503_after_the_database_moved_ahead(
         with httpx.Client(base_url=server.url, timeout=30.0) as client:
             r = client.get(case, headers=h)
         assert r.status_code == 200, r.text
-        assert r.json()["data"]["became_unemployed_on"] == "2026-02-20"
+        assert r.json()["data"]["contact_mobile"] == "13700001111"  # decrypted after the rename
     finally:
         server.stop()
