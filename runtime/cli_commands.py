@@ -101,6 +101,9 @@ def _pseudonymize(app_dir: Path, url: str) -> None:
     )
 
 
+WORKER_START_TIMEOUT_S = 120
+
+
 def serve(
     app_dir: Path,
     db: str | None = None,
@@ -146,6 +149,10 @@ def serve(
                 host=host,
                 port=port,
                 workers=workers,
+                # SIGHUP replaces each worker once its replacement is ready (docs/deploy.md);
+                # a worker loads and verifies the package first, which can take longer than
+                # uvicorn's 5 s on a busy machine, and then the restart was abandoned.
+                timeout_worker_healthcheck=WORKER_START_TIMEOUT_S,
             )
         )
         return

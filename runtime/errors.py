@@ -96,6 +96,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "this type of file is not accepted (accepted: {accept})",
     ),
     "case_final": ("申请已办结，不能再上传材料", "the case is final; no more uploads"),
+    "materials_missing": (
+        "受理前须提交全部必需材料，尚缺：{names}",
+        "every required material must be handed in before acceptance; missing: {names}",
+    ),
     "internal": ("服务器内部错误", "internal server error"),
     "unavailable": ("服务暂不可用", "service unavailable"),
     "database_ahead": (

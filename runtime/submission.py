@@ -45,7 +45,7 @@ from runtime.db import read, write
 from runtime.errors import ApiError, FieldProblem, message
 from runtime.formspec import localized
 from runtime.package import Matter, Package, Region
-from runtime.records import clock_columns, iso, store_data
+from runtime.records import clock_columns, iso, rules_columns, store_data
 from runtime.validation import validate_submission
 
 
@@ -176,10 +176,11 @@ def file_application(
 
     ``bundle_id``: the bundle filing it belongs to (``bundle_filings.id``)."""
     pkg = c.package
-    form = pkg.forms[matter.form]
+    rules = pkg.current_rules(matter)  # the case keeps them for life (runtime/rules.py)
+    form = rules.form
     workflow = pkg.workflows[matter.workflow]
     initial = workflow.states[workflow.initial]
-    clock = ClockState.for_limit(matter.promised, region.calendar).enter(initial.as_spec(), now)
+    clock = ClockState.for_limit(rules.promised, region.calendar).enter(initial.as_spec(), now)
     app_id = str(uuid.uuid4())
     t = pkg.tables
     # PostgreSQL: the number last (see the module documentation); SQLite: the whole
@@ -202,6 +203,7 @@ def file_application(
             "standards_version": matter.version,
             "standards_hash": pkg.source_hash,
             "row_version": 1,
+            **rules_columns(rules),
             **clock_columns(clock),
         },
     )

@@ -13,7 +13,7 @@ from runtime.auth import Identity, require
 from runtime.context import Context
 from runtime.db import read
 from runtime.errors import ApiError, request_id
-from runtime.records import detail, load_data, rows_where, summary
+from runtime.records import detail, load_data, rows_where, rules_of, summary
 from runtime.routes.bundles import siblings
 from runtime.routes.common import (
     audit_access,
@@ -94,7 +94,8 @@ def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: 
     t = pkg.tables
     with read(c.engine) as conn:
         row = find_application(request, identity, app_id, conn=conn)
-        form = pkg.forms.get(row.form)
+        rules = rules_of(pkg, row._mapping)  # the form the case was filed with
+        form = rules.form if rules is not None else pkg.forms.get(row.form)
         data = load_data(conn, pkg, c.cipher, form, row.id) if form is not None else {}
         key = {"key": row.id}
         steps = conn.execute(rows_where(t.transitions, "application_id", "id"), key).all()

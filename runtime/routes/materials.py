@@ -1,7 +1,7 @@
 """Material files (申请材料): ``PUT`` uploads one (the applicant), ``GET`` downloads it.
 
-Upload rules: the material must be in the matter's list as the region implements
-it; ``source: government`` materials are obtained by data sharing and refused
+Upload rules: the material must be in the list of the rules the case was filed under
+(runtime/rules.py); ``source: government`` materials are obtained by data sharing and refused
 (409 ``not_uploadable``); the case must not be final; the file is streamed with
 the material's ``max_size_mb`` cap (413 as soon as it is passed), typed by its
 first bytes against the material's ``accept`` list (422 ``file_type``), and
@@ -36,7 +36,7 @@ from runtime.crypto import DecryptionError
 from runtime.db import read, write
 from runtime.errors import ApiError, request_id
 from runtime.filecrypt import SealedFile, SealingWriter
-from runtime.records import is_final, iso, lock_case, matter_of
+from runtime.records import is_final, iso, lock_case, rules_of
 from runtime.routes.common import audit_access, ctx, find_application, ok, threaded
 from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, Received, receive_file, sniff
 
@@ -51,8 +51,8 @@ async def endpoint(request: Request) -> Response:
 
 
 def _material(c: Context, row: Any, material_id: str) -> dict[str, Any]:
-    matter = matter_of(c.package, row.region, row.matter)
-    material = matter.material(material_id) if matter else None
+    rules = rules_of(c.package, row._mapping)  # the case's own list (runtime/rules.py)
+    material = rules.material(material_id) if rules else None
     if material is None:
         raise ApiError(404, "unknown_material", {"material": material_id[:64]})
     return material

@@ -57,8 +57,9 @@ def file_problem(material: dict[str, Any], upload: UploadFile, lng: str) -> tupl
 
 
 def keep_upload(c: Context, row: Any, material: dict[str, Any], upload: UploadFile) -> Received:
-    """The chosen file for ``material`` of the case ``row`` as a :class:`Received` in
-    ``<upload dir>/.incoming``, encrypted as it is copied, like the API's (blocking)."""
+    """The chosen file for ``material`` of ``row`` (the case, or the bundle filing whose
+    members share it) as a :class:`Received` in ``<upload dir>/.incoming``, encrypted as
+    it is copied, like the API's (blocking)."""
     folder = c.settings.upload_dir / ".incoming"
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=".part")

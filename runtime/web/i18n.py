@@ -476,3 +476,12 @@ def page_language(request: Request) -> str:
     if remembered in LANGS:
         return remembered
     return language(request.headers.get("accept-language"))
+
+
+def _merge_services() -> None:
+    from runtime.web.i18n_services import SERVICES_TEXT
+
+    TEXT.update(SERVICES_TEXT)
+
+
+_merge_services()

@@ -193,7 +193,7 @@ def _checklist(c: Any, app: dict[str, Any], matter: Matter, lng: str) -> list[Ma
             for m in given
         ]
     items = []
-    for view in _materials(c, app, matter, lng):
+    for view in _materials(c, app, lng):
         required = view.necessity == "required" and not view.government and not view.hidden
         items.append(
             MaterialItem(

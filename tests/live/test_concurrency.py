@@ -36,6 +36,9 @@ LOAD_DEADLINE_S = 120.0
 SUBMIT = "/api/matters/ibr/applications"
 
 
+PDF = b"%PDF-1.7\n" + b"0" * 1000 + b"\n%%EOF\n"
+
+
 def _post_json(
     client: httpx.Client, url: str, body: Any, headers: dict[str, str]
 ) -> httpx.Response:
@@ -44,6 +47,16 @@ def _post_json(
         content=json.dumps(body, ensure_ascii=False).encode(),
         headers={**headers, "Content-Type": "application/json"},
     )
+
+
+def _hand_in(client: httpx.Client, app_id: str, headers: dict[str, str]) -> None:
+    """Upload each required material the case misses (受理 needs them)."""
+    case = client.get(f"/api/applications/{app_id}", headers=headers).json()
+    for m in case["checklist"]:
+        if m["missing"]:
+            url = f"/api/applications/{app_id}/materials/{m['material']}"
+            r = client.put(url, files={"file": ("f.pdf", PDF)}, headers=headers)
+            assert r.status_code == 201, r.text
 
 
 def _assert_clean_logs(server: LiveServer) -> None:
@@ -204,6 +217,7 @@ def test_two_officers_accept_at_once(live_server: LiveServer, live_package: Pack
             )
             assert r.status_code == 201, r.text
             ids.append(r.json()["id"])
+            _hand_in(client, ids[-1], token("applicant", f"race-{run}-{i}"))
     officers = [token("officer", f"officer-a-{run}"), token("officer", f"officer-b-{run}")]
     jobs = [(app_id, officer) for app_id in ids for officer in officers]
     barrier = threading.Barrier(len(jobs))

@@ -18,6 +18,7 @@ from tests.runtime.conftest import (
     ID_AGENT,
     ID_B,
     Api,
+    hand_in,
     ibr_data,
     unemployment_data,
 )
@@ -47,6 +48,7 @@ async def _family_business(api: Api) -> str:
 
 async def test_staff_see_masked_values_everywhere(api: Api) -> None:
     app_id = await _family_business(api)
+    await hand_in(api, app_id, api.token("applicant", "citizen-a"))
     officer = api.token("officer", "officer-1")
     responses = [
         await api.get(f"/api/applications/{app_id}", headers=officer),
