@@ -65,7 +65,7 @@ async def create(request: Request) -> Response:
 
 def _own(c: Context, identity: Identity, page: int, size: int, lng: str) -> dict[str, Any]:
     apps = c.package.tables.applications
-    where = apps.c.applicant_sub == identity.sub
+    where = apps.c.applicant_sub.in_(identity.subjects)
     now = c.now()
     with read(c.engine) as conn:
         total = conn.execute(select(func.count()).select_from(apps).where(where)).scalar_one()

@@ -206,7 +206,7 @@ def _claim_start(
     pkg = c.package
     form = pkg.forms[policy.profile]
     with read(c.engine) as conn:
-        row = profiles.stored_profile(c, conn, identity.sub, form)
+        row = profiles.stored_profile(c, conn, identity.subject, form)
     profile = profiles.open_profile(c.cipher, form, row.data) if row is not None else {}
     eligible = match(pkg, policy, cel_view(form, profile)).eligible is True
     return eligible, profile

@@ -25,10 +25,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from runtime.auth import STAFF_ROLES, Identity
 from runtime.errors import ApiError, message, request_id
@@ -329,7 +328,7 @@ async def reveal(request: Request) -> Response:
     app_id = request.path_params["id"]
     reason = _reason(form)
     try:
-        result = await threaded(staff._reveal, request, c, identity, app_id, reason)
+        result = await threaded(staff._reveal, request, c, identity, app_id, reason, lng)
     except ApiError as exc:
         if exc.status in (401, 404):
             raise
@@ -356,9 +355,4 @@ async def material(request: Request) -> Response:
     c = ctx(request)
     identity = staff_member(request)
     found, path, shown = await threaded(materials._find_file, request, c, identity)
-    if not path.is_file():
-        raise ApiError(404, "unknown_material", {"material": found.material})
-    disposition = f"attachment; filename*=UTF-8''{quote(shown)}"
-    return FileResponse(
-        path, media_type=found.content_type, headers={"Content-Disposition": disposition}
-    )
+    return await materials.send_file(c, found, path, shown)
