@@ -14,7 +14,7 @@ sends nothing, or half a request line, is kept for ever, so a few hundred of the
 hold every file descriptor of a worker. :class:`HeaderTimeoutProtocol` (uvicorn's
 h11 protocol) closes such a connection once :data:`header_timeout` has passed.
 The request body is not timed here: uploads may be slow; a reverse proxy bounds
-it (``client_body_timeout``, docs/deployment.md).
+it (``client_body_timeout``, docs/deploy.md, appendix).
 
 Workers (``--workers N``) are separate processes started by uvicorn's master.
 Killed with SIGKILL, the master cannot stop them, and they went on serving and
