@@ -236,12 +236,15 @@ def import_xlsx(
         typer.Option("--root", help="the standards tree the matters join (default: standards)"),
     ] = None,
 ) -> None:
-    """Turn a 实施清单 workbook into Matter YAML; every problem at FILE:SHEET!CELL."""
+    """Turn a 实施清单 workbook into Matter YAML; every problem at FILE:SHEET!CELL.
+
+    A row for a matter the tree already defines is skipped when it says what the tree says,
+    and replaces its file when that file is in OUT and holds only that matter."""
     from generator.checklist_import import ImportError_, import_workbook
 
     roots = root or [Path("standards")]
     try:
-        written, problems = import_workbook(file, roots, out)
+        written, unchanged, problems = import_workbook(file, roots, out)
     except ImportError_ as exc:
         print(f"{file}: error: {exc}", file=sys.stderr)
         raise typer.Exit(1) from None
@@ -258,7 +261,10 @@ def import_xlsx(
         )
         raise typer.Exit(1)
     print(
-        bilingual(f"{out}: 写入 {len(written)} 个事项", f"{out}: {len(written)} matter(s) written"),
+        bilingual(
+            f"{out}: 写入 {len(written)} 个事项，{len(unchanged)} 个与标准树相同未写",
+            f"{out}: {len(written)} matter(s) written, {len(unchanged)} unchanged",
+        ),
         file=sys.stderr,
     )
 
@@ -269,7 +275,8 @@ def export_xlsx(
     region: Annotated[str, typer.Option("--region", help="region id, e.g. nanshan")],
     out: Annotated[Path, typer.Option("--out", help="workbook to write (.xlsx)")],
 ) -> None:
-    """Write what REGION implements as a 实施清单 workbook (the sheets import-xlsx reads)."""
+    """Write the matters REGION implements as a 实施清单 workbook (the sheets import-xlsx
+    reads), as their Matter documents define them: the region's overrides stay in its YAML."""
     from generator.checklist_export import export_workbook
     from generator.pipeline import check_tree, resolve_region
 
@@ -278,7 +285,7 @@ def export_xlsx(
     if resolved is None:
         raise typer.Exit(1)
     tree, _, _ = check_tree(roots)
-    count = export_workbook(tree, resolved, out)
+    count = export_workbook(tree, [tree.matters[m] for m in sorted(resolved.matters)], out)
     print(
         bilingual(f"{out}: 写入 {count} 个事项", f"{out}: {count} matter(s) written"),
         file=sys.stderr,
