@@ -422,6 +422,25 @@ def token(
         raise _command_error(exc) from None
 
 
+@app.command()
+def keygen() -> None:
+    """Print a new GOVSTD_SECRET and GOVSTD_DATA_KEY, as lines of an environment file."""
+    import secrets
+
+    from runtime.crypto import new_key
+
+    print(f"GOVSTD_SECRET={secrets.token_urlsafe(48)}")
+    print(f"GOVSTD_DATA_KEY={new_key()}")
+    print(
+        bilingual(
+            "请像数据库口令一样保管；丢失 GOVSTD_DATA_KEY 后加密的个人信息无法再读出",
+            "keep them like a database password: without GOVSTD_DATA_KEY the encrypted "
+            "personal data cannot be read again",
+        ),
+        file=sys.stderr,
+    )
+
+
 def main() -> None:
     traceback = "--traceback" in sys.argv
     if traceback:
