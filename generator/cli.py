@@ -352,13 +352,28 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option("--workers", min=1, help="worker processes")] = 1,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="addresses of the reverse proxy whose X-Forwarded-Proto/-For are believed "
+            "(comma-separated, default: GOVSTD_FORWARDED_ALLOW_IPS, else none)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the deployment package over HTTP (uvicorn)."""
     from runtime.cli_commands import CommandError
     from runtime.cli_commands import serve as run
 
     try:
-        run(app_dir, db, host=host, port=port, workers=workers)
+        run(
+            app_dir,
+            db,
+            host=host,
+            port=port,
+            workers=workers,
+            forwarded_allow_ips=forwarded_allow_ips,
+        )
     except CommandError as exc:
         raise _command_error(exc) from None
 

@@ -78,9 +78,15 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: int = 1,
+    forwarded_allow_ips: str | None = None,
 ) -> None:
-    """Serve the package with uvicorn; several workers use the import-string factory."""
+    """Serve the package with uvicorn; several workers use the import-string factory.
+
+    ``X-Forwarded-Proto`` / ``-For`` are believed only from ``forwarded_allow_ips`` (or
+    ``GOVSTD_FORWARDED_ALLOW_IPS``): behind a proxy that ends TLS, cookies are then Secure."""
     import uvicorn
+
+    trusted = forwarded_allow_ips or os.environ.get("GOVSTD_FORWARDED_ALLOW_IPS") or None
 
     # One worker loads the package here (which verifies it); several load it in each
     # worker process, so it is verified first, for one clear error before they start.
@@ -108,7 +114,8 @@ def serve(
                 host=host,
                 port=port,
                 workers=workers,
-                proxy_headers=False,
+                proxy_headers=trusted is not None,
+                forwarded_allow_ips=trusted,
                 server_header=False,
                 # SIGHUP replaces each worker once its replacement is ready (docs/deploy.md);
                 # a worker loads and verifies the package first, which can take longer than
@@ -126,7 +133,14 @@ def serve(
     except (PackageError, SettingsError, DatabaseNotReady) as exc:
         raise CommandError(str(exc)) from None
     _sweep_at_start(app_dir, url, settings.upload_dir)
-    uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=trusted is not None,
+        forwarded_allow_ips=trusted,
+        server_header=False,
+    )
 
 
 def sweep_uploads(
