@@ -210,16 +210,28 @@ def diff(
     old: Annotated[Path, typer.Argument(help="the standards tree as it is")],
     new: Annotated[Path, typer.Argument(help="the standards tree as it will be")],
     region: Annotated[str, typer.Option("--region", help="region id, e.g. nanshan")],
+    old_roots: Annotated[
+        list[Path] | None,
+        typer.Option("--old-root", help="one more folder of the tree as it is (repeatable)"),
+    ] = None,
+    new_roots: Annotated[
+        list[Path] | None,
+        typer.Option("--new-root", help="one more folder of the tree as it will be (repeatable)"),
+    ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", help="text, or json for tools")
     ] = OutputFormat.text,
 ) -> None:
-    """What changing OLD into NEW does to REGION's package, before anyone generates."""
+    """What changing OLD into NEW does to REGION's package, before anyone generates.
+
+    A tree of several folders (national and regional) is OLD plus each --old-root, and NEW
+    plus each --new-root: ``govstd diff standards standards --old-root sichuan.old
+    --new-root sichuan --region wuhou``."""
     from generator.diff import DiffError, render
     from generator.diff import diff as run
 
     try:
-        result = run(old, new, region)
+        result = run([old, *(old_roots or [])], [new, *(new_roots or [])], region)
     except DiffError as exc:
         for line in exc.lines:
             print(_one_line(line), file=sys.stderr)

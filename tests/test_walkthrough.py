@@ -101,3 +101,27 @@ def test_the_region_list_round_trips_through_a_spreadsheet(
     assert "Outdoor advertising permit" in out and "户外广告设施设置许可决定书" in out
     assert out.count("id: site_photo") == 1 and "须标明与道路的距离" in out
     assert "application/pdf" in out
+
+
+def test_the_documented_diff_compares_two_trees_of_two_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """§7's ``govstd diff``: national plus regional folder on each side (before, diff took
+    one folder per side and the guide's command could not be typed)."""
+    import shutil
+
+    for name, content in _files().items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    (tmp_path / "standards").symlink_to(REPO / "standards")
+    shutil.copytree(tmp_path / "sichuan", tmp_path / "sichuan.old")
+    matter = tmp_path / "sichuan/matters/outdoor_ad.yaml"
+    matter.write_text(
+        matter.read_text("utf-8").replace("legal: {value: 20", "legal: {value: 15"), "utf-8"
+    )
+    args = _command("diff standards")
+    assert "--old-root" in args and "--new-root" in args
+    code, out, err = run(tmp_path, monkeypatch, *args)
+    assert code == 0, err
+    assert "outdoor_ad_permit" in out and "20" in out and "15" in out, out
