@@ -111,13 +111,18 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: int = 1,
+    forwarded_allow_ips: str | None = None,
 ) -> None:
     """Serve the package with uvicorn; several workers use the import-string factory.
 
-    Connection limits and the workers' tie to the master: :mod:`runtime.server`."""
+    Connection limits and the workers' tie to the master: :mod:`runtime.server`.
+    ``X-Forwarded-Proto`` / ``-For`` are believed only from ``forwarded_allow_ips`` (or
+    ``GOVSTD_FORWARDED_ALLOW_IPS``): behind a proxy that ends TLS, cookies are then Secure."""
     import uvicorn
 
     from runtime.server import ServeConfig, ServeLimits
+
+    trusted = forwarded_allow_ips or os.environ.get("GOVSTD_FORWARDED_ALLOW_IPS") or None
 
     # One worker loads the package here (which verifies it); several load it in each
     # worker process, so it is verified first, for one clear error before they start.
@@ -149,6 +154,7 @@ def serve(
                 host=host,
                 port=port,
                 workers=workers,
+                forwarded_allow_ips=trusted,
                 # SIGHUP replaces each worker once its replacement is ready (docs/deploy.md);
                 # a worker loads and verifies the package first, which can take longer than
                 # uvicorn's 5 s on a busy machine, and then the restart was abandoned.
@@ -165,8 +171,9 @@ def serve(
     except (PackageError, SettingsError, DatabaseNotReady) as exc:
         raise CommandError(str(exc)) from None
     _sweep_at_start(app_dir, url, settings.upload_dir)
+    config = ServeConfig(app, limits=limits, host=host, port=port, forwarded_allow_ips=trusted)
     with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(ServeConfig(app, limits=limits, host=host, port=port)).run()
+        uvicorn.Server(config).run()
 
 
 def sweep_uploads(

@@ -15,7 +15,7 @@ is ``govstd.v1:`` + the *context* — by convention ``<table>.<column>``, e.g.
 Keys come from ``GOVSTD_DATA_KEY``: a 32-byte key in URL-safe base64 (padding
 optional), or several separated by commas for rotation — the first encrypts,
 all decrypt (re-encrypt old rows, then drop the old key). Generate one with
-``python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())"``.
+``govstd keygen`` (:func:`new_key`).
 When the variable is unset or empty, :func:`load_keys` returns a development key
 derived from a fixed, public secret and says so (``is_dev``); the caller must
 warn, and production deployments must set a real key.
@@ -88,6 +88,11 @@ def _check_key(key: bytes) -> bytes:
 def key_id(key: bytes) -> int:
     """The key id byte written into tokens: the first byte of SHA-256 of the key."""
     return hashlib.sha256(_check_key(key)).digest()[0]
+
+
+def new_key() -> str:
+    """A new random key as ``GOVSTD_DATA_KEY`` takes it (URL-safe base64 of 32 bytes)."""
+    return base64.urlsafe_b64encode(os.urandom(KEY_SIZE)).decode("ascii")
 
 
 def dev_key() -> bytes:

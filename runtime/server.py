@@ -82,14 +82,23 @@ class ServeConfig(uvicorn.Config):
     """uvicorn's configuration plus the header timeout; in a worker, it ties the worker's
     life to the master's (it is pickled into each worker process)."""
 
-    def __init__(self, app: Any, *, limits: ServeLimits, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        limits: ServeLimits,
+        forwarded_allow_ips: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             app,
             http="runtime.server:HeaderTimeoutProtocol",
             timeout_keep_alive=limits.keep_alive_timeout,
             limit_concurrency=limits.limit_concurrency,
             timeout_graceful_shutdown=limits.shutdown_timeout,
-            proxy_headers=False,
+            # forwarded headers believed only from the proxies named (default: none)
+            proxy_headers=forwarded_allow_ips is not None,
+            forwarded_allow_ips=forwarded_allow_ips,
             server_header=False,
             **kwargs,
         )
