@@ -18,6 +18,7 @@ from runtime.routes.bundles import siblings
 from runtime.routes.common import (
     audit_access,
     ctx,
+    filed,
     find_application,
     idempotency_key,
     lang,
@@ -57,10 +58,7 @@ async def create(request: Request) -> Response:
         lng=lng,
         rid=request_id(request),
     )
-    headers = {"Location": f"/api/applications/{stored.body['id']}"}
-    if stored.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return ok(stored.body, stored.status, headers)
+    return filed(stored, f"/api/applications/{stored.body['id']}")
 
 
 def _own(c: Context, identity: Identity, page: int, size: int, lng: str) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from runtime.routes.common import (
     audit_access,
     can_see,
     ctx,
+    filed,
     idempotency_key,
     lang,
     ok,
@@ -218,10 +219,7 @@ async def create(request: Request) -> Response:
         lng=lng,
         rid=request_id(request),
     )
-    headers = {"Location": f"/api/bundles/applications/{stored.body['id']}"}
-    if stored.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return ok(stored.body, stored.status, headers)
+    return filed(stored, f"/api/bundles/applications/{stored.body['id']}")
 
 
 # --- one filing, seen as one item ---------------------------------------------------------

@@ -54,6 +54,7 @@ from runtime.routes import profiles
 from runtime.routes.catalogue import region_param
 from runtime.routes.common import (
     ctx,
+    filed,
     idempotency_key,
     lang,
     ok,
@@ -421,10 +422,7 @@ async def claim_policy(request: Request) -> Response:
         raise ApiError(422, "validation", fields=[FieldProblem("data", "type", text)])
     key = idempotency_key(request)
     stored = await threaded(claim, c, identity, policy, region, data, key, lng, request_id(request))
-    headers = {"Location": f"/api/applications/{stored.body['id']}"}
-    if stored.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return ok(stored.body, stored.status, headers)
+    return filed(stored, f"/api/applications/{stored.body['id']}")
 
 
 # --- 督查 / 评价 -------------------------------------------------------------------------
