@@ -152,6 +152,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "field.range": ("取值应在 {low} 到 {high} 之间", "must be between {low} and {high}"),
     "field.not_allowed": ("此步骤不接受数据", "this step takes no data"),
+    "field.length": ("长度应在 {low} 到 {high} 个字符之间", "must have {low} to {high} characters"),
 }
 
 

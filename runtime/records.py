@@ -23,9 +23,10 @@ from runtime.checklist import checklist
 from runtime.clock import ClockState, WorkCalendar, local_date
 from runtime.crypto import Cipher
 from runtime.formspec import FieldSpec, FormSpec, localized
-from runtime.masking import mask_data, mask_value
+from runtime.masking import mask_data
 from runtime.package import Matter, Package
 from runtime.rules import CaseRules
+from runtime.subjects import shown
 from runtime.workflow import Workflow
 
 log = logging.getLogger("govstd.runtime")
@@ -332,7 +333,7 @@ def summary(
         "bundle_filing": app["bundle_id"],  # GET /api/bundles/applications/{id}: one item
     }
     if staff:
-        out["applicant"] = mask_value(app["applicant_sub"])
+        out["applicant"] = shown(app["applicant_sub"])
     return out
 
 
@@ -365,7 +366,7 @@ def detail(
             "from": s.from_state,
             "to": s.to_state,
             "actor_role": s.actor_role,
-            **({"actor": s.actor_sub} if staff else {}),
+            **({"actor": shown(s.actor_sub, s.actor_role)} if staff else {}),
             "reason": s.reason,
             "at": iso(s.at),
         }

@@ -131,7 +131,7 @@ def submit(
     (a policy claim records itself there)."""
     pkg = c.package
     if idempotency_key is not None:
-        previous = replay(c.engine, pkg, identity.sub, idempotency_key, digest)
+        previous = replay(c.engine, pkg, identity.subject, idempotency_key, digest)
         if previous is not None:
             return previous
     form = pkg.forms[matter.form]
@@ -152,7 +152,7 @@ def submit(
     except IntegrityError:
         if idempotency_key is None:
             raise
-        previous = replay(c.engine, pkg, identity.sub, idempotency_key, digest)
+        previous = replay(c.engine, pkg, identity.subject, idempotency_key, digest)
         if previous is None:
             raise
         return previous
@@ -195,7 +195,7 @@ def file_application(
             "matter": matter.id,
             "form": form.id,
             "region": region.id,
-            "applicant_sub": identity.sub,
+            "applicant_sub": identity.subject,
             "status": workflow.initial,
             "bundle_id": bundle_id,
             "created_at": now,
@@ -215,7 +215,7 @@ def file_application(
             "transition": "submit",
             "from_state": "",
             "to_state": workflow.initial,
-            "actor_sub": identity.sub,
+            "actor_sub": identity.subject,
             "actor_role": identity.role,
             "reason": None,
             "at": now,
@@ -267,7 +267,7 @@ def remember(
     conn.execute(
         insert(pkg.tables.idempotency_keys),
         {
-            "applicant_sub": identity.sub,
+            "applicant_sub": identity.subject,
             "key": key,
             "request_hash": digest,
             "application_id": application_id or body.get("id"),

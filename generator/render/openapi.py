@@ -306,7 +306,7 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
                 {"200": _ok("the data, unmasked", ref("schemas", "Revealed"))},
                 errors=("400", "401", "403", "404", "413", "415", "422"),
                 parameters=application,
-                body=_json_body(ref("schemas", "Reveal"), required=False),
+                body=_json_body(ref("schemas", "Reveal")),
                 secured=True,
             )
         },

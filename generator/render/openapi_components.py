@@ -103,7 +103,10 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
                 "type": ["string", "null"],
                 "description": "its bundle filing (GET /api/bundles/applications/{id})",
             },
-            "applicant": {"type": "string", "description": "masked; staff views only"},
+            "applicant": {
+                "type": "string",
+                "description": "a short pseudonym, never the login id; staff views only",
+            },
         },
     }
     page = {
@@ -145,6 +148,11 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
                         "items": ref("schemas", "ChecklistItem"),
                     },
                     "evaluation": {"type": ["object", "null"]},
+                    "bundle": {
+                        "type": "object",
+                        "description": "a bundle member: its filing with the sibling applications",
+                    },
+                    "policy": {"type": "string", "description": "a claim: the policy it claims"},
                 },
             },
         ]
@@ -298,7 +306,15 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
         "Reveal": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"reason": {"type": ["string", "null"]}},
+            "required": ["reason"],
+            "properties": {
+                "reason": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200,
+                    "description": "why the values are shown (audited) / 查看理由（记入审计）",
+                }
+            },
         },
         "Revealed": {
             "type": "object",

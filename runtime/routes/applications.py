@@ -18,6 +18,7 @@ from runtime.routes.bundles import siblings
 from runtime.routes.common import (
     audit_access,
     ctx,
+    filed,
     find_application,
     idempotency_key,
     lang,
@@ -57,15 +58,12 @@ async def create(request: Request) -> Response:
         lng=lng,
         rid=request_id(request),
     )
-    headers = {"Location": f"/api/applications/{stored.body['id']}"}
-    if stored.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return ok(stored.body, stored.status, headers)
+    return filed(stored, f"/api/applications/{stored.body['id']}")
 
 
 def _own(c: Context, identity: Identity, page: int, size: int, lng: str) -> dict[str, Any]:
     apps = c.package.tables.applications
-    where = apps.c.applicant_sub == identity.sub
+    where = apps.c.applicant_sub.in_(identity.subjects)
     now = c.now()
     with read(c.engine) as conn:
         total = conn.execute(select(func.count()).select_from(apps).where(where)).scalar_one()
@@ -104,6 +102,7 @@ def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: 
             rows_where(t.material_files, "application_id", "material"), key
         ).all()
         bundle = siblings(conn, c, row, lng=lng, staff=identity.is_staff)
+        claim = conn.execute(rows_where(t.policy_claims, "application_id"), key).first()
     if identity.is_staff:
         audit_access(c, identity, request_id(request), "read", application_id=row.id)
     out = detail(
@@ -119,6 +118,8 @@ def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: 
     )
     if bundle is not None:  # a bundle member: the filing and its sibling applications
         out["bundle"] = bundle
+    if claim is not None:  # a policy claim (政策兑现)
+        out["policy"] = claim.policy
     return out
 
 

@@ -20,6 +20,7 @@ from runtime.db import read
 from runtime.errors import ApiError, FieldProblem, message, request_id, request_language
 from runtime.package import Package
 from runtime.records import rows_where
+from runtime.submission import Stored
 
 T = TypeVar("T")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -43,6 +44,15 @@ async def threaded(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 def ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(data, status_code=status, headers=headers)
+
+
+def filed(stored: Stored, location: str) -> JSONResponse:
+    """The answer to a filing: 201 (or the remembered answer of its Idempotency-Key, marked
+    ``Idempotent-Replayed``) with ``Location`` naming what was filed."""
+    headers = {"Location": location}
+    if stored.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return ok(stored.body, stored.status, headers)
 
 
 def _depth(value: Any, limit: int) -> bool:
@@ -216,7 +226,7 @@ def audit_access(
 
 def can_see(package: Package, identity: Identity, row: Row[Any], *, for_action: bool) -> bool:
     if identity.role == "applicant":
-        return bool(row.applicant_sub == identity.sub)
+        return row.applicant_sub in identity.subjects
     if for_action:
         return bool(row.region == identity.region)
     return row.region in visible_regions(identity, package.subtree(identity.region))

@@ -6,7 +6,8 @@ Upload rules: the material must be in the list of the rules the case was filed u
 the material's ``max_size_mb`` cap (413 as soon as it is passed), typed by its
 first bytes against the material's ``accept`` list (422 ``file_type``), and
 stored under ``<upload dir>/<application id>/<random hex>`` with its sha256. A new
-upload replaces the previous file of the same material.
+upload replaces the previous file of the same material. Files are encrypted at rest
+with the data key as they arrive, and decrypted as they are sent (:mod:`runtime.filecrypt`).
 
 The final-state check is made again inside the write transaction, on the case's row
 locked (:func:`runtime.records.lock_case`): an upload that began before a decision and
@@ -17,25 +18,30 @@ delete it, insert the new) is atomic; the replaced file is removed after the com
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from sqlalchemy import delete, insert, select
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response, StreamingResponse
 
 from runtime import audit
 from runtime.auth import Identity, require
 from runtime.context import Context
+from runtime.crypto import DecryptionError
 from runtime.db import read, write
 from runtime.errors import ApiError, request_id
+from runtime.filecrypt import SealedFile, SealingWriter
 from runtime.records import is_final, iso, lock_case, rules_of
 from runtime.routes.common import audit_access, ctx, find_application, ok, threaded
 from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, Received, receive_file, sniff
 
 MB = 1024 * 1024
+log = logging.getLogger("govstd.runtime")
 
 
 async def endpoint(request: Request) -> Response:
@@ -96,7 +102,7 @@ def _store(
                     content_type=media,
                     size=got.size,
                     sha256=got.sha256,
-                    uploaded_by=identity.sub,
+                    uploaded_by=identity.subject,
                     uploaded_at=now,
                 )
             )
@@ -146,7 +152,9 @@ async def upload(request: Request) -> Response:
         raise ApiError(413, "too_large")
     folder = c.settings.upload_dir / ".incoming"
     content_type = request.headers.get("content-type", "")
-    got = await receive_file(content_type, request.stream(), folder, cap)
+    got = await receive_file(
+        content_type, request.stream(), folder, cap, seal=sealer(c, row.id, material["id"])
+    )
     accept = tuple(material.get("accept") or DEFAULT_ACCEPT)
     media = sniff(got.head)
     if media is None or media not in accept:
@@ -186,14 +194,49 @@ def _find_file(request: Request, c: Context, identity: Identity) -> tuple[Any, P
     return f, c.settings.upload_dir / f.storage_name, shown
 
 
+def _open_file(c: Context, f: Any, path: Path) -> SealedFile:
+    try:
+        return SealedFile(path, c.cipher, stored_context(f))
+    except FileNotFoundError:
+        raise ApiError(404, "unknown_material", {"material": f.material}) from None
+    except DecryptionError:
+        log.error("material file %s cannot be decrypted (key missing or file damaged)", path.name)
+        raise ApiError(503, "unavailable") from None
+
+
 async def download(request: Request) -> Response:
     """``GET /api/applications/{id}/materials/{material}`` — the applicant's own, or staff."""
     c = ctx(request)
     identity = require(request)
     f, path, shown = await threaded(_find_file, request, c, identity)
-    if not path.is_file():
-        raise ApiError(404, "unknown_material", {"material": f.material})
+    return await send_file(c, f, path, shown)
+
+
+async def send_file(c: Context, f: Any, path: Path, shown: str) -> Response:
+    """The plaintext of the stored file of the ``material_files`` row ``f``, streamed as an
+    attachment named ``shown`` (404 without its file, 503 when it cannot be decrypted)."""
+    sealed = await threaded(_open_file, c, f, path)
     disposition = f"attachment; filename*=UTF-8''{quote(shown)}"
-    return FileResponse(
-        path, media_type=f.content_type, headers={"Content-Disposition": disposition}
+    return StreamingResponse(
+        iter(sealed),
+        media_type=f.content_type,
+        headers={"Content-Disposition": disposition, "Content-Length": str(f.size)},
     )
+
+
+def sealer(c: Context, owner_id: str, material_id: str) -> Callable[[BinaryIO], Any]:
+    """What wraps a material file as it is written: encrypts it for its owner (the case,
+    or the bundle filing whose members share it: the folder it is stored in) and material."""
+    context = file_context(owner_id, material_id)
+    return lambda raw: SealingWriter(raw, c.cipher, context)
+
+
+def file_context(owner_id: str, material_id: str) -> str:
+    """What a material file's encryption is bound to: its owner and material."""
+    return f"{owner_id}/{material_id}"
+
+
+def stored_context(f: Any) -> str:
+    """The context of the stored file of the ``material_files`` row ``f``: its owner is the
+    folder it is stored in (``<owner id>/<random hex>``)."""
+    return file_context(str(f.storage_name).split("/", 1)[0], f.material)

@@ -257,7 +257,7 @@ async def _post(
     if files and not stored.replayed:
         row = await threaded(find_application, request, identity, app_id, for_action=True)
         for material, upload, media in files:
-            got = await threaded(keep_upload, c.settings.upload_dir, upload)
+            got = await threaded(keep_upload, c, row, material, upload)
             await threaded(store_material, request, c, identity, row, material, got, media)
     return redirect(request, f"/me/applications/{app_id}/filed")
 

@@ -242,7 +242,7 @@ def _attach(
     c = ctx(request)
     rid = request_id(request)
     filing, asking, spec = api._shared_material(c, identity, filing_id, material["id"], rid)
-    got = keep_upload(c.settings.upload_dir, upload)
+    got = keep_upload(c, filing, spec, upload)  # encrypted for the filing that owns it
     try:
         api._attach(c, identity, filing, asking, spec, got, media, rid)
     finally:

@@ -35,7 +35,6 @@ SERVICES_TEXT: Final[dict[str, tuple[str, str]]] = {
         "{count} applications were filed together on {at}.",
     ),
     "bundle.filed_members": ("各事项受理编号与办理时限", "Each service's number and due date"),
-    "staff.bundle": ("一件事：{name}", "One-stop bundle: {name}"),
     "staff.bundle_note": (
         "本件与下列事项同时申请，各自受理、各自计时。",
         "Filed together with the applications below; each is handled and timed on its own.",

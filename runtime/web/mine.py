@@ -18,11 +18,10 @@ answers into pages. A refused step comes back as the API's message on the page.
 from __future__ import annotations
 
 from typing import Any, Final
-from urllib.parse import quote
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from runtime.actions import take_step
 from runtime.auth import Identity
@@ -340,7 +339,7 @@ async def _resubmit(
             return [(p.path, p.message) for p in exc.fields]
         raise
     for material, upload, media in chosen:
-        got = await threaded(keep_upload, c.settings.upload_dir, upload)
+        got = await threaded(keep_upload, c, row, material, upload)
         await threaded(store_material, request, c, identity, row, material, got, media)
     return []
 
@@ -352,12 +351,7 @@ async def material(request: Request) -> Response:
     identity = applicant(request)
     if request.method == "GET":
         found, path, shown = await threaded(materials._find_file, request, c, identity)
-        if not path.is_file():
-            raise ApiError(404, "unknown_material", {"material": found.material})
-        disposition = f"attachment; filename*=UTF-8''{quote(shown)}"
-        return FileResponse(
-            path, media_type=found.content_type, headers={"Content-Disposition": disposition}
-        )
+        return await materials.send_file(c, found, path, shown)
     lng = lang_of(request)
     row, spec = await threaded(materials._check_upload, request, c, identity)
     cap = int(spec.get("max_size_mb") or 10) * MB + 64 * 1024
@@ -371,7 +365,7 @@ async def material(request: Request) -> Response:
         problem, media = file_problem(spec, upload, lng)
         if problem:
             return error_page(request, 422, problem)
-        got = await threaded(keep_upload, c.settings.upload_dir, upload)
+        got = await threaded(keep_upload, c, row, spec, upload)
         await threaded(store_material, request, c, identity, row, spec, got, media)
     finally:
         await form.close()

@@ -208,7 +208,7 @@ def _claim_start(request: Request, identity: Identity, policy: Policy) -> dict[s
     pkg = c.package
     form = pkg.forms[policy.profile]
     with read(c.engine) as conn:
-        row = profiles.stored_profile(c, conn, identity.sub, form)
+        row = profiles.stored_profile(c, conn, identity.subject, form)
     if row is None:
         raise ApiError(409, "no_profile", {"form": form.id, "policy": policy.id})
     profile = profiles.open_profile(c.cipher, form, row.data)

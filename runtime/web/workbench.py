@@ -25,10 +25,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from runtime.auth import STAFF_ROLES, Identity, visible_regions
 from runtime.errors import ApiError, message, request_id
@@ -39,7 +38,7 @@ from runtime.routes import applications, materials, staff
 from runtime.routes.common import ctx, find_application, threaded
 from runtime.web.deadline import deadline_note
 from runtime.web.i18n import text
-from runtime.web.mine import _data_rows, _detail, _materials, _matter
+from runtime.web.mine import _data_rows, _detail, _matter
 from runtime.web.render import error_page, lang_of, page, redirect, render, with_query
 from runtime.web.session import checked_form, signed_in
 
@@ -180,36 +179,20 @@ class MaterialItem:
     government: bool
 
 
-def _checklist(c: Any, app: dict[str, Any], matter: Matter, lng: str) -> list[MaterialItem]:
-    """The case's materials: what is required, handed in, missing (the API's ``checklist``
-    of the rules the case was filed under when it gives one)."""
-    given = app.get("checklist")
-    if isinstance(given, list):
-        return [
-            MaterialItem(
-                id=str(m["material"]),
-                name=str(m["name"]),
-                required=bool(m["required"]),
-                uploaded=bool(m["uploaded"]),
-                missing=bool(m["missing"]),
-                government=m.get("source") == "government",
-            )
-            for m in given
-        ]
-    items = []
-    for view in _materials(c, app, lng):
-        required = view.necessity == "required" and not view.government and not view.hidden
-        items.append(
-            MaterialItem(
-                id=view.id,
-                name=view.name,
-                required=required,
-                uploaded=view.uploaded is not None,
-                missing=required and view.uploaded is None,
-                government=view.government,
-            )
+def _checklist(app: dict[str, Any]) -> list[MaterialItem]:
+    """The case's materials: what is required, handed in, missing (the API's ``checklist``,
+    of the rules the case was filed under)."""
+    return [
+        MaterialItem(
+            id=str(m["material"]),
+            name=str(m["name"]),
+            required=bool(m["required"]),
+            uploaded=bool(m["uploaded"]),
+            missing=bool(m["missing"]),
+            government=m.get("source") == "government",
         )
-    return items
+        for m in app["checklist"]
+    ]
 
 
 @dataclass(frozen=True)
@@ -243,7 +226,7 @@ async def _case(
         if workflow is not None and done == last and done in workflow.transitions
         else None
     )
-    checklist = _checklist(c, app, matter, lng)
+    checklist = _checklist(app)
     return render(
         request,
         "staff_case.jinja",
@@ -264,18 +247,16 @@ async def _case(
 
 
 def _siblings(c: Any, identity: Identity, app: dict[str, Any], lng: str) -> list[dict[str, Any]]:
-    """The other applications of the case's bundle filing (一件事一次办), each with whether
-    this officer may open it (the API's own visibility rule)."""
+    """The applications of the case's bundle filing (一件事一次办), this case among them,
+    each with whether this officer may open it (the API's own visibility rule)."""
     bundle = app.get("bundle")
     if not bundle:
         return []
     seen = visible_regions(identity, c.package.subtree(identity.region))
-    out = []
-    for a in bundle["applications"]:
-        if a["id"] != app["id"]:
-            a["deadline_note"] = deadline_note(c.package, a, lng)
-            out.append({**a, "visible": a["region"] in seen})
-    return out
+    return [
+        {**a, "visible": a["region"] in seen, "deadline_note": deadline_note(c.package, a, lng)}
+        for a in bundle["applications"]
+    ]
 
 
 @page
@@ -337,19 +318,19 @@ def _revealed(form: FormSpec, data: dict[str, Any], lng: str) -> list[Revealed]:
     out = []
     for f in form.fields:
         if f.sensitive and data.get(f.id) not in (None, ""):
-            out.append(Revealed(localized(f.label, lng), _shown(data[f.id])))
+            out.append(Revealed(localized(f.label, lng), _shown(data[f.id], lng)))
     for group in form.groups:
         rows = data.get(group.id)
         for n, row in enumerate(rows if isinstance(rows, list) else [], start=1):
             for f in group.fields:
                 if f.sensitive and isinstance(row, dict) and row.get(f.id) not in (None, ""):
                     label = f"{localized(group.name, lng)} · {text('apply.row', lng, n=n)} · "
-                    out.append(Revealed(label + localized(f.label, lng), _shown(row[f.id])))
+                    out.append(Revealed(label + localized(f.label, lng), _shown(row[f.id], lng)))
     return out
 
 
-def _shown(value: Any) -> str:
-    return "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
+def _shown(value: Any, lng: str) -> str:
+    return text("p.list", lng).join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 @page
@@ -365,7 +346,7 @@ async def reveal(request: Request) -> Response:
     app_id = request.path_params["id"]
     reason = _reason(form)
     try:
-        result = await threaded(staff._reveal, request, c, identity, app_id, reason)
+        result = await threaded(staff._reveal, request, c, identity, app_id, reason, lng)
     except ApiError as exc:
         if exc.status in (401, 404):
             raise
@@ -392,9 +373,4 @@ async def material(request: Request) -> Response:
     c = ctx(request)
     identity = staff_member(request)
     found, path, shown = await threaded(materials._find_file, request, c, identity)
-    if not path.is_file():
-        raise ApiError(404, "unknown_material", {"material": found.material})
-    disposition = f"attachment; filename*=UTF-8''{quote(shown)}"
-    return FileResponse(
-        path, media_type=found.content_type, headers={"Content-Disposition": disposition}
-    )
+    return await materials.send_file(c, found, path, shown)

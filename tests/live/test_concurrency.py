@@ -21,7 +21,14 @@ import pytest
 from sqlalchemy import func, select
 
 from runtime.package import Package
-from tests.live.conftest import LiveServer, ibr_body, percentile, report, token
+from tests.live.conftest import (
+    LiveServer,
+    ibr_body,
+    percentile,
+    report,
+    stored_subject,
+    token,
+)
 
 CLIENTS = 32
 PER_CLIENT = 50
@@ -127,22 +134,23 @@ def test_load_every_submission_stored_once(live_server: LiveServer, live_package
     assert len(set(numbers)) == total
 
     apps = live_package.tables.applications
+    subjects = [
+        stored_subject(f"{prefix}{c}-{i}") for c in range(CLIENTS) for i in range(PER_CLIENT)
+    ]
     engine = live_server.db.engine()
     try:
         with engine.connect() as conn:
             stored = conn.execute(
-                select(func.count())
-                .select_from(apps)
-                .where(apps.c.applicant_sub.like(f"{prefix}%"))
+                select(func.count()).select_from(apps).where(apps.c.applicant_sub.in_(subjects))
             ).scalar_one()
             distinct = conn.execute(
                 select(func.count(apps.c.number.distinct())).where(
-                    apps.c.applicant_sub.like(f"{prefix}%")
+                    apps.c.applicant_sub.in_(subjects)
                 )
             ).scalar_one()
             stored_numbers = set(
                 conn.execute(
-                    select(apps.c.number).where(apps.c.applicant_sub.like(f"{prefix}%"))
+                    select(apps.c.number).where(apps.c.applicant_sub.in_(subjects))
                 ).scalars()
             )
     finally:
@@ -179,7 +187,9 @@ def test_idempotency_key_under_concurrency(live_server: LiveServer, live_package
         with engine.connect() as conn:
             ids = (
                 conn.execute(
-                    select(t.applications.c.id).where(t.applications.c.applicant_sub == sub)
+                    select(t.applications.c.id).where(
+                        t.applications.c.applicant_sub == stored_subject(sub)
+                    )
                 )
                 .scalars()
                 .all()
@@ -187,7 +197,7 @@ def test_idempotency_key_under_concurrency(live_server: LiveServer, live_package
             keys = conn.execute(
                 select(func.count())
                 .select_from(t.idempotency_keys)
-                .where(t.idempotency_keys.c.applicant_sub == sub)
+                .where(t.idempotency_keys.c.applicant_sub == stored_subject(sub))
             ).scalar_one()
     finally:
         engine.dispose()

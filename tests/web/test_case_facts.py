@@ -78,7 +78,8 @@ async def test_the_staff_case_page_lists_the_bundles_siblings(browser: Browser) 
     assert "开办餐馆" in section or "一件事" in section
     for other, other_number in members[1:]:
         assert f'href="/staff/cases/{other}">{other_number}<' in section
-    assert number not in section  # the case itself is not its own sibling
+    assert f"<strong>{number}</strong>" in section  # the case itself, marked, not linked
+    assert f'href="/staff/cases/{first}"' not in section
     for name in ("食品经营许可", "公共场所卫生许可"):
         assert name in section
     # a case outside any bundle has no such section
