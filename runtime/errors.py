@@ -96,6 +96,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "this type of file is not accepted (accepted: {accept})",
     ),
     "case_final": ("申请已办结，不能再上传材料", "the case is final; no more uploads"),
+    "material_busy": (
+        "该材料文件正在被反复替换，请稍后重试",
+        "this material's file is being replaced again and again; try again shortly",
+    ),
     "internal": ("服务器内部错误", "internal server error"),
     "unavailable": ("服务暂不可用", "service unavailable"),
     "database_ahead": (

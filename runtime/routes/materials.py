@@ -13,18 +13,22 @@ locked (:func:`runtime.records.lock_case`): an upload that began before a decisi
 ends after it is refused (409 ``case_final``) and its file removed, and concurrent
 uploads to one case take turns, so replacing a material's file (read the old row,
 delete it, insert the new) is atomic; the replaced file is removed after the commit.
+A download opens the file before it answers, following a replacement committed between
+reading the row and opening the file (:func:`open_download`): never a 500.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from sqlalchemy import delete, insert, select
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response, StreamingResponse
 
 from runtime import audit
 from runtime.auth import Identity, require
@@ -36,6 +40,7 @@ from runtime.routes.common import audit_access, ctx, find_application, ok, threa
 from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, Received, receive_file, sniff
 
 MB = 1024 * 1024
+log = logging.getLogger("govstd.runtime")
 
 
 async def endpoint(request: Request) -> Response:
@@ -149,7 +154,35 @@ async def upload(request: Request) -> Response:
     return ok(result, 201)
 
 
-def _find_file(request: Request, c: Context, identity: Identity) -> tuple[Any, Path, str]:
+OPEN_ATTEMPTS = 5  # replacements committed one after another while one download opens
+CHUNK = 64 * 1024
+
+
+@dataclass
+class Download:
+    """A material file opened for sending: its row, the open file, the name to show."""
+
+    row: Any
+    handle: BinaryIO
+    shown: str
+
+    def chunks(self) -> Iterator[bytes]:
+        """The file's bytes (the file is closed at the end, or when the answer is dropped)."""
+        with self.handle:
+            while chunk := self.handle.read(CHUNK):
+                yield chunk
+
+    def response(self) -> StreamingResponse:
+        disposition = f"attachment; filename*=UTF-8''{quote(self.shown)}"
+        return StreamingResponse(
+            self.chunks(),
+            media_type=self.row.content_type,
+            headers={"Content-Disposition": disposition, "Content-Length": str(self.row.size)},
+        )
+
+
+def _material_row(request: Request, c: Context, identity: Identity) -> Any:
+    """The row of the material of a case ``identity`` may see; 404 when there is none."""
     row = find_application(request, identity, request.path_params["id"])
     material_id = request.path_params["material"]
     _material(c, row, material_id)
@@ -160,30 +193,48 @@ def _find_file(request: Request, c: Context, identity: Identity) -> tuple[Any, P
         ).first()
     if f is None:
         raise ApiError(404, "unknown_material", {"material": material_id[:64]})
-    audit_access(
-        c,
-        identity,
-        request_id(request),
-        "material_download",
-        application_id=row.id,
-        detail={"material": material_id},
-    )
-    shown = (
-        f.filename
-        if identity.role == "applicant"
-        else material_id + EXTENSIONS.get(f.content_type, "")
-    )
-    return f, c.settings.upload_dir / f.storage_name, shown
+    return f
+
+
+def open_download(request: Request, c: Context, identity: Identity) -> Download:
+    """The material's file as its row names it now, opened, and the download audited.
+
+    A replacement removes the file it replaced once it has committed: when the file a row
+    named is gone by the time it is opened, the row is read again and the new file opened
+    (a file missing while its row stays the same is 404, and logged). The file is opened
+    before the answer starts, so a replacement during the transfer does not cut it off: the
+    removed file stays readable to whoever holds it open."""
+    missing: str | None = None
+    for _ in range(OPEN_ATTEMPTS):
+        f = _material_row(request, c, identity)
+        if f.storage_name == missing:
+            log.error("material file %s is missing from the upload folder", f.storage_name)
+            raise ApiError(404, "unknown_material", {"material": f.material})
+        try:
+            handle = (c.settings.upload_dir / f.storage_name).open("rb")
+        except FileNotFoundError:
+            missing = f.storage_name  # replaced since the row was read, or lost
+            continue
+        audit_access(
+            c,
+            identity,
+            request_id(request),
+            "material_download",
+            application_id=f.application_id,
+            detail={"material": f.material},
+        )
+        shown = (
+            f.filename
+            if identity.role == "applicant"
+            else f.material + EXTENSIONS.get(f.content_type, "")
+        )
+        return Download(f, handle, shown)
+    raise ApiError(503, "material_busy")
 
 
 async def download(request: Request) -> Response:
     """``GET /api/applications/{id}/materials/{material}`` — the applicant's own, or staff."""
     c = ctx(request)
     identity = require(request)
-    f, path, shown = await threaded(_find_file, request, c, identity)
-    if not path.is_file():
-        raise ApiError(404, "unknown_material", {"material": f.material})
-    disposition = f"attachment; filename*=UTF-8''{quote(shown)}"
-    return FileResponse(
-        path, media_type=f.content_type, headers={"Content-Disposition": disposition}
-    )
+    found = await threaded(open_download, request, c, identity)
+    return found.response()

@@ -18,11 +18,10 @@ answers into pages. A refused step comes back as the API's message on the page.
 from __future__ import annotations
 
 from typing import Any, Final
-from urllib.parse import quote
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from runtime.actions import take_step
 from runtime.auth import Identity
@@ -320,13 +319,8 @@ async def material(request: Request) -> Response:
     c = ctx(request)
     identity = applicant(request)
     if request.method == "GET":
-        found, path, shown = await threaded(materials._find_file, request, c, identity)
-        if not path.is_file():
-            raise ApiError(404, "unknown_material", {"material": found.material})
-        disposition = f"attachment; filename*=UTF-8''{quote(shown)}"
-        return FileResponse(
-            path, media_type=found.content_type, headers={"Content-Disposition": disposition}
-        )
+        found = await threaded(materials.open_download, request, c, identity)
+        return found.response()
     lng = lang_of(request)
     row, spec = await threaded(materials._check_upload, request, c, identity)
     cap = int(spec.get("max_size_mb") or 10) * MB
