@@ -6,9 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from generator import ir
+from generator.bundles import combine
 from generator.checks.elements import element_constraints
 from generator.diagnostics import Location
-from generator.kinds import CodeSet, DataElement, Field, Form, Matter, Section, Workflow
+from generator.kinds import Bundle, CodeSet, DataElement, Field, Form, Matter, Section, Workflow
 from generator.resolve import ResolvedRegion
 from generator.tree import StandardsTree
 
@@ -191,6 +192,21 @@ def build_codeset(codeset: CodeSet) -> ir.CodeSetIR:
     )
 
 
+def build_bundle(tree: StandardsTree, bundle: Bundle) -> ir.BundleIR:
+    """A bundle with its combined form, derived from its members' forms as defined in the
+    tree (a region offers the bundle only where its members keep these forms)."""
+    members = [(m, build_form(tree, tree.forms[tree.matters[m].form])) for m in bundle.matters]
+    combined = combine(bundle.id, dict(bundle.name), members)
+    return ir.BundleIR(
+        id=bundle.id,
+        name=dict(bundle.name),
+        matters=tuple(bundle.matters),
+        description=dict(bundle.description) if bundle.description else None,
+        form=combined.form,
+        shares=combined.shares,
+    )
+
+
 def subtree(tree: StandardsTree, region_id: str) -> list[str]:
     """The region and every region below it, parents before children, ids sorted."""
     result = [region_id]
@@ -257,11 +273,10 @@ def build_package(
                 eligible=p.eligible,
                 benefit=dict(p.benefit),
                 apply=p.apply,
+                description=dict(p.description) if p.description else None,
             )
             for _, p in sorted(policies.items())
         ),
-        bundles=tuple(
-            ir.BundleIR(b.id, dict(b.name), tuple(b.matters)) for _, b in sorted(bundles.items())
-        ),
+        bundles=tuple(build_bundle(tree, b) for _, b in sorted(bundles.items())),
         source_hash=tree.source_hash,
     )

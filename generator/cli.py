@@ -205,6 +205,86 @@ def impact(
     sys.stdout.write(render(result, output.value))
 
 
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="the standards tree as it is")],
+    new: Annotated[Path, typer.Argument(help="the standards tree as it will be")],
+    region: Annotated[str, typer.Option("--region", help="region id, e.g. nanshan")],
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text, or json for tools")
+    ] = OutputFormat.text,
+) -> None:
+    """What changing OLD into NEW does to REGION's package, before anyone generates."""
+    from generator.diff import DiffError, render
+    from generator.diff import diff as run
+
+    try:
+        result = run(old, new, region)
+    except DiffError as exc:
+        for line in exc.lines:
+            print(_one_line(line), file=sys.stderr)
+        raise typer.Exit(1) from None
+    sys.stdout.write(render(result, output.value))
+
+
+@app.command("import-xlsx")
+def import_xlsx(
+    file: Annotated[Path, typer.Argument(help="实施清单 workbook (.xlsx)")],
+    out: Annotated[Path, typer.Option("--out", help="folder to write one <id>.yaml per matter")],
+    root: Annotated[
+        list[Path] | None,
+        typer.Option("--root", help="the standards tree the matters join (default: standards)"),
+    ] = None,
+) -> None:
+    """Turn a 实施清单 workbook into Matter YAML; every problem at FILE:SHEET!CELL."""
+    from generator.checklist_import import ImportError_, import_workbook
+
+    roots = root or [Path("standards")]
+    try:
+        written, problems = import_workbook(file, roots, out)
+    except ImportError_ as exc:
+        print(f"{file}: error: {exc}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    for problem in problems:
+        print(_one_line(str(problem)), file=sys.stderr)
+    errors = sum(p.severity == "error" for p in problems)
+    if errors:
+        print(
+            bilingual(
+                f"{errors} 个错误；未向 {out} 写入任何文件",
+                f"{errors} error(s); nothing written to {out}",
+            ),
+            file=sys.stderr,
+        )
+        raise typer.Exit(1)
+    print(
+        bilingual(f"{out}: 写入 {len(written)} 个事项", f"{out}: {len(written)} matter(s) written"),
+        file=sys.stderr,
+    )
+
+
+@app.command("export-xlsx")
+def export_xlsx(
+    roots: Roots,
+    region: Annotated[str, typer.Option("--region", help="region id, e.g. nanshan")],
+    out: Annotated[Path, typer.Option("--out", help="workbook to write (.xlsx)")],
+) -> None:
+    """Write what REGION implements as a 实施清单 workbook (the sheets import-xlsx reads)."""
+    from generator.checklist_export import export_workbook
+    from generator.pipeline import check_tree, resolve_region
+
+    resolved, diagnostics = resolve_region(roots, region)
+    _print_diagnostics(diagnostics)
+    if resolved is None:
+        raise typer.Exit(1)
+    tree, _, _ = check_tree(roots)
+    count = export_workbook(tree, resolved, out)
+    print(
+        bilingual(f"{out}: 写入 {count} 个事项", f"{out}: {count} matter(s) written"),
+        file=sys.stderr,
+    )
+
+
 def _command_error(exc: Exception) -> typer.Exit:
     print(f"error: {exc}", file=sys.stderr)
     return typer.Exit(1)

@@ -190,6 +190,17 @@ class PolicyIR:
     eligible: str
     benefit: Text
     apply: str
+    description: Text | None = None
+
+
+@dataclass(frozen=True)
+class ShareIR:
+    """What one member's form takes from a bundle's combined data (generator/bundles.py)."""
+
+    matter: str
+    form: str
+    fields: tuple[tuple[str, str], ...]  # (the member form's field id, the combined key)
+    groups: tuple[tuple[str, str], ...]  # (the member form's group id, the combined group)
 
 
 @dataclass(frozen=True)
@@ -197,6 +208,9 @@ class BundleIR:
     id: str
     name: Text
     matters: tuple[str, ...]
+    description: Text | None = None
+    form: FormIR | None = None  # the combined form (schemas/bundles/<id>.json); not in the catalog
+    shares: tuple[ShareIR, ...] = ()
 
 
 @dataclass(frozen=True)

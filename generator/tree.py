@@ -167,6 +167,9 @@ def _load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> Standar
             for document in load_file(path, display, diagnostics):
                 _add_document(tree, document.node, document.data, path, root, diagnostics)
     tree.source_hash = digest.hexdigest()
+    from generator.extends import extend_codesets  # here: it imports this module
+
+    extend_codesets(tree, diagnostics)
     if not tree.files and not diagnostics.has_errors():
         for root_text in tree.roots:
             diagnostics.error(

@@ -12,6 +12,9 @@
 | PUT/GET /api/applications/{id}/materials/{material} | :mod:`runtime.routes.materials` |
 | GET /api/staff/applications, /api/staff/stats | :mod:`runtime.routes.staff` |
 | POST /api/staff/applications/{id}/reveal | :mod:`runtime.routes.staff` |
+| /api/bundles… (catalogue, filing, shared materials) | :mod:`runtime.routes.bundles` |
+| /api/policies…, /api/staff/policies… | :mod:`runtime.routes.policies` |
+| /api/profile, /api/notifications… | :mod:`runtime.routes.profiles` |
 | the web pages (``/``, ``/login``, …) | :mod:`runtime.web` |
 
 Routes take the matter, form or application from a path parameter and look it
@@ -45,7 +48,16 @@ from runtime.errors import (
 )
 from runtime.package import load_package
 from runtime.revision_guard import RevisionGuard, RevisionGuardMiddleware, Revisions, open_database
-from runtime.routes import applications, catalogue, docs, evaluations, materials, staff
+from runtime.routes import (
+    applications,
+    bundles,
+    catalogue,
+    docs,
+    evaluations,
+    materials,
+    policies,
+    staff,
+)
 from runtime.settings import Settings, SettingsError, database_url
 from runtime.web import ROUTES as PAGE_ROUTES
 from runtime.web import pages_or
@@ -56,7 +68,7 @@ ROUTES = [
     Route("/healthz", docs.healthz, methods=["GET"]),
     Route("/openapi.json", docs.openapi, methods=["GET"]),
     Route("/docs", docs.docs, methods=["GET"]),
-    Route("/static/{name}", docs.static, methods=["GET"]),
+    Route("/static/{name:path}", docs.static, methods=["GET"]),
     Route("/api/matters", catalogue.list_matters, methods=["GET"]),
     Route("/api/matters/{matter}", catalogue.guide, methods=["GET"]),
     Route("/api/matters/{matter}/applications", applications.create, methods=["POST"]),
@@ -74,6 +86,8 @@ ROUTES = [
     Route("/api/staff/applications", staff.list_applications, methods=["GET"]),
     Route("/api/staff/applications/{id}/reveal", staff.reveal, methods=["POST"]),
     Route("/api/staff/stats", staff.stats, methods=["GET"]),
+    *bundles.ROUTES,
+    *policies.ROUTES,
 ]
 
 

@@ -116,6 +116,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "服务暂停：数据库尚未迁移，请联系管理员",
         "service paused: the database has not been migrated; an operator must run 'govstd migrate'",
     ),
+    # one-stop bundles and policies (runtime/routes/bundles.py, policies.py)
+    "unknown_bundle": ("未找到一件事 {bundle}", "no bundle '{bundle}'"),
+    "unknown_bundle_filing": ("未找到一件事申请 {id}", "no bundle filing '{id}'"),
+    "unknown_policy": ("未找到政策 {policy}", "no policy '{policy}'"),
+    "unknown_notification": ("未找到消息 {id}", "no notification '{id}'"),
+    "no_profile": ("尚未保存画像 {form}", "no stored profile for '{form}'"),
+    "not_eligible": (
+        "不符合政策 {policy} 的申请条件",
+        "the profile does not meet the conditions of policy '{policy}'",
+    ),
+    "already_claimed": (
+        "已申领政策 {policy}（正在办理或已兑现）",
+        "policy '{policy}' is already claimed (in progress or granted)",
+    ),
+    "not_in_force": (
+        "政策 {policy} 在该区域未生效",
+        "policy '{policy}' is not in force in this region",
+    ),
+    "field.bundle_region": (
+        "区域 {region} 不提供该一件事（可选：{known}）",
+        "region '{region}' does not offer this bundle (known: {known})",
+    ),
+    "field.profile_form": (
+        "{form} 不是画像表单（可选：{known}）",
+        "'{form}' is not a profile form (known: {known})",
+    ),
     # field-level codes of the API itself (the form's own come from runtime.validation)
     "field.required": ("必填", "required"),
     "field.unknown": ("不允许的字段", "this key is not allowed"),

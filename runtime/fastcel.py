@@ -11,8 +11,9 @@ which then goes to the engine (:mod:`runtime.expressions`) as before.
 The subset: identifiers; ``true``/``false``, decimal ``int`` and ``double``
 literals (``-`` allowed in front), string literals without escapes; ``==``
 ``!=`` ``<`` ``<=`` ``>`` ``>=`` (not chained); ``x in [literal, …]``;
-``!``, ``&&``, ``||``, parentheses; ``size(x)``. No arithmetic, member access,
-macros, ternaries or other functions.
+``!``, ``&&``, ``||``, parentheses; ``size(x)``; ``x.startsWith('…')``,
+``x.endsWith('…')``, ``x.contains('…')`` with a string literal. No arithmetic, other
+member access, macros, ternaries or other functions.
 
 Semantics (CEL's): an unbound identifier is an error; ``&&``/``||`` absorb an
 error when the other side decides (``false && error`` is false, ``true ||
@@ -61,7 +62,7 @@ _TOKEN = re.compile(
     r"|(?P<int>[0-9]+(?![0-9A-Za-z_.]))"
     r"|(?P<string>'[^'\\\n]*'|\"[^\"\\\n]*\")"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-    r"|(?P<op>&&|\|\||==|!=|<=|>=|<|>|!|\(|\)|\[|\]|,|-)"
+    r"|(?P<op>&&|\|\||==|!=|<=|>=|<|>|!|\(|\)|\[|\]|,|-|\.)"
     r")"
 )
 _RESERVED = frozenset(
@@ -206,6 +207,27 @@ def _size(operand: FastCondition) -> FastCondition:
     return run
 
 
+_STRING_METHODS: Final = {
+    "startsWith": str.startswith,
+    "endsWith": str.endswith,
+    "contains": str.__contains__,
+}
+
+
+def _string_method(receiver: FastCondition, method: str, argument: str) -> FastCondition:
+    test = _STRING_METHODS[method]
+
+    def run(v: Mapping[str, object]) -> Value:
+        a = receiver(v)
+        if a is ERROR:
+            return ERROR
+        if type(a) is not str:
+            raise Fallback
+        return test(a, argument)
+
+    return run
+
+
 def _name(name: str) -> FastCondition:
     def run(v: Mapping[str, object]) -> Value:
         return v.get(name, ERROR)
@@ -297,6 +319,17 @@ class _Parser:
                 node = _size(self.disjunction())
                 self.take(")")
                 return node
+            if self.peek()[1] == ".":  # name.startsWith('…') and the like, a literal argument
+                self.take(".")
+                method = self.take()[1]
+                if method not in _STRING_METHODS:
+                    raise _Unsupported
+                self.take("(")
+                kind, argument = self.take()
+                if kind != "string":
+                    raise _Unsupported
+                self.take(")")
+                return _string_method(_name(text), method, argument[1:-1])
             return _name(text)
         return _constant(self.literal())
 

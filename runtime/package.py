@@ -73,6 +73,82 @@ class Matter:
 
 
 @dataclass(frozen=True)
+class Share:
+    """What one member's form takes from a bundle's combined data (member id -> key)."""
+
+    matter: str
+    form: str
+    fields: tuple[tuple[str, str], ...]
+    groups: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A bundle (一件事) from ``catalog.json``; its combined form is ``schemas/bundles/``."""
+
+    id: str
+    name: dict[str, str]
+    description: dict[str, str] | None
+    matters: tuple[str, ...]
+    shares: tuple[Share, ...]
+    keys: frozenset[str]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Bundle:
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            description=data.get("description"),
+            matters=tuple(data["matters"]),
+            shares=tuple(
+                Share(
+                    s["matter"],
+                    s["form"],
+                    tuple((a, b) for a, b in s["fields"]),
+                    tuple((a, b) for a, b in s["groups"]),
+                )
+                for s in data.get("shares", ())
+            ),
+            keys=frozenset(data.get("keys", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A policy (惠企政策) from ``catalog.json``."""
+
+    id: str
+    name: dict[str, str]
+    description: dict[str, str] | None
+    issuer: dict[str, str]
+    regions: tuple[str, ...]
+    valid_from: str | None  # ISO dates, China time, inclusive
+    valid_to: str | None
+    audience: tuple[str, ...]
+    profile: str
+    eligible: str
+    benefit: dict[str, str]
+    apply: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Policy:
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            description=data.get("description"),
+            issuer=data["issuer"],
+            regions=tuple(data["regions"]),
+            valid_from=data.get("valid_from"),
+            valid_to=data.get("valid_to"),
+            audience=tuple(data.get("audience", ())),
+            profile=data["profile"],
+            eligible=data["eligible"],
+            benefit=data["benefit"],
+            apply=data["apply"],
+        )
+
+
+@dataclass(frozen=True)
 class Region:
     id: str
     code: str
@@ -93,6 +169,11 @@ class Tables:
     audit_log: Table
     idempotency_keys: Table
     counters: Table
+    bundle_filings: Table
+    profiles: Table
+    notifications: Table
+    policy_deliveries: Table
+    policy_claims: Table
     forms: dict[str, Table]
     groups: dict[str, dict[str, Table]]
 
@@ -110,6 +191,8 @@ class Package:
     source_hash: str
     openapi: bytes | None
     catalog: dict[str, Any] = field(repr=False)
+    bundles: dict[str, Bundle] = field(default_factory=dict)
+    policies: dict[str, Policy] = field(default_factory=dict)
 
     def subtree(self, region_id: str | None) -> frozenset[str]:
         """``region_id`` and every served region below it (empty when not served)."""
@@ -131,6 +214,23 @@ class Package:
             if matter_id in region.matters:
                 return region.matters[matter_id]
         return None
+
+    def ancestors(self, region_id: str) -> tuple[str, ...]:
+        """``region_id`` and the served regions above it, nearest first."""
+        chain: list[str] = []
+        current: str | None = region_id
+        while current is not None and current in self.regions and current not in chain:
+            chain.append(current)
+            current = self.regions[current].parent
+        return tuple(chain)
+
+    def bundle_schema(self, bundle_id: str) -> bytes | None:
+        if bundle_id not in self.bundles:
+            return None
+        try:
+            return (self.path / "schemas" / "bundles" / f"{bundle_id}.json").read_bytes()
+        except OSError:
+            return None
 
     def form_schema(self, form_id: str) -> bytes | None:
         if form_id not in self.forms:
@@ -224,6 +324,11 @@ def _tables(models: ModuleType) -> tuple[Tables, MetaData]:
         audit_log=table("audit_log"),
         idempotency_keys=table("idempotency_keys"),
         counters=table("counters"),
+        bundle_filings=table("bundle_filings"),
+        profiles=table("profiles"),
+        notifications=table("notifications"),
+        policy_deliveries=table("policy_deliveries"),
+        policy_claims=table("policy_claims"),
         forms=forms,
         groups=groups,
     )
@@ -361,4 +466,6 @@ def load_package(app_dir: str | Path) -> Package:
         source_hash=str(manifest.get("source_hash", "")),
         openapi=openapi_path.read_bytes() if openapi_path.is_file() else None,
         catalog=catalog,
+        bundles={b["id"]: Bundle.from_json(b) for b in catalog.get("bundles", [])},
+        policies={p["id"]: Policy.from_json(p) for p in catalog.get("policies", [])},
     )

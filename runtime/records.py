@@ -243,6 +243,12 @@ def clock_columns(clock: ClockState) -> dict[str, Any]:
 # --- views ------------------------------------------------------------------------
 
 
+def urgency(clock: ClockState, workflow: Workflow | None, now: datetime) -> tuple[bool, bool]:
+    """(overdue, due soon) of a case: what every list, count and statistic shows."""
+    warn_before = workflow.warn_before if workflow else None
+    return clock.is_overdue(now), clock.is_due_soon(now, warn_before)
+
+
 def summary(
     pkg: Package, app: Mapping[Any, Any], *, lang: str, now: datetime, staff: bool
 ) -> dict[str, Any]:
@@ -254,6 +260,7 @@ def summary(
     state = workflow.states.get(app["status"]) if workflow else None
     clock = clock_of(pkg, app)
     deadline = clock.deadline_at(now)
+    overdue, due_soon = urgency(clock, workflow, now)
     out: dict[str, Any] = {
         "id": app["id"],
         "number": app["number"],
@@ -272,9 +279,10 @@ def summary(
         "finished_at": iso(app["finished_at"]),
         "deadline": iso(deadline),
         "deadline_unknown": deadline is None and clock.deadline_unknown_at(now),
-        "overdue": clock.is_overdue(now),
-        "due_soon": clock.is_due_soon(now, workflow.warn_before if workflow else None),
+        "overdue": overdue,
+        "due_soon": due_soon,
         "standards_version": app["standards_version"],
+        "bundle_filing": app["bundle_id"],  # GET /api/bundles/applications/{id}: one item
     }
     if staff:
         out["applicant"] = mask_value(app["applicant_sub"])

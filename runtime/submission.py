@@ -27,7 +27,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -121,8 +123,12 @@ def submit(
     digest: str,
     lng: str,
     rid: str,
+    after: Callable[[Connection, dict[str, Any]], None] | None = None,
 ) -> Stored:
-    """Validate and file (blocking: run in a thread). 422 with ``fields`` when invalid."""
+    """Validate and file (blocking: run in a thread). 422 with ``fields`` when invalid.
+
+    ``after(conn, body)`` runs in the same transaction once the application is written
+    (a policy claim records itself there)."""
     pkg = c.package
     if idempotency_key is not None:
         previous = replay(c.engine, pkg, identity.sub, idempotency_key, digest)
@@ -136,88 +142,13 @@ def submit(
     if errors:
         problems = [FieldProblem(e.path, e.code, e.message) for e in errors]
         raise ApiError(422, "validation", fields=problems)
-    workflow = pkg.workflows[matter.workflow]
-    initial = workflow.states[workflow.initial]
-    clock = ClockState.for_limit(matter.promised, region.calendar).enter(initial.as_spec(), now)
-    app_id = str(uuid.uuid4())
-    t = pkg.tables
     try:
         with write(c.engine) as conn:
-            # PostgreSQL: the number last (see the module documentation); SQLite: the whole
-            # transaction holds the database's write lock anyway, so the number comes first.
-            late = conn.dialect.name != "sqlite"
-            number = app_id if late else next_number(conn, pkg, region, now)
-            conn.execute(
-                insert(t.applications),
-                {
-                    "id": app_id,
-                    "number": number,  # with ``late``: a unique placeholder until set below
-                    "matter": matter.id,
-                    "form": form.id,
-                    "region": region.id,
-                    "applicant_sub": identity.sub,
-                    "status": workflow.initial,
-                    "created_at": now,
-                    "updated_at": now,
-                    "standards_version": matter.version,
-                    "standards_hash": pkg.source_hash,
-                    "row_version": 1,
-                    **clock_columns(clock),
-                },
-            )
-            store_data(conn, pkg, c.cipher, form, app_id, cleaned)
-            conn.execute(
-                insert(t.transitions),
-                {
-                    "application_id": app_id,
-                    "transition": "submit",
-                    "from_state": "",
-                    "to_state": workflow.initial,
-                    "actor_sub": identity.sub,
-                    "actor_role": identity.role,
-                    "reason": None,
-                    "at": now,
-                },
-            )
-            if late:
-                number = next_number(conn, pkg, region, now)
-                conn.execute(_set_number(t.applications), {"key": app_id, "number": number})
-            audit.record(
-                conn,
-                t.audit_log,
-                at=now,
-                action="submit",
-                identity=identity,
-                request_id=rid,
-                application_id=app_id,
-                detail={"matter": matter.id, "region": region.id, "number": number},
-            )
-            body = {
-                "id": app_id,
-                "number": number,
-                "matter": matter.id,
-                "region": region.id,
-                "status": workflow.initial,
-                "status_name": localized(initial.name, lng),
-                "deadline": iso(clock.deadline),
-                "deadline_unknown": clock.deadline_unknown,
-                "created_at": iso(now),
-                "standards_version": matter.version,
-                "standards_hash": pkg.source_hash,
-            }
+            body = file_application(conn, c, identity, matter, region, cleaned, now, lng, rid)
+            if after is not None:
+                after(conn, body)
             if idempotency_key is not None:
-                conn.execute(
-                    insert(t.idempotency_keys),
-                    {
-                        "applicant_sub": identity.sub,
-                        "key": idempotency_key,
-                        "request_hash": digest,
-                        "application_id": app_id,
-                        "status_code": 201,
-                        "response": json.dumps(body, ensure_ascii=False),
-                        "created_at": now,
-                    },
-                )
+                remember(conn, pkg, identity, idempotency_key, digest, body, now)
     except IntegrityError:
         if idempotency_key is None:
             raise
@@ -226,3 +157,120 @@ def submit(
             raise
         return previous
     return Stored(201, body)
+
+
+def file_application(
+    conn: Connection,
+    c: Context,
+    identity: Identity,
+    matter: Matter,
+    region: Region,
+    cleaned: dict[str, Any],
+    now: datetime,
+    lng: str,
+    rid: str,
+    *,
+    bundle_id: str | None = None,
+) -> dict[str, Any]:
+    """Insert one validated application (in the caller's write transaction); its response body.
+
+    ``bundle_id``: the bundle filing it belongs to (``bundle_filings.id``)."""
+    pkg = c.package
+    form = pkg.forms[matter.form]
+    workflow = pkg.workflows[matter.workflow]
+    initial = workflow.states[workflow.initial]
+    clock = ClockState.for_limit(matter.promised, region.calendar).enter(initial.as_spec(), now)
+    app_id = str(uuid.uuid4())
+    t = pkg.tables
+    # PostgreSQL: the number last (see the module documentation); SQLite: the whole
+    # transaction holds the database's write lock anyway, so the number comes first.
+    late = conn.dialect.name != "sqlite"
+    number = app_id if late else next_number(conn, pkg, region, now)
+    conn.execute(
+        insert(t.applications),
+        {
+            "id": app_id,
+            "number": number,  # with ``late``: a unique placeholder until set below
+            "matter": matter.id,
+            "form": form.id,
+            "region": region.id,
+            "applicant_sub": identity.sub,
+            "status": workflow.initial,
+            "bundle_id": bundle_id,
+            "created_at": now,
+            "updated_at": now,
+            "standards_version": matter.version,
+            "standards_hash": pkg.source_hash,
+            "row_version": 1,
+            **clock_columns(clock),
+        },
+    )
+    store_data(conn, pkg, c.cipher, form, app_id, cleaned)
+    conn.execute(
+        insert(t.transitions),
+        {
+            "application_id": app_id,
+            "transition": "submit",
+            "from_state": "",
+            "to_state": workflow.initial,
+            "actor_sub": identity.sub,
+            "actor_role": identity.role,
+            "reason": None,
+            "at": now,
+        },
+    )
+    if late:
+        number = next_number(conn, pkg, region, now)
+        conn.execute(_set_number(t.applications), {"key": app_id, "number": number})
+    detail: dict[str, Any] = {"matter": matter.id, "region": region.id, "number": number}
+    if bundle_id is not None:
+        detail["bundle_filing"] = bundle_id
+    audit.record(
+        conn,
+        t.audit_log,
+        at=now,
+        action="submit",
+        identity=identity,
+        request_id=rid,
+        application_id=app_id,
+        detail=detail,
+    )
+    return {
+        "id": app_id,
+        "number": number,
+        "matter": matter.id,
+        "region": region.id,
+        "status": workflow.initial,
+        "status_name": localized(initial.name, lng),
+        "deadline": iso(clock.deadline),
+        "deadline_unknown": clock.deadline_unknown,
+        "created_at": iso(now),
+        "standards_version": matter.version,
+        "standards_hash": pkg.source_hash,
+    }
+
+
+def remember(
+    conn: Connection,
+    pkg: Package,
+    identity: Identity,
+    key: str,
+    digest: str,
+    body: dict[str, Any],
+    now: datetime,
+    *,
+    application_id: str | None = None,
+) -> None:
+    """Record the response of a request with an Idempotency-Key (same transaction)."""
+    conn.execute(
+        insert(pkg.tables.idempotency_keys),
+        {
+            "applicant_sub": identity.sub,
+            "key": key,
+            "request_hash": digest,
+            "application_id": application_id or body.get("id"),
+            "status_code": 201,
+            "response": json.dumps(body, ensure_ascii=False),
+            "created_at": now,
+        },
+    )

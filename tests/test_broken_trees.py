@@ -653,6 +653,35 @@ BROKEN = [
         "also asked by ibr_form (mini/forms/ibr_form.yaml:22:9)",
     ),
     Case(
+        "bundle whose member forms' lengths contradict",
+        (
+            replace(
+                "forms/food_form.yaml",
+                "      - element: business_scope\n",
+                "      - element: business_scope\n        min_length: 300\n",
+            ),
+        ),
+        "forms/food_form.yaml:12:9",
+        "bundle 'open_shop' (mini/bundles/open_shop.yaml:2:5) asks element 'business_scope' "
+        "once, but the forms contradict each other: min_length 300 > max_length 200; "
+        "also asked by ibr_form (mini/forms/ibr_form.yaml:24:9)",
+    ),
+    Case(
+        "bundle asking two elements under one key",
+        (
+            replace(
+                "forms/food_form.yaml",
+                "      - element: business_scope\n",
+                "      - element: business_scope\n"
+                "      - element: established_days\n        id: registered_capital\n",
+            ),
+        ),
+        "forms/food_form.yaml:13:9",
+        "bundle 'open_shop' (mini/bundles/open_shop.yaml:2:5) asks element 'established_days' "
+        "once, but the forms contradict each other: the key 'registered_capital' is already "
+        "used by element 'registered_capital'; also asked by ibr_form (mini/forms/ibr_form.yaml",
+    ),
+    Case(
         "policy eligible naming a field its profile lacks",
         (replace("policies/startup.yaml", "established_days <= 1095", "founded_days <= 1095"),),
         "policies/startup.yaml:9:30",
@@ -983,8 +1012,7 @@ def test_validate_missing_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     code, _, err = run(tmp_path, monkeypatch, "validate", "no_such_folder")
     assert code == 1
     assert (
-        "no_such_folder: error: 不是存放标准文件的文件夹 / not a folder of standards files"
-        in err
+        "no_such_folder: error: 不是存放标准文件的文件夹 / not a folder of standards files" in err
     )
 
 
@@ -993,8 +1021,7 @@ def test_validate_folder_without_yaml(tmp_path: Path, monkeypatch: pytest.Monkey
     code, _, err = run(tmp_path, monkeypatch, "validate", "empty")
     assert code == 1
     assert (
-        "empty: error: 此文件夹下没有 *.yaml 文件 / no *.yaml files found below this folder"
-        in err
+        "empty: error: 此文件夹下没有 *.yaml 文件 / no *.yaml files found below this folder" in err
     )
 
 

@@ -137,7 +137,9 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
 
 def test_rendered_schemas_are_valid_2020_12(pkg: PackageIR) -> None:
     files = render_schemas(pkg)
-    assert [f.path for f in files] == [f"schemas/{form.id}.json" for form in pkg.forms]
+    assert [f.path for f in files] == [f"schemas/{form.id}.json" for form in pkg.forms] + [
+        f"schemas/bundles/{b.id}.json" for b in pkg.bundles
+    ]
     for file in files:
         assert file.content.endswith("}\n")
         schema = json.loads(file.content)

@@ -58,8 +58,10 @@ def check_codeset(c: Checker, codeset: CodeSet) -> None:
             )
         else:
             seen[value.code] = value.where()
+    extended = c.tree.codesets.get(codeset.extends) if codeset.extends else None
+    parents = set(seen) | (set(extended.codes()) if extended is not None else set())
     for value in values:
-        if value.parent is not None and value.parent not in seen:
+        if value.parent is not None and value.parent not in parents:
             where = value._row or value.at("parent")
             c.error(
                 where,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from generator.bundles import combine
 from generator.checks.context import Checker
-from generator.checks.elements import element_constraints
 from generator.checks.expressions import check_expr, form_env
 from generator.diagnostics import bilingual
+from generator.ir import FormIR
 from generator.kinds import Bundle, Calendar, Field, Form, Matter, Policy, Region
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -43,88 +42,56 @@ def check_calendar(c: Checker, cal: Calendar) -> None:
             seen.add(day)
 
 
-@dataclass
-class CombinedField:
-    """One element asked once in a bundle's combined form, constraints combined."""
+def _members(c: Checker, bundle: Bundle) -> tuple[list[tuple[str, FormIR]], dict[str, Form]]:
+    """The member forms that resolve completely (the others are reported where they are)."""
+    from generator.build import build_form  # build imports the checks' element constraints
 
-    element: str
-    sources: list[tuple[str, Field]] = field(default_factory=list)
-    min_length: int | None = None
-    max_length: int | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: frozenset[str] | None = None
-
-
-def _low(a: float | None, b: float | None) -> float | None:
-    """The tighter of two upper bounds (None: no bound)."""
-    return b if a is None else a if b is None else min(a, b)
-
-
-def _high(a: float | None, b: float | None) -> float | None:
-    """The tighter of two lower bounds (None: no bound)."""
-    return b if a is None else a if b is None else max(a, b)
-
-
-def _int(value: float | None) -> int | None:
-    return None if value is None else int(value)
-
-
-def combine_bundle(c: Checker, bundle: Bundle) -> dict[str, CombinedField]:
-    """Derive the bundle's combined form; a contradiction is an error at the later field."""
-    combined: dict[str, CombinedField] = {}
+    members: list[tuple[str, FormIR]] = []
+    forms: dict[str, Form] = {}
     for matter_id in bundle.matters:
         matter = c.tree.matters.get(matter_id)
         form = c.tree.forms.get(matter.form) if matter else None
         if form is None:
             continue
-        for section in form.sections:
-            if section.repeat is not None:
-                continue
-            for f in section.fields:
-                element = c.tree.elements.get(f.element)
-                if element is None:
-                    continue
-                base = element_constraints(element)
-                entry = combined.setdefault(f.element, CombinedField(f.element))
-                entry.min_length = _int(_high(entry.min_length, f.min_length or base.min_length))
-                entry.max_length = _int(_low(entry.max_length, f.max_length or base.max_length))
-                entry.minimum = _high(entry.minimum, f.minimum)
-                entry.maximum = _low(entry.maximum, f.maximum)
-                if f.choices is not None:
-                    mine = frozenset(f.choices)
-                    entry.choices = mine if entry.choices is None else entry.choices & mine
-                entry.sources.append((form.id, f))
-                _report_contradiction(c, bundle, entry, f)
-    return combined
+        try:
+            members.append((matter_id, build_form(c.tree, form)))
+        except KeyError:  # an undefined element or code set, reported at the form
+            continue
+        forms[form.id] = form
+    return members, forms
 
 
-def _report_contradiction(c: Checker, bundle: Bundle, entry: CombinedField, f: Field) -> None:
-    problem = problem_zh = ""
-    if entry.choices is not None and not entry.choices:
-        problem = "their choices have no code in common"
-        problem_zh = "各表单的选项没有共同的代码"
-    elif (
-        entry.min_length is not None
-        and entry.max_length is not None
-        and (entry.min_length > entry.max_length)
-    ):
-        problem = problem_zh = f"min_length {entry.min_length} > max_length {entry.max_length}"
-    elif entry.minimum is not None and entry.maximum is not None and entry.minimum > entry.maximum:
-        problem = problem_zh = f"minimum {entry.minimum} > maximum {entry.maximum}"
-    if problem:
-        others = ", ".join(f"{form} ({fld.at()})" for form, fld in entry.sources[:-1])
-        at = bundle.at("id")
+def _field(form: Form, field_id: str) -> Field | None:
+    return next((f for s in form.sections for f in s.fields if f.field_id == field_id), None)
+
+
+def combine_bundle(c: Checker, bundle: Bundle) -> None:
+    """Derive the bundle's combined form; each conflict is an error at the later field."""
+    members, forms = _members(c, bundle)
+    at = bundle.at("id")
+    for conflict in combine(bundle.id, dict(bundle.name), members).conflicts:
+        form = forms[conflict.form]
+        f = _field(form, conflict.field)
+        where = f.at() if f is not None else form.at()
+        others = ", ".join(
+            f"{other} ({_where(forms[other], field_id)})" for other, field_id in conflict.earlier
+        )
+        what = f"element '{conflict.element}'" if conflict.element else f"'{conflict.key}'"
+        what_zh = f"数据元 '{conflict.element}'" if conflict.element else f"'{conflict.key}'"
         c.error(
-            f.at(),
+            where,
             bilingual(
-                f"一件事 '{bundle.id}'（{at}）对数据元 '{entry.element}' 只询问一次，"
-                f"但各表单的约束相互矛盾：{problem_zh}",
-                f"bundle '{bundle.id}' ({at}) asks element '{entry.element}' "
-                f"once, but the forms contradict each other: {problem}; also asked by {others}",
+                f"一件事 '{bundle.id}'（{at}）对{what_zh}只询问一次，"
+                f"但各表单的约束相互矛盾：{conflict.problem_zh}",
+                f"bundle '{bundle.id}' ({at}) asks {what} once, but the forms contradict "
+                f"each other: {conflict.problem}" + (f"; also asked by {others}" if others else ""),
             ),
         )
-        entry.choices = None if entry.choices is not None and not entry.choices else entry.choices
+
+
+def _where(form: Form, field_id: str) -> object:
+    f = _field(form, field_id)
+    return f.at() if f is not None else form.at()
 
 
 def check_bundle(c: Checker, bundle: Bundle) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import PrivateAttr
 
 from generator.diagnostics import Location
-from generator.kinds.common import Code, Item, Localized, Model, empty
+from generator.kinds.common import Code, Id, Item, Localized, Model, empty
 
 
 class CodeValue(Model):
@@ -49,11 +49,18 @@ class CodeSet(Item):
     """大型代码集的 CSV 文件（相对本 YAML 文件；列为 code,zh,en,parent）
     / CSV file for a large set (relative to this YAML file; columns code,zh,en,parent)
     e.g. `gb2260.csv`"""
+    extends: Id | None = None
+    """把本代码集的代码加入另一个代码集（如地区自有的行政区划代码），无需修改国家文件
+    / Adds this set's codes to another code set (a region's own division codes, say) without
+    editing the national file
+    e.g. `admin_division`"""
 
     def all_values(self) -> list[CodeValue]:
-        return self.values + list(self._file_values)
+        return self.values + list(self._file_values) + list(self._extended_by)
 
     _file_values: list[CodeValue] = PrivateAttr(default_factory=list)
+    _extended_by: list[CodeValue] = PrivateAttr(default_factory=list)
+    """The values of the code sets that extend this one (generator/extends.py)."""
 
     def codes(self) -> dict[str, CodeValue]:
         return {value.code: value for value in self.all_values()}

@@ -19,6 +19,12 @@ def render_catalog(pkg: PackageIR) -> list[GeneratedFile]:
         )
     )
     data["forms"] = [form.id for form in pkg.forms]
+    for bundle in data["bundles"]:  # the combined form is in schemas/bundles/<id>.json
+        form = bundle["form"]
+        bundle["keys"] = sorted(
+            {f["id"] for f in form["fields"]} | {g["id"] for g in form["groups"]}
+        )
+        del bundle["form"]
     text = json_text(data)
     init = python_banner(fingerprint(pkg.region)) + (
         f'"""Deployment package of region {pkg.region!r}; served by ``govstd serve``."""\n'

@@ -219,6 +219,11 @@ CORE_DOCS = {
     "audit_log": "Who did what, when: reveals, actions, uploads.",
     "idempotency_keys": "A remembered response to a request with an Idempotency-Key.",
     "counters": "Named counters (application numbers).",
+    "bundle_filings": "One filing of a bundle (一件事); its members' applications name it.",
+    "profiles": "An applicant's stored profile for policy matching (sensitive values sealed).",
+    "notifications": "A policy delivered to an applicant (精准送达), once per policy.",
+    "policy_deliveries": "One delivery run of a policy: who, when, how many fitted.",
+    "policy_claims": "An application filed to claim a policy (政策兑现).",
 }
 
 

@@ -29,6 +29,11 @@ from generator.render.openapi_components import (
     responses,
     schema_name,
 )
+from generator.render.openapi_services import (
+    service_parameters,
+    service_paths,
+    service_schemas,
+)
 from generator.render.schemas import dump_json, form_schema
 from runtime.uploads import SIGNATURES
 
@@ -333,6 +338,7 @@ def openapi_document(pkg: PackageIR) -> dict[str, Any]:
     schemas: dict[str, Schema] = {**error_schemas(), **api_schemas(pkg)}
     for form in pkg.forms:
         schemas[schema_name(form.id)] = form_schema(form)
+    schemas.update(service_schemas(pkg))
     document: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
@@ -354,11 +360,13 @@ def openapi_document(pkg: PackageIR) -> dict[str, Any]:
             {"name": "applications", "description": "申请与办理"},
             {"name": "materials", "description": "申请材料"},
             {"name": "staff", "description": "工作人员"},
+            {"name": "bundles", "description": "一件事一次办"},
+            {"name": "policies", "description": "政策通：汇聚、匹配、送达、兑现"},
         ],
-        "paths": _paths(pkg),
+        "paths": {**_paths(pkg), **service_paths(pkg, _operation)},
         "components": {
             "schemas": schemas,
-            "parameters": parameters(pkg),
+            "parameters": {**parameters(pkg), **service_parameters(pkg)},
             "responses": responses(),
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

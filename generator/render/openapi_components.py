@@ -99,6 +99,10 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
             "overdue": {"type": "boolean"},
             "due_soon": {"type": "boolean"},
             "standards_version": nullable_string,
+            "bundle_filing": {
+                "type": ["string", "null"],
+                "description": "its bundle filing (GET /api/bundles/applications/{id})",
+            },
             "applicant": {"type": "string", "description": "masked; staff views only"},
         },
     }

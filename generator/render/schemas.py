@@ -33,10 +33,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from generator.ir import FieldIR, FormIR, GroupIR, PackageIR
+from generator.ir import BundleIR, FieldIR, FormIR, GroupIR, PackageIR
 from generator.render import GeneratedFile, json_text
 
-__all__ = ["DIALECT", "dump_json", "field_schema", "form_schema", "portable", "render_schemas"]
+__all__ = [
+    "DIALECT",
+    "bundle_schema",
+    "dump_json",
+    "field_schema",
+    "form_schema",
+    "portable",
+    "render_schemas",
+]
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 DECIMAL_STRING = "^-?[0-9]+(?:\\.[0-9]+)?$"
@@ -212,11 +220,34 @@ def form_schema(form: FormIR) -> dict[str, Any]:
 dump_json = json_text
 
 
+def bundle_schema(bundle: BundleIR) -> dict[str, Any]:
+    """A bundle's combined form (``x-govstd-bundle``, ``x-govstd-members``: each member
+    matter's form and which of its fields each combined key fills)."""
+    assert bundle.form is not None
+    schema = form_schema(bundle.form)
+    del schema["x-govstd-form"]
+    schema["x-govstd-bundle"] = bundle.id
+    schema["x-govstd-members"] = [
+        {"matter": s.matter, "form": s.form, "fields": dict(s.fields), "groups": dict(s.groups)}
+        for s in bundle.shares
+    ]
+    return schema
+
+
 def render_schemas(pkg: PackageIR) -> list[GeneratedFile]:
-    """``schemas/<form id>.json`` for every form of the package."""
-    return [
+    """``schemas/<form id>.json`` for every form, ``schemas/bundles/<bundle id>.json`` for
+    every bundle of the package."""
+    files = [
         GeneratedFile(
             f"schemas/{form.id}.json", dump_json({"$schema": DIALECT, **form_schema(form)})
         )
         for form in pkg.forms
     ]
+    files += [
+        GeneratedFile(
+            f"schemas/bundles/{b.id}.json", dump_json({"$schema": DIALECT, **bundle_schema(b)})
+        )
+        for b in pkg.bundles
+        if b.form is not None
+    ]
+    return files

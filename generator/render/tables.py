@@ -431,6 +431,79 @@ def core_tables() -> tuple[TableSpec, ...]:
                 _col("value", INTEGER, default=0, server_default="0"),
             ),
         ),
+        *service_tables(),
+    )
+
+
+def service_tables() -> tuple[TableSpec, ...]:
+    """One-stop bundles and policies (docs/bundles.md, docs/policies.md)."""
+    claims = "policy_claims"
+    return (
+        TableSpec(  # one bundle filing; its members' applications.bundle_id name it
+            "bundle_filings",
+            "core",
+            (
+                _col("id", ID, primary_key=True),
+                _col("bundle", string(63)),
+                _col("region", string(63)),
+                _col("applicant_sub", string(128)),
+                _col("created_at", DATETIME),
+            ),
+            (_index("bundle_filings", "applicant_sub"),),
+        ),
+        TableSpec(  # an applicant's stored profile per profile form (sensitive values sealed)
+            "profiles",
+            "core",
+            (
+                ID_COLUMN,
+                _col("applicant_sub", string(128)),
+                _col("form", string(63)),
+                _col("region", string(63)),
+                _col("data", TEXT),
+                _col("updated_at", DATETIME),
+            ),
+            (_index("profiles", "applicant_sub", "form", unique=True),),
+        ),
+        TableSpec(  # 精准送达: one per policy and applicant, however often delivered
+            "notifications",
+            "core",
+            (
+                ID_COLUMN,
+                _col("applicant_sub", string(128)),
+                _col("policy", string(63)),
+                _col("region", string(63)),
+                _col("created_at", DATETIME),
+                _col("read_at", DATETIME, nullable=True),
+            ),
+            (
+                _index("notifications", "applicant_sub", "policy", unique=True),
+                _index("notifications", "policy"),
+            ),
+        ),
+        TableSpec(  # each delivery run: who, when, how many profiles fitted
+            "policy_deliveries",
+            "core",
+            (
+                ID_COLUMN,
+                _col("policy", string(63)),
+                _col("actor_sub", string(128)),
+                _col("at", DATETIME),
+                _col("profiles", INTEGER),
+                _col("eligible", INTEGER),
+                _col("notified", INTEGER),
+            ),
+            (_index("policy_deliveries", "policy"),),
+        ),
+        TableSpec(  # an application filed to claim a policy
+            claims,
+            "core",
+            (
+                _col("application_id", ID, primary_key=True, foreign_key=_application_fk(claims)),
+                _col("policy", string(63)),
+                _col("created_at", DATETIME),
+            ),
+            (_index(claims, "policy"),),
+        ),
     )
 
 
@@ -442,6 +515,11 @@ CORE_CLASSES = {
     "audit_log": "AuditEntry",
     "idempotency_keys": "IdempotencyKey",
     "counters": "Counter",
+    "bundle_filings": "BundleFiling",
+    "profiles": "Profile",
+    "notifications": "Notification",
+    "policy_deliveries": "PolicyDelivery",
+    "policy_claims": "PolicyClaim",
 }
 
 FORM_KEY = "application_id"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,10 +14,12 @@ from runtime.context import Context
 from runtime.db import read
 from runtime.errors import ApiError, request_id
 from runtime.records import detail, load_data, rows_where, summary
+from runtime.routes.bundles import siblings
 from runtime.routes.common import (
     audit_access,
     ctx,
     find_application,
+    idempotency_key,
     lang,
     ok,
     paging,
@@ -28,8 +29,6 @@ from runtime.routes.common import (
     threaded,
 )
 from runtime.submission import request_hash, resolve_region, submit
-
-_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")
 
 
 async def create(request: Request) -> Response:
@@ -44,9 +43,7 @@ async def create(request: Request) -> Response:
     body = require_object(await read_json(request), {"region", "data"}, {"region", "data"}, lng)
     region = resolve_region(c.package, matter, body["region"], lng)
     matter = region.matters[matter.id]
-    key = request.headers.get("idempotency-key")
-    if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
-        raise ApiError(400, "bad_request")
+    key = idempotency_key(request)
     digest = request_hash(matter.id, body)
     stored = await threaded(
         submit,
@@ -105,9 +102,10 @@ def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: 
         materials = conn.execute(
             rows_where(t.material_files, "application_id", "material"), key
         ).all()
+        bundle = siblings(conn, c, row, lng=lng, staff=identity.is_staff)
     if identity.is_staff:
         audit_access(c, identity, request_id(request), "read", application_id=row.id)
-    return detail(
+    out = detail(
         pkg,
         row._mapping,
         data,
@@ -118,6 +116,9 @@ def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: 
         lang=lng,
         now=c.now(),
     )
+    if bundle is not None:  # a bundle member: the filing and its sibling applications
+        out["bundle"] = bundle
+    return out
 
 
 async def get_one(request: Request) -> Response:
@@ -144,9 +145,26 @@ async def act(request: Request) -> Response:
         raise _type_error("data", "object", lng)
     if reason is not None and len(reason) > 4000:
         raise _type_error("reason", "string (≤ 4000)", lng)
+    result = await step(request, c, identity, app_id, transition, reason=reason, data=data, lng=lng)
+    return ok(result)
+
+
+async def step(
+    request: Request,
+    c: Context,
+    identity: Identity,
+    app_id: str,
+    transition: str,
+    *,
+    reason: str | None,
+    data: dict[str, Any] | None,
+    lng: str,
+) -> dict[str, Any]:
+    """Take a step on a case the caller may act on (else 404); a refusal (403) is audited.
+    The JSON route above and the workbench's buttons (runtime/web/workbench.py) both."""
     await threaded(find_application, request, identity, app_id, for_action=True)
     try:
-        result = await threaded(
+        return await threaded(
             take_step,
             c,
             identity,
@@ -161,7 +179,6 @@ async def act(request: Request) -> Response:
         if exc.status == 403:  # a step refused on a case the caller sees: audited as denied
             await threaded(record_denied, request, c, identity, app_id, exc.code)
         raise
-    return ok(result)
 
 
 def _type_error(path: str, expected: str, lng: str) -> ApiError:

@@ -24,6 +24,7 @@ from runtime.records import rows_where
 T = TypeVar("T")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_ID = 36  # applications.id: uuid4 text
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")
 
 
 def ctx(request: Request) -> Context:
@@ -118,6 +119,14 @@ async def read_json(request: Request, *, optional: bool = False) -> Any:
     if _bad_text(value):
         raise ApiError(400, "bad_text")
     return value
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The ``Idempotency-Key`` header (1-128 visible ASCII characters), or 400."""
+    key = request.headers.get("idempotency-key")
+    if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError(400, "bad_request")
+    return key
 
 
 def require_object(value: Any, allowed: set[str], required: set[str], lng: str) -> dict[str, Any]:

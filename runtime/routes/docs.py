@@ -44,13 +44,25 @@ async def openapi(request: Request) -> Response:
 
 
 async def docs(request: Request) -> Response:
-    """A self-contained page that renders ``/openapi.json`` (no CDN, works offline)."""
+    """The API page: swagger-ui, vendored (runtime/static/swagger_ui), on ``/openapi.json``:
+    try-it, a place for the bearer token, no CDN, works offline."""
     return FileResponse(STATIC / "docs.html", media_type="text/html; charset=utf-8")
+
+
+STATIC_FILES = {  # what /static serves, and nothing else
+    "docs-init.js": "text/javascript",
+    "docs.css": "text/css",
+    "swagger_ui/swagger-ui-bundle.js": "text/javascript",
+    "swagger_ui/swagger-ui.css": "text/css",
+}
 
 
 async def static(request: Request) -> Response:
     name = request.path_params["name"]
-    allowed = {"docs.js": "text/javascript", "docs.css": "text/css"}
-    if name not in allowed:
+    if name not in STATIC_FILES:
         return JSONResponse({"error": {"code": "not_found", "message": "not found"}}, 404)
-    return FileResponse(STATIC / name, media_type=f"{allowed[name]}; charset=utf-8")
+    return FileResponse(
+        STATIC / name,
+        media_type=f"{STATIC_FILES[name]}; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )

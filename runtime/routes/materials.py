@@ -118,8 +118,7 @@ def _store(
     except BaseException:
         target.unlink(missing_ok=True)
         raise
-    for name in old:
-        (c.settings.upload_dir / name).unlink(missing_ok=True)
+    release_files(c, old)
     return {
         "material": material["id"],
         "content_type": media,
@@ -128,6 +127,17 @@ def _store(
         "filename": got.filename,
         "uploaded_at": iso(now),
     }
+
+
+def release_files(c: Context, names: list[str]) -> None:
+    """Delete replaced files that no application refers to any more (a bundle's shared
+    material is one file for several members)."""
+    mf = c.package.tables.material_files
+    for name in dict.fromkeys(names):
+        with read(c.engine) as conn:
+            used = conn.execute(select(mf.c.id).where(mf.c.storage_name == name).limit(1)).first()
+        if used is None:
+            (c.settings.upload_dir / name).unlink(missing_ok=True)
 
 
 async def upload(request: Request) -> Response:

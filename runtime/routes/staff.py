@@ -1,11 +1,16 @@
-"""Staff views: the region's applications (masked), statistics, and the audited reveal."""
+"""Staff views: the region's applications (masked), statistics, and the audited reveal.
+
+The workbench pages (runtime/web/workbench.py) call :func:`_list`, :func:`queue_counts`
+and :func:`_stats` too; they also ask for a ``stage`` (see :data:`STAGES`) and the
+order ``sort="deadline"`` (the most urgent first), which the JSON route does not take.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, func, select
+from sqlalchemy import ColumnElement, Table, and_, false, func, not_, or_, select
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -15,7 +20,7 @@ from runtime.db import read
 from runtime.errors import ApiError, FieldProblem, message, request_id
 from runtime.masking import sensitive_paths
 from runtime.package import Package
-from runtime.records import clock_of, load_data, summary, today
+from runtime.records import clock_of, load_data, matter_of, summary, today, urgency
 from runtime.routes.catalogue import region_param
 from runtime.routes.common import (
     audit_access,
@@ -67,6 +72,44 @@ def _due_soon_window(pkg: Package) -> timedelta:
     return timedelta(days=2 * longest + 30)
 
 
+# A case's stage, whatever its workflow: ``pending`` (待受理: in its workflow's initial
+# state), ``in_progress`` (办理中: past it, not final), ``open`` (either), ``finished``.
+STAGES = ("open", "pending", "in_progress", "finished")
+
+
+def initial_states(pkg: Package, regions: frozenset[str]) -> dict[str, set[str]]:
+    """Initial state -> the matters (of ``regions``) whose workflow starts there."""
+    out: dict[str, set[str]] = {}
+    for region_id in regions:
+        region = pkg.regions.get(region_id)
+        for matter in region.matters.values() if region else ():
+            workflow = pkg.workflows.get(matter.workflow)
+            if workflow is not None:
+                out.setdefault(workflow.initial, set()).add(matter.id)
+    return out
+
+
+def _pending(apps: Table, initial: dict[str, set[str]]) -> ColumnElement[bool]:
+    return or_(
+        false(),
+        *(
+            and_(apps.c.status == state, apps.c.matter.in_(sorted(matters)))
+            for state, matters in sorted(initial.items())
+        ),
+    )
+
+
+def _stage(pkg: Package, apps: Table, regions: frozenset[str], stage: str) -> ColumnElement[bool]:
+    if stage == "finished":
+        return apps.c.finished_at.is_not(None)
+    pending = _pending(apps, initial_states(pkg, regions))
+    if stage == "pending":
+        return and_(apps.c.finished_at.is_(None), pending)
+    if stage == "in_progress":
+        return and_(apps.c.finished_at.is_(None), not_(pending))
+    return apps.c.finished_at.is_(None)
+
+
 def _list(
     c: Context, identity: Identity, query: dict[str, Any], page: int, size: int, lng: str, rid: str
 ) -> dict[str, Any]:
@@ -81,6 +124,8 @@ def _list(
         conditions.append(apps.c.status == query["status"])
     if query.get("matter"):
         conditions.append(apps.c.matter == query["matter"])
+    if query.get("stage") in STAGES:
+        conditions.append(_stage(pkg, apps, regions, query["stage"]))
     timed = query["overdue"] or query["due_soon"]
     if timed:  # candidates in SQL, the clock decides in Python (pauses move deadlines)
         conditions += [apps.c.finished_at.is_(None), apps.c.deadline.is_not(None)]
@@ -89,7 +134,15 @@ def _list(
         else:
             conditions.append(apps.c.deadline <= today(now) + _due_soon_window(pkg))
     where = and_(*conditions)
-    order = (apps.c.created_at.desc(), apps.c.id)
+    if query.get("sort") == "deadline":  # the most urgent first; no deadline yet: oldest first
+        order: tuple[Any, ...] = (
+            apps.c.deadline.is_(None),
+            apps.c.deadline,
+            apps.c.created_at,
+            apps.c.id,
+        )
+    else:
+        order = (apps.c.created_at.desc(), apps.c.id)
     with read(c.engine) as conn:
         if timed:
             rows = conn.execute(select(apps).where(where).order_by(*order)).all()
@@ -102,6 +155,8 @@ def _list(
     if timed:
         key = "overdue" if query["overdue"] else "due_soon"
         items = [i for i in items if i[key]]
+        if query.get("sort") == "deadline":  # by the deadline as of now (pauses move it)
+            items.sort(key=lambda i: (i["deadline"] or "9999", i["created_at"], i["id"]))
         total = len(items)
         items = items[(page - 1) * size : page * size]
     audit_access(c, identity, rid, "list", detail={k: v for k, v in query.items() if v}, at=now)
@@ -132,7 +187,67 @@ def _handling_days(dialect: str, apps: Table) -> ColumnElement[Any]:
     return func.julianday(apps.c.finished_at) - func.julianday(apps.c.created_at)
 
 
+def _timed(conn: Any, pkg: Package, where: ColumnElement[bool], now: Any) -> dict[str, int]:
+    """How many open cases of ``where`` are overdue and due soon (the clock decides, as for
+    :func:`_list`: :func:`runtime.records.urgency`)."""
+    apps = pkg.tables.applications
+    candidates = conn.execute(
+        select(apps).where(
+            where,
+            apps.c.finished_at.is_(None),
+            apps.c.deadline <= today(now) + _due_soon_window(pkg),
+        )
+    ).all()
+    out = {"overdue": 0, "due_soon": 0}
+    for row in candidates:
+        case = row._mapping
+        matter = matter_of(pkg, case["region"], case["matter"])
+        workflow = pkg.workflows.get(matter.workflow) if matter else None
+        overdue, due_soon = urgency(clock_of(pkg, case), workflow, now)
+        out["overdue"] += overdue
+        out["due_soon"] += due_soon
+    return out
+
+
+def _by_stage(pkg: Package, regions: frozenset[str], rows: list[Any]) -> dict[str, int]:
+    """``rows`` of (matter, status, finished, count) summed by stage (:data:`STAGES`)."""
+    initial = initial_states(pkg, regions)
+    out = dict.fromkeys(STAGES, 0)
+    for matter, status, finished, n in rows:
+        if finished:
+            out["finished"] += int(n)
+            continue
+        out["open"] += int(n)
+        out["pending" if matter in initial.get(status, ()) else "in_progress"] += int(n)
+    return out
+
+
+def queue_counts(c: Context, identity: Identity, query: dict[str, Any]) -> dict[str, int]:
+    """The workbench's tabs: how many cases of each stage, overdue and due soon, under the
+    ``region`` and ``matter`` of ``query`` (counts only: not audited)."""
+    pkg = c.package
+    apps = pkg.tables.applications
+    regions = _scope(c, identity)
+    if query.get("region"):
+        regions = regions & {query["region"]}
+    conditions: list[ColumnElement[bool]] = [apps.c.region.in_(sorted(regions))]
+    if query.get("matter"):
+        conditions.append(apps.c.matter == query["matter"])
+    where = and_(*conditions)
+    finished = apps.c.finished_at.is_not(None)
+    with read(c.engine) as conn:
+        rows = conn.execute(
+            select(apps.c.matter, apps.c.status, finished, func.count())
+            .where(where)
+            .group_by(apps.c.matter, apps.c.status, finished)
+        ).all()
+        timed = _timed(conn, pkg, where, c.now())
+    return {**_by_stage(pkg, regions, list(rows)), **timed}
+
+
 def _stats(c: Context, identity: Identity, region: str | None, rid: str) -> dict[str, Any]:
+    """Counts by status, matter, region and stage, overdue and due soon, handling time,
+    satisfaction (with the count of each score)."""
     pkg = c.package
     apps, evaluations = pkg.tables.applications, pkg.tables.evaluations
     regions = _scope(c, identity)
@@ -140,38 +255,53 @@ def _stats(c: Context, identity: Identity, region: str | None, rid: str) -> dict
         regions = regions & {region}
     in_scope = apps.c.region.in_(sorted(regions))
     now = c.now()
+    finished_col = apps.c.finished_at.is_not(None)
     with read(c.engine) as conn:
-        by_status = conn.execute(
-            select(apps.c.status, func.count()).where(in_scope).group_by(apps.c.status)
+        groups = conn.execute(
+            select(apps.c.region, apps.c.matter, apps.c.status, finished_col, func.count())
+            .where(in_scope)
+            .group_by(apps.c.region, apps.c.matter, apps.c.status, finished_col)
         ).all()
-        open_cases = conn.execute(
-            select(apps).where(in_scope, apps.c.finished_at.is_(None), apps.c.deadline < today(now))
-        ).all()
+        timed = _timed(conn, pkg, in_scope, now)
         finished, average_days = conn.execute(
             select(func.count(), func.avg(_handling_days(conn.dialect.name, apps))).where(
                 in_scope, apps.c.finished_at.is_not(None)
             )
         ).one()
-        score = conn.execute(
-            select(func.avg(evaluations.c.score), func.count(evaluations.c.id))
+        scores = conn.execute(
+            select(evaluations.c.score, func.count())
             .select_from(evaluations.join(apps, apps.c.id == evaluations.c.application_id))
             .where(in_scope)
-        ).one()
-    overdue = len([r for r in open_cases if clock_of(pkg, r._mapping).is_overdue(now)])
+            .group_by(evaluations.c.score)
+        ).all()
+    by_status: dict[str, int] = {}
+    by_matter: dict[str, int] = {}
+    by_region: dict[str, int] = {}
+    for region_id, matter, status, _, n in groups:
+        by_status[str(status)] = by_status.get(str(status), 0) + int(n)
+        by_matter[str(matter)] = by_matter.get(str(matter), 0) + int(n)
+        by_region[str(region_id)] = by_region.get(str(region_id), 0) + int(n)
+    rated = sum(int(n) for _, n in scores)
+    total_score = sum(int(s) * int(n) for s, n in scores)
     audit_access(c, identity, rid, "list", detail={"stats": True, "region": region}, at=now)
     return {
         "regions": sorted(regions),
-        "total": sum(int(n) for _, n in by_status),
-        "by_status": {str(s): int(n) for s, n in sorted(by_status)},
-        "overdue": overdue,
+        "total": sum(by_status.values()),
+        "by_status": dict(sorted(by_status.items())),
+        "by_matter": dict(sorted(by_matter.items())),
+        "by_region": dict(sorted(by_region.items())),
+        "by_stage": _by_stage(pkg, regions, [(m, s, f, n) for _, m, s, f, n in groups]),
+        "overdue": timed["overdue"],
+        "due_soon": timed["due_soon"],
         "finished": int(finished),
         "average_handling_days": (
             round(float(average_days), 2) if average_days is not None else None
         ),
         "satisfaction": {
-            "average": round(float(score[0]), 2) if score[0] is not None else None,
-            "count": int(score[1]),
+            "average": round(total_score / rated, 2) if rated else None,
+            "count": rated,
         },
+        "by_score": {str(s): int(n) for s, n in sorted(scores)},
     }
 
 

@@ -7,12 +7,23 @@
 | GET /regions/{region}/matters/{matter} | :mod:`runtime.web.hall` — 办事指南 |
 | GET, POST /regions/{region}/matters/{matter}/apply (+ /conditions) | :mod:`runtime.web.apply` |
 | GET, POST /login; POST /logout | :mod:`runtime.web.signin` |
+| GET /login/oidc, /login/oidc/callback | :mod:`runtime.web.oidc` — OpenID Connect |
 | /me, /me/applications/{id} and below | :mod:`runtime.web.mine` — 我的办件 |
 | GET /assets/{name} | :mod:`runtime.web.assets` — stylesheet, htmx, the page script |
+| /staff, /staff/cases/{id} and below | :mod:`runtime.web.workbench` — 工作台 |
+| GET /staff/stats | :mod:`runtime.web.stats` — 统计分析 (supervisors) |
 
 Pages call the same functions the API's routes call (validation, submission,
 workflow steps, masking); nothing here decides anything the API would decide
 differently.
+
+Adding a page: a handler decorated with :func:`runtime.web.render.page` (an
+``ApiError`` becomes an HTML page, a 401 the sign-in page), the person from
+:func:`runtime.web.session.signed_in` (with the roles allowed), a posted form from
+:func:`runtime.web.session.checked_form` (CSRF and size checked; ``None``: answer 403),
+the answer from :func:`runtime.web.render.render` with a template extending
+``base.jinja`` whose words are entries of :data:`runtime.web.i18n.TEXT` (``t(key)``)
+or names from the standards (``loc(text)``), and a route below.
 """
 
 from __future__ import annotations
@@ -24,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from runtime.web import apply, assets, hall, mine, signin
+from runtime.web import apply, assets, hall, mine, oidc, signin, stats, workbench
 from runtime.web.i18n import text
 from runtime.web.render import error_page, lang_of
 
@@ -47,7 +58,15 @@ ROUTES = [
     Route("/me/applications/{id}/evaluation", mine.evaluate, methods=["POST"]),
     Route("/login", signin.login, methods=["GET", "POST"]),
     Route("/logout", signin.logout, methods=["POST"]),
+    Route("/login/oidc", oidc.start, methods=["GET"]),
+    Route("/login/oidc/callback", oidc.callback, methods=["GET"], name="oidc_callback"),
     Route("/assets/{name}", assets.asset, methods=["GET"]),
+    Route("/staff", workbench.queue, methods=["GET"]),
+    Route("/staff/stats", stats.statistics, methods=["GET"]),
+    Route("/staff/cases/{id}", workbench.case, methods=["GET"]),
+    Route("/staff/cases/{id}/steps/{transition}", workbench.take, methods=["POST"]),
+    Route("/staff/cases/{id}/reveal", workbench.reveal, methods=["POST"]),
+    Route("/staff/cases/{id}/materials/{material}", workbench.material, methods=["GET"]),
 ]
 
 

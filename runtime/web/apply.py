@@ -49,7 +49,7 @@ from runtime.web.formview import (
 from runtime.web.hall import matter_of, region_of
 from runtime.web.i18n import text
 from runtime.web.render import error_page, lang_of, page, redirect, render
-from runtime.web.session import checked_form, session_identity, signed_in
+from runtime.web.session import checked_form, posted_form, session_identity, signed_in
 
 FRAMING: Final = 2 * MB  # a form's fields and multipart framing besides its files
 MAX_FIELDS: Final = 2000
@@ -144,6 +144,11 @@ async def apply(request: Request) -> Response:
         return await _post(request, region, matter, identity, posted)
     finally:
         await posted.close()
+
+
+def files_cap(matter: Matter) -> int:
+    """The largest form with files of ``matter``: every material at its cap, and the rest."""
+    return sum(int(m.get("max_size_mb") or 10) for m in matter.materials) * MB + FRAMING
 
 
 def _idem(posted: FormData) -> str:
@@ -257,7 +262,7 @@ async def form_conditions(request: Request) -> Response:
     matter = matter_of(request, region)
     identity = session_identity(request)
     form = ctx(request).package.forms[matter.form]
-    posted = await request.form(max_files=0, max_fields=MAX_FIELDS)
+    posted = await posted_form(request, max_fields=MAX_FIELDS)
     data = posted_data(form, posted)
     verdict = conditions(
         form,

@@ -182,7 +182,7 @@ def _field_view(
     input_type, inputmode, autocomplete = _input_attrs(spec)
     help_text = localized(spec.help, lng) if spec.help else ""
     if spec.unit:
-        help_text = f"{help_text} ({spec.unit})".strip() if help_text else spec.unit
+        help_text = help_text + text("p.paren", lng, x=spec.unit) if help_text else spec.unit
     return FieldView(
         path=path,
         spec=spec,
@@ -280,9 +280,11 @@ def upload_limits(material: Mapping[str, Any], lng: str) -> str:
     """``可上传 PDF、JPG，单个文件不超过 10 MB``."""
     accept = list(material.get("accept") or DEFAULT_ACCEPT)
     names = [text(f"media.{a}", lng) if f"media.{a}" in TEXT else a for a in accept]
-    joiner = ", " if lng == "en" else "、"
     return text(
-        "upload.limits", lng, types=joiner.join(names), size=material.get("max_size_mb") or 10
+        "upload.limits",
+        lng,
+        types=text("p.list", lng).join(names),
+        size=material.get("max_size_mb") or 10,
     )
 
 

@@ -34,6 +34,7 @@ from runtime.records import matter_of
 from runtime.routes import applications, evaluations, materials
 from runtime.routes.common import ctx, find_application, threaded
 from runtime.validation import conditions
+from runtime.web.apply import files_cap
 from runtime.web.files import MB, file_problem, keep_upload, store_material
 from runtime.web.formview import (
     change_rows,
@@ -116,7 +117,7 @@ def _shown(f: Any, lng: str) -> str:
     if f.choices:
         names = {c.code: c.name for c in f.choices}
         values = f.value if isinstance(f.value, list) else [f.value]
-        return "、".join(str(names.get(v, v)) for v in values)
+        return text("p.list", lng).join(str(names.get(v, v)) for v in values)
     return str(f.value)
 
 
@@ -224,7 +225,9 @@ async def correct(request: Request) -> Response:
     errors: dict[str, str] = {}
     summary: list[tuple[str, str]] = []
     if request.method == "POST":
-        form = await checked_form(request, max_files=len(matter.materials) + 1)
+        form = await checked_form(
+            request, max_files=len(matter.materials) + 1, max_bytes=files_cap(matter)
+        )
         if form is None:
             return _refused(request)
         try:
@@ -323,11 +326,8 @@ async def material(request: Request) -> Response:
         return found.response()
     lng = lang_of(request)
     row, spec = await threaded(materials._check_upload, request, c, identity)
-    cap = int(spec.get("max_size_mb") or 10) * MB
-    length = request.headers.get("content-length")
-    if length is None or not length.isdigit() or int(length) > cap + 64 * 1024:
-        raise ApiError(413, "too_large")
-    form = await checked_form(request, max_files=1)
+    cap = int(spec.get("max_size_mb") or 10) * MB + 64 * 1024
+    form = await checked_form(request, max_files=1, max_bytes=cap)
     if form is None:
         return _refused(request)
     try:

@@ -25,7 +25,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from runtime.errors import ApiError, message
+from runtime.errors import ApiError, handle_unexpected, message
 from runtime.formspec import localized
 from runtime.validation import CHINA_TIME
 from runtime.web.i18n import LANG_COOKIE, page_language, text
@@ -144,7 +144,9 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def page(handler: Handler) -> Handler:
-    """A page handler whose :class:`ApiError` becomes an HTML page (a 401: the sign-in page)."""
+    """A page handler whose :class:`ApiError` becomes an HTML page (a 401: the sign-in page)
+    and any other exception the generic 500 as a page (logged by the API's own handler:
+    where it failed, never the message)."""
 
     @functools.wraps(handler)
     async def wrapped(request: Request) -> Response:
@@ -159,5 +161,8 @@ def page(handler: Handler) -> Handler:
             lng = lang_of(request)
             msg = exc.message_override or message(exc.code, lng, **exc.params)
             return error_page(request, exc.status, msg)
+        except Exception as exc:  # the API's generic 500, as a page: the log says where
+            await handle_unexpected(request, exc)
+            return error_page(request, 500, message("internal", lang_of(request)))
 
     return wrapped

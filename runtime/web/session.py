@@ -31,6 +31,7 @@ SESSION_COOKIE: Final = "govstd_session"
 CSRF_COOKIE: Final = "govstd_csrf"
 CSRF_FIELD: Final = "csrf"
 _MAX_TOKEN: Final = 8192
+MAX_FORM: Final = 1024 * 1024  # a form without files
 
 
 def _settings(request: Request) -> Settings:
@@ -152,13 +153,38 @@ def csrf_ok(request: Request, submitted: object) -> bool:
     return hmac.compare_digest(_sign(request, cookie), submitted)
 
 
+async def posted_form(
+    request: Request, *, max_files: int = 0, max_fields: int = 2000, max_bytes: int = MAX_FORM
+) -> FormData:
+    """The posted form; 413 unless the body announces its length and stays within
+    ``max_bytes`` (a page's forms are sent by browsers, which always announce it)."""
+    length = request.headers.get("content-length")
+    if length is None or not length.isdigit() or int(length) > max_bytes:
+        raise ApiError(413, "too_large")
+    return await request.form(max_files=max_files, max_fields=max_fields)
+
+
 async def checked_form(
-    request: Request, *, max_files: int = 0, max_fields: int = 2000
+    request: Request, *, max_files: int = 0, max_fields: int = 2000, max_bytes: int = MAX_FORM
 ) -> FormData | None:
-    """The posted form when its CSRF field matches this browser's cookie, else ``None``
-    (the caller answers 403 and changes nothing)."""
-    form = await request.form(max_files=max_files, max_fields=max_fields)
+    """The posted form (see :func:`posted_form`) when its CSRF field matches this browser's
+    cookie, else ``None`` (the caller answers 403 and changes nothing)."""
+    form = await posted_form(
+        request, max_files=max_files, max_fields=max_fields, max_bytes=max_bytes
+    )
     if csrf_ok(request, form.get(CSRF_FIELD)):
         return form
     await form.close()
     return None
+
+
+def safe_next(raw: object) -> str:
+    """Where to go after signing in: a path of this site only (no open redirect), or ``""``
+    (then the person's own start page, :func:`start_page`)."""
+    if isinstance(raw, str) and raw.startswith("/") and not raw.startswith(("//", "/\\")):
+        return raw[:2000]
+    return ""
+
+
+def start_page(identity: Identity) -> str:
+    return "/staff" if identity.is_staff else "/me"

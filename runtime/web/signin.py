@@ -18,8 +18,16 @@ from runtime.auth import ROLES, STAFF_ROLES, issue_token
 from runtime.routes.common import ctx
 from runtime.settings import Settings
 from runtime.web.i18n import text
+from runtime.web.oidc import config as oidc_config
 from runtime.web.render import error_page, lang_of, page, redirect, render
-from runtime.web.session import checked_form, end_session, start_session, token_identity
+from runtime.web.session import (
+    checked_form,
+    end_session,
+    safe_next,
+    start_page,
+    start_session,
+    token_identity,
+)
 
 MAX_FORM_FIELDS = 16
 
@@ -27,18 +35,6 @@ MAX_FORM_FIELDS = 16
 def dev_signin(settings: Settings) -> bool:
     """Whether the development chooser is offered (never in production)."""
     return not settings.production and any(a.startswith("HS") for a in settings.algorithms)
-
-
-def _next(raw: object) -> str:
-    """Where to go after signing in: a path of this site only (no open redirect), or ``""``
-    (then the person's own start page)."""
-    if isinstance(raw, str) and raw.startswith("/") and not raw.startswith(("//", "/\\")):
-        return raw[:2000]
-    return ""
-
-
-def _default_next(role: str) -> str:
-    return "/staff" if role in STAFF_ROLES else "/me"
 
 
 def _login_page(request: Request, status: int = 200, **values: object) -> Response:
@@ -49,9 +45,10 @@ def _login_page(request: Request, status: int = 200, **values: object) -> Respon
         "login.jinja",
         status=status,
         dev=dev_signin(c.settings),
+        oidc=oidc_config(request) is not None,
         roles=ROLES,
         regions=regions,
-        next=_next(request.query_params.get("next")),
+        next=safe_next(request.query_params.get("next")),
         token_error=values.get("token_error"),
         dev_error=values.get("dev_error"),
         notice=values.get("notice"),
@@ -68,14 +65,14 @@ async def login(request: Request) -> Response:
     lng = lang_of(request)
     if form is None:
         return error_page(request, 403, text("error.csrf", lng))
-    target = _next(form.get("next"))
+    target = safe_next(form.get("next"))
     if form.get("mode") == "dev":
         return _dev_login(request, form, target)
     token = form.get("token")
     identity = token_identity(request, token if isinstance(token, str) else "")
     if identity is None or not isinstance(token, str):
         return _login_page(request, status=401, token_error="login.bad_token")
-    response = redirect(request, target or _default_next(identity.role))
+    response = redirect(request, target or start_page(identity))
     start_session(request, response, token)
     return response
 
@@ -103,7 +100,8 @@ def _dev_login(request: Request, form: FormData, target: str) -> Response:
         name=_field(form, "name") or None,
         id_number=(_field(form, "id_number", 18) or None) if role == "applicant" else None,
     )
-    response = redirect(request, target or _default_next(role))
+    response = redirect(request, target or ("/staff" if role in STAFF_ROLES else "/me"))
+    # (the role is known before the token: the same choice as start_page)
     start_session(request, response, token)
     return response
 

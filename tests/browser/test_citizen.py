@@ -72,7 +72,7 @@ def test_hall_guide_form_errors_conditions_rows_upload_and_filing(page: Any) -> 
     page.get_by_role("button", name="添加").click()
     member = page.locator("#f-members-0-person_name")
     member.wait_for(state="visible")
-    assert page.evaluate("document.activeElement.id") == "f-members-0-person_name"
+    page.wait_for_function("document.activeElement.id === 'f-members-0-person_name'")
     member.fill("张小三")
     page.fill("#f-members-0-citizen_id_number", ID_B)
     page.select_option("#f-members-0-kinship", index=1)
@@ -95,10 +95,13 @@ def test_hall_guide_form_errors_conditions_rows_upload_and_filing(page: Any) -> 
     number = page.locator("#number").inner_text()
     assert re.fullmatch(r"440305-\d{8}-\d{6}", number)
     assert page.get_by_text(re.compile("承诺办结时间|即办件")).is_visible()
+    assert axe_violations(page) == []
     screenshot(page, "filed-desk")
 
     # 我的办件: the application, its uploaded material, withdrawing, rating
     page.get_by_role("link", name="我的办件").first.click()
+    assert axe_violations(page) == []
+    screenshot(page, "me-desk")
     page.get_by_role("link", name=number).click()
     assert page.get_by_text("已上传").first.is_visible()
     assert page.get_by_text("提交申请").first.is_visible()  # history by name

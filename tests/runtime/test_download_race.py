@@ -10,14 +10,11 @@ then the download goes on: it answers 200 with the file the row names now — th
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import anyio
 import httpx
 import pytest
-from sqlalchemy import Engine
 
 from runtime.routes import materials
 from tests.runtime.conftest import Api, unemployment_data
@@ -30,20 +27,19 @@ SUB = "citizen-race"
 
 
 class Hold:
-    """Holds the first material row read of a download until ``release``."""
+    """Holds a download after it first read the material's row, until ``released``."""
 
     def __init__(self) -> None:
         self.reached = threading.Event()
         self.released = threading.Event()
-        self.real = materials.read
+        self.real = materials._material_row
 
-    @contextmanager
-    def read(self, engine: Engine) -> Iterator[Any]:
-        with self.real(engine) as conn:
-            yield conn
+    def material_row(self, *args: Any) -> Any:
+        row = self.real(*args)
         if not self.reached.is_set():
             self.reached.set()
             assert self.released.wait(timeout=60), "the test never released the download"
+        return row
 
     async def until_reached(self) -> None:
         with anyio.fail_after(30):
@@ -79,7 +75,7 @@ async def test_a_download_while_the_file_is_replaced(
         path = url
     [first_file] = (api.settings.upload_dir / case).iterdir()
     hold = Hold()
-    monkeypatch.setattr(materials, "read", hold.read)
+    monkeypatch.setattr(materials, "_material_row", hold.material_row)
     answers: dict[str, httpx.Response] = {}
 
     async def download() -> None:
@@ -110,26 +106,25 @@ async def test_a_download_under_endless_replacements_gives_up_with_503(
     few times, then answers 503 ``material_busy`` (documented, zh/en), never 500."""
     _, url = await _case_with_a_file(api)
     h = api.token("applicant", SUB)
-    real = materials.read
+    real = materials._material_row
     replaced: list[int] = []
 
-    @contextmanager
-    def read_then_replace(engine: Engine) -> Iterator[Any]:
-        with real(engine) as conn:
-            yield conn
+    def read_then_replace(*args: Any) -> Any:
+        row = real(*args)
         pdf = SECOND + str(len(replaced)).encode()
         r = anyio.from_thread.run(
             lambda: api.put(url, files={"file": ("n.pdf", pdf, "application/pdf")}, headers=h)
         )
         replaced.append(r.status_code)
+        return row
 
-    monkeypatch.setattr(materials, "read", read_then_replace)
+    monkeypatch.setattr(materials, "_material_row", read_then_replace)
     got = await api.get(url, headers={**h, "Accept-Language": "en"})
     assert got.status_code == 503, got.text
     assert got.json()["error"]["code"] == "material_busy"
     assert "replaced again and again" in got.json()["error"]["message"]
     assert replaced == [201] * materials.OPEN_ATTEMPTS
-    monkeypatch.setattr(materials, "read", real)
+    monkeypatch.setattr(materials, "_material_row", real)
     calm = await api.get(url, headers=h)
     assert calm.status_code == 200 and calm.content.startswith(SECOND)
 

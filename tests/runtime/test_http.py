@@ -169,11 +169,22 @@ async def test_health_openapi_docs(api: Api) -> None:
     assert spec.json()["openapi"].startswith("3.1")
     page = await api.get("/docs")
     assert page.status_code == 200
-    assert "/static/docs.js" in page.text
+    assert "接口文档" in page.text  # a Chinese title
     assert "http" not in page.text.replace("http-equiv", "")  # no CDN
-    js = await api.get("/static/docs.js")
-    assert js.status_code == 200 and "openapi.json" in js.text
-    assert (await api.get("/static/../app.py")).status_code == 404
+    # swagger-ui, vendored and served here: try-it and a place for the bearer token
+    for script in ("/static/swagger_ui/swagger-ui-bundle.js", "/static/docs-init.js"):
+        assert f'<script src="{script}"></script>' in page.text
+    bundle = await api.get("/static/swagger_ui/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and "SwaggerUIBundle" in bundle.text
+    assert bundle.headers["content-type"].startswith("text/javascript")
+    css = await api.get("/static/swagger_ui/swagger-ui.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    init = (await api.get("/static/docs-init.js")).text
+    assert 'url: "/openapi.json"' in init and "persistAuthorization: true" in init
+    assert "validatorUrl: null" in init  # no call to the public validator
+    assert spec.json()["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for path in ("/static/../app.py", "/static/swagger_ui/../../app.py", "/static/docs.js"):
+        assert (await api.get(path)).status_code == 404
 
 
 def test_create_app_refuses_dev_key_in_production(package_dir: object, db_url: str) -> None:

@@ -200,3 +200,42 @@ async def test_guide_of_an_unknown_matter_is_a_page_not_json(browser: Browser) -
     assert r.status_code == 404 and "<h1>" in r.text
     r = await browser.get("/regions/nowhere")
     assert r.status_code == 404 and "<h1>" in r.text
+
+
+async def test_page_forms_have_a_size_limit(browser: Browser) -> None:
+    big = {"agent_used": "x" * (1024 * 1024 + 1)}
+    r = await browser.client.post(f"{APPLY}/conditions", data=big)
+    assert r.status_code == 413 and "<h1>" in r.text
+    await browser.get("/login")
+    r = await browser.post("/login", {"token": "x" * (1024 * 1024 + 1)})
+    assert r.status_code == 413
+
+
+async def test_hall_search_by_name_and_pinyin(browser: Browser) -> None:
+    for query in ("个体", "gtgsh", "getigongshanghu", "individual"):
+        page = await browser.get("/regions/nanshan", params={"q": query})
+        assert "找到 1 个事项" in page.text and "个体工商户设立登记" in page.text, query
+    page = await browser.get("/regions/nanshan", params={"q": "zzzz"})
+    assert "没有找到符合条件的事项" in page.text
+    legal = await browser.get("/regions/nanshan", params={"object": "legal"})
+    assert "食品经营许可</a>" in legal.text and "失业登记</a>" not in legal.text
+
+
+async def test_an_unexpected_error_is_a_plain_page(
+    browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any) -> str:
+        raise RuntimeError(f"secret {ID_A}")
+
+    monkeypatch.setattr("runtime.web.hall.code_name", broken)
+    r = await browser.get("/regions/nanshan")
+    assert r.status_code == 500 and "服务器内部错误" in r.text and "<h1>" in r.text
+    assert ID_A not in r.text and "RuntimeError" not in r.text
+
+
+async def test_english_pages_use_english_punctuation(browser: Browser) -> None:
+    hall = await browser.get("/regions/nanshan?lang=en")
+    assert "Enterprise legal person, Unincorporated enterprise" in hall.text
+    assert "、" not in hall.text and "：" not in hall.text
+    guide = await browser.get("/regions/nanshan/matters/food_business_license?lang=en")
+    assert "Online, At the counter, By post" in guide.text and "、" not in guide.text

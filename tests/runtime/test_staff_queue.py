@@ -1,0 +1,88 @@
+"""The workbench's queue functions on both databases: stages, the deadline order, counts,
+and the statistics' counts by matter, stage and score (runtime/routes/staff.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from runtime.auth import Identity
+from runtime.routes import staff
+from tests.runtime.conftest import Api, FrozenClock, food_data, ibr_data
+
+pytestmark = pytest.mark.anyio
+
+PDF = b"%PDF-1.4\n" + b"x" * 64
+FOOD_FILES = ("food_license_application", "id_proof", "layout_and_process", "food_safety_rules")
+IBR_FILES = ("registration_application", "id_proof", "lease_contract")
+OFFICER = Identity(sub="officer-q", role="officer", region="nanshan")
+SUPERVISOR = Identity(sub="sup-q", role="supervisor", region="nanshan")
+
+
+async def _file(api: Api, matter: str, data: dict[str, Any], files: tuple[str, ...] = ()) -> str:
+    h = api.token("applicant", "citizen-q")
+    r = await api.post(
+        f"/api/matters/{matter}/applications", json={"region": "nanshan", "data": data}, headers=h
+    )
+    assert r.status_code == 201, r.text
+    app_id = str(r.json()["id"])
+    for material in files:
+        url = f"/api/applications/{app_id}/materials/{material}"
+        put = await api.put(url, files={"file": ("f.pdf", PDF)}, headers=h)
+        assert put.status_code == 201, put.text
+    return app_id
+
+
+async def _step(api: Api, app_id: str, step: str, role: str = "officer", **body: Any) -> None:
+    r = await api.post(
+        f"/api/applications/{app_id}/actions/{step}", json=body, headers=api.token(role)
+    )
+    assert r.status_code == 200, r.text
+
+
+def _query(**values: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"status": None, "matter": None, "region": None}
+    return {**base, "overdue": False, "due_soon": False, "sort": "deadline", **values}
+
+
+async def test_stages_order_and_counts(api: Api, clock: FrozenClock) -> None:
+    early = await _file(api, "food_business_license", food_data(), FOOD_FILES)
+    await _step(api, early, "accept")  # Mon 03-02: due Thu 03-05
+    waiting = await _file(api, "ibr", ibr_data())
+    clock.set("2026-03-04T10:00")
+    late = await _file(api, "food_business_license", food_data(), FOOD_FILES)
+    await _step(api, late, "accept")  # Wed 03-04: due Mon 03-09
+    closed = await _file(api, "ibr", ibr_data(), IBR_FILES)
+    await _step(api, closed, "refuse", reason="不属于本机关职权范围")
+    clock.set("2026-03-06T10:00")
+    c = api.client._transport.app.state.ctx  # type: ignore[attr-defined]
+
+    def ids(**query: Any) -> list[str]:
+        listing = staff._list(c, OFFICER, _query(**query), 1, 20, "zh", "test")
+        return [item["id"] for item in listing["items"]]
+
+    assert ids(stage="open") == [early, late, waiting]  # by deadline; none yet: last
+    assert ids(stage="pending") == [waiting]
+    assert ids(stage="in_progress") == [early, late]
+    assert ids(stage="finished") == [closed]
+    assert ids(overdue=True) == [early]
+    assert ids(due_soon=True) == [late]
+    assert ids(stage="open", matter="ibr") == [waiting]
+    counts = staff.queue_counts(c, OFFICER, _query())
+    assert counts == {
+        "open": 3,
+        "pending": 1,
+        "in_progress": 2,
+        "finished": 1,
+        "overdue": 1,
+        "due_soon": 1,
+    }
+    assert staff.queue_counts(c, OFFICER, _query(matter="ibr"))["open"] == 1
+
+    stats = staff._stats(c, SUPERVISOR, None, "test")
+    assert stats["by_matter"] == {"food_business_license": 2, "ibr": 2}
+    assert stats["by_region"] == {"nanshan": 4}
+    assert stats["by_stage"] == {"open": 3, "pending": 1, "in_progress": 2, "finished": 1}
+    assert (stats["overdue"], stats["due_soon"]) == (1, 1)
+    assert stats["by_score"] == {}
