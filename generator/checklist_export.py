@@ -1,7 +1,10 @@
-"""``govstd export-xlsx``: what a region implements, as a 实施清单 workbook.
+"""``govstd export-xlsx``: the matters a region implements, as a 实施清单 workbook.
 
 The same sheets and columns ``govstd import-xlsx`` reads (generator/checklist.py), so an
-implementer can edit a region's list in a spreadsheet and import it again. Codes are
+implementer can edit a region's list in a spreadsheet and import it again. Each matter is
+written as its Matter document defines it: a region's ``overrides`` stay in its Region
+YAML (baked in, they would be applied twice after an import), and import-xlsx skips the
+rows that still say what the tree says. Codes are
 written as names (事项类型 行政许可, 服务对象 自然人、企业法人); import takes names or codes.
 """
 
@@ -30,7 +33,6 @@ from generator.checklist import (
 )
 from generator.kinds import Matter
 from generator.kinds.common import text
-from generator.resolve import ResolvedRegion
 from generator.tree import StandardsTree
 
 
@@ -87,14 +89,8 @@ def _sheet(
     ws.freeze_panes = "A2"
 
 
-def export_workbook(tree: StandardsTree, region: ResolvedRegion, out: Path) -> int:
-    """Write ``region``'s matters to ``out``; how many matters."""
-    matters = [region.matters[m] for m in sorted(region.matters)]
-    book = Workbook()
-    if book.active is not None:
-        book.remove(book.active)
-    _sheet(book, MATTERS, MATTER_COLUMNS, [matter_row(tree, m) for m in matters])
-    materials = [
+def material_rows(m: Matter) -> list[dict[str, object]]:
+    return [
         {
             "matter": m.id,
             "id": x.id,
@@ -103,16 +99,31 @@ def export_workbook(tree: StandardsTree, region: ResolvedRegion, out: Path) -> i
             "source": reverse(SOURCES)[x.source],
             "when": x.when,
         }
-        for m in matters
         for x in m.materials
     ]
-    _sheet(book, MATERIALS, MATERIAL_COLUMNS, materials)
-    fees = [
+
+
+def fee_rows(m: Matter) -> list[dict[str, object]]:
+    return [
         {"matter": m.id, "name": text(f.name), "amount": f.amount, "basis": f.basis}
-        for m in matters
         for f in m.fee.items
     ]
-    _sheet(book, FEES, FEE_COLUMNS, fees)
+
+
+def sheet_view(tree: StandardsTree, m: Matter) -> tuple[object, ...]:
+    """Everything a workbook says about ``m``: two matters with the same view are the same
+    to a spreadsheet (import-xlsx skips a row that did not change)."""
+    return matter_row(tree, m), material_rows(m), fee_rows(m)
+
+
+def export_workbook(tree: StandardsTree, matters: Sequence[Matter], out: Path) -> int:
+    """Write ``matters`` to ``out``; how many matters."""
+    book = Workbook()
+    if book.active is not None:
+        book.remove(book.active)
+    _sheet(book, MATTERS, MATTER_COLUMNS, [matter_row(tree, m) for m in matters])
+    _sheet(book, MATERIALS, MATERIAL_COLUMNS, [r for m in matters for r in material_rows(m)])
+    _sheet(book, FEES, FEE_COLUMNS, [r for m in matters for r in fee_rows(m)])
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)
     return len(matters)

@@ -28,6 +28,7 @@ from generator.checklist import (
     CASE_TYPES,
     CHANNELS,
     FEES,
+    MATERIAL_COLUMNS,
     MATERIALS,
     MATTERS,
     NECESSITY,
@@ -39,10 +40,13 @@ from generator.checklist import (
     Column,
     words,
 )
+from generator.checklist_export import sheet_view
 from generator.diagnostics import Diagnostics, bilingual
+from generator.kinds import Matter
 from generator.kinds.common import ID_PATTERN, text
 from generator.pipeline import check_tree
 from generator.tree import StandardsTree, load_tree
+from generator.yamlsource import load_file
 
 _ID = re.compile(ID_PATTERN)
 _BASIS = re.compile(r"^《(?P<title>[^》]+)》\s*(?P<article>.*)$")
@@ -497,31 +501,127 @@ _MISSING = re.compile(r"missing required key '(?P<key>\w+)'")
 
 def import_workbook(
     path: Path, roots: Sequence[Path], out: Path, *, display: str | None = None
-) -> tuple[list[Path], list[Problem]]:
+) -> tuple[list[Path], list[str], list[Problem]]:
     """Read ``path``, check the matters with the tree ``roots`` and, when nothing is wrong,
-    write one ``<id>.yaml`` per matter to ``out``. The files written, and every problem."""
+    write one ``<id>.yaml`` per matter to ``out``: the files written, the ids of the rows
+    skipped because they say what the tree already says, and every problem.
+
+    A matter the tree already defines is not defined twice: its row is skipped when
+    unchanged, replaces the file defining it when that file is in ``out`` and holds only
+    that matter, and is an error otherwise (change it there, or in a region's overrides).
+    """
     shown = display or str(path)
     tree = load_tree(roots, Diagnostics())  # its problems are reported by _validate
-    matters, problems = read_workbook(path, shown, tree)
+    read, problems = read_workbook(path, shown, tree)
+    places, unchanged, clashes = _places(read, tree, out, shown)
+    problems += clashes
+    matters = [m for m in read if m.data["id"] in places]
     texts = {m.data["id"]: to_yaml(m.data, Path(shown).name) for m in matters}
     with tempfile.TemporaryDirectory(prefix="govstd-import-") as scratch:
         problems += _validate(
-            matters, texts, roots, out, Path(scratch), {p.where for p in problems}, shown
+            matters, texts, places, roots, out, Path(scratch), {p.where for p in problems}, shown
         )
     if any(p.severity == "error" for p in problems):
-        return [], problems
+        return [], unchanged, problems
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for matter_id, content in texts.items():
-        target = out / f"{matter_id}.yaml"
+        target = out / places[matter_id]
         target.write_text(content, encoding="utf-8")
         written.append(target)
-    return written, problems
+    return written, unchanged, problems
+
+
+def _places(
+    matters: list[Imported], tree: StandardsTree, out: Path, display: str
+) -> tuple[dict[str, Path], list[str], list[Problem]]:
+    """Where in ``out`` each matter is written; the ids left out as unchanged; a problem for
+    each row that would define a matter the tree defines elsewhere a second time."""
+    places: dict[str, Path] = {}
+    unchanged: list[str] = []
+    problems: list[Problem] = []
+    for imported in matters:
+        matter_id = imported.data["id"]
+        existing = tree.matters.get(matter_id)
+        if existing is None:
+            places[matter_id] = Path(f"{matter_id}.yaml")
+            continue
+        if _same(tree, imported, existing):
+            unchanged.append(matter_id)
+            continue
+        where = existing.at("id")
+        owned = _own_file(Path(where.file), out)
+        if owned is not None:
+            places[matter_id], document = owned
+            imported.data = _onto(document, imported.data)
+            continue
+        problems.append(
+            Problem(
+                f"{display}:{imported.row['id'].ref}",
+                bilingual(
+                    f"事项 '{matter_id}' 已在 {where} 定义，该文件不在 {out} 中或还有其他文档；"
+                    "请在那里修改，或在区域的 overrides 中覆盖（与标准树相同的行会被跳过）",
+                    f"matter '{matter_id}' is already defined at {where}, a file outside "
+                    f"{out} or holding other documents too; change it there or in a region's "
+                    "overrides (rows that say what the tree says are skipped)",
+                ),
+            )
+        )
+    return places, unchanged, problems
+
+
+def _same(tree: StandardsTree, imported: Imported, existing: Matter) -> bool:
+    """Whether the row says what the tree's definition says (as export-xlsx writes it)."""
+    try:
+        matter = Matter.model_validate(imported.data)
+    except ValueError:
+        return False  # not even a matter: validation reports it at its cell
+    return sheet_view(tree, matter) == sheet_view(tree, existing)
+
+
+def _own_file(file: Path, out: Path) -> tuple[Path, dict[str, Any]] | None:
+    """``file`` relative to ``out`` and its document, when it is in ``out`` and holds a
+    single document."""
+    try:
+        place = file.resolve().relative_to(out.resolve())
+    except ValueError:
+        return None
+    documents = load_file(file, file.as_posix(), Diagnostics())
+    return (place, dict(documents[0].data)) if len(documents) == 1 else None
+
+
+def _without_columns(material: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A material without the keys of the 材料 sheet's columns (an empty cell removes)."""
+    if material is None:
+        return None
+    return {k: v for k, v in material.items() if k not in {c.key for c in MATERIAL_COLUMNS}}
+
+
+_SHEET_KEYS = {*_MATTER_CELLS, "agency", "time_limit", "contact", "materials"}
+
+
+def _onto(document: dict[str, Any], sheet: dict[str, Any]) -> dict[str, Any]:
+    """The matter ``document`` changed as the sheet says, keeping what a sheet cannot say
+    (English names, a material's ``accept`` and ``notes``, the result …): nothing lost."""
+    merged = {k: v for k, v in document.items() if k not in _SHEET_KEYS or k in sheet}
+    for key, value in sheet.items():
+        merged[key] = _merge(document.get(key), value, key)
+    return merged
+
+
+def _merge(old: Any, new: Any, key: str) -> Any:
+    if isinstance(old, dict) and isinstance(new, dict):
+        return {**old, **{k: _merge(old.get(k), v, k) for k, v in new.items()}}
+    if key == "materials" and isinstance(old, list) and isinstance(new, list):
+        before = {m.get("id"): m for m in old if isinstance(m, dict)}
+        return [_merge(_without_columns(before.get(m.get("id"))), m, "") for m in new]
+    return new
 
 
 def _validate(
     matters: list[Imported],
     texts: dict[str, str],
+    places: dict[str, Path],
     roots: Sequence[Path],
     out: Path,
     scratch: Path,
@@ -547,7 +647,7 @@ def _validate(
     target.mkdir(parents=True, exist_ok=True)
     files: dict[str, Imported] = {}
     for matter in matters:
-        file = target / f"{matter.data['id']}.yaml"
+        file = target / places[matter.data["id"]]
         file.write_text(texts[matter.data["id"]], encoding="utf-8")
         files[file.as_posix()] = matter
     _, diagnostics, _ = check_tree([*(scratch / f"root{i}" for i in range(len(roots))), *extra])

@@ -210,16 +210,28 @@ def diff(
     old: Annotated[Path, typer.Argument(help="the standards tree as it is")],
     new: Annotated[Path, typer.Argument(help="the standards tree as it will be")],
     region: Annotated[str, typer.Option("--region", help="region id, e.g. nanshan")],
+    old_roots: Annotated[
+        list[Path] | None,
+        typer.Option("--old-root", help="one more folder of the tree as it is (repeatable)"),
+    ] = None,
+    new_roots: Annotated[
+        list[Path] | None,
+        typer.Option("--new-root", help="one more folder of the tree as it will be (repeatable)"),
+    ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", help="text, or json for tools")
     ] = OutputFormat.text,
 ) -> None:
-    """What changing OLD into NEW does to REGION's package, before anyone generates."""
+    """What changing OLD into NEW does to REGION's package, before anyone generates.
+
+    A tree of several folders (national and regional) is OLD plus each --old-root, and NEW
+    plus each --new-root: ``govstd diff standards standards --old-root sichuan.old
+    --new-root sichuan --region wuhou``."""
     from generator.diff import DiffError, render
     from generator.diff import diff as run
 
     try:
-        result = run(old, new, region)
+        result = run([old, *(old_roots or [])], [new, *(new_roots or [])], region)
     except DiffError as exc:
         for line in exc.lines:
             print(_one_line(line), file=sys.stderr)
@@ -236,12 +248,15 @@ def import_xlsx(
         typer.Option("--root", help="the standards tree the matters join (default: standards)"),
     ] = None,
 ) -> None:
-    """Turn a 实施清单 workbook into Matter YAML; every problem at FILE:SHEET!CELL."""
+    """Turn a 实施清单 workbook into Matter YAML; every problem at FILE:SHEET!CELL.
+
+    A row for a matter the tree already defines is skipped when it says what the tree says,
+    and replaces its file when that file is in OUT and holds only that matter."""
     from generator.checklist_import import ImportError_, import_workbook
 
     roots = root or [Path("standards")]
     try:
-        written, problems = import_workbook(file, roots, out)
+        written, unchanged, problems = import_workbook(file, roots, out)
     except ImportError_ as exc:
         print(f"{file}: error: {exc}", file=sys.stderr)
         raise typer.Exit(1) from None
@@ -258,7 +273,10 @@ def import_xlsx(
         )
         raise typer.Exit(1)
     print(
-        bilingual(f"{out}: 写入 {len(written)} 个事项", f"{out}: {len(written)} matter(s) written"),
+        bilingual(
+            f"{out}: 写入 {len(written)} 个事项，{len(unchanged)} 个与标准树相同未写",
+            f"{out}: {len(written)} matter(s) written, {len(unchanged)} unchanged",
+        ),
         file=sys.stderr,
     )
 
@@ -269,7 +287,8 @@ def export_xlsx(
     region: Annotated[str, typer.Option("--region", help="region id, e.g. nanshan")],
     out: Annotated[Path, typer.Option("--out", help="workbook to write (.xlsx)")],
 ) -> None:
-    """Write what REGION implements as a 实施清单 workbook (the sheets import-xlsx reads)."""
+    """Write the matters REGION implements as a 实施清单 workbook (the sheets import-xlsx
+    reads), as their Matter documents define them: the region's overrides stay in its YAML."""
     from generator.checklist_export import export_workbook
     from generator.pipeline import check_tree, resolve_region
 
@@ -278,7 +297,7 @@ def export_xlsx(
     if resolved is None:
         raise typer.Exit(1)
     tree, _, _ = check_tree(roots)
-    count = export_workbook(tree, resolved, out)
+    count = export_workbook(tree, [tree.matters[m] for m in sorted(resolved.matters)], out)
     print(
         bilingual(f"{out}: 写入 {count} 个事项", f"{out}: {count} matter(s) written"),
         file=sys.stderr,
@@ -345,13 +364,28 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option("--workers", min=1, help="worker processes")] = 1,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="addresses of the reverse proxy whose X-Forwarded-Proto/-For are believed "
+            "(comma-separated, default: GOVSTD_FORWARDED_ALLOW_IPS, else none)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the deployment package over HTTP (uvicorn)."""
     from runtime.cli_commands import CommandError
     from runtime.cli_commands import serve as run
 
     try:
-        run(app_dir, db, host=host, port=port, workers=workers)
+        run(
+            app_dir,
+            db,
+            host=host,
+            port=port,
+            workers=workers,
+            forwarded_allow_ips=forwarded_allow_ips,
+        )
     except CommandError as exc:
         raise _command_error(exc) from None
 
@@ -413,6 +447,25 @@ def token(
         )
     except CommandError as exc:
         raise _command_error(exc) from None
+
+
+@app.command()
+def keygen() -> None:
+    """Print a new GOVSTD_SECRET and GOVSTD_DATA_KEY, as lines of an environment file."""
+    import secrets
+
+    from runtime.crypto import new_key
+
+    print(f"GOVSTD_SECRET={secrets.token_urlsafe(48)}")
+    print(f"GOVSTD_DATA_KEY={new_key()}")
+    print(
+        bilingual(
+            "请像数据库口令一样保管；丢失 GOVSTD_DATA_KEY 后加密的个人信息无法再读出",
+            "keep them like a database password: without GOVSTD_DATA_KEY the encrypted "
+            "personal data cannot be read again",
+        ),
+        file=sys.stderr,
+    )
 
 
 def main() -> None:

@@ -158,8 +158,10 @@ def _package(roots: Sequence[str | Path], region_id: str) -> PackageIR:
     return build_package(tree, resolved, region_id)
 
 
-def diff(old_root: Path, new_root: Path, region_id: str) -> PackageDiff:
-    old, new = _package([old_root], region_id), _package([new_root], region_id)
+def diff(old_roots: Sequence[Path], new_roots: Sequence[Path], region_id: str) -> PackageDiff:
+    """What changing the tree ``old_roots`` (its folders read as one) into ``new_roots``
+    does to ``region_id``'s package."""
+    old, new = _package(old_roots, region_id), _package(new_roots, region_id)
     result = PackageDiff(region_id)
     _diff_matters(old, new, result)
     _diff_forms(old, new, result)
@@ -167,11 +169,12 @@ def diff(old_root: Path, new_root: Path, region_id: str) -> PackageDiff:
     result.steps = list(the_plan.steps)
     # what was removed is located in OLD, anything else in NEW
     result.data_loss = [
-        _rooted(m, old_root, new_root, removed=" was removed" in m) for m in the_plan.loss_messages
+        _rooted(m, old_roots, new_roots, removed=" was removed" in m)
+        for m in the_plan.loss_messages
     ]
-    result.unsupported = [_rooted(m, old_root, new_root) for m in the_plan.unsupported]
+    result.unsupported = [_rooted(m, old_roots, new_roots) for m in the_plan.unsupported]
     result.fields = [
-        Change(c.sign, _rooted(c.zh, old_root, new_root), _rooted(c.en, old_root, new_root))
+        Change(c.sign, _rooted(c.zh, old_roots, new_roots), _rooted(c.en, old_roots, new_roots))
         for c in result.fields
     ]
     return result
@@ -180,12 +183,14 @@ def diff(old_root: Path, new_root: Path, region_id: str) -> PackageDiff:
 _SOURCE = re.compile(r"(?<![\w/.-])(?P<file>[\w./-]+\.ya?ml)(?=:\d+:\d+)")
 
 
-def _rooted(text: str, old_root: Path, new_root: Path, *, removed: bool = False) -> str:
+def _rooted(
+    text: str, old_roots: Sequence[Path], new_roots: Sequence[Path], *, removed: bool = False
+) -> str:
     """Root-relative locations (as the package keeps them) with the tree they are in."""
 
     def where(match: re.Match[str]) -> str:
         rel = match["file"]
-        for root in (old_root, new_root) if removed else (new_root, old_root):
+        for root in (*old_roots, *new_roots) if removed else (*new_roots, *old_roots):
             if (root / rel).is_file():
                 return (root / rel).as_posix()
         return rel

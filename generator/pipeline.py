@@ -132,6 +132,7 @@ def render_package(
     from generator.render.forms import render_forms
     from generator.render.migrations import render_database
     from generator.render.openapi import render_openapi
+    from generator.render.rules import render_rules
     from generator.render.schemas import render_schemas
 
     def database() -> list[GeneratedFile]:
@@ -148,7 +149,7 @@ def render_package(
             rendered.extend(step(pkg))
         if abandon():
             raise Abandoned
-        files = [*schema_side.result(), *format_python(rendered)]
+        files = [*schema_side.result(), *format_python(rendered), *render_rules(pkg, out_dir)]
     header = {"region": pkg.region, "source_hash": pkg.source_hash, "format": 1}
     return [*files, manifest(files, header)]
 

@@ -2,7 +2,10 @@
 
 One write transaction: read the case and its history, check the step
 (:func:`runtime.workflow.check_transition`), re-validate corrected data on a
-resubmission, step the clock, then ``UPDATE … WHERE row_version = :seen``. When
+resubmission against the form the case was filed with (runtime/rules.py), refuse
+受理 while a required material of the case's own list has no file (409
+``materials_missing``, runtime/checklist.py), step the clock, then ``UPDATE …
+WHERE row_version = :seen``. When
 another request changed the case in between, no row matches and the answer is
 409 ``conflict`` — of two officers acting at once, one wins.
 """
@@ -15,11 +18,21 @@ from sqlalchemy import insert, select, update
 
 from runtime import audit
 from runtime.auth import Identity
+from runtime.checklist import require_materials
 from runtime.clock import local_date
 from runtime.context import Context
 from runtime.db import write
 from runtime.errors import ApiError, FieldProblem
-from runtime.records import clock_columns, clock_of, load_data, matter_of, store_data, summary
+from runtime.records import (
+    clock_columns,
+    clock_of,
+    load_data,
+    matter_of,
+    rows_where,
+    rules_of,
+    store_data,
+    summary,
+)
 from runtime.validation import validate_submission
 from runtime.workflow import PastStep, check_transition
 
@@ -57,14 +70,15 @@ def take_step(
             transition_id,
             status=app.status,
             role=identity.role,
-            actor_sub=identity.sub,
+            actor_sub=identity.subject,
             reason=reason,
             has_data=data is not None,
             history=[PastStep(s.transition, s.actor_sub) for s in steps],
             lang=lng,
         )
+        rules = rules_of(pkg, app._mapping)  # the case's own, not the current package's
         if data is not None:
-            form = pkg.forms[app.form]
+            form = rules.form if rules is not None else pkg.forms[app.form]
             merged = {**load_data(conn, pkg, c.cipher, form, application_id), **data}
             cleaned, errors = validate_submission(
                 form, merged, lang=lng, identity=identity.prefill(), today=local_date(now)
@@ -73,6 +87,16 @@ def take_step(
                 problems = [FieldProblem(e.path, e.code, e.message) for e in errors]
                 raise ApiError(422, "validation", fields=problems)
             store_data(conn, pkg, c.cipher, form, application_id, cleaned, replace=True)
+        if rules is not None and workflow.needs_materials(step, app.status):
+            uploaded = conn.execute(
+                rows_where(t.material_files, "application_id"), {"key": application_id}
+            ).all()
+            require_materials(
+                rules,
+                load_data(conn, pkg, c.cipher, rules.form, application_id),
+                {m.material for m in uploaded},
+                lng,
+            )
         clock = clock_of(pkg, app._mapping).enter(workflow.states[step.to].as_spec(), now)
         result = conn.execute(
             update(t.applications)
@@ -95,7 +119,7 @@ def take_step(
                 transition=step.id,
                 from_state=app.status,
                 to_state=step.to,
-                actor_sub=identity.sub,
+                actor_sub=identity.subject,
                 actor_role=identity.role,
                 reason=(reason or "").strip() or None,
                 at=now,

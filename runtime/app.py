@@ -36,8 +36,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime.context import Context
-from runtime.crypto import ENV_VAR as DATA_KEY_VAR
-from runtime.crypto import Cipher, load_keys
+from runtime.crypto import Cipher
 from runtime.errors import (
     ApiError,
     RequestIdMiddleware,
@@ -58,7 +57,7 @@ from runtime.routes import (
     policies,
     staff,
 )
-from runtime.settings import Settings, SettingsError, database_url
+from runtime.settings import Settings, SettingsError, data_keys, database_url
 from runtime.web import ROUTES as PAGE_ROUTES
 from runtime.web import pages_or
 
@@ -124,26 +123,7 @@ def create_app(
     package's revision (a missing SQLite file is not created)."""
     settings = settings or Settings.from_env()
     package = load_package(app_dir)
-    try:
-        keys, dev_key = load_keys(settings.env or os.environ)
-    except ValueError as exc:  # names the key's position, never its value
-        raise SettingsError(
-            bilingual(f"{DATA_KEY_VAR}: 密钥应为 32 字节的 URL 安全 base64", str(exc))
-        ) from None
-    if dev_key and settings.production:
-        raise SettingsError(
-            bilingual(
-                "GOVSTD_ENV=production 时必须设置 GOVSTD_DATA_KEY",
-                "GOVSTD_DATA_KEY must be set when GOVSTD_ENV=production",
-            )
-        )
-    if dev_key:
-        log.warning(
-            bilingual(
-                "未设置 GOVSTD_DATA_KEY：正在使用公开的开发用数据密钥",
-                "GOVSTD_DATA_KEY is not set: using the public development data key",
-            )
-        )
+    keys = data_keys(settings)
     if settings.secret_is_dev and not (settings.public_key or settings.jwks_url):
         log.warning(
             bilingual(

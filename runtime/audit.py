@@ -13,8 +13,11 @@ Actions written by the runtime:
 | ``evaluate`` | the applicant rates a finished case |
 | ``material_upload`` / ``material_download`` | a material file is stored / read |
 
-Details never hold sensitive values: only ids, field paths and codes.
-Rows are only ever inserted; the runtime has no code path that updates or deletes them.
+Details never hold sensitive values: only ids, field paths and codes. ``actor_sub`` is
+the actor's stored subject: a staff member's login id, an applicant's pseudonym
+(:mod:`runtime.subjects`). Rows are only ever inserted; the runtime has no code path
+that updates or deletes them, except the one-time replacement of applicants' login
+ids stored before pseudonyms, by ``govstd migrate``.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def entry(
 ) -> dict[str, Any]:
     return {
         "at": at,
-        "actor_sub": identity.sub if identity else None,
+        "actor_sub": identity.subject if identity else None,
         "actor_role": identity.role if identity else None,
         "action": action,
         "application_id": application_id,

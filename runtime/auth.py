@@ -5,7 +5,10 @@ admin), ``region`` (required for staff), ``name``, and for applicants optionally
 ``id_number`` (used to prefill forms). Development tokens are HS256 with
 ``GOVSTD_SECRET``; production may verify an external identity provider's
 RS256/ES256 tokens with ``GOVSTD_JWT_PUBLIC_KEY`` or ``GOVSTD_JWT_JWKS_URL``.
-``none`` is never accepted, whatever the configuration says.
+``none`` is never accepted, whatever the configuration says. A shared-secret (HS)
+token lives at most ``GOVSTD_JWT_MAX_TTL`` (default 12 h): one whose ``exp`` is further
+than that from its ``iat`` or from now is refused, so a token minted for year 9999 is
+worth nothing. (An external IdP's tokens follow the IdP's own policy.)
 
 Visibility: an applicant sees their own applications; officers and approvers
 see their region's; supervisors and admins read their region's subtree.
@@ -14,20 +17,23 @@ see their region's; supervisors and admins read their region's subtree.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
 import jwt
 from starlette.requests import Request
 
+from runtime.crypto import Cipher
 from runtime.errors import ApiError, bilingual
 from runtime.settings import Settings
+from runtime.subjects import pseudonyms
 
 ROLES = ("applicant", "officer", "approver", "supervisor", "admin")
 STAFF_ROLES = frozenset({"officer", "approver", "supervisor", "admin"})
 SUBTREE_ROLES = frozenset({"supervisor", "admin"})
 DEFAULT_TTL = 8 * 3600
+LEEWAY = 30  # seconds of clock difference allowed for exp, iat and nbf
 
 
 @dataclass(frozen=True)
@@ -37,10 +43,26 @@ class Identity:
     region: str | None = None
     name: str | None = None
     id_number: str | None = None
+    pseudonyms: tuple[str, ...] = ()  # an applicant's, under each data key (runtime.subjects)
 
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    @property
+    def subject(self) -> str:
+        """Who this is as the database stores it: an applicant's pseudonym (their login
+        id may be an ID number and is never stored), a staff member's login id."""
+        if self.role != "applicant":
+            return self.sub
+        if not self.pseudonyms:
+            raise RuntimeError("an applicant's identity without pseudonyms (with_pseudonyms)")
+        return self.pseudonyms[0]
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        """Every stored form of this person (lookups: rows written before a key rotation)."""
+        return (self.subject, *self.pseudonyms[1:]) if self.role == "applicant" else (self.sub,)
 
     def prefill(self) -> dict[str, str]:
         """Attributes a form field may be prefilled from (``identity.<key>``)."""
@@ -75,22 +97,35 @@ def _verification_key(token: str, settings: Settings) -> Any:
     raise jwt.InvalidAlgorithmError("no public key configured")
 
 
+def _lives_too_long(claims: dict[str, Any], max_ttl: int) -> bool:
+    """Whether ``exp`` lies further than ``max_ttl`` from ``iat`` (when given) or from now."""
+    exp = int(claims["exp"])  # jwt.decode checked that both are integers (or their text)
+    if claims.get("iat") is not None and exp - int(claims["iat"]) > max_ttl:
+        return True
+    return exp - time.time() > max_ttl + LEEWAY
+
+
 def decode_token(token: str, settings: Settings) -> Identity:
     """The identity in a token, or :class:`ApiError` 401 (never says which check failed)."""
     algorithms = [a for a in settings.algorithms if a.lower() != "none"]
     try:
         key = _verification_key(token, settings)
-        claims = jwt.decode(
+        decoded = jwt.decode_complete(
             token,
             key,
             algorithms=algorithms,
             audience=settings.audience,
             issuer=settings.issuer,
             options={"require": ["exp", "aud", "sub"]},
-            leeway=30,
+            leeway=LEEWAY,
         )
     except (jwt.PyJWTError, ValueError, TypeError):
         raise ApiError(401, "unauthorized") from None
+    claims = decoded["payload"]
+    if str(decoded["header"].get("alg", "")).startswith("HS") and _lives_too_long(
+        claims, settings.max_token_ttl
+    ):
+        raise ApiError(401, "unauthorized")
     sub, role, region = claims.get("sub"), claims.get("role"), claims.get("region")
     if not isinstance(sub, str) or not sub or len(sub) > 128 or role not in ROLES:
         raise ApiError(401, "unauthorized")
@@ -114,10 +149,13 @@ def issue_token(
     region: str | None = None,
     name: str | None = None,
     id_number: str | None = None,
-    ttl: int = DEFAULT_TTL,
+    ttl: int | None = None,
     now: float | None = None,
 ) -> str:
-    """A signed HS256 development token (``govstd token``, tests)."""
+    """A signed HS256 development token (``govstd token``, tests); ``ttl`` seconds,
+    by default 8 h or the maximum lifetime when that is shorter."""
+    if ttl is None:
+        ttl = min(DEFAULT_TTL, settings.max_token_ttl)
     if role not in ROLES:
         raise ValueError(
             bilingual(
@@ -129,6 +167,14 @@ def issue_token(
         raise ValueError(
             bilingual(
                 f"角色 {role} 的令牌须指定 --region", f"a token for the role {role} needs --region"
+            )
+        )
+    if not 0 < ttl <= settings.max_token_ttl:
+        raise ValueError(
+            bilingual(
+                f"令牌有效期应为 1 到 {settings.max_token_ttl} 秒（GOVSTD_JWT_MAX_TTL）",
+                f"a token's lifetime must be 1 to {settings.max_token_ttl} seconds "
+                "(GOVSTD_JWT_MAX_TTL)",
             )
         )
     issued = int(time.time() if now is None else now)
@@ -155,8 +201,22 @@ def identity_of(request: Request, *, required: bool = True) -> Identity | None:
         if required:
             raise ApiError(401, "unauthorized")
         return None
+    return identity_in(request, token.strip())
+
+
+def identity_in(request: Request, token: str) -> Identity:
+    """The identity a token gives in this application (verified, with an applicant's
+    pseudonyms: ready to be stored), or :class:`ApiError` 401. Every way of signing in
+    (bearer header, web session) goes through it."""
     settings: Settings = request.app.state.settings
-    return decode_token(token.strip(), settings)
+    return with_pseudonyms(decode_token(token, settings), request.app.state.ctx.cipher)
+
+
+def with_pseudonyms(identity: Identity, cipher: Cipher) -> Identity:
+    """``identity`` ready to be stored: an applicant's pseudonyms filled in."""
+    if identity.role != "applicant":
+        return identity
+    return replace(identity, pseudonyms=pseudonyms(cipher, identity.sub))
 
 
 def require(request: Request, *roles: str) -> Identity:

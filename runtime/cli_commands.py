@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runtime.errors import bilingual
-from runtime.settings import Settings, SettingsError, database_url
+from runtime.settings import Settings, SettingsError, data_keys, database_url
 
 if TYPE_CHECKING:
     import uvicorn
@@ -65,7 +65,43 @@ def migrate(
         applied = upgrade(app_dir, url, allow_data_loss=allow_data_loss)
     except MigrationError as exc:
         raise CommandError(str(exc)) from None
+    _pseudonymize(app_dir, url)
     return url, applied
+
+
+def _pseudonymize(app_dir: Path, url: str) -> None:
+    """Rows written before applicants were stored by pseudonym get theirs
+    (:mod:`runtime.subjects`); needs the data key only when there are such rows."""
+    from runtime.crypto import Cipher
+    from runtime.db import make_engine, read, write
+    from runtime.package import load_package
+    from runtime.subjects import legacy_count, pseudonymize_existing
+
+    package = load_package(app_dir)
+    engine = make_engine(url)
+    try:
+        with read(engine) as conn:
+            if not legacy_count(conn, package):
+                return
+        production = os.environ.get("GOVSTD_ENV", "").lower() == "production"
+        try:
+            keys = data_keys(Settings(production=production, env=dict(os.environ)))
+        except SettingsError as exc:
+            raise CommandError(str(exc)) from None
+        with write(engine) as conn:
+            changed = pseudonymize_existing(conn, package, Cipher(keys))
+    finally:
+        engine.dispose()
+    print(
+        bilingual(
+            f"{changed} 行中的申请人登录名已改为假名",
+            f"applicant login ids replaced by pseudonyms in {changed} rows",
+        ),
+        file=sys.stderr,
+    )
+
+
+WORKER_START_TIMEOUT_S = 120
 
 
 def serve(
@@ -75,9 +111,18 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: int = 1,
+    forwarded_allow_ips: str | None = None,
 ) -> None:
-    """Serve the package with uvicorn; several workers use the import-string factory."""
+    """Serve the package with uvicorn; several workers use the import-string factory.
+
+    Connection limits and the workers' tie to the master: :mod:`runtime.server`.
+    ``X-Forwarded-Proto`` / ``-For`` are believed only from ``forwarded_allow_ips`` (or
+    ``GOVSTD_FORWARDED_ALLOW_IPS``): behind a proxy that ends TLS, cookies are then Secure."""
     import uvicorn
+
+    from runtime.server import ServeConfig, ServeLimits
+
+    trusted = forwarded_allow_ips or os.environ.get("GOVSTD_FORWARDED_ALLOW_IPS") or None
 
     # One worker loads the package here (which verifies it); several load it in each
     # worker process, so it is verified first, for one clear error before they start.
@@ -86,6 +131,9 @@ def serve(
     url = database_url(db)
     try:
         settings = Settings.from_env()
+        limits = ServeLimits.from_env()
+        if workers > 1:  # each worker checks them too, but one clear error comes first
+            data_keys(settings)
     except SettingsError as exc:
         raise CommandError(str(exc)) from None
     if workers > 1:  # one clear error before the workers start (each checks again)
@@ -99,14 +147,18 @@ def serve(
         os.environ["GOVSTD_APP_DIR"] = str(app_dir.resolve())
         os.environ["GOVSTD_DATABASE_URL"] = url
         _run_workers(
-            uvicorn.Config(
+            ServeConfig(
                 "runtime.app:app_from_env",
+                limits=limits,
                 factory=True,
                 host=host,
                 port=port,
                 workers=workers,
-                proxy_headers=False,
-                server_header=False,
+                forwarded_allow_ips=trusted,
+                # SIGHUP replaces each worker once its replacement is ready (docs/deploy.md);
+                # a worker loads and verifies the package first, which can take longer than
+                # uvicorn's 5 s on a busy machine, and then the restart was abandoned.
+                timeout_worker_healthcheck=WORKER_START_TIMEOUT_S,
             )
         )
         return
@@ -119,7 +171,9 @@ def serve(
     except (PackageError, SettingsError, DatabaseNotReady) as exc:
         raise CommandError(str(exc)) from None
     _sweep_at_start(app_dir, url, settings.upload_dir)
-    uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False)
+    config = ServeConfig(app, limits=limits, host=host, port=port, forwarded_allow_ips=trusted)
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run()
 
 
 def sweep_uploads(

@@ -15,7 +15,7 @@ is ``govstd.v1:`` + the *context* — by convention ``<table>.<column>``, e.g.
 Keys come from ``GOVSTD_DATA_KEY``: a 32-byte key in URL-safe base64 (padding
 optional), or several separated by commas for rotation — the first encrypts,
 all decrypt (re-encrypt old rows, then drop the old key). Generate one with
-``python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())"``.
+``govstd keygen`` (:func:`new_key`).
 When the variable is unset or empty, :func:`load_keys` returns a development key
 derived from a fixed, public secret and says so (``is_dev``); the caller must
 warn, and production deployments must set a real key.
@@ -90,6 +90,11 @@ def key_id(key: bytes) -> int:
     return hashlib.sha256(_check_key(key)).digest()[0]
 
 
+def new_key() -> str:
+    """A new random key as ``GOVSTD_DATA_KEY`` takes it (URL-safe base64 of 32 bytes)."""
+    return base64.urlsafe_b64encode(os.urandom(KEY_SIZE)).decode("ascii")
+
+
 def dev_key() -> bytes:
     """The development key: SHA-256 of :data:`DEV_SECRET` (the same everywhere)."""
     return hashlib.sha256(DEV_SECRET).digest()
@@ -128,12 +133,13 @@ def load_key(env: Mapping[str, str]) -> tuple[bytes, bool]:
 class Cipher:
     """AES-256-GCM for text values; ``keys``: one key or a list, the first encrypts."""
 
-    __slots__ = ("_aeads", "_primary")
+    __slots__ = ("_aeads", "_keys", "_primary")
 
     def __init__(self, keys: bytes | Sequence[bytes]) -> None:
         key_list = [keys] if isinstance(keys, bytes) else list(keys)
         if not key_list:
             raise ValueError("at least one data key is needed")
+        self._keys = tuple(key_list)
         self._aeads: list[tuple[int, AESGCM]] = [
             (key_id(k), AESGCM(_check_key(k))) for k in key_list
         ]
@@ -146,6 +152,20 @@ class Cipher:
     def key_id(self) -> int:
         """Id byte of the encrypting key."""
         return self._primary[0]
+
+    def blind_indexes(self, value: str, *, context: str) -> tuple[str, ...]:
+        """:func:`blind_index` of ``value`` under every key, the encrypting key's first:
+        write the first, look up by all (rows indexed before a rotation still match)."""
+        return tuple(dict.fromkeys(blind_index(value, k, context=context) for k in self._keys))
+
+    def encrypting_key(self) -> tuple[int, AESGCM]:
+        """The encrypting key: its id byte and its AES-GCM (for formats other than tokens,
+        such as material files, :mod:`runtime.filecrypt`)."""
+        return self._primary
+
+    def keys_with_id(self, kid: int) -> list[AESGCM]:
+        """The keys whose id byte is ``kid`` (usually one; an id is a hint, not unique)."""
+        return [aead for i, aead in self._aeads if i == kid]
 
     @staticmethod
     def _aad(context: str) -> bytes:
@@ -174,7 +194,7 @@ class Cipher:
         if len(blob) < 1 + NONCE_SIZE + TAG_SIZE:
             raise DecryptionError("malformed encrypted value (too short)")
         kid, nonce, sealed = blob[0], blob[1 : 1 + NONCE_SIZE], blob[1 + NONCE_SIZE :]
-        candidates = [aead for i, aead in self._aeads if i == kid]
+        candidates = self.keys_with_id(kid)
         if not candidates:
             raise DecryptionError(f"encrypted with an unknown key (key id {kid})")
         for aead in candidates:

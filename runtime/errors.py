@@ -100,6 +100,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "该材料文件正在被反复替换，请稍后重试",
         "this material's file is being replaced again and again; try again shortly",
     ),
+    "materials_missing": (
+        "受理前须提交全部必需材料，尚缺：{names}",
+        "every required material must be handed in before acceptance; missing: {names}",
+    ),
     "internal": ("服务器内部错误", "internal server error"),
     "unavailable": ("服务暂不可用", "service unavailable"),
     "database_ahead": (
@@ -152,6 +156,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "field.range": ("取值应在 {low} 到 {high} 之间", "must be between {low} and {high}"),
     "field.not_allowed": ("此步骤不接受数据", "this step takes no data"),
+    "field.length": ("长度应在 {low} 到 {high} 个字符之间", "must have {low} to {high} characters"),
 }
 
 

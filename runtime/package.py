@@ -12,10 +12,13 @@ objects, and the tables of ``models.py`` as SQLAlchemy Core ``Table`` objects.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import importlib.util
 import json
+import logging
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,7 +32,13 @@ from runtime.clock import WorkCalendar
 from runtime.errors import bilingual
 from runtime.formspec import FormSpec
 from runtime.patterns import pattern_problem
+from runtime.rules import CaseRules, form_document, rules_document, rules_hash
 from runtime.workflow import Workflow
+
+log = logging.getLogger("govstd.runtime")
+
+RULES_DIR = "rules"
+_RULES_FILE = re.compile(RULES_DIR + r"/([0-9a-f]{64})\.json")
 
 
 class PackageError(Exception):
@@ -51,6 +60,7 @@ class Matter:
     materials: tuple[dict[str, Any], ...]
     guide: dict[str, Any]
     version: str | None
+    rules: str = ""  # the hash of its current rules (runtime/rules.py), set by load_package
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Matter:
@@ -193,6 +203,51 @@ class Package:
     catalog: dict[str, Any] = field(repr=False)
     bundles: dict[str, Bundle] = field(default_factory=dict)
     policies: dict[str, Policy] = field(default_factory=dict)
+    archived: dict[str, CaseRules] = field(default_factory=dict, repr=False)  # hash -> rules
+    kept: frozenset[str] = frozenset()  # hashes of the rules/<hash>.json package.json lists
+
+    def current_rules(self, matter: Matter) -> CaseRules:
+        """The rules new cases of ``matter`` are filed under."""
+        found = self.archived.get(matter.rules)
+        if found is None:
+            found = CaseRules(
+                matter.rules, self.forms[matter.form], matter.materials, matter.promised
+            )
+            self.archived[matter.rules] = found
+        return found
+
+    def rules(self, digest: str, matter: Matter | None = None) -> CaseRules | None:
+        """The rules with this hash: current, or kept in ``rules/<hash>.json``; else None.
+
+        A kept form that no longer fits the tables (a field or the form renamed, or
+        dropped, since) gives way to the current form of its id, else of ``matter``."""
+        found = self.archived.get(digest)
+        if found is not None or digest not in self.kept:  # verified by load_package
+            return found
+        path = self.path / RULES_DIR / f"{digest}.json"
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        found = CaseRules.from_document(digest, doc)
+        current = self.forms.get(found.form.id) or (
+            self.forms.get(matter.form) if matter is not None else None
+        )
+        if current is not None and not _stored_in(self.tables, found.form):
+            # renamed (renamed_from) or dropped since: the columns are gone, so the case's
+            # data follows the form it moved to; materials and limit stay the case's
+            log.warning(
+                "规则版本 %s 的表单 %s 与现有数据表不符（字段已改名或删除），按现行表单处理 / "
+                "rules %s: form %s no longer matches the tables (a field renamed or dropped); "
+                "its cases use the current form",
+                digest[:16],
+                found.form.id,
+                digest[:16],
+                found.form.id,
+            )
+            found = dataclasses.replace(found, form=current)
+        self.archived[digest] = found
+        return found
 
     def subtree(self, region_id: str | None) -> frozenset[str]:
         """``region_id`` and every served region below it (empty when not served)."""
@@ -362,6 +417,38 @@ def _regions(catalog: dict[str, Any]) -> dict[str, Region]:
     }
 
 
+def _stored_in(tables: Tables, form: FormSpec) -> bool:
+    """Every field of ``form`` has its column (and every group its table) today."""
+    table = tables.forms.get(form.id)
+    if table is None or any(f.id not in table.columns for f in form.fields):
+        return False
+    groups = tables.groups.get(form.id, {})
+    return all(
+        g.id in groups and all(f.id in groups[g.id].columns for f in g.fields) for g in form.groups
+    )
+
+
+def _with_rules(regions: dict[str, Region], forms: dict[str, FormSpec]) -> dict[str, Region]:
+    """Each matter with the hash of its current rules (``rules/<hash>.json`` holds them)."""
+    cache: dict[str, Any] = {}
+
+    def digest(m: Matter) -> str:
+        form = forms.get(m.form)
+        if form is None:
+            return ""
+        doc = cache.get(m.form)
+        if doc is None:
+            doc = cache[m.form] = form_document(form)
+        return rules_hash(rules_document(doc, m.materials, m.promised))
+
+    return {
+        rid: dataclasses.replace(
+            r, matters={k: dataclasses.replace(m, rules=digest(m)) for k, m in r.matters.items()}
+        )
+        for rid, r in regions.items()
+    }
+
+
 def verify_files(path: Path, manifest: dict[str, Any]) -> None:
     """Every file ``package.json`` lists is there with its recorded sha256.
 
@@ -457,7 +544,7 @@ def load_package(app_dir: str | Path) -> Package:
     return Package(
         path=path,
         region=catalog["region"],
-        regions=_regions(catalog),
+        regions=_with_rules(_regions(catalog), forms),
         workflows={w["id"]: Workflow.from_json(w) for w in catalog.get("workflows", [])},
         codesets={c["id"]: c for c in catalog.get("codesets", [])},
         forms=forms,
@@ -468,4 +555,10 @@ def load_package(app_dir: str | Path) -> Package:
         catalog=catalog,
         bundles={b["id"]: Bundle.from_json(b) for b in catalog.get("bundles", [])},
         policies={p["id"]: Policy.from_json(p) for p in catalog.get("policies", [])},
+        kept=_kept_rules(manifest),
     )
+
+
+def _kept_rules(manifest: dict[str, Any]) -> frozenset[str]:
+    names = (_RULES_FILE.fullmatch(name) for name in manifest.get("files", {}))
+    return frozenset(m.group(1) for m in names if m)

@@ -19,11 +19,14 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, Table, bindparam, delete, insert, select, update
 
 from runtime.auth import Identity
+from runtime.checklist import checklist
 from runtime.clock import ClockState, WorkCalendar, local_date
 from runtime.crypto import Cipher
 from runtime.formspec import FieldSpec, FormSpec, localized
-from runtime.masking import mask_data, mask_value
+from runtime.masking import mask_data
 from runtime.package import Matter, Package
+from runtime.rules import CaseRules
+from runtime.subjects import shown
 from runtime.workflow import Workflow
 
 log = logging.getLogger("govstd.runtime")
@@ -206,9 +209,44 @@ def calendar_of(pkg: Package, region: str) -> WorkCalendar:
     return r.calendar if r is not None else WorkCalendar()
 
 
-def clock_of(pkg: Package, app: Mapping[Any, Any]) -> ClockState:
+def rules_of(pkg: Package, app: Mapping[Any, Any]) -> CaseRules | None:
+    """The rules the case was filed under (runtime/rules.py).
+
+    A case filed before cases recorded their rules (``rules`` null) follows the
+    current package; so does one whose version the package lost (logged: the
+    package folder was regenerated from scratch instead of over the old one)."""
     matter = matter_of(pkg, app["region"], app["matter"])
-    promised = matter.promised if matter else None
+    digest = app["rules"]
+    if digest is not None:
+        found = pkg.rules(digest, matter)
+        if found is not None:
+            return found
+        log.warning(
+            "案件 %s 的规则版本 %s 不在部署包中，按现行规则处理 / case %s: rules %s are not in "
+            "the package (regenerated into a new folder?); the current rules apply",
+            app["id"],
+            digest[:16],
+            app["id"],
+            digest[:16],
+        )
+    if matter is None or matter.form not in pkg.forms:
+        return None
+    return pkg.current_rules(matter)
+
+
+def case_limit(app: Mapping[Any, Any]) -> dict[str, Any] | None:
+    """The limit recorded in the case's row (filed with recorded rules)."""
+    if app["limit_value"] is None or app["limit_unit"] is None:
+        return None
+    return {"value": int(app["limit_value"]), "unit": app["limit_unit"]}
+
+
+def clock_of(pkg: Package, app: Mapping[Any, Any]) -> ClockState:
+    if app["rules"] is not None:  # the limit it was filed under, whatever the package says now
+        promised = case_limit(app)
+    else:
+        matter = matter_of(pkg, app["region"], app["matter"])
+        promised = matter.promised if matter else None
     base = ClockState.for_limit(promised, calendar_of(pkg, app["region"]))
     return ClockState(
         base.calendar,
@@ -219,6 +257,16 @@ def clock_of(pkg: Package, app: Mapping[Any, Any]) -> ClockState:
         paused_days=int(app["paused_days"] or 0),
         finished_at=aware(app["finished_at"]),
     )
+
+
+def rules_columns(rules: CaseRules) -> dict[str, Any]:
+    """What a new case records of the rules it is filed under."""
+    promised = rules.promised
+    return {
+        "rules": rules.hash,
+        "limit_value": int(promised["value"]) if promised is not None else None,
+        "limit_unit": str(promised["unit"]) if promised is not None else None,
+    }
 
 
 def clock_columns(clock: ClockState) -> dict[str, Any]:
@@ -285,7 +333,7 @@ def summary(
         "bundle_filing": app["bundle_id"],  # GET /api/bundles/applications/{id}: one item
     }
     if staff:
-        out["applicant"] = mask_value(app["applicant_sub"])
+        out["applicant"] = shown(app["applicant_sub"])
     return out
 
 
@@ -304,9 +352,11 @@ def detail(
     """One application in full: data (masked for staff), history, materials, next steps."""
     staff = viewer.is_staff
     out = summary(pkg, app, lang=lang, now=now, staff=staff)
-    form = pkg.forms.get(app["form"])
+    rules = rules_of(pkg, app)
+    form = rules.form if rules is not None else pkg.forms.get(app["form"])
     out["data"] = mask_data(form, data) if staff and form is not None else data
     out["standards_hash"] = app["standards_hash"]
+    out["rules"] = app["rules"]  # the rules it was filed under (runtime/rules.py)
     matter = matter_of(pkg, app["region"], app["matter"])
     workflow = pkg.workflows.get(matter.workflow) if matter else None
     out["transitions"] = [
@@ -316,7 +366,7 @@ def detail(
             "from": s.from_state,
             "to": s.to_state,
             "actor_role": s.actor_role,
-            **({"actor": s.actor_sub} if staff else {}),
+            **({"actor": shown(s.actor_sub, s.actor_role)} if staff else {}),
             "reason": s.reason,
             "at": iso(s.at),
         }
@@ -331,6 +381,7 @@ def detail(
     out["materials"] = [
         {
             "material": m.material,
+            "name": _material_name(rules, m.material, lang),
             "filename": m.filename if not staff else None,
             "content_type": m.content_type,
             "size": m.size,
@@ -339,7 +390,14 @@ def detail(
         }
         for m in materials
     ]
+    uploaded = {m.material for m in materials}
+    out["checklist"] = checklist(rules, data, uploaded, lang) if rules is not None else []
     return out
+
+
+def _material_name(rules: CaseRules | None, material_id: str, lang: str) -> str:
+    found = rules.material(material_id) if rules is not None else None
+    return localized(found.get("name"), lang) if found else material_id
 
 
 def _transition_name(workflow: Workflow | None, transition: str, lang: str) -> str:

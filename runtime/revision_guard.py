@@ -9,11 +9,17 @@ every query may fail. So:
   the package's newest revision (``govstd serve`` prints why and exits 1);
 - while serving (:class:`RevisionGuard`): the revision is read again when a request
   fails with a database error, every :data:`CHECK_INTERVAL_S` seconds in the
-  background, and by every ``/healthz``. While it differs from the package's, every
-  request is answered 503 with the code of :func:`verdict` (``database_ahead``,
-  ``database_behind``, ``database_unmigrated``) and the log says so once; when it
-  matches again (the database was taken back, or the matching package deployed), the
-  server serves again and the log says that too.
+  background, and by every ``/healthz``; the log says once what it found (and again
+  when it matches the package).
+- a database *behind* the package or never migrated (``database_behind``,
+  ``database_unmigrated``) lacks what the package's SQL needs: every request is
+  answered 503 with that code, ``/healthz`` too;
+- a database *ahead* of the package (``govstd migrate`` of a newer one ran while this
+  server still serves, as in a rolling upgrade: docs/deploy.md) is served as long as
+  its SQL works — an added column or table does not disturb the older package, so the
+  upgrade needs no downtime — and a request whose SQL fails on it (a renamed column)
+  is answered 503 ``database_ahead``, never 500. ``/healthz`` stays 200 and says
+  ``"database": "ahead"``, so a load balancer keeps the worker until it is restarted.
 
 The normal path costs one attribute read per request (:class:`RevisionGuardMiddleware`);
 the database is asked only on an error, on ``/healthz`` and once per interval.
@@ -44,6 +50,7 @@ log = logging.getLogger("govstd.runtime")
 
 CHECK_INTERVAL_S = 15.0
 RETRY_AFTER_S = "60"
+BLOCKING = frozenset({"database_behind", "database_unmigrated"})  # ahead: see the module
 _FOUND = text(f"SELECT version_num FROM {VERSION_TABLE}")
 
 
@@ -201,8 +208,9 @@ class RevisionGuard:
 
 
 class RevisionGuardMiddleware:
-    """503 while the database is not at the package's revision; a request that fails with a
-    database error has the revision read again, and is answered 503 when that is why."""
+    """503 while the database is behind the package's revision or unmigrated; a request that
+    fails with a database error has the revision read again, and is answered 503 when the
+    database is not at the package's revision (ahead included)."""
 
     def __init__(self, app: ASGIApp, guard: RevisionGuard) -> None:
         self.app = app
@@ -213,7 +221,7 @@ class RevisionGuardMiddleware:
             await self.app(scope, receive, send)
             return
         problem = self.guard.problem
-        if problem is not None and scope["path"] != "/healthz":
+        if problem in BLOCKING and scope["path"] != "/healthz":
             await self._refuse(problem, scope, receive, send)
             return
         started = False

@@ -9,6 +9,7 @@
 | ``GOVSTD_JWT_ALGORITHMS`` | allow-list; default ``HS256``, or ``RS256,ES256`` with a key |
 | ``GOVSTD_JWT_AUDIENCE`` | required ``aud`` claim; default ``govstd`` |
 | ``GOVSTD_JWT_ISSUER`` | required ``iss`` claim, if set |
+| ``GOVSTD_JWT_MAX_TTL`` | longest lifetime of a shared-secret (HS) token in seconds; default 12 h |
 | ``GOVSTD_ENV`` | ``production`` refuses development defaults (secret, encryption key) |
 | ``GOVSTD_UPLOAD_DIR`` | where material files are stored; default ``var/uploads`` |
 | ``GOVSTD_MAX_JSON_BYTES`` | largest JSON body accepted; default 1 MiB |
@@ -22,16 +23,22 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from runtime.crypto import ENV_VAR as DATA_KEY_VAR
+from runtime.crypto import dev_key, load_keys
 from runtime.errors import bilingual
+
+log = logging.getLogger("govstd.runtime")
 
 DEV_SECRET = "govstd-development-secret-do-not-use-in-production"
 DEFAULT_AUDIENCE = "govstd"
+DEFAULT_MAX_TOKEN_TTL = 12 * 3600
 DEFAULT_SQLITE = "var/govstd.db"
 
 
@@ -57,6 +64,7 @@ class Settings:
     algorithms: tuple[str, ...] = ("HS256",)
     audience: str = DEFAULT_AUDIENCE
     issuer: str | None = None
+    max_token_ttl: int = DEFAULT_MAX_TOKEN_TTL
     production: bool = False
     upload_dir: Path = Path("var/uploads")
     max_json_bytes: int = 1024 * 1024
@@ -103,6 +111,14 @@ class Settings:
                     "GOVSTD_SECRET must be set when GOVSTD_ENV=production",
                 )
             )
+        if production and secret == DEV_SECRET:
+            raise SettingsError(
+                bilingual(
+                    "GOVSTD_ENV=production 时不能使用公开的开发用 GOVSTD_SECRET",
+                    "GOVSTD_SECRET is the public development secret, refused when "
+                    "GOVSTD_ENV=production",
+                )
+            )
         if secret and len(secret.encode()) < 32:
             raise SettingsError(
                 bilingual(
@@ -118,6 +134,14 @@ class Settings:
                     "GOVSTD_MAX_JSON_BYTES 必须是整数", "GOVSTD_MAX_JSON_BYTES must be an integer"
                 )
             ) from None
+        raw_ttl = env.get("GOVSTD_JWT_MAX_TTL", "").strip() or str(DEFAULT_MAX_TOKEN_TTL)
+        if not raw_ttl.isdigit() or not 0 < int(raw_ttl) <= 366 * 86400:
+            raise SettingsError(
+                bilingual(
+                    "GOVSTD_JWT_MAX_TTL 应为 1 到 31622400 之间的秒数",
+                    "GOVSTD_JWT_MAX_TTL must be a number of seconds from 1 to 31622400",
+                )
+            )
         return cls(
             secret=secret or DEV_SECRET,
             secret_is_dev=not secret,
@@ -126,11 +150,60 @@ class Settings:
             algorithms=algorithms,
             audience=env.get("GOVSTD_JWT_AUDIENCE") or DEFAULT_AUDIENCE,
             issuer=env.get("GOVSTD_JWT_ISSUER") or None,
+            max_token_ttl=int(raw_ttl),
             production=production,
             upload_dir=Path(env.get("GOVSTD_UPLOAD_DIR") or "var/uploads"),
             max_json_bytes=max_json,
             env=env,
         )
+
+
+def data_keys(settings: Settings) -> tuple[bytes, ...]:
+    """The data keys (``GOVSTD_DATA_KEY``, the first encrypts), checked for ``settings``.
+
+    Unset: the public development key, with a warning — refused when
+    ``GOVSTD_ENV=production``, and so is the development key set explicitly as the
+    encrypting key (it may stay among the others, to decrypt what it encrypted while
+    rotating away from it). A key that is not 32 bytes of URL-safe base64 is refused,
+    named by its position, never its value.
+    """
+    try:
+        keys, unset = load_keys(settings.env or os.environ)
+    except ValueError as exc:
+        raise SettingsError(
+            bilingual(f"{DATA_KEY_VAR}: 密钥应为 32 字节的 URL 安全 base64", str(exc))
+        ) from None
+    if unset and settings.production:
+        raise SettingsError(
+            bilingual(
+                "GOVSTD_ENV=production 时必须设置 GOVSTD_DATA_KEY",
+                "GOVSTD_DATA_KEY must be set when GOVSTD_ENV=production",
+            )
+        )
+    if keys[0] == dev_key() and settings.production:
+        raise SettingsError(
+            bilingual(
+                "GOVSTD_DATA_KEY 的第一个密钥是公开的开发用数据密钥，"
+                "GOVSTD_ENV=production 时不能使用",
+                "the first key of GOVSTD_DATA_KEY is the public development data key, "
+                "refused when GOVSTD_ENV=production",
+            )
+        )
+    if unset:
+        log.warning(
+            bilingual(
+                "未设置 GOVSTD_DATA_KEY：正在使用公开的开发用数据密钥",
+                "GOVSTD_DATA_KEY is not set: using the public development data key",
+            )
+        )
+    elif dev_key() in keys:
+        log.warning(
+            bilingual(
+                "GOVSTD_DATA_KEY 含有公开的开发用数据密钥",
+                "GOVSTD_DATA_KEY holds the public development data key",
+            )
+        )
+    return keys
 
 
 def database_url(explicit: str | None = None, env: Mapping[str, str] | None = None) -> str:

@@ -45,7 +45,7 @@ from runtime.db import read, write
 from runtime.errors import ApiError, FieldProblem, message
 from runtime.formspec import localized
 from runtime.package import Matter, Package, Region
-from runtime.records import clock_columns, iso, store_data
+from runtime.records import clock_columns, iso, rules_columns, store_data
 from runtime.validation import validate_submission
 
 
@@ -131,7 +131,7 @@ def submit(
     (a policy claim records itself there)."""
     pkg = c.package
     if idempotency_key is not None:
-        previous = replay(c.engine, pkg, identity.sub, idempotency_key, digest)
+        previous = replay(c.engine, pkg, identity.subject, idempotency_key, digest)
         if previous is not None:
             return previous
     form = pkg.forms[matter.form]
@@ -152,7 +152,7 @@ def submit(
     except IntegrityError:
         if idempotency_key is None:
             raise
-        previous = replay(c.engine, pkg, identity.sub, idempotency_key, digest)
+        previous = replay(c.engine, pkg, identity.subject, idempotency_key, digest)
         if previous is None:
             raise
         return previous
@@ -176,10 +176,11 @@ def file_application(
 
     ``bundle_id``: the bundle filing it belongs to (``bundle_filings.id``)."""
     pkg = c.package
-    form = pkg.forms[matter.form]
+    rules = pkg.current_rules(matter)  # the case keeps them for life (runtime/rules.py)
+    form = rules.form
     workflow = pkg.workflows[matter.workflow]
     initial = workflow.states[workflow.initial]
-    clock = ClockState.for_limit(matter.promised, region.calendar).enter(initial.as_spec(), now)
+    clock = ClockState.for_limit(rules.promised, region.calendar).enter(initial.as_spec(), now)
     app_id = str(uuid.uuid4())
     t = pkg.tables
     # PostgreSQL: the number last (see the module documentation); SQLite: the whole
@@ -194,7 +195,7 @@ def file_application(
             "matter": matter.id,
             "form": form.id,
             "region": region.id,
-            "applicant_sub": identity.sub,
+            "applicant_sub": identity.subject,
             "status": workflow.initial,
             "bundle_id": bundle_id,
             "created_at": now,
@@ -202,6 +203,7 @@ def file_application(
             "standards_version": matter.version,
             "standards_hash": pkg.source_hash,
             "row_version": 1,
+            **rules_columns(rules),
             **clock_columns(clock),
         },
     )
@@ -213,7 +215,7 @@ def file_application(
             "transition": "submit",
             "from_state": "",
             "to_state": workflow.initial,
-            "actor_sub": identity.sub,
+            "actor_sub": identity.subject,
             "actor_role": identity.role,
             "reason": None,
             "at": now,
@@ -265,7 +267,7 @@ def remember(
     conn.execute(
         insert(pkg.tables.idempotency_keys),
         {
-            "applicant_sub": identity.sub,
+            "applicant_sub": identity.subject,
             "key": key,
             "request_hash": digest,
             "application_id": application_id or body.get("id"),

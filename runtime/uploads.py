@@ -9,7 +9,9 @@ stored name is generated. The type comes from the first bytes, never from the
 client's name or Content-Type. A body with more than :data:`MAX_PARTS` parts is
 refused (400) as soon as the parser meets the next one (python-multipart bounds the
 headers of a part), and a body that goes on past the cap plus :data:`FRAMING` (413),
-even when its file part is small.
+even when its file part is small. ``seal`` wraps the file as it is opened (material
+files are encrypted as they arrive, :mod:`runtime.filecrypt`): no plaintext reaches
+the disk.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
@@ -83,6 +86,7 @@ class _State:
     path: Path | None = None
     too_large: bool = False
     parts: int = 0
+    seal: Callable[[BinaryIO], Any] | None = None
 
 
 def _callbacks(s: _State) -> dict[str, object]:
@@ -109,7 +113,8 @@ def _callbacks(s: _State) -> dict[str, object]:
         if s.in_file:
             s.filename = clean_filename(options.get(b"filename", b"").decode("utf-8", "replace"))
             fd, tmp = tempfile.mkstemp(dir=s.folder, prefix=".upload-", suffix=".part")
-            s.handle = os.fdopen(fd, "wb")
+            handle = os.fdopen(fd, "wb")
+            s.handle = s.seal(handle) if s.seal else handle
             s.path = Path(tmp)
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
@@ -150,15 +155,20 @@ def _discard(s: _State) -> None:
 
 
 async def receive_file(
-    content_type: str, stream: AsyncIterator[bytes], folder: Path, cap: int
+    content_type: str,
+    stream: AsyncIterator[bytes],
+    folder: Path,
+    cap: int,
+    seal: Callable[[BinaryIO], Any] | None = None,
 ) -> Received:
-    """The uploaded ``file`` part, stored in a temporary file in ``folder``; 413 past ``cap``."""
+    """The uploaded ``file`` part, stored in a temporary file in ``folder``; 413 past ``cap``.
+    ``seal``: wraps the temporary file (``write``, ``close``), e.g. to encrypt it."""
     media, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if media != b"multipart/form-data" or not boundary:
         raise ApiError(415, "upload_media_type")
     folder.mkdir(parents=True, exist_ok=True)
-    state = _State(cap=cap, folder=folder)
+    state = _State(cap=cap, folder=folder, seal=seal)
     parser = MultipartParser(boundary, _callbacks(state), max_size=cap + FRAMING)  # type: ignore[arg-type]
     received = 0
     try:

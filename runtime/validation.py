@@ -743,3 +743,8 @@ def validate_submission(
         if not _holds(rule.compiled, stored, on_error=True):
             report.errors.append(FieldError(rule.id, "rule", localized(rule.message, lang)))
     return cleaned, report.errors
+
+
+def condition_holds(source: str, data: Mapping[str, object]) -> bool:
+    """A condition over a case's stored data (a material's ``when``); an error makes it false."""
+    return _holds(compile_expression(source), data)

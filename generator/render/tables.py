@@ -341,6 +341,10 @@ def core_tables() -> tuple[TableSpec, ...]:
                 _col("standards_version", string(63), nullable=True),
                 _col("standards_hash", string(64)),
                 _col("row_version", INTEGER, default=1, server_default="1"),
+                # the rules it was filed under (runtime/rules.py); null: filed before they were kept
+                _col("rules", string(64), nullable=True),
+                _col("limit_value", INTEGER, nullable=True),
+                _col("limit_unit", string(16), nullable=True),
             ),
             (
                 _index("applications", "number", unique=True),

@@ -13,7 +13,7 @@ from runtime.auth import Identity, require
 from runtime.context import Context
 from runtime.db import read
 from runtime.errors import ApiError, request_id
-from runtime.records import detail, load_data, rows_where, summary
+from runtime.records import detail, load_data, rows_where, rules_of, summary
 from runtime.routes.bundles import siblings
 from runtime.routes.common import (
     audit_access,
@@ -65,7 +65,7 @@ async def create(request: Request) -> Response:
 
 def _own(c: Context, identity: Identity, page: int, size: int, lng: str) -> dict[str, Any]:
     apps = c.package.tables.applications
-    where = apps.c.applicant_sub == identity.sub
+    where = apps.c.applicant_sub.in_(identity.subjects)
     now = c.now()
     with read(c.engine) as conn:
         total = conn.execute(select(func.count()).select_from(apps).where(where)).scalar_one()
@@ -94,7 +94,8 @@ def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: 
     t = pkg.tables
     with read(c.engine) as conn:
         row = find_application(request, identity, app_id, conn=conn)
-        form = pkg.forms.get(row.form)
+        rules = rules_of(pkg, row._mapping)  # the form the case was filed with
+        form = rules.form if rules is not None else pkg.forms.get(row.form)
         data = load_data(conn, pkg, c.cipher, form, row.id) if form is not None else {}
         key = {"key": row.id}
         steps = conn.execute(rows_where(t.transitions, "application_id", "id"), key).all()
@@ -103,6 +104,7 @@ def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: 
             rows_where(t.material_files, "application_id", "material"), key
         ).all()
         bundle = siblings(conn, c, row, lng=lng, staff=identity.is_staff)
+        claim = conn.execute(rows_where(t.policy_claims, "application_id"), key).first()
     if identity.is_staff:
         audit_access(c, identity, request_id(request), "read", application_id=row.id)
     out = detail(
@@ -118,6 +120,8 @@ def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: 
     )
     if bundle is not None:  # a bundle member: the filing and its sibling applications
         out["bundle"] = bundle
+    if claim is not None:  # a policy claim (政策兑现)
+        out["policy"] = claim.policy
     return out
 
 

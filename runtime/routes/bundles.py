@@ -49,7 +49,7 @@ from runtime.routes.common import (
     require_object,
     threaded,
 )
-from runtime.routes.materials import MB, release_files
+from runtime.routes.materials import MB, release_files, sealer
 from runtime.submission import Stored, file_application, remember, replay, request_hash
 from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, Received, receive_file, sniff
 
@@ -140,7 +140,7 @@ def file_bundle(
     """Validate every member's share and file them all in one transaction (blocking)."""
     pkg = c.package
     if key is not None:
-        previous = replay(c.engine, pkg, identity.sub, key, digest)
+        previous = replay(c.engine, pkg, identity.subject, key, digest)
         if previous is not None:
             return previous
     now = c.now()
@@ -158,7 +158,7 @@ def file_bundle(
                     "id": filing,
                     "bundle": bundle.id,
                     "region": region.id,
-                    "applicant_sub": identity.sub,
+                    "applicant_sub": identity.subject,
                     "created_at": now,
                 },
             )
@@ -189,7 +189,7 @@ def file_bundle(
     except IntegrityError:
         if key is None:
             raise
-        previous = replay(c.engine, pkg, identity.sub, key, digest)
+        previous = replay(c.engine, pkg, identity.subject, key, digest)
         if previous is None:
             raise
         return previous
@@ -237,7 +237,7 @@ def _filing(c: Context, conn: Connection, identity: Identity, filing_id: str, ri
             select(t.bundle_filings).where(t.bundle_filings.c.id == filing_id)
         ).first()
     if row is not None and (
-        row.applicant_sub == identity.sub
+        row.applicant_sub == identity.subject
         if identity.role == "applicant"
         else can_see(c.package, identity, row, for_action=False)
     ):
@@ -310,7 +310,7 @@ async def get_filing(request: Request) -> Response:
 def _own(c: Context, identity: Identity, page: int, size: int, lng: str) -> dict[str, Any]:
     t = c.package.tables
     bf = t.bundle_filings
-    mine = bf.c.applicant_sub == identity.sub
+    mine = bf.c.applicant_sub == identity.subject
     with read(c.engine) as conn:
         total = conn.execute(select(func.count()).select_from(bf).where(mine)).scalar_one()
         filings = conn.execute(
@@ -406,7 +406,7 @@ def _attach(
                         "content_type": media,
                         "size": got.size,
                         "sha256": got.sha256,
-                        "uploaded_by": identity.sub,
+                        "uploaded_by": identity.subject,
                         "uploaded_at": now,
                     }
                     for app_id in ids
@@ -464,6 +464,7 @@ async def upload(request: Request) -> Response:
         request.stream(),
         c.settings.upload_dir / ".incoming",
         cap,
+        seal=sealer(c, filing.id, material["id"]),
     )
     accept = tuple(material.get("accept") or DEFAULT_ACCEPT)
     media = sniff(got.head)

@@ -216,7 +216,7 @@ def audit_access(
 
 def can_see(package: Package, identity: Identity, row: Row[Any], *, for_action: bool) -> bool:
     if identity.role == "applicant":
-        return bool(row.applicant_sub == identity.sub)
+        return row.applicant_sub in identity.subjects
     if for_action:
         return bool(row.region == identity.region)
     return row.region in visible_regions(identity, package.subtree(identity.region))

@@ -18,14 +18,18 @@ def _health(request: Request) -> tuple[int, dict[str, str]]:
         problem = request.app.state.revision_guard.check()
     except Exception:
         return 503, {"status": "unavailable"}
+    if problem == "database_ahead":  # served while its SQL works (runtime.revision_guard)
+        return 200, {"status": "ok", "database": "ahead", "code": problem}
     if problem is not None:
         return 503, {"status": "unavailable", "code": problem}
     return 200, {"status": "ok"}
 
 
 async def healthz(request: Request) -> Response:
-    """``{"status": "ok"}`` when the database answers and is at the package's revision,
-    else 503 (with ``code``: ``database_ahead``, ``database_behind``, ``database_unmigrated``)."""
+    """``{"status": "ok"}`` when the database answers and is at the package's revision;
+    ``{"status": "ok", "database": "ahead", "code": "database_ahead"}`` while a newer
+    package's migration ran (restart on the newer package); else 503 (``code``:
+    ``database_behind``, ``database_unmigrated``)."""
     status, body = await threaded(_health, request)
     return JSONResponse(body, status_code=status)
 

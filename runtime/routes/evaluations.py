@@ -47,7 +47,7 @@ def _evaluate(
             conn.execute(
                 insert(t.evaluations).values(
                     application_id=row.id,
-                    applicant_sub=identity.sub,
+                    applicant_sub=identity.subject,
                     score=score,
                     comment=comment,
                     created_at=now,

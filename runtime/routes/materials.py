@@ -1,12 +1,13 @@
 """Material files (申请材料): ``PUT`` uploads one (the applicant), ``GET`` downloads it.
 
-Upload rules: the material must be in the matter's list as the region implements
-it; ``source: government`` materials are obtained by data sharing and refused
+Upload rules: the material must be in the list of the rules the case was filed under
+(runtime/rules.py); ``source: government`` materials are obtained by data sharing and refused
 (409 ``not_uploadable``); the case must not be final; the file is streamed with
 the material's ``max_size_mb`` cap (413 as soon as it is passed), typed by its
 first bytes against the material's ``accept`` list (422 ``file_type``), and
 stored under ``<upload dir>/<application id>/<random hex>`` with its sha256. A new
-upload replaces the previous file of the same material.
+upload replaces the previous file of the same material. Files are encrypted at rest
+with the data key as they arrive, and decrypted as they are sent (:mod:`runtime.filecrypt`).
 
 The final-state check is made again inside the write transaction, on the case's row
 locked (:func:`runtime.records.lock_case`): an upload that began before a decision and
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 from urllib.parse import quote
@@ -33,9 +34,11 @@ from starlette.responses import Response, StreamingResponse
 from runtime import audit
 from runtime.auth import Identity, require
 from runtime.context import Context
+from runtime.crypto import DecryptionError
 from runtime.db import read, write
 from runtime.errors import ApiError, request_id
-from runtime.records import is_final, iso, lock_case, matter_of
+from runtime.filecrypt import SealedFile, SealingWriter
+from runtime.records import is_final, iso, lock_case, rules_of
 from runtime.routes.common import audit_access, ctx, find_application, ok, threaded
 from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, Received, receive_file, sniff
 
@@ -50,8 +53,8 @@ async def endpoint(request: Request) -> Response:
 
 
 def _material(c: Context, row: Any, material_id: str) -> dict[str, Any]:
-    matter = matter_of(c.package, row.region, row.matter)
-    material = matter.material(material_id) if matter else None
+    rules = rules_of(c.package, row._mapping)  # the case's own list (runtime/rules.py)
+    material = rules.material(material_id) if rules else None
     if material is None:
         raise ApiError(404, "unknown_material", {"material": material_id[:64]})
     return material
@@ -101,7 +104,7 @@ def _store(
                     content_type=media,
                     size=got.size,
                     sha256=got.sha256,
-                    uploaded_by=identity.sub,
+                    uploaded_by=identity.subject,
                     uploaded_at=now,
                 )
             )
@@ -151,7 +154,9 @@ async def upload(request: Request) -> Response:
         raise ApiError(413, "too_large")
     folder = c.settings.upload_dir / ".incoming"
     content_type = request.headers.get("content-type", "")
-    got = await receive_file(content_type, request.stream(), folder, cap)
+    got = await receive_file(
+        content_type, request.stream(), folder, cap, seal=sealer(c, row.id, material["id"])
+    )
     accept = tuple(material.get("accept") or DEFAULT_ACCEPT)
     media = sniff(got.head)
     if media is None or media not in accept:
@@ -165,7 +170,6 @@ async def upload(request: Request) -> Response:
 
 
 OPEN_ATTEMPTS = 5  # replacements committed one after another while one download opens
-CHUNK = 64 * 1024
 
 
 @dataclass
@@ -173,19 +177,14 @@ class Download:
     """A material file opened for sending: its row, the open file, the name to show."""
 
     row: Any
-    handle: BinaryIO
+    sealed: SealedFile
     shown: str
 
-    def chunks(self) -> Iterator[bytes]:
-        """The file's bytes (the file is closed at the end, or when the answer is dropped)."""
-        with self.handle:
-            while chunk := self.handle.read(CHUNK):
-                yield chunk
-
     def response(self) -> StreamingResponse:
+        """The plaintext streamed as an attachment (the file is closed at the end)."""
         disposition = f"attachment; filename*=UTF-8''{quote(self.shown)}"
         return StreamingResponse(
-            self.chunks(),
+            iter(self.sealed),
             media_type=self.row.content_type,
             headers={"Content-Disposition": disposition, "Content-Length": str(self.row.size)},
         )
@@ -220,11 +219,17 @@ def open_download(request: Request, c: Context, identity: Identity) -> Download:
         if f.storage_name == missing:
             log.error("material file %s is missing from the upload folder", f.storage_name)
             raise ApiError(404, "unknown_material", {"material": f.material})
+        path = c.settings.upload_dir / f.storage_name
         try:
-            handle = (c.settings.upload_dir / f.storage_name).open("rb")
+            sealed = SealedFile(path, c.cipher, stored_context(f))
         except FileNotFoundError:
             missing = f.storage_name  # replaced since the row was read, or lost
             continue
+        except DecryptionError:
+            log.error(
+                "material file %s cannot be decrypted (key missing or file damaged)", path.name
+            )
+            raise ApiError(503, "unavailable") from None
         audit_access(
             c,
             identity,
@@ -238,7 +243,7 @@ def open_download(request: Request, c: Context, identity: Identity) -> Download:
             if identity.role == "applicant"
             else f.material + EXTENSIONS.get(f.content_type, "")
         )
-        return Download(f, handle, shown)
+        return Download(f, sealed, shown)
     raise ApiError(503, "material_busy")
 
 
@@ -248,3 +253,21 @@ async def download(request: Request) -> Response:
     identity = require(request)
     found = await threaded(open_download, request, c, identity)
     return found.response()
+
+
+def sealer(c: Context, owner_id: str, material_id: str) -> Callable[[BinaryIO], Any]:
+    """What wraps a material file as it is written: encrypts it for its owner (the case,
+    or the bundle filing whose members share it: the folder it is stored in) and material."""
+    context = file_context(owner_id, material_id)
+    return lambda raw: SealingWriter(raw, c.cipher, context)
+
+
+def file_context(owner_id: str, material_id: str) -> str:
+    """What a material file's encryption is bound to: its owner and material."""
+    return f"{owner_id}/{material_id}"
+
+
+def stored_context(f: Any) -> str:
+    """The context of the stored file of the ``material_files`` row ``f``: its owner is the
+    folder it is stored in (``<owner id>/<random hex>``)."""
+    return file_context(str(f.storage_name).split("/", 1)[0], f.material)

@@ -170,7 +170,7 @@ def _stored_views(
     with read(c.engine) as conn:
         for form_id in sorted({p.profile for p in policies if p.profile in pkg.forms}):
             form = pkg.forms[form_id]
-            row = stored_profile(c, conn, identity.sub, form)
+            row = stored_profile(c, conn, identity.subject, form)
             if row is not None:
                 views[form_id] = cel_view(form, open_profile(c.cipher, form, row.data))
     return views
@@ -285,7 +285,7 @@ def deliver(c: Context, identity: Identity, policy: Policy, rid: str) -> dict[st
     with write(c.engine) as conn:
         conn.execute(
             insert(t.policy_deliveries),
-            {"policy": policy.id, "actor_sub": identity.sub, "at": now, **counts},
+            {"policy": policy.id, "actor_sub": identity.subject, "at": now, **counts},
         )
         audit.record(
             conn,
@@ -340,11 +340,11 @@ def claim(
     form = pkg.forms[policy.profile]
     digest = request_hash(f"claim:{policy.id}", {"region": region.id, "data": data})
     if key is not None:
-        previous = replay(c.engine, pkg, identity.sub, key, digest)
+        previous = replay(c.engine, pkg, identity.subject, key, digest)
         if previous is not None:
             return previous
     with read(c.engine) as conn:
-        row = stored_profile(c, conn, identity.sub, form)
+        row = stored_profile(c, conn, identity.subject, form)
     profile = open_profile(c.cipher, form, row.data) if row is not None else {}
     outcome = match(pkg, policy, cel_view(form, profile))
     if outcome.eligible is not True:
@@ -383,13 +383,13 @@ def _claimed(conn: Connection, pkg: Package, identity: Identity, policy: Policy)
     apps, claims, profiles = pkg.tables.applications, pkg.tables.policy_claims, pkg.tables.profiles
     conn.execute(  # one claim at a time per applicant and profile (PostgreSQL row lock)
         select(profiles.c.id)
-        .where(profiles.c.applicant_sub == identity.sub, profiles.c.form == policy.profile)
+        .where(profiles.c.applicant_sub == identity.subject, profiles.c.form == policy.profile)
         .with_for_update()
     )
     earlier = conn.execute(
         select(apps.c.region, apps.c.matter, apps.c.status)
         .join(claims, claims.c.application_id == apps.c.id)
-        .where(claims.c.policy == policy.id, apps.c.applicant_sub == identity.sub)
+        .where(claims.c.policy == policy.id, apps.c.applicant_sub == identity.subject)
     ).all()
     for region_id, matter_id, status in earlier:
         matter = pkg.regions[region_id].matters.get(matter_id) if region_id in pkg.regions else None

@@ -119,7 +119,7 @@ def _store_profile(
         conn.execute(
             _upsert(t.profiles, conn.dialect.name),
             {
-                "applicant_sub": identity.sub,
+                "applicant_sub": identity.subject,
                 "form": form.id,
                 "region": region.id,
                 "data": seal(c.cipher, form, cleaned),
@@ -167,7 +167,7 @@ def stored_profile(c: Context, conn: Connection, sub: str, form: FormSpec) -> An
 
 def _load_profile(c: Context, identity: Identity, form: FormSpec) -> dict[str, Any]:
     with read(c.engine) as conn:
-        row = stored_profile(c, conn, identity.sub, form)
+        row = stored_profile(c, conn, identity.subject, form)
     if row is None:
         raise ApiError(404, "no_profile", {"form": form.id})
     data = open_profile(c.cipher, form, row.data)
@@ -196,7 +196,7 @@ def _notifications(c: Context, identity: Identity, lng: str) -> dict[str, Any]:
     with read(c.engine) as conn:
         rows = conn.execute(
             select(t)
-            .where(t.c.applicant_sub == identity.sub)
+            .where(t.c.applicant_sub == identity.subject)
             .order_by(t.c.created_at.desc(), t.c.id.desc())
         ).all()
     items = [_notification(c.package, r, lng) for r in rows]
@@ -227,8 +227,8 @@ async def list_notifications(request: Request) -> Response:
 
 def _mark_read(c: Context, identity: Identity, raw: str, lng: str) -> dict[str, Any]:
     t = c.package.tables.notifications
-    key = int(raw) if raw.isdigit() and len(raw) < 19 else -1
-    mine = (t.c.id == key) & (t.c.applicant_sub == identity.sub)
+    key = int(raw) if len(raw) < 19 else -1  # past BIGINT: no such row
+    mine = (t.c.id == key) & (t.c.applicant_sub == identity.subject)
     with write(c.engine) as conn:
         conn.execute(update(t).where(mine, t.c.read_at.is_(None)).values(read_at=c.now()))
         row = conn.execute(select(t).where(mine)).first()
@@ -238,8 +238,12 @@ def _mark_read(c: Context, identity: Identity, raw: str, lng: str) -> dict[str, 
 
 
 async def read_notification(request: Request) -> Response:
-    """``POST /api/notifications/{notification}/read`` — mark one read (the caller's own)."""
+    """``POST /api/notifications/{notification}/read`` — mark one read (the caller's own);
+    an id that is not a whole number from 1 is 422, an unknown one 404."""
     c = ctx(request)
     identity = require(request, "applicant")
     raw = request.path_params["notification"]
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        text = message("field.type", lang(request), expected="integer ≥ 1")
+        raise ApiError(422, "validation", fields=[FieldProblem("notification", "type", text)])
     return ok(await threaded(_mark_read, c, identity, raw, lang(request)))

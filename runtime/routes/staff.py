@@ -313,37 +313,52 @@ async def stats(request: Request) -> Response:
     return ok(await threaded(_stats, c, identity, region, request_id(request)))
 
 
+REVEAL_REASON = (1, 200)  # characters, after trimming spaces
+
+
+def _reveal_reason(reason: object, lng: str) -> str:
+    """The reason given for a reveal: a text of 1–200 characters, or 422."""
+    if reason is None:
+        problem = FieldProblem("reason", "required", message("field.required", lng))
+    elif not isinstance(reason, str):
+        problem = FieldProblem("reason", "type", message("field.type", lng, expected="string"))
+    elif REVEAL_REASON[0] <= len(reason.strip()) <= REVEAL_REASON[1]:
+        return reason.strip()
+    else:
+        low, high = REVEAL_REASON
+        problem = FieldProblem("reason", "length", message("field.length", lng, low=low, high=high))
+    raise ApiError(422, "validation", fields=[problem])
+
+
 def _reveal(
-    request: Request, c: Context, identity: Identity, app_id: str, reason: str | None
+    request: Request, c: Context, identity: Identity, app_id: str, reason: object, lng: str
 ) -> Any:
-    row = find_application(request, identity, app_id)
+    row = find_application(request, identity, app_id)  # 404 (audited) before any 422
+    why = _reveal_reason(reason, lng)
     pkg = c.package
     form = pkg.forms.get(row.form)
-    if form is None:
-        return {"id": row.id, "data": {}}
-    with read(c.engine) as conn:
-        data = load_data(conn, pkg, c.cipher, form, row.id)
+    data: dict[str, Any] = {}
+    if form is not None:
+        with read(c.engine) as conn:
+            data = load_data(conn, pkg, c.cipher, form, row.id)
     audit_access(
         c,
         identity,
         request_id(request),
         "reveal",
         application_id=row.id,
-        detail={"fields": sensitive_paths(form), "reason": reason},
+        detail={"fields": sensitive_paths(form) if form else [], "reason": why},
     )
     return {"id": row.id, "number": row.number, "data": data}
 
 
 async def reveal(request: Request) -> Response:
-    """``POST /api/staff/applications/{id}/reveal`` — unmasked data, audited; ``{"reason"}``."""
+    """``POST /api/staff/applications/{id}/reveal`` — unmasked data, audited; ``{"reason"}``
+    (required: 1–200 characters, kept in the audit entry)."""
     c = ctx(request)
     lng = lang(request)
     identity = require_staff(request)
     body = await read_json(request, optional=True)
     body = require_object({} if body is None else body, {"reason"}, set(), lng)
-    reason = body.get("reason")
-    if reason is not None and not isinstance(reason, str):
-        problem = FieldProblem("reason", "type", message("field.type", lng, expected="string"))
-        raise ApiError(422, "validation", fields=[problem])
     app_id = request.path_params["id"]
-    return ok(await threaded(_reveal, request, c, identity, app_id, reason))
+    return ok(await threaded(_reveal, request, c, identity, app_id, body.get("reason"), lng))

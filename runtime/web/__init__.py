@@ -12,6 +12,9 @@
 | GET /assets/{name} | :mod:`runtime.web.assets` — stylesheet, htmx, the page script |
 | /staff, /staff/cases/{id} and below | :mod:`runtime.web.workbench` — 工作台 |
 | GET /staff/stats | :mod:`runtime.web.stats` — 统计分析 (supervisors) |
+| /regions/{region}/bundles/{bundle} and below, GET /me/bundles/{id} | :mod:`runtime.web.bundle` |
+| /regions/{region}/policies and below | :mod:`runtime.web.policies` — 惠企政策 |
+| /staff/policies and below | :mod:`runtime.web.staff_policies` — 政策督查 |
 
 Pages call the same functions the API's routes call (validation, submission,
 workflow steps, masking); nothing here decides anything the API would decide
@@ -35,7 +38,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from runtime.web import apply, assets, hall, mine, oidc, signin, stats, workbench
+from runtime.web import (
+    apply,
+    assets,
+    bundle,
+    hall,
+    mine,
+    oidc,
+    policies,
+    signin,
+    staff_policies,
+    stats,
+    workbench,
+)
 from runtime.web.i18n import text
 from runtime.web.render import error_page, lang_of
 
@@ -67,6 +82,29 @@ ROUTES = [
     Route("/staff/cases/{id}/steps/{transition}", workbench.take, methods=["POST"]),
     Route("/staff/cases/{id}/reveal", workbench.reveal, methods=["POST"]),
     Route("/staff/cases/{id}/materials/{material}", workbench.material, methods=["GET"]),
+    # 一件事一次办 and 惠企政策 (services.md §3, §4)
+    Route("/regions/{region}/bundles/{bundle}", bundle.guide, methods=["GET"]),
+    Route("/regions/{region}/bundles/{bundle}/apply", bundle.apply, methods=["GET", "POST"]),
+    Route(
+        "/regions/{region}/bundles/{bundle}/apply/conditions",
+        bundle.form_conditions,
+        methods=["POST"],
+    ),
+    Route("/me/bundles/{id}", bundle.filing, methods=["GET"]),
+    Route("/regions/{region}/policies", policies.policies, methods=["GET", "POST"]),
+    Route(
+        "/regions/{region}/policies/notifications/{id}/read",
+        policies.read_notification,
+        methods=["POST"],
+    ),
+    Route("/regions/{region}/policies/{policy}/claim", policies.claim, methods=["GET", "POST"]),
+    Route(
+        "/regions/{region}/policies/{policy}/claim/conditions",
+        policies.claim_conditions,
+        methods=["POST"],
+    ),
+    Route("/staff/policies", staff_policies.statistics, methods=["GET"]),
+    Route("/staff/policies/{policy}/deliver", staff_policies.deliver, methods=["POST"]),
 ]
 
 

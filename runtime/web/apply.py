@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from typing import Any, Final
 
 from starlette.datastructures import FormData, UploadFile
@@ -33,7 +34,8 @@ from runtime.errors import ApiError, request_id
 from runtime.formspec import FormSpec, localized
 from runtime.package import Matter, Region
 from runtime.routes.common import ctx, find_application, threaded
-from runtime.submission import request_hash, submit
+from runtime.rules import CaseRules
+from runtime.submission import Stored, request_hash, submit
 from runtime.validation import Conditions, conditions, validate_submission
 from runtime.web.files import MB, file_problem, keep_upload, store_material
 from runtime.web.formview import (
@@ -97,6 +99,8 @@ def _draw(
     summary: list[tuple[str, str]] | None = None,
     status: int = 200,
     focus: str | None = None,
+    action: str | None = None,
+    notice: str | None = None,
 ) -> Response:
     c = ctx(request)
     lng = lang_of(request)
@@ -118,7 +122,8 @@ def _draw(
         summary=summary or [],
         idem=idem,
         focus=focus,
-        action=f"/regions/{region.id}/matters/{matter.id}/apply",
+        action=action or f"/regions/{region.id}/matters/{matter.id}/apply",
+        notice=notice,
     )
 
 
@@ -146,8 +151,9 @@ async def apply(request: Request) -> Response:
         await posted.close()
 
 
-def files_cap(matter: Matter) -> int:
-    """The largest form with files of ``matter``: every material at its cap, and the rest."""
+def files_cap(matter: Matter | CaseRules) -> int:
+    """The largest form with files of ``matter`` (or of a case's own rules): every material at
+    its cap, and the rest."""
     return sum(int(m.get("max_size_mb") or 10) for m in matter.materials) * MB + FRAMING
 
 
@@ -158,18 +164,42 @@ def _idem(posted: FormData) -> str:
     return secrets.token_urlsafe(18)
 
 
+Filer = Callable[[dict[str, Any], str], Stored]  # (data, Idempotency-Key) -> filed
+
+
 async def _post(
-    request: Request, region: Region, matter: Matter, identity: Identity, posted: FormData
+    request: Request,
+    region: Region,
+    matter: Matter,
+    identity: Identity,
+    posted: FormData,
+    *,
+    filer: Filer | None = None,
+    action: str | None = None,
+    notice: str | None = None,
 ) -> Response:
+    """File the posted form (by ``submit``, or ``filer``: a policy claim files the same form
+    through :func:`runtime.routes.policies.claim`), or redraw it; ``action`` is the form's
+    address when it is not the matter's own."""
     c = ctx(request)
     lng = lang_of(request)
     form = c.package.forms[matter.form]
     data = posted_data(form, posted)
     idem = _idem(posted)
-    action = posted.get("_action")
-    if isinstance(action, str) and action:
-        data, focus = change_rows(form, data, action)
-        return _draw(request, region, matter, identity, data, idem=idem, focus=focus)
+    change = posted.get("_action")
+    if isinstance(change, str) and change:
+        data, focus = change_rows(form, data, change)
+        return _draw(
+            request,
+            region,
+            matter,
+            identity,
+            data,
+            idem=idem,
+            focus=focus,
+            action=action,
+            notice=notice,
+        )
 
     verdict = _verdict(request, form, matter, data, identity)
     files, file_errors = _check_files(matter, posted, verdict.hidden, lng)
@@ -178,31 +208,56 @@ async def _post(
             form, data, lang=lng, identity=identity.prefill(), today=local_date(c.now())
         )
         all_errors = [(p.path, p.message) for p in problems] + list(file_errors.items())
-        return _with_errors(request, region, matter, identity, data, idem, all_errors, True)
+        return _with_errors(
+            request,
+            region,
+            matter,
+            identity,
+            data,
+            idem,
+            all_errors,
+            True,
+            action=action,
+            notice=notice,
+        )
     body = {"region": region.id, "data": data}
     try:
-        stored = await threaded(
-            submit,
-            c,
-            identity,
-            matter,
-            region,
-            data,
-            idempotency_key=idem,
-            digest=request_hash(matter.id, body),
-            lng=lng,
-            rid=request_id(request),
-        )
+        if filer is not None:
+            stored = await threaded(filer, data, idem)
+        else:
+            stored = await threaded(
+                submit,
+                c,
+                identity,
+                matter,
+                region,
+                data,
+                idempotency_key=idem,
+                digest=request_hash(matter.id, body),
+                lng=lng,
+                rid=request_id(request),
+            )
     except ApiError as exc:
         if exc.status != 422 or not exc.fields:
             raise
         found = [(p.path, p.message) for p in exc.fields]
-        return _with_errors(request, region, matter, identity, data, idem, found, bool(files))
+        return _with_errors(
+            request,
+            region,
+            matter,
+            identity,
+            data,
+            idem,
+            found,
+            bool(files),
+            action=action,
+            notice=notice,
+        )
     app_id = str(stored.body["id"])
     if files and not stored.replayed:
         row = await threaded(find_application, request, identity, app_id, for_action=True)
         for material, upload, media in files:
-            got = await threaded(keep_upload, c.settings.upload_dir, upload)
+            got = await threaded(keep_upload, c, row, material, upload)
             await threaded(store_material, request, c, identity, row, material, got, media)
     return redirect(request, f"/me/applications/{app_id}/filed")
 
@@ -235,6 +290,8 @@ def _with_errors(
     idem: str,
     problems: list[tuple[str, str]],
     files_chosen: bool,
+    action: str | None = None,
+    notice: str | None = None,
 ) -> Response:
     lng = lang_of(request)
     errors = error_map(problems)
@@ -251,6 +308,8 @@ def _with_errors(
         errors=errors,
         summary=summary,
         status=422,
+        action=action,
+        notice=notice,
     )
 
 
@@ -259,7 +318,11 @@ async def form_conditions(request: Request) -> Response:
     """``POST …/apply/conditions``: the hidden parts and required fields for the answers
     posted, in the ``HX-Trigger`` header (``govstd:conditions``)."""
     region = region_of(request)
-    matter = matter_of(request, region)
+    return await conditions_answer(request, matter_of(request, region))
+
+
+async def conditions_answer(request: Request, matter: Matter) -> Response:
+    """The ``govstd:conditions`` answer for ``matter``'s form and the posted answers."""
     identity = session_identity(request)
     form = ctx(request).package.forms[matter.form]
     posted = await posted_form(request, max_fields=MAX_FIELDS)

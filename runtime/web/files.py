@@ -10,6 +10,7 @@ file, the audit entry, the final-state check).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -22,7 +23,10 @@ from starlette.requests import Request
 from runtime.auth import Identity
 from runtime.context import Context
 from runtime.errors import message
-from runtime.routes.materials import _store  # the API's upload, from its stored file on
+from runtime.routes.materials import (
+    _store,  # the API's upload, from its stored file on
+    sealer,
+)
 from runtime.uploads import DEFAULT_ACCEPT, Received, clean_filename, sniff
 from runtime.web.formview import upload_limits
 from runtime.web.i18n import text
@@ -52,16 +56,18 @@ def file_problem(material: dict[str, Any], upload: UploadFile, lng: str) -> tupl
     return "", media
 
 
-def keep_upload(upload_dir: Path, upload: UploadFile) -> Received:
-    """The chosen file as a :class:`Received` in ``<upload_dir>/.incoming`` (blocking)."""
-    folder = upload_dir / ".incoming"
+def keep_upload(c: Context, row: Any, material: dict[str, Any], upload: UploadFile) -> Received:
+    """The chosen file for ``material`` of ``row`` (the case, or the bundle filing whose
+    members share it) as a :class:`Received` in ``<upload dir>/.incoming``, encrypted as
+    it is copied, like the API's (blocking)."""
+    folder = c.settings.upload_dir / ".incoming"
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=".part")
     digest = hashlib.sha256()
     size = 0
     head = b""
     upload.file.seek(0)
-    with os.fdopen(fd, "wb") as out:
+    with contextlib.closing(sealer(c, row.id, material["id"])(os.fdopen(fd, "wb"))) as out:
         while chunk := upload.file.read(CHUNK):
             if len(head) < 16:
                 head += chunk[: 16 - len(head)]

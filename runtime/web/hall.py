@@ -15,11 +15,14 @@ from pypinyin import Style, lazy_pinyin
 from starlette.requests import Request
 from starlette.responses import Response
 
+from runtime.bundles import offered
 from runtime.errors import ApiError
 from runtime.formspec import localized
 from runtime.package import Matter, Package, Region
+from runtime.policies import in_force_in
 from runtime.routes.catalogue import resolve_text
 from runtime.routes.common import ctx
+from runtime.routes.policies import _item as policy_item
 from runtime.web.formview import upload_limits
 from runtime.web.i18n import TEXT, text
 from runtime.web.render import lang_of, page, render
@@ -128,19 +131,17 @@ async def hall(request: Request) -> Response:
             limit_text(matter.promised, lng),
         )
         groups.setdefault(code_name(pkg, "matter_type", matter.type, lng), []).append(card)
-    bundles = [
+    bundles = [  # offered where every member is, with the form the bundle combined
         {
-            "name": localized(b.get("name"), lng),
-            "matters": [region.matters[m] for m in b.get("matters", [])],
+            "id": b.id,
+            "name": localized(b.name, lng),
+            "matters": [region.matters[m] for m in b.matters],
         }
-        for b in pkg.catalog.get("bundles", [])
-        if b.get("matters") and all(m in region.matters for m in b["matters"])
+        for b in pkg.bundles.values()
+        if offered(b, region)
     ]
-    policies = [
-        resolve_text(p, lng)
-        for p in pkg.catalog.get("policies", [])
-        if region.id in p.get("regions", [region.id])
-    ]
+    now = ctx(request).now()  # in force here today, issued here or above: as the API lists them
+    policies = [policy_item(pkg, p, lng) for p in in_force_in(pkg, region.id, now)]
     return render(
         request,
         "hall.jinja",

@@ -454,9 +454,9 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "stats.item": ("项目", "Item"),
     "stats.count": ("数量", "Count"),
     "stats.none": ("暂无数据。", "No data yet."),
-    "staff.necessity": ("（{necessity}）", "({necessity})"),
-    "staff.actor": ("{role}（{actor}）", "{role} ({actor})"),
     "staff.give_reason": ("请先填写理由。", "Give the reason first."),
+    "staff.bundle": ("一件事一次办：{name}", "One-stop bundle: {name}"),
+    "staff.this_case": ("本件", "this case"),
 }
 
 
@@ -476,3 +476,12 @@ def page_language(request: Request) -> str:
     if remembered in LANGS:
         return remembered
     return language(request.headers.get("accept-language"))
+
+
+def _merge_services() -> None:
+    from runtime.web.i18n_services import SERVICES_TEXT
+
+    TEXT.update(SERVICES_TEXT)
+
+
+_merge_services()

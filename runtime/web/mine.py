@@ -30,9 +30,10 @@ from runtime.context import Context
 from runtime.errors import ApiError, message, request_id
 from runtime.formspec import localized
 from runtime.package import Matter
-from runtime.records import matter_of
-from runtime.routes import applications, evaluations, materials
+from runtime.records import matter_of, rules_of
+from runtime.routes import applications, bundles, evaluations, materials, profiles
 from runtime.routes.common import ctx, find_application, threaded
+from runtime.rules import CaseRules
 from runtime.validation import conditions
 from runtime.web.apply import files_cap
 from runtime.web.files import MB, file_problem, keep_upload, store_material
@@ -68,9 +69,21 @@ async def my_applications(request: Request) -> Response:
     identity = applicant(request)
     raw = request.query_params.get("page", "1")
     number = int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
-    listing = await threaded(applications._own, c, identity, number, PAGE_SIZE, lang_of(request))
+    lng = lang_of(request)
+    listing = await threaded(applications._own, c, identity, number, PAGE_SIZE, lng)
     pages = max(1, -(-listing["total"] // PAGE_SIZE))
-    return render(request, "me.jinja", listing=listing, page=number, pages=pages)
+    filings = await threaded(bundles._own, c, identity, 1, PAGE_SIZE, lng) if number == 1 else None
+    notes = await threaded(profiles._notifications, c, identity, lng)
+    unread = [n for n in notes["items"] if not n["read"]]
+    return render(
+        request,
+        "me.jinja",
+        listing=listing,
+        page=number,
+        pages=pages,
+        filings=filings,
+        unread=unread,
+    )
 
 
 async def _detail(request: Request, identity: Identity) -> dict[str, Any]:
@@ -91,11 +104,17 @@ def _matter(c: Context, app: dict[str, Any]) -> Matter:
     return matter
 
 
+def _rules(c: Context, app: dict[str, Any]) -> CaseRules | None:
+    """The rules the case was filed under: its form and materials (runtime/rules.py)."""
+    return rules_of(c.package, app)
+
+
 def _data_rows(c: Context, app: dict[str, Any], lng: str) -> list[tuple[str, list[Any]]]:
     """The submitted data as (section name, [(label, shown value) | (group rows)])."""
-    form = c.package.forms.get(app["form"])
-    if form is None:
+    rules = _rules(c, app)
+    if rules is None:
         return []
+    form = rules.form
     verdict = conditions(form, app["data"])
     out: list[tuple[str, list[Any]]] = []
     for section in form_sections(c.package, form, app["data"], {}, verdict, lng):
@@ -121,14 +140,14 @@ def _shown(f: Any, lng: str) -> str:
     return str(f.value)
 
 
-def _materials(c: Context, app: dict[str, Any], matter: Matter, lng: str) -> list[Any]:
-    form = c.package.forms.get(app["form"])
-    extra = material_conditions(list(matter.materials))
-    verdict = conditions(form, app["data"], extra=extra) if form else None
-    uploaded = {m["material"]: m for m in app["materials"]}
-    if verdict is None:
+def _materials(c: Context, app: dict[str, Any], lng: str) -> list[Any]:
+    rules = _rules(c, app)
+    if rules is None:
         return []
-    return material_views(list(matter.materials), verdict, {}, lng, uploaded)
+    extra = material_conditions(list(rules.materials))
+    verdict = conditions(rules.form, app["data"], extra=extra)
+    uploaded = {m["material"]: m for m in app["materials"]}
+    return material_views(list(rules.materials), verdict, {}, lng, uploaded)
 
 
 @page
@@ -154,7 +173,7 @@ async def application(request: Request) -> Response:
                 "reason": step.reason == "required",
             }
         )
-    views = _materials(c, app, matter, lng)
+    views = _materials(c, app, lng)
     missing = [
         m
         for m in views
@@ -220,13 +239,16 @@ async def correct(request: Request) -> Response:
     step = next((t for t in app["actions"] if workflow.takes_data(workflow.transitions[t])), None)
     if step is None:
         raise ApiError(409, "wrong_state", {"transition": "补正", "status": app["status_name"]})
-    form_spec = c.package.forms[app["form"]]
+    rules = _rules(c, app)  # a 补正 shows and checks the form the case was filed with
+    if rules is None:
+        raise ApiError(404, "unknown_matter", {"matter": app["matter"]})
+    form_spec, case_materials = rules.form, list(rules.materials)
     data: dict[str, Any] = app["data"]
     errors: dict[str, str] = {}
     summary: list[tuple[str, str]] = []
     if request.method == "POST":
         form = await checked_form(
-            request, max_files=len(matter.materials) + 1, max_bytes=files_cap(matter)
+            request, max_files=len(case_materials) + 1, max_bytes=files_cap(rules)
         )
         if form is None:
             return _refused(request)
@@ -234,7 +256,9 @@ async def correct(request: Request) -> Response:
             data = posted_data(form_spec, form)
             action = form.get("_action")
             if not (isinstance(action, str) and action):
-                problems = await _resubmit(request, c, identity, app, matter, step, data, form)
+                problems = await _resubmit(
+                    request, c, identity, app, case_materials, step, data, form
+                )
                 if not problems:
                     return redirect(
                         request, with_query(f"/me/applications/{app['id']}", done="corrected")
@@ -245,7 +269,7 @@ async def correct(request: Request) -> Response:
                 data, _ = change_rows(form_spec, data, action)
         finally:
             await form.close()
-    extra = material_conditions(list(matter.materials))
+    extra = material_conditions(case_materials)
     verdict = conditions(
         form_spec, data, identity=identity.prefill(), today=local_date(c.now()), extra=extra
     )
@@ -259,7 +283,7 @@ async def correct(request: Request) -> Response:
         matter=matter,
         reason=reasons[-1]["reason"] if reasons else None,
         sections=form_sections(c.package, form_spec, data, errors, verdict, lng),
-        materials=material_views(list(matter.materials), verdict, errors, lng, uploaded),
+        materials=material_views(case_materials, verdict, errors, lng, uploaded),
         upload_limits=lambda m: upload_limits({"accept": m.accept, "max_size_mb": m.max_mb}, lng),
         summary=summary,
         step_name=localized(workflow.transitions[step].name, lng),
@@ -272,7 +296,7 @@ async def _resubmit(
     c: Context,
     identity: Identity,
     app: dict[str, Any],
-    matter: Matter,
+    case_materials: list[dict[str, Any]],
     step: str,
     data: dict[str, Any],
     form: FormData,
@@ -282,7 +306,7 @@ async def _resubmit(
     lng = lang_of(request)
     chosen: list[tuple[dict[str, Any], UploadFile, str]] = []
     problems: list[tuple[str, str]] = []
-    for material in matter.materials:
+    for material in case_materials:
         upload = form.get(f"material.{material['id']}")
         if not isinstance(upload, UploadFile) or not upload.filename:
             continue
@@ -311,7 +335,7 @@ async def _resubmit(
             return [(p.path, p.message) for p in exc.fields]
         raise
     for material, upload, media in chosen:
-        got = await threaded(keep_upload, c.settings.upload_dir, upload)
+        got = await threaded(keep_upload, c, row, material, upload)
         await threaded(store_material, request, c, identity, row, material, got, media)
     return []
 
@@ -337,7 +361,7 @@ async def material(request: Request) -> Response:
         problem, media = file_problem(spec, upload, lng)
         if problem:
             return error_page(request, 422, problem)
-        got = await threaded(keep_upload, c.settings.upload_dir, upload)
+        got = await threaded(keep_upload, c, row, spec, upload)
         await threaded(store_material, request, c, identity, row, spec, got, media)
     finally:
         await form.close()

@@ -2,7 +2,7 @@
 
 A session is the cookie ``govstd_session`` holding a bearer token the API would
 accept (HttpOnly, SameSite=Lax, Secure over HTTPS, no longer than the token lives):
-the page's identity is exactly the token's, decoded by :func:`runtime.auth.decode_token`
+the page's identity is exactly the token's, decoded by :func:`runtime.auth.identity_in`
 on every request. Nothing is kept on the server, so any number of workers serve it.
 
 CSRF: the cookie ``govstd_csrf`` holds a random value (set on the first page); every
@@ -23,7 +23,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from runtime.auth import Identity, decode_token
+from runtime.auth import Identity, identity_in
 from runtime.errors import ApiError
 from runtime.settings import Settings
 
@@ -48,7 +48,7 @@ def session_identity(request: Request) -> Identity | None:
     identity: Identity | None = None
     if token and len(token) <= _MAX_TOKEN:
         try:
-            identity = decode_token(token, _settings(request))
+            identity = identity_in(request, token)
         except ApiError:
             identity = None
     request.scope["govstd.identity"] = identity
@@ -72,7 +72,7 @@ def token_identity(request: Request, token: str) -> Identity | None:
     if not token or len(token) > _MAX_TOKEN:
         return None
     try:
-        return decode_token(token, _settings(request))
+        return identity_in(request, token)
     except ApiError:
         return None
 

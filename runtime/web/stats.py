@@ -117,5 +117,5 @@ async def statistics(request: Request) -> Response:
         charts=charts(stats, c.package, shown, lng),
         regions=regions if len(regions) > 1 else [],
         region=region,
-        scope_names=("、" if lng != "en" else ", ").join(localized(r.name, lng) for r in shown),
+        scope_names=text("p.list", lng).join(localized(r.name, lng) for r in shown),
     )

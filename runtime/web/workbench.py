@@ -37,7 +37,7 @@ from runtime.package import Matter
 from runtime.routes import applications, materials, staff
 from runtime.routes.common import ctx, find_application, threaded
 from runtime.web.i18n import text
-from runtime.web.mine import _data_rows, _detail, _materials, _matter
+from runtime.web.mine import _data_rows, _detail, _matter
 from runtime.web.render import error_page, lang_of, page, redirect, render, with_query
 from runtime.web.session import checked_form, signed_in
 
@@ -176,36 +176,20 @@ class MaterialItem:
     government: bool
 
 
-def _checklist(c: Any, app: dict[str, Any], matter: Matter, lng: str) -> list[MaterialItem]:
-    """The case's materials: what is required, handed in, missing (the API's ``checklist``
-    of the rules the case was filed under when it gives one)."""
-    given = app.get("checklist")
-    if isinstance(given, list):
-        return [
-            MaterialItem(
-                id=str(m["material"]),
-                name=str(m["name"]),
-                required=bool(m["required"]),
-                uploaded=bool(m["uploaded"]),
-                missing=bool(m["missing"]),
-                government=m.get("source") == "government",
-            )
-            for m in given
-        ]
-    items = []
-    for view in _materials(c, app, matter, lng):
-        required = view.necessity == "required" and not view.government and not view.hidden
-        items.append(
-            MaterialItem(
-                id=view.id,
-                name=view.name,
-                required=required,
-                uploaded=view.uploaded is not None,
-                missing=required and view.uploaded is None,
-                government=view.government,
-            )
+def _checklist(app: dict[str, Any]) -> list[MaterialItem]:
+    """The case's materials: what is required, handed in, missing (the API's ``checklist``,
+    of the rules the case was filed under)."""
+    return [
+        MaterialItem(
+            id=str(m["material"]),
+            name=str(m["name"]),
+            required=bool(m["required"]),
+            uploaded=bool(m["uploaded"]),
+            missing=bool(m["missing"]),
+            government=m.get("source") == "government",
         )
-    return items
+        for m in app["checklist"]
+    ]
 
 
 @dataclass(frozen=True)
@@ -238,7 +222,7 @@ async def _case(
         if workflow is not None and done == last and done in workflow.transitions
         else None
     )
-    checklist = _checklist(c, app, matter, lng)
+    checklist = _checklist(app)
     return render(
         request,
         "staff_case.jinja",
@@ -316,19 +300,19 @@ def _revealed(form: FormSpec, data: dict[str, Any], lng: str) -> list[Revealed]:
     out = []
     for f in form.fields:
         if f.sensitive and data.get(f.id) not in (None, ""):
-            out.append(Revealed(localized(f.label, lng), _shown(data[f.id])))
+            out.append(Revealed(localized(f.label, lng), _shown(data[f.id], lng)))
     for group in form.groups:
         rows = data.get(group.id)
         for n, row in enumerate(rows if isinstance(rows, list) else [], start=1):
             for f in group.fields:
                 if f.sensitive and isinstance(row, dict) and row.get(f.id) not in (None, ""):
                     label = f"{localized(group.name, lng)} · {text('apply.row', lng, n=n)} · "
-                    out.append(Revealed(label + localized(f.label, lng), _shown(row[f.id])))
+                    out.append(Revealed(label + localized(f.label, lng), _shown(row[f.id], lng)))
     return out
 
 
-def _shown(value: Any) -> str:
-    return "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
+def _shown(value: Any, lng: str) -> str:
+    return text("p.list", lng).join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 @page
@@ -344,7 +328,7 @@ async def reveal(request: Request) -> Response:
     app_id = request.path_params["id"]
     reason = _reason(form)
     try:
-        result = await threaded(staff._reveal, request, c, identity, app_id, reason)
+        result = await threaded(staff._reveal, request, c, identity, app_id, reason, lng)
     except ApiError as exc:
         if exc.status in (401, 404):
             raise

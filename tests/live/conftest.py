@@ -32,9 +32,13 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from runtime.auth import issue_token
+from runtime.crypto import Cipher, load_keys
+from runtime.filecrypt import SealedFile
 from runtime.identifiers import gb11643_check_char
 from runtime.package import Package, load_package
+from runtime.routes.materials import stored_context
 from runtime.settings import Settings
+from runtime.subjects import pseudonyms
 from tests.runtime.conftest import DATA_KEY, SECRET, generate_package
 
 HOST = "127.0.0.1"
@@ -82,6 +86,17 @@ def token(role: str, sub: str, **claims: Any) -> dict[str, str]:
     region = claims.pop("region", None if role == "applicant" else "nanshan")
     tok = issue_token(SETTINGS, role=role, sub=sub, region=region, **claims)
     return {"Authorization": f"Bearer {tok}"}
+
+
+def stored_subject(sub: str) -> str:
+    """How the server stores the applicant ``sub``: its pseudonym under ``DATA_KEY``."""
+    return pseudonyms(Cipher(load_keys({"GOVSTD_DATA_KEY": DATA_KEY})[0]), sub)[0]
+
+
+def stored_file(upload_dir: Path, row: Any) -> bytes:
+    """The plaintext of a ``material_files`` row's file (encrypted at rest under ``DATA_KEY``)."""
+    cipher = Cipher(load_keys({"GOVSTD_DATA_KEY": DATA_KEY})[0])
+    return SealedFile(upload_dir / row.storage_name, cipher, stored_context(row)).read_all()
 
 
 def citizen_id(n: int) -> str:

@@ -22,13 +22,21 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import Connection, Table, func, select
 
 from runtime.package import Package
-from tests.live.conftest import LiveServer, ibr_body, report, token
+from tests.live.conftest import (
+    LiveServer,
+    ibr_body,
+    report,
+    stored_file,
+    stored_subject,
+    token,
+)
 
 THREADS = 4
 KILL_AFTER = 40  # acknowledged submissions before the kill
@@ -50,8 +58,9 @@ def _pdf(tag: str) -> bytes:
     return b"%PDF-1.7\n% " + tag.encode() + b"\n" + os.urandom(3000).hex().encode() + b"\n%%EOF\n"
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _sha256(upload_dir: Path, row: Any) -> str:
+    """The sha256 of a stored material file's plaintext (files are encrypted at rest)."""
+    return hashlib.sha256(stored_file(upload_dir, row)).hexdigest()
 
 
 def _orphans(conn: Connection, table: Table, apps: Table) -> int:
@@ -166,7 +175,7 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
                 assert row is not None, f"acknowledged application {a.number} lost"
                 assert (row.number, row.applicant_sub, row.status) == (
                     a.number,
-                    a.sub,
+                    stored_subject(a.sub),
                     "submitted",
                 )
                 form_row = conn.execute(
@@ -199,7 +208,7 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
                 ).one_or_none()
                 assert mf is not None, f"acknowledged upload of {app_id} lost"
                 assert mf.sha256 == sha
-                assert _sha256(live_server.upload_dir / mf.storage_name) == sha
+                assert _sha256(live_server.upload_dir, mf) == sha
             # nothing half written, acknowledged or not
             all_apps = conn.execute(select(apps.c.id, apps.c.form)).all()
             for app_id, form_id in all_apps:
@@ -229,7 +238,7 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
             for mf in conn.execute(select(t.material_files)).all():
                 path = live_server.upload_dir / mf.storage_name
                 assert path.is_file(), f"material row without its file: {mf.storage_name}"
-                assert _sha256(path) == mf.sha256
+                assert _sha256(live_server.upload_dir, mf) == mf.sha256
             referenced = set(conn.execute(select(t.material_files.c.storage_name)).scalars())
             on_disk = {
                 str(p.relative_to(live_server.upload_dir)) for p in _files(live_server.upload_dir)

@@ -132,13 +132,14 @@ def test_upgrade_with_zero_downtime(tmp_path: Path, pg_db: LiveDB) -> None:
                     if after.status_code == 201 or time.monotonic() > deadline:
                         break
                     time.sleep(0.2)
-                assert after.status_code == 201, after.text
+                assert after.status_code == 201, f"{after.text}\n{server.logs()[-3000:]}"
                 upgraded = time.monotonic() - started
                 time.sleep(1.0)  # the other worker restarts too
             finally:
                 stop.set()
                 asking.join(timeout=30)
             assert answers and set(answers) == {200}, sorted(set(answers))
+            assert "not ready in time" not in server.logs()
             assert client.get(case, headers=applicant).status_code == 200
             report(
                 f"deploy guide (PostgreSQL, 2 workers): upgrade to a package with a new field "

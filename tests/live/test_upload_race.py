@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy import select
 
 from runtime.package import Package
-from tests.live.conftest import LiveServer, report, token
+from tests.live.conftest import LiveServer, report, stored_file, token
 
 UPLOADERS = 50
 APPLICANT = "race-uploader"
@@ -84,7 +84,9 @@ def test_fifty_uploads_of_one_material_at_once(
     assert len(rows) == 1
     stored = live_server.upload_dir / rows[0].storage_name
     assert stored.is_file()
-    assert hashlib.sha256(stored.read_bytes()).hexdigest() == rows[0].sha256
+    assert (
+        hashlib.sha256(stored_file(live_server.upload_dir, rows[0])).hexdigest() == rows[0].sha256
+    )
     assert rows[0].sha256 in {hashlib.sha256(f).hexdigest() for f in files}
     on_disk = {p.name for p in (live_server.upload_dir / app_id).iterdir()}
     assert on_disk == {stored.name}, f"{len(on_disk) - 1} unreferenced files left"

@@ -165,6 +165,27 @@ async def api(
     app.state.ctx.engine.dispose()
 
 
+# --- materials ------------------------------------------------------------------------
+
+PDF = b"%PDF-1.7\n" + b"0" * 1000 + b"\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+
+
+async def hand_in(api: Api, app_id: str, applicant: dict[str, str]) -> list[str]:
+    """Upload a file for each required material the case misses (受理 needs them); their ids."""
+    r = await api.get(f"/api/applications/{app_id}", headers=applicant)
+    assert r.status_code == 200, r.text
+    missing = [m["material"] for m in r.json()["checklist"] if m["missing"]]
+    for material in missing:
+        url = f"/api/applications/{app_id}/materials/{material}"
+        for name, body in (("f.pdf", PDF), ("f.png", PNG)):  # whichever the material accepts
+            r = await api.put(url, files={"file": (name, body)}, headers=applicant)
+            if r.status_code != 422:
+                break
+        assert r.status_code == 201, r.text
+    return missing
+
+
 # --- submissions ------------------------------------------------------------------
 
 ID_A = "440305199003070014"

@@ -8,7 +8,7 @@ import jwt
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from tests.runtime.conftest import SECRET, Api, FrozenClock, ibr_data, unemployment_data
+from tests.runtime.conftest import SECRET, Api, FrozenClock, hand_in, ibr_data, unemployment_data
 
 pytestmark = pytest.mark.anyio
 URL = "/api/matters/unemployment_registration/applications"
@@ -92,6 +92,7 @@ async def test_four_eyes_on_approve(api: Api) -> None:
     )
     app_id = r.json()["id"]
     act = f"/api/applications/{app_id}/actions"
+    await hand_in(api, app_id, api.token("applicant"))
     assert (await api.post(f"{act}/accept", headers=api.token("officer", "p1"))).status_code == 200
     denied = await api.post(
         f"{act}/approve",
@@ -220,5 +221,6 @@ async def test_ibr_instant_matter(api: Api, clock: FrozenClock) -> None:
     mine = (await api.get(f"/api/applications/{app_id}", headers=applicant)).json()
     assert mine["data"]["citizen_id_number"] == "440305199003070014"
     assert mine["data"]["person_name"] == "张三"
+    await hand_in(api, app_id, applicant)
     r = await api.post(f"/api/applications/{app_id}/actions/accept", headers=api.token("officer"))
     assert r.json()["deadline"] == "2026-03-06"  # 即办: the day of acceptance

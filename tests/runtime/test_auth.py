@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from runtime.auth import decode_token, issue_token
 from runtime.errors import ApiError
 from runtime.settings import Settings, SettingsError
+from tests.runtime.conftest import SECRET, Api
 
 CLAIMS = {"sub": "u1", "role": "officer", "region": "nanshan", "aud": "govstd"}
 
@@ -71,6 +72,51 @@ def test_issuer_and_settings_checks() -> None:
     with pytest.raises(SettingsError):
         Settings.from_env({"GOVSTD_ENV": "production"})
     assert Settings.from_env({}).secret_is_dev
+
+
+@pytest.mark.anyio
+async def test_shared_secret_tokens_live_at_most_the_maximum_lifetime(api: Api) -> None:
+    """A token minted for year 9999 (or 13 h, with the default 12 h limit) is refused."""
+    now = int(time.time())
+    claims = {"sub": "citizen-a", "role": "applicant", "aud": "govstd"}
+
+    def bearer(**times: int) -> dict[str, str]:
+        token = jwt.encode({**claims, **times}, SECRET, algorithm="HS256")
+        return {"Authorization": f"Bearer {token}"}
+
+    year_9999 = 253402300799
+    for times in (
+        {"exp": year_9999},
+        {"iat": now, "exp": year_9999},
+        {"iat": now, "exp": now + 13 * 3600},
+        {"exp": now + 13 * 3600},
+        {"iat": now - 13 * 3600, "exp": now + 600},  # issued for 13 h, 10 min left
+    ):
+        r = await api.get("/api/applications", headers=bearer(**times))
+        assert r.status_code == 401, (times, r.text)
+    for times in ({"iat": now, "exp": now + 12 * 3600}, {"exp": now + 11 * 3600}):
+        r = await api.get("/api/applications", headers=bearer(**times))
+        assert r.status_code == 200, (times, r.text)
+
+
+def test_the_maximum_lifetime_is_configurable() -> None:
+    secret = "s" * 40
+    settings = Settings.from_env({"GOVSTD_SECRET": secret, "GOVSTD_JWT_MAX_TTL": "3600"})
+    assert decode_token(issue_token(settings, role="applicant", sub="a", ttl=3600), settings)
+    assert decode_token(issue_token(settings, role="applicant", sub="a"), settings)  # 1 h
+    two_hours = {**_claims(), "role": "applicant", "exp": int(time.time()) + 7200}
+    with pytest.raises(ApiError):
+        decode_token(jwt.encode(two_hours, secret, algorithm="HS256"), settings)
+    with pytest.raises(ValueError, match="GOVSTD_JWT_MAX_TTL"):
+        issue_token(settings, role="applicant", sub="a", ttl=7200)
+    for bad in ("0", "-5", "12h", str(400 * 86400)):
+        with pytest.raises(SettingsError, match="GOVSTD_JWT_MAX_TTL"):
+            Settings.from_env({"GOVSTD_SECRET": secret, "GOVSTD_JWT_MAX_TTL": bad})
+    # an external identity provider's tokens follow the provider's policy
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    external = Settings.from_env({"GOVSTD_JWT_PUBLIC_KEY": _pem(rsa_key)})
+    long_lived = jwt.encode({**_claims(), "exp": int(time.time()) + 86400}, rsa_key, "RS256")
+    assert decode_token(long_lived, external).sub == "u1"
 
 
 @pytest.mark.parametrize("algorithms", [None, "RS256,ES256,HS256"])

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from runtime.settings import Settings
+from runtime.subjects import pseudonyms
 from tests.runtime.conftest import ID_A, Api
 from tests.runtime.services import PDF, restaurant_data, serve, services_package
 
@@ -131,12 +132,14 @@ async def test_one_application_per_member_each_with_its_share(api: Api, db_url: 
     other = api.token("applicant", "shop-b")
     seen = await api.get(f"/api/bundles/applications/{filed['id']}", headers=other)
     assert seen.status_code == 404
+    cipher = api.client._transport.app.state.ctx.cipher  # type: ignore[attr-defined]
+    shop_b = pseudonyms(cipher, "shop-b")[0]  # applicants are stored by pseudonym
     engine = create_engine(db_url)
     log = api.package.tables.audit_log
     with engine.connect() as conn:
         actions = [r.action for r in conn.execute(select(log.c.action, log.c.actor_sub))]
         denied = conn.execute(
-            select(func.count()).where(log.c.action == "denied", log.c.actor_sub == "shop-b")
+            select(func.count()).where(log.c.action == "denied", log.c.actor_sub == shop_b)
         ).scalar_one()
     engine.dispose()
     assert denied == 1 and "read" in actions  # the officer's reads are audited too

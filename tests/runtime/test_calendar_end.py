@@ -14,7 +14,7 @@ import logging
 
 import pytest
 
-from tests.runtime.conftest import Api, FrozenClock, unemployment_data
+from tests.runtime.conftest import Api, FrozenClock, hand_in, unemployment_data
 
 pytestmark = pytest.mark.anyio
 
@@ -28,6 +28,7 @@ async def _accepted_on(api: Api, clock: FrozenClock, local: str) -> dict[str, ob
     )
     assert r.status_code == 201, r.text
     app_id = r.json()["id"]
+    await hand_in(api, app_id, applicant)
     r = await api.post(
         f"/api/applications/{app_id}/actions/accept", headers=api.token("officer", "officer-1")
     )

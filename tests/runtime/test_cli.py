@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 from pathlib import Path
 
@@ -11,8 +12,9 @@ from typer.testing import CliRunner
 
 from generator.cli import app
 from runtime.auth import decode_token
+from runtime.crypto import dev_key
 from runtime.package import PackageError, load_package
-from runtime.settings import Settings
+from runtime.settings import DEV_SECRET, Settings, data_keys
 from tests.runtime.conftest import SECRET
 
 
@@ -95,3 +97,38 @@ def test_a_malformed_data_key_is_one_line_that_never_shows_the_key(
     assert "GOVSTD_DATA_KEY: key 1 is not URL-safe base64 of 32 bytes" in result.output
     assert "密钥" in result.output  # Chinese first
     assert secret_looking not in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_production_refuses_the_public_development_secret_and_key_by_value(
+    package_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    """Set explicitly, the public development secret or data key is refused all the same."""
+    real_key = base64.urlsafe_b64encode(b"r" * 32).decode()
+    public_key = base64.urlsafe_b64encode(dev_key()).decode()
+    db = f"sqlite:///{tmp_path / 'prod.db'}"
+    serve = ["serve", "--app", str(package_dir), "--db", db, "--workers", workers]
+    monkeypatch.setenv("GOVSTD_ENV", "production")
+    cases = (
+        ({"GOVSTD_SECRET": DEV_SECRET, "GOVSTD_DATA_KEY": real_key}, "GOVSTD_SECRET"),
+        ({"GOVSTD_SECRET": SECRET, "GOVSTD_DATA_KEY": public_key}, "GOVSTD_DATA_KEY"),
+        (
+            {"GOVSTD_SECRET": SECRET, "GOVSTD_DATA_KEY": f"{public_key},{real_key}"},
+            "GOVSTD_DATA_KEY",
+        ),
+    )
+    for env, named in cases:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        result = CliRunner().invoke(app, serve)
+        assert result.exit_code == 1, (env, result.output)
+        assert named in result.output and "开发用" in result.output, result.output
+        assert "development" in result.output and "Traceback" not in result.output
+        assert value not in result.output
+    token = CliRunner().invoke(
+        app, ["token", "--role", "applicant"], env={"GOVSTD_SECRET": DEV_SECRET}
+    )
+    assert token.exit_code == 1 and "GOVSTD_SECRET" in token.output
+    # rotating away from the development key: it may stay as an older, decrypting key
+    monkeypatch.setenv("GOVSTD_DATA_KEY", f"{real_key},{public_key}")
+    assert data_keys(Settings.from_env()) == (b"r" * 32, dev_key())

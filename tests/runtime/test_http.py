@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from runtime.app import create_app
-from tests.runtime.conftest import Api, food_data, unemployment_data
+from tests.runtime.conftest import Api, food_data, hand_in, unemployment_data
 
 pytestmark = pytest.mark.anyio
 URL = "/api/matters/unemployment_registration/applications"
@@ -112,6 +112,7 @@ async def test_concurrent_actions_one_wins(api: Api) -> None:
         headers=api.token("applicant"),
     )
     app_id = r.json()["id"]
+    await hand_in(api, app_id, api.token("applicant"))
     officers = [api.token("officer", f"officer-{i}") for i in range(6)]
     results = await asyncio.gather(
         *(api.post(f"/api/applications/{app_id}/actions/accept", headers=h) for h in officers)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.runtime.conftest import ID_A, Api, FrozenClock, food_data, unemployment_data
+from tests.runtime.conftest import ID_A, Api, FrozenClock, food_data, hand_in, unemployment_data
 
 pytestmark = pytest.mark.anyio
 
@@ -58,6 +58,7 @@ async def test_licensing_lifecycle(api: Api, clock: FrozenClock) -> None:
     assert r.json()["status"] == "submitted"
 
     clock.set("2026-02-12T10:00:00")
+    await hand_in(api, app_id, applicant)
     r = await api.post(f"{act}/accept", headers=officer)
     assert r.status_code == 200, r.text
     # 3 working days after Thu 02-12: Fri 02-13, Sat 02-14 (make-up day), then the
@@ -147,6 +148,7 @@ async def test_public_service_lifecycle(api: Api, clock: FrozenClock) -> None:
     )
     assert early_eval.status_code == 409
 
+    await hand_in(api, app_id, applicant)
     r = await api.post(f"{act}/accept", headers=officer)
     assert r.status_code == 200, r.text
     assert r.json()["deadline"] == "2026-03-05"

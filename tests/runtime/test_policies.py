@@ -162,6 +162,9 @@ async def test_delivery_notifies_each_eligible_profile_once(api: Api) -> None:
     assert (await api.get("/api/notifications", headers=stranger)).json()["items"] == []
     r = await api.post(f"/api/notifications/{note_id}/read", headers=stranger)
     assert r.status_code == 404
+    for bad in ("0", "²", "-1", "x"):  # not an id: 422 naming it, never a 500
+        r = await api.post(f"/api/notifications/{bad}/read", headers=h)
+        assert r.status_code == 422 and r.json()["error"]["fields"][0]["path"] == "notification"
 
 
 async def test_only_staff_of_the_issuing_region_or_above_deliver(shenzhen_api: Api) -> None:
@@ -197,6 +200,7 @@ async def test_claim_files_the_matter_prefilled_and_records_the_policy(api: Api)
     ).json()
     assert app["data"]["enterprise_name"] == "南山小馆"  # from the stored profile
     assert app["data"]["employees"] == 5
+    assert app["policy"] == POLICY
     again = await _claim(api, "shop-a")  # the first claim is still open
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_claimed"
     await _store(api, "shop-d", profile_data())

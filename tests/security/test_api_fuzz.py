@@ -58,6 +58,7 @@ from tests.runtime.conftest import (
     ibr_data,
     unemployment_data,
 )
+from tests.runtime.services import restaurant_data
 from tests.security.conftest import report
 
 MAX_EXAMPLES = 12
@@ -125,6 +126,11 @@ CONFIG = {
 }
 SHARED = ("/api/applications/{id}", "/api/applications/{id}/materials/{material}")
 FILED = "unemployment_registration"  # the matter of the application each variant files
+BUNDLE = "open_restaurant"  # and the bundle it files
+UPLOADS = (
+    "/api/applications/{id}/materials/{material}",
+    "/api/bundles/applications/{id}/materials/{material}",
+)
 # Valid form data for the matters the runtime tests know (tests/runtime/conftest.py).
 VALID_DATA = {
     "ibr": ibr_data,
@@ -167,10 +173,20 @@ class Served:
         self.authorized = not variant.endswith("-no-token")
         self.applicant = _bearer(settings, "applicant")
         self.officer = _bearer(settings, "officer")
-        self.application_id, self.document = anyio.run(self._prepare)
-        matter = package.regions["nanshan"].matters[FILED]
+        self.application_id, self.filing_id, self.document = anyio.run(self._prepare)
+        region = package.regions["nanshan"]
+        matter = region.matters[FILED]
         # the materials the applicant uploads (the government's own are refused with 409)
         self.materials = [str(m["id"]) for m in matter.materials if m["source"] != "government"]
+        bundle = package.bundles[BUNDLE]  # and those of the filed bundle's members
+        self.bundle_materials = sorted(
+            {
+                str(m["id"])
+                for member in bundle.matters
+                for m in region.matters[member].materials
+                if m["source"] != "government"
+            }
+        )
         workflow = package.workflows[matter.workflow]
         self.step_by = {t.id: t.by for t in workflow.transitions.values()}
 
@@ -183,8 +199,14 @@ class Served:
                 headers=self.applicant,
             )
             assert r.status_code == 201, r.text
+            filed = await client.post(
+                f"/api/bundles/{BUNDLE}/applications",
+                json={"region": "nanshan", "data": restaurant_data()},
+                headers=self.applicant,
+            )
+            assert filed.status_code == 201, filed.text
             served = await client.get("/openapi.json")
-        return str(r.json()["id"]), served.json()
+        return str(r.json()["id"]), str(filed.json()["id"]), served.json()
 
     def headers(self, case: Any, n: int) -> dict[str, str]:
         """No token, or a valid one of a role that may call the operation."""
@@ -211,10 +233,12 @@ class Served:
         # A path value that fits the document names the filed case and one of its
         # materials (but a quarter of the valid cases keep theirs: unknown ones, 404).
         if path_fits(case) and not (positive and n % 4 == 3):
+            bundled = case.path.startswith("/api/bundles/applications/")
+            materials = self.bundle_materials if bundled else self.materials
             if "id" in params:
-                params["id"] = self.application_id
-            if "material" in params and params["material"] not in self.materials:
-                params["material"] = self.materials[n % len(self.materials)]
+                params["id"] = self.filing_id if bundled else self.application_id
+            if "material" in params and params["material"] not in materials:
+                params["material"] = materials[n % len(materials)]
             case.path_parameters = params
         if not positive or n % 2 or not isinstance(case.body, dict):
             return
@@ -223,7 +247,7 @@ class Served:
         valid = VALID_DATA.get(str(params.get("matter")))
         if case.path == "/api/matters/{matter}/applications" and valid is not None:
             case.body = {**case.body, "data": valid()}
-        elif case.path == "/api/applications/{id}/materials/{material}":
+        elif case.path in UPLOADS:
             case.body = {**case.body, "file": PDF}
 
     def checks(self, case: Any) -> list[Any]:

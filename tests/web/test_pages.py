@@ -202,6 +202,27 @@ async def test_guide_of_an_unknown_matter_is_a_page_not_json(browser: Browser) -
     assert r.status_code == 404 and "<h1>" in r.text
 
 
+async def test_files_chosen_on_a_page_are_encrypted_at_rest(browser: Browser) -> None:
+    """Pages store material files as the API does: encrypted, decrypted on download."""
+    await browser.sign_in("applicant", "citizen-1")
+    app_id = await file_ibr(browser)  # with id_proof
+    r = await browser.post(
+        f"/me/applications/{app_id}/materials/lease_contract", files={"file": ("l.pdf", PDF)}
+    )
+    assert r.status_code == 303, r.text
+    stored = [p.read_bytes() for p in browser.settings.upload_dir.rglob("*") if p.is_file()]
+    assert len(stored) == 2
+    assert not [b for b in stored if PNG[:8] in b or PDF[:8] in b or b"x" * 32 in b]
+    officer = {"Authorization": f"Bearer {browser.token('officer', 'officer-1')}"}
+    for material, content in (("id_proof", PNG), ("lease_contract", PDF)):
+        page = await browser.client.get(f"/me/applications/{app_id}/materials/{material}")
+        assert page.status_code == 200 and page.content == content
+        api = await browser.client.get(
+            f"/api/applications/{app_id}/materials/{material}", headers=officer
+        )
+        assert api.status_code == 200 and api.content == content
+
+
 async def test_page_forms_have_a_size_limit(browser: Browser) -> None:
     big = {"agent_used": "x" * (1024 * 1024 + 1)}
     r = await browser.client.post(f"{APPLY}/conditions", data=big)

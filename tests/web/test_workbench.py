@@ -5,15 +5,28 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, select
 
+from runtime.app import create_app
+from runtime.migrate import upgrade
 from runtime.web.i18n import TEXT
 from runtime.web.render import HERE
-from tests.runtime.conftest import ID_A, food_data, ibr_data
-from tests.web.conftest import Browser
+from tests.runtime.conftest import (
+    ID_A,
+    FrozenClock,
+    food_data,
+    generate_package,
+    ibr_data,
+    unemployment_data,
+)
+from tests.runtime.services import restaurant_data
+from tests.web.conftest import Browser, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -267,6 +280,7 @@ async def test_queue_tabs_count_and_sort_by_deadline(browser: Browser, clock: An
     assert set(re.findall(r'href="/staff/cases/([0-9a-f-]{36})"', food.text)) == {early, late}
     english = await browser.get("/staff?lang=en")
     assert "Overdue" in english.text and "To accept" in english.text
+    assert not set("、：；（）。") & set(english.text)  # English punctuation in English
 
 
 async def test_supervisor_statistics_with_charts_and_tables(browser: Browser, clock: Any) -> None:
@@ -303,6 +317,7 @@ async def test_supervisor_statistics_with_charts_and_tables(browser: Browser, cl
     assert re.search(r'<th scope="row">准予许可</th><td class="num">1</td>', table)
     english = await browser.get("/staff/stats?lang=en")
     assert "By service" in english.text and "Satisfaction" in english.text
+    assert not set("、：；（）。") & set(english.text)
     stats_audited = [e for e in audit_rows(browser, "list") if '"stats": true' in e.detail]
     assert len(stats_audited) == 2
 
@@ -337,3 +352,87 @@ async def test_a_button_pressed_after_a_colleague_decided_changes_nothing(
     assert "未能办理" in r.text and "不予受理" in r.text
     assert ">受理</button>" not in r.text  # the page now offers what the case allows: nothing
     assert await status_of(browser, app_id) == "refused"
+
+
+@pytest.fixture(scope="module")
+def tree_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_package("guangdong", tmp_path_factory.mktemp("package") / "guangdong")
+
+
+@pytest.fixture
+async def tree_browser(
+    tree_dir: Path, tmp_path: Path, clock: FrozenClock
+) -> AsyncIterator[Browser]:
+    """Pages of a deployment serving 广东 → 深圳 → 南山."""
+    url = f"sqlite:///{tmp_path / 'tree.db'}"
+    upgrade(tree_dir, url)
+    settings = settings_for(clock, tmp_path)
+    app = create_app(tree_dir, url, settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Browser(client, settings)
+    app.state.ctx.engine.dispose()
+
+
+async def test_a_supervisor_sees_their_region_and_below(tree_browser: Browser) -> None:
+    browser = tree_browser
+    ids = {}
+    for region in ("nanshan", "shenzhen", "shenzhen"):
+        r = await browser.client.post(
+            "/api/matters/unemployment_registration/applications",
+            json={"region": region, "data": unemployment_data()},
+            headers=bearer(browser, "applicant", f"c-{region}"),
+        )
+        assert r.status_code == 201, r.text
+        ids[region] = r.json()["id"]
+    await browser.sign_in("supervisor", "sup-sz", region="shenzhen")
+    stats = await browser.get("/staff/stats")
+    assert "深圳市、深圳市南山区" in stats.text or "深圳市南山区、深圳市" in stats.text
+    table = stats.text.split('id="chart-region-h"', 1)[1].split("</table>", 1)[0]
+    assert re.search(r'<th scope="row">深圳市</th><td class="num">2</td>', table)
+    assert re.search(r'<th scope="row">深圳市南山区</th><td class="num">1</td>', table)
+    only = await browser.get("/staff/stats?region=nanshan")
+    assert re.search(
+        r'<span class="figure-label">办件总数</span> <span class="figure-value">1<', only.text
+    )
+    queue = await browser.get("/staff?region=nanshan")
+    assert re.findall(r'href="/staff/cases/([0-9a-f-]{36})"', queue.text) == [ids["nanshan"]]
+    assert (await browser.get(f"/staff/cases/{ids['nanshan']}")).status_code == 200
+
+    await browser.sign_in("supervisor", "sup-ns", region="nanshan")  # below sees not above
+    assert (await browser.get(f"/staff/cases/{ids['shenzhen']}")).status_code == 404
+    stats = await browser.get("/staff/stats")
+    assert 'id="chart-region-h"' not in stats.text
+    assert re.search(
+        r'<span class="figure-label">办件总数</span> <span class="figure-value">1<', stats.text
+    )
+
+
+async def test_a_bundle_members_case_page_links_its_siblings(browser: Browser) -> None:
+    r = await browser.client.post(
+        "/api/bundles/open_restaurant/applications",
+        json={"region": "nanshan", "data": restaurant_data()},
+        headers=bearer(browser, "applicant", "shop-a", id_number=ID_A),
+    )
+    assert r.status_code == 201, r.text
+    members = [a["id"] for a in r.json()["applications"]]
+    assert len(members) == 3
+    await browser.sign_in("officer", "officer-1")
+    page = await browser.get(f"/staff/cases/{members[0]}")
+    panel = page.text.split('id="bundle-h"', 1)[1].split("</section>", 1)[0]
+    assert "开办餐馆" in panel or "一件事一次办" in panel
+    assert [f'href="/staff/cases/{m}"' in panel for m in members] == [False, True, True]
+    assert ID_A not in page.text
+
+
+async def test_accepting_without_the_required_materials_names_them(browser: Browser) -> None:
+    app_id = await file_case(browser, "ibr", ibr_data(), ("id_proof",))
+    await browser.sign_in("officer", "officer-1")
+    page = await browser.get(f"/staff/cases/{app_id}")
+    assert "尚缺 2 项必要材料" in page.text
+    r = await browser.post(f"/staff/cases/{app_id}/steps/accept")
+    assert r.status_code == 409
+    refusal = re.search(r'id="refusal">([^<]+)<', r.text)
+    assert refusal and "租赁合同" in refusal.group(1) and "申请书" in refusal.group(1)
+    assert "身份证明" not in refusal.group(1)
+    assert await status_of(browser, app_id) == "submitted"

@@ -1,0 +1,174 @@
+"""How ``govstd serve`` runs uvicorn: connection time limits, a concurrency cap, and
+workers that never outlive their master.
+
+| variable (per worker) | default | meaning |
+|---|---|---|
+| ``GOVSTD_HEADER_TIMEOUT`` | 10 | seconds to send a request's headers (from the connection, |
+| | | or from the first byte of a further keep-alive request) |
+| ``GOVSTD_KEEP_ALIVE_TIMEOUT`` | 5 | seconds an idle keep-alive connection is kept |
+| ``GOVSTD_LIMIT_CONCURRENCY`` | 1000 | open connections (or requests) past which it answers 503 |
+| ``GOVSTD_SHUTDOWN_TIMEOUT`` | 30 | seconds a stopping worker waits for requests in flight |
+
+uvicorn itself has no limit on the time to send the headers: a connection that
+sends nothing, or half a request line, is kept for ever, so a few hundred of them
+hold every file descriptor of a worker. :class:`HeaderTimeoutProtocol` (uvicorn's
+h11 protocol) closes such a connection once :data:`header_timeout` has passed.
+The request body is not timed here: uploads may be slow; a reverse proxy bounds
+it (``client_body_timeout``, docs/deploy.md, appendix).
+
+Workers (``--workers N``) are separate processes started by uvicorn's master.
+Killed with SIGKILL, the master cannot stop them, and they went on serving and
+holding the port. Each worker now asks Linux to send it SIGTERM when its parent
+dies (``prctl(PR_SET_PDEATHSIG)``; elsewhere a thread watches the parent's pid),
+and stops at once if the master died before it asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from runtime.errors import bilingual
+from runtime.settings import SettingsError
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_LIMITS = {  # variable: (field, default, lowest, highest)
+    "GOVSTD_HEADER_TIMEOUT": ("header_timeout", 10, 1, 3600),
+    "GOVSTD_KEEP_ALIVE_TIMEOUT": ("keep_alive_timeout", 5, 1, 3600),
+    "GOVSTD_LIMIT_CONCURRENCY": ("limit_concurrency", 1000, 1, 1_000_000),
+    "GOVSTD_SHUTDOWN_TIMEOUT": ("shutdown_timeout", 30, 1, 3600),
+}
+
+
+@dataclass(frozen=True)
+class ServeLimits:
+    header_timeout: int = 10
+    keep_alive_timeout: int = 5
+    limit_concurrency: int = 1000
+    shutdown_timeout: int = 30
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ServeLimits:
+        """The limits from ``GOVSTD_*`` variables; a bad value is a :class:`SettingsError`."""
+        env = os.environ if env is None else env
+        values: dict[str, int] = {}
+        for variable, (name, default, low, high) in _LIMITS.items():
+            raw = env.get(variable, "").strip() or str(default)
+            if not raw.isdigit() or not low <= int(raw) <= high:
+                raise SettingsError(
+                    bilingual(
+                        f"{variable} 应为 {low} 到 {high} 之间的整数",
+                        f"{variable} must be a whole number from {low} to {high}",
+                    )
+                )
+            values[name] = int(raw)
+        return cls(**values)
+
+
+class ServeConfig(uvicorn.Config):
+    """uvicorn's configuration plus the header timeout; in a worker, it ties the worker's
+    life to the master's (it is pickled into each worker process)."""
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        limits: ServeLimits,
+        forwarded_allow_ips: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            app,
+            http="runtime.server:HeaderTimeoutProtocol",
+            timeout_keep_alive=limits.keep_alive_timeout,
+            limit_concurrency=limits.limit_concurrency,
+            timeout_graceful_shutdown=limits.shutdown_timeout,
+            # forwarded headers believed only from the proxies named (default: none)
+            proxy_headers=forwarded_allow_ips is not None,
+            forwarded_allow_ips=forwarded_allow_ips,
+            server_header=False,
+            **kwargs,
+        )
+        self.header_timeout = limits.header_timeout
+        self.master_pid = os.getpid()
+
+    def load(self) -> None:
+        if self.workers > 1 and os.getpid() != self.master_pid:
+            die_with_parent(self.master_pid)
+        super().load()
+
+
+class HeaderTimeoutProtocol(H11Protocol):
+    """h11 with a time limit on receiving a request's headers (see the module doc)."""
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.header_timeout = float(getattr(config, "header_timeout", 10))
+        self._header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._waiting_for_headers():
+            self._arm()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if not self._waiting_for_headers():
+            self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _waiting_for_headers(self) -> bool:
+        return self.conn.their_state is h11.IDLE and self.conn.our_state is h11.IDLE
+
+    def _arm(self) -> None:
+        if self._header_timer is None and self._waiting_for_headers():
+            self._header_timer = self.loop.call_later(self.header_timeout, self._expired)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _expired(self) -> None:
+        self._header_timer = None
+        if self._waiting_for_headers() and not self.transport.is_closing():
+            with contextlib.suppress(h11.LocalProtocolError):
+                self.conn.send(h11.ConnectionClosed())
+            self.transport.close()
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Get SIGTERM when the parent process dies; stop now if it is already gone."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    else:
+        threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    if os.getppid() != parent_pid:  # died before the request above: nobody will tell us
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGTERM)

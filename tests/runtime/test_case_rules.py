@@ -1,0 +1,236 @@
+"""A case keeps the rules it was filed under (services.md §1), across a regenerated package.
+
+File cases under one package, then change the standards — a shorter promised
+limit, a new required form field, a new required material — and regenerate into
+the same folder, migrate and serve again on the same database: the old cases keep
+their deadline, their 补正 is validated against their own form and their 受理
+needs their own materials; new cases follow the new package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from generator.pipeline import generate
+from generator.render import GenerateError
+from runtime.app import create_app
+from runtime.auth import issue_token
+from runtime.migrate import upgrade
+from runtime.package import import_package, load_package
+from runtime.settings import Settings
+from tests.runtime.conftest import STANDARDS, Api, FrozenClock, food_data, hand_in
+from tests.web.conftest import Browser
+
+pytestmark = pytest.mark.anyio
+URL = "/api/matters/food_business_license/applications"
+NEW_MATERIAL = """  - id: hygiene_certificate
+    name: {zh: 从业人员健康证明, en: "Staff health certificates"}
+    medium: electronic
+    copies: 1
+    necessity: required
+    source: applicant
+    accept: [application/pdf]
+    max_size_mb: 10
+"""
+
+
+def _replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{path}: {old!r} occurs {text.count(old)} times"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _generate(root: Path, out: Path) -> None:
+    result, diagnostics = generate([root], "nanshan", out)
+    assert result is not None, "\n".join(str(d) for d in diagnostics)
+
+
+def _change_standards(root: Path) -> None:
+    """Promised limit 3 → 1 working day, a new required field, a new required material."""
+    region = root / "regions/shenzhen.yaml"
+    text = region.read_text(encoding="utf-8")
+    head, block = text.split("\n  food_business_license:\n", 1)
+    three = "time_limit: {promised: {value: 3, unit: working_day}}"
+    assert block.index(three) < block.index("\n  public_place")  # the food licence's own
+    block = block.replace(three, three.replace("3", "1"), 1)
+    region.write_text(head + "\n  food_business_license:\n" + block, encoding="utf-8")
+    _replace_in(
+        root / "national/forms/food_business_license_form.yaml",
+        "      - element: business_division\n",
+        "      - element: business_division\n      - element: email\n",
+    )
+    _replace_in(
+        root / "national/matters/food_business_license.yaml",
+        "result:\n",
+        NEW_MATERIAL + "result:\n",
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'rules.db'}"
+        return
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    name = f"govstd_rules_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_admin_url() -> str:
+    url = os.environ.get("GOVSTD_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("GOVSTD_TEST_POSTGRES_URL is not set")
+    return url
+
+
+@asynccontextmanager
+async def serving(app_dir: Path, db: str, settings: Settings) -> AsyncIterator[Api]:
+    """``govstd serve``: a fresh app on the package as it is now (a restart: a new process,
+    so the package's modules are imported again)."""
+    name = import_package(app_dir).__name__
+    for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        del sys.modules[module]
+    app = create_app(app_dir, db, settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Api(client, settings, load_package(app_dir))
+    app.state.ctx.engine.dispose()
+
+
+def _token(settings: Settings, role: str, sub: str, **claims: object) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(settings, role=role, sub=sub, **claims)}"}
+
+
+async def _file(api: Api, applicant: dict[str, str], **data: object) -> str:
+    r = await api.post(
+        URL, json={"region": "nanshan", "data": food_data(**data)}, headers=applicant
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def test_old_cases_keep_their_rules_new_cases_follow_the_new_package(
+    tmp_path: Path, database: str, settings: Settings, clock: FrozenClock
+) -> None:
+    root = tmp_path / "standards"
+    shutil.copytree(STANDARDS, root)
+    app_dir = tmp_path / "app"
+    _generate(root, app_dir)
+    upgrade(app_dir, database)
+    applicant = _token(settings, "applicant", "citizen-r")
+    officer = _token(settings, "officer", "officer-r", region="nanshan")
+
+    clock.set("2026-03-02T10:00:00")  # Monday
+    async with serving(app_dir, database, settings) as api:
+        accepted = await _file(api, applicant)
+        await hand_in(api, accepted, applicant)
+        r = await api.post(f"/api/applications/{accepted}/actions/accept", headers=officer)
+        assert r.status_code == 200, r.text
+        assert r.json()["deadline"] == "2026-03-05"  # 3 working days
+        corrected = await _file(api, applicant)
+        r = await api.post(
+            f"/api/applications/{corrected}/actions/request_supplement",
+            json={"reason": "经营面积有误"},
+            headers=officer,
+        )
+        assert r.status_code == 200, r.text
+
+    _change_standards(root)
+    _generate(root, app_dir)
+    upgrade(app_dir, database)  # govstd migrate: the new form's column
+    manifest = json.loads((app_dir / "package.json").read_text(encoding="utf-8"))
+    assert len([f for f in manifest["files"] if f.startswith("rules/")]) > 5  # both versions
+
+    clock.set("2026-03-03T10:00:00")
+    async with serving(app_dir, database, settings) as api:
+        # the accepted case's deadline does not move (the new limit would give 03-03)
+        r = await api.get(f"/api/applications/{accepted}", headers=officer)
+        assert r.json()["deadline"] == "2026-03-05"
+        listed = await api.get("/api/staff/applications", headers=officer)
+        assert {i["id"]: i["deadline"] for i in listed.json()["items"]}[accepted] == "2026-03-05"
+        # the 补正 page shows the case's own form and materials, not the new ones
+        browser = Browser(api.client, settings)
+        await browser.sign_in("applicant", "citizen-r")
+        page = await browser.get(f"/me/applications/{corrected}/correct")
+        assert page.status_code == 200, page.text
+        assert 'name="operating_area"' in page.text
+        assert 'name="email"' not in page.text and "从业人员健康证明" not in page.text
+        # 补正 of the old case: its own form (no email field), its own materials
+        r = await api.post(
+            f"/api/applications/{corrected}/actions/resubmit",
+            json={"data": {"operating_area": 90}},
+            headers=applicant,
+        )
+        assert r.status_code == 200, r.text
+        uploaded = await hand_in(api, corrected, applicant)
+        assert "hygiene_certificate" not in uploaded
+        r = await api.post(f"/api/applications/{corrected}/actions/accept", headers=officer)
+        assert r.status_code == 200, r.text
+        assert r.json()["deadline"] == "2026-03-06"  # its own 3 working days
+        # a new case: the new form, the new materials, the new limit
+        r = await api.post(URL, json={"region": "nanshan", "data": food_data()}, headers=applicant)
+        assert r.status_code == 422
+        assert [f["path"] for f in r.json()["error"]["fields"]] == ["email"]
+        new = await _file(api, applicant, email="li@example.com")
+        assert "hygiene_certificate" in await hand_in(api, new, applicant)
+        r = await api.post(f"/api/applications/{new}/actions/accept", headers=officer)
+        assert r.status_code == 200, r.text
+        assert r.json()["deadline"] == "2026-03-04"  # 1 working day
+
+
+async def test_a_package_regenerated_over_lost_rules_refuses(tmp_path: Path) -> None:
+    """A rules file of the previous package missing: generation stops (cases need it)."""
+    root = tmp_path / "standards"
+    shutil.copytree(STANDARDS, root)
+    app_dir = tmp_path / "app"
+    _generate(root, app_dir)
+    before = {p.name for p in (app_dir / "rules").glob("*.json")}
+    _change_standards(root)
+    _generate(root, app_dir)
+    after = {p.name for p in (app_dir / "rules").glob("*.json")}
+    assert before < after  # the old versions are kept beside the new ones
+    pkg = load_package(app_dir)
+    current = {f"{m.rules}.json" for r in pkg.regions.values() for m in r.matters.values()}
+    superseded = sorted(before - current)
+    assert superseded  # the food licence's old version
+    (app_dir / "rules" / superseded[0]).unlink()
+    with pytest.raises(GenerateError, match="rules"):
+        generate([root], "nanshan", app_dir)
+
+
+async def test_a_case_whose_rules_are_not_in_the_package_follows_the_current_ones(
+    api: Api, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Regenerated into a new folder, the package lost a version: logged, current rules."""
+    applicant = api.token("applicant", "citizen-s")
+    app_id = await _file(api, applicant)
+    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    apps = api.package.tables.applications
+    with engine.begin() as conn:
+        conn.execute(sa.update(apps).where(apps.c.id == app_id).values(rules="0" * 64))
+    engine.dispose()
+    with caplog.at_level("WARNING", logger="govstd.runtime"):
+        r = await api.get(f"/api/applications/{app_id}", headers=api.token("officer"))
+    assert r.status_code == 200, r.text
+    assert r.json()["checklist"]  # the current materials list
+    assert any("0000000000000000" in m and "current rules" in m for m in caplog.messages)

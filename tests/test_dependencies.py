@@ -1,0 +1,58 @@
+"""What govstd imports to run is what ``pip install .`` installs (scripts/demo installs no more).
+
+A module of ``generator/`` or ``runtime/`` that imports a package listed only among the
+development extras starts in the tests and fails on a fresh machine (``scripts/demo``
+stopped with ``No module named 'httpx'``)."""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _names(requirements: list[str]) -> set[str]:
+    return {
+        re.split(r"[\s<>=!~\[;]", r, maxsplit=1)[0].lower().replace("_", "-") for r in requirements
+    }
+
+
+def _imported_modules() -> dict[str, str]:
+    """Top-level modules imported by the shipped code, each with one place that imports it."""
+    found: dict[str, str] = {}
+    for folder in ("generator", "runtime"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for name in names:
+                    found.setdefault(name.split(".")[0], f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_every_imported_package_is_a_runtime_dependency() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = _names(project["dependencies"])
+    for name in list(declared):  # what a declared package itself requires comes with it
+        declared |= _names(
+            [r for r in importlib.metadata.requires(name) or [] if "extra ==" not in r]
+        )
+    own = {"generator", "runtime", "tests"}
+    distributions = importlib.metadata.packages_distributions()
+    missing = []
+    for module, where in _imported_modules().items():
+        if module in own or module in sys.stdlib_module_names or module == "__future__":
+            continue
+        dists = {d.lower().replace("_", "-") for d in distributions.get(module, [module])}
+        if not dists & declared:
+            missing.append(f"{module} ({where}; distribution {sorted(dists)})")
+    assert not missing, f"imported but not in [project] dependencies: {missing}"
