@@ -96,6 +96,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "this type of file is not accepted (accepted: {accept})",
     ),
     "case_final": ("申请已办结，不能再上传材料", "the case is final; no more uploads"),
+    "material_busy": (
+        "该材料文件正在被反复替换，请稍后重试",
+        "this material's file is being replaced again and again; try again shortly",
+    ),
     "materials_missing": (
         "受理前须提交全部必需材料，尚缺：{names}",
         "every required material must be handed in before acceptance; missing: {names}",

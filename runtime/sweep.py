@@ -1,6 +1,7 @@
 """Material files no row refers to, removed once they are old enough to be no upload's.
 
-An upload moves its file into ``<upload dir>/<application id>/<32 hex><ext>`` before the
+An upload moves its file into ``<upload dir>/<application id>/<32 hex><ext>`` (a bundle's
+shared material: ``<bundle filing id>/…``, one file for several rows) before the
 transaction that records it and removes the file it replaces after the commit
 (:mod:`runtime.routes.materials`); a stream in progress is a ``.incoming/.upload-*.part``
 file. A process that dies in between (SIGKILL, power cut) leaves a file that no row of

@@ -17,6 +17,7 @@ from typing import Any
 from generator.ir import PackageIR, fingerprint
 from generator.render import GeneratedFile
 from generator.render.openapi_components import (
+    ERROR_REF,
     JSON,
     Schema,
     api_schemas,
@@ -247,7 +248,14 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
                             media: {"schema": {"type": "string", "contentMediaType": media}}
                             for media in STORED_MEDIA_TYPES
                         },
-                    }
+                    },
+                    "503": {
+                        "description": "服务暂停，或该材料文件正被反复替换 / service paused "
+                        "(database_ahead, database_behind, database_unmigrated; Retry-After), "
+                        "or the file was replaced again and again while it was opened "
+                        "(material_busy): try again",
+                        "content": {JSON: {"schema": ERROR_REF}},
+                    },
                 },
                 errors=("401", "403", "404"),
                 parameters=(*application, "material"),

@@ -14,6 +14,8 @@ locked (:func:`runtime.records.lock_case`): an upload that began before a decisi
 ends after it is refused (409 ``case_final``) and its file removed, and concurrent
 uploads to one case take turns, so replacing a material's file (read the old row,
 delete it, insert the new) is atomic; the replaced file is removed after the commit.
+A download opens the file before it answers, following a replacement committed between
+reading the row and opening the file (:func:`open_download`): never a 500.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
@@ -167,7 +169,29 @@ async def upload(request: Request) -> Response:
     return ok(result, 201)
 
 
-def _find_file(request: Request, c: Context, identity: Identity) -> tuple[Any, Path, str]:
+OPEN_ATTEMPTS = 5  # replacements committed one after another while one download opens
+
+
+@dataclass
+class Download:
+    """A material file opened for sending: its row, the open file, the name to show."""
+
+    row: Any
+    sealed: SealedFile
+    shown: str
+
+    def response(self) -> StreamingResponse:
+        """The plaintext streamed as an attachment (the file is closed at the end)."""
+        disposition = f"attachment; filename*=UTF-8''{quote(self.shown)}"
+        return StreamingResponse(
+            iter(self.sealed),
+            media_type=self.row.content_type,
+            headers={"Content-Disposition": disposition, "Content-Length": str(self.row.size)},
+        )
+
+
+def _material_row(request: Request, c: Context, identity: Identity) -> Any:
+    """The row of the material of a case ``identity`` may see; 404 when there is none."""
     row = find_application(request, identity, request.path_params["id"])
     material_id = request.path_params["material"]
     _material(c, row, material_id)
@@ -178,50 +202,57 @@ def _find_file(request: Request, c: Context, identity: Identity) -> tuple[Any, P
         ).first()
     if f is None:
         raise ApiError(404, "unknown_material", {"material": material_id[:64]})
-    audit_access(
-        c,
-        identity,
-        request_id(request),
-        "material_download",
-        application_id=row.id,
-        detail={"material": material_id},
-    )
-    shown = (
-        f.filename
-        if identity.role == "applicant"
-        else material_id + EXTENSIONS.get(f.content_type, "")
-    )
-    return f, c.settings.upload_dir / f.storage_name, shown
+    return f
 
 
-def _open_file(c: Context, f: Any, path: Path) -> SealedFile:
-    try:
-        return SealedFile(path, c.cipher, stored_context(f))
-    except FileNotFoundError:
-        raise ApiError(404, "unknown_material", {"material": f.material}) from None
-    except DecryptionError:
-        log.error("material file %s cannot be decrypted (key missing or file damaged)", path.name)
-        raise ApiError(503, "unavailable") from None
+def open_download(request: Request, c: Context, identity: Identity) -> Download:
+    """The material's file as its row names it now, opened, and the download audited.
+
+    A replacement removes the file it replaced once it has committed: when the file a row
+    named is gone by the time it is opened, the row is read again and the new file opened
+    (a file missing while its row stays the same is 404, and logged). The file is opened
+    before the answer starts, so a replacement during the transfer does not cut it off: the
+    removed file stays readable to whoever holds it open."""
+    missing: str | None = None
+    for _ in range(OPEN_ATTEMPTS):
+        f = _material_row(request, c, identity)
+        if f.storage_name == missing:
+            log.error("material file %s is missing from the upload folder", f.storage_name)
+            raise ApiError(404, "unknown_material", {"material": f.material})
+        path = c.settings.upload_dir / f.storage_name
+        try:
+            sealed = SealedFile(path, c.cipher, stored_context(f))
+        except FileNotFoundError:
+            missing = f.storage_name  # replaced since the row was read, or lost
+            continue
+        except DecryptionError:
+            log.error(
+                "material file %s cannot be decrypted (key missing or file damaged)", path.name
+            )
+            raise ApiError(503, "unavailable") from None
+        audit_access(
+            c,
+            identity,
+            request_id(request),
+            "material_download",
+            application_id=f.application_id,
+            detail={"material": f.material},
+        )
+        shown = (
+            f.filename
+            if identity.role == "applicant"
+            else f.material + EXTENSIONS.get(f.content_type, "")
+        )
+        return Download(f, sealed, shown)
+    raise ApiError(503, "material_busy")
 
 
 async def download(request: Request) -> Response:
     """``GET /api/applications/{id}/materials/{material}`` — the applicant's own, or staff."""
     c = ctx(request)
     identity = require(request)
-    f, path, shown = await threaded(_find_file, request, c, identity)
-    return await send_file(c, f, path, shown)
-
-
-async def send_file(c: Context, f: Any, path: Path, shown: str) -> Response:
-    """The plaintext of the stored file of the ``material_files`` row ``f``, streamed as an
-    attachment named ``shown`` (404 without its file, 503 when it cannot be decrypted)."""
-    sealed = await threaded(_open_file, c, f, path)
-    disposition = f"attachment; filename*=UTF-8''{quote(shown)}"
-    return StreamingResponse(
-        iter(sealed),
-        media_type=f.content_type,
-        headers={"Content-Disposition": disposition, "Content-Length": str(f.size)},
-    )
+    found = await threaded(open_download, request, c, identity)
+    return found.response()
 
 
 def sealer(c: Context, owner_id: str, material_id: str) -> Callable[[BinaryIO], Any]:

@@ -350,8 +350,8 @@ async def material(request: Request) -> Response:
     c = ctx(request)
     identity = applicant(request)
     if request.method == "GET":
-        found, path, shown = await threaded(materials._find_file, request, c, identity)
-        return await materials.send_file(c, found, path, shown)
+        found = await threaded(materials.open_download, request, c, identity)
+        return found.response()
     lng = lang_of(request)
     row, spec = await threaded(materials._check_upload, request, c, identity)
     cap = int(spec.get("max_size_mb") or 10) * MB + 64 * 1024

@@ -12,7 +12,7 @@ Under /staff (the API's code each calls in brackets):
 - POST /staff/cases/{id}/reveal — the masked values, for a reason, audited
   (``staff._reveal``);
 - GET /staff/cases/{id}/materials/{material} — a material's file
-  (``materials._find_file``).
+  (``materials.open_download``).
 
 Who sees which case, which step is possible, the reasons, four eyes, materials needed
 for 受理, masking and audit are all the API's: a refusal comes back as the API's message
@@ -372,5 +372,5 @@ async def material(request: Request) -> Response:
     """``GET /staff/cases/{id}/materials/{material}``: download (audited by the API)."""
     c = ctx(request)
     identity = staff_member(request)
-    found, path, shown = await threaded(materials._find_file, request, c, identity)
-    return await materials.send_file(c, found, path, shown)
+    found = await threaded(materials.open_download, request, c, identity)
+    return found.response()

@@ -93,3 +93,76 @@ def test_fifty_uploads_of_one_material_at_once(
     incoming = live_server.upload_dir / ".incoming"
     assert not incoming.exists() or not any(incoming.iterdir())
     assert "Traceback" not in live_server.logs()
+
+
+DOWNLOADERS = 8
+REPLACERS = 4
+RACE_S = 6.0
+
+
+def test_downloads_while_the_file_is_replaced(live_server: LiveServer) -> None:
+    """Downloads and replacements of one material interleave for a few seconds: every
+    download answers 200 with one whole file that was uploaded (a replacement committed
+    between reading the row and opening the file is followed; one during the transfer does
+    not cut it off); none answers 5xx or 404."""
+    h = token("applicant", APPLICANT + "-dl")
+    with httpx.Client(base_url=live_server.url, timeout=60.0) as client:
+        r = client.post(
+            "/api/matters/unemployment_registration/applications", json=_unemployment(2), headers=h
+        )
+        assert r.status_code == 201, r.text
+        url = f"/api/applications/{r.json()['id']}/materials/commitment_letter"
+        first = b"%PDF-1.7\n" + b"first\n" * 200_000 + b"%%EOF\n"
+        assert client.put(url, files={"file": ("0.pdf", first, "application/pdf")}, headers=h)
+    uploaded = {hashlib.sha256(first).hexdigest()}
+    lock = threading.Lock()
+    stop = time.monotonic() + RACE_S
+    statuses: Counter[int] = Counter()
+    wrong: list[str] = []
+
+    def replace(k: int) -> None:
+        with httpx.Client(base_url=live_server.url, timeout=60.0) as client:
+            n = 0
+            while time.monotonic() < stop:
+                n += 1
+                body = b"%PDF-1.7\n" + f"{k}-{n}\n".encode() * 150_000 + b"%%EOF\n"
+                with lock:  # known before it can be served
+                    uploaded.add(hashlib.sha256(body).hexdigest())
+                r = client.put(url, files={"file": ("n.pdf", body, "application/pdf")}, headers=h)
+                with lock:
+                    statuses[r.status_code] += 1
+
+    def download(_: int) -> None:
+        with httpx.Client(base_url=live_server.url, timeout=60.0) as client:
+            while time.monotonic() < stop:
+                try:
+                    with client.stream("GET", url, headers=h) as r:
+                        parts = []
+                        for i, part in enumerate(r.iter_bytes(64 * 1024)):
+                            parts.append(part)
+                            if i == 0:
+                                time.sleep(0.02)  # let a replacement land mid-transfer
+                        body = b"".join(parts)
+                except httpx.HTTPError as exc:  # e.g. cut off after its headers were sent
+                    with lock:
+                        wrong.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                with lock:
+                    statuses[r.status_code] += 1
+                    if r.status_code != 200:
+                        wrong.append(f"{r.status_code} {body[:200]!r}")
+                    elif hashlib.sha256(body).hexdigest() not in uploaded:
+                        wrong.append(f"200 with {len(body)} bytes of no uploaded file")
+
+    with ThreadPoolExecutor(DOWNLOADERS + REPLACERS) as pool:
+        jobs = [pool.submit(replace, k) for k in range(REPLACERS)]
+        jobs += [pool.submit(download, k) for k in range(DOWNLOADERS)]
+        for job in jobs:
+            job.result()
+    report(
+        f"download race ({live_server.db.kind}): {DOWNLOADERS} downloaders and {REPLACERS} "
+        f"replacers for {RACE_S:.0f} s: {dict(sorted(statuses.items()))}"
+    )
+    assert not wrong, wrong[:5]
+    assert set(statuses) <= {200, 201, 409}
+    assert statuses[200] > 0 and statuses[201] > 0
