@@ -227,6 +227,12 @@ async def test_reveal_needs_a_reason_and_is_audited(browser: Browser) -> None:
     app_id = await file_case(browser, "ibr", ibr_data())
     await browser.sign_in("officer", "officer-1")
     await browser.get(f"/staff/cases/{app_id}")
+    for reason in ("", "   ", "理" * 201):  # 1–200 characters, or nothing is shown
+        r = await browser.post(f"/staff/cases/{app_id}/reveal", {"reason": reason})
+        assert ID_A not in r.text and "张三" not in r.text, reason
+    r = await browser.post(f"/staff/cases/{app_id}/reveal", {})  # no reason at all
+    assert ID_A not in r.text
+    assert audit_rows(browser, "reveal") == []
     r = await browser.post(f"/staff/cases/{app_id}/reveal", {"reason": "核对身份证明材料"})
     assert r.status_code == 200
     assert ID_A in r.text and "张三" in r.text and "核对身份证明材料" in r.text
