@@ -84,7 +84,7 @@ def take_step(
                 form, merged, lang=lng, identity=identity.prefill(), today=local_date(now)
             )
             if errors:
-                problems = [FieldProblem(e.path, e.code, e.message) for e in errors]
+                problems = [FieldProblem(e.path, e.code, e.message, e.fields) for e in errors]
                 raise ApiError(422, "validation", fields=problems)
             store_data(conn, pkg, c.cipher, form, application_id, cleaned, replace=True)
         if rules is not None and workflow.needs_materials(step, app.status):

@@ -105,4 +105,5 @@ def validate_bundle(
 
 
 def _problem(share: Share, e: FieldError) -> FieldProblem:
-    return FieldProblem(_combined_path(share, e.path), e.code, e.message)
+    fields = None if e.fields is None else tuple(_combined_path(share, f) for f in e.fields)
+    return FieldProblem(_combined_path(share, e.path), e.code, e.message, fields)

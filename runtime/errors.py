@@ -1,7 +1,8 @@
 """The JSON error format, localized messages, request ids and the generic 500.
 
 Every error response is ``{"error": {"code": ..., "message": ..., "request_id": ...}}``,
-with ``"fields": [{"path", "code", "message"}]`` inside ``error`` for validation errors. Messages
+with ``"fields": [{"path", "code", "message"}]`` inside ``error`` for validation errors (a
+failed form rule's adds ``"fields"``: the paths of the form fields the rule reads). Messages
 follow ``Accept-Language`` (zh default, en). A 500 says nothing about the cause:
 no stack, no SQL, no personal data. The log says where it happened under the
 request id — the exception's type (and those it was raised from) and the file, line
@@ -202,9 +203,13 @@ class FieldProblem:
     path: str
     code: str
     message: str
+    fields: tuple[str, ...] | None = None  # a rule's: the paths of the fields it reads
 
-    def as_json(self) -> dict[str, str]:
-        return {"path": self.path, "code": self.code, "message": self.message}
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "code": self.code, "message": self.message}
+        if self.fields is not None:
+            out["fields"] = list(self.fields)
+        return out
 
 
 @dataclass

@@ -38,6 +38,7 @@ Compiled expressions are cached per source text (:func:`compile_expression`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -59,6 +60,7 @@ __all__ = [
     "evaluate",
     "evaluate_condition",
     "list_of",
+    "names_read",
     "record",
 ]
 
@@ -121,6 +123,34 @@ def compile_expression(source: str) -> Compiled:
     except RuntimeError as exc:
         raise ExpressionError(f"cannot compile {source!r}: {exc}") from None
     return Compiled(source, program)
+
+
+# A CEL token that matters for :func:`names_read`: a string or bytes literal (skipped, with
+# its escapes, raw and triple-quoted forms), a number (skipped: ``1e5`` is not a name), or an
+# identifier with the ``.`` that would make it a member selection rather than a variable.
+_SCAN = re.compile(
+    r"(?P<string>[rRbB]{0,2}(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\""
+    r"|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\"))"
+    r"|(?P<number>[0-9][0-9A-Za-z_.]*)"
+    r"|(?P<dot>\.\s*)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)",
+    re.DOTALL,
+)
+
+
+def names_read(source: str) -> tuple[str, ...]:
+    """The variables ``source`` reads, in order of first use, without duplicates.
+
+    A variable is an identifier outside string literals that is not selected with ``.``
+    (``m.age`` reads ``m`` only). Comprehension variables (``m`` in ``members.all(m, …)``)
+    are listed too; callers keep the names they know (a form's field and group ids).
+    The engine's own checked AST would say the same, but ``cel-expr-python`` does not
+    expose it; this scan is all a rule's error needs (see ``FormSpec.rule_fields``).
+    """
+    found: dict[str, None] = {}
+    for m in _SCAN.finditer(source):
+        if m.group("name") is not None and m.group("dot") is None:
+            found.setdefault(m.group("name"))
+    return tuple(found)
 
 
 def _drop_none(value: object) -> object:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Literal
 
-from runtime.expressions import Compiled, compile_expression
+from runtime.expressions import Compiled, compile_expression, names_read
 from runtime.patterns import Pattern, compile_pattern
 
 __all__ = [
@@ -74,7 +74,8 @@ def expression_names(source: str) -> frozenset[str]:
     An over-approximation (function names, macro variables and words inside
     string literals are included), so evaluating with only these variables
     bound gives the same result as with every field bound, and is much faster
-    (the CEL engine converts each bound variable on every evaluation).
+    (the CEL engine converts each bound variable on every evaluation). For the
+    names an expression really reads (to report them), see :func:`names_read`.
     """
     return frozenset(_NAME.findall(source))
 
@@ -201,6 +202,21 @@ class FormSpec:
     def keys(self) -> frozenset[str]:
         """The top-level keys a submission's ``data`` may have."""
         return frozenset(self.field_map) | frozenset(self.group_map)
+
+    @cached_property
+    def rule_fields(self) -> dict[str, tuple[str, ...]]:
+        """Rule id -> the paths of the fields its expression reads, in form order.
+
+        A field by its id, a repeating group by its id (a rule covers the whole form, so
+        a group it reads is named whole, not ``group[i].field``). Worked out once per
+        form; a rule's 422 problem names them in ``fields``.
+        """
+        order = [*self.field_map, *self.group_map]
+        out: dict[str, tuple[str, ...]] = {}
+        for rule in self.rules:
+            read = set(names_read(rule.expression))
+            out[rule.id] = tuple(k for k in order if k in read)
+        return out
 
     @cached_property
     def sensitive_fields(self) -> frozenset[str]:

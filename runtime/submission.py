@@ -140,7 +140,7 @@ def submit(
         form, data, lang=lng, identity=identity.prefill(), today=local_date(now)
     )
     if errors:
-        problems = [FieldProblem(e.path, e.code, e.message) for e in errors]
+        problems = [FieldProblem(e.path, e.code, e.message, e.fields) for e in errors]
         raise ApiError(422, "validation", fields=problems)
     try:
         with write(c.engine) as conn:

@@ -149,6 +149,7 @@ class FieldError:
     path: str
     code: str
     message: str
+    fields: tuple[str, ...] | None = None  # a rule's: the paths of the fields it reads
 
 
 class _Invalid(Exception):
@@ -741,7 +742,8 @@ def validate_submission(
     # Rules, on the data as stored.
     for rule in form.rules:
         if not _holds(rule.compiled, stored, on_error=True):
-            report.errors.append(FieldError(rule.id, "rule", localized(rule.message, lang)))
+            text = localized(rule.message, lang)
+            report.errors.append(FieldError(rule.id, "rule", text, form.rule_fields[rule.id]))
     return cleaned, report.errors
 
 

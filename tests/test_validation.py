@@ -403,7 +403,12 @@ def test_messages_zh_by_default_and_en_on_request() -> None:
     assert en_us == en
     _, errors = validate(with_(count=9, details="d", amount="1"), lang="en")
     assert errors == [
-        FieldError("big_count_big_amount", "rule", "a big count needs an amount of 100 or more")
+        FieldError(
+            "big_count_big_amount",
+            "rule",
+            "a big count needs an amount of 100 or more",
+            ("count", "amount"),
+        )
     ]
     _, errors = validate(with_(count=9, details="d", amount="1"))
     assert errors[0].message == "数量大时金额须不少于100"
@@ -488,9 +493,13 @@ def test_pipeline_required_expression_and_rules(ibr: FormSpec) -> None:
     family = {**IBR_VALID}
     family.pop("members")  # absent group: an empty list for the rule
     _, errors = validate_submission(ibr, family, today=TODAY, lang="en")
-    assert errors == [FieldError("family_members", "rule", "家庭经营须填写家庭成员")]
+    fields = ("organization_form", "members")  # a group the rule reads is named whole
+    assert errors == [FieldError("family_members", "rule", "家庭经营须填写家庭成员", fields)]
     _, errors = validate_submission(ibr, {**IBR_VALID, "registered_capital": 0}, lang="en")
-    assert errors == [FieldError("capital_positive", "rule", "Capital must be positive")]
+    positive = FieldError(
+        "capital_positive", "rule", "Capital must be positive", ("registered_capital",)
+    )
+    assert errors == [positive]
 
 
 def test_pipeline_choices_narrowed_by_the_field(ibr: FormSpec) -> None:
@@ -504,3 +513,37 @@ def test_repeated_calls_give_the_same_result(ibr: FormSpec) -> None:
     first = validate_submission(ibr, IBR_VALID, today=TODAY)
     for _ in range(3):
         assert validate_submission(ibr, IBR_VALID, today=TODAY) == first
+
+
+def test_a_rule_error_names_the_fields_its_expression_reads() -> None:
+    """Issue 12 item 7: end date after start date names both dates (not a word in a literal,
+    not a field the rule does not read), in form order."""
+    leave = FormSpec(
+        id="leave",
+        name=_label("请假", "Leave"),
+        fields=(
+            FieldSpec("start_date", "start", _label("开始日期", "Start"), "date"),
+            FieldSpec("end_date", "end", _label("结束日期", "End"), "date"),
+            FieldSpec("kind", "kind", _label("类别", "Kind"), "string", required=False),
+            FieldSpec("amount", "amount", _label("金额", "Amount"), "string", required=False),
+        ),
+        rules=(
+            RuleSpec(
+                "end_after_start",
+                'end_date > start_date || kind == "amount\'s"',
+                _label("结束日期须晚于开始日期", "the end date must be after the start date"),
+            ),
+        ),
+    )
+    data = {"start_date": "2024-03-02", "end_date": "2024-03-01", "kind": "a", "amount": "x"}
+    _, errors = validate_submission(leave, data, lang="en")
+    assert errors == [
+        FieldError(
+            "end_after_start",
+            "rule",
+            "the end date must be after the start date",
+            ("start_date", "end_date", "kind"),
+        )
+    ]
+    _, errors = validate(with_(amount=...))
+    assert [(e.path, e.fields) for e in errors] == [("amount", None)]  # only a rule names fields

@@ -46,6 +46,14 @@ def error_schemas() -> dict[str, Schema]:
                 },
                 "code": {"type": "string", "description": "e.g. required, gb11643.checksum"},
                 "message": {"type": "string", "description": "in the Accept-Language language"},
+                "fields": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": (
+                        "code 'rule' only: the paths of the form fields the rule reads "
+                        "(a repeating group by its id), to show its message beside each"
+                    ),
+                },
             },
         },
         "Error": {

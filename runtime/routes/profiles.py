@@ -55,7 +55,12 @@ def invalid(errors: list[Any], prefix: str) -> ApiError:
         422,
         "validation",
         fields=[
-            FieldProblem(f"{prefix}{e.path}" if e.path else prefix.rstrip("."), e.code, e.message)
+            FieldProblem(
+                f"{prefix}{e.path}" if e.path else prefix.rstrip("."),
+                e.code,
+                e.message,
+                None if e.fields is None else tuple(prefix + f for f in e.fields),
+            )
             for e in errors
         ],
     )

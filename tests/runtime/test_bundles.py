@@ -274,3 +274,17 @@ async def test_shared_material_refused_when_a_member_is_decided(api: Api, db_url
     r = await api.put(url, files={"file": ("id.pdf", PDF, "application/pdf")}, headers=h)
     assert r.status_code == 409 and r.json()["error"]["code"] == "case_final"
     assert _count(api, db_url, "material_files") == 0
+
+
+async def test_a_failed_rule_names_its_fields_at_combined_paths(api: Api) -> None:
+    """Issue 12 item 7: a member form's rule names the combined form's fields it reads."""
+    data = restaurant_data(operating_area=0, food_business_type="2", food_business_items=["01"])
+    r = await api.post(
+        URL,
+        json={"region": "nanshan", "data": data},
+        headers=api.token("applicant", "shop-a", id_number=ID_A),
+    )
+    assert r.status_code == 422
+    rules = {p["path"]: p["fields"] for p in r.json()["error"]["fields"] if p["code"] == "rule"}
+    assert rules["area_positive"] == ["operating_area"]
+    assert rules["catering_items"] == ["food_business_type", "food_business_items"]

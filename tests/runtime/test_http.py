@@ -194,3 +194,22 @@ def test_create_app_refuses_dev_key_in_production(package_dir: object, db_url: s
     settings = Settings(production=True, env={"GOVSTD_ENV": "production"})
     with pytest.raises(SettingsError):
         create_app(package_dir, db_url, settings)  # type: ignore[arg-type]
+
+
+async def test_a_failed_rule_names_the_fields_it_reads(api: Api) -> None:
+    """Issue 12 item 7: a rule's problem keeps its path (the rule id), code and message and
+    adds ``fields``, the form fields its expression reads; other problems have no ``fields``."""
+    r = await api.post(
+        "/api/matters/food_business_license/applications",
+        json={"region": "nanshan", "data": food_data(operating_area=0, mobile_phone="1")},
+        headers={**api.token("applicant"), "Accept-Language": "en"},
+    )
+    assert r.status_code == 422
+    problems = {p["path"]: p for p in r.json()["error"]["fields"]}
+    assert problems["area_positive"] == {
+        "path": "area_positive",
+        "code": "rule",
+        "message": "Operating area must be positive",
+        "fields": ["operating_area"],
+    }
+    assert "fields" not in problems["mobile_phone"]
