@@ -335,9 +335,22 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
         "Stats": {
             "type": "object",
             "properties": {
+                "regions": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "the regions counted: the staff member's and those below",
+                },
                 "total": {"type": "integer"},
                 "by_status": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "by_matter": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "by_region": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "by_stage": {
+                    "type": "object",
+                    "description": "open, pending (待受理), in_progress (办理中), finished",
+                    "additionalProperties": {"type": "integer"},
+                },
                 "overdue": {"type": "integer"},
+                "due_soon": {"type": "integer"},
                 "finished": {"type": "integer"},
                 "average_handling_days": {"type": ["number", "null"]},
                 "satisfaction": {
@@ -346,6 +359,11 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
                         "average": {"type": ["number", "null"]},
                         "count": {"type": "integer"},
                     },
+                },
+                "by_score": {
+                    "type": "object",
+                    "description": "evaluations by score (1–5)",
+                    "additionalProperties": {"type": "integer"},
                 },
             },
         },

@@ -129,6 +129,10 @@ async def test_licensing_lifecycle(api: Api, clock: FrozenClock) -> None:
     assert s["satisfaction"] == {"average": 5.0, "count": 1}
     assert s["finished"] == 1
     assert s["average_handling_days"] == pytest.approx(14.08, abs=0.01)
+    # every key the API answers is one its OpenAPI document describes
+    doc = (await api.get("/openapi.json")).json()
+    described = doc["components"]["schemas"]["Stats"]["properties"]
+    assert set(s) <= set(described), sorted(set(s) - set(described))
 
 
 async def test_public_service_lifecycle(api: Api, clock: FrozenClock) -> None:
