@@ -50,7 +50,7 @@ from runtime.routes.common import (
     require_object,
     threaded,
 )
-from runtime.routes.materials import MB, release_files, sealer
+from runtime.routes.materials import MB, release_files, sealer, uploaded
 from runtime.submission import Stored, file_application, remember, replay, request_hash
 from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, Received, receive_file, sniff
 
@@ -430,15 +430,7 @@ def _attach(
         target.unlink(missing_ok=True)
         raise
     release_files(c, old)
-    return {
-        "material": material["id"],
-        "applications": ids,
-        "content_type": media,
-        "size": got.size,
-        "sha256": got.sha256,
-        "filename": got.filename,
-        "uploaded_at": iso(now),
-    }
+    return {**uploaded(material, got, media, now), "applications": ids}
 
 
 async def upload(request: Request) -> Response:

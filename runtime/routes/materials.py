@@ -24,6 +24,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
@@ -122,6 +123,11 @@ def _store(
         target.unlink(missing_ok=True)
         raise
     release_files(c, old)
+    return uploaded(material, got, media, now)
+
+
+def uploaded(material: dict[str, Any], got: Received, media: str, now: datetime) -> dict[str, Any]:
+    """What an upload answers (a bundle's shared upload adds the applications it reached)."""
     return {
         "material": material["id"],
         "content_type": media,
