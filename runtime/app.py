@@ -15,6 +15,7 @@
 | /api/bundles… (catalogue, filing, shared materials) | :mod:`runtime.routes.bundles` |
 | /api/policies…, /api/staff/policies… | :mod:`runtime.routes.policies` |
 | /api/profile, /api/notifications… | :mod:`runtime.routes.profiles` |
+| GET /api/staff/events | :mod:`runtime.routes.events` (webhooks: :mod:`runtime.webhooks`) |
 | the web pages (``/``, ``/login``, …) | :mod:`runtime.web` |
 
 Routes take the matter, form or application from a path parameter and look it
@@ -35,6 +36,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from runtime import webhooks
 from runtime.context import Context
 from runtime.crypto import Cipher
 from runtime.errors import (
@@ -53,6 +55,7 @@ from runtime.routes import (
     catalogue,
     docs,
     evaluations,
+    events,
     materials,
     policies,
     staff,
@@ -85,6 +88,7 @@ ROUTES = [
     Route("/api/staff/applications", staff.list_applications, methods=["GET"]),
     Route("/api/staff/applications/{id}/reveal", staff.reveal, methods=["POST"]),
     Route("/api/staff/stats", staff.stats, methods=["GET"]),
+    Route("/api/staff/events", events.list_events, methods=["GET"]),
     *bundles.ROUTES,
     *policies.ROUTES,
 ]
@@ -138,7 +142,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with guard.watching():
+        async with guard.watching(), webhooks.delivering(context):
             yield
         engine.dispose()
 

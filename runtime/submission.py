@@ -37,7 +37,7 @@ from sqlalchemy import Connection, Engine, Insert, Table, Update, bindparam, ins
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from runtime import audit
+from runtime import audit, events
 from runtime.auth import Identity
 from runtime.clock import ClockState, application_number, counter_name, local_date
 from runtime.context import Context
@@ -237,7 +237,7 @@ def file_application(
         application_id=app_id,
         detail=detail,
     )
-    return {
+    body = {
         "id": app_id,
         "number": number,
         "matter": matter.id,
@@ -250,6 +250,11 @@ def file_application(
         "standards_version": matter.version,
         "standards_hash": pkg.source_hash,
     }
+    data = events.application_data(body, status=workflow.initial)
+    events.emit(
+        conn, t, events.SUBMITTED, region=region.id, at=now, data=data, application_id=app_id
+    )
+    return body
 
 
 def remember(
