@@ -53,6 +53,7 @@ from typing import Any
 import anyio
 import httpx
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from runtime import events
 from runtime.context import Context
@@ -93,17 +94,15 @@ def _aware(value: datetime) -> datetime:
 
 def register(c: Context) -> None:
     """Create the rows of receivers not seen before; a new receiver starts with the events
-    written from now on (earlier ones: ``GET /api/staff/events``)."""
+    written from now on (earlier ones: ``GET /api/staff/events``). Workers starting at
+    once may both try: ``ON CONFLICT DO NOTHING``."""
     t = c.package.tables
+    dialect = sqlite if c.engine.dialect.name == "sqlite" else postgresql
     with write(c.engine) as conn:
         last = conn.execute(select(func.coalesce(func.max(t.events.c.id), 0))).scalar_one()
-        known = {r.receiver for r in conn.execute(select(t.event_receivers.c.receiver))}
         for url in c.settings.webhook_urls:
-            if receiver_key(url) not in known:
-                conn.execute(
-                    insert(t.event_receivers),
-                    {"receiver": receiver_key(url), "url": url, "cursor": last, "delivered": 0},
-                )
+            row = {"receiver": receiver_key(url), "url": url, "cursor": last, "delivered": 0}
+            conn.execute(dialect.insert(t.event_receivers).on_conflict_do_nothing(), row)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import timedelta
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -156,9 +156,7 @@ async def test_events_are_scoped_and_checked(api: Api) -> None:
     await file(api, "citizen-a")
     assert len((await pulled(api))["items"]) == 1
     assert (await pulled(api, region="shenzhen"))["items"] == []  # an officer: own region
-    r = await api.get(
-        "/api/staff/events", headers=api.token("supervisor", "sup-1")
-    )
+    r = await api.get("/api/staff/events", headers=api.token("supervisor", "sup-1"))
     assert len(r.json()["items"]) == 1  # a supervisor: the subtree of nanshan
     r = await api.get("/api/staff/events", headers=api.token("applicant", "citizen-a"))
     assert r.status_code == 403
@@ -264,3 +262,26 @@ async def test_one_courier_at_a_time_per_receiver(
     assert done is not None and len(done.delivered) == 1
     assert len(receiver.taken()) == 7
     c.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"GOVSTD_WEBHOOK_URLS": "http://127.0.0.1:9/x"}, "GOVSTD_WEBHOOK_SECRET"),
+        ({"GOVSTD_WEBHOOK_URLS": "ftp://x/", "GOVSTD_WEBHOOK_SECRET": SECRET}, "URLS"),
+        ({"GOVSTD_WEBHOOK_SECRET": "whsec_c2hvcnQ="}, "GOVSTD_WEBHOOK_SECRET"),
+        ({"GOVSTD_WEBHOOK_SECRET": "not base64!"}, "GOVSTD_WEBHOOK_SECRET"),
+        ({"GOVSTD_WEBHOOK_TIMEOUT": "0"}, "GOVSTD_WEBHOOK_TIMEOUT"),
+        ({"GOVSTD_WEBHOOK_BACKOFF": "soon"}, "GOVSTD_WEBHOOK_BACKOFF"),
+    ],
+)
+def test_bad_webhook_settings_are_refused_by_name(env: dict[str, str], named: str) -> None:
+    from runtime.settings import SettingsError
+
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env(env)
+    good = Settings.from_env(
+        {"GOVSTD_WEBHOOK_URLS": "http://a/x, http://b/y http://a/x"}
+        | {"GOVSTD_WEBHOOK_SECRET": SECRET}
+    )
+    assert good.webhook_urls == ("http://a/x", "http://b/y") and good.webhook_key == KEY
