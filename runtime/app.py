@@ -15,6 +15,7 @@
 | /api/bundles… (catalogue, filing, shared materials) | :mod:`runtime.routes.bundles` |
 | /api/policies…, /api/staff/policies… | :mod:`runtime.routes.policies` |
 | /api/profile, /api/notifications… | :mod:`runtime.routes.profiles` |
+| /api/objections…, GET /api/staff/objections/stats | :mod:`runtime.routes.objections` |
 | GET /api/staff/events | :mod:`runtime.routes.events` (webhooks: :mod:`runtime.webhooks`) |
 | the web pages (``/``, ``/login``, …) | :mod:`runtime.web` |
 
@@ -57,6 +58,7 @@ from runtime.routes import (
     evaluations,
     events,
     materials,
+    objections,
     policies,
     staff,
 )
@@ -91,6 +93,7 @@ ROUTES = [
     Route("/api/staff/events", events.list_events, methods=["GET"]),
     *bundles.ROUTES,
     *policies.ROUTES,
+    *objections.ROUTES,
 ]
 
 

@@ -147,6 +147,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{form} 不是画像表单（可选：{known}）",
         "'{form}' is not a profile form (known: {known})",
     ),
+    # objections (runtime/objections.py)
+    "unknown_element": ("未知的数据元 {element}", "no data element '{element}'"),
+    "element_not_in_form": (
+        "本件的表单 {form} 不采集数据元 {element}",
+        "the case's form '{form}' does not collect the data element '{element}'",
+    ),
+    "objection_open": (
+        "该项已有未处理的异议（{id}）",
+        "an objection to this value is already open ({id})",
+    ),
+    "objection_closed": ("异议 {id} 已处理", "objection {id} is already resolved"),
+    "unknown_objection": ("未找到异议 {id}", "no objection '{id}'"),
+    "objection_resolved": ("您的异议 {id} 已处理", "your objection {id} has been resolved"),
+    "field.place": (
+        "数据元 {element} 在本件中的位置应为：{known}",
+        "where the case holds the data element '{element}': {known}",
+    ),
     # field-level codes of the API itself (the form's own come from runtime.validation)
     "field.required": ("必填", "required"),
     "field.unknown": ("不允许的字段", "this key is not allowed"),
