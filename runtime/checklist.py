@@ -42,14 +42,21 @@ def missing(
 
 
 def checklist(
-    rules: CaseRules, data: Mapping[str, object], uploaded: Collection[str], lang: str
+    rules: CaseRules,
+    data: Mapping[str, object],
+    uploaded: Collection[str],
+    lang: str,
+    fetches: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every material of the case's rules, for staff: name, whether asked and handed in."""
+    """Every material of the case's rules, for staff: name, whether asked and handed in;
+    a government-sourced one fetched at filing (runtime/licences.py) has ``fetch``."""
     out = []
     for m in rules.materials:
         required = asked(m, data)
+        fetch = (fetches or {}).get(str(m.get("id")))
         out.append(
             {
+                **({"fetch": fetch} if fetch is not None else {}),
                 "material": m.get("id"),
                 "name": localized(m.get("name"), lang),
                 "necessity": m.get("necessity", "required"),

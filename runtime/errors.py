@@ -164,6 +164,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "数据元 {element} 在本件中的位置应为：{known}",
         "where the case holds the data element '{element}': {known}",
     ),
+    # 电子证照 (runtime/licences.py): why a government-sourced material is (not) attached
+    "licence.fetched": ("已从电子证照库获取", "fetched from the e-licence service"),
+    "licence.pending": (
+        "正在获取（或获取被中断）",
+        "being fetched (or the fetch was interrupted)",
+    ),
+    "licence.not_found": (
+        "电子证照库中没有申请人的此项证照",
+        "the e-licence service has no such licence of the applicant",
+    ),
+    "licence.status": (
+        "电子证照服务出错（HTTP {status}）",
+        "the e-licence service failed (HTTP {status})",
+    ),
+    "licence.timeout": ("电子证照服务超时未应答", "the e-licence service did not answer in time"),
+    "licence.unreachable": ("无法连接电子证照服务", "the e-licence service cannot be reached"),
+    "licence.file_type": (
+        "电子证照服务返回的文件类型不被接受（{type}）",
+        "the e-licence service returned a file of a type not accepted ({type})",
+    ),
+    "licence.too_large": (
+        "电子证照服务返回的文件超过大小上限",
+        "the e-licence service returned a file over the size cap",
+    ),
+    "licence.no_holder": (
+        "申请人身份证号码未知，无法查询电子证照",
+        "the applicant's ID number is not known: nothing to look up",
+    ),
     # field-level codes of the API itself (the form's own come from runtime.validation)
     "field.required": ("必填", "required"),
     "field.unknown": ("不允许的字段", "this key is not allowed"),

@@ -23,6 +23,7 @@ from runtime.checklist import checklist
 from runtime.clock import ClockState, WorkCalendar, local_date
 from runtime.crypto import Cipher
 from runtime.formspec import FieldSpec, FormSpec, localized
+from runtime.licences import outcomes
 from runtime.masking import mask_data
 from runtime.package import Matter, Package
 from runtime.rules import CaseRules
@@ -348,8 +349,10 @@ def detail(
     viewer: Identity,
     lang: str,
     now: datetime,
+    fetches: Sequence[Row[Any]] = (),
 ) -> dict[str, Any]:
-    """One application in full: data (masked for staff), history, materials, next steps."""
+    """One application in full: data (masked for staff), history, materials, next steps;
+    ``fetches``: its government-sourced materials' fetches (runtime/licences.py)."""
     staff = viewer.is_staff
     out = summary(pkg, app, lang=lang, now=now, staff=staff)
     rules = rules_of(pkg, app)
@@ -391,7 +394,9 @@ def detail(
         for m in materials
     ]
     uploaded = {m.material for m in materials}
-    out["checklist"] = checklist(rules, data, uploaded, lang) if rules is not None else []
+    out["checklist"] = (
+        checklist(rules, data, uploaded, lang, outcomes(fetches, lang)) if rules is not None else []
+    )
     return out
 
 

@@ -37,7 +37,7 @@ from sqlalchemy import Connection, Engine, Insert, Table, Update, bindparam, ins
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from runtime import audit, events
+from runtime import audit, events, licences
 from runtime.auth import Identity
 from runtime.clock import ClockState, application_number, counter_name, local_date
 from runtime.context import Context
@@ -156,6 +156,9 @@ def submit(
         if previous is None:
             raise
         return previous
+    if c.settings.licence_url is not None:  # after the commit: never inside the filing
+        holder = licences.holder_of(identity, form, cleaned)
+        licences.fetch_pending(c, pkg.current_rules(matter), body["id"], holder)
     return Stored(201, body)
 
 
@@ -250,6 +253,7 @@ def file_application(
         "standards_version": matter.version,
         "standards_hash": pkg.source_hash,
     }
+    licences.plan(conn, c, rules, app_id, cleaned, now)
     data = events.application_data(body, status=workflow.initial)
     events.emit(
         conn, t, events.SUBMITTED, region=region.id, at=now, data=data, application_id=app_id

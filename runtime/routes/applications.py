@@ -103,6 +103,7 @@ def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: 
         ).all()
         bundle = siblings(conn, c, row, lng=lng, staff=identity.is_staff)
         claim = conn.execute(rows_where(t.policy_claims, "application_id"), key).first()
+        fetches = conn.execute(rows_where(t.licence_fetches, "application_id"), key).all()
     if identity.is_staff:
         audit_access(c, identity, request_id(request), "read", application_id=row.id)
     out = detail(
@@ -115,6 +116,7 @@ def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: 
         viewer=identity,
         lang=lng,
         now=c.now(),
+        fetches=fetches,
     )
     if bundle is not None:  # a bundle member: the filing and its sibling applications
         out["bundle"] = bundle

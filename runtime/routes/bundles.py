@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from runtime import audit
+from runtime import audit, licences
 from runtime.auth import Identity, require
 from runtime.bundles import materials, offered, offered_in, validate_bundle
 from runtime.clock import local_date
@@ -194,6 +194,12 @@ def file_bundle(
         if previous is None:
             raise
         return previous
+    if c.settings.licence_url is not None:  # after the commit (runtime/licences.py)
+        for s, member in zip(bundle.shares, members, strict=True):
+            matter = region.matters[s.matter]
+            rules = pkg.current_rules(matter)
+            holder = licences.holder_of(identity, rules.form, cleaned[s.matter])
+            licences.fetch_pending(c, rules, member["id"], holder)
     return Stored(201, body)
 
 
