@@ -184,3 +184,29 @@ async def test_without_the_setting_nothing_is_fetched(
         assert "fetch" not in item and item["uploaded"] is False
     app.state.ctx.engine.dispose()
     assert stub.taken() == [] and query(db_url, package.tables.licence_fetches) == []
+
+
+async def test_each_member_of_a_bundle_gets_its_licences(api: Api, stub: Recorder) -> None:
+    from tests.runtime.services import restaurant_data
+
+    r = await api.post(
+        "/api/bundles/open_restaurant/applications",
+        json={"region": "nanshan", "data": restaurant_data()},
+        headers=api.token("applicant", "shop-a", id_number=ID_A),
+    )
+    assert r.status_code == 201, r.text
+    fetched = {}
+    for member in r.json()["applications"]:
+        item = next(
+            (m for m in (await licence_item_or_none(api, member["id"])) if m.get("fetch")), None
+        )
+        if item is not None:
+            fetched[member["matter"]] = item["fetch"]["status"]
+    assert fetched == {"food_business_license": "fetched", "public_place_health_license": "fetched"}
+    assert len(stub.taken()) == 2
+
+
+async def licence_item_or_none(api: Api, app_id: str) -> list[dict[str, Any]]:
+    r = await api.get(f"/api/applications/{app_id}", headers=api.token("officer", "officer-1"))
+    assert r.status_code == 200, r.text
+    return list(r.json()["checklist"])
