@@ -100,22 +100,19 @@ def verify(request: Request) -> dict[str, Any]:
 
 async def deliver_all(courier: webhooks.Courier, expected: int, limit_s: float = 20.0) -> None:
     """Run the courier's rounds until ``expected`` events were acknowledged."""
-    import httpx
-
     t = courier.c.package.tables
     deadline = time.monotonic() + limit_s
-    async with httpx.AsyncClient(timeout=courier.timeout) as client:
-        while time.monotonic() < deadline:
-            await courier.round(client)
-            with courier.c.engine.connect() as conn:
-                row = conn.execute(
-                    select(t.event_receivers.c.delivered).where(
-                        t.event_receivers.c.receiver == courier.receiver
-                    )
-                ).one()
-            if row.delivered >= expected:
-                return
-            await asyncio.sleep(0.02)
+    while time.monotonic() < deadline:
+        await asyncio.to_thread(courier.round)
+        with courier.c.engine.connect() as conn:
+            row = conn.execute(
+                select(t.event_receivers.c.delivered).where(
+                    t.event_receivers.c.receiver == courier.receiver
+                )
+            ).one()
+        if row.delivered >= expected:
+            return
+        await asyncio.sleep(0.02)
     raise AssertionError(f"not delivered in {limit_s} s")
 
 
@@ -213,7 +210,9 @@ async def test_webhooks_are_signed_retried_with_backoff_and_in_order(
         return (204, {}, b"")
 
     receiver.answer = answer
-    await deliver_all(webhooks.Courier(c, settings.webhook_urls[0]), 4)
+    courier = webhooks.Courier(c, settings.webhook_urls[0])
+    await deliver_all(courier, 4)
+    courier.close()
     taken = receiver.taken()
     events = [verify(r) for r in taken]
     assert all(r.path == "/hook" for r in taken)
@@ -248,19 +247,18 @@ async def test_one_courier_at_a_time_per_receiver(
     assert len(ids) == 6 == len(set(ids))  # each once: the two never sent side by side
 
     # the holder stops without giving the lease up (killed): the other waits for the lease
-    import httpx
-
     holder = one if await asyncio.to_thread(one.claim) else two
     other = two if holder is one else one
     await file(api, "citizen-late")
-    async with httpx.AsyncClient() as client:
-        assert await other.round(client) is None
-        r = package.tables.event_receivers
-        with write(c.engine) as conn:  # the lease runs out
-            conn.execute(update(r).values(lease_until=r.c.lease_until - timedelta(hours=1)))
-        done = await other.round(client)
+    assert await asyncio.to_thread(other.round) is None
+    r = package.tables.event_receivers
+    with write(c.engine) as conn:  # the lease runs out
+        conn.execute(update(r).values(lease_until=r.c.lease_until - timedelta(hours=1)))
+    done = await asyncio.to_thread(other.round)
     assert done is not None and len(done.delivered) == 1
     assert len(receiver.taken()) == 7
+    one.close()
+    two.close()
     c.engine.dispose()
 
 
