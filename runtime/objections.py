@@ -87,9 +87,10 @@ def reason_of(body: Mapping[str, Any], key: str, lng: str) -> str:
     return text
 
 
-def _text(body: Mapping[str, Any], key: str, lng: str) -> str | None:
+def text_of(body: Mapping[str, Any], key: str, lng: str) -> str | None:
+    """An optional text of 1–255 characters: absent is None, anything else (null too) 422."""
     value = body.get(key)
-    if value is not None and (not isinstance(value, str) or not value or len(value) > 255):
+    if key in body and (not isinstance(value, str) or not value or len(value) > 255):
         raise _problem(key, "field.type", lng, expected="text")
     return value
 
@@ -153,7 +154,7 @@ def file_objection(
             ],
         )
     reason = reason_of(body, "reason", lng)
-    field = _text(body, "field", lng)
+    field = text_of(body, "field", lng)
     rules = rules_of(pkg, app._mapping)
     form = rules.form if rules is not None else pkg.forms[app.form]
     t = pkg.tables
@@ -434,7 +435,7 @@ def correct(
     pkg = c.package
     t = pkg.tables
     now = c.now()
-    field = _text(body, "field", lng) or row.field
+    field = text_of(body, "field", lng) or row.field
     with write(c.engine) as conn:
         case = lock_case(conn, pkg, app.id)
         rules = rules_of(pkg, case._mapping)
@@ -462,7 +463,7 @@ def correct(
             "field": field,
             "old_value": _seal(c, spec, "old_value", old),
             "new_value": _seal(c, spec, "new_value", new),
-            "resolution": (reason_of(body, "note", lng) if body.get("note") is not None else None),
+            "resolution": reason_of(body, "note", lng) if "note" in body else None,
         }
         _close(conn, c, identity, row, case, status=CORRECTED, now=now, rid=rid, values=values)
         fresh = conn.execute(select(t.objections).where(t.objections.c.id == row.id)).one()

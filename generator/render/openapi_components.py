@@ -291,6 +291,15 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
                 },
                 "uploaded": {"type": "boolean"},
                 "missing": {"type": "boolean", "description": "required and not uploaded"},
+                "fetch": {
+                    "type": "object",
+                    "description": "a government-sourced material fetched at filing (电子证照)",
+                    "properties": {
+                        "status": {"type": "string", "enum": ["pending", "fetched", "missing"]},
+                        "reason": {"type": ["string", "null"]},
+                        "message": {"type": "string"},
+                    },
+                },
             },
         },
         "MaterialFile": {

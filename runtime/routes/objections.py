@@ -5,8 +5,8 @@
 | ``POST /api/objections`` | the case's applicant, or staff who may see the case |
 | ``GET /api/objections?status=&page=&page_size=`` | applicants: theirs; staff: their regions' |
 | ``GET /api/objections/{id}`` | the objector, the case's applicant, staff of the region |
-| ``POST /api/objections/{id}/actions/correct`` | officers and approvers of the case's region |
-| ``POST /api/objections/{id}/actions/reject`` | the same |
+| ``POST /api/staff/objections/{id}/actions/correct`` | officers and approvers of the case's region |
+| ``POST /api/staff/objections/{id}/actions/reject`` | the same |
 | ``GET /api/staff/objections/stats?region=`` | staff: open objections and their age |
 
 Bodies: ``{"application", "element", "reason", "field"?}``; correct ``{"value", "field"?,
@@ -14,6 +14,8 @@ Bodies: ``{"application", "element", "reason", "field"?}``; correct ``{"value", 
 """
 
 from __future__ import annotations
+
+import re
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,6 +37,20 @@ from runtime.routes.common import (
 )
 
 STATUSES = (objections.OPEN, objections.CORRECTED, objections.REJECTED)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _bad(path: str, code: str, lng: str, **params: object) -> ApiError:
+    text = message(code, lng, **params)
+    return ApiError(422, "validation", fields=[FieldProblem(path, code.split(".")[-1], text)])
+
+
+def _objection_id(request: Request, lng: str) -> str:
+    """The ``{id}`` of the path: a whole number from 1, else 422 (an unknown one is 404)."""
+    raw: str = request.path_params["id"]
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise _bad("id", "field.type", lng, expected="integer ≥ 1")
+    return raw
 
 
 async def create(request: Request) -> Response:
@@ -46,10 +62,13 @@ async def create(request: Request) -> Response:
         {"application", "element", "reason", "field"},
         {"application", "element", "reason"},
         lng,
-    )
-    if not isinstance(body["application"], str):
-        text = message("field.type", lng, expected="text")
-        raise ApiError(422, "validation", fields=[FieldProblem("application", "type", text)])
+    )  # the whole body is checked before anything is looked up
+    if not isinstance(body["application"], str) or not _UUID.fullmatch(body["application"]):
+        raise _bad("application", "field.type", lng, expected="application id (UUID)")
+    if not isinstance(body["element"], str) or not 1 <= len(body["element"]) <= 63:
+        raise _bad("element", "field.type", lng, expected="data element id")
+    objections.reason_of(body, "reason", lng)
+    objections.text_of(body, "field", lng)
     app = await threaded(find_application, request, identity, body["application"])
     found = await threaded(
         objections.file_objection, c, identity, app, body, lng, request_id(request)
@@ -63,8 +82,7 @@ async def list_objections(request: Request) -> Response:
     lng = lang(request)
     status = request.query_params.get("status")
     if status is not None and status not in STATUSES:
-        text = message("field.type", lng, expected=" | ".join(STATUSES))
-        raise ApiError(422, "validation", fields=[FieldProblem("status", "type", text)])
+        raise _bad("status", "field.type", lng, expected=" | ".join(STATUSES))
     page, size = paging(request, lng)
     return ok(await threaded(objections.listing, c, identity, status, page, size, lng))
 
@@ -72,27 +90,37 @@ async def list_objections(request: Request) -> Response:
 async def get_one(request: Request) -> Response:
     c = ctx(request)
     identity = require(request)
-    row, app = await threaded(objections.find, c, identity, request.path_params["id"])
+    raw = _objection_id(request, lang(request))
+    row, app = await threaded(objections.find, c, identity, raw)
     return ok(objections.view(c.package, row, app, lang(request)))
 
 
-async def act(request: Request) -> Response:
+async def correct(request: Request) -> Response:
     c = ctx(request)
     identity = require_staff(request)
     lng = lang(request)
-    action = request.path_params["action"]
-    if action not in ("correct", "reject"):
-        raise ApiError(404, "not_found")
-    allowed = {"value", "field", "note"} if action == "correct" else {"reason"}
-    body = require_object(await read_json(request), allowed, set(), lng)
-    row, app = await threaded(
-        objections.find, c, identity, request.path_params["id"], for_action=True
-    )
+    body = require_object(await read_json(request), {"value", "field", "note"}, set(), lng)
+    if "value" not in body:
+        raise _bad("value", "field.required", lng)
+    objections.text_of(body, "field", lng)
+    if "note" in body:
+        objections.reason_of(body, "note", lng)
+    raw = _objection_id(request, lng)
+    row, app = await threaded(objections.find, c, identity, raw, for_action=True)
     rid = request_id(request)
-    if action == "reject":
-        reason = objections.reason_of(body, "reason", lng)
-        return ok(await threaded(objections.reject, c, identity, row, app, reason, rid, lng))
     return ok(await threaded(objections.correct, c, identity, row, app, body, rid, lng))
+
+
+async def reject(request: Request) -> Response:
+    c = ctx(request)
+    identity = require_staff(request)
+    lng = lang(request)
+    body = require_object(await read_json(request), {"reason"}, {"reason"}, lng)
+    reason = objections.reason_of(body, "reason", lng)
+    raw = _objection_id(request, lng)
+    row, app = await threaded(objections.find, c, identity, raw, for_action=True)
+    rid = request_id(request)
+    return ok(await threaded(objections.reject, c, identity, row, app, reason, rid, lng))
 
 
 async def stats(request: Request) -> Response:
@@ -109,6 +137,7 @@ ROUTES = [
     Route("/api/objections", create, methods=["POST"]),
     Route("/api/objections", list_objections, methods=["GET"]),
     Route("/api/objections/{id}", get_one, methods=["GET"]),
-    Route("/api/objections/{id}/actions/{action}", act, methods=["POST"]),
+    Route("/api/staff/objections/{id}/actions/correct", correct, methods=["POST"]),
+    Route("/api/staff/objections/{id}/actions/reject", reject, methods=["POST"]),
     Route("/api/staff/objections/stats", stats, methods=["GET"]),
 ]

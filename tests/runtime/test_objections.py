@@ -79,7 +79,7 @@ async def test_an_applicant_objects_and_the_provider_corrects(
     assert stats["by_element"] == [{"element": "mobile_phone", "open": 1, "oldest_days": 2.25}]
 
     r = await api.post(
-        f"/api/objections/{objection['id']}/actions/correct",
+        f"/api/staff/objections/{objection['id']}/actions/correct",
         json={"value": "13900001111"},
         headers=officer,
     )
@@ -110,7 +110,7 @@ async def test_an_applicant_objects_and_the_provider_corrects(
         "application.corrected",
     ]
     again = await api.post(
-        f"/api/objections/{objection['id']}/actions/reject",
+        f"/api/staff/objections/{objection['id']}/actions/reject",
         json={"reason": "重复"},
         headers=officer,
     )
@@ -128,7 +128,7 @@ async def test_an_officer_objects_and_another_rejects_with_a_reason(api: Api) ->
         headers=objector,
     )
     assert r.status_code == 201, r.text
-    url = f"/api/objections/{r.json()['id']}/actions/reject"
+    url = f"/api/staff/objections/{r.json()['id']}/actions/reject"
     approver = api.token("approver", "approver-1")
     for body in ({}, {"reason": "  "}, {"reason": "x" * 501}):
         bad = await api.post(url, json=body, headers=approver)
@@ -154,7 +154,7 @@ async def test_a_value_held_in_several_places_is_named_by_field(api: Api) -> Non
         headers=api.token("applicant", "citizen-a"),
     )
     assert r.status_code == 201 and r.json()["field"] is None  # person_name, members[0]
-    url = f"/api/objections/{r.json()['id']}/actions/correct"
+    url = f"/api/staff/objections/{r.json()['id']}/actions/correct"
     unnamed = await api.post(url, json={"value": "张晓三"}, headers=officer)
     assert unnamed.status_code == 422
     problem = unnamed.json()["error"]["fields"][0]
@@ -214,7 +214,7 @@ async def test_bad_objections_get_a_clear_4xx_and_change_nothing(
         headers=applicant,
     )
     assert twice.status_code == 409 and twice.json()["error"]["code"] == "objection_open"
-    url = f"/api/objections/{r.json()['id']}/actions/correct"
+    url = f"/api/staff/objections/{r.json()['id']}/actions/correct"
     elsewhere = api.token("officer", "officer-x", region="shenzhen")
     assert (
         await api.post(url, json={"value": "13900001111"}, headers=elsewhere)
