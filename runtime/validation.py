@@ -56,9 +56,7 @@ Errors
 
 Speed: everything derivable from the form is computed once per
 :class:`~runtime.formspec.FormSpec` (cached properties); each CEL expression
-is evaluated with only the variables it names bound; the simplest ones run in
-Python (:mod:`runtime.fastcel`, with the engine's semantics), and the engine's
-results over scalar inputs are memoized (CEL is pure; the memo is bounded).
+is evaluated with only the variables it names bound.
 """
 
 from __future__ import annotations
@@ -74,7 +72,6 @@ from typing import Any, Final
 
 from runtime import identifiers
 from runtime.expressions import Compiled, compile_expression
-from runtime.fastcel import Fallback, fast_condition
 from runtime.formspec import FieldSpec, FormSpec, GroupSpec, expression_names, localized
 
 __all__ = [
@@ -393,12 +390,6 @@ def _parse(
 # --- conditions ------------------------------------------------------------------------
 
 
-_MEMO: dict[tuple[str, tuple[tuple[str, type, object], ...]], bool | None] = {}
-_MEMO_LIMIT: Final = 50_000
-_MEMO_TYPES: Final = frozenset({str, int, float, bool})
-_MEMO_MAX_TEXT: Final = 200
-
-
 def _outcome(compiled: Compiled, variables: dict[str, object]) -> bool | None:
     """True, False, or None for an error or a non-boolean result."""
     try:
@@ -417,41 +408,14 @@ def _holds(
     *,
     on_error: bool = False,
 ) -> bool:
-    """Evaluate a condition with only the variables it names (``inner`` wins over ``outer``).
-
-    The simplest expressions run in Python (:mod:`runtime.fastcel`, same
-    results); the engine's results over scalar values are memoized (CEL is
-    pure, and conditions see few distinct inputs).
-    """
+    """Evaluate a condition with only the variables it names (``inner`` wins over ``outer``)."""
     variables: dict[str, object] = {}
     for name in expression_names(compiled.source):
         if inner is not None and name in inner:
             variables[name] = inner[name]
         elif name in outer:
             variables[name] = outer[name]
-    fast = fast_condition(compiled.source)
-    if fast is not None:
-        try:
-            value = fast(variables)
-        except Fallback:
-            pass
-        else:
-            return value if value is True or value is False else on_error
-    key: tuple[str, tuple[tuple[str, type, object], ...]] | None = None
-    for value in variables.values():
-        kind = type(value)
-        if kind not in _MEMO_TYPES or (kind is str and len(value) > _MEMO_MAX_TEXT):  # type: ignore[arg-type]
-            break
-    else:
-        key = (compiled.source, tuple((k, type(v), v) for k, v in variables.items()))
-        if key in _MEMO:
-            result = _MEMO[key]
-            return on_error if result is None else result
     result = _outcome(compiled, variables)
-    if key is not None:
-        if len(_MEMO) >= _MEMO_LIMIT:
-            _MEMO.clear()
-        _MEMO[key] = result
     return on_error if result is None else result
 
 
