@@ -11,9 +11,9 @@ from typing import Annotated
 
 import typer
 
-from generator.diagnostics import bilingual
 from runtime.cli import app as runtime_app
 from runtime.cli import run
+from runtime.types import bilingual
 
 app = typer.Typer(
     add_completion=False,

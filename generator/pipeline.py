@@ -10,7 +10,7 @@ from generator.build import build_package
 from generator.checks import check_all
 from generator.checks.context import Checker, did_you_mean, did_you_mean_zh, known
 from generator.checks.regions import check_resolved_region, validation_day
-from generator.diagnostics import Diagnostic, Diagnostics, Location, bilingual
+from generator.diagnostics import Diagnostic, Diagnostics, Location
 from generator.ir import PackageIR
 from generator.parallel import Beside
 from generator.render import Abandoned, GeneratedFile, GenerateError
@@ -18,6 +18,7 @@ from generator.resolve import ResolvedRegion, check_region, resolve
 from generator.reuse import Previous, record
 from generator.tree import StandardsTree, load_tree
 from generator.writer import WriteResult, format_python, manifest, write_package
+from runtime.types import bilingual
 
 
 def check_tree(

@@ -40,7 +40,6 @@ from runtime.crypto import Cipher
 from runtime.errors import (
     ApiError,
     RequestIdMiddleware,
-    bilingual,
     handle_api_error,
     handle_http_exception,
     handle_unexpected,
@@ -58,6 +57,7 @@ from runtime.routes import (
     staff,
 )
 from runtime.settings import Settings, SettingsError, data_keys, database_url
+from runtime.types import bilingual
 from runtime.web import ROUTES as PAGE_ROUTES
 from runtime.web import pages_or
 

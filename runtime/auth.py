@@ -25,9 +25,10 @@ import jwt
 from starlette.requests import Request
 
 from runtime.crypto import Cipher
-from runtime.errors import ApiError, bilingual
+from runtime.errors import ApiError
 from runtime.settings import Settings
 from runtime.subjects import pseudonyms
+from runtime.types import bilingual
 
 ROLES = ("applicant", "officer", "approver", "supervisor", "admin")
 STAFF_ROLES = frozenset({"officer", "approver", "supervisor", "admin"})

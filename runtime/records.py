@@ -27,6 +27,7 @@ from runtime.masking import mask_data
 from runtime.package import Matter, Package
 from runtime.rules import CaseRules
 from runtime.subjects import shown
+from runtime.types import DATE_TYPES, TEXT_TYPES
 from runtime.workflow import Workflow
 
 log = logging.getLogger("govstd.runtime")
@@ -110,7 +111,7 @@ def _open(cipher: Cipher, table: Table, spec: FieldSpec | None, value: Any) -> A
     if value is None or spec is None or not spec.sensitive:
         return json_value(value)
     text = cipher.decrypt(value, context=sealing_context(table, spec.id))
-    if spec.type in ("string", "text", "code", "date", "datetime", "file") and not spec.multiple:
+    if (spec.type in TEXT_TYPES | DATE_TYPES or spec.type == "file") and not spec.multiple:
         return text
     try:
         return json.loads(text)
