@@ -14,6 +14,8 @@
 | POST /api/staff/applications/{id}/reveal | :mod:`runtime.routes.staff` |
 | /api/bundles… (catalogue, filing, shared materials) | :mod:`runtime.routes.bundles` |
 | /api/policies…, /api/staff/policies… | :mod:`runtime.routes.policies` |
+| GET /api/catalogue, /api/catalogue/elements/{element} | :mod:`runtime.routes.resources` |
+| /api/sharing/requests…, GET /api/sharing/data/{id} | :mod:`runtime.routes.sharing` |
 | /api/profile, /api/notifications… | :mod:`runtime.routes.profiles` |
 | the web pages (``/``, ``/login``, …) | :mod:`runtime.web` |
 
@@ -55,6 +57,8 @@ from runtime.routes import (
     evaluations,
     materials,
     policies,
+    resources,
+    sharing,
     staff,
 )
 from runtime.settings import Settings, SettingsError, data_keys, database_url
@@ -87,6 +91,8 @@ ROUTES = [
     Route("/api/staff/stats", staff.stats, methods=["GET"]),
     *bundles.ROUTES,
     *policies.ROUTES,
+    *resources.ROUTES,
+    *sharing.ROUTES,
 ]
 
 

@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from runtime.auth import ROLES, STAFF_ROLES, issue_token
+from runtime.auth import REGIONAL_ROLES, ROLES, STAFF_ROLES, issue_token
 from runtime.routes.common import ctx
 from runtime.settings import Settings
 from runtime.web.i18n import text
@@ -90,7 +90,7 @@ def _dev_login(request: Request, form: FormData, target: str) -> Response:
     region = _field(form, "region") or None
     if region is not None and region not in c.package.regions:
         region = None
-    if role not in ROLES or not sub or (role in STAFF_ROLES and region is None):
+    if role not in ROLES or not sub or (role in REGIONAL_ROLES and region is None):
         return _login_page(request, status=422, dev_error="login.dev_bad")
     token = issue_token(
         c.settings,
