@@ -16,6 +16,7 @@
 | /api/policies…, /api/staff/policies… | :mod:`runtime.routes.policies` |
 | GET /api/catalogue, /api/catalogue/elements/{element} | :mod:`runtime.routes.resources` |
 | /api/sharing/requests…, GET /api/sharing/data/{id} | :mod:`runtime.routes.sharing` |
+| GET /api/staff/data-quality | :mod:`runtime.routes.quality` |
 | /api/profile, /api/notifications… | :mod:`runtime.routes.profiles` |
 | the web pages (``/``, ``/login``, …) | :mod:`runtime.web` |
 
@@ -57,6 +58,7 @@ from runtime.routes import (
     evaluations,
     materials,
     policies,
+    quality,
     resources,
     sharing,
     staff,
@@ -93,6 +95,7 @@ ROUTES = [
     *policies.ROUTES,
     *resources.ROUTES,
     *sharing.ROUTES,
+    *quality.ROUTES,
 ]
 
 

@@ -170,6 +170,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{element} 不是该资源的数据项（可选：{known}）",
         "'{element}' is not an item of this resource (known: {known})",
     ),
+    "field.served_region": (
+        "本部署不服务区域 {region}（可选：{known}）",
+        "this deployment serves no region '{region}' (known: {known})",
+    ),
     "field.not_shared": ("数据项 {element} 不予共享", "item '{element}' is not shared"),
     # field-level codes of the API itself (the form's own come from runtime.validation)
     "field.required": ("必填", "required"),

@@ -94,7 +94,8 @@ def checked_request(
     if not isinstance(region, str) or region not in pkg.regions:
         known = ", ".join(pkg.regions)
         shown = str(region)[:64]
-        problems.append(_problem("region", "region", lng, region=shown, known=known))
+        text = message("field.served_region", lng, region=shown, known=known)
+        problems.append(FieldProblem("region", "region", text))
         raise ApiError(422, "validation", fields=problems)
     resource_id = body.get("resource")
     resource = (

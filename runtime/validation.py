@@ -84,6 +84,7 @@ __all__ = [
     "FieldError",
     "conditions",
     "message",
+    "stored_value_problem",
     "validate_submission",
 ]
 
@@ -388,6 +389,20 @@ def _parse(
         if given is not None:
             result = _PARSERS[f.type](f, given, today)
     return result
+
+
+def stored_value_problem(f: FieldSpec, value: object) -> str | None:
+    """The code of the first check a stored value fails under the field's current rules
+    (a check added or tightened after it was filed), or ``None``. ``value`` as
+    :func:`runtime.records.json_value` gives it; the data quality report
+    (runtime/quality.py) runs it on every stored value."""
+    if value is None:
+        return None
+    try:
+        _PARSERS[f.type](f, value, None)
+    except _Invalid as exc:
+        return exc.code
+    return None
 
 
 # --- conditions ------------------------------------------------------------------------
