@@ -481,9 +481,11 @@ def page_language(request: Request) -> str:
 
 
 def _merge_services() -> None:
+    from runtime.web.i18n_data import DATA_TEXT
     from runtime.web.i18n_services import SERVICES_TEXT
 
     TEXT.update(SERVICES_TEXT)
+    TEXT.update(DATA_TEXT)
 
 
 _merge_services()

@@ -100,7 +100,8 @@ def _dev_login(request: Request, form: FormData, target: str) -> Response:
         name=_field(form, "name") or None,
         id_number=(_field(form, "id_number", 18) or None) if role == "applicant" else None,
     )
-    response = redirect(request, target or ("/staff" if role in STAFF_ROLES else "/me"))
+    start = "/staff/data-quality" if role == "data_steward" else "/me"
+    response = redirect(request, target or ("/staff" if role in STAFF_ROLES else start))
     # (the role is known before the token: the same choice as start_page)
     start_session(request, response, token)
     return response
