@@ -233,3 +233,29 @@ async def test_two_decisions_at_once_one_wins(sz: Api) -> None:
     assert sorted(a.status_code for a in answers) == [200, 409, 409]
     decided = rows(sz, "audit_log")
     assert len([d for d in decided if d.action in ("share_approve", "share_refuse")]) == 1
+
+
+def _documented(api: Api, schema: str, body: Any) -> None:
+    """``body`` valid against the package's OpenAPI component ``schema``."""
+    from jsonschema import Draft202012Validator
+
+    doc = json.loads((api.package.path / "openapi.json").read_text(encoding="utf-8"))
+    root = {"components": doc["components"], "$ref": f"#/components/schemas/{schema}"}
+    errors = list(Draft202012Validator(root).iter_errors(body))
+    assert not errors, [e.message for e in errors[:3]]
+
+
+async def test_every_answer_is_as_documented(sz: Api) -> None:
+    await _cases(sz)
+    _documented(sz, "ResourceList", (await sz.get("/api/catalogue?region=nanshan")).json())
+    element = await sz.get("/api/catalogue/elements/person_name")
+    _documented(sz, "ElementUse", element.json())
+    made = await _request(sz, PERSONAL, officer(sz))
+    _documented(sz, "SharingRequest", made)
+    _documented(sz, "SharingRequestPage", (await sz.get(URL, headers=officer(sz))).json())
+    done = await sz.post(f"{URL}/{made['id']}/actions/approve", headers=steward(sz))
+    _documented(sz, "SharingRequest", done.json())
+    data = await sz.get(f"/api/sharing/data/{made['id']}", headers=officer(sz))
+    _documented(sz, "SharedData", data.json())
+    quality = await sz.get("/api/staff/data-quality", headers=steward(sz))
+    _documented(sz, "DataQuality", quality.json())
