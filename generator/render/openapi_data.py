@@ -10,7 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 from generator.ir import PackageIR
-from generator.render.openapi_components import JSON, Schema, enum_of, ref
+from generator.render.openapi_components import (
+    JSON,
+    Schema,
+    enum_of,
+    path_parameter,
+    query,
+    ref,
+)
 
 Operation = Callable[..., Schema]
 TEXT_500 = {"type": "string", "minLength": 1, "maxLength": 500}
@@ -185,28 +192,16 @@ def data_schemas(pkg: PackageIR) -> dict[str, Schema]:
 
 
 def data_parameters(pkg: PackageIR) -> dict[str, Schema]:
-    def path(name: str, schema: Schema, description: str) -> Schema:
-        return {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "schema": schema,
-            "description": description,
-        }
-
+    path = path_parameter
     return {
         "element": path("element", enum_of([e.id for e in pkg.elements]), "data element id"),
         "sharingRequest": path(
             "id", {"type": "string", "maxLength": 36}, "sharing request id (uuid)"
         ),
         "sharingAction": path("action", enum_of(["approve", "refuse", "revoke"]), "decision"),
-        "catalogueQuery": {
-            "name": "q",
-            "in": "query",
-            "required": False,
-            "schema": {"type": "string", "maxLength": 64},
-            "description": "search text (names and ids, zh or en)",
-        },
+        "catalogueQuery": query(
+            "q", {"type": "string", "maxLength": 64}, "search text (names and ids, zh or en)"
+        ),
     }
 
 
