@@ -39,7 +39,7 @@ from synth import write_tree  # noqa: E402
 
 from generator.build import build_package  # noqa: E402
 from generator.catalogue import resources, write_workbook  # noqa: E402
-from generator.pipeline import checked_region, check_tree  # noqa: E402
+from generator.pipeline import check_tree, checked_region  # noqa: E402
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -77,8 +77,7 @@ def baseline(tree: Path) -> list[dict[str, Any]]:
                         "element": e["id"],
                         "name": e["name"],
                         "sensitive": bool(e.get("sensitive")),
-                        "share_type": e.get("share")
-                        or ("conditional" if e.get("sensitive") else "conditional"),
+                        "share_type": e.get("share") or "conditional",
                     },
                 )
         out.append(

@@ -1,5 +1,5 @@
 """What ``govstd migrate``, ``govstd serve``, ``govstd sweep-uploads`` and ``govstd token``
-do (the typer commands in ``generator/cli.py`` are thin wrappers). Errors a user can fix
+do (the typer commands in :mod:`runtime.cli` are thin wrappers). Errors a user can fix
 raise :class:`CommandError` with one line to print."""
 
 from __future__ import annotations

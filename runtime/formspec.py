@@ -21,10 +21,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from runtime.expressions import Compiled, compile_expression, names_read
 from runtime.patterns import Pattern, compile_pattern
+
+if TYPE_CHECKING:
+    from runtime.formmodel import FormModel
 
 __all__ = [
     "FIELD_TYPES",
@@ -217,6 +220,18 @@ class FormSpec:
             read = set(names_read(rule.expression))
             out[rule.id] = tuple(k for k in order if k in read)
         return out
+
+    @cached_property
+    def model(self) -> FormModel:
+        """The pydantic model of the form's values (:mod:`runtime.formmodel`), built once."""
+        from runtime.formmodel import form_model  # it builds on these classes
+
+        return form_model(self)
+
+    @cached_property
+    def prefilled(self) -> tuple[FieldSpec, ...]:
+        """The fields a signed-in applicant's attribute fills when left empty."""
+        return tuple(f for f in self.fields if f.prefill_key is not None)
 
     @cached_property
     def sensitive_fields(self) -> frozenset[str]:

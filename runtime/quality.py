@@ -6,7 +6,7 @@ region (a field of a repeating group counts each row):
 
 - ``filled`` and ``empty`` (no value stored; a field hidden by its condition is empty too);
 - ``failures``: stored values that fail the field's checks *as the package has them now*
-  (:func:`runtime.validation.stored_value_problem`) — values filed before a check was added
+  (:func:`runtime.validation.stored_problems`) — values filed before a check was added
   or tightened, or a code since deprecated — with the count of each problem code;
 - ``conflicts``: for an identifier (an element checked as a citizen ID number, gb11643, or
   a unified social credit code, gb32100), how many identifiers were given with more than
@@ -30,11 +30,11 @@ from sqlalchemy import Connection, Table, select
 
 from runtime.context import Context
 from runtime.db import read
-from runtime.formspec import FieldSpec, FormSpec, localized
+from runtime.formspec import FieldSpec, FormSpec, GroupSpec, localized
 from runtime.masking import mask_value
 from runtime.package import Package
 from runtime.records import open_value
-from runtime.validation import stored_value_problem
+from runtime.validation import stored_problems
 
 IDENTIFIER_CHECKS = frozenset({"gb11643", "gb32100"})
 EXAMPLES = 50
@@ -54,12 +54,11 @@ class Tally:
     names: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # id -> name -> numbers
     name_sensitive: bool = False
 
-    def add(self, f: FieldSpec, value: Any) -> None:
+    def add(self, value: Any, problem: str | None) -> None:
         if value is None or value == "" or value == []:
             self.empty += 1
             return
         self.filled += 1
-        problem = stored_value_problem(f, value)
         if problem is not None:
             self.failures[problem] = self.failures.get(problem, 0) + 1
 
@@ -114,22 +113,23 @@ def _scan(
     c: Context,
     conn: Connection,
     form: FormSpec,
-    fields: Sequence[FieldSpec],
+    group: GroupSpec | None,
     table: Table,
     region: str,
     tallies: dict[tuple[str, str], Tally],
-    group: bool,
 ) -> None:
+    fields = group.fields if group is not None else form.fields
     pairs = _pairs(fields)
     specs = {f.id: f for f in fields if f.id in table.c}
-    for row in _rows(conn, c.package, form, region, table, group):
+    for row in _rows(conn, c.package, form, region, table, group is not None):
         m = row._mapping
         values = {fid: open_value(c.cipher, table, f, m[fid]) for fid, f in specs.items()}
+        problems = stored_problems(form, values, group)
         for fid, f in specs.items():
             tally = tallies.get((f.element, region))
             if tally is None:
                 continue
-            tally.add(f, values[fid])
+            tally.add(values[fid], problems.get(fid))
             name_field = pairs.get(fid)
             if name_field is None or name_field not in specs:
                 continue
@@ -157,11 +157,11 @@ def report(c: Context, regions: Sequence[str], lng: str) -> dict[str, Any]:
             for resource in pkg.data_catalogue.in_region(region):
                 form = pkg.forms[resource.id]
                 table = pkg.tables.forms[form.id]
-                _scan(c, conn, form, form.fields, table, region, tallies, False)
+                _scan(c, conn, form, None, table, region, tallies)
                 for g in form.groups:
                     gtable = pkg.tables.groups.get(form.id, {}).get(g.id)
                     if gtable is not None:
-                        _scan(c, conn, form, g.fields, gtable, region, tallies, True)
+                        _scan(c, conn, form, g, gtable, region, tallies)
     ordered = sorted(
         tallies.values(),
         key=lambda t: (

@@ -6,8 +6,11 @@ code set, material and transition ids as enums), request bodies, responses and
 the error format. Submissions: ``POST /api/matters/{matter}/applications``
 takes ``{"region", "data"}``; the schema of ``data`` depends on the matter, so
 ``components.schemas`` holds each form's data schema (``form_<form id>``, the
-same as ``schemas/<form>.json``) and the operation's ``x-govstd-forms`` maps
-each matter to its form's schema. Deterministic: sorted keys, ids in order.
+same as ``schemas/<form>.json``), ``data`` is one of them (``anyOf``) and the
+operation's ``x-govstd-forms`` maps each matter to its form's schema. The paths
+are the runtime's API routes (``runtime.app.ROUTES``, each named by its
+operationId; tests/test_openapi_routes.py holds the two to the same set).
+Deterministic: sorted keys, ids in order.
 """
 
 from __future__ import annotations

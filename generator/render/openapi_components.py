@@ -30,6 +30,14 @@ def enum_of(values: list[str]) -> Schema:
     return {"type": "string", "enum": values} if values else {"type": "string"}
 
 
+def one_of_schemas(names: list[str], description: str) -> Schema:
+    """A submission's ``data``: the schema of one of the named forms (which one the path
+    says: ``x-govstd-forms`` / ``x-govstd-bundles`` of the operation)."""
+    if not names:
+        return {"type": "object", "description": description}
+    return {"anyOf": [ref("schemas", n) for n in names], "description": description}
+
+
 def label(text: dict[str, str]) -> str:
     return text.get("zh") or next(iter(text.values()), "")
 
@@ -237,11 +245,11 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
             "additionalProperties": False,
             "properties": {
                 "region": {**enum_of(regions), "description": "the region it is filed in"},
-                "data": {
-                    "type": "object",
-                    "description": "the form data: see x-govstd-forms of the operation and "
-                    "GET /api/forms/{form}/schema",
-                },
+                "data": one_of_schemas(
+                    sorted({schema_name(m.form) for r in pkg.regions for m in r.matters}),
+                    "the data of the matter's form: x-govstd-forms of the operation names "
+                    "the form of each matter (also GET /api/forms/{form}/schema)",
+                ),
             },
         },
         "ApplicationSummary": summary,

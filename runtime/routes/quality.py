@@ -43,4 +43,4 @@ async def data_quality(request: Request) -> Response:
     return ok(found)
 
 
-ROUTES = [Route("/api/staff/data-quality", data_quality, methods=["GET"])]
+ROUTES = [Route("/api/staff/data-quality", data_quality, methods=["GET"], name="getDataQuality")]

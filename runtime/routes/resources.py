@@ -45,6 +45,6 @@ async def element(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/api/catalogue", list_resources, methods=["GET"]),
-    Route("/api/catalogue/elements/{element}", element, methods=["GET"]),
+    Route("/api/catalogue", list_resources, methods=["GET"], name="listDataResources"),
+    Route("/api/catalogue/elements/{element}", element, methods=["GET"], name="getElementUse"),
 ]

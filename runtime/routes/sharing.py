@@ -82,9 +82,14 @@ async def data(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/api/sharing/requests", create, methods=["POST"]),
-    Route("/api/sharing/requests", list_requests, methods=["GET"]),
-    Route("/api/sharing/requests/{id}", get_request, methods=["GET"]),
-    Route("/api/sharing/requests/{id}/actions/{action}", act, methods=["POST"]),
-    Route("/api/sharing/data/{id}", data, methods=["GET"]),
+    Route("/api/sharing/requests", create, methods=["POST"], name="requestSharing"),
+    Route("/api/sharing/requests", list_requests, methods=["GET"], name="listSharingRequests"),
+    Route("/api/sharing/requests/{id}", get_request, methods=["GET"], name="getSharingRequest"),
+    Route(
+        "/api/sharing/requests/{id}/actions/{action}",
+        act,
+        methods=["POST"],
+        name="decideSharingRequest",
+    ),
+    Route("/api/sharing/data/{id}", data, methods=["GET"], name="readSharedData"),
 ]
