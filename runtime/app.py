@@ -14,6 +14,9 @@
 | POST /api/staff/applications/{id}/reveal | :mod:`runtime.routes.staff` |
 | /api/bundles… (catalogue, filing, shared materials) | :mod:`runtime.routes.bundles` |
 | /api/policies…, /api/staff/policies… | :mod:`runtime.routes.policies` |
+| GET /api/catalogue, /api/catalogue/elements/{element} | :mod:`runtime.routes.resources` |
+| /api/sharing/requests…, GET /api/sharing/data/{id} | :mod:`runtime.routes.sharing` |
+| GET /api/staff/data-quality | :mod:`runtime.routes.quality` |
 | /api/profile, /api/notifications… | :mod:`runtime.routes.profiles` |
 | the web pages (``/``, ``/login``, …) | :mod:`runtime.web` |
 
@@ -40,7 +43,6 @@ from runtime.crypto import Cipher
 from runtime.errors import (
     ApiError,
     RequestIdMiddleware,
-    bilingual,
     handle_api_error,
     handle_http_exception,
     handle_unexpected,
@@ -55,9 +57,13 @@ from runtime.routes import (
     evaluations,
     materials,
     policies,
+    quality,
+    resources,
+    sharing,
     staff,
 )
 from runtime.settings import Settings, SettingsError, data_keys, database_url
+from runtime.types import bilingual
 from runtime.web import ROUTES as PAGE_ROUTES
 from runtime.web import pages_or
 
@@ -116,6 +122,9 @@ ROUTES = [
     Route("/api/staff/stats", staff.stats, methods=["GET"], name="staffStats"),
     *bundles.ROUTES,
     *policies.ROUTES,
+    *resources.ROUTES,
+    *sharing.ROUTES,
+    *quality.ROUTES,
 ]
 
 

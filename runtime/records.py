@@ -28,6 +28,7 @@ from runtime.masking import mask_data
 from runtime.package import Matter, Package
 from runtime.rules import CaseRules
 from runtime.subjects import shown
+from runtime.types import DATE_TYPES, TEXT_TYPES
 from runtime.workflow import Workflow
 
 log = logging.getLogger("govstd.runtime")
@@ -107,11 +108,12 @@ def _seal(cipher: Cipher, table: Table, spec: FieldSpec | None, value: Any) -> A
     return cipher.encrypt(text, context=sealing_context(table, spec.id))
 
 
-def _open(cipher: Cipher, table: Table, spec: FieldSpec | None, value: Any) -> Any:
+def open_value(cipher: Cipher, table: Table, spec: FieldSpec | None, value: Any) -> Any:
+    """A stored value as JSON gives it, decrypted when the field is sensitive."""
     if value is None or spec is None or not spec.sensitive:
         return json_value(value)
     text = cipher.decrypt(value, context=sealing_context(table, spec.id))
-    if spec.type in ("string", "text", "code", "date", "datetime", "file") and not spec.multiple:
+    if (spec.type in TEXT_TYPES | DATE_TYPES or spec.type == "file") and not spec.multiple:
         return text
     try:
         return json.loads(text)
@@ -174,7 +176,7 @@ def load_data(
         mapping = row._mapping
         for f in form.fields:
             if f.id in mapping and mapping[f.id] is not None:
-                data[f.id] = _open(cipher, table, f, mapping[f.id])
+                data[f.id] = open_value(cipher, table, f, mapping[f.id])
     for group in form.groups:
         gtable = pkg.tables.groups.get(form.id, {}).get(group.id)
         if gtable is None:
@@ -185,7 +187,7 @@ def load_data(
             m = grow._mapping
             items.append(
                 {
-                    f.id: _open(cipher, gtable, f, m[f.id])
+                    f.id: open_value(cipher, gtable, f, m[f.id])
                     for f in group.fields
                     if f.id in m and m[f.id] is not None
                 }

@@ -329,20 +329,22 @@ def query(name: str, schema: Schema, description: str) -> Schema:
     }
 
 
+def path_parameter(name: str, schema: Schema, description: str) -> Schema:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": schema,
+        "description": description,
+    }
+
+
 def parameters(pkg: PackageIR) -> dict[str, Schema]:
     matters = sorted({m.id for r in pkg.regions for m in r.matters})
     materials = sorted({x.id for r in pkg.regions for m in r.matters for x in m.materials})
     transitions = sorted({t.id for w in pkg.workflows for t in w.transitions})
 
-    def path(name: str, schema: Schema, description: str) -> Schema:
-        return {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "schema": schema,
-            "description": description,
-        }
-
+    path = path_parameter
     return {
         "matter": path("matter", enum_of(matters), "matter id (事项)"),
         "form": path("form", enum_of([f.id for f in pkg.forms]), "form id (表单)"),
