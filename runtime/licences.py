@@ -37,6 +37,7 @@ import httpx
 from sqlalchemy import Connection, insert, select, update
 
 from runtime import audit
+from runtime.answers import Fetch
 from runtime.auth import Identity
 from runtime.context import Context
 from runtime.db import read, write
@@ -252,7 +253,7 @@ def explain(status: str, reason: str | None, lang: str) -> str:
     return message(f"licence.{code}", lang, status=value, type=value)
 
 
-def outcomes(rows: Sequence[Any], lang: str) -> dict[str, dict[str, Any]]:
+def outcomes(rows: Sequence[Any], lang: str) -> dict[str, Fetch]:
     """material id → its fetch: status, reason code, the text for the officer
     (``rows``: the case's ``licence_fetches``)."""
     return {

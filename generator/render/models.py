@@ -229,6 +229,7 @@ CORE_DOCS = {
     "event_deliveries": "An event a webhook receiver has not acknowledged yet.",
     "objections": "An objection (异议) to a stored value of a case, and its outcome.",
     "licence_fetches": "A government-sourced material (电子证照) fetched at filing, or why not.",
+    "sharing_requests": "A request to share a data resource's items (数据共享申请).",
 }
 
 

@@ -1,141 +1,207 @@
-"""The OpenAPI paths and schemas of the data system: events and objections (docs/data.md).
+"""The OpenAPI paths and schemas of the data system (services.md §6, docs/data.md): the
+data resource catalogue, governed sharing and the data quality report.
 
-Merged into the document by :mod:`generator.render.openapi`.
-"""
+Merged into the document by :mod:`generator.render.openapi`, as
+:mod:`generator.render.openapi_services` is."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from generator.ir import PackageIR
-from generator.render.openapi_components import JSON, Schema, query, ref
-from generator.render.openapi_services import Operation
+from generator.render.openapi_components import (
+    JSON,
+    Schema,
+    enum_of,
+    path_parameter,
+    query,
+    ref,
+)
 
-STATUSES = ["open", "corrected", "rejected"]
-NULLABLE = {"type": ["string", "null"]}
-WHEN = {"type": "string", "format": "date-time"}
+Operation = Callable[..., Schema]
+TEXT_500 = {"type": "string", "minLength": 1, "maxLength": 500}
+SHARE = enum_of(["unconditional", "conditional", "none"])
+
+
+def _object(required: list[str], properties: dict[str, Schema]) -> Schema:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def _page(item: str) -> Schema:
+    return _object(
+        ["items", "total"],
+        {"items": {"type": "array", "items": ref("schemas", item)}, "total": {"type": "integer"}},
+    )
 
 
 def data_schemas(pkg: PackageIR) -> dict[str, Schema]:
-    reason = {"type": "string", "minLength": 1, "maxLength": 500}
-    place = {
-        "type": "string",
-        "minLength": 1,
-        "maxLength": 255,
-        "description": "where the case holds the element: a field id, or group[i].field",
-    }
+    string, boolean, integer = {"type": "string"}, {"type": "boolean"}, {"type": "integer"}
+    nullable = {"type": ["string", "null"]}
+    named = _object(["id", "name"], {"id": string, "name": string})
+    item = _object(
+        ["element", "name", "type", "sensitive", "share_type", "update_cycle"],
+        {
+            "element": string,
+            "name": string,
+            "identifier": nullable,
+            "type": string,
+            "sensitive": boolean,
+            "share_type": SHARE,
+            "share_type_name": string,
+            "update_cycle": enum_of(["realtime"]),
+            "update_cycle_name": string,
+        },
+    )
+    element_item = {"type": "object", "properties": {"element": string, "name": string}}
     return {
-        "Event": {
-            "type": "object",
-            "description": "a CloudEvents 1.0 event (JSON format); data never holds a "
-            "sensitive value",
-            "required": ["specversion", "id", "source", "type", "time", "sequence", "data"],
+        "CatalogueItem": item,
+        "Resource": _object(
+            ["id", "region", "name", "provider", "items"],
+            {
+                "id": {"type": "string", "description": "the form id"},
+                "region": string,
+                "name": string,
+                "provider": string,
+                "provider_code": nullable,
+                "matters": {"type": "array", "items": named},
+                "items": {"type": "array", "items": ref("schemas", "CatalogueItem")},
+            },
+        ),
+        "ResourceList": {
+            **_page("Resource"),
             "properties": {
-                "specversion": {"const": "1.0"},
-                "id": {"type": "string"},
-                "source": {"type": "string"},
-                "type": {"type": "string", "examples": ["cn.gov.govstd.application.submitted"]},
-                "time": WHEN,
-                "subject": {"type": "string", "description": "the application id"},
-                "datacontenttype": {"const": "application/json"},
-                "sequence": {"type": "string", "description": "the order of events"},
-                "data": {"type": "object"},
+                **_page("Resource")["properties"],
+                "region": string,
             },
         },
-        "EventPage": {
+        "ElementUse": {
+            "allOf": [ref("schemas", "CatalogueItem")],
             "type": "object",
-            "required": ["items", "next"],
             "properties": {
-                "items": {"type": "array", "items": ref("schemas", "Event")},
-                "next": {"type": "integer", "description": "the after= of the next page"},
+                "forms": {"type": "array", "items": named},
+                "matters": {"type": "array", "items": named},
+                "regions": {"type": "array", "items": string},
+                "providers": {"type": "array", "items": {"type": "object"}},
+                "resources": {"type": "array", "items": {"type": "object"}},
             },
         },
-        "ObjectionFiling": {
+        "SharingRequestBody": {
             "type": "object",
-            "required": ["application", "element", "reason"],
+            "required": ["resource", "items", "purpose", "basis"],
             "additionalProperties": False,
             "properties": {
-                "application": {"type": "string", "format": "uuid"},
-                "element": {"type": "string", "minLength": 1, "maxLength": 63},
-                "reason": reason,
-                "field": place,
+                "resource": {"type": "string", "description": "a form id of the catalogue"},
+                "region": enum_of([r.id for r in pkg.regions]),
+                "items": {"type": "array", "minItems": 1, "items": string},
+                "purpose": TEXT_500,
+                "basis": {**TEXT_500, "description": "the legal basis (共享依据)"},
+                "unmasked": boolean,
+                "expires": {"type": "string", "format": "date"},
             },
         },
-        "ObjectionCorrection": {
+        "SharingDecision": {
             "type": "object",
-            "required": ["value"],
             "additionalProperties": False,
             "properties": {
-                "value": {"description": "the corrected value"},
-                "field": place,
-                "note": reason,
+                "reason": {**TEXT_500, "description": "required to refuse or revoke"},
+                "expires": {"type": "string", "format": "date", "description": "approve only"},
             },
         },
-        "ObjectionRejection": {
-            "type": "object",
-            "required": ["reason"],
-            "additionalProperties": False,
-            "properties": {"reason": reason},
-        },
-        "Objection": {
-            "type": "object",
-            "required": ["id", "application", "element", "status", "reason", "created_at"],
-            "properties": {
-                "id": {"type": "integer"},
-                "application": {"type": "string"},
-                "number": {"type": "string"},
-                "matter": {"type": "string"},
-                "region": {"type": "string"},
-                "element": {"type": "string"},
-                "field": NULLABLE,
-                "status": {"type": "string", "enum": STATUSES},
-                "reason": {"type": "string"},
-                "objector_role": {"type": "string"},
-                "created_at": WHEN,
-                "resolved_at": {"type": ["string", "null"], "format": "date-time"},
-                "resolution": NULLABLE,
-                "provider": {
-                    "type": "object",
-                    "properties": {"code": NULLABLE, "name": NULLABLE},
+        "SharingRequest": _object(
+            ["id", "resource", "region", "items", "granted", "status", "expires"],
+            {
+                "id": {"type": "string", "format": "uuid"},
+                "resource": string,
+                "region": string,
+                "requester": string,
+                "requester_region": string,
+                "purpose": string,
+                "basis": string,
+                "items": {"type": "array", "items": element_item},
+                "granted": {"type": "array", "items": element_item},
+                "unmasked": boolean,
+                "status": enum_of(["pending", "approved", "refused", "revoked", "expired"]),
+                "expires": {"type": "string", "format": "date"},
+                "created_at": string,
+                "decided_by": nullable,
+                "decided_at": nullable,
+                "reason": nullable,
+            },
+        ),
+        "SharingRequestPage": _page("SharingRequest"),
+        "SharedData": _object(
+            ["request", "resource", "region", "items", "applications", "total"],
+            {
+                "request": string,
+                "resource": string,
+                "region": string,
+                "items": {"type": "array", "items": string},
+                "unmasked": boolean,
+                "applications": {
+                    "type": "array",
+                    "items": _object(
+                        ["application", "number", "data"],
+                        {
+                            "application": string,
+                            "number": string,
+                            "matter": string,
+                            "filed_at": string,
+                            "data": {
+                                "type": "object",
+                                "description": "the granted items, by field (masked "
+                                "unless granted unmasked)",
+                            },
+                        },
+                    ),
                 },
+                "total": integer,
+                "page": integer,
+                "page_size": integer,
             },
-        },
-        "ObjectionPage": {
-            "type": "object",
-            "required": ["items", "total", "page", "page_size"],
-            "properties": {
-                "items": {"type": "array", "items": ref("schemas", "Objection")},
-                "total": {"type": "integer"},
-                "page": {"type": "integer"},
-                "page_size": {"type": "integer"},
+        ),
+        "DataQuality": _object(
+            ["regions", "elements", "conflict_examples"],
+            {
+                "regions": {"type": "array", "items": string},
+                "elements": {
+                    "type": "array",
+                    "items": _object(
+                        ["element", "region", "filled", "empty", "failures", "conflicts"],
+                        {
+                            "element": string,
+                            "name": string,
+                            "region": string,
+                            "sensitive": boolean,
+                            "filled": integer,
+                            "empty": integer,
+                            "empty_share": {"type": "number"},
+                            "failures": integer,
+                            "failure_codes": {
+                                "type": "object",
+                                "additionalProperties": integer,
+                            },
+                            "conflicts": integer,
+                        },
+                    ),
+                },
+                "conflict_examples": {"type": "array", "items": {"type": "object"}},
             },
-        },
-        "ObjectionStats": {
-            "type": "object",
-            "required": ["open", "by_age", "by_element", "corrected", "rejected"],
-            "properties": {
-                "open": {"type": "integer"},
-                "oldest_days": {"type": ["number", "null"]},
-                "median_age_days": {"type": ["number", "null"]},
-                "by_age": {"type": "object", "additionalProperties": {"type": "integer"}},
-                "by_element": {"type": "array", "items": {"type": "object"}},
-                "corrected": {"type": "integer"},
-                "rejected": {"type": "integer"},
-                "mean_days_to_resolve": {"type": ["number", "null"]},
-            },
-        },
+        ),
     }
 
 
-def data_parameters() -> dict[str, Schema]:
+def data_parameters(pkg: PackageIR) -> dict[str, Schema]:
+    path = path_parameter
     return {
-        "objection": {
-            "name": "id",
-            "in": "path",
-            "required": True,
-            "schema": {"type": "integer", "minimum": 1},
-            "description": "objection id",
-        },
+        "element": path("element", enum_of([e.id for e in pkg.elements]), "data element id"),
+        "sharingRequest": path(
+            "id", {"type": "string", "maxLength": 36}, "sharing request id (uuid)"
+        ),
+        "sharingAction": path("action", enum_of(["approve", "refuse", "revoke"]), "decision"),
+        "catalogueQuery": query(
+            "q", {"type": "string", "maxLength": 64}, "search text (names and ids, zh or en)"
+        ),
     }
 
 
@@ -145,90 +211,97 @@ def data_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
     def ok(description: str, name: str) -> Schema:
         return {"description": description, "content": {JSON: {"schema": ref("schemas", name)}}}
 
-    def body(name: str) -> Schema:
-        return {"required": True, "content": {JSON: {"schema": ref("schemas", name)}}}
+    def body(name: str, required: bool = True) -> Schema:
+        return {"required": required, "content": {JSON: {"schema": ref("schemas", name)}}}
 
     write_errors = ("400", "401", "403", "404", "409", "413", "415", "422")
     return {
-        "/api/staff/events": {
+        "/api/catalogue": {
             "get": operation(
-                "listEvents",
-                "事件 / the events of the caller's regions after a sequence, oldest first",
+                "listDataResources",
+                "数据资源目录 / a region's data resources (one per form)",
                 "data",
-                {"200": ok("a page of events", "EventPage")},
+                {"200": ok("the resources", "ResourceList")},
+                errors=("422",),
+                parameters=("region", "catalogueQuery"),
+            )
+        },
+        "/api/catalogue/elements/{element}": {
+            "get": operation(
+                "getElementUse",
+                "数据元使用情况 / where a data element is collected",
+                "data",
+                {"200": ok("forms, matters, regions, providers", "ElementUse")},
+                errors=("404",),
+                parameters=("element",),
+            )
+        },
+        "/api/sharing/requests": {
+            "post": operation(
+                "requestSharing",
+                "共享申请 / ask for items of a resource (staff, data stewards)",
+                "data",
+                {"201": ok("the request", "SharingRequest")},
+                errors=write_errors,
+                body=body("SharingRequestBody"),
+                secured=True,
+            ),
+            "get": operation(
+                "listSharingRequests",
+                "共享申请列表 / the requests the caller may see",
+                "data",
+                {"200": ok("a page of requests", "SharingRequestPage")},
                 errors=("401", "403", "422"),
-                parameters=(
-                    query("after", {"type": "integer", "minimum": 0}, "the last sequence read"),
-                    query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "events"),
-                ),
-                secured=True,
-            )
-        },
-        "/api/objections": {
-            "post": operation(
-                "fileObjection",
-                "异议 / dispute a value stored in a case (its applicant, or staff)",
-                "data",
-                {"201": ok("the objection", "Objection")},
-                errors=write_errors,
-                body=body("ObjectionFiling"),
-                secured=True,
-            ),
-            "get": operation(
-                "listObjections",
-                "异议列表 / the caller's objections (staff: their regions')",
-                "data",
-                {"200": ok("a page of objections", "ObjectionPage")},
-                errors=("401", "422"),
-                parameters=(
-                    query("status", {"type": "string", "enum": STATUSES}, "objection status"),
-                    "page",
-                    "page_size",
-                ),
+                parameters=("page", "page_size"),
                 secured=True,
             ),
         },
-        "/api/objections/{id}": {
+        "/api/sharing/requests/{id}": {
             "get": operation(
-                "getObjection",
-                "异议 / one objection",
+                "getSharingRequest",
+                "共享申请 / one request",
                 "data",
-                {"200": ok("the objection", "Objection")},
-                errors=("401", "404", "422"),
-                parameters=("objection",),
+                {"200": ok("the request", "SharingRequest")},
+                errors=("401", "403", "404"),
+                parameters=("sharingRequest",),
                 secured=True,
             )
         },
-        "/api/staff/objections/{id}/actions/correct": {
+        "/api/sharing/requests/{id}/actions/{action}": {
             "post": operation(
-                "correctObjection",
-                "更正 / store the corrected value (the provider's officers)",
+                "decideSharingRequest",
+                "审批、拒绝、撤销共享 / approve or refuse (a steward of the provider region, "
+                "not the requester), revoke (a steward or the requester)",
                 "data",
-                {"200": ok("the objection, corrected", "Objection")},
+                {"200": ok("the request", "SharingRequest")},
                 errors=write_errors,
-                parameters=("objection",),
-                body=body("ObjectionCorrection"),
+                parameters=("sharingRequest", "sharingAction"),
+                body=body("SharingDecision", required=False),
                 secured=True,
             )
         },
-        "/api/staff/objections/{id}/actions/reject": {
-            "post": operation(
-                "rejectObjection",
-                "驳回 / reject the objection with a reason (the provider's officers)",
-                "data",
-                {"200": ok("the objection, rejected", "Objection")},
-                errors=write_errors,
-                parameters=("objection",),
-                body=body("ObjectionRejection"),
-                secured=True,
-            )
-        },
-        "/api/staff/objections/stats": {
+        "/api/sharing/data/{id}": {
             "get": operation(
-                "objectionStats",
-                "异议统计 / open objections and their age",
+                "readSharedData",
+                "共享数据 / a page of the granted items (the requester; every read audited)",
                 "data",
-                {"200": ok("statistics", "ObjectionStats")},
+                {
+                    "200": ok(
+                        "the granted items of the provider region's applications", "SharedData"
+                    )
+                },
+                errors=("401", "403", "404", "422"),
+                parameters=("sharingRequest", "page", "page_size"),
+                secured=True,
+            )
+        },
+        "/api/staff/data-quality": {
+            "get": operation(
+                "getDataQuality",
+                "数据质量 / per element and region: filled, empty, failing checks, one "
+                "identifier with several names (supervisors, data stewards)",
+                "data",
+                {"200": ok("the report, worst elements first", "DataQuality")},
                 errors=("401", "403", "422"),
                 parameters=("region",),
                 secured=True,

@@ -5,7 +5,7 @@
 | ``POST /api/objections`` | the case's applicant, or staff who may see the case |
 | ``GET /api/objections?status=&page=&page_size=`` | applicants: theirs; staff: their regions' |
 | ``GET /api/objections/{id}`` | the objector, the case's applicant, staff of the region |
-| ``POST /api/staff/objections/{id}/actions/correct`` | officers and approvers of the case's region |
+| ``POST /api/staff/objections/{id}/actions/correct`` | the case region's officers, approvers |
 | ``POST /api/staff/objections/{id}/actions/reject`` | the same |
 | ``GET /api/staff/objections/stats?region=`` | staff: open objections and their age |
 
@@ -134,10 +134,20 @@ async def stats(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/api/objections", create, methods=["POST"]),
-    Route("/api/objections", list_objections, methods=["GET"]),
-    Route("/api/objections/{id}", get_one, methods=["GET"]),
-    Route("/api/staff/objections/{id}/actions/correct", correct, methods=["POST"]),
-    Route("/api/staff/objections/{id}/actions/reject", reject, methods=["POST"]),
-    Route("/api/staff/objections/stats", stats, methods=["GET"]),
+    Route("/api/objections", create, methods=["POST"], name="fileObjection"),
+    Route("/api/objections", list_objections, methods=["GET"], name="listObjections"),
+    Route("/api/objections/{id}", get_one, methods=["GET"], name="getObjection"),
+    Route(
+        "/api/staff/objections/{id}/actions/correct",
+        correct,
+        methods=["POST"],
+        name="correctObjection",
+    ),
+    Route(
+        "/api/staff/objections/{id}/actions/reject",
+        reject,
+        methods=["POST"],
+        name="rejectObjection",
+    ),
+    Route("/api/staff/objections/stats", stats, methods=["GET"], name="objectionStats"),
 ]
