@@ -8,7 +8,7 @@ written in the same transaction as the change, and read back in order.
 | ``application.decided`` | a step into a final state (办结: approved, refused, withdrawn) |
 | ``application.corrected`` | a stored value corrected on an objection (异议) |
 | ``objection.filed`` / ``objection.rejected`` | an objection raised / rejected |
-| ``sharing.granted`` | a data sharing request granted |
+| ``sharing.granted`` / ``sharing.revoked`` | data shared by a request / no longer |
 
 ``data`` (docs/data.md lists its keys per type) holds ids, codes and state names only —
 never a form value, a name, an ID number, a reason typed by a person (it may hold personal
@@ -59,6 +59,7 @@ CORRECTED = PREFIX + "application.corrected"
 OBJECTION_FILED = PREFIX + "objection.filed"
 OBJECTION_REJECTED = PREFIX + "objection.rejected"
 SHARING_GRANTED = PREFIX + "sharing.granted"
+SHARING_REVOKED = PREFIX + "sharing.revoked"
 
 ADVISORY_LOCK = 0x676F76_7374_6576  # "govstdev": the order of events on PostgreSQL
 _LOCK: TextClause = text("SELECT pg_advisory_xact_lock(:key)")
