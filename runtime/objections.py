@@ -46,15 +46,6 @@ RESOLVERS = frozenset({"officer", "approver"})
 _ROW_PATH = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\[(\d{1,4})\]\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def known_elements(pkg: Package) -> frozenset[str]:
-    """The data elements of the package's forms."""
-    found: set[str] = set()
-    for form in pkg.forms.values():
-        found |= {f.element for f in form.fields}
-        found |= {f.element for g in form.groups for f in g.fields}
-    return frozenset(found)
-
-
 def places(form: FormSpec, element: str, data: Mapping[str, Any]) -> dict[str, FieldSpec]:
     """Where the case's form holds ``element``: ``field`` or ``group[i].field`` → its spec."""
     found = {f.id: f for f in form.fields if f.element == element}
@@ -104,7 +95,11 @@ def _seal(c: Context, spec: FieldSpec, column: str, value: Any) -> str | None:
 
 
 def provider(pkg: Package, app: Row[Any], lng: str) -> dict[str, Any]:
-    """The provider of the case's data: the agency implementing its matter."""
+    """The provider of the case's data: its resource's in the data catalogue (the agency
+    implementing the matters of the form, runtime/catalogue.py), else its matter's agency."""
+    resource = pkg.data_catalogue.resource(app.region, app.form)
+    if resource is not None:
+        return {"code": resource.provider_code, "name": localized(resource.provider, lng) or None}
     matter = matter_of(pkg, app.region, app.matter)
     agency = (matter.guide.get("agency") if matter else None) or {}
     return {"code": agency.get("code"), "name": localized(agency.get("name"), lng) or None}
@@ -141,7 +136,14 @@ def file_objection(
     """Record an objection on ``app`` (which ``identity`` may see: checked by the caller)."""
     pkg = c.package
     element = body.get("element")
-    if not isinstance(element, str) or element not in known_elements(pkg):
+    rules = rules_of(pkg, app._mapping)
+    form = rules.form if rules is not None else pkg.forms[app.form]
+    collected = {f.element for f in form.fields} | {
+        f.element for g in form.groups for f in g.fields
+    }
+    if not isinstance(element, str) or (
+        element not in collected and element not in pkg.data_catalogue.elements
+    ):  # neither the case's form nor the catalogue (runtime/catalogue.py) knows it
         shown = element[:64] if isinstance(element, str) else repr(element)[:64]
         raise ApiError(
             422,
@@ -155,24 +157,19 @@ def file_objection(
         )
     reason = reason_of(body, "reason", lng)
     field = text_of(body, "field", lng)
-    rules = rules_of(pkg, app._mapping)
-    form = rules.form if rules is not None else pkg.forms[app.form]
+    if element not in collected:
+        text = message("element_not_in_form", lng, element=element, form=form.id)
+        raise ApiError(
+            422,
+            "element_not_in_form",
+            {"element": element, "form": form.id},
+            fields=[FieldProblem("element", "element_not_in_form", text)],
+        )
     t = pkg.tables
     now = c.now()
     with write(c.engine) as conn:
         lock_case(conn, pkg, app.id)
         found = places(form, element, load_data(conn, pkg, c.cipher, form, app.id))
-        in_form = any(f.element == element for f in form.fields) or any(
-            f.element == element for g in form.groups for f in g.fields
-        )
-        if not in_form:
-            text = message("element_not_in_form", lng, element=element, form=form.id)
-            raise ApiError(
-                422,
-                "element_not_in_form",
-                {"element": element, "form": form.id},
-                fields=[FieldProblem("element", "element_not_in_form", text)],
-            )
         if field is not None and field not in found:
             known = ", ".join(found) or "—"
             raise _problem("field", "field.place", lng, element=element, known=known)
