@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Insert, create_engine, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -215,18 +215,8 @@ class GroupCommit:
 
     async def _commit(self, group: list[_Queued]) -> None:
         conn = await self._begin()
-        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
-            for job, done in group:
-                savepoint = conn.begin_nested()
-                try:
-                    result = job(conn)
-                except Exception as exc:  # this job only: its savepoint
-                    savepoint.rollback()
-                    outcomes.append((done, None, exc))
-                else:
-                    savepoint.commit()
-                    outcomes.append((done, result, None))
+            outcomes = _together(conn, group) or _one_by_one(conn, group)
             conn.commit()
         except BaseException as exc:
             self._drop()
@@ -245,6 +235,73 @@ class GroupCommit:
                 done.set_exception(error)
             else:
                 done.set_result(result)
+
+
+_Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
+
+
+def _together(conn: Connection, group: list[_Queued]) -> list[_Outcome] | None:
+    """The group's first try, in a savepoint: every job against a :class:`_Deferred`
+    connection, then their inserts, one ``executemany`` per table. ``None`` (and nothing
+    written) when any job or insert fails: :func:`_one_by_one` tells them apart."""
+    savepoint = conn.begin_nested()
+    deferred = _Deferred(conn)
+    try:
+        outcomes: list[_Outcome] = [(done, job(deferred), None) for job, done in group]  # type: ignore[arg-type]
+        deferred.flush()
+    except Exception:
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    return outcomes
+
+
+def _one_by_one(conn: Connection, group: list[_Queued]) -> list[_Outcome]:
+    """Every job in a savepoint of its own: one that raises is rolled back, the others stay."""
+    outcomes: list[_Outcome] = []
+    for job, done in group:
+        savepoint = conn.begin_nested()
+        try:
+            result = job(conn)
+        except Exception as exc:
+            savepoint.rollback()
+            outcomes.append((done, None, exc))
+        else:
+            savepoint.commit()
+            outcomes.append((done, result, None))
+    return outcomes
+
+
+class _Deferred:
+    """The connection the jobs of a group see on its first try: a plain ``INSERT`` of
+    rows (``execute(insert(table), {…} or [{…}, …])``, no RETURNING) is kept, to run
+    with the same inserts of the other jobs as one ``executemany``; any other statement
+    runs at once, after the kept inserts into its table (all of them, for a statement
+    whose tables are not known). Kept inserts run table by table in the order their
+    tables were first written, which is the order of the foreign keys when every job
+    writes parents first; a kept insert answers ``None``."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect
+        self.kept: dict[tuple[Any, tuple[str, ...]], list[dict[str, Any]]] = {}
+
+    def execute(self, statement: Any, parameters: Any = None) -> Any:
+        if type(statement) is Insert and not statement._returning and statement._values is None:
+            rows = [parameters] if isinstance(parameters, dict) else parameters
+            if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
+                for row in rows:
+                    self.kept.setdefault((statement.table, tuple(row)), []).append(row)
+                return None
+        table = getattr(statement, "table", None)
+        if table is None or any(kept_table is table for kept_table, _ in self.kept):
+            self.flush()
+        return self.conn.execute(statement, parameters)
+
+    def flush(self) -> None:
+        kept, self.kept = self.kept, {}
+        for (table, _columns), rows in kept.items():
+            self.conn.execute(insert(table), rows)
 
 
 _GROUPS: weakref.WeakKeyDictionary[Engine, dict[asyncio.AbstractEventLoop, GroupCommit]] = (
