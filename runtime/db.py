@@ -197,7 +197,7 @@ class GroupCommit:
                     self._drop()
                     raise
             await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.02)
+            pause = min(pause * 2, 0.005)
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed:
