@@ -64,17 +64,18 @@ from runtime.web import pages_or
 log = logging.getLogger("govstd.runtime")
 
 ROUTES = [
+    # the busiest first: Starlette tries routes in order (no later route matches these paths)
+    Route("/api/matters/{matter}/applications", applications.create, methods=["POST"]),
+    Route("/api/applications/{id}", applications.get_one, methods=["GET"]),
     Route("/healthz", docs.healthz, methods=["GET"]),
     Route("/openapi.json", docs.openapi, methods=["GET"]),
     Route("/docs", docs.docs, methods=["GET"]),
     Route("/static/{name:path}", docs.static, methods=["GET"]),
     Route("/api/matters", catalogue.list_matters, methods=["GET"]),
     Route("/api/matters/{matter}", catalogue.guide, methods=["GET"]),
-    Route("/api/matters/{matter}/applications", applications.create, methods=["POST"]),
     Route("/api/forms/{form}/schema", catalogue.form_schema, methods=["GET"]),
     Route("/api/codesets/{codeset}", catalogue.codeset, methods=["GET"]),
     Route("/api/applications", applications.list_own, methods=["GET"]),
-    Route("/api/applications/{id}", applications.get_one, methods=["GET"]),
     Route("/api/applications/{id}/actions/{transition}", applications.act, methods=["POST"]),
     Route("/api/applications/{id}/evaluation", evaluations.evaluate, methods=["POST"]),
     Route(

@@ -48,7 +48,7 @@ async def create(request: Request) -> Response:
     region = resolve_region(c.package, matter, body["region"], lng)
     matter = region.matters[matter.id]
     key = idempotency_key(request)
-    digest = request_hash(matter.id, body)
+    digest = request_hash(matter.id, body) if key is not None else ""  # only a key needs it
     stored = await submit_now(
         c,
         identity,
