@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from runtime import audit
 from runtime.actions import take_step
+from runtime.answers import ApplicationSummary
 from runtime.auth import Identity, require
 from runtime.context import Context
 from runtime.db import group_commit, read
@@ -183,7 +184,7 @@ async def step(
     reason: str | None,
     data: dict[str, Any] | None,
     lng: str,
-) -> dict[str, Any]:
+) -> ApplicationSummary:
     """Take a step on a case the caller may act on (else 404); a refusal (403) is audited.
     The JSON route above and the workbench's buttons (runtime/web/workbench.py) both."""
     await threaded(find_application, request, identity, app_id, for_action=True)
