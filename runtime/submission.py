@@ -220,12 +220,12 @@ def _filing(
     rid: str,
     key: str | None,
     digest: str,
-    after: Callable[[Connection, dict[str, Any]], None] | None,
-) -> Callable[[Connection], dict[str, Any]]:
+    after: Callable[[Connection, Filed], None] | None,
+) -> Callable[[Connection], Filed]:
     """What a filing writes in its transaction (the answer's body comes back)."""
     cleaned, now = prepared
 
-    def job(conn: Connection) -> dict[str, Any]:
+    def job(conn: Connection) -> Filed:
         body = file_application(conn, c, identity, matter, region, cleaned, now, lng, rid)
         if after is not None:
             after(conn, body)
