@@ -28,6 +28,7 @@ Statement parameters are never put into exception messages or logs
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -37,7 +38,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Insert, create_engine, event, insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 T = TypeVar("T")
 
@@ -100,7 +101,13 @@ def _sqlite_events(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        statement = "BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE"
+        try:  # on the driver's connection: through SQLAlchemy it cost as much as a query
+            connection.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+        except sqlite3.Error as exc:  # raised as exec_driver_sql would (OperationalError …)
+            raise DBAPIError.instance(
+                statement, None, exc, sqlite3.Error, hide_parameters=True
+            ) from exc
 
 
 @contextmanager
