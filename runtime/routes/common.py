@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection, Row, Select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -177,6 +177,7 @@ def find_application(
     for_action: bool = False,
     conn: Connection | None = None,
     denied: list[str] | None = None,
+    statement: Select[Any] | None = None,
 ) -> Row[Any]:
     """The application if ``identity`` may see it; else 404 and an audit entry ``denied``.
 
@@ -184,6 +185,8 @@ def find_application(
     given (one transaction for the whole request), else in a read transaction of its own.
     With ``denied`` the id of a case refused is appended to it for the caller to audit
     (a caller in the event loop audits through the group commit) instead of audited here.
+    ``statement``: another ``SELECT`` of the application's row by ``:key`` (one that joins
+    what the caller reads with it).
 
     Applicants see their own; staff see their region's (supervisors and admins
     read their subtree, but act only in their own region). Existence is never leaked.
@@ -191,7 +194,7 @@ def find_application(
     if len(application_id) > MAX_ID or "\x00" in application_id:  # no such row; no query
         raise ApiError(404, "unknown_application", {"id": application_id[:64]})
     c = ctx(request)
-    by_id = rows_where(c.package.tables.applications, "id")
+    by_id = statement if statement is not None else rows_where(c.package.tables.applications, "id")
     if conn is not None:
         row = conn.execute(by_id, {"key": application_id}).first()
     else:
