@@ -57,6 +57,7 @@ from runtime.settings import SettingsError
 from runtime.types import bilingual
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+MAX_HEADER_BYTES = 16 * 1024  # request line and headers: h11's default limit
 _LIMITS = {  # variable: (field, default, lowest, highest)
     "GOVSTD_HEADER_TIMEOUT": ("header_timeout", 10, 1, 3600),
     "GOVSTD_KEEP_ALIVE_TIMEOUT": ("keep_alive_timeout", 5, 1, 3600),
@@ -180,13 +181,17 @@ class HeaderTimeoutProtocol(H11Protocol):
 class HeaderTimeoutHttpTools(HttpToolsProtocol):
     """httptools with a time limit on receiving a request's headers (see the module doc):
     armed when the connection opens and at the first byte of a further keep-alive
-    request, disarmed once the request's headers are complete."""
+    request, disarmed once the request's headers are complete. And a size limit: request
+    line and headers of at most :data:`MAX_HEADER_BYTES`, as h11 has (httptools has none,
+    so a client could fill the worker's memory with one endless header): past it, 400 and
+    the connection closed."""
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
         self.header_timeout = float(getattr(config, "header_timeout", 10))
         self._header_timer: asyncio.TimerHandle | None = None
         self._awaiting_headers = True
+        self._header_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -196,6 +201,23 @@ class HeaderTimeoutHttpTools(HttpToolsProtocol):
         super().data_received(data)
         if self._awaiting_headers:
             self._arm()
+
+    def on_message_begin(self) -> None:
+        self._header_bytes = 0
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def _count(self, size: int) -> None:
+        self._header_bytes += size
+        if self._header_bytes > MAX_HEADER_BYTES:  # httptools answers it as a bad request
+            raise ValueError("request headers too large")
 
     def on_headers_complete(self) -> None:
         self._awaiting_headers = False
