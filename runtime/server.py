@@ -38,7 +38,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,47 +132,67 @@ class ServeConfig(uvicorn.Config):
         gc.freeze()
 
 
+class HeaderTimer:
+    """Closes a connection whose request headers have not all come in ``timeout`` seconds:
+    :meth:`arm` when the connection opens and at each first byte of a request,
+    :meth:`disarm` once the headers are in. ``waiting`` says whether headers are awaited,
+    ``close`` closes the connection (each protocol knows its own)."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        timeout: float,
+        waiting: Callable[[], bool],
+        close: Callable[[], None],
+    ) -> None:
+        self.loop, self.timeout, self.waiting, self.close = loop, timeout, waiting, close
+        self.handle: asyncio.TimerHandle | None = None
+
+    def arm(self) -> None:
+        if self.handle is None and self.waiting():
+            self.handle = self.loop.call_later(self.timeout, self._expired)
+
+    def disarm(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+
+    def _expired(self) -> None:
+        self.handle = None
+        if self.waiting():
+            self.close()
+
+
 class HeaderTimeoutProtocol(H11Protocol):
     """h11 with a time limit on receiving a request's headers (see the module doc)."""
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
-        self.header_timeout = float(getattr(config, "header_timeout", 10))
-        self._header_timer: asyncio.TimerHandle | None = None
+        timeout = float(getattr(config, "header_timeout", 10))
+        self.timer = HeaderTimer(self.loop, timeout, self._waiting_for_headers, self._close)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm()
+        self.timer.arm()
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        if self._waiting_for_headers():
-            self._arm()
+        self.timer.arm()
 
     def handle_events(self) -> None:
         super().handle_events()
         if not self._waiting_for_headers():
-            self._disarm()
+            self.timer.disarm()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self.timer.disarm()
         super().connection_lost(exc)
 
     def _waiting_for_headers(self) -> bool:
         return self.conn.their_state is h11.IDLE and self.conn.our_state is h11.IDLE
 
-    def _arm(self) -> None:
-        if self._header_timer is None and self._waiting_for_headers():
-            self._header_timer = self.loop.call_later(self.header_timeout, self._expired)
-
-    def _disarm(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
-
-    def _expired(self) -> None:
-        self._header_timer = None
-        if self._waiting_for_headers() and not self.transport.is_closing():
+    def _close(self) -> None:
+        if not self.transport.is_closing():
             with contextlib.suppress(h11.LocalProtocolError):
                 self.conn.send(h11.ConnectionClosed())
             self.transport.close()
@@ -188,19 +208,18 @@ class HeaderTimeoutHttpTools(HttpToolsProtocol):
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
-        self.header_timeout = float(getattr(config, "header_timeout", 10))
-        self._header_timer: asyncio.TimerHandle | None = None
         self._awaiting_headers = True
         self._header_bytes = 0
+        timeout = float(getattr(config, "header_timeout", 10))
+        self.timer = HeaderTimer(self.loop, timeout, lambda: self._awaiting_headers, self._close)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm()
+        self.timer.arm()
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        if self._awaiting_headers:
-            self._arm()
+        self.timer.arm()
 
     def on_message_begin(self) -> None:
         self._header_bytes = 0
@@ -221,7 +240,7 @@ class HeaderTimeoutHttpTools(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._awaiting_headers = False
-        self._disarm()
+        self.timer.disarm()
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:
@@ -229,21 +248,11 @@ class HeaderTimeoutHttpTools(HttpToolsProtocol):
         super().on_response_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self.timer.disarm()
         super().connection_lost(exc)
 
-    def _arm(self) -> None:
-        if self._header_timer is None and self._awaiting_headers:
-            self._header_timer = self.loop.call_later(self.header_timeout, self._expired)
-
-    def _disarm(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
-
-    def _expired(self) -> None:
-        self._header_timer = None
-        if self._awaiting_headers and not self.transport.is_closing():
+    def _close(self) -> None:
+        if not self.transport.is_closing():
             self.transport.close()
 
 
