@@ -160,10 +160,9 @@ class GroupCommit:
     most = 64
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        self._engine = weakref.ref(engine)  # the engine's registry holds the group: no cycle
         self._queued: list[_Queued] = []
         self._flushing: asyncio.Task[None] | None = None
-        self._conn: Connection | None = None
 
     async def run(self, job: Callable[[Connection], T]) -> T:
         loop = asyncio.get_running_loop()
@@ -184,49 +183,39 @@ class GroupCommit:
         finally:
             self._flushing = None
 
-    async def _begin(self) -> Connection:
-        """This group's connection in ``BEGIN IMMEDIATE``, the process's write lock held."""
-        lock = _WRITE_LOCKS[self.engine]
+    async def _begin(self, engine: Engine) -> Connection:
+        """A connection in ``BEGIN IMMEDIATE``, the process's write lock held: both taken
+        without waiting, tried again after a sleep in the loop while another holds them."""
+        lock = _WRITE_LOCKS[engine]
         pause = 0.0005
         while True:
             if lock.acquire(blocking=False):
+                conn = engine.connect()
+                _busy_timeout(conn, 0)  # wait here, in the loop, not in SQLite's busy handler
                 try:
-                    conn = self._connection()
                     conn.begin()
                     return conn
                 except OperationalError as exc:
                     lock.release()
+                    _give_back(conn)
                     if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
-                        self._drop()
                         raise
                 except BaseException:
                     lock.release()
-                    self._drop()
+                    _give_back(conn)
                     raise
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.005)
 
-    def _connection(self) -> Connection:
-        if self._conn is None or self._conn.closed:
-            conn = self.engine.connect()
-            # wait in the loop (_begin), not in SQLite's busy handler
-            conn.connection.driver_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
-            self._conn = conn
-        return self._conn
-
-    def _drop(self) -> None:
-        if self._conn is not None:
-            self._conn.invalidate()
-            self._conn.close()
-            self._conn = None
-
     async def _commit(self, group: list[_Queued]) -> None:
-        conn = await self._begin()
+        engine = self._engine()
+        if engine is None:
+            raise RuntimeError("the engine of this group commit is gone")
+        conn = await self._begin(engine)
         try:
             outcomes = _together(conn, group) or _one_by_one(conn, group)
             conn.commit()
         except BaseException as exc:
-            self._drop()
             for _job, done in group:
                 if not done.done():
                     done.set_exception(exc)
@@ -234,7 +223,8 @@ class GroupCommit:
                 raise
             return
         finally:
-            _WRITE_LOCKS[self.engine].release()
+            _give_back(conn)  # rolls back what did not commit
+            _WRITE_LOCKS[engine].release()
         for done, result, error in outcomes:
             if done.done():
                 continue
@@ -245,6 +235,18 @@ class GroupCommit:
 
 
 _Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
+
+
+def _busy_timeout(conn: Connection, ms: int) -> None:
+    conn.connection.driver_connection.execute(f"PRAGMA busy_timeout={ms}")  # type: ignore[union-attr]
+
+
+def _give_back(conn: Connection) -> None:
+    """Back to the pool with the busy timeout every other user expects."""
+    try:
+        _busy_timeout(conn, SQLITE_BUSY_TIMEOUT_MS)
+    finally:
+        conn.close()
 
 
 def _together(conn: Connection, group: list[_Queued]) -> list[_Outcome] | None:
