@@ -190,35 +190,42 @@ class GroupCommit:
         pause = 0.0005
         while True:
             if lock.acquire(blocking=False):
-                conn = engine.connect()
-                _busy_timeout(conn, 0)  # wait here, in the loop, not in SQLite's busy handler
+                conn = None
                 try:
+                    conn = engine.connect()
+                    _busy_timeout(conn, 0)  # wait here, in the loop, not in SQLite's handler
                     conn.begin()
                     return conn
                 except OperationalError as exc:
                     lock.release()
-                    _give_back(conn)
+                    if conn is not None:
+                        _give_back(conn)
                     if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
                         raise
                 except BaseException:
                     lock.release()
-                    _give_back(conn)
+                    if conn is not None:
+                        _give_back(conn)
                     raise
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.005)
 
     async def _commit(self, group: list[_Queued]) -> None:
         engine = self._engine()
-        if engine is None:
-            raise RuntimeError("the engine of this group commit is gone")
-        conn = await self._begin(engine)
+        try:
+            if engine is None:
+                raise RuntimeError("the engine of this group commit is gone")
+            conn = await self._begin(engine)
+        except BaseException as exc:  # no transaction: every filing of the group gets it
+            _fail(group, exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
         try:
             outcomes = _together(conn, group) or _one_by_one(conn, group)
             conn.commit()
         except BaseException as exc:
-            for _job, done in group:
-                if not done.done():
-                    done.set_exception(exc)
+            _fail(group, exc)
             if not isinstance(exc, Exception):
                 raise
             return
@@ -235,6 +242,12 @@ class GroupCommit:
 
 
 _Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
+
+
+def _fail(group: list[_Queued], error: BaseException) -> None:
+    for _job, done in group:
+        if not done.done():
+            done.set_exception(error)
 
 
 def _busy_timeout(conn: Connection, ms: int) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, event, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from runtime.db import group_commit, make_engine
 from tests.runtime.conftest import Api, ibr_data
@@ -111,3 +111,28 @@ async def test_concurrent_filings_with_a_repeated_key_all_stored_once(api: Api) 
         r = await api.get(f"/api/applications/{app_id}", headers=applicant)
         assert r.status_code == 200 and r.json()["data"]["citizen_id_number"]
         assert [t["transition"] for t in r.json()["transitions"]] == ["submit"]
+
+
+@pytest.mark.anyio
+async def test_a_database_error_before_the_transaction_fails_the_group_not_hangs_it(
+    engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import runtime.db
+
+    busy_timeout = runtime.db._busy_timeout
+
+    def broken(conn: Connection, ms: int) -> None:
+        if ms == 0:
+            raise OperationalError("PRAGMA", None, sqlite3.OperationalError("disk I/O error"))
+        busy_timeout(conn, ms)
+
+    monkeypatch.setattr(runtime.db, "_busy_timeout", broken)
+    group = group_commit(engine)
+    assert group is not None
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(group.run(_adding(1)), group.run(_adding(2)), return_exceptions=True), 5
+    )
+    assert all(isinstance(o, OperationalError) for o in outcomes)
+    monkeypatch.setattr(runtime.db, "_busy_timeout", busy_timeout)
+    assert await asyncio.wait_for(group.run(_adding(3)), 5) == 3  # the lock was given back
+    assert _count(engine) == 2
