@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.runtime.conftest import ID_A, Api, FrozenClock, food_data, hand_in, unemployment_data
+from tests.helpers import ID_A, Api, FrozenClock, food_data, hand_in, unemployment_data
 
 pytestmark = pytest.mark.anyio
 
