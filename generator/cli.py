@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -282,6 +283,51 @@ def import_xlsx(
         ),
         file=sys.stderr,
     )
+
+
+class CatalogueFormat(StrEnum):
+    json = "json"
+    xlsx = "xlsx"
+
+
+@app.command()
+def catalogue(
+    roots: Roots,
+    region: Annotated[str, typer.Option("--region", help="region id, e.g. nanshan")],
+    output: Annotated[
+        CatalogueFormat, typer.Option("--format", help="json (standard output) or xlsx")
+    ] = CatalogueFormat.json,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="file to write (required for xlsx)")
+    ] = None,
+) -> None:
+    """Write REGION's data resource catalogue (数据资源目录): one resource per form, its
+    provider agency, its data items with share type and update cycle (docs/data.md)."""
+    from generator.build import build_package
+    from generator.catalogue import resources, write_workbook
+    from generator.pipeline import checked_region
+
+    if output is CatalogueFormat.xlsx and out is None:
+        print(bilingual("xlsx 格式须给出 --out", "--format xlsx needs --out"), file=sys.stderr)
+        raise typer.Exit(2)
+    tree, diagnostics, resolved = checked_region(roots, region)
+    _print_diagnostics(diagnostics)
+    if not resolved:
+        raise typer.Exit(1)
+    found = resources(build_package(tree, resolved, region))
+    if output is CatalogueFormat.xlsx:
+        assert out is not None
+        count = write_workbook(found, out)
+        print(
+            bilingual(f"{out}: 写入 {count} 个数据项", f"{out}: {count} data item(s) written"),
+            file=sys.stderr,
+        )
+        return
+    text = json.dumps({"region": region, "items": found}, ensure_ascii=False, indent=2)
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
 
 
 @app.command("export-xlsx")

@@ -79,7 +79,7 @@ def _depth(tree: StandardsTree, region_id: str) -> int:
     return len(seen)
 
 
-def _checked_region(
+def checked_region(
     roots: Sequence[str | Path], region_id: str
 ) -> tuple[StandardsTree, Diagnostics, dict[str, ResolvedRegion]]:
     """check_tree, with nothing resolved when there are errors or the region is unknown."""
@@ -111,7 +111,7 @@ def _region_known(
 def resolve_region(
     roots: Sequence[str | Path], region_id: str
 ) -> tuple[ResolvedRegion | None, Diagnostics]:
-    _, diagnostics, resolved = _checked_region(roots, region_id)
+    _, diagnostics, resolved = checked_region(roots, region_id)
     return (resolved[region_id] if resolved else None), diagnostics
 
 

@@ -149,6 +149,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{form} 不是画像表单（可选：{known}）",
         "'{form}' is not a profile form (known: {known})",
     ),
+    # the data system (runtime/routes/resources.py, sharing.py, quality.py)
+    "unknown_element": ("未找到数据元 {element}", "no data element '{element}'"),
+    "unknown_resource": (
+        "区域 {region} 的数据资源目录中没有资源 {resource}",
+        "no resource '{resource}' in the catalogue of region '{region}'",
+    ),
+    "unknown_sharing_request": ("未找到共享申请 {id}", "no sharing request '{id}'"),
+    "sharing_four_eyes": (
+        "共享申请须由申请人以外的数据专员审批",
+        "a sharing request is approved by a data steward other than its requester (four eyes)",
+    ),
+    "sharing_state": (
+        "共享申请当前状态（{status}）不能{action}",
+        "a sharing request in state '{status}' cannot be {action}",
+    ),
+    "sharing_not_granted": (
+        "共享申请 {id} 未获批准、已撤销或已过期",
+        "sharing request '{id}' is not approved, or was revoked, or has expired",
+    ),
+    "field.resource_item": (
+        "{element} 不是该资源的数据项（可选：{known}）",
+        "'{element}' is not an item of this resource (known: {known})",
+    ),
+    "field.served_region": (
+        "本部署不服务区域 {region}（可选：{known}）",
+        "this deployment serves no region '{region}' (known: {known})",
+    ),
+    "field.not_shared": ("数据项 {element} 不予共享", "item '{element}' is not shared"),
     # field-level codes of the API itself (the form's own come from runtime.validation)
     "field.required": ("必填", "required"),
     "field.unknown": ("不允许的字段", "this key is not allowed"),

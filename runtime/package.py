@@ -22,12 +22,14 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from sqlalchemy import MetaData, Table
 
+from runtime.catalogue import Catalogue
 from runtime.clock import WorkCalendar
 from runtime.formspec import FormSpec
 from runtime.patterns import pattern_problem
@@ -205,6 +207,11 @@ class Package:
     policies: dict[str, Policy] = field(default_factory=dict)
     archived: dict[str, CaseRules] = field(default_factory=dict, repr=False)  # hash -> rules
     kept: frozenset[str] = frozenset()  # hashes of the rules/<hash>.json package.json lists
+
+    @cached_property
+    def data_catalogue(self) -> Catalogue:
+        """The data resource catalogue (``catalog.json`` ``resources``, runtime/catalogue.py)."""
+        return Catalogue.from_json(self.catalog.get("resources", ()))
 
     def current_rules(self, matter: Matter) -> CaseRules:
         """The rules new cases of ``matter`` are filed under."""

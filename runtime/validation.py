@@ -77,7 +77,7 @@ from pydantic_core import ErrorDetails
 from runtime import identifiers
 from runtime.expressions import Compiled, compile_expression
 from runtime.formmodel import Invalid, blank
-from runtime.formspec import FieldSpec, FormSpec, expression_names, localized
+from runtime.formspec import FieldSpec, FormSpec, GroupSpec, expression_names, localized
 
 __all__ = [
     "MESSAGES",
@@ -85,6 +85,7 @@ __all__ = [
     "FieldError",
     "conditions",
     "message",
+    "stored_problems",
     "validate_submission",
 ]
 
@@ -217,6 +218,29 @@ def _payload(
                 payload, copied = dict(payload), True
             payload[g.id] = rows[: g.max]
     return payload
+
+
+def stored_problems(
+    form: FormSpec, values: Mapping[str, object], group: GroupSpec | None = None
+) -> dict[str, str]:
+    """Field id -> the code of the check its stored value fails under the form's current
+    model (a check added or tightened after it was filed), for one stored row of the form
+    (``group``: one row of that repeating group); values as
+    :func:`runtime.records.json_value` gives them. The data quality report
+    (runtime/quality.py) runs it on every stored row."""
+    present = {k: v for k, v in values.items() if v is not None}
+    payload: dict[str, object] = {group.id: [present]} if group is not None else present
+    checked = form.model.validate_python(payload, context={"today": None})
+    if group is not None:
+        rows = checked.get(group.id) or [None]
+        checked = rows[0] if isinstance(rows[0], dict) else {}
+    fields = group.fields if group is not None else form.fields
+    out: dict[str, str] = {}
+    for f in fields:
+        value = checked.get(f.id)
+        if type(value) is Invalid:
+            out[f.id] = _invalid(f, value.error).code
+    return out
 
 
 # --- conditions ------------------------------------------------------------------------

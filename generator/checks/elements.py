@@ -119,6 +119,15 @@ def check_element(c: Checker, e: DataElement) -> None:
                 f"check {e.check} applies to text, not to type {e.type}",
             ),
         )
+    if e.sensitive and e.share == "unconditional":
+        c.error(
+            e.at("share"),
+            bilingual(
+                f"敏感数据元 '{e.id}' 不得无条件共享（share 可为 conditional 或 none）",
+                f"sensitive element '{e.id}' cannot be shared unconditionally "
+                "(share: conditional or none)",
+            ),
+        )
     length_keys = ("min_length", "max_length", "pattern")
     for key in length_keys:
         if getattr(e, key) is not None and e.type not in TEXT_TYPES:
