@@ -30,13 +30,6 @@ class GenerateError(Exception):
         self.lines = lines
         super().__init__("\n".join(lines))
 
-    def __reduce__(self) -> tuple[type[GenerateError], tuple[list[str]]]:
-        return (GenerateError, (self.lines,))  # it crosses from the render process
-
-
-class Abandoned(Exception):
-    """Rendering stopped on request: the tree has errors, so nothing will be written."""
-
 
 def json_text(value: Any) -> str:
     """Deterministic JSON text: 2-space indent, sorted keys, UTF-8 as is, final newline."""
