@@ -8,9 +8,10 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import ValidationError
 
-from generator.diagnostics import Diagnostics, Location, bilingual
+from generator.diagnostics import Diagnostics, Location
 from generator.kinds.common import Model
 from generator.yamlsource import NodeSource, child, descend, is_plain, key_node, location
+from runtime.types import bilingual
 
 M = TypeVar("M", bound=Model)
 

@@ -13,13 +13,14 @@ from generator.build import build_package
 from generator.checks import check_all
 from generator.checks.context import Checker, did_you_mean, did_you_mean_zh, known
 from generator.checks.regions import check_resolved_region, validation_day
-from generator.diagnostics import Diagnostics, Location, bilingual
+from generator.diagnostics import Diagnostics, Location
 from generator.ir import PackageIR
 from generator.render import GenerateError
 from generator.resolve import ResolvedRegion, check_region, resolve
 from generator.reuse import Previous, record
 from generator.tree import StandardsTree, load_tree
 from generator.writer import PackageWriter, WriteResult
+from runtime.types import bilingual
 
 
 def check_tree(
@@ -73,7 +74,7 @@ def _depth(tree: StandardsTree, region_id: str) -> int:
     return len(seen)
 
 
-def _checked_region(
+def checked_region(
     roots: Sequence[str | Path], region_id: str
 ) -> tuple[StandardsTree, Diagnostics, dict[str, ResolvedRegion]]:
     """check_tree, with nothing resolved when there are errors or the region is unknown."""
@@ -105,7 +106,7 @@ def _region_known(
 def resolve_region(
     roots: Sequence[str | Path], region_id: str
 ) -> tuple[ResolvedRegion | None, Diagnostics]:
-    _, diagnostics, resolved = _checked_region(roots, region_id)
+    _, diagnostics, resolved = checked_region(roots, region_id)
     return (resolved[region_id] if resolved else None), diagnostics
 
 

@@ -15,11 +15,12 @@ import yaml
 
 from generator.checks.context import Checker, known
 from generator.checks.matters import check_matter
-from generator.diagnostics import Diagnostic, Diagnostics, Location, bilingual
+from generator.diagnostics import Diagnostic, Diagnostics, Location
 from generator.kinds import Bundle, Calendar, Matter, Policy, Region
 from generator.parse import build
 from generator.yamlsource import child, location, to_data
 from runtime.identifiers import check_gb2260
+from runtime.types import bilingual
 
 LIST_OPS = {"add", "remove"}
 SEQ = "tag:yaml.org,2002:seq"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from generator.diagnostics import Diagnostics, Location, bilingual
+from generator.diagnostics import Diagnostics, Location
 from generator.kinds import (
     KINDS,
     Bundle,
@@ -31,6 +31,7 @@ from generator.kinds import (
 )
 from generator.parse import build
 from generator.yamlsource import MAX_FILE_BYTES, Document, child, load_file, location
+from runtime.types import bilingual
 
 M = TypeVar("M", bound=Model)
 

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import yaml
 
-from generator.diagnostics import Diagnostics, Location, bilingual
+from generator.diagnostics import Diagnostics, Location
+from runtime.types import bilingual
 
 _TAGS = {
     yaml.ScalarNode: "tag:yaml.org,2002:str",

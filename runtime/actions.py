@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from runtime import audit
+from runtime.answers import ApplicationSummary
 from runtime.auth import Identity
 from runtime.checklist import require_materials
 from runtime.clock import local_date
@@ -47,7 +48,7 @@ def take_step(
     data: dict[str, Any] | None,
     lng: str,
     rid: str,
-) -> dict[str, Any]:
+) -> ApplicationSummary:
     """Take ``transition_id`` on the case (blocking: run in a thread); its new summary."""
     pkg = c.package
     t = pkg.tables

@@ -14,6 +14,9 @@
 | POST /api/staff/applications/{id}/reveal | :mod:`runtime.routes.staff` |
 | /api/bundles… (catalogue, filing, shared materials) | :mod:`runtime.routes.bundles` |
 | /api/policies…, /api/staff/policies… | :mod:`runtime.routes.policies` |
+| GET /api/catalogue, /api/catalogue/elements/{element} | :mod:`runtime.routes.resources` |
+| /api/sharing/requests…, GET /api/sharing/data/{id} | :mod:`runtime.routes.sharing` |
+| GET /api/staff/data-quality | :mod:`runtime.routes.quality` |
 | /api/profile, /api/notifications… | :mod:`runtime.routes.profiles` |
 | the web pages (``/``, ``/login``, …) | :mod:`runtime.web` |
 
@@ -40,7 +43,6 @@ from runtime.crypto import Cipher
 from runtime.errors import (
     ApiError,
     RequestIdMiddleware,
-    bilingual,
     handle_api_error,
     handle_http_exception,
     handle_unexpected,
@@ -55,38 +57,74 @@ from runtime.routes import (
     evaluations,
     materials,
     policies,
+    quality,
+    resources,
+    sharing,
     staff,
 )
 from runtime.settings import Settings, SettingsError, data_keys, database_url
+from runtime.types import bilingual
 from runtime.web import ROUTES as PAGE_ROUTES
 from runtime.web import pages_or
 
 log = logging.getLogger("govstd.runtime")
 
 ROUTES = [
-    Route("/healthz", docs.healthz, methods=["GET"]),
-    Route("/openapi.json", docs.openapi, methods=["GET"]),
-    Route("/docs", docs.docs, methods=["GET"]),
-    Route("/static/{name:path}", docs.static, methods=["GET"]),
-    Route("/api/matters", catalogue.list_matters, methods=["GET"]),
-    Route("/api/matters/{matter}", catalogue.guide, methods=["GET"]),
-    Route("/api/matters/{matter}/applications", applications.create, methods=["POST"]),
-    Route("/api/forms/{form}/schema", catalogue.form_schema, methods=["GET"]),
-    Route("/api/codesets/{codeset}", catalogue.codeset, methods=["GET"]),
-    Route("/api/applications", applications.list_own, methods=["GET"]),
-    Route("/api/applications/{id}", applications.get_one, methods=["GET"]),
-    Route("/api/applications/{id}/actions/{transition}", applications.act, methods=["POST"]),
-    Route("/api/applications/{id}/evaluation", evaluations.evaluate, methods=["POST"]),
+    Route("/healthz", docs.healthz, methods=["GET"], name="health"),
+    Route("/openapi.json", docs.openapi, methods=["GET"], name="openapi"),
+    Route("/docs", docs.docs, methods=["GET"], name="docs"),
+    Route("/static/{name:path}", docs.static, methods=["GET"], include_in_schema=False),
+    Route("/api/matters", catalogue.list_matters, methods=["GET"], name="listMatters"),
+    Route("/api/matters/{matter}", catalogue.guide, methods=["GET"], name="getServiceGuide"),
+    Route(
+        "/api/matters/{matter}/applications",
+        applications.create,
+        methods=["POST"],
+        name="submitApplication",
+    ),
+    Route("/api/forms/{form}/schema", catalogue.form_schema, methods=["GET"], name="getFormSchema"),
+    Route("/api/codesets/{codeset}", catalogue.codeset, methods=["GET"], name="getCodeSet"),
+    Route("/api/applications", applications.list_own, methods=["GET"], name="listOwnApplications"),
+    Route("/api/applications/{id}", applications.get_one, methods=["GET"], name="getApplication"),
+    Route(
+        "/api/applications/{id}/actions/{transition}",
+        applications.act,
+        methods=["POST"],
+        name="takeStep",
+    ),
+    Route(
+        "/api/applications/{id}/evaluation", evaluations.evaluate, methods=["POST"], name="evaluate"
+    ),
     Route(
         "/api/applications/{id}/materials/{material}",
-        materials.endpoint,
-        methods=["GET", "PUT"],
+        materials.upload,
+        methods=["PUT"],
+        name="uploadMaterial",
     ),
-    Route("/api/staff/applications", staff.list_applications, methods=["GET"]),
-    Route("/api/staff/applications/{id}/reveal", staff.reveal, methods=["POST"]),
-    Route("/api/staff/stats", staff.stats, methods=["GET"]),
+    Route(
+        "/api/applications/{id}/materials/{material}",
+        materials.download,
+        methods=["GET"],
+        name="downloadMaterial",
+    ),
+    Route(
+        "/api/staff/applications",
+        staff.list_applications,
+        methods=["GET"],
+        name="listStaffApplications",
+    ),
+    Route(
+        "/api/staff/applications/{id}/reveal",
+        staff.reveal,
+        methods=["POST"],
+        name="revealApplication",
+    ),
+    Route("/api/staff/stats", staff.stats, methods=["GET"], name="staffStats"),
     *bundles.ROUTES,
     *policies.ROUTES,
+    *resources.ROUTES,
+    *sharing.ROUTES,
+    *quality.ROUTES,
 ]
 
 

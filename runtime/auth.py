@@ -1,9 +1,9 @@
 """Who is asking: bearer JWTs (pyjwt) with an algorithm allow-list, ``exp`` and ``aud`` required.
 
 Claims: ``sub`` (required), ``role`` (applicant | officer | approver | supervisor |
-admin), ``region`` (required for staff), ``name``, and for applicants optionally
-``id_number`` (used to prefill forms). Development tokens are HS256 with
-``GOVSTD_SECRET``; production may verify an external identity provider's
+admin | data_steward), ``region`` (required for every role but applicant), ``name``, and
+for applicants optionally ``id_number`` (used to prefill forms). Development tokens are
+HS256 with ``GOVSTD_SECRET``; production may verify an external identity provider's
 RS256/ES256 tokens with ``GOVSTD_JWT_PUBLIC_KEY`` or ``GOVSTD_JWT_JWKS_URL``.
 ``none`` is never accepted, whatever the configuration says. A shared-secret (HS)
 token lives at most ``GOVSTD_JWT_MAX_TTL`` (default 12 h): one whose ``exp`` is further
@@ -11,7 +11,8 @@ than that from its ``iat`` or from now is refused, so a token minted for year 99
 worth nothing. (An external IdP's tokens follow the IdP's own policy.)
 
 Visibility: an applicant sees their own applications; officers and approvers
-see their region's; supervisors and admins read their region's subtree.
+see their region's; supervisors and admins read their region's subtree; a data steward
+sees none (only what a sharing request grants, runtime/sharing.py).
 """
 
 from __future__ import annotations
@@ -25,13 +26,17 @@ import jwt
 from starlette.requests import Request
 
 from runtime.crypto import Cipher
-from runtime.errors import ApiError, bilingual
+from runtime.errors import ApiError
 from runtime.settings import Settings
 from runtime.subjects import pseudonyms
+from runtime.types import bilingual
 
-ROLES = ("applicant", "officer", "approver", "supervisor", "admin")
-STAFF_ROLES = frozenset({"officer", "approver", "supervisor", "admin"})
+ROLES = ("applicant", "officer", "approver", "supervisor", "admin", "data_steward")
+STAFF_ROLES = frozenset({"officer", "approver", "supervisor", "admin"})  # who handles cases
 SUBTREE_ROLES = frozenset({"supervisor", "admin"})
+# A data steward (数据专员) approves the sharing of their region's data (runtime/sharing.py);
+# a staff member of a region, who neither sees nor handles cases.
+REGIONAL_ROLES = STAFF_ROLES | {"data_steward"}
 DEFAULT_TTL = 8 * 3600
 LEEWAY = 30  # seconds of clock difference allowed for exp, iat and nbf
 
@@ -129,7 +134,7 @@ def decode_token(token: str, settings: Settings) -> Identity:
     sub, role, region = claims.get("sub"), claims.get("role"), claims.get("region")
     if not isinstance(sub, str) or not sub or len(sub) > 128 or role not in ROLES:
         raise ApiError(401, "unauthorized")
-    if role in STAFF_ROLES and (not isinstance(region, str) or not region):
+    if role in REGIONAL_ROLES and (not isinstance(region, str) or not region):
         raise ApiError(401, "unauthorized")
     name, id_number = claims.get("name"), claims.get("id_number")
     return Identity(
@@ -163,7 +168,7 @@ def issue_token(
                 f"unknown role {role!r} (expected one of {', '.join(ROLES)})",
             )
         )
-    if role in STAFF_ROLES and not region:
+    if role in REGIONAL_ROLES and not region:
         raise ValueError(
             bilingual(
                 f"角色 {role} 的令牌须指定 --region", f"a token for the role {role} needs --region"
@@ -234,6 +239,8 @@ def require_staff(request: Request) -> Identity:
 
 def visible_regions(identity: Identity, subtree: frozenset[str]) -> frozenset[str]:
     """Regions whose cases a staff member may see (``subtree``: their region and below)."""
+    if identity.role not in STAFF_ROLES:
+        return frozenset()
     if identity.role in SUBTREE_ROLES:
         return subtree
     return frozenset({identity.region}) & subtree if identity.region else frozenset()

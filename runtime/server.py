@@ -41,8 +41,8 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from runtime.errors import bilingual
 from runtime.settings import SettingsError
+from runtime.types import bilingual
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _LIMITS = {  # variable: (field, default, lowest, highest)

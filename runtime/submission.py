@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -38,6 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from runtime import audit
+from runtime.answers import Filed
 from runtime.auth import Identity
 from runtime.clock import ClockState, application_number, counter_name, local_date
 from runtime.context import Context
@@ -52,7 +53,7 @@ from runtime.validation import validate_submission
 @dataclass(frozen=True)
 class Stored:
     status: int
-    body: dict[str, Any]
+    body: Mapping[str, Any]
     replayed: bool = False
 
 
@@ -123,7 +124,7 @@ def submit(
     digest: str,
     lng: str,
     rid: str,
-    after: Callable[[Connection, dict[str, Any]], None] | None = None,
+    after: Callable[[Connection, Filed], None] | None = None,
 ) -> Stored:
     """Validate and file (blocking: run in a thread). 422 with ``fields`` when invalid.
 
@@ -171,7 +172,7 @@ def file_application(
     rid: str,
     *,
     bundle_id: str | None = None,
-) -> dict[str, Any]:
+) -> Filed:
     """Insert one validated application (in the caller's write transaction); its response body.
 
     ``bundle_id``: the bundle filing it belongs to (``bundle_filings.id``)."""
@@ -258,7 +259,7 @@ def remember(
     identity: Identity,
     key: str,
     digest: str,
-    body: dict[str, Any],
+    body: Mapping[str, Any],
     now: datetime,
     *,
     application_id: str | None = None,

@@ -102,6 +102,23 @@ CAL = "calendars/cn_2026.yaml"
 CAPITAL = 'assert: "registered_capital > 0.0"'
 
 BROKEN = [
+    # data sharing (the catalogue's share type)
+    Case(
+        "a sensitive element shared unconditionally",
+        (
+            replace(
+                "elements/person.yaml", "check: gb11643\n", "check: gb11643\nshare: unconditional\n"
+            ),
+        ),
+        "elements/person.yaml:15:8",
+        "sensitive element 'citizen_id_number' cannot be shared unconditionally",
+    ),
+    Case(
+        "an unknown share type",
+        (replace("elements/person.yaml", "check: gb11643\n", "check: gb11643\nshare: public\n"),),
+        "elements/person.yaml:15:8",
+        "unconditional",
+    ),
     # references
     Case(
         "unknown form reference",

@@ -5,12 +5,13 @@ from __future__ import annotations
 import yaml
 
 from generator.checks.context import Checker
-from generator.diagnostics import Location, bilingual
+from generator.diagnostics import Location
 from generator.expressions import check_expression
 from generator.kinds import DataElement, Form, Model, Section
 from generator.tree import StandardsTree
 from generator.yamlsource import child
 from runtime.expressions import BOOL, DOUBLE, INT, STRING, CelType, list_of, record
+from runtime.types import bilingual
 
 Env = dict[str, CelType]
 

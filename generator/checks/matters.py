@@ -7,9 +7,9 @@ from functools import partial
 
 from generator.checks.context import Checker
 from generator.checks.expressions import check_expr, form_env
-from generator.diagnostics import bilingual
 from generator.kinds import Form, Matter, Workflow
 from runtime.identifiers import check_gb32100
+from runtime.types import bilingual
 
 IMPLEMENTATION_CODE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}[1-6]\d{12}\Z")
 MIME = re.compile(r"[a-z]+/[a-z0-9.+-]+\Z")

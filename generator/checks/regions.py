@@ -7,10 +7,11 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from generator.checks.context import Checker
-from generator.diagnostics import Location, bilingual
+from generator.diagnostics import Location
 from generator.kinds import Matter
 from generator.kinds.common import Model
 from runtime.clock import CHINA_TZ
+from runtime.types import bilingual
 
 if TYPE_CHECKING:
     from generator.resolve import ResolvedRegion

@@ -1,4 +1,5 @@
-"""catalog.json: what the runtime serves besides forms — guides, workflows, code sets, calendars."""
+"""catalog.json: what the runtime serves besides forms — guides, workflows, code sets, calendars,
+the data resource catalogue."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import dataclasses
 
 import orjson
 
+from generator.catalogue import resources
 from generator.ir import PackageIR, fingerprint
 from generator.render import GeneratedFile, json_text, python_banner
 
@@ -19,6 +21,7 @@ def render_catalog(pkg: PackageIR) -> list[GeneratedFile]:
         )
     )
     data["forms"] = [form.id for form in pkg.forms]
+    data["resources"] = resources(pkg)  # the data resource catalogue (generator/catalogue.py)
     for bundle in data["bundles"]:  # the combined form is in schemas/bundles/<id>.json
         form = bundle["form"]
         bundle["keys"] = sorted(

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from runtime.actions import take_step
+from runtime.answers import ApplicationSummary
 from runtime.auth import Identity, require
 from runtime.context import Context
 from runtime.db import read
@@ -161,7 +162,7 @@ async def step(
     reason: str | None,
     data: dict[str, Any] | None,
     lng: str,
-) -> dict[str, Any]:
+) -> ApplicationSummary:
     """Take a step on a case the caller may act on (else 404); a refusal (403) is audited.
     The JSON route above and the workbench's buttons (runtime/web/workbench.py) both."""
     await threaded(find_application, request, identity, app_id, for_action=True)

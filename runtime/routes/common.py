@@ -227,6 +227,8 @@ def audit_access(
 def can_see(package: Package, identity: Identity, row: Row[Any], *, for_action: bool) -> bool:
     if identity.role == "applicant":
         return row.applicant_sub in identity.subjects
+    if not identity.is_staff:  # a data steward sees cases only through a sharing grant
+        return False
     if for_action:
         return bool(row.region == identity.region)
     return row.region in visible_regions(identity, package.subtree(identity.region))

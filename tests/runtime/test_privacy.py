@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, select, update
 from typer.testing import CliRunner
 
-from generator.cli import app as cli
+from runtime.cli import app as cli
 from runtime.identifiers import mask
 from tests.runtime.conftest import (
     DATA_KEY,
