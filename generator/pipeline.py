@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +15,7 @@ from generator.checks.context import Checker, did_you_mean, did_you_mean_zh, kno
 from generator.checks.regions import check_resolved_region, validation_day
 from generator.diagnostics import Diagnostics, Location
 from generator.ir import PackageIR
-from generator.render import GenerateError
+from generator.render import GeneratedFile, GenerateError
 from generator.resolve import ResolvedRegion, check_region, resolve
 from generator.reuse import Previous, record
 from generator.tree import StandardsTree, load_tree
@@ -122,29 +122,40 @@ def render_package(
     from generator.render.rules import render_rules
     from generator.render.schemas import render_schemas
 
-    writer.add_all(render_database(pkg, out_dir, allow_data_loss=allow_data_loss))
-    writer.add_all(render_catalog(pkg))
-    writer.add_all(render_forms(pkg, Previous(out_dir)))
-    writer.add_all(render_schemas(pkg))
-    writer.add_all(render_openapi(pkg))
-    writer.add_all(render_rules(pkg, out_dir))
+    steps: list[Callable[[], Iterable[GeneratedFile]]] = [
+        lambda: render_database(pkg, out_dir, allow_data_loss=allow_data_loss),
+        lambda: render_catalog(pkg),
+        lambda: render_forms(pkg, Previous(out_dir)),
+        lambda: render_schemas(pkg),
+        lambda: render_openapi(pkg),
+        lambda: render_rules(pkg, out_dir),
+    ]
+    with _rendering() as collect:
+        for step in steps:
+            writer.add_all(step())
+            collect()
     return {"region": pkg.region, "source_hash": pkg.source_hash, "format": 1}
 
 
 @contextmanager
-def _collecting_new_garbage() -> Iterator[None]:
-    """The cyclic collector on for what is allocated from here (SQLAlchemy tables,
-    alembic operations: cycles, hundreds of megabytes for a province), without ever
-    scanning what lives already (the intermediate model: millions of objects)."""
+def _rendering() -> Iterator[Callable[[], object]]:
+    """Rendering with the intermediate model out of the cyclic collector's sight.
+
+    Rendering leaves cycles behind (alembic's SQLAlchemy tables: hundreds of megabytes for
+    a province) but builds large acyclic structures too (the catalog's millions of
+    dicts), which automatic collections would rescan again and again. So the collector
+    stays off and the caller collects once after each renderer (the yielded function),
+    frozen objects (the model: millions) never scanned.
+    """
     enabled = gc.isenabled()
+    gc.disable()
     gc.freeze()
-    gc.enable()
     try:
-        yield
+        yield gc.collect
     finally:
-        if not enabled:
-            gc.disable()
         gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def generate(
@@ -166,7 +177,7 @@ def generate(
     pkg = build_package(tree, resolved, region_id)
     where = _Sources.of(tree)
     del tree, resolved  # the model is what renders: the tree's memory goes back now
-    with _collecting_new_garbage(), PackageWriter(out_dir, check=check) as writer:
+    with PackageWriter(out_dir, check=check) as writer:
         try:
             header = render_package(pkg, out_dir, writer, allow_data_loss=allow_data_loss)
         except GenerateError as failure:
