@@ -132,8 +132,9 @@ class PackageWriter:
 
     def _settle(self, path: str, content: str, staged: Path | None = None) -> None:
         """Record the final text of ``path``; stage it when the package's copy differs."""
-        self._hashes[path] = sha256(content)
-        if _same(self.out_dir / path, content):
+        raw = content.encode()  # once: hashed, compared and written (a catalog is 200 MB)
+        self._hashes[path] = hashlib.sha256(raw).hexdigest()
+        if _same(self.out_dir / path, raw):
             self.result.unchanged += 1
             return
         self.result.written.append(path)
@@ -142,7 +143,9 @@ class PackageWriter:
         if staged is not None:
             _move(staged, self._ready_root / path)
         else:
-            _write(self._ready_root / path, content)
+            target = self._ready_root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(raw)
 
     def commit(self, header: dict[str, object] | None = None) -> WriteResult:
         """Format the Python files, then move every changed file into the package (with
@@ -178,10 +181,11 @@ def write_package(out_dir: Path, files: list[GeneratedFile], *, check: bool = Fa
         return writer.commit()
 
 
-def _same(target: Path, content: str) -> bool:
+def _same(target: Path, raw: bytes) -> bool:
+    """Whether ``target`` holds exactly ``raw`` (its size is asked first)."""
     try:
-        return target.read_text(encoding="utf-8") == content
-    except (OSError, UnicodeDecodeError):
+        return target.stat().st_size == len(raw) and target.read_bytes() == raw
+    except OSError:
         return False
 
 
