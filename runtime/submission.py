@@ -204,6 +204,7 @@ def _prepare(
     cleaned, errors = validate_submission(
         form, data, lang=lng, identity=identity.prefill(), today=local_date(now)
     )
+    errors = errors or c.extensions.problems(form.id, cleaned, lng)  # the region's own
     if errors:
         problems = [FieldProblem(e.path, e.code, e.message, e.fields) for e in errors]
         raise ApiError(422, "validation", fields=problems)

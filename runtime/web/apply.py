@@ -204,9 +204,10 @@ async def _post(
     verdict = _verdict(request, form, matter, data, identity)
     files, file_errors = _check_files(matter, posted, verdict.hidden, lng)
     if file_errors:
-        _, problems = validate_submission(
+        cleaned, problems = validate_submission(
             form, data, lang=lng, identity=identity.prefill(), today=local_date(c.now())
         )
+        problems = problems or c.extensions.problems(form.id, cleaned, lng)
         all_errors = [(p.path, p.message) for p in problems] + list(file_errors.items())
         return _with_errors(
             request,

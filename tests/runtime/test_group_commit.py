@@ -17,7 +17,7 @@ from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, eve
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from runtime.db import group_commit, make_engine
-from tests.runtime.conftest import Api, ibr_data
+from tests.helpers import Api, ibr_data
 
 META = MetaData()
 ROWS = Table("rows", META, Column("id", Integer, primary_key=True), Column("v", String))
