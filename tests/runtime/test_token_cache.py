@@ -10,7 +10,7 @@ import pytest
 
 from runtime import auth
 from runtime.auth import LEEWAY, VERIFIED_FOR_S, issue_token
-from tests.runtime.conftest import Api
+from tests.helpers import Api
 
 pytestmark = pytest.mark.anyio
 
