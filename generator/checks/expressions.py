@@ -51,7 +51,8 @@ def group_env(tree: StandardsTree, form: Form, section: Section) -> Env:
 def expression_location(model: Model, key: str, column: int) -> Location:
     """Where ``column`` of an expression is in the file; its start when the text was folded."""
     where = model.at(key)
-    node = child(model._node, key) if model._node is not None else None
+    whole = model.node
+    node = child(whole, key) if whole is not None else None
     if not isinstance(node, yaml.ScalarNode) or node.style in {"|", ">"}:
         return where
     quote = 1 if node.style in {'"', "'"} else 0

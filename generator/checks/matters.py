@@ -47,7 +47,8 @@ def check_matter(c: Checker, m: Matter, context: str = "") -> None:
             "online_depth", depth, partial(m.at, "online_depth", index), "online depth", "网办深度"
         )
     if m.result is not None and m.result.type is not None:
-        c.code("result_type", m.result.type, m.result.at("type"), "result type", "办理结果类型")
+        result = m.result
+        c.code("result_type", result.type, lambda: result.at("type"), "result type", "办理结果类型")
     form = c.ref(Form, m.form, lambda: m.at("form"))
     c.ref(Workflow, m.workflow, lambda: m.at("workflow"))
     _check_limits(c, m, context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,14 +33,17 @@ class GenerateError(GovstdError):
         self.lines = lines
         super().__init__("\n".join(lines))
 
-    def __reduce__(self) -> tuple[type[GenerateError], tuple[list[str]]]:
-        return (GenerateError, (self.lines,))  # it crosses from the render process
-
-
-class Abandoned(Exception):
-    """Rendering stopped on request: the tree has errors, so nothing will be written."""
-
 
 def json_text(value: Any) -> str:
-    """Deterministic JSON text: 2-space indent, sorted keys, UTF-8 as is, final newline."""
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+    """Deterministic JSON text: 2-space indent, sorted keys, UTF-8 as is, final newline.
+
+    Dataclasses (the IR) are written as mappings with sorted keys too, each turned into a
+    dict only while orjson writes it (no copy of the whole value as plain data)."""
+    option = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
+    return orjson.dumps(value, default=_fields, option=option).decode() + "\n"
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

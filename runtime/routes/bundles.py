@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from runtime import audit, licences
+from runtime import audit
 from runtime.auth import Identity, require
 from runtime.bundles import materials, offered, offered_in, validate_bundle
 from runtime.clock import local_date
@@ -51,7 +51,14 @@ from runtime.routes.common import (
     threaded,
 )
 from runtime.routes.materials import MB, release_files, sealer, uploaded
-from runtime.submission import Stored, file_application, remember, replay, request_hash
+from runtime.submission import (
+    Stored,
+    fetch_licences,
+    file_application,
+    remember,
+    replay,
+    request_hash,
+)
 from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, Received, receive_file, sniff
 
 # --- the catalogue -----------------------------------------------------------------------
@@ -200,12 +207,8 @@ def file_bundle(
         if previous is None:
             raise
         return previous
-    if c.settings.licence_url is not None:  # after the commit (runtime/licences.py)
-        for s, member in zip(bundle.shares, members, strict=True):
-            matter = region.matters[s.matter]
-            rules = pkg.current_rules(matter)
-            holder = licences.holder_of(identity, rules.form, cleaned[s.matter])
-            licences.fetch_pending(c, rules, member["id"], holder)
+    for s, member in zip(bundle.shares, members, strict=True):  # after the commit
+        fetch_licences(c, identity, region.matters[s.matter], cleaned[s.matter], member["id"])
     return Stored(201, body)
 
 

@@ -35,7 +35,7 @@ from runtime.formspec import FormSpec, localized
 from runtime.package import Matter, Region
 from runtime.routes.common import ctx, find_application, threaded
 from runtime.rules import CaseRules
-from runtime.submission import Stored, request_hash, submit
+from runtime.submission import Stored, request_hash, submit_now
 from runtime.validation import Conditions, conditions, validate_submission
 from runtime.web.files import MB, file_problem, keep_upload, store_material
 from runtime.web.formview import (
@@ -226,8 +226,7 @@ async def _post(
         if filer is not None:
             stored = await threaded(filer, data, idem)
         else:
-            stored = await threaded(
-                submit,
+            stored = await submit_now(
                 c,
                 identity,
                 matter,

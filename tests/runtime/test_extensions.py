@@ -17,7 +17,7 @@ from runtime.extensions import Extensions
 from runtime.package import Package
 from runtime.settings import Settings, SettingsError
 from runtime.validation import FieldError
-from tests.runtime.conftest import Api, food_data
+from tests.helpers import Api, food_data
 from tests.runtime.services import restaurant_data
 
 pytestmark = pytest.mark.anyio
