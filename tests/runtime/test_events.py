@@ -24,8 +24,8 @@ from runtime.crypto import Cipher, load_keys
 from runtime.db import make_engine, write
 from runtime.package import Package
 from runtime.settings import Settings
+from tests.helpers import ID_A, Api, ibr_data
 from tests.receiver import Recorder, Request, serving
-from tests.runtime.conftest import ID_A, Api, ibr_data
 
 pytestmark = pytest.mark.anyio
 

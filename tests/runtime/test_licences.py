@@ -20,9 +20,8 @@ from runtime.app import create_app
 from runtime.auth import Identity
 from runtime.package import Package
 from runtime.settings import Settings
+from tests.helpers import CSRF, ID_A, PDF, Api, food_data
 from tests.receiver import Recorder, Request, serving
-from tests.runtime.conftest import ID_A, PDF, Api, food_data
-from tests.web.conftest import CSRF
 
 pytestmark = pytest.mark.anyio
 

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, select
 from runtime.crypto import Cipher, load_keys
 from runtime.package import Package
 from runtime.settings import Settings
-from tests.runtime.conftest import ID_B, Api, FrozenClock, ibr_data
+from tests.helpers import ID_B, Api, FrozenClock, ibr_data
 
 pytestmark = pytest.mark.anyio
 

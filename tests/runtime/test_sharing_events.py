@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.runtime.conftest import Api
+from tests.helpers import Api
 from tests.runtime.datasystem import (  # noqa: F401  (fixtures)
     file_food,
     shenzhen_db,
