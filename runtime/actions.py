@@ -84,6 +84,7 @@ def take_step(
             cleaned, errors = validate_submission(
                 form, merged, lang=lng, identity=identity.prefill(), today=local_date(now)
             )
+            errors = errors or c.extensions.problems(form.id, cleaned, lng)
             if errors:
                 problems = [FieldProblem(e.path, e.code, e.message, e.fields) for e in errors]
                 raise ApiError(422, "validation", fields=problems)

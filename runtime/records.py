@@ -345,7 +345,7 @@ def detail(
     app: Mapping[Any, Any],
     data: dict[str, Any],
     steps: Sequence[Row[Any]],
-    evaluation: Row[Any] | None,
+    evaluation: Any,  # None, or with .score, .comment, .created_at
     materials: Sequence[Row[Any]],
     *,
     viewer: Identity,

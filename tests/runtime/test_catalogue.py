@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from generator.cli import app
-from tests.runtime.conftest import STANDARDS, Api
+from tests.helpers import STANDARDS, Api
 from tests.runtime.datasystem import (  # noqa: F401  (fixtures)
     shenzhen_db,
     shenzhen_dir,

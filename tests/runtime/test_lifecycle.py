@@ -9,7 +9,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tests.runtime.conftest import ID_A, Api, FrozenClock, food_data, hand_in, unemployment_data
+from tests.helpers import ID_A, Api, FrozenClock, food_data, hand_in, unemployment_data
 
 pytestmark = pytest.mark.anyio
 
