@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from generator.cli import app
 from tests.runtime.conftest import STANDARDS, Api
 from tests.runtime.datasystem import (  # noqa: F401  (fixtures)
+    file_food,
     shenzhen_db,
     shenzhen_dir,
     shenzhen_package,
@@ -112,6 +113,7 @@ async def test_the_pages_in_both_languages_and_for_whom(sz: Api) -> None:
     assert "Government data resources of" in en.text and "Unconditional" in en.text
     assert (await sz.get("/regions/atlantis/catalogue")).status_code == 404
     quality = "/staff/data-quality"
+    await file_food(sz, "shop-a")
     browser = Browser(sz.client, sz.settings)
     codes = []
     for role, sub, params in (
@@ -124,4 +126,5 @@ async def test_the_pages_in_both_languages_and_for_whom(sz: Api) -> None:
         codes.append(page.status_code)
         if page.status_code == 200:
             assert "数据质量" in page.text and "公民身份号码" in page.text
+            assert "个数据元尚无任何已存储的值" in page.text  # the other forms' elements
     assert codes == [403, 200, 403]
