@@ -41,6 +41,7 @@ from runtime.clock import local_date
 from runtime.context import Context
 from runtime.db import read, write
 from runtime.errors import ApiError, FieldProblem, message
+from runtime.formspec import localized
 from runtime.masking import mask_value
 from runtime.package import Package
 from runtime.records import iso, load_data
@@ -204,8 +205,7 @@ def view(c: Context, row: Mapping[Any, Any], lng: str) -> dict[str, Any]:
     today = local_date(c.now())
 
     def item(e: str) -> dict[str, Any]:
-        name = names.get(e) or {}
-        return {"element": e, "name": name.get("en" if lng == "en" else "zh", e)}
+        return {"element": e, "name": localized(names.get(e), lng) or e}
 
     granted = json.loads(row["granted"]) if state(row, today) in LIVE else []
     return {
