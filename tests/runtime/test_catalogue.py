@@ -128,3 +128,10 @@ async def test_the_pages_in_both_languages_and_for_whom(sz: Api) -> None:
             assert "数据质量" in page.text and "公民身份号码" in page.text
             assert "个数据元尚无任何已存储的值" in page.text  # the other forms' elements
     assert codes == [403, 200, 403]
+
+
+@pytest.mark.anyio
+async def test_a_search_text_over_64_characters_is_refused(sz: Api) -> None:
+    assert (await sz.get("/api/catalogue", params={"q": "食" * 64})).status_code == 200
+    r = await sz.get("/api/catalogue", params={"q": "食" * 65})
+    assert r.status_code == 422 and r.json()["error"]["fields"][0]["path"] == "q"
