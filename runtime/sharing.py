@@ -89,7 +89,8 @@ def checked_request(
     pkg: Package, body: Mapping[Any, Any], today: date, lng: str
 ) -> tuple[Resource, list[str], dict[str, Any]]:
     """The resource, the items and the columns of a new request, or 422 naming every
-    problem (an unknown resource or region, items outside the resource or not shared)."""
+    problem (an unknown resource or region, items outside the resource or not shared,
+    purpose, basis, ``unmasked``, ``expires``)."""
     problems: list[FieldProblem] = []
     region = body.get("region", pkg.region)
     if not isinstance(region, str) or region not in pkg.regions:
@@ -102,15 +103,19 @@ def checked_request(
     resource = (
         pkg.data_catalogue.resource(region, resource_id) if isinstance(resource_id, str) else None
     )
-    if resource is None:
-        shown = str(resource_id)[:64]
-        raise ApiError(404, "unknown_resource", {"resource": shown, "region": region})
     items = body.get("items")
-    if not isinstance(items, list) or not items or len(items) > len(resource.items):
+    if resource is None:
+        known = ", ".join(r.id for r in pkg.data_catalogue.in_region(region))
+        shown = str(resource_id)[:64]
+        text = message("field.resource", lng, resource=shown, region=region, known=known)
+        problems.append(FieldProblem("resource", "unknown", text))
+        items = []
+    elif not isinstance(items, list) or not items or len(items) > len(resource.items):
         problems.append(_problem("items", "range", lng, low=1, high=len(resource.items)))
         items = []
     chosen: list[str] = []
     for index, element in enumerate(items):
+        assert resource is not None
         item = resource.item_map.get(element) if isinstance(element, str) else None
         if item is None:
             known = ", ".join(resource.item_map)
@@ -128,7 +133,7 @@ def checked_request(
     if not isinstance(unmasked, bool):
         problems.append(_problem("unmasked", "type", lng, expected="boolean"))
     expires = _expires(body.get("expires"), today, lng, problems)
-    if problems:
+    if problems or resource is None:
         raise ApiError(422, "validation", fields=problems)
     columns = {"purpose": purpose, "basis": basis, "unmasked": int(unmasked), "expires": expires}
     return resource, chosen, columns
@@ -269,10 +274,25 @@ def decide(
     lng: str,
     rid: str,
 ) -> dict[str, Any]:
-    """Approve, refuse or revoke (blocking); 403 for the wrong person, 409 in the wrong
-    state (also when another decision won the race), 422 without a reason."""
+    """Approve, refuse or revoke (blocking): the body first (422: no reason to refuse or
+    revoke, an unknown key, a bad date), then who may (404 for who may not see the
+    request, 403 for the wrong person), then the state (409, also when another decision
+    won the race)."""
     if action not in _ACTIONS:
         raise ApiError(404, "not_found")
+    now = c.now()
+    today = local_date(now)
+    problems: list[FieldProblem] = []
+    allowed = {"reason", "expires"} if action == "approve" else {"reason"}
+    problems += [_problem(str(k)[:64], "unknown", lng) for k in body if k not in allowed]
+    reason = None
+    if action != "approve" or body.get("reason") is not None:
+        reason = _text(body, "reason", lng, problems)
+    asked = None
+    if action == "approve" and body.get("expires") is not None:
+        asked = _expires(body.get("expires"), today, lng, problems)
+    if problems:
+        raise ApiError(422, "validation", fields=problems)
     row = find(c, identity, request_id)._mapping
     requester = row["requester_sub"] == identity.subject
     steward = identity.role == STEWARD and row["region"] == identity.region
@@ -283,19 +303,7 @@ def decide(
             raise ApiError(403, "forbidden")
         if requester:
             raise ApiError(403, "sharing_four_eyes")
-    problems: list[FieldProblem] = []
-    allowed = {"reason", "expires"} if action == "approve" else {"reason"}
-    problems += [_problem(str(k)[:64], "unknown", lng) for k in body if k not in allowed]
-    reason = _text(body, "reason", lng, problems) if action != "approve" else None
-    if action == "approve" and body.get("reason") is not None:
-        reason = _text(body, "reason", lng, problems)
-    now = c.now()
-    today = local_date(now)
-    expires = row["expires"]
-    if action == "approve" and body.get("expires") is not None:
-        expires = min(expires, _expires(body.get("expires"), today, lng, problems))
-    if problems:
-        raise ApiError(422, "validation", fields=problems)
+    expires = min(row["expires"], asked) if asked is not None else row["expires"]
     sources, target = _ACTIONS[action]
     current = state(row, today)
     if current not in sources:

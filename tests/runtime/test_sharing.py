@@ -200,7 +200,7 @@ async def test_bad_requests_are_refused_and_change_nothing(sz: Api) -> None:
         ({k: v for k, v in ask(["enterprise_name"]).items() if k != "basis"}, 422, "basis"),
         (ask(["enterprise_name"], unmasked="yes"), 422, "unmasked"),
         (ask(["enterprise_name"], region="beijing"), 422, "region"),
-        (ask(["enterprise_name"], resource="no_such_form"), 404, ""),
+        (ask(["enterprise_name"], resource="no_such_form"), 422, "resource"),
         (ask(["enterprise_name"], colour="red"), 422, "colour"),
     ]
     for body, status, path in cases:
