@@ -72,8 +72,7 @@ def _text(body: Mapping[Any, Any], key: str, lng: str, problems: list[FieldProbl
 
 
 def _expires(value: Any, today: date, lng: str, problems: list[FieldProblem]) -> date:
-    if value is None:
-        return today + timedelta(days=DEFAULT_DAYS)
+    """``expires`` of a body (the key given: ``null`` is no date), in range, or a problem."""
     try:
         day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
     except ValueError:
@@ -132,7 +131,9 @@ def checked_request(
     unmasked = body.get("unmasked", False)
     if not isinstance(unmasked, bool):
         problems.append(_problem("unmasked", "type", lng, expected="boolean"))
-    expires = _expires(body.get("expires"), today, lng, problems)
+    expires = today + timedelta(days=DEFAULT_DAYS)
+    if "expires" in body:
+        expires = _expires(body["expires"], today, lng, problems)
     if problems or resource is None:
         raise ApiError(422, "validation", fields=problems)
     columns = {"purpose": purpose, "basis": basis, "unmasked": int(unmasked), "expires": expires}
@@ -286,11 +287,11 @@ def decide(
     allowed = {"reason", "expires"} if action == "approve" else {"reason"}
     problems += [_problem(str(k)[:64], "unknown", lng) for k in body if k not in allowed]
     reason = None
-    if action != "approve" or body.get("reason") is not None:
+    if action != "approve" or "reason" in body:  # given, it must be a text (null is none)
         reason = _text(body, "reason", lng, problems)
     asked = None
-    if action == "approve" and body.get("expires") is not None:
-        asked = _expires(body.get("expires"), today, lng, problems)
+    if action == "approve" and "expires" in body:
+        asked = _expires(body["expires"], today, lng, problems)
     if problems:
         raise ApiError(422, "validation", fields=problems)
     row = find(c, identity, request_id)._mapping
