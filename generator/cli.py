@@ -12,9 +12,9 @@ from typing import Annotated
 
 import typer
 
-from generator.diagnostics import bilingual
 from runtime.cli import app as runtime_app
 from runtime.cli import run
+from runtime.types import bilingual
 
 app = typer.Typer(
     add_completion=False,
@@ -90,24 +90,13 @@ def generate(
     allow_data_loss: Annotated[
         bool, typer.Option("--allow-data-loss", help="allow migrations that drop or narrow")
     ] = False,
-    jobs: Annotated[
-        int,
-        typer.Option(
-            "--jobs",
-            min=1,
-            help="processes: 1 uses the least memory; 2 (the default) checks and renders "
-            "side by side on two cores",
-        ),
-    ] = 2,
 ) -> None:
     """Write REGION's deployment package (models, schemas, migrations, OpenAPI) to OUT."""
     from generator.pipeline import generate as run
     from generator.render import GenerateError
 
     try:
-        result, diagnostics = run(
-            roots, region, out, check=check, allow_data_loss=allow_data_loss, jobs=jobs
-        )
+        result, diagnostics = run(roots, region, out, check=check, allow_data_loss=allow_data_loss)
     except GenerateError as exc:
         for line in exc.lines:
             print(line, file=sys.stderr)

@@ -19,6 +19,7 @@
 | GET /api/staff/data-quality | :mod:`runtime.routes.quality` |
 | /api/profile, /api/notifications… | :mod:`runtime.routes.profiles` |
 | the web pages (``/``, ``/login``, …) | :mod:`runtime.web` |
+| a region's own, under /api/ext/ and /ext/ | ``GOVSTD_EXTENSIONS`` (:mod:`runtime.extensions`) |
 
 Routes take the matter, form or application from a path parameter and look it
 up in a dict, so matching cost does not grow with the number of matters.
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -43,11 +44,12 @@ from runtime.crypto import Cipher
 from runtime.errors import (
     ApiError,
     RequestIdMiddleware,
-    bilingual,
     handle_api_error,
     handle_http_exception,
     handle_unexpected,
 )
+from runtime.extensions import ENV_VAR as EXTENSIONS_VAR
+from runtime.extensions import Register, load
 from runtime.package import load_package
 from runtime.revision_guard import RevisionGuard, RevisionGuardMiddleware, Revisions, open_database
 from runtime.routes import (
@@ -64,6 +66,7 @@ from runtime.routes import (
     staff,
 )
 from runtime.settings import Settings, SettingsError, data_keys, database_url
+from runtime.types import bilingual
 from runtime.web import ROUTES as PAGE_ROUTES
 from runtime.web import pages_or
 
@@ -153,14 +156,21 @@ class HeadersMiddleware:
 
 
 def create_app(
-    app_dir: str | Path, db_url: str | None = None, settings: Settings | None = None
+    app_dir: str | Path,
+    db_url: str | None = None,
+    settings: Settings | None = None,
+    *,
+    extensions: Sequence[Register] = (),
 ) -> Starlette:
     """The application for the package in ``app_dir`` on ``db_url`` (default: see settings).
 
+    A region's own routes and checks: the files or modules ``GOVSTD_EXTENSIONS`` names,
+    then ``extensions``, each a ``register(ext)`` (:mod:`runtime.extensions`).
     Raises :class:`runtime.revision_guard.DatabaseNotReady` when the database is not at the
     package's revision (a missing SQLite file is not created)."""
     settings = settings or Settings.from_env()
     package = load_package(app_dir)
+    added = load((settings.env or os.environ).get(EXTENSIONS_VAR, ""), extensions)
     keys = data_keys(settings)
     if settings.secret_is_dev and not (settings.public_key or settings.jwks_url):
         log.warning(
@@ -172,7 +182,9 @@ def create_app(
     expected = Revisions.of_package(app_dir)
     engine = open_database(database_url(db_url, settings.env or None), expected)
     guard = RevisionGuard(engine, expected)
-    context = Context(package=package, engine=engine, settings=settings, cipher=Cipher(keys))
+    context = Context(
+        package=package, engine=engine, settings=settings, cipher=Cipher(keys), extensions=added
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -181,7 +193,7 @@ def create_app(
         engine.dispose()
 
     app = Starlette(
-        routes=ROUTES + PAGE_ROUTES,
+        routes=[*ROUTES, *added.routes, *PAGE_ROUTES],
         # outermost first: the generic 500 of RequestIdMiddleware gets the headers too
         middleware=[
             Middleware(HeadersMiddleware),

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from runtime.errors import bilingual
+from runtime.types import bilingual
 
 app = typer.Typer(
     add_completion=False,

@@ -31,6 +31,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from runtime.types import GovstdError
+
 log = logging.getLogger("govstd.runtime")
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -189,11 +191,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def bilingual(zh: str, en: str) -> str:
-    """One command-line or start-up message, Chinese first, then English: ``中文 / English``."""
-    return f"{zh} / {en}"
-
-
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
@@ -241,7 +238,7 @@ class FieldProblem:
 
 
 @dataclass
-class ApiError(Exception):
+class ApiError(GovstdError):
     """A handled error: an HTTP status, a stable code and parameters for its message."""
 
     status: int

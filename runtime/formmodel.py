@@ -54,6 +54,7 @@ from runtime import identifiers
 from runtime.clock import CHINA_TZ
 from runtime.formspec import FieldSpec, FormSpec, GroupSpec
 from runtime.patterns import Pattern
+from runtime.types import DATE_TYPES, TEXT_TYPES
 
 __all__ = ["INT64_MAX", "INT64_MIN", "FormModel", "Invalid", "blank", "form_model"]
 
@@ -68,7 +69,7 @@ _DATETIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
     r"(?:Z|[+-][0-9]{2}:[0-9]{2})?"
 )
-_TEXT_TYPES: Final = frozenset({"string", "text", "code", "decimal", "date", "datetime", "file"})
+_WRITTEN: Final = TEXT_TYPES | DATE_TYPES | {"decimal", "file"}  # types a blank string may be
 
 
 def _error(code: str, **params: object) -> PydanticCustomError:
@@ -80,7 +81,7 @@ def blank(f: FieldSpec, raw: object) -> bool:
     if raw is None:
         return True
     if isinstance(raw, str):
-        return f.type in _TEXT_TYPES and not (f.type == "code" and f.multiple) and not raw.strip()
+        return f.type in _WRITTEN and not (f.type == "code" and f.multiple) and not raw.strip()
     if isinstance(raw, list) and f.multiple:
         return all(isinstance(item, str) and not item.strip() for item in raw)
     return False

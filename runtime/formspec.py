@@ -18,13 +18,13 @@ is always present. :func:`localized` picks one.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from runtime.expressions import Compiled, compile_expression, names_read
 from runtime.patterns import Pattern, compile_pattern
+from runtime.types import FIELD_TYPES, FieldType, Text
 
 if TYPE_CHECKING:
     from runtime.formmodel import FormModel
@@ -42,21 +42,6 @@ __all__ = [
     "localized",
 ]
 
-Text = Mapping[str, str]
-FieldType = Literal[
-    "string", "text", "integer", "decimal", "boolean", "date", "datetime", "code", "file"
-]
-FIELD_TYPES: tuple[FieldType, ...] = (
-    "string",
-    "text",
-    "integer",
-    "decimal",
-    "boolean",
-    "date",
-    "datetime",
-    "code",
-    "file",
-)
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

@@ -31,10 +31,10 @@ from sqlalchemy import MetaData, Table
 
 from runtime.catalogue import Catalogue
 from runtime.clock import WorkCalendar
-from runtime.errors import bilingual
 from runtime.formspec import FormSpec
 from runtime.patterns import pattern_problem
 from runtime.rules import CaseRules, form_document, rules_document, rules_hash
+from runtime.types import GovstdError, bilingual
 from runtime.workflow import Workflow
 
 log = logging.getLogger("govstd.runtime")
@@ -43,7 +43,7 @@ RULES_DIR = "rules"
 _RULES_FILE = re.compile(RULES_DIR + r"/([0-9a-f]{64})\.json")
 
 
-class PackageError(Exception):
+class PackageError(GovstdError):
     """The folder is not a usable deployment package; the message says what is missing."""
 
 

@@ -39,7 +39,7 @@ from pydantic_settings.sources.utils import parse_env_vars
 
 from runtime.crypto import ENV_VAR as DATA_KEY_VAR
 from runtime.crypto import dev_key, load_keys
-from runtime.errors import bilingual
+from runtime.types import GovstdError, bilingual
 
 log = logging.getLogger("govstd.runtime")
 
@@ -62,7 +62,7 @@ def default_database_url(cwd: Path | None = None) -> str:
     return f"sqlite:///{path}"
 
 
-class SettingsError(ValueError):
+class SettingsError(GovstdError, ValueError):
     """A setting is missing or wrong; the message names the variable."""
 
 

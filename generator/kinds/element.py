@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Literal
 
 from generator.kinds.common import Id, Item, Localized, Number, empty
+from runtime.types import CheckName, FieldType
 
-ElementType = Literal[
-    "string", "text", "integer", "decimal", "boolean", "date", "datetime", "code", "file"
-]
-CheckName = Literal["gb11643", "gb32100", "gb2260", "mobile_cn", "postal_code_cn", "email"]
+ElementType = FieldType
 ShareType = Literal["unconditional", "conditional", "none"]
 
 

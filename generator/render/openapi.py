@@ -118,7 +118,7 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
                     "Location": {"schema": {"type": "string"}},
                     "Idempotent-Replayed": {"schema": {"type": "string", "const": "true"}},
                 },
-                "content": {JSON: {"schema": ref("schemas", "ApplicationSummary")}},
+                "content": {JSON: {"schema": ref("schemas", "Filed")}},
             }
         },
         errors=("400", "401", "403", "404", "409", "413", "415", "422"),
@@ -272,7 +272,11 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
                 "办理步骤 / take a workflow step (role per workflow; 受理 without the "
                 "required materials: 409 materials_missing, listed in fields)",
                 "applications",
-                {"200": _ok("the application after the step", {"type": "object"})},
+                {
+                    "200": _ok(
+                        "the application after the step", ref("schemas", "ApplicationSummary")
+                    )
+                },
                 errors=("400", "401", "403", "404", "409", "413", "415", "422"),
                 parameters=(*application, "transition"),
                 body=_json_body(ref("schemas", "Action"), required=False),

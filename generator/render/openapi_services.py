@@ -387,7 +387,7 @@ def service_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
                 "claimPolicy",
                 "政策兑现 / claim a policy through its matter (applicant)",
                 "policies",
-                {"201": ok("the claim, an application", "ApplicationSummary")},
+                {"201": ok("the claim, an application", "Filed")},
                 errors=write_errors,
                 parameters=("policy", "IdempotencyKey"),
                 body=body("Claim"),

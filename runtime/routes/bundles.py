@@ -146,7 +146,13 @@ def file_bundle(
             return previous
     now = c.now()
     cleaned, problems = validate_bundle(
-        pkg, bundle, data, lang=lng, identity=identity.prefill(), today=local_date(now)
+        pkg,
+        bundle,
+        data,
+        lang=lng,
+        identity=identity.prefill(),
+        today=local_date(now),
+        extensions=c.extensions,
     )
     if problems:
         raise ApiError(422, "validation", fields=problems)

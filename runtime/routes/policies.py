@@ -29,6 +29,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from runtime import audit
+from runtime.answers import Filed
 from runtime.auth import Identity, identity_of, require, require_staff, visible_regions
 from runtime.clock import local_date
 from runtime.context import Context
@@ -353,7 +354,7 @@ def claim(
     matter = region.matters[policy.apply]
     filled = {**_prefill(pkg, policy, pkg.forms[matter.form], profile), **(data or {})}
 
-    def record(conn: Connection, body: dict[str, Any]) -> None:
+    def record(conn: Connection, body: Filed) -> None:
         if _claimed(conn, pkg, identity, policy):
             raise ApiError(409, "already_claimed", {"policy": policy.id})
         conn.execute(

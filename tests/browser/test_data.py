@@ -10,7 +10,7 @@ import httpx
 
 from runtime.auth import issue_token
 from tests.browser.conftest import PHONE, Server, axe_violations, screenshot, sign_in
-from tests.runtime.conftest import food_data
+from tests.helpers import food_data
 
 
 def _file(server: Server, sub: str, **data: Any) -> None:

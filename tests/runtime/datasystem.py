@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from runtime.app import create_app
 from runtime.package import Package, load_package
 from runtime.settings import Settings
-from tests.runtime.conftest import Api, create_schema, food_data, generate_package
+from tests.helpers import Api, create_schema, food_data, generate_package
 
 
 @pytest.fixture(scope="session")

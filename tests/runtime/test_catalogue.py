@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from generator.cli import app
-from tests.runtime.conftest import STANDARDS, Api
+from tests.helpers import STANDARDS, Api, Browser
 from tests.runtime.datasystem import (  # noqa: F401  (fixtures)
     file_food,
     shenzhen_db,
@@ -21,7 +21,6 @@ from tests.runtime.datasystem import (  # noqa: F401  (fixtures)
     shenzhen_postgres,
     sz,
 )
-from tests.web.conftest import Browser
 
 FOOD = "food_business_license_form"
 

@@ -15,7 +15,7 @@ from runtime.cli import app
 from runtime.crypto import dev_key
 from runtime.package import PackageError, load_package
 from runtime.settings import DEV_SECRET, Settings, data_keys
-from tests.runtime.conftest import SECRET
+from tests.helpers import SECRET
 
 
 def test_token_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,7 @@ from generator.pipeline import generate
 from runtime.app import create_app
 from runtime.package import load_package
 from runtime.settings import Settings
-from tests.runtime.conftest import STANDARDS, Api
+from tests.helpers import STANDARDS, Api
 from tests.runtime.datasystem import (  # noqa: F401  (fixtures)
     file_food,
     rows,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.runtime.conftest import ID_A, Api, FrozenClock
+from tests.helpers import ID_A, Api, FrozenClock
 from tests.runtime.datasystem import (  # noqa: F401  (fixtures)
     file_food,
     rows,
