@@ -138,7 +138,7 @@ def sweep_uploads(
 @_one_line_errors
 def token(
     role: Annotated[
-        str, typer.Option("--role", help="applicant|officer|approver|supervisor|admin")
+        str, typer.Option("--role", help="applicant|officer|approver|supervisor|admin|data_steward")
     ],
     region: Annotated[str | None, typer.Option("--region", help="staff: region id")] = None,
     sub: Annotated[str | None, typer.Option("--sub", help="subject (person id)")] = None,

@@ -195,9 +195,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # the data system (runtime/routes/resources.py, sharing.py, quality.py)
     "unknown_element": ("未找到数据元 {element}", "no data element '{element}'"),
-    "unknown_resource": (
-        "区域 {region} 的数据资源目录中没有资源 {resource}",
-        "no resource '{resource}' in the catalogue of region '{region}'",
+    "field.resource": (
+        "区域 {region} 的数据资源目录中没有资源 {resource}（可选：{known}）",
+        "no resource '{resource}' in the catalogue of region '{region}' (known: {known})",
     ),
     "unknown_sharing_request": ("未找到共享申请 {id}", "no sharing request '{id}'"),
     "sharing_four_eyes": (
