@@ -25,6 +25,7 @@ from generator.pipeline import generate
 from runtime.app import create_app
 from runtime.auth import issue_token
 from runtime.migrate import upgrade
+from runtime.numbers import retire_sequences
 from runtime.package import Package, load_package
 from runtime.settings import Settings
 
@@ -109,6 +110,7 @@ def db_url(
     engine = create_engine(url)
     names = ", ".join(f'"{t.name}"' for t in package.metadata.sorted_tables)
     with engine.begin() as conn:
+        retire_sequences(conn, package.tables.counters)  # numbers start from 1 again
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
