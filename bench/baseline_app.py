@@ -1,68 +1,188 @@
-"""A hand-written minimal Starlette + SQLAlchemy Core app: the baseline of ``load_bench.py``.
+"""The baseline of ``load_bench.py``: a hand-written Starlette app filing 个体工商户设立登记.
 
-It serves the three endpoints the benchmark measures, for a package written by
-``govstd generate`` and a database migrated by ``govstd migrate`` (SQLite):
+What a developer writes by hand for one form, without this project: it imports nothing
+from ``runtime/`` or ``generator/`` (``tests/test_bench_baseline.py`` checks that).
 
 | endpoint | does |
 |---|---|
-| ``GET /api/matters`` | the deployment region's matters, as the runtime lists them |
-| ``POST /api/matters/{matter}/applications`` | token, body, validate ``data``, number, insert |
-| ``GET /api/applications/{id}`` | the applicant's own application in full (data decrypted) |
+| ``GET /api/matters`` | the deployment region's matters, built from ``catalog.json`` |
+| ``POST /api/matters/ibr/applications`` | token (pyjwt), body (its own pydantic model with |
+| | GB 11643 check digits, mobile number, codes, the form's rules), AES-GCM of the |
+| | sensitive fields (``cryptography``), then in one transaction: the day's number |
+| | (a counter row), the application row, the form row, the member rows, the first |
+| | history row |
+| ``GET /api/applications/{id}`` | the applicant's own application with its data decrypted |
 
-What it shares with the generated runtime, and what it does not:
+Its own SQLite tuning: WAL, ``synchronous=NORMAL`` (a commit survives the process
+being killed; 201 is answered after it), a busy timeout and ``BEGIN IMMEDIATE`` for
+writes. Tables are reflected from the database ``govstd migrate`` made (so both apps
+write the same rows into the same schema); statements are built once at start-up.
+Database work runs inline in the ``async def`` handlers: SQLite is a local file, and
+one process with one connection at a time never waits for its own lock.
 
-- validation: the **same checks of the same form** — :func:`runtime.validation.validate_submission`
-  with the package's own ``FormSpec`` (imported from ``forms/``), the same prefill and "today";
-- the legal clock (:mod:`runtime.clock`) and field encryption (:class:`runtime.crypto.Cipher`)
-  are the same library calls, so the rows and the JSON are the same;
-- everything else is written here by hand: token check (pyjwt), body checks, tables
-  reflected from the database, the statements, the JSON views, the SQLite pragmas and
-  ``BEGIN IMMEDIATE``; no middleware, no audit log, no Idempotency-Key handling;
-- inserts per submission: the counter (``INSERT … ON CONFLICT … RETURNING``), the
-  application row, the form row, group rows, the first transition — the runtime adds
-  one ``audit_log`` row in the same transaction;
-- statements as a careful hand-writer keeps them: selects and the counter increment
-  built once at start-up and run with bound parameters, inserts as
-  ``execute(insert(t), {…})`` (compiled once per set of columns) — the runtime does
-  the same since the first profile of this benchmark;
-- database work runs inline in the ``async def`` handlers (SQLite is local; no
-  threadpool hop), one worker process each.
-
-Run: ``BASELINE_APP_DIR=… BASELINE_DB_URL=sqlite:///… python bench/baseline_app.py
---port 8001 --workers 2`` (see :func:`main`). Only what the benchmark sends is handled;
-other input gets a plain 4xx.
+Run: ``BASELINE_APP_DIR=… BASELINE_DB_URL=sqlite:///… GOVSTD_SECRET=… GOVSTD_DATA_KEY=…
+python bench/baseline_app.py --port 8001``. Only what the benchmark sends is served.
 """
 
 from __future__ import annotations
 
-import importlib
+import base64
 import json
 import os
+import re
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import jwt
-from sqlalchemy import MetaData, Table, bindparam, create_engine, event, insert, select
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import MetaData, bindparam, create_engine, event, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from runtime.clock import ClockState, WorkCalendar, application_number, counter_name, local_date
-from runtime.crypto import Cipher, load_keys
-from runtime.formspec import FormSpec, localized
-from runtime.package import import_package
-from runtime.validation import validate_submission
+CHINA = ZoneInfo("Asia/Shanghai")
+MATTER = "ibr"
+FORM = "ibr_form"
+SENSITIVE = {
+    "person_name",
+    "citizen_id_number",
+    "mobile_phone",
+    "email",
+    "residence_address",
+    "agent_name",
+    "agent_id_number",
+}
+MEMBER_SENSITIVE = {"person_name", "citizen_id_number"}
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+MOBILE = re.compile(r"1[3-9][0-9]{9}")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
-DEV_SECRET = "govstd-development-secret-do-not-use-in-production"
+# --- validation -------------------------------------------------------------------
 
 
-def _error(status: int, code: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, **extra}}, status_code=status)
+def citizen_id(value: str) -> str:
+    """GB 11643-1999: 17 digits, a real birth date, the ISO 7064 MOD 11-2 check character."""
+    value = value.upper()
+    if len(value) != 18 or not value[:17].isascii() or not value[:17].isdigit():
+        raise ValueError("公民身份号码应为18位，前17位为数字")
+    try:
+        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        raise ValueError("公民身份号码中的出生日期无效") from None
+    if not date(1800, 1, 1) <= born <= datetime.now(CHINA).date():
+        raise ValueError("公民身份号码中的出生日期无效")
+    total = sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS, strict=True))
+    if "10X98765432"[total % 11] != value[17]:
+        raise ValueError("公民身份号码校验位不正确")
+    return value
+
+
+Text50 = Annotated[str, Field(min_length=1, max_length=50)]
+Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+
+class Member(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    person_name: Text50
+    citizen_id_number: str
+    kinship: Literal["10", "20", "30", "51", "52", "70"]
+
+    @field_validator("citizen_id_number")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return citizen_id(value)
+
+
+class IbrForm(BaseModel):
+    """个体工商户登记（备案）申请书."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    person_name: Text50
+    citizen_id_number: str
+    mobile_phone: str
+    email: Annotated[str, Field(max_length=100)] | None = None
+    residence_address: Text200
+    enterprise_name: Annotated[str, Field(max_length=50)] | None = None
+    organization_form: Literal["1", "2"]
+    business_scope: Annotated[str, Field(min_length=1, max_length=1000)]
+    business_address: Text200
+    business_division: str
+    premises_ownership: Literal["1", "2", "3"]
+    operating_area: Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)] | None = None
+    registered_capital: Money
+    employees: Annotated[int, Field(ge=0)]
+    agent_used: bool
+    agent_name: Text50 | None = None
+    agent_id_number: str | None = None
+    members: Annotated[list[Member], Field(max_length=10)] = []
+
+    @field_validator("citizen_id_number")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return citizen_id(value)
+
+    @field_validator("agent_id_number")
+    @classmethod
+    def _agent_id(cls, value: str | None) -> str | None:
+        return None if value is None else citizen_id(value)
+
+    @field_validator("mobile_phone")
+    @classmethod
+    def _mobile(cls, value: str) -> str:
+        if not MOBILE.fullmatch(value):
+            raise ValueError("手机号码格式不正确")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not EMAIL.fullmatch(value):
+            raise ValueError("电子邮箱格式不正确")
+        return value
+
+    @field_validator("business_division")
+    @classmethod
+    def _division(cls, value: str) -> str:
+        if value not in DIVISIONS:
+            raise ValueError("行政区划代码不在代码表中")
+        return value
+
+    @model_validator(mode="after")
+    def _rules(self) -> IbrForm:
+        if self.agent_used and not self.agent_name:
+            raise ValueError("委托代理人的，应填写代理人姓名")
+        if not self.agent_used:
+            self.agent_name = self.agent_id_number = None
+        if self.organization_form != "2":
+            self.members = []
+        if self.registered_capital <= 0:
+            raise ValueError("资金数额必须大于零")
+        if self.employees < 1:
+            raise ValueError("从业人数应包含经营者本人，至少为 1 人")
+        if self.organization_form == "2" and not self.members:
+            raise ValueError("家庭经营的，应至少填写一名参加经营的家庭成员")
+        if self.organization_form == "2" and self.employees < len(self.members) + 1:
+            raise ValueError("从业人数不能少于经营者与参加经营的家庭成员人数之和")
+        return self
+
+
+class Submission(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    region: str
+    data: IbrForm
+
+
+DIVISIONS: frozenset[str] = frozenset()  # the admin_division code set, read at start-up
+
+# --- the app ----------------------------------------------------------------------
 
 
 def _iso(value: Any) -> Any:
@@ -70,74 +190,47 @@ def _iso(value: Any) -> Any:
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
     return value
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return _iso(value)
+def _name(names: dict[str, str] | None, lng: str) -> str | None:
+    return None if names is None else names.get(lng) or names.get("zh")
 
 
 def _lang(request: Request) -> str:
-    header = request.headers.get("accept-language", "")
-    return "en" if header.lower().startswith("en") else "zh"
+    return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
+
+
+def _error(status: int, code: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, **extra}}, status_code=status)
 
 
 class Baseline:
-    """Everything read once at start-up: catalog, forms, tables, keys."""
+    """Read once at start-up: the catalogue, the key, the tables and the statements."""
 
     def __init__(self, app_dir: Path, db_url: str) -> None:
+        global DIVISIONS
         catalog = json.loads((app_dir / "catalog.json").read_text(encoding="utf-8"))
-        self.region_id: str = catalog["region"]
         header = json.loads((app_dir / "package.json").read_text(encoding="utf-8"))
         self.source_hash = str(header.get("source_hash") or catalog.get("source_hash", ""))
-        calendars = {c["id"]: c for c in catalog.get("calendars", [])}
+        self.region_id: str = catalog["region"]
         self.regions = {r["id"]: r for r in catalog["regions"]}
-        self.calendars: dict[str, WorkCalendar] = {}
-        for rid in self.regions:
-            spec, cursor, seen = None, rid, set()
-            while cursor and cursor in self.regions and cursor not in seen:
-                seen.add(cursor)
-                if self.regions[cursor].get("calendar"):
-                    spec = calendars.get(self.regions[cursor]["calendar"])
-                    break
-                cursor = self.regions[cursor].get("parent")
-            self.calendars[rid] = WorkCalendar.from_spec(spec)
+        codesets = {c["id"]: c for c in catalog["codesets"]}
+        DIVISIONS = frozenset(v["code"] for v in codesets["admin_division"]["values"])
+        self.matter_types = {v["code"]: v["name"] for v in codesets["matter_type"]["values"]}
         self.matters = {rid: {m["id"]: m for m in r["matters"]} for rid, r in self.regions.items()}
         self.workflows = {w["id"]: w for w in catalog["workflows"]}
-        self.states = {wid: {s["id"]: s for s in w["states"]} for wid, w in self.workflows.items()}
-        self.matter_types = {
-            v["code"]: v["name"]
-            for c in catalog.get("codesets", [])
-            if c["id"] == "matter_type"
-            for v in c.get("values", [])
-        }
-        package = import_package(app_dir)
-        forms_module = importlib.import_module(f"{package.__name__}.forms")
-        self.forms: dict[str, FormSpec] = dict(forms_module.FORMS)
-        keys, _ = load_keys(os.environ)
-        self.cipher = Cipher(keys)
-        self.secret = os.environ.get("GOVSTD_SECRET") or DEV_SECRET
-        self.engine = create_engine(
-            db_url, connect_args={"check_same_thread": False, "timeout": 30}
-        )
+        self.secret = os.environ["GOVSTD_SECRET"]
+        key = os.environ["GOVSTD_DATA_KEY"].split(",")[0].strip()
+        self.aead = AESGCM(base64.urlsafe_b64decode(key + "=" * (-len(key) % 4)))
+        self.engine = create_engine(db_url, connect_args={"check_same_thread": False})
 
         @event.listens_for(self.engine, "connect")
         def _connect(dbapi: Any, _record: Any) -> None:
-            dbapi.isolation_level = None
-            for pragma in (
-                "journal_mode=WAL",
-                "busy_timeout=30000",
-                "foreign_keys=ON",
-                "synchronous=NORMAL",
-            ):
+            dbapi.isolation_level = None  # we say BEGIN ourselves
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000"):
                 dbapi.execute(f"PRAGMA {pragma}")
 
         @event.listens_for(self.engine, "begin")
@@ -146,20 +239,24 @@ class Baseline:
 
         meta = MetaData()
         meta.reflect(bind=self.engine)
-        self.t: dict[str, Table] = dict(meta.tables)
-        # Statements built once, run with {"key": …}: building them again for every
-        # request costs more than running them.
-        key = bindparam("key")
-        t = self.t
-        self.app_by_id = select(t["applications"]).where(t["applications"].c.id == key)
-        self.rows_of: dict[str, Any] = {}
-        for name, table in t.items():
-            if name.startswith("form_") or name in ("evaluations", "transitions", "material_files"):
-                stmt = select(table).where(table.c.application_id == key)
-                order = {"transitions": "id", "material_files": "material"}.get(name)
-                if "position" in table.c:
-                    order = "position"
-                self.rows_of[name] = stmt.order_by(table.c[order]) if order else stmt
+        t = self.t = meta.tables
+        key_param = bindparam("key")
+        self.app_by_id = select(t["applications"]).where(t["applications"].c.id == key_param)
+        form, members = t[f"form_{FORM}"], t[f"form_{FORM}__members"]
+        self.form_row = select(form).where(form.c.application_id == key_param)
+        self.member_rows = (
+            select(members)
+            .where(members.c.application_id == key_param)
+            .order_by(members.c.position)
+        )
+        transitions = t["transitions"]
+        self.history = (
+            select(transitions)
+            .where(transitions.c.application_id == key_param)
+            .order_by(transitions.c.id)
+        )
+        files = t["material_files"]
+        self.files = select(files.c.material).where(files.c.application_id == key_param)
         counters = t["counters"]
         self.increment = (
             sqlite_insert(counters)
@@ -168,75 +265,54 @@ class Baseline:
             )
             .returning(counters.c.value)
         )
+        self.insert_app = insert(t["applications"])
+        self.insert_form = insert(form)
+        self.insert_members = insert(members)
+        self.insert_history = insert(transitions)
 
-    def matter_anywhere(self, matter_id: str) -> tuple[str, dict[str, Any]] | None:
-        for rid, matters in self.matters.items():
-            if matter_id in matters:
-                return rid, matters[matter_id]
-        return None
-
-    def subject(self, request: Request) -> dict[str, Any] | None:
-        scheme, _, tok = request.headers.get("authorization", "").partition(" ")
+    def claims(self, request: Request) -> dict[str, Any] | None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer":
             return None
         try:
             claims: dict[str, Any] = jwt.decode(
-                tok.strip(),
+                token.strip(),
                 self.secret,
                 algorithms=["HS256"],
                 audience="govstd",
                 options={"require": ["exp", "aud", "sub"]},
-                leeway=30,
             )
         except jwt.PyJWTError:
             return None
         return claims
 
-    def seal(self, table: Table, form: FormSpec, field_id: str, value: Any) -> Any:
-        spec = form.field_map.get(field_id)
-        if value is None or spec is None or not spec.sensitive:
-            return value
-        text = value if isinstance(value, str) else json.dumps(_json_value(value))
-        return self.cipher.encrypt(text, context=f"{table.name}.{field_id}")
+    def seal(self, value: Any, column: str) -> str | None:
+        if value is None:
+            return None
+        nonce = os.urandom(12)
+        sealed = self.aead.encrypt(nonce, str(value).encode(), column.encode())
+        return "b1." + base64.urlsafe_b64encode(nonce + sealed).decode()
 
-    def open(self, table: Table, spec: Any, value: Any) -> Any:
-        if value is None or spec is None or not spec.sensitive:
-            return _json_value(value)
-        text = self.cipher.decrypt(value, context=f"{table.name}.{spec.id}")
-        textual = ("string", "text", "code", "date", "datetime", "file")
-        if spec.type in textual and not spec.multiple:
-            return text
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-
-
-def _form_table(b: Baseline, form_id: str) -> Table:
-    return b.t[f"form_{form_id}"]
-
-
-def _group_table(b: Baseline, form_id: str, group_id: str) -> Table:
-    return b.t[f"form_{form_id}__{group_id}"]
-
-
-# --- GET /api/matters -------------------------------------------------------------
+    def open(self, token: str | None, column: str) -> str | None:
+        if token is None:
+            return None
+        raw = base64.urlsafe_b64decode(token.removeprefix("b1."))
+        return self.aead.decrypt(raw[:12], raw[12:], column.encode()).decode()
 
 
 async def list_matters(request: Request) -> JSONResponse:
     b: Baseline = request.app.state.b
     lng = _lang(request)
-    region = b.regions[b.region_id]
     items = []
-    for m in sorted(region["matters"], key=lambda m: m["id"]):
+    for m in sorted(b.regions[b.region_id]["matters"], key=lambda m: m["id"]):
         type_name = b.matter_types.get(m["type"])
         items.append(
             {
                 "id": m["id"],
-                "name": localized(m["name"], lng),
+                "name": _name(m["name"], lng),
                 "names": m["name"],
                 "type": m["type"],
-                "type_name": localized(type_name, lng) if type_name else None,
+                "type_name": _name(type_name, lng),
                 "case_type": m.get("case_type", "commitment"),
                 "promised": m.get("promised"),
                 "service_objects": list(m.get("service_objects", [])),
@@ -249,61 +325,59 @@ async def list_matters(request: Request) -> JSONResponse:
     return JSONResponse({"region": b.region_id, "items": items, "total": len(items)})
 
 
-# --- POST /api/matters/{matter}/applications ---------------------------------------
-
-
 async def submit(request: Request) -> JSONResponse:
     b: Baseline = request.app.state.b
-    claims = b.subject(request)
+    claims = b.claims(request)
     if claims is None:
         return _error(401, "unauthorized")
     if claims.get("role") != "applicant":
         return _error(403, "forbidden")
-    lng = _lang(request)
-    found = b.matter_anywhere(request.path_params["matter"])
-    if found is None:
+    if request.path_params["matter"] != MATTER:
         return _error(404, "unknown_matter")
     try:
-        body = json.loads(await request.body())
-    except ValueError:
-        return _error(400, "malformed_json")
-    if not isinstance(body, dict) or set(body) != {"region", "data"}:
-        return _error(422, "validation")
-    region_id = body["region"]
-    if region_id not in b.matters or found[1]["id"] not in b.matters[region_id]:
-        return _error(422, "validation")
-    matter = b.matters[region_id][found[1]["id"]]
-    form = b.forms[matter["form"]]
-    now = datetime.now(UTC)
-    prefill = {
-        k: v for k in ("sub", "name", "id_number") if isinstance(v := claims.get(k), str) and v
-    }
-    cleaned, errors = validate_submission(
-        form, body["data"], lang=lng, identity=prefill, today=local_date(now)
-    )
-    if errors:
-        fields = [{"path": e.path, "code": e.code, "message": e.message} for e in errors]
+        body = Submission.model_validate_json(await request.body())
+    except ValidationError as exc:
+        fields = [{"path": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()]
         return _error(422, "validation", fields=fields)
+    matter = b.matters.get(body.region, {}).get(MATTER)
+    if matter is None:
+        return _error(422, "validation", fields=[{"path": "region"}])
     workflow = b.workflows[matter["workflow"]]
-    initial = b.states[workflow["id"]][workflow["initial"]]
-    clock = ClockState.for_limit(matter.get("promised"), b.calendars[region_id]).enter(initial, now)
+    initial = next(s for s in workflow["states"] if s["id"] == workflow["initial"])
+    if initial["clock"] is not None:
+        return _error(501, "not_in_this_baseline")  # the benchmark's matter starts unclocked
+    data = body.data.model_dump()
+    members = data.pop("members")
+    now = datetime.now(UTC)
+    day = now.astimezone(CHINA).date()
     app_id = str(uuid.uuid4())
-    region_code = b.regions[region_id]["code"]
-    day = local_date(now)
-    form_table = _form_table(b, form.id)
+    code = b.regions[body.region]["code"]
+    form_row = {"application_id": app_id}
+    for field, value in data.items():
+        form_row[field] = b.seal(value, f"form_{FORM}.{field}") if field in SENSITIVE else value
+    member_rows = [
+        {
+            "application_id": app_id,
+            "position": position,
+            **{
+                k: b.seal(v, f"form_{FORM}__members.{k}") if k in MEMBER_SENSITIVE else v
+                for k, v in member.items()
+            },
+        }
+        for position, member in enumerate(members)
+    ]
     with b.engine.begin() as conn:
-        sequence = conn.execute(
-            b.increment, {"name": counter_name(region_code, day), "value": 1}
-        ).scalar_one()
-        number = application_number(region_code, day, int(sequence))
+        counter = f"application:{code}:{day:%Y%m%d}"
+        sequence = conn.execute(b.increment, {"name": counter, "value": 1}).scalar_one()
+        number = f"{code}-{day:%Y%m%d}-{sequence:06d}"
         conn.execute(
-            insert(b.t["applications"]),
+            b.insert_app,
             {
                 "id": app_id,
                 "number": number,
-                "matter": matter["id"],
-                "form": form.id,
-                "region": region_id,
+                "matter": MATTER,
+                "form": FORM,
+                "region": body.region,
                 "applicant_sub": claims["sub"],
                 "status": workflow["initial"],
                 "created_at": now,
@@ -311,45 +385,14 @@ async def submit(request: Request) -> JSONResponse:
                 "standards_version": matter.get("version"),
                 "standards_hash": b.source_hash,
                 "row_version": 1,
-                "clock_started_at": clock.started_at,
-                "paused_at": clock.paused_at,
-                "paused_days": clock.paused_days,
-                "finished_at": clock.finished_at,
-                "deadline": clock.deadline,
+                "paused_days": 0,
             },
         )
-        columns = form_table.columns.keys()
+        conn.execute(b.insert_form, form_row)
+        if member_rows:
+            conn.execute(b.insert_members, member_rows)
         conn.execute(
-            insert(form_table),
-            {
-                "application_id": app_id,
-                **{
-                    f.id: b.seal(form_table, form, f.id, cleaned.get(f.id))
-                    for f in form.fields
-                    if f.id in columns
-                },
-            },
-        )
-        for group in form.groups:
-            rows = cleaned.get(group.id)
-            if not isinstance(rows, list) or not rows:
-                continue
-            gtable = _group_table(b, form.id, group.id)
-            gcols = gtable.columns.keys()
-            values = []
-            for position, item in enumerate(rows):
-                row = {"application_id": app_id, "position": position}
-                for f in group.fields:
-                    if f.id in gcols:
-                        value = item.get(f.id)
-                        if value is not None and f.sensitive:
-                            text = value if isinstance(value, str) else json.dumps(value)
-                            value = b.cipher.encrypt(text, context=f"{gtable.name}.{f.id}")
-                        row[f.id] = value
-                values.append(row)
-            conn.execute(insert(gtable), values)
-        conn.execute(
-            insert(b.t["transitions"]),
+            b.insert_history,
             {
                 "application_id": app_id,
                 "transition": "submit",
@@ -357,187 +400,144 @@ async def submit(request: Request) -> JSONResponse:
                 "to_state": workflow["initial"],
                 "actor_sub": claims["sub"],
                 "actor_role": "applicant",
-                "reason": None,
                 "at": now,
             },
         )
-    body_out = {
+    answer = {
         "id": app_id,
         "number": number,
-        "matter": matter["id"],
-        "region": region_id,
+        "matter": MATTER,
+        "region": body.region,
         "status": workflow["initial"],
-        "status_name": localized(initial.get("name"), lng),
-        "deadline": _iso(clock.deadline),
-        "created_at": _iso(now),
+        "status_name": _name(initial["name"], _lang(request)),
+        "deadline": None,
+        "created_at": now.isoformat(),
         "standards_version": matter.get("version"),
         "standards_hash": b.source_hash,
     }
     return JSONResponse(
-        body_out, status_code=201, headers={"Location": f"/api/applications/{app_id}"}
+        answer, status_code=201, headers={"Location": f"/api/applications/{app_id}"}
     )
 
 
-# --- GET /api/applications/{id} ----------------------------------------------------
+def _value(field: str, value: Any) -> Any:
+    if field in ("registered_capital", "operating_area") and isinstance(value, str):
+        return _iso(Decimal(value))
+    if field in ("employees",) and isinstance(value, str):
+        return int(value)
+    return _iso(value)
 
 
 async def get_one(request: Request) -> JSONResponse:
     b: Baseline = request.app.state.b
-    claims = b.subject(request)
+    claims = b.claims(request)
     if claims is None:
         return _error(401, "unauthorized")
-    if claims.get("role") != "applicant":
-        return _error(403, "forbidden")  # the benchmark reads as the applicant
     lng = _lang(request)
-    app_id = request.path_params["id"]
-    key = {"key": app_id}
+    key = {"key": request.path_params["id"]}
     with b.engine.connect() as raw:
         conn = raw.execution_options(begin="DEFERRED")
         with conn.begin():
             app = conn.execute(b.app_by_id, key).first()
-            if app is None or app.applicant_sub != claims["sub"]:
+            if app is None or app.applicant_sub != claims["sub"] or app.form != FORM:
                 return _error(404, "unknown_application")
-            form = b.forms[app.form]
-            ftable = _form_table(b, form.id)
-            frow = conn.execute(b.rows_of[ftable.name], key).first()
-            data: dict[str, Any] = {}
-            if frow is not None:
-                m = frow._mapping
-                for f in form.fields:
-                    if f.id in m and m[f.id] is not None:
-                        data[f.id] = b.open(ftable, f, m[f.id])
-            for group in form.groups:
-                gtable = _group_table(b, form.id, group.id)
-                items = []
-                for g in conn.execute(b.rows_of[gtable.name], key):
-                    gm = g._mapping
-                    items.append(
-                        {
-                            f.id: b.open(gtable, f, gm[f.id])
-                            for f in group.fields
-                            if gm.get(f.id) is not None
-                        }
-                    )
-                if items:
-                    data[group.id] = items
-            steps = conn.execute(b.rows_of["transitions"], key).all()
-            evaluation = conn.execute(b.rows_of["evaluations"], key).first()
-            materials = conn.execute(b.rows_of["material_files"], key).all()
-    now = datetime.now(UTC)
-    matter = (
-        b.matters.get(app.region, {}).get(app.matter)
-        or (b.matter_anywhere(app.matter) or (None, None))[1]
-    )
-    workflow = b.workflows.get(matter["workflow"]) if matter else None
-    state = b.states[workflow["id"]].get(app.status) if workflow else None
-    clock = ClockState(
-        b.calendars.get(app.region, WorkCalendar()),
-        *(
-            (int(matter["promised"]["value"]), str(matter["promised"]["unit"]))
-            if matter and matter.get("promised")
-            else (None, None)
-        ),
-        started_at=_aware(app.clock_started_at),
-        paused_at=_aware(app.paused_at),
-        paused_days=int(app.paused_days or 0),
-        finished_at=_aware(app.finished_at),
-    )
-    transitions = {t["id"]: t for t in workflow["transitions"]} if workflow else {}
-    out = {
+            row = conn.execute(b.form_row, key).one()._mapping
+            members = [m._mapping for m in conn.execute(b.member_rows, key)]
+            history = conn.execute(b.history, key).all()
+            files = conn.execute(b.files, key).all()
+    data: dict[str, Any] = {}
+    for field, value in row.items():
+        if field == "application_id" or value is None:
+            continue
+        if field in SENSITIVE:
+            value = b.open(value, f"form_{FORM}.{field}")
+        data[field] = _value(field, value)
+    if data.get("agent_used") is not None:
+        data["agent_used"] = bool(data["agent_used"])
+    if members:
+        data["members"] = [
+            {
+                k: b.open(v, f"form_{FORM}__members.{k}") if k in MEMBER_SENSITIVE else v
+                for k, v in m.items()
+                if k not in ("application_id", "position", "id") and v is not None
+            }
+            for m in members
+        ]
+    matter = b.matters[app.region][app.matter]
+    workflow = b.workflows[matter["workflow"]]
+    states = {s["id"]: s for s in workflow["states"]}
+    transitions = {t["id"]: t for t in workflow["transitions"]}
+    state = states[app.status]
+    if app.clock_started_at is not None:
+        return _error(501, "not_in_this_baseline")  # the benchmark reads unclocked cases
+    answer = {
         "id": app.id,
         "number": app.number,
         "matter": app.matter,
-        "matter_name": localized(matter["name"], lng) if matter else app.matter,
+        "matter_name": _name(matter["name"], lng),
         "form": app.form,
         "region": app.region,
         "status": app.status,
-        "status_name": localized(state.get("name"), lng) if state else app.status,
-        "final": bool(state and state.get("final")),
+        "status_name": _name(state["name"], lng),
+        "final": state["final"],
         "created_at": _iso(app.created_at),
         "updated_at": _iso(app.updated_at),
-        "clock_started_at": _iso(app.clock_started_at),
-        "paused": app.paused_at is not None,
-        "paused_days": int(app.paused_days or 0),
+        "clock_started_at": None,
+        "paused": False,
+        "paused_days": 0,
         "finished_at": _iso(app.finished_at),
-        "deadline": _iso(clock.deadline_at(now)),
-        "overdue": clock.is_overdue(now),
-        "due_soon": clock.is_due_soon(now, workflow.get("warn_before") if workflow else None),
+        "deadline": None,
+        "overdue": False,
         "standards_version": app.standards_version,
-        "data": data,
         "standards_hash": app.standards_hash,
+        "data": data,
         "transitions": [
             {
-                "transition": s.transition,
-                "transition_name": localized(
-                    transitions[s.transition].get("name") or {"zh": s.transition}, lng
-                )
-                if s.transition in transitions
-                else s.transition,
-                "from": s.from_state,
-                "to": s.to_state,
-                "actor_role": s.actor_role,
-                "reason": s.reason,
-                "at": _iso(s.at),
+                "transition": h.transition,
+                "transition_name": h.transition
+                if h.transition not in transitions
+                else _name(transitions[h.transition]["name"], lng),
+                "from": h.from_state,
+                "to": h.to_state,
+                "actor_role": h.actor_role,
+                "reason": h.reason,
+                "at": _iso(h.at),
             }
-            for s in steps
+            for h in history
         ],
         "actions": [
             t["id"]
             for t in workflow["transitions"]
-            if app.status in t["sources"] and t["by"] == "applicant"
-        ]
-        if workflow
-        else [],
-        "evaluation": {
-            "score": evaluation.score,
-            "comment": evaluation.comment,
-            "at": _iso(evaluation.created_at),
-        }
-        if evaluation is not None
-        else None,
-        "materials": [
-            {
-                "material": f.material,
-                "filename": f.filename,
-                "content_type": f.content_type,
-                "size": f.size,
-                "sha256": f.sha256,
-                "uploaded_at": _iso(f.uploaded_at),
-            }
-            for f in materials
+            if t["by"] == "applicant" and app.status in t["sources"]
         ],
+        "materials": [{"material": f.material} for f in files],
     }
-    return JSONResponse(out)
+    return JSONResponse(answer)
 
 
-async def healthz(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
-
-
-def create_app(app_dir: str | Path, db_url: str) -> Starlette:
+def create_app(app_dir: Path, db_url: str) -> Starlette:
     app = Starlette(
         routes=[
-            Route("/healthz", healthz, methods=["GET"]),
+            Route("/healthz", lambda _r: JSONResponse({"status": "ok"}), methods=["GET"]),
             Route("/api/matters", list_matters, methods=["GET"]),
             Route("/api/matters/{matter}/applications", submit, methods=["POST"]),
             Route("/api/applications/{id}", get_one, methods=["GET"]),
         ]
     )
-    app.state.b = Baseline(Path(app_dir), db_url)
+    app.state.b = Baseline(app_dir, db_url)
     return app
 
 
 def app_from_env() -> Starlette:
-    return create_app(os.environ["BASELINE_APP_DIR"], os.environ["BASELINE_DB_URL"])
+    return create_app(Path(os.environ["BASELINE_APP_DIR"]), os.environ["BASELINE_DB_URL"])
 
 
 def main() -> None:
-    """``python bench/baseline_app.py --port P --workers N`` (BASELINE_* in the environment).
+    """``--port``, ``--host``, ``--workers`` for uvicorn (one process per worker).
 
-    Like ``uvicorn baseline_app:app_from_env --factory``, except that with several workers
-    the listening socket says it is TCP, as ``govstd serve`` does: uvicorn leaves
-    ``proto`` at 0 and asyncio then never sets TCP_NODELAY (every keep-alive request
-    after the first waits ~40 ms for a delayed ACK, uvicorn issue #3149)."""
+    With several workers the listening socket says it is TCP, as ``govstd serve``'s
+    does: uvicorn leaves ``proto`` at 0 and asyncio then never sets TCP_NODELAY (every
+    keep-alive request after the first waits ~40 ms for a delayed ACK, uvicorn #3149)."""
     import argparse
     import socket
 
@@ -555,7 +555,6 @@ def main() -> None:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=False,
         server_header=False,
     )
     if args.workers == 1:

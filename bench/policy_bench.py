@@ -2,7 +2,7 @@
 
 1. **Matching**: one profile against 1,000 policies in force (what ``POST
    /api/policies/match`` computes: in force, every top-level ``&&`` part through
-   the CEL engine's fast path or the engine, sorted; target < 50 ms), next to a
+   the CEL engine, sorted; target < 50 ms), next to a
    hand-written baseline: one Python closure per policy comparing the same values
    (no explanation, no undecided parts).
 2. **Delivery**: one policy to 100,000 stored profiles on SQLite (what ``POST

@@ -34,6 +34,7 @@ from pathlib import Path
 __all__ = ["DEFAULT_FIELDS", "matter_id", "overridden_matters", "write_tree"]
 
 DEFAULT_FIELDS = 20
+SHARED_SETS = 5  # with shared=True: the forms' data elements come from this many sets
 
 MATTER_TYPES = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "20"]
 SERVICE_OBJECTS = ["1", "2", "3", "4", "5", "6", "9"]
@@ -296,9 +297,10 @@ def _elements(mid: str, fields: int) -> list[_Element]:
     return result
 
 
-def _element_yaml(e: _Element, n: int, j: int) -> str:
-    head = f"kind: DataElement\nid: {e.id}\nidentifier: DE9{n:05d}{j:02d}\n"
-    name = f"name: {loc(f'事项{n}数据项{j}', f'Matter {n} item {j}')}\n"
+def _element_yaml(e: _Element, n: int, j: int, *, shared: bool = False) -> str:
+    head = f"kind: DataElement\nid: {e.id}\nidentifier: DE{8 if shared else 9}{n:05d}{j:02d}\n"
+    owner = (f"共用{n}", f"Shared {n}") if shared else (f"事项{n}", f"Matter {n}")
+    name = f"name: {loc(f'{owner[0]}数据项{j}', f'{owner[1]} item {j}')}\n"
     body = {
         "text": "type: string\nformat: c..50\n",
         "idnum": "type: string\nformat: an18\ncheck: gb11643\nsensitive: true\n",
@@ -520,7 +522,12 @@ def _regions(matters: int) -> Iterator[tuple[str, str]]:
     yield "regions/city.yaml", "".join(lines)
 
 
-def _extras(matters: int, fields: int) -> Iterator[tuple[str, str]]:
+def _owner(i: int, mid: str, shared: bool) -> str:
+    """Whose data elements the i-th matter's form uses: its own, or one of the shared sets."""
+    return f"s{i % SHARED_SETS}" if shared else mid
+
+
+def _extras(matters: int, fields: int, shared: bool) -> Iterator[tuple[str, str]]:
     if matters < 2:
         return
     a, b = matter_id(0, matters), matter_id(1, matters)
@@ -528,7 +535,7 @@ def _extras(matters: int, fields: int) -> Iterator[tuple[str, str]]:
         "bundles/pair.yaml",
         (f"kind: Bundle\nid: first_pair\nname: {loc('合成一件事')}\nmatters: [{a}, {b}]\n"),
     )
-    number = _first(_elements(a, fields), "integer")
+    number = _first(_elements(_owner(0, a, shared), fields), "integer")
     if number is not None:
         yield (
             "policies/subsidy.yaml",
@@ -543,31 +550,48 @@ def _extras(matters: int, fields: int) -> Iterator[tuple[str, str]]:
         )
 
 
-def files(matters: int, fields_per_form: int = DEFAULT_FIELDS) -> Iterator[tuple[str, str]]:
-    """Every (relative path, text) of the tree, in a fixed order."""
+def files(
+    matters: int, fields_per_form: int = DEFAULT_FIELDS, *, shared: bool = False
+) -> Iterator[tuple[str, str]]:
+    """Every (relative path, text) of the tree, in a fixed order.
+
+    ``shared``: the forms use data elements of :data:`SHARED_SETS` shared sets (as a
+    province's forms share its data dictionary) instead of each its own."""
     if matters < 0 or fields_per_form < 1:
         raise ValueError("need matters >= 0 and fields_per_form >= 1")
     yield "codesets/common.yaml", _codesets_yaml()
     yield "workflows/licensing.yaml", LICENSING
     yield "calendars/cn_2026.yaml", _calendar_yaml()
     yield from _regions(matters)
-    yield from _extras(matters, fields_per_form)
+    yield from _extras(matters, fields_per_form, shared)
+    if shared:
+        for k in range(SHARED_SETS):
+            elements = _elements(f"s{k}", fields_per_form)
+            yield (
+                f"elements/s{k}.yaml",
+                "---\n".join(
+                    _element_yaml(e, k, j, shared=True) for j, e in enumerate(elements)
+                ),
+            )
     for i in range(matters):
         mid, n = matter_id(i, matters), i
-        elements = _elements(mid, fields_per_form)
-        yield (
-            f"elements/{mid}.yaml",
-            "---\n".join(_element_yaml(e, n, j) for j, e in enumerate(elements)),
-        )
+        elements = _elements(_owner(i, mid, shared), fields_per_form)
+        if not shared:
+            yield (
+                f"elements/{mid}.yaml",
+                "---\n".join(_element_yaml(e, n, j) for j, e in enumerate(elements)),
+            )
         yield f"forms/{mid}.yaml", _form_yaml(mid, n, i, elements)
         yield f"matters/{mid}.yaml", _matter_yaml(mid, n, i, elements)
 
 
-def write_tree(root: Path, matters: int, fields_per_form: int = DEFAULT_FIELDS) -> None:
+def write_tree(
+    root: Path, matters: int, fields_per_form: int = DEFAULT_FIELDS, *, shared: bool = False
+) -> None:
     """Write a valid standards tree of ``matters`` matters below ``root`` (created)."""
     root = Path(root)
     made: set[Path] = set()
-    for rel, text in files(matters, fields_per_form):
+    for rel, text in files(matters, fields_per_form, shared=shared):
         path = root / rel
         if path.parent not in made:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -580,11 +604,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="folder to write (empty or absent)")
     parser.add_argument("--matters", type=int, default=2000)
     parser.add_argument("--fields", type=int, default=DEFAULT_FIELDS, help="fields per form")
+    parser.add_argument(
+        "--shared", action="store_true", help=f"forms over {SHARED_SETS} shared element sets"
+    )
     args = parser.parse_args(argv)
     if args.out.exists() and any(args.out.iterdir()):
         print(f"error: {args.out} is not empty", file=sys.stderr)
         return 2
-    write_tree(args.out, args.matters, args.fields)
+    write_tree(args.out, args.matters, args.fields, shared=args.shared)
     count = sum(1 for _ in args.out.rglob("*.yaml"))
     print(f"wrote {count} files, {args.matters} matters, to {args.out}")
     return 0

@@ -207,6 +207,18 @@ def build_bundle(tree: StandardsTree, bundle: Bundle) -> ir.BundleIR:
     )
 
 
+def build_element(element: DataElement) -> ir.ElementIR:
+    return ir.ElementIR(
+        id=element.id,
+        name=dict(element.name),
+        type=element.type,
+        sensitive=element.sensitive,
+        share=element.share or "conditional",
+        identifier=element.identifier,
+        check=element.check,
+    )
+
+
 def subtree(tree: StandardsTree, region_id: str) -> list[str]:
     """The region and every region below it, parents before children, ids sorted."""
     result = [region_id]
@@ -224,9 +236,11 @@ def build_package(
     form_ids = sorted({m.form for m in matters} | {p.profile for r in regions for p in r.policies})
     forms = [tree.forms[f] for f in form_ids]
     codeset_ids = {"matter_type", "service_object"} & set(tree.codesets)
+    element_ids: set[str] = set()
     for form in forms:
         for section in form.sections:
             for field in section.fields:
+                element_ids.add(field.element)
                 codeset = tree.elements[field.element].codeset
                 if codeset:
                     codeset_ids.add(codeset)
@@ -279,4 +293,5 @@ def build_package(
         ),
         bundles=tuple(build_bundle(tree, b) for _, b in sorted(bundles.items())),
         source_hash=tree.source_hash,
+        elements=tuple(build_element(tree.elements[e]) for e in sorted(element_ids)),
     )

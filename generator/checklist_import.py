@@ -41,12 +41,13 @@ from generator.checklist import (
     words,
 )
 from generator.checklist_export import sheet_view
-from generator.diagnostics import Diagnostics, bilingual
+from generator.diagnostics import Diagnostics
 from generator.kinds import Matter
 from generator.kinds.common import ID_PATTERN, text
 from generator.pipeline import check_tree
 from generator.tree import StandardsTree, load_tree
 from generator.yamlsource import load_file
+from runtime.types import GovstdError, bilingual
 
 _ID = re.compile(ID_PATTERN)
 _BASIS = re.compile(r"^《(?P<title>[^》]+)》\s*(?P<article>.*)$")
@@ -81,7 +82,7 @@ class Imported:
     fees: list[Row] = field(default_factory=list)
 
 
-class ImportError_(Exception):
+class ImportError_(GovstdError):
     """The workbook cannot be read at all."""
 
 

@@ -1,8 +1,10 @@
-"""The ``govstd`` command line."""
+"""The ``govstd`` command line: the generator's commands, then the runtime's
+(:mod:`runtime.cli`: migrate, serve, sweep-uploads, token, keygen)."""
 
 from __future__ import annotations
 
 import gc
+import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -10,7 +12,9 @@ from typing import Annotated
 
 import typer
 
-from generator.diagnostics import bilingual
+from runtime.cli import app as runtime_app
+from runtime.cli import run
+from runtime.types import bilingual
 
 app = typer.Typer(
     add_completion=False,
@@ -86,24 +90,13 @@ def generate(
     allow_data_loss: Annotated[
         bool, typer.Option("--allow-data-loss", help="allow migrations that drop or narrow")
     ] = False,
-    jobs: Annotated[
-        int,
-        typer.Option(
-            "--jobs",
-            min=1,
-            help="processes: 1 uses the least memory; 2 (the default) checks and renders "
-            "side by side on two cores",
-        ),
-    ] = 2,
 ) -> None:
     """Write REGION's deployment package (models, schemas, migrations, OpenAPI) to OUT."""
     from generator.pipeline import generate as run
     from generator.render import GenerateError
 
     try:
-        result, diagnostics = run(
-            roots, region, out, check=check, allow_data_loss=allow_data_loss, jobs=jobs
-        )
+        result, diagnostics = run(roots, region, out, check=check, allow_data_loss=allow_data_loss)
     except GenerateError as exc:
         for line in exc.lines:
             print(line, file=sys.stderr)
@@ -281,6 +274,51 @@ def import_xlsx(
     )
 
 
+class CatalogueFormat(StrEnum):
+    json = "json"
+    xlsx = "xlsx"
+
+
+@app.command()
+def catalogue(
+    roots: Roots,
+    region: Annotated[str, typer.Option("--region", help="region id, e.g. nanshan")],
+    output: Annotated[
+        CatalogueFormat, typer.Option("--format", help="json (standard output) or xlsx")
+    ] = CatalogueFormat.json,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="file to write (required for xlsx)")
+    ] = None,
+) -> None:
+    """Write REGION's data resource catalogue (数据资源目录): one resource per form, its
+    provider agency, its data items with share type and update cycle (docs/data.md)."""
+    from generator.build import build_package
+    from generator.catalogue import resources, write_workbook
+    from generator.pipeline import checked_region
+
+    if output is CatalogueFormat.xlsx and out is None:
+        print(bilingual("xlsx 格式须给出 --out", "--format xlsx needs --out"), file=sys.stderr)
+        raise typer.Exit(2)
+    tree, diagnostics, resolved = checked_region(roots, region)
+    _print_diagnostics(diagnostics)
+    if not resolved:
+        raise typer.Exit(1)
+    found = resources(build_package(tree, resolved, region))
+    if output is CatalogueFormat.xlsx:
+        assert out is not None
+        count = write_workbook(found, out)
+        print(
+            bilingual(f"{out}: 写入 {count} 个数据项", f"{out}: {count} data item(s) written"),
+            file=sys.stderr,
+        )
+        return
+    text = json.dumps({"region": region, "items": found}, ensure_ascii=False, indent=2)
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+
+
 @app.command("export-xlsx")
 def export_xlsx(
     roots: Roots,
@@ -304,193 +342,19 @@ def export_xlsx(
     )
 
 
-def _command_error(exc: Exception) -> typer.Exit:
-    print(f"error: {exc}", file=sys.stderr)
-    return typer.Exit(1)
+# The runtime's commands (migrate, serve, sweep-uploads, token, keygen), after ours.
+app.add_typer(runtime_app)
 
 
-AppDir = Annotated[Path, typer.Option("--app", help="deployment package folder (govstd generate)")]
-DbUrl = Annotated[
-    str | None,
-    typer.Option("--db", help="database URL (default: GOVSTD_DATABASE_URL or var/govstd.db)"),
-]
-
-
-@app.command()
-def migrate(
-    app_dir: AppDir,
-    db: DbUrl = None,
-    allow_data_loss: Annotated[
-        bool, typer.Option("--allow-data-loss", help="allow steps that drop or narrow data")
-    ] = False,
-) -> None:
-    """Bring the database to the package's newest revision."""
-    from runtime.cli_commands import CommandError
-    from runtime.cli_commands import migrate as run
-
-    try:
-        url, applied = run(app_dir, db, allow_data_loss=allow_data_loss)
-    except CommandError as exc:
-        raise _command_error(exc) from None
-    database = url.split("@")[-1]
-    if not applied:
-        print(
-            bilingual(
-                f"{database}: 已是最新修订版本，无需迁移", f"{database}: up to date, nothing to do"
-            ),
-            file=sys.stderr,
-        )
-        return
-    for revision, description in applied:
-        print(
-            bilingual(f"已应用 {revision}", f"applied {revision}") + f": {description}",
-            file=sys.stderr,
-        )
-    print(
-        bilingual(
-            f"{database}: 已应用 {len(applied)} 个修订版本；请重启正在运行的 govstd serve "
-            "以使用新的部署包",
-            f"{database}: {len(applied)} revision(s) applied; restart a running govstd serve "
-            "so that it uses the new package",
-        ),
-        file=sys.stderr,
-    )
-
-
-@app.command()
-def serve(
-    app_dir: AppDir,
-    db: DbUrl = None,
-    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="worker processes")] = 1,
-    forwarded_allow_ips: Annotated[
-        str | None,
-        typer.Option(
-            "--forwarded-allow-ips",
-            help="addresses of the reverse proxy whose X-Forwarded-Proto/-For are believed "
-            "(comma-separated, default: GOVSTD_FORWARDED_ALLOW_IPS, else none)",
-        ),
-    ] = None,
-) -> None:
-    """Serve the deployment package over HTTP (uvicorn)."""
-    from runtime.cli_commands import CommandError
-    from runtime.cli_commands import serve as run
-
-    try:
-        run(
-            app_dir,
-            db,
-            host=host,
-            port=port,
-            workers=workers,
-            forwarded_allow_ips=forwarded_allow_ips,
-        )
-    except CommandError as exc:
-        raise _command_error(exc) from None
-
-
-@app.command("sweep-uploads")
-def sweep_uploads(
-    app_dir: AppDir,
-    db: DbUrl = None,
-    older_than: Annotated[
-        int,
-        typer.Option("--older-than", help="minutes since a file was last written (at least 1)"),
-    ] = 60,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="say what would be removed, remove nothing")
-    ] = False,
-) -> None:
-    """Remove material files no row refers to (left by a crash); serve does it at start-up."""
-    from runtime.cli_commands import CommandError
-    from runtime.cli_commands import sweep_uploads as run
-
-    try:
-        print(run(app_dir, db, older_than_minutes=older_than, dry_run=dry_run), file=sys.stderr)
-    except CommandError as exc:
-        raise _command_error(exc) from None
-
-
-@app.command()
-def token(
-    role: Annotated[
-        str, typer.Option("--role", help="applicant|officer|approver|supervisor|admin")
-    ],
-    region: Annotated[str | None, typer.Option("--region", help="staff: region id")] = None,
-    sub: Annotated[str | None, typer.Option("--sub", help="subject (person id)")] = None,
-    name: Annotated[str | None, typer.Option("--name", help="display name")] = None,
-    id_number: Annotated[
-        str | None, typer.Option("--id-number", help="applicant: citizen ID number for prefill")
-    ] = None,
-    ttl: Annotated[int, typer.Option("--ttl", help="lifetime in seconds")] = 8 * 3600,
-    app_dir: Annotated[
-        Path | None,
-        typer.Option("--app", help="package folder: the region must be one it serves"),
-    ] = None,
-) -> None:
-    """Print a signed development token."""
-    from runtime.cli_commands import CommandError
-    from runtime.cli_commands import token as run
-
-    try:
-        print(
-            run(
-                role,
-                region=region,
-                sub=sub,
-                name=name,
-                id_number=id_number,
-                ttl=ttl,
-                app_dir=app_dir,
-            )
-        )
-    except CommandError as exc:
-        raise _command_error(exc) from None
-
-
-@app.command()
-def keygen() -> None:
-    """Print a new GOVSTD_SECRET and GOVSTD_DATA_KEY, as lines of an environment file."""
-    import secrets
-
-    from runtime.crypto import new_key
-
-    print(f"GOVSTD_SECRET={secrets.token_urlsafe(48)}")
-    print(f"GOVSTD_DATA_KEY={new_key()}")
-    print(
-        bilingual(
-            "请像数据库口令一样保管；丢失 GOVSTD_DATA_KEY 后加密的个人信息无法再读出",
-            "keep them like a database password: without GOVSTD_DATA_KEY the encrypted "
-            "personal data cannot be read again",
-        ),
-        file=sys.stderr,
-    )
-
-
-def main() -> None:
-    traceback = "--traceback" in sys.argv
-    if traceback:
-        sys.argv.remove("--traceback")
-    if len(sys.argv) > 1 and sys.argv[1] in {"validate", "resolve", "generate"}:
+def _quiet_collector(args: list[str]) -> None:
+    if args and args[0] in {"validate", "resolve", "generate"}:
         # Short-lived and allocation-heavy (millions of nodes, no cycles worth
         # collecting): the cyclic collector would rescan them again and again.
         gc.disable()
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:
-        if traceback:
-            raise
-        print(
-            bilingual(
-                f"意外错误 {type(exc).__name__}（加 --traceback 运行可看详情）",
-                f"error: {type(exc).__name__}: {exc} (run with --traceback for details)",
-            ),
-            file=sys.stderr,
-        )
-        sys.exit(1)
+
+
+def main() -> None:
+    run(app, _quiet_collector)
 
 
 if __name__ == "__main__":

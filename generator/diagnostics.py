@@ -11,12 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from runtime.types import GovstdError
+
 Severity = Literal["error", "warning"]
-
-
-def bilingual(zh: str, en: str) -> str:
-    """One message in Chinese first, then English: ``中文 / English``."""
-    return f"{zh} / {en}"
 
 
 @dataclass(frozen=True, order=True)
@@ -77,7 +74,7 @@ class Diagnostics:
         return len(self.items)
 
 
-class StandardsError(Exception):
+class StandardsError(GovstdError):
     """A standards tree has errors; ``diagnostics`` lists all of them."""
 
     def __init__(self, diagnostics: Diagnostics) -> None:

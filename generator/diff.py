@@ -17,11 +17,12 @@ from pathlib import Path
 
 from generator.build import build_package
 from generator.checks.context import did_you_mean, did_you_mean_zh, known
-from generator.diagnostics import Diagnostic, bilingual
+from generator.diagnostics import Diagnostic
 from generator.ir import FieldIR, FormIR, LimitIR, MatterIR, PackageIR
 from generator.pipeline import check_tree
 from generator.render.plan import plan
 from generator.render.tables import build_tables
+from runtime.types import GovstdError, bilingual
 
 UNITS = {
     "working_day": ("个工作日", "working day(s)"),
@@ -46,7 +47,7 @@ FIELD_KEYS = (
 )
 
 
-class DiffError(Exception):
+class DiffError(GovstdError):
     """A tree has errors or does not have the region; ``lines`` say so."""
 
     def __init__(self, lines: list[str]) -> None:
@@ -85,7 +86,7 @@ class PackageDiff:
         return not (self.matters or self.fields or self.steps)
 
     def text(self) -> str:
-        lines = [
+        lines: list[str] = [
             bilingual(
                 f"区域 '{self.region}' 部署包的变化",
                 f"what changes in region '{self.region}''s package",

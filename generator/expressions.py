@@ -35,8 +35,8 @@ from google.protobuf import (  # type: ignore[import-untyped]
     struct_pb2,
 )
 
-from generator.diagnostics import bilingual
 from runtime.expressions import BOOL, CelType
+from runtime.types import bilingual
 
 __all__ = ["ExprProblem", "check_expression"]
 

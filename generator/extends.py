@@ -19,8 +19,9 @@ set that extends cannot itself be extended.
 from __future__ import annotations
 
 from generator.checks.context import did_you_mean, did_you_mean_zh, known
-from generator.diagnostics import Diagnostics, bilingual
+from generator.diagnostics import Diagnostics
 from generator.tree import StandardsTree
+from runtime.types import bilingual
 
 
 def extend_codesets(tree: StandardsTree, diagnostics: Diagnostics) -> None:

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Literal
 
 from generator.checks.context import did_you_mean, did_you_mean_zh, known
-from generator.diagnostics import Diagnostics, Location, bilingual
+from generator.diagnostics import Diagnostics, Location
 from generator.kinds import Item
 from generator.pipeline import check_regions
 from generator.tree import StandardsTree, load_tree
 from runtime.formspec import expression_names
+from runtime.types import GovstdError, bilingual
 
 TargetKind = Literal["element", "codeset", "form"]
 WORDS = {  # kind → (zh, en), in the order uses are listed
@@ -106,7 +107,7 @@ class Impact:
         return "\n".join([head, *(str(u) for u in self.ordered()), self.summary()])
 
 
-class ImpactError(Exception):
+class ImpactError(GovstdError):
     """The tree cannot be read, or the target is not in it."""
 
 

@@ -43,6 +43,20 @@ class FieldIR:
 
 
 @dataclass(frozen=True)
+class ElementIR:
+    """A data element a form of the package collects, as the data resource catalogue
+    shows it (runtime/catalogue.py)."""
+
+    id: str
+    name: Text
+    type: str
+    sensitive: bool
+    share: str  # unconditional | conditional | none
+    identifier: str | None = None  # the registry identifier (e.g. DE01001)
+    check: str | None = None
+
+
+@dataclass(frozen=True)
 class GroupIR:
     """A repeating group: a list of rows stored in a child table."""
 
@@ -236,6 +250,7 @@ class PackageIR:
     policies: tuple[PolicyIR, ...]
     bundles: tuple[BundleIR, ...]
     source_hash: str
+    elements: tuple[ElementIR, ...] = ()  # those the forms collect, by id
 
 
 def to_jsonable(value: Any) -> Any:

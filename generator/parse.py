@@ -8,9 +8,10 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import ValidationError
 
-from generator.diagnostics import Diagnostics, Location, bilingual
+from generator.diagnostics import Diagnostics, Location
 from generator.kinds.common import Model
-from generator.yamlsource import child, descend, is_plain, key_node, location
+from generator.yamlsource import NodeSource, child, descend, is_plain, key_node, location
+from runtime.types import bilingual
 
 M = TypeVar("M", bound=Model)
 
@@ -57,8 +58,16 @@ _VALUE_ERRORS_ZH = {
 }
 
 
-def build(cls: type[M], node: yaml.Node, data: Any, diagnostics: Diagnostics) -> M | None:
-    """Validate ``data`` (read from ``node``) as ``cls``; None when it has errors."""
+def build(
+    cls: type[M],
+    node: yaml.Node,
+    data: Any,
+    diagnostics: Diagnostics,
+    source: NodeSource | None = None,
+) -> M | None:
+    """Validate ``data`` (read from ``node``) as ``cls``; None when it has errors.
+
+    With ``source`` (where ``node`` was read from) the model keeps that, not ``node``."""
     try:
         model = cls.model_validate(data)
     except ValidationError as exc:
@@ -72,7 +81,7 @@ def build(cls: type[M], node: yaml.Node, data: Any, diagnostics: Diagnostics) ->
                 seen.add(key)
                 diagnostics.error(where, message)
         return None
-    model.attach(node)
+    model.attach(node, source)
     return model
 
 

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from generator.build import build_package
 from generator.checks import check_all
 from generator.checks.context import Checker, did_you_mean, did_you_mean_zh, known
 from generator.checks.regions import check_resolved_region, validation_day
-from generator.diagnostics import Diagnostic, Diagnostics, Location, bilingual
+from generator.diagnostics import Diagnostics, Location
 from generator.ir import PackageIR
-from generator.parallel import Beside
-from generator.render import Abandoned, GeneratedFile, GenerateError
+from generator.render import GeneratedFile, GenerateError
 from generator.resolve import ResolvedRegion, check_region, resolve
 from generator.reuse import Previous, record
 from generator.tree import StandardsTree, load_tree
-from generator.writer import WriteResult, format_python, manifest, write_package
+from generator.writer import PackageWriter, WriteResult
+from runtime.types import bilingual
 
 
 def check_tree(
@@ -28,13 +31,6 @@ def check_tree(
     tree = load_tree(roots, diagnostics)
     check_all(tree, diagnostics)
     return tree, diagnostics, check_regions(tree, diagnostics)
-
-
-def _kind_checks(tree: StandardsTree) -> list[Diagnostic]:
-    """What check_all finds (run beside the rest by generate)."""
-    diagnostics = Diagnostics()
-    check_all(tree, diagnostics)
-    return diagnostics.items
 
 
 def check_regions(tree: StandardsTree, diagnostics: Diagnostics) -> dict[str, ResolvedRegion]:
@@ -78,7 +74,7 @@ def _depth(tree: StandardsTree, region_id: str) -> int:
     return len(seen)
 
 
-def _checked_region(
+def checked_region(
     roots: Sequence[str | Path], region_id: str
 ) -> tuple[StandardsTree, Diagnostics, dict[str, ResolvedRegion]]:
     """check_tree, with nothing resolved when there are errors or the region is unknown."""
@@ -110,24 +106,15 @@ def _region_known(
 def resolve_region(
     roots: Sequence[str | Path], region_id: str
 ) -> tuple[ResolvedRegion | None, Diagnostics]:
-    _, diagnostics, resolved = _checked_region(roots, region_id)
+    _, diagnostics, resolved = checked_region(roots, region_id)
     return (resolved[region_id] if resolved else None), diagnostics
 
 
 def render_package(
-    pkg: PackageIR,
-    out_dir: Path,
-    *,
-    allow_data_loss: bool,
-    abandon: Callable[[], bool] = lambda: False,
-    jobs: int = 2,
-) -> list[GeneratedFile]:
-    """Every file of the package, formatted, with its manifest; raises GenerateError.
-
-    Models and migrations render in a second process (generator/parallel.py)
-    while this one renders the catalog, forms, schemas and the OpenAPI document,
-    asking ``abandon()`` between them (:class:`Abandoned` when it says yes).
-    """
+    pkg: PackageIR, out_dir: Path, writer: PackageWriter, *, allow_data_loss: bool
+) -> dict[str, object]:
+    """Every file of the package, into ``writer`` as each renderer finishes (its files are
+    not kept); the header of its manifest. Raises GenerateError."""
     from generator.render.catalog import render_catalog
     from generator.render.forms import render_forms
     from generator.render.migrations import render_database
@@ -135,23 +122,40 @@ def render_package(
     from generator.render.rules import render_rules
     from generator.render.schemas import render_schemas
 
-    def database() -> list[GeneratedFile]:
-        return format_python(render_database(pkg, out_dir, allow_data_loss=allow_data_loss))
+    steps: list[Callable[[], Iterable[GeneratedFile]]] = [
+        lambda: render_database(pkg, out_dir, allow_data_loss=allow_data_loss),
+        lambda: render_catalog(pkg),
+        lambda: render_forms(pkg, Previous(out_dir)),
+        lambda: render_schemas(pkg),
+        lambda: render_openapi(pkg),
+        lambda: render_rules(pkg, out_dir),
+    ]
+    with _rendering() as collect:
+        for step in steps:
+            writer.add_all(step())
+            collect()
+    return {"region": pkg.region, "source_hash": pkg.source_hash, "format": 1}
 
-    def forms(pkg: PackageIR) -> list[GeneratedFile]:
-        return render_forms(pkg, Previous(out_dir), abandon)
 
-    with Beside(database, "models and migrations", fork=jobs > 1) as schema_side:
-        rendered: list[GeneratedFile] = []
-        for step in (render_catalog, forms, render_schemas, render_openapi):
-            if abandon():
-                raise Abandoned
-            rendered.extend(step(pkg))
-        if abandon():
-            raise Abandoned
-        files = [*schema_side.result(), *format_python(rendered), *render_rules(pkg, out_dir)]
-    header = {"region": pkg.region, "source_hash": pkg.source_hash, "format": 1}
-    return [*files, manifest(files, header)]
+@contextmanager
+def _rendering() -> Iterator[Callable[[], object]]:
+    """Rendering with the intermediate model out of the cyclic collector's sight.
+
+    Rendering leaves cycles behind (alembic's SQLAlchemy tables: hundreds of megabytes for
+    a province) but builds large acyclic structures too (the catalog's millions of
+    dicts), which automatic collections would rescan again and again. So the collector
+    stays off and the caller collects once after each renderer (the yielded function),
+    frozen objects (the model: millions) never scanned.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    gc.freeze()
+    try:
+        yield gc.collect
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def generate(
@@ -161,44 +165,24 @@ def generate(
     *,
     check: bool = False,
     allow_data_loss: bool = False,
-    jobs: int = 2,
 ) -> tuple[WriteResult | None, Diagnostics]:
     """Validate, resolve, build, render and write (or compare, with ``check``).
 
-    ``jobs``: 1 runs everything in this process (the least memory); more lets
-    the kind checks and half of the rendering run in forked processes.
-
-    The kind checks run in a second process (generator/parallel.py) while this
-    one resolves, builds and renders, stopping as soon as they report errors;
-    what was rendered is written only when no check found an error, and a
-    render failure counts only then.
+    One stage after the other in this process: a package is rendered only from a
+    tree without errors, and written only when every file of it rendered.
     """
-    diagnostics = Diagnostics()
-    tree = load_tree(roots, diagnostics)
-    files: list[GeneratedFile] = []
-    failure: Exception | None = None
-    with Beside(lambda: _kind_checks(tree), "kind checks", fork=jobs > 1) as kind_checks:
-
-        def broken() -> bool:  # the kind checks are in and found errors (at once in one process)
-            return kind_checks.ready() and any(d.severity == "error" for d in kind_checks.result())
-
-        resolved = check_regions(tree, diagnostics)
-        if not diagnostics.has_errors() and region_id in resolved and not broken():
-            try:
-                pkg = build_package(tree, resolved, region_id)
-                files = render_package(
-                    pkg, out_dir, allow_data_loss=allow_data_loss, abandon=broken, jobs=jobs
-                )
-            except Exception as exc:  # judged below, once the kind checks are in
-                failure = exc
-        diagnostics.items[:0] = kind_checks.result()
+    tree, diagnostics, resolved = check_tree(roots)
     if not _region_known(roots, tree, diagnostics, resolved, region_id):
         return None, diagnostics
-    if isinstance(failure, GenerateError):
-        raise GenerateError([_located(tree, line) for line in failure.lines]) from None
-    if failure is not None:
-        raise failure
-    written = write_package(out_dir, files, check=check)
+    pkg = build_package(tree, resolved, region_id)
+    where = _Sources.of(tree)
+    del tree, resolved  # the model is what renders: the tree's memory goes back now
+    with PackageWriter(out_dir, check=check) as writer:
+        try:
+            header = render_package(pkg, out_dir, writer, allow_data_loss=allow_data_loss)
+        except GenerateError as failure:
+            raise GenerateError([where.located(line) for line in failure.lines]) from None
+        written = writer.commit(header)
     if not check:
         record(out_dir)  # so that the next run can take unchanged form modules over
     return written, diagnostics
@@ -207,22 +191,32 @@ def generate(
 _LOCATED = re.compile(r"(?P<file>[^\s:]+):(?P<line>\d+):(?P<column>\d+): ")
 
 
-def _located(tree: StandardsTree, line: str) -> str:
-    """A render problem's line as validate writes one: ``file:line:col: error: zh / en``,
-    the file with its root folder (the package records it relative to the root)."""
-    shown = {}
-    for root in tree.roots:
-        prefix = Path(root).as_posix().rstrip("/") + "/"
-        shown.update({f.removeprefix(prefix): f for f in tree.files if f.startswith(prefix)})
+@dataclass(frozen=True)
+class _Sources:
+    """The tree's files as validate shows them (kept after the tree is let go)."""
 
-    def where(match: re.Match[str]) -> str:
-        file = shown.get(match["file"], match["file"])
-        return f"{file}:{match['line']}:{match['column']}: "
+    shown: dict[str, str]  # path relative to its root -> path with the root folder
 
-    zh, separator, en = line.partition(" / ")
-    first, second = _LOCATED.match(zh), _LOCATED.match(en)
-    if separator and first and second and first.group(0) == second.group(0):
-        return f"{where(first).rstrip()} error: {zh[first.end() :]} / {en[second.end() :]}"
-    if first:
-        return f"{where(first).rstrip()} error: {line[first.end() :]}"
-    return line
+    @classmethod
+    def of(cls, tree: StandardsTree) -> _Sources:
+        shown = {}
+        for root in tree.roots:
+            prefix = Path(root).as_posix().rstrip("/") + "/"
+            shown.update({f.removeprefix(prefix): f for f in tree.files if f.startswith(prefix)})
+        return cls(shown)
+
+    def located(self, line: str) -> str:
+        """A render problem's line as validate writes one: ``file:line:col: error: zh /
+        en``, the file with its root folder (the package records it relative to the root)."""
+
+        def where(match: re.Match[str]) -> str:
+            file = self.shown.get(match["file"], match["file"])
+            return f"{file}:{match['line']}:{match['column']}: "
+
+        zh, separator, en = line.partition(" / ")
+        first, second = _LOCATED.match(zh), _LOCATED.match(en)
+        if separator and first and second and first.group(0) == second.group(0):
+            return f"{where(first).rstrip()} error: {zh[first.end() :]} / {en[second.end() :]}"
+        if first:
+            return f"{where(first).rstrip()} error: {line[first.end() :]}"
+        return line

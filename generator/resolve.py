@@ -15,11 +15,12 @@ import yaml
 
 from generator.checks.context import Checker, known
 from generator.checks.matters import check_matter
-from generator.diagnostics import Diagnostic, Diagnostics, Location, bilingual
+from generator.diagnostics import Diagnostic, Diagnostics, Location
 from generator.kinds import Bundle, Calendar, Matter, Policy, Region
 from generator.parse import build
 from generator.yamlsource import child, location, to_data
 from runtime.identifiers import check_gb2260
+from runtime.types import bilingual
 
 LIST_OPS = {"add", "remove"}
 SEQ = "tag:yaml.org,2002:seq"
@@ -112,8 +113,9 @@ def resolve(c: Checker, region: Region) -> ResolvedRegion | None:
                 )
             selected = [m for m in selected if m in include]
         selected = [m for m in selected if m not in r.matters.exclude]
+        region_node = r.node if r.overrides else None
+        overrides = child(region_node, "overrides") if region_node else None
         for matter_id in r.overrides:
-            overrides = child(r._node, "overrides") if r._node else None
             name, patch = (
                 _pairs(overrides).get(matter_id, (None, None))
                 if isinstance(overrides, yaml.MappingNode)
@@ -143,7 +145,7 @@ def resolve(c: Checker, region: Region) -> ResolvedRegion | None:
                     ),
                 )
                 continue
-            base = nodes.get(matter_id) or c.tree.matters[matter_id]._node
+            base = nodes.get(matter_id) or c.tree.matters[matter_id].node
             if base is None or patch is None:
                 continue
             nodes[matter_id] = merge(c, base, patch, matter_id)

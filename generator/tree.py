@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from generator.diagnostics import Diagnostics, Location, bilingual
+from generator.diagnostics import Diagnostics, Location
 from generator.kinds import (
     KINDS,
     Bundle,
@@ -30,7 +30,8 @@ from generator.kinds import (
     Workflow,
 )
 from generator.parse import build
-from generator.yamlsource import MAX_FILE_BYTES, child, load_file, location
+from generator.yamlsource import MAX_FILE_BYTES, Document, child, load_file, location
+from runtime.types import bilingual
 
 M = TypeVar("M", bound=Model)
 
@@ -165,7 +166,7 @@ def _load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> Standar
             with contextlib.suppress(OSError):  # load_file reports an unreadable file
                 digest.update(path.read_bytes() + b"\0")
             for document in load_file(path, display, diagnostics):
-                _add_document(tree, document.node, document.data, path, root, diagnostics)
+                _add_document(tree, document, path, root, diagnostics)
     tree.source_hash = digest.hexdigest()
     from generator.extends import extend_codesets  # here: it imports this module
 
@@ -181,15 +182,12 @@ def _load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> Standar
 
 def _add_document(
     tree: StandardsTree,
-    node: object,
-    data: dict[str, object],
+    document: Document,
     path: Path,
     root: Path,
     diags: Diagnostics,
 ) -> None:
-    import yaml
-
-    assert isinstance(node, yaml.MappingNode)
+    node, data = document.node, document.data
     kind = data.get("kind")
     if kind is None:
         diags.error(
@@ -210,7 +208,7 @@ def _add_document(
         )
         return
     cls = KINDS[str(kind)]
-    model = build(cls, node, data, diags)
+    model = build(cls, node, data, diags, document.source)
     if model is None:
         if isinstance(data.get("id"), str):
             tree.broken[str(kind)].add(str(data["id"]))

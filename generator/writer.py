@@ -1,21 +1,30 @@
 """The one writer: formats generated Python, writes only what changed, records every file.
 
-Nothing reaches disk until every file is rendered and formatted. Each file is
-replaced atomically (temporary file + rename); ``package.json``, which lists
-every file with its sha256, is written last. Files of the previous package
-that are no longer produced are removed.
+Files stream through a :class:`PackageWriter` as they are rendered: each is
+compared with the package's copy at once and, when it differs, staged in a
+folder beside the package; only paths and hashes stay in memory (a province's
+package is half a gigabyte). Nothing in the package changes until every file is
+rendered and formatted: :meth:`PackageWriter.commit` then moves each changed
+file into place atomically (rename) and writes ``package.json``, which lists
+every file with its sha256, last. Files of the previous package that are no
+longer produced are removed. A render that fails leaves the package as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 
 from generator.render import GeneratedFile, json_text
 
@@ -46,6 +55,12 @@ def _ruff() -> list[str]:
         return [sys.executable, "-m", "ruff"]
 
 
+def _ruff_format(root: Path) -> None:
+    """``ruff format`` over every Python file below ``root`` (one process for all)."""
+    cmd = [*_ruff(), "format", "--quiet", "--no-cache", "--line-length", "100", "."]
+    subprocess.run(cmd, cwd=root, check=True, capture_output=True)
+
+
 def format_python(files: list[GeneratedFile]) -> list[GeneratedFile]:
     """Run ``ruff format`` over every ``.py`` file not yet formatted (one process for all)."""
     python = [f for f in files if f.path.endswith(".py") and not f.formatted]
@@ -54,24 +69,12 @@ def format_python(files: list[GeneratedFile]) -> list[GeneratedFile]:
     with tempfile.TemporaryDirectory(prefix="govstd-format-") as tmp:
         root = Path(tmp)
         for f in python:
-            target = root / f.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(f.content, encoding="utf-8")
-        cmd = [*_ruff(), "format", "--quiet", "--no-cache", "--line-length", "100", "."]
-        subprocess.run(cmd, cwd=root, check=True, capture_output=True)
+            _write(root / f.path, f.content)
+        _ruff_format(root)
         formatted = {f.path: (root / f.path).read_text(encoding="utf-8") for f in python}
     return [
         GeneratedFile(f.path, formatted[f.path], True) if f.path in formatted else f for f in files
     ]
-
-
-def manifest(files: list[GeneratedFile], header: dict[str, object]) -> GeneratedFile:
-    data = {**header, "files": {f.path: sha256(f.content) for f in sorted(files, key=_key)}}
-    return GeneratedFile(MANIFEST, json_text(data))
-
-
-def _key(f: GeneratedFile) -> str:
-    return f.path
 
 
 def previous_files(out_dir: Path) -> set[str]:
@@ -82,39 +85,129 @@ def previous_files(out_dir: Path) -> set[str]:
         return set()
 
 
-def write_package(out_dir: Path, files: list[GeneratedFile], *, check: bool = False) -> WriteResult:
-    """Bring ``out_dir`` to exactly ``files`` (manifest included); ``check`` writes nothing."""
-    paths = [f.path for f in files]
-    if len(paths) != len(set(paths)):
-        raise ValueError("two renderers produced the same file")
-    result = WriteResult()
-    old = previous_files(out_dir)
-    for f in sorted(files, key=lambda f: (f.path == MANIFEST, f.path)):
-        target = out_dir / f.path
-        try:
-            if target.read_text(encoding="utf-8") == f.content:
-                result.unchanged += 1
-                continue
-        except (OSError, UnicodeDecodeError):
-            pass
-        result.written.append(f.path)
+class PackageWriter:
+    """Brings ``out_dir`` to exactly the files :meth:`add`-ed, at :meth:`commit`.
+
+    ``check`` writes nothing to the package: the result only says what would change.
+    Use it as a context manager; the staging folder goes when the block is left.
+    """
+
+    def __init__(self, out_dir: Path, *, check: bool = False) -> None:
+        self.out_dir = out_dir
+        self.check = check
+        self.result = WriteResult()
+        self._hashes: dict[str, str] = {}  # path -> sha256 of the final text
+        self._unformatted: list[str] = []
+        beside = out_dir.parent
         if not check:
-            _replace(target, f.content)
-    for stale in sorted(old - set(paths)):
-        if (out_dir / stale).exists():
-            result.removed.append(stale)
-            if not check:
-                (out_dir / stale).unlink()
-    return result
+            beside.mkdir(parents=True, exist_ok=True)
+        self._stage = Path(
+            tempfile.mkdtemp(prefix=f".{out_dir.name}.govstd-", dir=None if check else beside)
+        )
+        self._format_root = self._stage / "format"  # Python waiting for ruff format
+        self._ready_root = self._stage / "ready"  # final texts that differ from the package
+
+    def __enter__(self) -> PackageWriter:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        shutil.rmtree(self._stage, ignore_errors=True)
+
+    def add(self, file: GeneratedFile) -> None:
+        """Take one rendered file (its text is not kept)."""
+        if file.path in self._hashes or file.path == MANIFEST:
+            raise ValueError(f"two renderers produced the same file: {file.path}")
+        self._hashes[file.path] = ""
+        if file.path.endswith(".py") and not file.formatted:
+            _write(self._format_root / file.path, file.content)
+            self._unformatted.append(file.path)
+        else:
+            self._settle(file.path, file.content)
+
+    def add_all(self, files: Iterable[GeneratedFile]) -> None:
+        for file in files:
+            self.add(file)
+
+    def _settle(self, path: str, content: str, staged: Path | None = None) -> None:
+        """Record the final text of ``path``; stage it when the package's copy differs."""
+        raw = content.encode()  # once: hashed, compared and written (a catalog is 200 MB)
+        self._hashes[path] = hashlib.sha256(raw).hexdigest()
+        if _same(self.out_dir / path, raw):
+            self.result.unchanged += 1
+            return
+        self.result.written.append(path)
+        if self.check:
+            return
+        if staged is not None:
+            _move(staged, self._ready_root / path)
+        else:
+            target = self._ready_root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(raw)
+
+    def commit(self, header: dict[str, object] | None = None) -> WriteResult:
+        """Format the Python files, then move every changed file into the package (with
+        ``header``: ``package.json`` too, last) and remove files no longer produced."""
+        if self._unformatted:
+            _ruff_format(self._format_root)
+            for path in self._unformatted:
+                staged = self._format_root / path
+                self._settle(path, staged.read_text(encoding="utf-8"), staged)
+            self._unformatted = []
+        if header is not None:
+            data = {**header, "files": dict(sorted(self._hashes.items()))}
+            self._settle(MANIFEST, json_text(data))
+        old = previous_files(self.out_dir)
+        self.result.written.sort(key=lambda path: (path == MANIFEST, path))
+        if not self.check:
+            for path in self.result.written:
+                _move(self._ready_root / path, self.out_dir / path)
+        produced = {*self._hashes, MANIFEST} if header is not None else set(self._hashes)
+        for stale in sorted(old - produced):
+            if (self.out_dir / stale).exists():
+                self.result.removed.append(stale)
+                if not self.check:
+                    (self.out_dir / stale).unlink()
+        return self.result
 
 
-def _replace(target: Path, content: str) -> None:
+def write_package(out_dir: Path, files: list[GeneratedFile], *, check: bool = False) -> WriteResult:
+    """Bring ``out_dir`` to exactly ``files`` (``package.json`` left as it is); ``check``
+    writes nothing."""
+    with PackageWriter(out_dir, check=check) as writer:
+        writer.add_all(files)
+        return writer.commit()
+
+
+def _same(target: Path, raw: bytes) -> bool:
+    """Whether ``target`` holds exactly ``raw`` (its size is asked first)."""
+    try:
+        return target.stat().st_size == len(raw) and target.read_bytes() == raw
+    except OSError:
+        return False
+
+
+def _write(target: Path, content: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(content, encoding="utf-8", newline="\n")
+
+
+def _move(staged: Path, target: Path) -> None:
+    """Put ``staged`` at ``target`` in one rename (a copy first across file systems)."""
     if not target.parent.is_dir():
         target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.govstd-tmp")  # one writer per package folder
     try:
-        tmp.write_text(content, encoding="utf-8", newline="\n")
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        os.replace(staged, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        tmp = target.with_name(f".{target.name}.govstd-tmp")  # one writer per package folder
+        try:
+            shutil.copyfile(staged, tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise

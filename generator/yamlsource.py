@@ -13,6 +13,7 @@ Python data with YAML 1.2 core scalar rules:
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Iterator, Sequence
@@ -21,7 +22,8 @@ from pathlib import Path
 
 import yaml
 
-from generator.diagnostics import Diagnostics, Location, bilingual
+from generator.diagnostics import Diagnostics, Location
+from runtime.types import bilingual
 
 _TAGS = {
     yaml.ScalarNode: "tag:yaml.org,2002:str",
@@ -114,6 +116,29 @@ def plain_scalar(node: yaml.ScalarNode) -> Data:
     return text
 
 
+@dataclass(frozen=True)
+class NodeSource:
+    """Where a document was read from: its file and its place among the file's documents."""
+
+    path: str
+    display: str
+    index: int
+
+    def node(self) -> Node | None:
+        """The document's root node, the file read again (None if it is gone or changed)."""
+        try:
+            stat = Path(self.path).stat()
+        except OSError:
+            return None
+        nodes = _reread(self.path, self.display, stat.st_mtime_ns, stat.st_size)
+        return nodes[self.index] if self.index < len(nodes) else None
+
+
+@functools.lru_cache(maxsize=8)
+def _reread(path: str, display: str, mtime_ns: int, size: int) -> tuple[Node, ...]:
+    return tuple(d.node for d in load_file(Path(path), display, Diagnostics()))
+
+
 @dataclass
 class Document:
     """One YAML document of a file: its root mapping node and its data."""
@@ -121,6 +146,7 @@ class Document:
     file: str
     node: yaml.MappingNode
     data: dict[str, Data]
+    source: NodeSource | None = None
 
     @property
     def kind(self) -> object:
@@ -267,7 +293,8 @@ def load_file(path: Path, display: str, diagnostics: Diagnostics) -> list[Docume
                     ),
                 )
                 continue
-            documents.append(Document(display, node, data))
+            source = NodeSource(str(path), display, len(documents))
+            documents.append(Document(display, node, data, source))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at = Location(display, mark.line + 1, mark.column + 1) if mark else where

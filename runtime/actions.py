@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from runtime import audit
+from runtime.answers import ApplicationSummary
 from runtime.auth import Identity
 from runtime.checklist import require_materials
 from runtime.clock import local_date
@@ -47,7 +48,7 @@ def take_step(
     data: dict[str, Any] | None,
     lng: str,
     rid: str,
-) -> dict[str, Any]:
+) -> ApplicationSummary:
     """Take ``transition_id`` on the case (blocking: run in a thread); its new summary."""
     pkg = c.package
     t = pkg.tables
@@ -83,6 +84,7 @@ def take_step(
             cleaned, errors = validate_submission(
                 form, merged, lang=lng, identity=identity.prefill(), today=local_date(now)
             )
+            errors = errors or c.extensions.problems(form.id, cleaned, lng)
             if errors:
                 problems = [FieldProblem(e.path, e.code, e.message, e.fields) for e in errors]
                 raise ApiError(422, "validation", fields=problems)

@@ -14,8 +14,12 @@
 | POST /api/staff/applications/{id}/reveal | :mod:`runtime.routes.staff` |
 | /api/bundles… (catalogue, filing, shared materials) | :mod:`runtime.routes.bundles` |
 | /api/policies…, /api/staff/policies… | :mod:`runtime.routes.policies` |
+| GET /api/catalogue, /api/catalogue/elements/{element} | :mod:`runtime.routes.resources` |
+| /api/sharing/requests…, GET /api/sharing/data/{id} | :mod:`runtime.routes.sharing` |
+| GET /api/staff/data-quality | :mod:`runtime.routes.quality` |
 | /api/profile, /api/notifications… | :mod:`runtime.routes.profiles` |
 | the web pages (``/``, ``/login``, …) | :mod:`runtime.web` |
+| a region's own, under /api/ext/ and /ext/ | ``GOVSTD_EXTENSIONS`` (:mod:`runtime.extensions`) |
 
 Routes take the matter, form or application from a path parameter and look it
 up in a dict, so matching cost does not grow with the number of matters.
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -40,11 +44,12 @@ from runtime.crypto import Cipher
 from runtime.errors import (
     ApiError,
     RequestIdMiddleware,
-    bilingual,
     handle_api_error,
     handle_http_exception,
     handle_unexpected,
 )
+from runtime.extensions import ENV_VAR as EXTENSIONS_VAR
+from runtime.extensions import Register, load
 from runtime.package import load_package
 from runtime.revision_guard import RevisionGuard, RevisionGuardMiddleware, Revisions, open_database
 from runtime.routes import (
@@ -55,38 +60,74 @@ from runtime.routes import (
     evaluations,
     materials,
     policies,
+    quality,
+    resources,
+    sharing,
     staff,
 )
 from runtime.settings import Settings, SettingsError, data_keys, database_url
+from runtime.types import bilingual
 from runtime.web import ROUTES as PAGE_ROUTES
 from runtime.web import pages_or
 
 log = logging.getLogger("govstd.runtime")
 
 ROUTES = [
-    Route("/healthz", docs.healthz, methods=["GET"]),
-    Route("/openapi.json", docs.openapi, methods=["GET"]),
-    Route("/docs", docs.docs, methods=["GET"]),
-    Route("/static/{name:path}", docs.static, methods=["GET"]),
-    Route("/api/matters", catalogue.list_matters, methods=["GET"]),
-    Route("/api/matters/{matter}", catalogue.guide, methods=["GET"]),
-    Route("/api/matters/{matter}/applications", applications.create, methods=["POST"]),
-    Route("/api/forms/{form}/schema", catalogue.form_schema, methods=["GET"]),
-    Route("/api/codesets/{codeset}", catalogue.codeset, methods=["GET"]),
-    Route("/api/applications", applications.list_own, methods=["GET"]),
-    Route("/api/applications/{id}", applications.get_one, methods=["GET"]),
-    Route("/api/applications/{id}/actions/{transition}", applications.act, methods=["POST"]),
-    Route("/api/applications/{id}/evaluation", evaluations.evaluate, methods=["POST"]),
+    Route("/healthz", docs.healthz, methods=["GET"], name="health"),
+    Route("/openapi.json", docs.openapi, methods=["GET"], name="openapi"),
+    Route("/docs", docs.docs, methods=["GET"], name="docs"),
+    Route("/static/{name:path}", docs.static, methods=["GET"], include_in_schema=False),
+    Route("/api/matters", catalogue.list_matters, methods=["GET"], name="listMatters"),
+    Route("/api/matters/{matter}", catalogue.guide, methods=["GET"], name="getServiceGuide"),
+    Route(
+        "/api/matters/{matter}/applications",
+        applications.create,
+        methods=["POST"],
+        name="submitApplication",
+    ),
+    Route("/api/forms/{form}/schema", catalogue.form_schema, methods=["GET"], name="getFormSchema"),
+    Route("/api/codesets/{codeset}", catalogue.codeset, methods=["GET"], name="getCodeSet"),
+    Route("/api/applications", applications.list_own, methods=["GET"], name="listOwnApplications"),
+    Route("/api/applications/{id}", applications.get_one, methods=["GET"], name="getApplication"),
+    Route(
+        "/api/applications/{id}/actions/{transition}",
+        applications.act,
+        methods=["POST"],
+        name="takeStep",
+    ),
+    Route(
+        "/api/applications/{id}/evaluation", evaluations.evaluate, methods=["POST"], name="evaluate"
+    ),
     Route(
         "/api/applications/{id}/materials/{material}",
-        materials.endpoint,
-        methods=["GET", "PUT"],
+        materials.upload,
+        methods=["PUT"],
+        name="uploadMaterial",
     ),
-    Route("/api/staff/applications", staff.list_applications, methods=["GET"]),
-    Route("/api/staff/applications/{id}/reveal", staff.reveal, methods=["POST"]),
-    Route("/api/staff/stats", staff.stats, methods=["GET"]),
+    Route(
+        "/api/applications/{id}/materials/{material}",
+        materials.download,
+        methods=["GET"],
+        name="downloadMaterial",
+    ),
+    Route(
+        "/api/staff/applications",
+        staff.list_applications,
+        methods=["GET"],
+        name="listStaffApplications",
+    ),
+    Route(
+        "/api/staff/applications/{id}/reveal",
+        staff.reveal,
+        methods=["POST"],
+        name="revealApplication",
+    ),
+    Route("/api/staff/stats", staff.stats, methods=["GET"], name="staffStats"),
     *bundles.ROUTES,
     *policies.ROUTES,
+    *resources.ROUTES,
+    *sharing.ROUTES,
+    *quality.ROUTES,
 ]
 
 
@@ -115,14 +156,21 @@ class HeadersMiddleware:
 
 
 def create_app(
-    app_dir: str | Path, db_url: str | None = None, settings: Settings | None = None
+    app_dir: str | Path,
+    db_url: str | None = None,
+    settings: Settings | None = None,
+    *,
+    extensions: Sequence[Register] = (),
 ) -> Starlette:
     """The application for the package in ``app_dir`` on ``db_url`` (default: see settings).
 
+    A region's own routes and checks: the files or modules ``GOVSTD_EXTENSIONS`` names,
+    then ``extensions``, each a ``register(ext)`` (:mod:`runtime.extensions`).
     Raises :class:`runtime.revision_guard.DatabaseNotReady` when the database is not at the
     package's revision (a missing SQLite file is not created)."""
     settings = settings or Settings.from_env()
     package = load_package(app_dir)
+    added = load((settings.env or os.environ).get(EXTENSIONS_VAR, ""), extensions)
     keys = data_keys(settings)
     if settings.secret_is_dev and not (settings.public_key or settings.jwks_url):
         log.warning(
@@ -134,7 +182,9 @@ def create_app(
     expected = Revisions.of_package(app_dir)
     engine = open_database(database_url(db_url, settings.env or None), expected)
     guard = RevisionGuard(engine, expected)
-    context = Context(package=package, engine=engine, settings=settings, cipher=Cipher(keys))
+    context = Context(
+        package=package, engine=engine, settings=settings, cipher=Cipher(keys), extensions=added
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -143,7 +193,7 @@ def create_app(
         engine.dispose()
 
     app = Starlette(
-        routes=ROUTES + PAGE_ROUTES,
+        routes=[*ROUTES, *added.routes, *PAGE_ROUTES],
         # outermost first: the generic 500 of RequestIdMiddleware gets the headers too
         middleware=[
             Middleware(HeadersMiddleware),

@@ -1,9 +1,9 @@
 """Who is asking: bearer JWTs (pyjwt) with an algorithm allow-list, ``exp`` and ``aud`` required.
 
 Claims: ``sub`` (required), ``role`` (applicant | officer | approver | supervisor |
-admin), ``region`` (required for staff), ``name``, and for applicants optionally
-``id_number`` (used to prefill forms). Development tokens are HS256 with
-``GOVSTD_SECRET``; production may verify an external identity provider's
+admin | data_steward), ``region`` (required for every role but applicant), ``name``, and
+for applicants optionally ``id_number`` (used to prefill forms). Development tokens are
+HS256 with ``GOVSTD_SECRET``; production may verify an external identity provider's
 RS256/ES256 tokens with ``GOVSTD_JWT_PUBLIC_KEY`` or ``GOVSTD_JWT_JWKS_URL``.
 ``none`` is never accepted, whatever the configuration says. A shared-secret (HS)
 token lives at most ``GOVSTD_JWT_MAX_TTL`` (default 12 h): one whose ``exp`` is further
@@ -11,7 +11,8 @@ than that from its ``iat`` or from now is refused, so a token minted for year 99
 worth nothing. (An external IdP's tokens follow the IdP's own policy.)
 
 Visibility: an applicant sees their own applications; officers and approvers
-see their region's; supervisors and admins read their region's subtree.
+see their region's; supervisors and admins read their region's subtree; a data steward
+sees none (only what a sharing request grants, runtime/sharing.py).
 """
 
 from __future__ import annotations
@@ -25,15 +26,21 @@ import jwt
 from starlette.requests import Request
 
 from runtime.crypto import Cipher
-from runtime.errors import ApiError, bilingual
+from runtime.errors import ApiError
 from runtime.settings import Settings
 from runtime.subjects import pseudonyms
+from runtime.types import bilingual
 
-ROLES = ("applicant", "officer", "approver", "supervisor", "admin")
-STAFF_ROLES = frozenset({"officer", "approver", "supervisor", "admin"})
+ROLES = ("applicant", "officer", "approver", "supervisor", "admin", "data_steward")
+STAFF_ROLES = frozenset({"officer", "approver", "supervisor", "admin"})  # who handles cases
 SUBTREE_ROLES = frozenset({"supervisor", "admin"})
+# A data steward (数据专员) approves the sharing of their region's data (runtime/sharing.py);
+# a staff member of a region, who neither sees nor handles cases.
+REGIONAL_ROLES = STAFF_ROLES | {"data_steward"}
 DEFAULT_TTL = 8 * 3600
 LEEWAY = 30  # seconds of clock difference allowed for exp, iat and nbf
+VERIFIED_FOR_S = 60.0  # a verified token is remembered so long (identity_in)
+VERIFIED_MOST = 4096
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,11 @@ def _lives_too_long(claims: dict[str, Any], max_ttl: int) -> bool:
 
 def decode_token(token: str, settings: Settings) -> Identity:
     """The identity in a token, or :class:`ApiError` 401 (never says which check failed)."""
+    return _decoded(token, settings)[0]
+
+
+def _decoded(token: str, settings: Settings) -> tuple[Identity, float]:
+    """:func:`decode_token` and the token's ``exp``."""
     algorithms = [a for a in settings.algorithms if a.lower() != "none"]
     try:
         key = _verification_key(token, settings)
@@ -129,16 +141,17 @@ def decode_token(token: str, settings: Settings) -> Identity:
     sub, role, region = claims.get("sub"), claims.get("role"), claims.get("region")
     if not isinstance(sub, str) or not sub or len(sub) > 128 or role not in ROLES:
         raise ApiError(401, "unauthorized")
-    if role in STAFF_ROLES and (not isinstance(region, str) or not region):
+    if role in REGIONAL_ROLES and (not isinstance(region, str) or not region):
         raise ApiError(401, "unauthorized")
     name, id_number = claims.get("name"), claims.get("id_number")
-    return Identity(
+    identity = Identity(
         sub=sub,
         role=str(role),
         region=region if isinstance(region, str) else None,
         name=name if isinstance(name, str) else None,
         id_number=id_number if isinstance(id_number, str) and role == "applicant" else None,
     )
+    return identity, float(claims["exp"])
 
 
 def issue_token(
@@ -163,7 +176,7 @@ def issue_token(
                 f"unknown role {role!r} (expected one of {', '.join(ROLES)})",
             )
         )
-    if role in STAFF_ROLES and not region:
+    if role in REGIONAL_ROLES and not region:
         raise ValueError(
             bilingual(
                 f"角色 {role} 的令牌须指定 --region", f"a token for the role {role} needs --region"
@@ -207,9 +220,29 @@ def identity_of(request: Request, *, required: bool = True) -> Identity | None:
 def identity_in(request: Request, token: str) -> Identity:
     """The identity a token gives in this application (verified, with an applicant's
     pseudonyms: ready to be stored), or :class:`ApiError` 401. Every way of signing in
-    (bearer header, web session) goes through it."""
-    settings: Settings = request.app.state.settings
-    return with_pseudonyms(decode_token(token, settings), request.app.state.ctx.cipher)
+    (bearer header, web session) goes through it.
+
+    A token verified is remembered by the application, by its exact text, for
+    :data:`VERIFIED_FOR_S` seconds and never past its ``exp`` (+ leeway): a client sends
+    the same token with every request, and checking its signature and computing the
+    pseudonyms again cost more than many a request's own work (issue 13). A key taken
+    out of a JWKS stops its tokens within that time; at most :data:`VERIFIED_MOST` kept."""
+    state = request.app.state
+    verified: dict[str, tuple[float, Identity]] | None = getattr(state, "verified_tokens", None)
+    if verified is None:
+        verified = state.verified_tokens = {}
+    now = time.time()
+    known = verified.get(token)
+    if known is not None:
+        if now < known[0]:
+            return known[1]
+        del verified[token]
+    decoded, exp = _decoded(token, state.settings)
+    identity = with_pseudonyms(decoded, state.ctx.cipher)
+    if len(verified) >= VERIFIED_MOST:
+        del verified[next(iter(verified))]  # the oldest
+    verified[token] = (min(now + VERIFIED_FOR_S, exp + LEEWAY), identity)
+    return identity
 
 
 def with_pseudonyms(identity: Identity, cipher: Cipher) -> Identity:
@@ -234,6 +267,8 @@ def require_staff(request: Request) -> Identity:
 
 def visible_regions(identity: Identity, subtree: frozenset[str]) -> frozenset[str]:
     """Regions whose cases a staff member may see (``subtree``: their region and below)."""
+    if identity.role not in STAFF_ROLES:
+        return frozenset()
     if identity.role in SUBTREE_ROLES:
         return subtree
     return frozenset({identity.region}) & subtree if identity.region else frozenset()

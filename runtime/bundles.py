@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from runtime.errors import FieldProblem
+from runtime.extensions import NONE, Extensions
 from runtime.package import Bundle, Package, Region, Share
 from runtime.validation import FieldError, message, validate_submission
 
@@ -81,6 +82,7 @@ def validate_bundle(
     lang: str,
     identity: Mapping[str, str] | None,
     today: date,
+    extensions: Extensions = NONE,
 ) -> tuple[dict[str, dict[str, object]], list[FieldProblem]]:
     """Each member's cleaned data and the problems, at the combined form's paths, each once."""
     if not isinstance(data, Mapping):
@@ -97,6 +99,7 @@ def validate_bundle(
         mine, errors = validate_submission(
             form, share_of(share, data), lang=lang, identity=identity, today=today
         )
+        errors = errors or extensions.problems(form.id, mine, lang)
         cleaned[share.matter] = mine
         for e in errors:
             problem = _problem(share, e)

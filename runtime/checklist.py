@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from runtime.answers import ChecklistItem
 from runtime.errors import ApiError, FieldProblem
 from runtime.formspec import localized
 from runtime.rules import CaseRules
@@ -43,14 +44,14 @@ def missing(
 
 def checklist(
     rules: CaseRules, data: Mapping[str, object], uploaded: Collection[str], lang: str
-) -> list[dict[str, Any]]:
+) -> list[ChecklistItem]:
     """Every material of the case's rules, for staff: name, whether asked and handed in."""
-    out = []
+    out: list[ChecklistItem] = []
     for m in rules.materials:
         required = asked(m, data)
         out.append(
             {
-                "material": m.get("id"),
+                "material": m["id"],
                 "name": localized(m.get("name"), lang),
                 "necessity": m.get("necessity", "required"),
                 "source": m.get("source", "applicant"),

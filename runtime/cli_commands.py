@@ -1,5 +1,5 @@
 """What ``govstd migrate``, ``govstd serve``, ``govstd sweep-uploads`` and ``govstd token``
-do (the typer commands in ``generator/cli.py`` are thin wrappers). Errors a user can fix
+do (the typer commands in :mod:`runtime.cli` are thin wrappers). Errors a user can fix
 raise :class:`CommandError` with one line to print."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runtime.errors import bilingual
 from runtime.settings import Settings, SettingsError, data_keys, database_url
+from runtime.types import GovstdError, bilingual
 
 if TYPE_CHECKING:
     import uvicorn
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from runtime.sweep import Swept
 
 
-class CommandError(Exception):
+class CommandError(GovstdError):
     """A problem the user can fix; printed as one line (``中文 / English``), exit 1."""
 
 

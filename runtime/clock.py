@@ -61,6 +61,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Final
 
+from runtime.types import GovstdError
+
 __all__ = [
     "CALENDAR_DAY",
     "CHINA_TZ",
@@ -124,7 +126,7 @@ def local_date(dt: datetime, tz: tzinfo = CHINA_TZ) -> date:
     return dt.astimezone(tz).date()
 
 
-class OutsideCalendar(ValueError):
+class OutsideCalendar(GovstdError, ValueError):
     """Counting needs a day of a year the calendar does not list (its holidays are unknown)."""
 
     def __init__(self, calendar: WorkCalendar, day: date) -> None:

@@ -6,12 +6,13 @@ serve the same database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
 
 from runtime.crypto import Cipher
+from runtime.extensions import Extensions
 from runtime.package import Package
 from runtime.settings import Settings
 
@@ -22,6 +23,8 @@ class Context:
     engine: Engine
     settings: Settings
     cipher: Cipher
+    # the region's own routes and checks (runtime/extensions.py)
+    extensions: Extensions = field(default_factory=Extensions)
 
     def now(self) -> datetime:
         return self.settings.now()

@@ -40,6 +40,8 @@ from typing import Final
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from runtime.types import GovstdError
+
 __all__ = [
     "DEV_SECRET",
     "ENV_VAR",
@@ -64,7 +66,7 @@ _BLIND_INDEX_LABEL: Final = b"govstd blind index v1"
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
-class DecryptionError(ValueError):
+class DecryptionError(GovstdError, ValueError):
     """A token that cannot be decrypted: malformed, tampered, wrong key or wrong context."""
 
 

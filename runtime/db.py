@@ -12,6 +12,13 @@ write lock served writes in no fair order (p99 of seconds under load); with the
 process lock only one thread per worker process polls, and the others wake as
 soon as it commits. The pool keeps enough connections for the threadpool.
 
+Filings on SQLite are committed in groups (:class:`GroupCommit`): a request's
+validated filing is queued in its worker's event loop; one flush takes every filing
+queued, runs each in a savepoint of one ``BEGIN IMMEDIATE`` transaction and answers
+each after the ``COMMIT``. No thread hop, no queue of threads for the write lock, one
+commit for many filings; a filing that fails is rolled back to its savepoint and
+only its request gets the error.
+
 PostgreSQL (``postgresql+psycopg://``): a QueuePool with pre-ping that keeps every
 connection it opens (``pool_size`` of them at most, no overflow): with 10 kept and 10
 more opened and closed as the load came and went, a worker under 16 concurrent
@@ -23,15 +30,20 @@ Statement parameters are never put into exception messages or logs
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Insert, create_engine, event, insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_POOL_SIZE = 40  # anyio's default threadpool: at most 40 blocking calls at once
@@ -92,7 +104,13 @@ def _sqlite_events(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        statement = "BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE"
+        try:  # on the driver's connection: through SQLAlchemy it cost as much as a query
+            connection.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+        except sqlite3.Error as exc:  # raised as exec_driver_sql would (OperationalError …)
+            raise DBAPIError.instance(
+                statement, None, exc, sqlite3.Error, hide_parameters=True
+            ) from exc
 
 
 @contextmanager
@@ -120,3 +138,211 @@ def read(engine: Engine) -> Iterator[Connection]:
         return
     with engine.connect() as conn, conn.begin():
         yield conn
+
+
+_Queued = tuple[Callable[[Connection], Any], "asyncio.Future[Any]"]
+
+
+class GroupCommit:
+    """SQLite: filings of one worker process committed together, in its event loop.
+
+    ``await group.run(job)`` queues ``job(conn)`` and returns what it returned once its
+    transaction has committed (or raises what it raised). A flush, started by the first
+    job queued and running while jobs are queued, takes at most :attr:`most` of them:
+    it takes the process's write lock and ``BEGIN IMMEDIATE`` without waiting (when
+    either is held — a write of a thread of this process, another worker — it sleeps
+    in the event loop and tries again), runs every job in a ``SAVEPOINT`` of its own
+    (a job that raises is rolled back to it; the others go on), commits, and only then
+    answers. Between ``BEGIN`` and ``COMMIT`` nothing is awaited, so the database is
+    never locked while the loop serves other requests, and jobs must not block on
+    anything but SQLite. A job whose request went away before the flush is not run.
+    When the ``COMMIT`` itself fails, nothing of the group is stored and every job of
+    it gets the error.
+    """
+
+    most = 64
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = weakref.ref(engine)  # the engine's registry holds the group: no cycle
+        self._queued: list[_Queued] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def run(self, job: Callable[[Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+        self._queued.append((job, done))
+        if self._flushing is None:
+            self._flushing = loop.create_task(self._flush())
+        return await done
+
+    async def _flush(self) -> None:
+        try:
+            while self._queued:
+                await asyncio.sleep(0)  # requests already under way join this group
+                group, self._queued = self._queued[: self.most], self._queued[self.most :]
+                group = [(job, done) for job, done in group if not done.done()]
+                if group:
+                    await self._commit(group)
+        finally:
+            self._flushing = None
+
+    async def _begin(self, engine: Engine) -> Connection:
+        """A connection in ``BEGIN IMMEDIATE``, the process's write lock held: both taken
+        without waiting, tried again after a sleep in the loop while another holds them."""
+        lock = _WRITE_LOCKS[engine]
+        pause = 0.0005
+        while True:
+            if lock.acquire(blocking=False):
+                conn = None
+                try:
+                    conn = engine.connect()
+                    _busy_timeout(conn, 0)  # wait here, in the loop, not in SQLite's handler
+                    conn.begin()
+                    return conn
+                except OperationalError as exc:
+                    lock.release()
+                    if conn is not None:
+                        _give_back(conn)
+                    if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+                        raise
+                except BaseException:
+                    lock.release()
+                    if conn is not None:
+                        _give_back(conn)
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.005)
+
+    async def _commit(self, group: list[_Queued]) -> None:
+        engine = self._engine()
+        try:
+            if engine is None:
+                raise RuntimeError("the engine of this group commit is gone")
+            conn = await self._begin(engine)
+        except BaseException as exc:  # no transaction: every filing of the group gets it
+            _fail(group, exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        try:
+            outcomes = _together(conn, group) or _one_by_one(conn, group)
+            conn.commit()
+        except BaseException as exc:
+            _fail(group, exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        finally:
+            _give_back(conn)  # rolls back what did not commit
+            _WRITE_LOCKS[engine].release()
+        for done, result, error in outcomes:
+            if done.done():
+                continue
+            if error is not None:
+                done.set_exception(error)
+            else:
+                done.set_result(result)
+
+
+_Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
+
+
+def _fail(group: list[_Queued], error: BaseException) -> None:
+    for _job, done in group:
+        if not done.done():
+            done.set_exception(error)
+
+
+def _busy_timeout(conn: Connection, ms: int) -> None:
+    conn.connection.driver_connection.execute(f"PRAGMA busy_timeout={ms}")  # type: ignore[union-attr]
+
+
+def _give_back(conn: Connection) -> None:
+    """Back to the pool with the busy timeout every other user expects."""
+    try:
+        _busy_timeout(conn, SQLITE_BUSY_TIMEOUT_MS)
+    finally:
+        conn.close()
+
+
+def _together(conn: Connection, group: list[_Queued]) -> list[_Outcome] | None:
+    """The group's first try, in a savepoint: every job against a :class:`_Deferred`
+    connection, then their inserts, one ``executemany`` per table. ``None`` (and nothing
+    written) when any job or insert fails: :func:`_one_by_one` tells them apart."""
+    savepoint = conn.begin_nested()
+    deferred = _Deferred(conn)
+    try:
+        outcomes: list[_Outcome] = [(done, job(deferred), None) for job, done in group]  # type: ignore[arg-type]
+        deferred.flush()
+    except Exception:
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    return outcomes
+
+
+def _one_by_one(conn: Connection, group: list[_Queued]) -> list[_Outcome]:
+    """Every job in a savepoint of its own: one that raises is rolled back, the others stay."""
+    outcomes: list[_Outcome] = []
+    for job, done in group:
+        savepoint = conn.begin_nested()
+        try:
+            result = job(conn)
+        except Exception as exc:
+            savepoint.rollback()
+            outcomes.append((done, None, exc))
+        else:
+            savepoint.commit()
+            outcomes.append((done, result, None))
+    return outcomes
+
+
+class _Deferred:
+    """The connection the jobs of a group see on its first try: a plain ``INSERT`` of
+    rows (``execute(insert(table), {…} or [{…}, …])``, no RETURNING) is kept, to run
+    with the same inserts of the other jobs as one ``executemany``; any other statement
+    runs at once, after the kept inserts into its table (all of them, for a statement
+    whose tables are not known). Kept inserts run table by table in the order their
+    tables were first written, which is the order of the foreign keys when every job
+    writes parents first; a kept insert answers ``None``."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect
+        self.kept: dict[tuple[Any, tuple[str, ...]], list[dict[str, Any]]] = {}
+
+    def execute(self, statement: Any, parameters: Any = None) -> Any:
+        if type(statement) is Insert and not statement._returning and statement._values is None:
+            rows = [parameters] if isinstance(parameters, dict) else parameters
+            if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
+                for row in rows:
+                    self.kept.setdefault((statement.table, tuple(row)), []).append(row)
+                return None
+        table = getattr(statement, "table", None)
+        if table is None or any(kept_table is table for kept_table, _ in self.kept):
+            self.flush()
+        return self.conn.execute(statement, parameters)
+
+    def flush(self) -> None:
+        kept, self.kept = self.kept, {}
+        for (table, _columns), rows in kept.items():
+            self.conn.execute(insert(table), rows)
+
+
+_GROUPS: weakref.WeakKeyDictionary[Engine, dict[asyncio.AbstractEventLoop, GroupCommit]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def group_commit(engine: Engine) -> GroupCommit | None:
+    """The running loop's :class:`GroupCommit` of a SQLite engine; ``None`` for PostgreSQL
+    (its row locks and MVCC let every request commit in a thread of its own)."""
+    if engine not in _WRITE_LOCKS:
+        return None
+    loop = asyncio.get_running_loop()
+    groups = _GROUPS.setdefault(engine, {})
+    group = groups.get(loop)
+    if group is None:
+        groups.clear()  # a loop of the past (tests run one per test) is done with
+        group = groups[loop] = GroupCommit(engine)
+    return group

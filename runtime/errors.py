@@ -31,6 +31,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from runtime.types import GovstdError
+
 log = logging.getLogger("govstd.runtime")
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -147,6 +149,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{form} 不是画像表单（可选：{known}）",
         "'{form}' is not a profile form (known: {known})",
     ),
+    # the data system (runtime/routes/resources.py, sharing.py, quality.py)
+    "unknown_element": ("未找到数据元 {element}", "no data element '{element}'"),
+    "unknown_resource": (
+        "区域 {region} 的数据资源目录中没有资源 {resource}",
+        "no resource '{resource}' in the catalogue of region '{region}'",
+    ),
+    "unknown_sharing_request": ("未找到共享申请 {id}", "no sharing request '{id}'"),
+    "sharing_four_eyes": (
+        "共享申请须由申请人以外的数据专员审批",
+        "a sharing request is approved by a data steward other than its requester (four eyes)",
+    ),
+    "sharing_state": (
+        "共享申请当前状态（{status}）不能{action}",
+        "a sharing request in state '{status}' cannot be {action}",
+    ),
+    "sharing_not_granted": (
+        "共享申请 {id} 未获批准、已撤销或已过期",
+        "sharing request '{id}' is not approved, or was revoked, or has expired",
+    ),
+    "field.resource_item": (
+        "{element} 不是该资源的数据项（可选：{known}）",
+        "'{element}' is not an item of this resource (known: {known})",
+    ),
+    "field.served_region": (
+        "本部署不服务区域 {region}（可选：{known}）",
+        "this deployment serves no region '{region}' (known: {known})",
+    ),
+    "field.not_shared": ("数据项 {element} 不予共享", "item '{element}' is not shared"),
     # field-level codes of the API itself (the form's own come from runtime.validation)
     "field.required": ("必填", "required"),
     "field.unknown": ("不允许的字段", "this key is not allowed"),
@@ -159,11 +189,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "field.not_allowed": ("此步骤不接受数据", "this step takes no data"),
     "field.length": ("长度应在 {low} 到 {high} 个字符之间", "must have {low} to {high} characters"),
 }
-
-
-def bilingual(zh: str, en: str) -> str:
-    """One command-line or start-up message, Chinese first, then English: ``中文 / English``."""
-    return f"{zh} / {en}"
 
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -213,7 +238,7 @@ class FieldProblem:
 
 
 @dataclass
-class ApiError(Exception):
+class ApiError(GovstdError):
     """A handled error: an HTTP status, a stable code and parameters for its message."""
 
     status: int

@@ -46,6 +46,8 @@ from typing import Any
 
 import cel_expr_python.cel as _cel  # type: ignore[import-untyped]
 
+from runtime.types import GovstdError
+
 __all__ = [
     "BOOL",
     "DOUBLE",
@@ -102,7 +104,7 @@ def record(fields: Mapping[str, CelType]) -> CelType:
     return CelType("record", fields=tuple(sorted(fields.items())))
 
 
-class ExpressionError(Exception):
+class ExpressionError(GovstdError):
     """A CEL expression failed to compile or its evaluation produced an error."""
 
 

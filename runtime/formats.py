@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from runtime.types import DATE_TYPES, GovstdError
+
 _NOTATION = re.compile(
     r"(?P<cls>an|a|n|c)(?P<min>\d+)?(?P<range>\.\.)?(?P<max>\d+)?(?:,(?P<frac>\d+))?\Z"
 )
@@ -44,7 +46,7 @@ class Format:
 
     @property
     def is_date(self) -> bool:
-        return self.cls in {"date", "datetime"}
+        return self.cls in DATE_TYPES
 
     @property
     def pattern(self) -> str | None:
@@ -54,7 +56,7 @@ class Format:
         return f"{CHARACTER_CLASSES[self.cls]}*"
 
 
-class FormatError(ValueError):
+class FormatError(GovstdError, ValueError):
     pass
 
 

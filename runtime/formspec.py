@@ -18,13 +18,16 @@ is always present. :func:`localized` picks one.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from runtime.expressions import Compiled, compile_expression, names_read
 from runtime.patterns import Pattern, compile_pattern
+from runtime.types import FIELD_TYPES, FieldType, Text
+
+if TYPE_CHECKING:
+    from runtime.formmodel import FormModel
 
 __all__ = [
     "FIELD_TYPES",
@@ -39,21 +42,6 @@ __all__ = [
     "localized",
 ]
 
-Text = Mapping[str, str]
-FieldType = Literal[
-    "string", "text", "integer", "decimal", "boolean", "date", "datetime", "code", "file"
-]
-FIELD_TYPES: tuple[FieldType, ...] = (
-    "string",
-    "text",
-    "integer",
-    "decimal",
-    "boolean",
-    "date",
-    "datetime",
-    "code",
-    "file",
-)
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -217,6 +205,18 @@ class FormSpec:
             read = set(names_read(rule.expression))
             out[rule.id] = tuple(k for k in order if k in read)
         return out
+
+    @cached_property
+    def model(self) -> FormModel:
+        """The pydantic model of the form's values (:mod:`runtime.formmodel`), built once."""
+        from runtime.formmodel import form_model  # it builds on these classes
+
+        return form_model(self)
+
+    @cached_property
+    def prefilled(self) -> tuple[FieldSpec, ...]:
+        """The fields a signed-in applicant's attribute fills when left empty."""
+        return tuple(f for f in self.fields if f.prefill_key is not None)
 
     @cached_property
     def sensitive_fields(self) -> frozenset[str]:

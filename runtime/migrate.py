@@ -41,13 +41,13 @@ from sqlalchemy import Connection, Engine, create_engine, event, pool
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from runtime.errors import bilingual
+from runtime.types import GovstdError, bilingual
 
 VERSION_TABLE = "alembic_version"
 URL_ATTRIBUTE = "govstd_db_url"
 
 
-class MigrationError(Exception):
+class MigrationError(GovstdError):
     """A migration was refused or failed; the message says which and why."""
 
 

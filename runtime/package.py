@@ -22,17 +22,19 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from sqlalchemy import MetaData, Table
 
+from runtime.catalogue import Catalogue
 from runtime.clock import WorkCalendar
-from runtime.errors import bilingual
 from runtime.formspec import FormSpec
 from runtime.patterns import pattern_problem
 from runtime.rules import CaseRules, form_document, rules_document, rules_hash
+from runtime.types import GovstdError, bilingual
 from runtime.workflow import Workflow
 
 log = logging.getLogger("govstd.runtime")
@@ -41,7 +43,7 @@ RULES_DIR = "rules"
 _RULES_FILE = re.compile(RULES_DIR + r"/([0-9a-f]{64})\.json")
 
 
-class PackageError(Exception):
+class PackageError(GovstdError):
     """The folder is not a usable deployment package; the message says what is missing."""
 
 
@@ -205,6 +207,11 @@ class Package:
     policies: dict[str, Policy] = field(default_factory=dict)
     archived: dict[str, CaseRules] = field(default_factory=dict, repr=False)  # hash -> rules
     kept: frozenset[str] = frozenset()  # hashes of the rules/<hash>.json package.json lists
+
+    @cached_property
+    def data_catalogue(self) -> Catalogue:
+        """The data resource catalogue (``catalog.json`` ``resources``, runtime/catalogue.py)."""
+        return Catalogue.from_json(self.catalog.get("resources", ()))
 
     def current_rules(self, matter: Matter) -> CaseRules:
         """The rules new cases of ``matter`` are filed under."""

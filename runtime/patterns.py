@@ -20,6 +20,8 @@ from typing import Protocol
 
 import re2  # type: ignore[import-untyped]
 
+from runtime.types import GovstdError
+
 __all__ = ["Pattern", "PatternError", "compile_pattern", "pattern_problem"]
 
 MAX_MEMORY = 8 << 20
@@ -30,7 +32,7 @@ class Pattern(Protocol):
     def fullmatch(self, text: str) -> object | None: ...
 
 
-class PatternError(ValueError):
+class PatternError(GovstdError, ValueError):
     """A pattern RE2 cannot compile; the message says why (in RE2's words)."""
 
 

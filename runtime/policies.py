@@ -5,8 +5,7 @@ Pure: no database here (the routes are :mod:`runtime.routes.policies`).
 - **In force**: in a policy's ``regions`` and every region below them, from
   ``valid_from`` to ``valid_to`` inclusive, dates taken in China time.
 - **Conditions**: the top-level ``&&`` parts of ``eligible`` (outer parentheses
-  removed), each evaluated by the same CEL engine as forms (with the same fast
-  path, :mod:`runtime.fastcel`). A part *holds*, does *not hold*, or is
+  removed), each evaluated by the same CEL engine as forms. A part *holds*, does *not hold*, or is
   *undecided* (``None``) when its evaluation fails while it names a profile field
   that is not answered — an unanswered field is never a "no". A policy is
   eligible when every part holds, not eligible when one does not, else undecided.
@@ -27,7 +26,6 @@ from typing import Any
 
 from runtime.clock import local_date
 from runtime.expressions import Compiled, ExpressionError, compile_expression, evaluate
-from runtime.fastcel import Fallback, FastCondition, fast_condition
 from runtime.formspec import FormSpec, expression_names, localized
 from runtime.package import Package, Policy
 from runtime.validation import FieldError, validate_submission
@@ -142,34 +140,20 @@ class Condition:
     expression: str
     compiled: Compiled
     names: frozenset[str]
-    fast: FastCondition | None  # the same result in Python, for the simplest expressions
 
 
 @lru_cache(maxsize=16384)
 def conditions(source: str) -> tuple[Condition, ...]:
-    return tuple(
-        Condition(p, compile_expression(p), expression_names(p), fast_condition(p))
-        for p in parts(source)
-    )
+    return tuple(Condition(p, compile_expression(p), expression_names(p)) for p in parts(source))
 
 
 def decide(condition: Condition, view: Mapping[str, object], fields: Iterable[str]) -> bool | None:
     """True / False, or None when it fails while naming an unanswered profile field."""
     variables = {n: view[n] for n in condition.names if n in view}
-    fast = condition.fast
-    result: object = None
-    decided = False
-    if fast is not None:
-        try:
-            result = fast(variables)
-            decided = result is True or result is False
-        except Fallback:
-            pass
-    if not decided:
-        try:
-            result = evaluate(condition.compiled, variables)
-        except ExpressionError:
-            result = None
+    try:
+        result = evaluate(condition.compiled, variables)
+    except ExpressionError:
+        result = None
     if result is True or result is False:
         return bool(result)
     unanswered = (condition.names & frozenset(fields)) - variables.keys()

@@ -14,10 +14,11 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Row, Select, Table, bindparam, delete, insert, select, update
 
+from runtime.answers import Application, ApplicationSummary, HandedIn, Rating, Step
 from runtime.auth import Identity
 from runtime.checklist import checklist
 from runtime.clock import ClockState, WorkCalendar, local_date
@@ -27,6 +28,7 @@ from runtime.masking import mask_data
 from runtime.package import Matter, Package
 from runtime.rules import CaseRules
 from runtime.subjects import shown
+from runtime.types import DATE_TYPES, TEXT_TYPES
 from runtime.workflow import Workflow
 
 log = logging.getLogger("govstd.runtime")
@@ -106,11 +108,12 @@ def _seal(cipher: Cipher, table: Table, spec: FieldSpec | None, value: Any) -> A
     return cipher.encrypt(text, context=sealing_context(table, spec.id))
 
 
-def _open(cipher: Cipher, table: Table, spec: FieldSpec | None, value: Any) -> Any:
+def open_value(cipher: Cipher, table: Table, spec: FieldSpec | None, value: Any) -> Any:
+    """A stored value as JSON gives it, decrypted when the field is sensitive."""
     if value is None or spec is None or not spec.sensitive:
         return json_value(value)
     text = cipher.decrypt(value, context=sealing_context(table, spec.id))
-    if spec.type in ("string", "text", "code", "date", "datetime", "file") and not spec.multiple:
+    if (spec.type in TEXT_TYPES | DATE_TYPES or spec.type == "file") and not spec.multiple:
         return text
     try:
         return json.loads(text)
@@ -173,7 +176,7 @@ def load_data(
         mapping = row._mapping
         for f in form.fields:
             if f.id in mapping and mapping[f.id] is not None:
-                data[f.id] = _open(cipher, table, f, mapping[f.id])
+                data[f.id] = open_value(cipher, table, f, mapping[f.id])
     for group in form.groups:
         gtable = pkg.tables.groups.get(form.id, {}).get(group.id)
         if gtable is None:
@@ -184,7 +187,7 @@ def load_data(
             m = grow._mapping
             items.append(
                 {
-                    f.id: _open(cipher, gtable, f, m[f.id])
+                    f.id: open_value(cipher, gtable, f, m[f.id])
                     for f in group.fields
                     if f.id in m and m[f.id] is not None
                 }
@@ -299,7 +302,7 @@ def urgency(clock: ClockState, workflow: Workflow | None, now: datetime) -> tupl
 
 def summary(
     pkg: Package, app: Mapping[Any, Any], *, lang: str, now: datetime, staff: bool
-) -> dict[str, Any]:
+) -> ApplicationSummary:
     """The list view of one application (no form data)."""
     workflow: Workflow | None = None
     matter = matter_of(pkg, app["region"], app["matter"])
@@ -309,7 +312,7 @@ def summary(
     clock = clock_of(pkg, app)
     deadline = clock.deadline_at(now)
     overdue, due_soon = urgency(clock, workflow, now)
-    out: dict[str, Any] = {
+    out: ApplicationSummary = {
         "id": app["id"],
         "number": app["number"],
         "matter": app["matter"],
@@ -342,43 +345,27 @@ def detail(
     app: Mapping[Any, Any],
     data: dict[str, Any],
     steps: Sequence[Row[Any]],
-    evaluation: Row[Any] | None,
+    evaluation: Any,  # None, or with .score, .comment, .created_at
     materials: Sequence[Row[Any]],
     *,
     viewer: Identity,
     lang: str,
     now: datetime,
-) -> dict[str, Any]:
+) -> Application:
     """One application in full: data (masked for staff), history, materials, next steps."""
     staff = viewer.is_staff
-    out = summary(pkg, app, lang=lang, now=now, staff=staff)
     rules = rules_of(pkg, app)
     form = rules.form if rules is not None else pkg.forms.get(app["form"])
-    out["data"] = mask_data(form, data) if staff and form is not None else data
-    out["standards_hash"] = app["standards_hash"]
-    out["rules"] = app["rules"]  # the rules it was filed under (runtime/rules.py)
     matter = matter_of(pkg, app["region"], app["matter"])
     workflow = pkg.workflows.get(matter.workflow) if matter else None
-    out["transitions"] = [
-        {
-            "transition": s.transition,
-            "transition_name": _transition_name(workflow, s.transition, lang),
-            "from": s.from_state,
-            "to": s.to_state,
-            "actor_role": s.actor_role,
-            **({"actor": shown(s.actor_sub, s.actor_role)} if staff else {}),
-            "reason": s.reason,
-            "at": iso(s.at),
+    rating: Rating | None = None
+    if evaluation is not None:
+        rating = {
+            "score": evaluation.score,
+            "comment": evaluation.comment,
+            "at": iso(evaluation.created_at),
         }
-        for s in steps
-    ]
-    out["actions"] = workflow.available(app["status"], viewer.role) if workflow else []
-    out["evaluation"] = (
-        {"score": evaluation.score, "comment": evaluation.comment, "at": iso(evaluation.created_at)}
-        if evaluation is not None
-        else None
-    )
-    out["materials"] = [
+    handed_in: list[HandedIn] = [
         {
             "material": m.material,
             "name": _material_name(rules, m.material, lang),
@@ -390,8 +377,31 @@ def detail(
         }
         for m in materials
     ]
+    out = cast(Application, summary(pkg, app, lang=lang, now=now, staff=staff))
+    out["data"] = mask_data(form, data) if staff and form is not None else data
+    out["standards_hash"] = app["standards_hash"]
+    out["rules"] = app["rules"]  # the rules it was filed under (runtime/rules.py)
+    out["transitions"] = [_step(s, workflow, lang=lang, staff=staff) for s in steps]
+    out["actions"] = workflow.available(app["status"], viewer.role) if workflow else []
+    out["evaluation"] = rating
+    out["materials"] = handed_in
     uploaded = {m.material for m in materials}
     out["checklist"] = checklist(rules, data, uploaded, lang) if rules is not None else []
+    return out
+
+
+def _step(step: Row[Any], workflow: Workflow | None, *, lang: str, staff: bool) -> Step:
+    out: Step = {
+        "transition": step.transition,
+        "transition_name": _transition_name(workflow, step.transition, lang),
+        "from": step.from_state,
+        "to": step.to_state,
+        "actor_role": step.actor_role,
+        "reason": step.reason,
+        "at": iso(step.at),
+    }
+    if staff:
+        out["actor"] = shown(step.actor_sub, step.actor_role)
     return out
 
 

@@ -43,8 +43,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime.db import make_engine
-from runtime.errors import ApiError, api_error_response, bilingual
+from runtime.errors import ApiError, api_error_response
 from runtime.migrate import VERSION_TABLE, heads, revisions
+from runtime.types import GovstdError, bilingual
 
 log = logging.getLogger("govstd.runtime")
 
@@ -54,7 +55,7 @@ BLOCKING = frozenset({"database_behind", "database_unmigrated"})  # ahead: see t
 _FOUND = text(f"SELECT version_num FROM {VERSION_TABLE}")
 
 
-class DatabaseNotReady(Exception):
+class DatabaseNotReady(GovstdError):
     """The database cannot be served by this package; the message says why (zh / en)."""
 
 

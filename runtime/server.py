@@ -11,8 +11,12 @@ workers that never outlive their master.
 
 uvicorn itself has no limit on the time to send the headers: a connection that
 sends nothing, or half a request line, is kept for ever, so a few hundred of them
-hold every file descriptor of a worker. :class:`HeaderTimeoutProtocol` (uvicorn's
-h11 protocol) closes such a connection once :data:`header_timeout` has passed.
+hold every file descriptor of a worker. :class:`HeaderTimeoutHttpTools` (uvicorn's
+httptools protocol; :class:`HeaderTimeoutProtocol`, its h11 protocol, where httptools
+is missing) closes such a connection once :data:`header_timeout` has passed.
+httptools (llhttp, in C) parses a request in a fraction of h11's time, and uvicorn
+runs its workers on uvloop when it is installed (both are dependencies): issue 13
+measured the HTTP layer at about as much CPU per request as a filing's own work.
 The request body is not timed here: uploads may be slow; a reverse proxy bounds
 it (``client_body_timeout``, docs/deploy.md, appendix).
 
@@ -35,13 +39,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import gc
 import os
 import signal
 import socket
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing import reduction
 from typing import Any
@@ -50,10 +55,18 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from runtime.errors import bilingual
+try:
+    import httptools
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # pragma: no cover - httptools is a dependency
+    httptools = None  # type: ignore[assignment]
+    HttpToolsProtocol = H11Protocol  # type: ignore[misc,assignment]
+
 from runtime.settings import SettingsError
+from runtime.types import bilingual
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+MAX_HEADER_BYTES = 16 * 1024  # request line and headers: h11's default limit
 _LIMITS = {  # variable: (field, default, lowest, highest)
     "GOVSTD_HEADER_TIMEOUT": ("header_timeout", 10, 1, 3600),
     "GOVSTD_KEEP_ALIVE_TIMEOUT": ("keep_alive_timeout", 5, 1, 3600),
@@ -87,6 +100,9 @@ class ServeLimits:
         return cls(**values)
 
 
+PROTOCOL = "HeaderTimeoutHttpTools" if httptools is not None else "HeaderTimeoutProtocol"
+
+
 class ServeConfig(uvicorn.Config):
     """uvicorn's configuration plus the header timeout; in a worker, it ties the worker's
     life to the master's (it is pickled into each worker process)."""
@@ -101,7 +117,7 @@ class ServeConfig(uvicorn.Config):
     ) -> None:
         super().__init__(
             app,
-            http="runtime.server:HeaderTimeoutProtocol",
+            http=f"runtime.server:{PROTOCOL}",
             timeout_keep_alive=limits.keep_alive_timeout,
             limit_concurrency=limits.limit_concurrency,
             timeout_graceful_shutdown=limits.shutdown_timeout,
@@ -118,6 +134,42 @@ class ServeConfig(uvicorn.Config):
         if self.workers > 1 and os.getpid() != self.master_pid:
             die_with_parent(self.master_pid)
         super().load()
+        # What start-up built (the package, its models, the tables) lives as long as the
+        # worker: out of the cyclic collector's way, so a full collection no longer walks
+        # it while requests wait (issue 13: the long tail of submissions under load).
+        gc.collect()
+        gc.freeze()
+
+
+class HeaderTimer:
+    """Closes a connection whose request headers have not all come in ``timeout`` seconds:
+    :meth:`arm` when the connection opens and at each first byte of a request,
+    :meth:`disarm` once the headers are in. ``waiting`` says whether headers are awaited,
+    ``close`` closes the connection (each protocol knows its own)."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        timeout: float,
+        waiting: Callable[[], bool],
+        close: Callable[[], None],
+    ) -> None:
+        self.loop, self.timeout, self.waiting, self.close = loop, timeout, waiting, close
+        self.handle: asyncio.TimerHandle | None = None
+
+    def arm(self) -> None:
+        if self.handle is None and self.waiting():
+            self.handle = self.loop.call_later(self.timeout, self._expired)
+
+    def disarm(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+
+    def _expired(self) -> None:
+        self.handle = None
+        if self.waiting():
+            self.close()
 
 
 class HeaderTimeoutProtocol(H11Protocol):
@@ -125,44 +177,91 @@ class HeaderTimeoutProtocol(H11Protocol):
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
-        self.header_timeout = float(getattr(config, "header_timeout", 10))
-        self._header_timer: asyncio.TimerHandle | None = None
+        timeout = float(getattr(config, "header_timeout", 10))
+        self.timer = HeaderTimer(self.loop, timeout, self._waiting_for_headers, self._close)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm()
+        self.timer.arm()
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        if self._waiting_for_headers():
-            self._arm()
+        self.timer.arm()
 
     def handle_events(self) -> None:
         super().handle_events()
         if not self._waiting_for_headers():
-            self._disarm()
+            self.timer.disarm()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self.timer.disarm()
         super().connection_lost(exc)
 
     def _waiting_for_headers(self) -> bool:
         return self.conn.their_state is h11.IDLE and self.conn.our_state is h11.IDLE
 
-    def _arm(self) -> None:
-        if self._header_timer is None and self._waiting_for_headers():
-            self._header_timer = self.loop.call_later(self.header_timeout, self._expired)
-
-    def _disarm(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
-
-    def _expired(self) -> None:
-        self._header_timer = None
-        if self._waiting_for_headers() and not self.transport.is_closing():
+    def _close(self) -> None:
+        if not self.transport.is_closing():
             with contextlib.suppress(h11.LocalProtocolError):
                 self.conn.send(h11.ConnectionClosed())
+            self.transport.close()
+
+
+class HeaderTimeoutHttpTools(HttpToolsProtocol):
+    """httptools with a time limit on receiving a request's headers (see the module doc):
+    armed when the connection opens and at the first byte of a further keep-alive
+    request, disarmed once the request's headers are complete. And a size limit: request
+    line and headers of at most :data:`MAX_HEADER_BYTES`, as h11 has (httptools has none,
+    so a client could fill the worker's memory with one endless header): past it, 400 and
+    the connection closed."""
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self._awaiting_headers = True
+        self._header_bytes = 0
+        timeout = float(getattr(config, "header_timeout", 10))
+        self.timer = HeaderTimer(self.loop, timeout, lambda: self._awaiting_headers, self._close)
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.timer.arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self.timer.arm()
+
+    def on_message_begin(self) -> None:
+        self._header_bytes = 0
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def _count(self, size: int) -> None:
+        self._header_bytes += size
+        if self._header_bytes > MAX_HEADER_BYTES:  # httptools answers it as a bad request
+            raise ValueError("request headers too large")
+
+    def on_headers_complete(self) -> None:
+        self._awaiting_headers = False
+        self.timer.disarm()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        self._awaiting_headers = True  # the next request's; armed at its first byte
+        super().on_response_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.timer.disarm()
+        super().connection_lost(exc)
+
+    def _close(self) -> None:
+        if not self.transport.is_closing():
             self.transport.close()
 
 

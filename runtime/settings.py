@@ -17,6 +17,8 @@
 | ``GOVSTD_MIGRATION_STATEMENT_TIMEOUT`` | … longest statement; default 30min |
 
 (The two migration settings are read by ``runtime/migrate.py``, for ``govstd migrate``.)
+The variables are read with pydantic-settings (:class:`Environment`); an empty value
+counts as unset.
 
 ``now`` is the clock of the case handling (deadlines, overdue); tests replace it.
 """
@@ -29,17 +31,26 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated, Any, Self
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 from runtime.crypto import ENV_VAR as DATA_KEY_VAR
 from runtime.crypto import dev_key, load_keys
-from runtime.errors import bilingual
+from runtime.types import GovstdError, bilingual
 
 log = logging.getLogger("govstd.runtime")
 
 DEV_SECRET = "govstd-development-secret-do-not-use-in-production"
 DEFAULT_AUDIENCE = "govstd"
 DEFAULT_MAX_TOKEN_TTL = 12 * 3600
+LONGEST_TOKEN_TTL = 366 * 86400
 DEFAULT_SQLITE = "var/govstd.db"
+ALGORITHMS = frozenset(
+    {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"}
+)
 
 
 def _utcnow() -> datetime:
@@ -51,12 +62,139 @@ def default_database_url(cwd: Path | None = None) -> str:
     return f"sqlite:///{path}"
 
 
-class SettingsError(ValueError):
+class SettingsError(GovstdError, ValueError):
     """A setting is missing or wrong; the message names the variable."""
+
+
+# The message of a variable whose value is not of its type (the rules' own messages are
+# in Environment's validators).
+_NOT_OF_ITS_TYPE = {
+    "GOVSTD_JWT_MAX_TTL": bilingual(
+        f"GOVSTD_JWT_MAX_TTL 应为 1 到 {LONGEST_TOKEN_TTL} 之间的秒数",
+        f"GOVSTD_JWT_MAX_TTL must be a number of seconds from 1 to {LONGEST_TOKEN_TTL}",
+    ),
+    "GOVSTD_MAX_JSON_BYTES": bilingual(
+        "GOVSTD_MAX_JSON_BYTES 必须是整数", "GOVSTD_MAX_JSON_BYTES must be an integer"
+    ),
+}
+
+
+class _Variables(EnvSettingsSource):
+    """pydantic-settings' reading of environment variables, from a given mapping (the
+    process's environment, or a test's)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], variables: Mapping[str, str]) -> None:
+        self._variables = variables
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # as DotEnvSettingsSource does for a .env file
+        return parse_env_vars(
+            self._variables, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
+
+
+class Environment(BaseSettings):
+    """The ``GOVSTD_*`` variables :class:`Settings` is made from, with their types and
+    defaults (an empty value counts as unset), and the rules between them."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=True, env_ignore_empty=True, extra="ignore", frozen=True
+    )
+
+    deployment: str = Field("", alias="GOVSTD_ENV")
+    secret: str = Field("", alias="GOVSTD_SECRET")
+    public_key: str | None = Field(None, alias="GOVSTD_JWT_PUBLIC_KEY")
+    jwks_url: str | None = Field(None, alias="GOVSTD_JWT_JWKS_URL")
+    algorithms: Annotated[tuple[str, ...] | None, NoDecode] = Field(
+        None, alias="GOVSTD_JWT_ALGORITHMS"
+    )
+    audience: str = Field(DEFAULT_AUDIENCE, alias="GOVSTD_JWT_AUDIENCE")
+    issuer: str | None = Field(None, alias="GOVSTD_JWT_ISSUER")
+    max_token_ttl: int = Field(
+        DEFAULT_MAX_TOKEN_TTL, gt=0, le=LONGEST_TOKEN_TTL, alias="GOVSTD_JWT_MAX_TTL"
+    )
+    upload_dir: Path = Field(Path("var/uploads"), alias="GOVSTD_UPLOAD_DIR")
+    max_json_bytes: int = Field(1024 * 1024, alias="GOVSTD_MAX_JSON_BYTES")
+
+    @classmethod
+    def read(cls, variables: Mapping[str, str]) -> Self:
+        """The settings in ``variables``; :class:`SettingsError` names what is wrong."""
+        try:
+            return cls.model_validate(_Variables(cls, variables)())
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            if "error" in error.get("ctx", {}):  # one of the rules below
+                raise SettingsError(str(error["ctx"]["error"])) from None
+            raise SettingsError(_NOT_OF_ITS_TYPE[str(error["loc"][0])]) from None
+
+    @property
+    def production(self) -> bool:
+        return self.deployment.lower() == "production"
+
+    @property
+    def external(self) -> bool:
+        """Tokens come from an external identity provider."""
+        return bool(self.public_key or self.jwks_url)
+
+    @field_validator("public_key")
+    @classmethod
+    def _key_from_file(cls, value: str | None) -> str | None:
+        if value and not value.lstrip().startswith("-----") and Path(value).is_file():
+            return Path(value).read_text(encoding="utf-8")
+        return value
+
+    @field_validator("algorithms", mode="before")
+    @classmethod
+    def _allowed(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        algorithms = tuple(a.strip() for a in value.split(",") if a.strip())
+        bad = [a for a in algorithms if a not in ALGORITHMS]
+        if bad or not algorithms:
+            raise ValueError(
+                bilingual(
+                    f"GOVSTD_JWT_ALGORITHMS: 不允许 {', '.join(bad)}"
+                    if bad
+                    else "GOVSTD_JWT_ALGORITHMS: 不能为空",
+                    f"GOVSTD_JWT_ALGORITHMS: {', '.join(bad) or 'empty'} not allowed "
+                    f"(expected some of {', '.join(sorted(ALGORITHMS))})",
+                )
+            )
+        return algorithms
+
+    @model_validator(mode="after")
+    def _secret(self) -> Self:
+        if self.production and not self.secret and not self.external:
+            raise ValueError(
+                bilingual(
+                    "GOVSTD_ENV=production 时必须设置 GOVSTD_SECRET",
+                    "GOVSTD_SECRET must be set when GOVSTD_ENV=production",
+                )
+            )
+        if self.production and self.secret == DEV_SECRET:
+            raise ValueError(
+                bilingual(
+                    "GOVSTD_ENV=production 时不能使用公开的开发用 GOVSTD_SECRET",
+                    "GOVSTD_SECRET is the public development secret, refused when "
+                    "GOVSTD_ENV=production",
+                )
+            )
+        if self.secret and len(self.secret.encode()) < 32:
+            raise ValueError(
+                bilingual(
+                    "GOVSTD_SECRET 至少应有 32 字节（HS256）",
+                    "GOVSTD_SECRET must have at least 32 bytes (HS256)",
+                )
+            )
+        return self
 
 
 @dataclass(frozen=True)
 class Settings:
+    """What the application runs with: :meth:`from_env` in a deployment; tests and
+    benchmarks give the values they need."""
+
     secret: str = DEV_SECRET
     secret_is_dev: bool = True
     public_key: str | None = None
@@ -75,85 +213,19 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
-        production = env.get("GOVSTD_ENV", "").lower() == "production"
-        secret = env.get("GOVSTD_SECRET") or ""
-        public_key = env.get("GOVSTD_JWT_PUBLIC_KEY") or None
-        if (
-            public_key
-            and not public_key.lstrip().startswith("-----")
-            and Path(public_key).is_file()
-        ):
-            public_key = Path(public_key).read_text(encoding="utf-8")
-        jwks_url = env.get("GOVSTD_JWT_JWKS_URL") or None
-        external = bool(public_key or jwks_url)
-        default_algs = "RS256,ES256" if external else "HS256"
-        algorithms = tuple(
-            a.strip()
-            for a in env.get("GOVSTD_JWT_ALGORITHMS", default_algs).split(",")
-            if a.strip()
-        )
-        allowed = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"}
-        bad = [a for a in algorithms if a not in allowed]
-        if bad or not algorithms:
-            raise SettingsError(
-                bilingual(
-                    f"GOVSTD_JWT_ALGORITHMS: 不允许 {', '.join(bad)}"
-                    if bad
-                    else "GOVSTD_JWT_ALGORITHMS: 不能为空",
-                    f"GOVSTD_JWT_ALGORITHMS: {', '.join(bad) or 'empty'} not allowed "
-                    f"(expected some of {', '.join(sorted(allowed))})",
-                )
-            )
-        if production and not secret and not external:
-            raise SettingsError(
-                bilingual(
-                    "GOVSTD_ENV=production 时必须设置 GOVSTD_SECRET",
-                    "GOVSTD_SECRET must be set when GOVSTD_ENV=production",
-                )
-            )
-        if production and secret == DEV_SECRET:
-            raise SettingsError(
-                bilingual(
-                    "GOVSTD_ENV=production 时不能使用公开的开发用 GOVSTD_SECRET",
-                    "GOVSTD_SECRET is the public development secret, refused when "
-                    "GOVSTD_ENV=production",
-                )
-            )
-        if secret and len(secret.encode()) < 32:
-            raise SettingsError(
-                bilingual(
-                    "GOVSTD_SECRET 至少应有 32 字节（HS256）",
-                    "GOVSTD_SECRET must have at least 32 bytes (HS256)",
-                )
-            )
-        try:
-            max_json = int(env.get("GOVSTD_MAX_JSON_BYTES", str(1024 * 1024)))
-        except ValueError:
-            raise SettingsError(
-                bilingual(
-                    "GOVSTD_MAX_JSON_BYTES 必须是整数", "GOVSTD_MAX_JSON_BYTES must be an integer"
-                )
-            ) from None
-        raw_ttl = env.get("GOVSTD_JWT_MAX_TTL", "").strip() or str(DEFAULT_MAX_TOKEN_TTL)
-        if not raw_ttl.isdigit() or not 0 < int(raw_ttl) <= 366 * 86400:
-            raise SettingsError(
-                bilingual(
-                    "GOVSTD_JWT_MAX_TTL 应为 1 到 31622400 之间的秒数",
-                    "GOVSTD_JWT_MAX_TTL must be a number of seconds from 1 to 31622400",
-                )
-            )
+        read = Environment.read(env)
         return cls(
-            secret=secret or DEV_SECRET,
-            secret_is_dev=not secret,
-            public_key=public_key,
-            jwks_url=jwks_url,
-            algorithms=algorithms,
-            audience=env.get("GOVSTD_JWT_AUDIENCE") or DEFAULT_AUDIENCE,
-            issuer=env.get("GOVSTD_JWT_ISSUER") or None,
-            max_token_ttl=int(raw_ttl),
-            production=production,
-            upload_dir=Path(env.get("GOVSTD_UPLOAD_DIR") or "var/uploads"),
-            max_json_bytes=max_json,
+            secret=read.secret or DEV_SECRET,
+            secret_is_dev=not read.secret,
+            public_key=read.public_key,
+            jwks_url=read.jwks_url,
+            algorithms=read.algorithms or (("RS256", "ES256") if read.external else ("HS256",)),
+            audience=read.audience,
+            issuer=read.issuer,
+            max_token_ttl=read.max_token_ttl,
+            production=read.production,
+            upload_dir=read.upload_dir,
+            max_json_bytes=read.max_json_bytes,
             env=env,
         )
 

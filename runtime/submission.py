@@ -21,19 +21,21 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 
 from runtime import audit
+from runtime.answers import Filed
 from runtime.auth import Identity
 from runtime.clock import ClockState, local_date
 from runtime.context import Context
-from runtime.db import read, write
+from runtime.db import group_commit, read, write
 from runtime.errors import ApiError, FieldProblem, message
 from runtime.formspec import localized
 from runtime.numbers import next_number, prepare
@@ -45,7 +47,7 @@ from runtime.validation import validate_submission
 @dataclass(frozen=True)
 class Stored:
     status: int
-    body: dict[str, Any]
+    body: Mapping[str, Any]
     replayed: bool = False
 
 
@@ -91,15 +93,78 @@ def submit(
     digest: str,
     lng: str,
     rid: str,
-    after: Callable[[Connection, dict[str, Any]], None] | None = None,
+    after: Callable[[Connection, Filed], None] | None = None,
 ) -> Stored:
     """Validate and file (blocking: run in a thread). 422 with ``fields`` when invalid.
 
     ``after(conn, body)`` runs in the same transaction once the application is written
     (a policy claim records itself there)."""
+    prepared = _prepare(c, identity, matter, data, idempotency_key, digest, lng)
+    if isinstance(prepared, Stored):
+        return prepared
+    job = _filing(c, identity, matter, region, prepared, lng, rid, idempotency_key, digest, after)
+    try:
+        with write(c.engine) as conn:
+            body = job(conn)
+    except IntegrityError as exc:
+        return _replayed(c, identity, idempotency_key, digest, exc)
+    return Stored(201, body)
+
+
+async def submit_now(
+    c: Context,
+    identity: Identity,
+    matter: Matter,
+    region: Region,
+    data: Any,
+    *,
+    idempotency_key: str | None,
+    digest: str,
+    lng: str,
+    rid: str,
+) -> Stored:
+    """:func:`submit` from the event loop: on SQLite validated in the loop and committed
+    with the other filings of the moment (:class:`runtime.db.GroupCommit`; the reads
+    before are short WAL reads that never wait for a writer), on PostgreSQL in a thread."""
+    group = group_commit(c.engine)
+    if group is None:
+        return await run_in_threadpool(
+            submit,
+            c,
+            identity,
+            matter,
+            region,
+            data,
+            idempotency_key=idempotency_key,
+            digest=digest,
+            lng=lng,
+            rid=rid,
+        )
+    prepared = _prepare(c, identity, matter, data, idempotency_key, digest, lng)
+    if isinstance(prepared, Stored):
+        return prepared
+    job = _filing(c, identity, matter, region, prepared, lng, rid, idempotency_key, digest, None)
+    try:
+        body = await group.run(job)
+    except IntegrityError as exc:
+        return _replayed(c, identity, idempotency_key, digest, exc)
+    return Stored(201, body)
+
+
+def _prepare(
+    c: Context,
+    identity: Identity,
+    matter: Matter,
+    data: Any,
+    key: str | None,
+    digest: str,
+    lng: str,
+) -> Stored | tuple[dict[str, Any], datetime]:
+    """The answer stored for the Idempotency-Key, or the cleaned data and the time of filing;
+    422 when the data is invalid."""
     pkg = c.package
-    if idempotency_key is not None:
-        previous = replay(c.engine, pkg, identity.subject, idempotency_key, digest)
+    if key is not None:
+        previous = replay(c.engine, pkg, identity.subject, key, digest)
         if previous is not None:
             return previous
     form = pkg.forms[matter.form]
@@ -107,25 +172,50 @@ def submit(
     cleaned, errors = validate_submission(
         form, data, lang=lng, identity=identity.prefill(), today=local_date(now)
     )
+    errors = errors or c.extensions.problems(form.id, cleaned, lng)  # the region's own
     if errors:
         problems = [FieldProblem(e.path, e.code, e.message, e.fields) for e in errors]
         raise ApiError(422, "validation", fields=problems)
-    prepare(c.engine, pkg, region, now)
-    try:
-        with write(c.engine) as conn:
-            body = file_application(conn, c, identity, matter, region, cleaned, now, lng, rid)
-            if after is not None:
-                after(conn, body)
-            if idempotency_key is not None:
-                remember(conn, pkg, identity, idempotency_key, digest, body, now)
-    except IntegrityError:
-        if idempotency_key is None:
-            raise
-        previous = replay(c.engine, pkg, identity.subject, idempotency_key, digest)
-        if previous is None:
-            raise
-        return previous
-    return Stored(201, body)
+    return cleaned, now
+
+
+def _filing(
+    c: Context,
+    identity: Identity,
+    matter: Matter,
+    region: Region,
+    prepared: tuple[dict[str, Any], datetime],
+    lng: str,
+    rid: str,
+    key: str | None,
+    digest: str,
+    after: Callable[[Connection, Filed], None] | None,
+) -> Callable[[Connection], Filed]:
+    """What a filing writes in its transaction (the answer's body comes back); made
+    before the transaction begins, it makes ready the number's sequence."""
+    cleaned, now = prepared
+    prepare(c.engine, c.package, region, now)
+
+    def job(conn: Connection) -> Filed:
+        body = file_application(conn, c, identity, matter, region, cleaned, now, lng, rid)
+        if after is not None:
+            after(conn, body)
+        if key is not None:
+            remember(conn, c.package, identity, key, digest, body, now)
+        return body
+
+    return job
+
+
+def _replayed(
+    c: Context, identity: Identity, key: str | None, digest: str, error: IntegrityError
+) -> Stored:
+    """After an IntegrityError: the answer of the concurrent first try of the same key
+    (its insert into ``idempotency_keys`` made this one fail), else the error again."""
+    previous = None if key is None else replay(c.engine, c.package, identity.subject, key, digest)
+    if previous is None:
+        raise error
+    return previous
 
 
 def file_application(
@@ -140,7 +230,7 @@ def file_application(
     rid: str,
     *,
     bundle_id: str | None = None,
-) -> dict[str, Any]:
+) -> Filed:
     """Insert one validated application (in the caller's write transaction, begun after
     :func:`runtime.numbers.prepare`); its response body.
 
@@ -222,7 +312,7 @@ def remember(
     identity: Identity,
     key: str,
     digest: str,
-    body: dict[str, Any],
+    body: Mapping[str, Any],
     now: datetime,
     *,
     application_id: str | None = None,

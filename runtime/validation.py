@@ -54,42 +54,40 @@ Errors
     (it may be personal information). Rows past a group's maximum are refused
     (``max_rows``) without being examined.
 
-Speed: everything derivable from the form is computed once per
-:class:`~runtime.formspec.FormSpec` (cached properties); each CEL expression
-is evaluated with only the variables it names bound; the simplest ones run in
-Python (:mod:`runtime.fastcel`, with the engine's semantics), and the engine's
-results over scalar inputs are memoized (CEL is pure; the memo is bounded).
+Two passes
+    The values are checked by the form's pydantic model (``FormSpec.model``,
+    :mod:`runtime.formmodel`: types, identifier checks, codes, lengths,
+    patterns, ranges, rows) in one pass that keeps every valid value (conditions
+    see them) and puts pydantic's error in place of an invalid one; those
+    errors are translated here into the codes and messages above. Conditions,
+    ``required`` and rules are CEL over the whole submission: a pass of their
+    own, each expression evaluated with only the variables it names bound.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
-from typing import Any, Final
+from typing import Final
+
+from pydantic_core import ErrorDetails
 
 from runtime import identifiers
 from runtime.expressions import Compiled, compile_expression
-from runtime.fastcel import Fallback, fast_condition
+from runtime.formmodel import Invalid, blank
 from runtime.formspec import FieldSpec, FormSpec, GroupSpec, expression_names, localized
 
 __all__ = [
-    "CHINA_TIME",
     "MESSAGES",
     "Conditions",
     "FieldError",
     "conditions",
     "message",
+    "stored_problems",
     "validate_submission",
 ]
-
-CHINA_TIME: Final = timezone(timedelta(hours=8), "CST")
-INT64_MIN: Final = -(2**63)
-INT64_MAX: Final = 2**63 - 1
 
 # code -> (zh, en); ``{label}`` is the field's (or group's) label, other names per code.
 # ``row_type`` and ``data_type`` are the messages of code ``type`` for a row / the data.
@@ -152,23 +150,14 @@ class FieldError:
     fields: tuple[str, ...] | None = None  # a rule's: the paths of the fields it reads
 
 
-class _Invalid(Exception):
-    """A value is unacceptable; raised by the parsers, reported by the caller."""
+class _Invalid:
+    """Why a value is unacceptable: a code and its message's parameters."""
+
+    __slots__ = ("code", "params")
 
     def __init__(self, code: str, **params: object) -> None:
         self.code = code
         self.params = params
-
-
-_MISSING: Final = object()
-_Parsed = tuple[object, object]  # (cleaned value, CEL value)
-
-_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_DATETIME = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
-    r"(?:Z|[+-][0-9]{2}:[0-9]{2})?"
-)
 
 
 def _number(value: object) -> str:
@@ -177,226 +166,84 @@ def _number(value: object) -> str:
     return str(value)
 
 
-# --- values ----------------------------------------------------------------------------
+# --- values: the form's pydantic model -------------------------------------------------
 
 
-def _text_checks(f: FieldSpec, value: str, today: date | None) -> str:
-    """Identifier check, lengths and patterns of a text value; returns the stored text."""
-    check = f.check
-    if check is not None:
-        if check == "gb11643":
-            problem = identifiers.check_gb11643(value, today=today)
-            if problem is None:
-                value = identifiers.normalize_gb11643(value)
-        elif check == "gb2260":
-            problem = identifiers.check_gb2260(value, f.code_set)
-        else:
-            problem = identifiers.CHECKS[check](value)
-        if problem is not None:
-            raise _Invalid(problem)
-    if f.max_length is not None and len(value) > f.max_length:
-        raise _Invalid("max_length", limit=f.max_length)
-    if f.min_length is not None and len(value) < f.min_length:
-        raise _Invalid("min_length", limit=f.min_length)
-    for regex in f.regexes:
-        if regex.fullmatch(value) is None:
-            raise _Invalid("pattern")
+def _invalid(f: FieldSpec, error: ErrorDetails) -> _Invalid:
+    """A pydantic error of ``f``'s value as one of the form's codes."""
+    kind = error["type"]
+    if kind == "string_too_long":
+        return _Invalid("max_length", limit=f.max_length)
+    if kind == "string_too_short":
+        return _Invalid("min_length", limit=f.min_length)
+    if kind == "string_pattern_mismatch":
+        return _Invalid("pattern")
+    if kind == "greater_than_equal":
+        return _Invalid("minimum", limit=_number(f.minimum))
+    if kind == "less_than_equal":
+        return _Invalid("maximum", limit=_number(f.maximum))
+    if kind != "type" and (kind in MESSAGES or kind in identifiers.MESSAGES):
+        return _Invalid(kind, **error.get("ctx", {}))
+    return _Invalid("type", expected="codes" if f.multiple else f.type)  # int_type, …
+
+
+def _cel(value: object) -> object:
+    """The CEL view of a cleaned value: decimals as doubles, dates as ISO text."""
+    kind = type(value)
+    if kind is Decimal:
+        return float(value)  # type: ignore[arg-type]
+    if kind is date or kind is datetime:
+        return value.isoformat()  # type: ignore[attr-defined]
     return value
 
 
-def _parse_string(f: FieldSpec, raw: object, today: date | None) -> _Parsed | object:
-    if not isinstance(raw, str):
-        raise _Invalid("type", expected="string")
-    value = raw.strip()
-    if not value:
-        return _MISSING
-    value = _text_checks(f, value, today)
-    return value, value
+def _payload(
+    form: FormSpec, data: Mapping[str, object], identity: Mapping[str, str] | None
+) -> dict[str, object]:
+    """What the model validates: ``data`` with prefills, and rows past a group's maximum
+    cut off (they are refused, not examined); copied only when something changes."""
+    payload: dict[str, object] = data if type(data) is dict else dict(data)
+    copied = payload is not data
+    if identity:
+        for f in form.prefilled:
+            given = identity.get(f.prefill_key or "")
+            if given is not None and blank(f, payload.get(f.id)):
+                if not copied:
+                    payload, copied = dict(payload), True
+                payload[f.id] = given
+    for g in form.groups:
+        rows = payload.get(g.id)
+        if type(rows) is list and len(rows) > g.max:
+            if not copied:
+                payload, copied = dict(payload), True
+            payload[g.id] = rows[: g.max]
+    return payload
 
 
-def _parse_text(f: FieldSpec, raw: object, today: date | None) -> _Parsed | object:
-    if not isinstance(raw, str):
-        raise _Invalid("type", expected="text")
-    if not raw or raw.isspace():
-        return _MISSING
-    value = _text_checks(f, raw, today)
-    return value, value
-
-
-def _code(f: FieldSpec, value: str, today: date | None) -> str:
-    allowed = f.code_set
-    if f.check == "gb2260" and allowed is not None:
-        problem = identifiers.check_gb2260(value, allowed)
-        if problem is not None:
-            raise _Invalid(problem)
-    elif allowed is not None and value not in allowed:
-        raise _Invalid("choices")
-    if f.regexes or f.max_length is not None or f.min_length is not None:
-        return _text_checks(f, value, today)
-    return value
-
-
-def _parse_code(f: FieldSpec, raw: object, today: date | None) -> _Parsed | object:
-    if f.multiple:
-        if not isinstance(raw, list):
-            raise _Invalid("type", expected="codes")
-        codes: list[str] = []
-        for item in raw:
-            if not isinstance(item, str):
-                raise _Invalid("type", expected="codes")
-            item = item.strip()
-            if not item:
-                continue
-            if item in codes:
-                raise _Invalid("duplicate")
-            codes.append(_code(f, item, today))
-        if not codes:
-            return _MISSING
-        return codes, codes
-    if not isinstance(raw, str):
-        raise _Invalid("type", expected="code")
-    value = raw.strip()
-    if not value:
-        return _MISSING
-    value = _code(f, value, today)
-    return value, value
-
-
-def _range(f: FieldSpec, value: int | Decimal, low: object, high: object) -> None:
-    if low is not None and value < low:  # type: ignore[operator]
-        raise _Invalid("minimum", limit=_number(f.minimum))
-    if high is not None and value > high:  # type: ignore[operator]
-        raise _Invalid("maximum", limit=_number(f.maximum))
-
-
-def _parse_integer(f: FieldSpec, raw: object, today: date | None) -> _Parsed | object:
-    if type(raw) is int:
-        value = raw
-    elif type(raw) is float and raw.is_integer():
-        value = int(raw)
-    else:  # bool is an int subclass: refused here
-        raise _Invalid("type", expected="integer")
-    if value < INT64_MIN:
-        raise _Invalid("minimum", limit=INT64_MIN)
-    if value > INT64_MAX:
-        raise _Invalid("maximum", limit=INT64_MAX)
-    _range(f, value, f.minimum, f.maximum)
-    return value, value
-
-
-@lru_cache(maxsize=1024)
-def _decimal_bound(bound: int | float | None) -> Decimal | None:
-    return None if bound is None else Decimal(repr(bound))
-
-
-def _parse_decimal(f: FieldSpec, raw: object, today: date | None) -> _Parsed | object:
-    kind = type(raw)
-    if kind is int:
-        value = Decimal(raw)  # type: ignore[arg-type]
-    elif kind is float:
-        if not math.isfinite(raw):  # type: ignore[arg-type]
-            raise _Invalid("type", expected="decimal")
-        value = Decimal(repr(raw))
-    elif isinstance(raw, str):
-        text = raw.strip()
-        if not text:
-            return _MISSING
-        if _DECIMAL.fullmatch(text) is None:
-            raise _Invalid("type", expected="decimal")
-        value = Decimal(text)
-    else:
-        raise _Invalid("type", expected="decimal")
-    if f.digits is not None:
-        whole, _, fraction = format(value, "f").lstrip("-").partition(".")
-        places = f.fraction_digits or 0
-        if (f.fraction_digits is not None and len(fraction.rstrip("0")) > places) or len(
-            whole.lstrip("0")
-        ) + places > f.digits:
-            raise _Invalid("digits", whole=f.digits - places, fraction=places)
-    if f.minimum is not None or f.maximum is not None:
-        _range(f, value, _decimal_bound(f.minimum), _decimal_bound(f.maximum))
-    return value, float(value)
-
-
-def _parse_boolean(f: FieldSpec, raw: object, today: date | None) -> _Parsed | object:
-    if raw is True or raw is False:
-        return raw, raw
-    raise _Invalid("type", expected="boolean")
-
-
-def _parse_date(f: FieldSpec, raw: object, today: date | None) -> _Parsed | object:
-    if not isinstance(raw, str):
-        raise _Invalid("type", expected="date")
-    text = raw.strip()
-    if not text:
-        return _MISSING
-    if _DATE.fullmatch(text) is None:
-        raise _Invalid("date")
-    try:
-        value = date.fromisoformat(text)
-    except ValueError:
-        raise _Invalid("date") from None
-    return value, text
-
-
-def _parse_datetime(f: FieldSpec, raw: object, today: date | None) -> _Parsed | object:
-    if not isinstance(raw, str):
-        raise _Invalid("type", expected="datetime")
-    text = raw.strip()
-    if not text:
-        return _MISSING
-    if _DATETIME.fullmatch(text) is None:
-        raise _Invalid("datetime")
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise _Invalid("datetime") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=CHINA_TIME)
-    return value, value.isoformat()
-
-
-def _parse_file(f: FieldSpec, raw: object, today: date | None) -> _Parsed | object:
-    if not isinstance(raw, str):
-        raise _Invalid("type", expected="file")
-    value = raw.strip()
-    if not value:
-        return _MISSING
-    return value, value
-
-
-_PARSERS: Final[dict[str, Callable[[FieldSpec, object, date | None], Any]]] = {
-    "string": _parse_string,
-    "text": _parse_text,
-    "integer": _parse_integer,
-    "decimal": _parse_decimal,
-    "boolean": _parse_boolean,
-    "date": _parse_date,
-    "datetime": _parse_datetime,
-    "code": _parse_code,
-    "file": _parse_file,
-}
-
-
-def _parse(
-    f: FieldSpec, raw: object, identity: Mapping[str, str] | None, today: date | None
-) -> Any:
-    """(cleaned, CEL value), or ``_MISSING``; raises :class:`_Invalid`."""
-    result = _MISSING if raw is None else _PARSERS[f.type](f, raw, today)
-    if result is _MISSING and identity and f.prefill_key is not None:
-        given = identity.get(f.prefill_key)
-        if given is not None:
-            result = _PARSERS[f.type](f, given, today)
-    return result
+def stored_problems(
+    form: FormSpec, values: Mapping[str, object], group: GroupSpec | None = None
+) -> dict[str, str]:
+    """Field id -> the code of the check its stored value fails under the form's current
+    model (a check added or tightened after it was filed), for one stored row of the form
+    (``group``: one row of that repeating group); values as
+    :func:`runtime.records.json_value` gives them. The data quality report
+    (runtime/quality.py) runs it on every stored row."""
+    present = {k: v for k, v in values.items() if v is not None}
+    payload: dict[str, object] = {group.id: [present]} if group is not None else present
+    checked = form.model.validate_python(payload, context={"today": None})
+    if group is not None:
+        rows = checked.get(group.id) or [None]
+        checked = rows[0] if isinstance(rows[0], dict) else {}
+    fields = group.fields if group is not None else form.fields
+    out: dict[str, str] = {}
+    for f in fields:
+        value = checked.get(f.id)
+        if type(value) is Invalid:
+            out[f.id] = _invalid(f, value.error).code
+    return out
 
 
 # --- conditions ------------------------------------------------------------------------
-
-
-_MEMO: dict[tuple[str, tuple[tuple[str, type, object], ...]], bool | None] = {}
-_MEMO_LIMIT: Final = 50_000
-_MEMO_TYPES: Final = frozenset({str, int, float, bool})
-_MEMO_MAX_TEXT: Final = 200
 
 
 def _outcome(compiled: Compiled, variables: dict[str, object]) -> bool | None:
@@ -417,41 +264,14 @@ def _holds(
     *,
     on_error: bool = False,
 ) -> bool:
-    """Evaluate a condition with only the variables it names (``inner`` wins over ``outer``).
-
-    The simplest expressions run in Python (:mod:`runtime.fastcel`, same
-    results); the engine's results over scalar values are memoized (CEL is
-    pure, and conditions see few distinct inputs).
-    """
+    """Evaluate a condition with only the variables it names (``inner`` wins over ``outer``)."""
     variables: dict[str, object] = {}
     for name in expression_names(compiled.source):
         if inner is not None and name in inner:
             variables[name] = inner[name]
         elif name in outer:
             variables[name] = outer[name]
-    fast = fast_condition(compiled.source)
-    if fast is not None:
-        try:
-            value = fast(variables)
-        except Fallback:
-            pass
-        else:
-            return value if value is True or value is False else on_error
-    key: tuple[str, tuple[tuple[str, type, object], ...]] | None = None
-    for value in variables.values():
-        kind = type(value)
-        if kind not in _MEMO_TYPES or (kind is str and len(value) > _MEMO_MAX_TEXT):  # type: ignore[arg-type]
-            break
-    else:
-        key = (compiled.source, tuple((k, type(v), v) for k, v in variables.items()))
-        if key in _MEMO:
-            result = _MEMO[key]
-            return on_error if result is None else result
     result = _outcome(compiled, variables)
-    if key is not None:
-        if len(_MEMO) >= _MEMO_LIMIT:
-            _MEMO.clear()
-        _MEMO[key] = result
     return on_error if result is None else result
 
 
@@ -489,11 +309,11 @@ class _Report:
             text = identifiers.MESSAGES[code]["en" if self.en else "zh-CN"]
         self.errors.append(FieldError(path, code, text))
 
-    def invalid(self, path: str, f: FieldSpec, exc: _Invalid) -> None:
-        params = exc.params
-        if exc.code == "type":
+    def invalid(self, path: str, f: FieldSpec, problem: _Invalid) -> None:
+        params = problem.params
+        if problem.code == "type":
             params = {"expected": TYPE_NAMES[str(params["expected"])][self.en]}
-        self.add_as(path, exc.code, exc.code, localized(f.label, self.lang), params)
+        self.add_as(path, problem.code, problem.code, localized(f.label, self.lang), params)
 
 
 class _Row:
@@ -510,27 +330,8 @@ class _Row:
         self.valid = True  # False: the row is not an object
 
 
-def _parse_row(g: GroupSpec, raw: Mapping[str, object], today: date | None) -> _Row:
-    row = _Row()
-    fields = g.field_map
-    for key in raw:
-        if key not in fields:
-            row.unknown.append(str(key))
-    for f in g.fields:
-        try:
-            result = _parse(f, raw.get(f.id), None, today)
-        except _Invalid as exc:
-            row.invalid[f.id] = exc
-            continue
-        if result is _MISSING:
-            row.missing.add(f.id)
-        else:
-            row.cleaned[f.id], row.view[f.id] = result
-    return row
-
-
 class _Submission:
-    """A submission parsed, with its ``when`` conditions applied (see the module)."""
+    """A submission validated by the form's model, with its ``when`` conditions applied."""
 
     __slots__ = (
         "cleaned",
@@ -560,22 +361,24 @@ def _parse_submission(
     identity: Mapping[str, str] | None,
     today: date | None,
 ) -> _Submission:
-    """Parse every field and row, then discard what a false ``when`` hides."""
+    """Validate every field and row with the form's model, then discard what a false
+    ``when`` hides."""
     out = _Submission()
     cleaned, invalid, missing = out.cleaned, out.invalid, out.missing
+    payload = _payload(form, data, identity)
+    values = form.model.validate_python(payload, context={"today": today})
     view: dict[str, object] = {}  # CEL values of every field and group, as submitted
     for f in form.fields:
-        try:
-            result = _parse(f, data.get(f.id), identity, today)
-        except _Invalid as exc:
-            invalid[f.id] = exc
-            continue
-        if result is _MISSING:
+        value = values.get(f.id)
+        if value is None:
             missing.add(f.id)
+        elif type(value) is Invalid:
+            invalid[f.id] = _invalid(f, value.error)
         else:
-            cleaned[f.id], view[f.id] = result
+            cleaned[f.id] = value
+            view[f.id] = _cel(value)
 
-    # Repeating groups: parse the rows.
+    # Repeating groups: their rows.
     group_rows = out.group_rows
     for g in form.groups:
         raw = data.get(g.id)
@@ -586,13 +389,22 @@ def _parse_submission(
             continue
         out.row_counts[g.id] = len(raw)
         rows: list[_Row] = []
-        for item in raw[: g.max]:  # rows past the maximum are refused, not examined
-            if isinstance(item, Mapping):
-                rows.append(_parse_row(g, item, today))
-            else:
-                bad = _Row()
-                bad.valid = False
-                rows.append(bad)
+        for submitted, checked in zip(raw, values.get(g.id) or (), strict=False):
+            row = _Row()
+            rows.append(row)
+            if type(checked) is Invalid:  # not an object
+                row.valid = False
+                continue
+            row.unknown = [str(k) for k in submitted if k not in g.field_map]
+            for f in g.fields:
+                value = checked.get(f.id)
+                if value is None:
+                    row.missing.add(f.id)
+                elif type(value) is Invalid:
+                    row.invalid[f.id] = _invalid(f, value.error)
+                else:
+                    row.cleaned[f.id] = value
+                    row.view[f.id] = _cel(value)
         group_rows[g.id] = rows
         view[g.id] = [r.view for r in rows]
 

@@ -160,6 +160,7 @@ _ROLE_NAMES = {
     "approver": ("审批人员", "approver"),
     "supervisor": ("监督人员", "supervisor"),
     "admin": ("管理员", "administrator"),
+    "data_steward": ("数据专员", "data steward"),
 }
 
 

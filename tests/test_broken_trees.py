@@ -9,7 +9,6 @@ from ``tmp_path``, so locations read ``mini/<file>:<line>:<col>``.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,16 +16,20 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from generator.cli import app
+from tests.helpers import (
+    TREE,
+    Edit,
+    add,
+    assert_reported,
+    diagnostic_lines,
+    make_tree,
+    replace,
+    run,
+    validate,
+)
 
-FIXTURE = Path(__file__).parent / "fixtures" / "mini"
-ROOT = "mini"
-
-Replace = tuple[str, str, str]  # file, old text (exactly once), new text
-Add = tuple[str, str | bytes]  # file, content
-Edit = Replace | Add
+ROOT = TREE
 
 
 @dataclass(frozen=True)
@@ -37,55 +40,6 @@ class Case:
     message: str  # the exact message, or a distinctive part of it
     severity: str = "error"
     alone: bool = True  # the only problem reported (no knock-on errors elsewhere)
-
-
-def replace(file: str, old: str, new: str) -> Replace:
-    return (file, old, new)
-
-
-def add(file: str, content: str | bytes) -> Add:
-    return (file, content)
-
-
-def make_tree(tmp_path: Path, *edits: Edit) -> Path:
-    root = tmp_path / ROOT
-    shutil.copytree(FIXTURE, root)
-    for edit in edits:
-        path = root / edit[0]
-        if len(edit) == 3:
-            old, new = edit[1], edit[2]
-            text = path.read_text(encoding="utf-8")
-            assert text.count(old) == 1, f"{edit[0]}: {old!r} occurs {text.count(old)} times"
-            path.write_text(text.replace(old, new), encoding="utf-8")
-        else:
-            content = edit[1]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            data = content.encode("utf-8") if isinstance(content, str) else content
-            path.write_bytes(data)
-    return root
-
-
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
-def validate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *edits: Edit) -> tuple[int, str]:
-    make_tree(tmp_path, *edits)
-    code, _, err = run(tmp_path, monkeypatch, "validate", ROOT)
-    assert "Traceback" not in err
-    return code, err
-
-
-def diagnostic_lines(err: str) -> list[str]:
-    return [line for line in err.splitlines() if ": error: " in line or ": warning: " in line]
-
-
-def assert_reported(err: str, where: str, message: str, severity: str = "error") -> None:
-    prefix = f"{ROOT}/{where}: {severity}: "
-    found = [line for line in err.splitlines() if line.startswith(prefix) and message in line]
-    assert found, f"expected {prefix}…{message}…\ngot:\n{err}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -102,6 +56,23 @@ CAL = "calendars/cn_2026.yaml"
 CAPITAL = 'assert: "registered_capital > 0.0"'
 
 BROKEN = [
+    # data sharing (the catalogue's share type)
+    Case(
+        "a sensitive element shared unconditionally",
+        (
+            replace(
+                "elements/person.yaml", "check: gb11643\n", "check: gb11643\nshare: unconditional\n"
+            ),
+        ),
+        "elements/person.yaml:15:8",
+        "sensitive element 'citizen_id_number' cannot be shared unconditionally",
+    ),
+    Case(
+        "an unknown share type",
+        (replace("elements/person.yaml", "check: gb11643\n", "check: gb11643\nshare: public\n"),),
+        "elements/person.yaml:15:8",
+        "unconditional",
+    ),
     # references
     Case(
         "unknown form reference",

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from generator.kinds.common import text
 from generator.pipeline import check_tree
-from tests.test_broken_trees import run
+from tests.helpers import run
 
 REPO = Path(__file__).parent.parent
 SAMPLE = REPO / "standards" / "checklist-sample.xlsx"

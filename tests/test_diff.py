@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_broken_trees import FIXTURE, run
+from tests.helpers import FIXTURE, run
 
 
 def _trees(tmp_path: Path, *edits: tuple[str, str, str]) -> None:

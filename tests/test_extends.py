@@ -9,7 +9,7 @@ import pytest
 from generator.build import build_codeset
 from generator.diagnostics import Diagnostics
 from generator.tree import load_tree
-from tests.test_broken_trees import add, assert_reported, diagnostic_lines, make_tree, validate
+from tests.helpers import add, assert_reported, diagnostic_lines, make_tree, validate
 
 REGION = """\
 kind: Region

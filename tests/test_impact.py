@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_broken_trees import make_tree, replace, run
+from tests.helpers import make_tree, replace, run
 
 M = "mini"
 

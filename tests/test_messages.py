@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_broken_trees import run
+from tests.helpers import run
 
 
 @pytest.mark.parametrize("command", ["resolve", "generate"])

@@ -46,7 +46,7 @@ from runtime import migrate
 from runtime.app import create_app
 from runtime.auth import issue_token
 from runtime.settings import Settings
-from tests.runtime.conftest import DATA_KEY, SECRET, FrozenClock, ibr_data
+from tests.helpers import DATA_KEY, SECRET, FrozenClock, ibr_data
 from tests.test_migrations import (
     VERSIONS_OF_TREE,
     _postgres_database,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_broken_trees import add, diagnostic_lines, validate
+from tests.helpers import add, diagnostic_lines, validate
 
 NEW_MATTER = """\
 kind: Matter

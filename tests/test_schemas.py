@@ -305,6 +305,11 @@ def test_openapi_forms_errors_and_security(pkg: PackageIR) -> None:
     body = submit["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/Submission"}
     assert schemas["Submission"]["required"] == ["region", "data"]
+    # data is typed: one of the matters' forms (issue 14 item 5), each a component schema
+    data = schemas["Submission"]["properties"]["data"]
+    refs = [ref["$ref"] for ref in data["anyOf"]]
+    assert refs == sorted({ref["$ref"] for ref in forms.values()})
+    assert all(ref.rpartition("/")[2] in schemas for ref in refs)
     matter = doc["components"]["parameters"]["matter"]["schema"]
     assert matter["enum"] == sorted(matters)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_broken_trees import diagnostic_lines, run
+from tests.helpers import diagnostic_lines, run
 
 REPO = Path(__file__).parent.parent
 GUIDE = (REPO / "docs" / "new-region.md").read_text(encoding="utf-8")

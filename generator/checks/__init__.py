@@ -8,8 +8,9 @@ from generator.checks.forms import check_form
 from generator.checks.matters import check_matter
 from generator.checks.misc import check_bundle, check_calendar, check_policy
 from generator.checks.workflows import check_workflow
-from generator.diagnostics import Diagnostics, bilingual
+from generator.diagnostics import Diagnostics
 from generator.tree import StandardsTree
+from runtime.types import bilingual
 
 REQUIRED_CODESETS = ("matter_type", "service_object")
 

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from generator.diagnostics import Diagnostics, Location, bilingual
+from generator.diagnostics import Diagnostics, Location
 from generator.kinds import Item, Model
 from generator.tree import KIND_WORDS, KIND_WORDS_ZH, StandardsTree
+from runtime.types import bilingual
 
 M = TypeVar("M", bound=Model)
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from generator.checks.context import Checker, Where, locate
-from generator.diagnostics import Location, bilingual
+from generator.diagnostics import Location
 from generator.kinds import CodeSet, DataElement
 from runtime.formats import CLASS_NAMES, Format, FormatError, parse_format
 from runtime.patterns import pattern_problem
+from runtime.types import DATE_TYPES, NUMBER_TYPES, TEXT_TYPES, bilingual
 
-TEXT_TYPES = {"string", "text", "code"}
-NUMBER_TYPES = {"integer", "decimal"}
 CHECK_TYPES = {
     "gb11643": TEXT_TYPES,
     "gb32100": TEXT_TYPES,
@@ -120,6 +119,15 @@ def check_element(c: Checker, e: DataElement) -> None:
                 f"check {e.check} applies to text, not to type {e.type}",
             ),
         )
+    if e.sensitive and e.share == "unconditional":
+        c.error(
+            e.at("share"),
+            bilingual(
+                f"敏感数据元 '{e.id}' 不得无条件共享（share 可为 conditional 或 none）",
+                f"sensitive element '{e.id}' cannot be shared unconditionally "
+                "(share: conditional or none)",
+            ),
+        )
     length_keys = ("min_length", "max_length", "pattern")
     for key in length_keys:
         if getattr(e, key) is not None and e.type not in TEXT_TYPES:
@@ -202,7 +210,7 @@ def _check_format(c: Checker, e: DataElement, fmt: Format) -> None:
         return e.at("format")
 
     if fmt.is_date:
-        if e.type not in {"date", "datetime"}:
+        if e.type not in DATE_TYPES:
             c.error(
                 where(),
                 bilingual(
@@ -211,7 +219,7 @@ def _check_format(c: Checker, e: DataElement, fmt: Format) -> None:
                 ),
             )
         return
-    if e.type in {"date", "datetime", "boolean", "file"}:
+    if e.type in DATE_TYPES | {"boolean", "file"}:
         c.error(
             where(),
             bilingual(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import yaml
 
 from generator.checks.context import Checker
-from generator.diagnostics import Location, bilingual
+from generator.diagnostics import Location
 from generator.expressions import check_expression
 from generator.kinds import DataElement, Form, Model, Section
 from generator.tree import StandardsTree
 from generator.yamlsource import child
 from runtime.expressions import BOOL, DOUBLE, INT, STRING, CelType, list_of, record
+from runtime.types import bilingual
 
 Env = dict[str, CelType]
 
@@ -50,7 +51,8 @@ def group_env(tree: StandardsTree, form: Form, section: Section) -> Env:
 def expression_location(model: Model, key: str, column: int) -> Location:
     """Where ``column`` of an expression is in the file; its start when the text was folded."""
     where = model.at(key)
-    node = child(model._node, key) if model._node is not None else None
+    whole = model.node
+    node = child(whole, key) if whole is not None else None
     if not isinstance(node, yaml.ScalarNode) or node.style in {"|", ">"}:
         return where
     quote = 1 if node.style in {'"', "'"} else 0

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from generator.checks.context import Checker, known
-from generator.checks.elements import TEXT_TYPES, check_pattern, element_constraints, text_only
+from generator.checks.elements import check_pattern, element_constraints, text_only
 from generator.checks.expressions import check_expr, form_env, group_env
-from generator.diagnostics import bilingual
 from generator.kinds import DataElement, Field, Form
+from runtime.types import NUMBER_TYPES, TEXT_TYPES, bilingual
 
 PREFILL_SOURCES = {
     "identity.id_number": "the applicant's citizen ID number",
@@ -98,7 +98,7 @@ def check_field(c: Checker, field: Field) -> None:
             c.error(field.at(key), text_only(key, element.type))
             return
     for key in ("minimum", "maximum"):
-        if getattr(field, key) is not None and element.type not in {"integer", "decimal"}:
+        if getattr(field, key) is not None and element.type not in NUMBER_TYPES:
             c.error(
                 field.at(key),
                 bilingual(

@@ -7,9 +7,9 @@ from functools import partial
 
 from generator.checks.context import Checker
 from generator.checks.expressions import check_expr, form_env
-from generator.diagnostics import bilingual
 from generator.kinds import Form, Matter, Workflow
 from runtime.identifiers import check_gb32100
+from runtime.types import bilingual
 
 IMPLEMENTATION_CODE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}[1-6]\d{12}\Z")
 MIME = re.compile(r"[a-z]+/[a-z0-9.+-]+\Z")
@@ -47,7 +47,8 @@ def check_matter(c: Checker, m: Matter, context: str = "") -> None:
             "online_depth", depth, partial(m.at, "online_depth", index), "online depth", "网办深度"
         )
     if m.result is not None and m.result.type is not None:
-        c.code("result_type", m.result.type, m.result.at("type"), "result type", "办理结果类型")
+        result = m.result
+        c.code("result_type", result.type, lambda: result.at("type"), "result type", "办理结果类型")
     form = c.ref(Form, m.form, lambda: m.at("form"))
     c.ref(Workflow, m.workflow, lambda: m.at("workflow"))
     _check_limits(c, m, context)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from generator.bundles import combine
 from generator.checks.context import Checker
 from generator.checks.expressions import check_expr, form_env
-from generator.diagnostics import bilingual
 from generator.ir import FormIR
 from generator.kinds import Bundle, Calendar, Field, Form, Matter, Policy, Region
+from runtime.types import bilingual
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 

@@ -7,9 +7,11 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from generator.checks.context import Checker
-from generator.diagnostics import Location, bilingual
+from generator.diagnostics import Location
 from generator.kinds import Matter
+from generator.kinds.common import Model
 from runtime.clock import CHINA_TZ
+from runtime.types import bilingual
 
 if TYPE_CHECKING:
     from generator.resolve import ResolvedRegion
@@ -121,34 +123,37 @@ def check_inherited_codes(
     region = resolved.region
     own = region.overrides.get(matter_id) or {}
     own_agency = own.get("agency") if isinstance(own.get("agency"), dict) else None
-    candidates: list[tuple[str, str, str | None, Location, bool]] = [
+    candidates: list[tuple[str, str, str | None, Model, str, bool]] = [
         (
             "实施主体编码",
             "agency code",
             matter.agency.code,
-            matter.agency.at("code"),
+            matter.agency,
+            "code",
             "code" in (own_agency or {}),
         ),
         (
             "实施编码",
             "implementation code",
             matter.implementation_code,
-            matter.at("implementation_code"),
+            matter,
+            "implementation_code",
             "implementation_code" in own,
         ),
     ]
     found_zh: list[str] = []
     found_en: list[str] = []
-    for what_zh, what, code, at, set_here in candidates:
+    for what_zh, what, code, model, key, set_here in candidates:
         division = division_of(code)
         if set_here or division is None or related(division, region.code):
             continue
+        at = model.at(key)  # only now: a place is looked up in the file again
         found_zh.append(f"{what_zh} '{code}'（行政区划 {division}，见 {at}）")
         found_en.append(f"{what} '{code}' (division {division}, set at {at})")
     if matter.sites and "sites" not in own:
-        at = matter.at("sites")
-        division = _written_for(c, resolved, matter_id, at)
+        division = _written_for(c, resolved, matter_id, matter.sites[0].at())  # its file
         if division is not None and not related(division, region.code):
+            at = matter.at("sites")
             found_zh.append(f"办理地点（行政区划 {division}，见 {at}）")
             found_en.append(f"sites (division {division}, set at {at})")
     if not found_en:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import deque
 
 from generator.checks.context import Checker, known
-from generator.diagnostics import bilingual
 from generator.kinds import Workflow
+from runtime.types import bilingual
 
 BUILTIN_ROLES = {"applicant", "officer", "approver"}
 

@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from generator.diagnostics import Location
-from generator.yamlsource import child, descend, location
+from generator.yamlsource import NodeSource, child, descend, location
 
 ID_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
@@ -74,23 +74,51 @@ def text(value: dict[str, str] | None, lang: str = "zh") -> str:
 
 
 class Model(BaseModel):
-    """A part of a document; remembers the YAML node it was read from."""
+    """A part of a document; remembers where in the YAML it was read from.
+
+    A model read from a file keeps its own ``file:line:col`` and the way to its node
+    (:class:`NodeSource` and the keys below the document), not the node graph: the
+    graph of a province's tree (millions of nodes) would outweigh the models many
+    times over. The rare caller that needs the node (a problem's exact place, a
+    region's overrides) gets it from the file read again (:attr:`node`).
+    """
 
     # A field's docstring (``中文 / English e.g. `value` ``) is its description: the format
     # reference (docs/standards-format.md) and ``govstd schema`` read it from the source
     # (generator/schema.py); pydantic's use_attribute_docstrings would add ~0.4 s to start-up.
     model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True)
-    _node: yaml.Node | None = PrivateAttr(default=None)
+    _where: Location | None = PrivateAttr(default=None)
+    _yaml: yaml.Node | None = PrivateAttr(default=None)  # a node built in memory (merged)
+    _ref: tuple[NodeSource, tuple[object, ...]] | None = PrivateAttr(default=None)
+
+    @property
+    def node(self) -> yaml.Node | None:
+        """The YAML node this model was read from (None for a model built in code)."""
+        if self._yaml is not None or self._ref is None:
+            return self._yaml
+        source, steps = self._ref
+        root = source.node()
+        return descend(root, steps) if root is not None else None
 
     def at(self, *path: object) -> Location:
         """Location of the node at ``path`` below this one (or of this one)."""
-        if self._node is None:
-            return Location("<unknown>")
-        return location(descend(self._node, path))
+        if not path and self._where is not None:
+            return self._where
+        node = self.node
+        if node is None:
+            return self._where or Location("<unknown>")
+        return location(descend(node, path))
 
-    def attach(self, node: yaml.Node) -> None:
-        """Record ``node`` on this model and on every nested model."""
-        self._node = node
+    def attach(
+        self, node: yaml.Node, source: NodeSource | None = None, steps: tuple[object, ...] = ()
+    ) -> None:
+        """Record where this model and every nested model was read from: ``node`` itself,
+        or (with ``source``) its place, so that the node graph can be let go."""
+        self._where = location(node)
+        if source is None:
+            self._yaml = node
+        else:
+            self._ref = (source, steps)
         if not isinstance(node, yaml.MappingNode):
             return
         # reversed: with a duplicate key (reported elsewhere) the first one wins, as on load
@@ -101,7 +129,7 @@ class Model(BaseModel):
         for key, name in keys:
             sub = children.get(key)
             if sub is not None:
-                _attach_value(getattr(self, name), sub)
+                _attach_value(getattr(self, name), sub, source, (*steps, key))
 
 
 @functools.cache
@@ -120,19 +148,21 @@ def _holds_models(annotation: object) -> bool:
     return any(_holds_models(arg) for arg in typing.get_args(annotation))
 
 
-def _attach_value(value: object, node: yaml.Node) -> None:
+def _attach_value(
+    value: object, node: yaml.Node, source: NodeSource | None, steps: tuple[object, ...]
+) -> None:
     if isinstance(value, Model):
-        value.attach(node)
+        value.attach(node, source, steps)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             sub = child(node, index)
             if sub is not None:
-                _attach_value(item, sub)
+                _attach_value(item, sub, source, (*steps, index))
     elif isinstance(value, dict):
         for key, item in value.items():
             sub = child(node, key)
             if sub is not None:
-                _attach_value(item, sub)
+                _attach_value(item, sub, source, (*steps, key))
 
 
 class Item(Model):

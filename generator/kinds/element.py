@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Literal
 
 from generator.kinds.common import Id, Item, Localized, Number, empty
+from runtime.types import CheckName, FieldType
 
-ElementType = Literal[
-    "string", "text", "integer", "decimal", "boolean", "date", "datetime", "code", "file"
-]
-CheckName = Literal["gb11643", "gb32100", "gb2260", "mobile_cn", "postal_code_cn", "email"]
+ElementType = FieldType
+ShareType = Literal["unconditional", "conditional", "none"]
 
 
 class DataElement(Item):
@@ -43,6 +42,13 @@ class DataElement(Item):
     """个人信息：加密存储，列表中脱敏，查看留痕
     / Personal information: encrypted at rest, masked in lists, reads audited
     e.g. `true`"""
+    share: ShareType | None = None
+    """共享类型（政务数据资源目录）：无条件共享、有条件共享（经数据专员审批）、不予共享；
+    未写时按有条件共享；敏感数据元不得无条件共享
+    / Share type in the data resource catalogue: unconditional, conditional (approved by a
+    data steward) or none; conditional when absent; a sensitive element is never
+    unconditional
+    e.g. `unconditional`"""
     unit: Localized | None = None
     """计量单位，随值显示（可写各语言：英文页面显示 en）
     / Unit of measure, shown with the value (localized: English pages show en)

@@ -16,12 +16,12 @@ import dataclasses
 import functools
 import keyword
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from generator.ir import FieldIR, FormIR, GroupIR, PackageIR, fingerprint
-from generator.render import Abandoned, GeneratedFile, python_banner
+from generator.render import GeneratedFile, python_banner
 from generator.render.templating import render
 from generator.reuse import Previous
 from runtime.formspec import FieldSpec, FormSpec, GroupSpec, RuleSpec, SectionSpec
@@ -303,18 +303,10 @@ def _import_line(names: Sequence[str]) -> str:
     return "from . import (\n" + "".join(f"{INDENT}{name},\n" for name in names) + ")"
 
 
-def render_forms(
-    pkg: PackageIR, previous: Previous | None = None, abandon: Callable[[], bool] = bool
-) -> list[GeneratedFile]:
-    """``forms/<form id>.py`` per form and ``forms/__init__.py`` with ``FORMS``.
-
-    ``abandon()`` is asked every 50 forms; :class:`Abandoned` when it says yes.
-    """
-    files = []
-    for index, form in enumerate(pkg.forms):
-        if index % 50 == 49 and abandon():
-            raise Abandoned
-        files.append(render_form(form, previous))
+def render_forms(pkg: PackageIR, previous: Previous | None = None) -> Iterator[GeneratedFile]:
+    """``forms/<form id>.py`` per form and ``forms/__init__.py`` with ``FORMS``, one by one."""
+    for form in pkg.forms:
+        yield render_form(form, previous)
     form_ids = [form.id for form in pkg.forms]
     modules = _module_names(form_ids)
     init = render(
@@ -324,5 +316,4 @@ def render_forms(
         keywords=[name for name, plain in modules if not plain],
         modules=modules,
     )
-    files.append(GeneratedFile("forms/__init__.py", init))
-    return files
+    yield GeneratedFile("forms/__init__.py", init)

@@ -33,7 +33,6 @@ from alembic.autogenerate import render_python_code, renderers
 from alembic.autogenerate.api import AutogenContext
 from alembic.operations import ops
 
-from generator.diagnostics import bilingual
 from generator.ir import PackageIR, fingerprint
 from generator.render import GeneratedFile, GenerateError, python_banner
 from generator.render.models import render_models
@@ -42,6 +41,7 @@ from generator.render.sealing import carry_sealing
 from generator.render.snapshot import SNAPSHOT, Snapshot, load_snapshot, snapshot_text
 from generator.render.tables import TableSpec, build_tables
 from generator.render.templating import render
+from runtime.types import bilingual
 
 ENV = "migrations/env.py"
 VERSIONS = "migrations/versions"

@@ -224,6 +224,7 @@ CORE_DOCS = {
     "notifications": "A policy delivered to an applicant (精准送达), once per policy.",
     "policy_deliveries": "One delivery run of a policy: who, when, how many fitted.",
     "policy_claims": "An application filed to claim a policy (政策兑现).",
+    "sharing_requests": "A request to share a data resource's items (数据共享申请).",
 }
 
 

@@ -6,8 +6,11 @@ code set, material and transition ids as enums), request bodies, responses and
 the error format. Submissions: ``POST /api/matters/{matter}/applications``
 takes ``{"region", "data"}``; the schema of ``data`` depends on the matter, so
 ``components.schemas`` holds each form's data schema (``form_<form id>``, the
-same as ``schemas/<form>.json``) and the operation's ``x-govstd-forms`` maps
-each matter to its form's schema. Deterministic: sorted keys, ids in order.
+same as ``schemas/<form>.json``), ``data`` is one of them (``anyOf``) and the
+operation's ``x-govstd-forms`` maps each matter to its form's schema. The paths
+are the runtime's API routes (``runtime.app.ROUTES``, each named by its
+operationId; tests/test_openapi_routes.py holds the two to the same set).
+Deterministic: sorted keys, ids in order.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from generator.render.openapi_components import (
     responses,
     schema_name,
 )
+from generator.render.openapi_data import data_parameters, data_paths, data_schemas
 from generator.render.openapi_services import (
     service_parameters,
     service_paths,
@@ -114,7 +118,7 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
                     "Location": {"schema": {"type": "string"}},
                     "Idempotent-Replayed": {"schema": {"type": "string", "const": "true"}},
                 },
-                "content": {JSON: {"schema": ref("schemas", "ApplicationSummary")}},
+                "content": {JSON: {"schema": ref("schemas", "Filed")}},
             }
         },
         errors=("400", "401", "403", "404", "409", "413", "415", "422"),
@@ -268,7 +272,11 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
                 "办理步骤 / take a workflow step (role per workflow; 受理 without the "
                 "required materials: 409 materials_missing, listed in fields)",
                 "applications",
-                {"200": _ok("the application after the step", {"type": "object"})},
+                {
+                    "200": _ok(
+                        "the application after the step", ref("schemas", "ApplicationSummary")
+                    )
+                },
                 errors=("400", "401", "403", "404", "409", "413", "415", "422"),
                 parameters=(*application, "transition"),
                 body=_json_body(ref("schemas", "Action"), required=False),
@@ -340,6 +348,7 @@ def openapi_document(pkg: PackageIR) -> dict[str, Any]:
     for form in pkg.forms:
         schemas[schema_name(form.id)] = form_schema(form)
     schemas.update(service_schemas(pkg))
+    schemas.update(data_schemas(pkg))
     document: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
@@ -363,11 +372,20 @@ def openapi_document(pkg: PackageIR) -> dict[str, Any]:
             {"name": "staff", "description": "工作人员"},
             {"name": "bundles", "description": "一件事一次办"},
             {"name": "policies", "description": "政策通：汇聚、匹配、送达、兑现"},
+            {"name": "data", "description": "数据资源目录、数据共享、数据质量"},
         ],
-        "paths": {**_paths(pkg), **service_paths(pkg, _operation)},
+        "paths": {
+            **_paths(pkg),
+            **service_paths(pkg, _operation),
+            **data_paths(pkg, _operation),
+        },
         "components": {
             "schemas": schemas,
-            "parameters": {**parameters(pkg), **service_parameters(pkg)},
+            "parameters": {
+                **parameters(pkg),
+                **service_parameters(pkg),
+                **data_parameters(pkg),
+            },
             "responses": responses(),
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema
+
 from generator.ir import PackageIR
+from runtime.answers import DOCUMENTED
 
 JSON = "application/json"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -28,6 +32,14 @@ def schema_name(form_id: str) -> str:
 
 def enum_of(values: list[str]) -> Schema:
     return {"type": "string", "enum": values} if values else {"type": "string"}
+
+
+def one_of_schemas(names: list[str], description: str) -> Schema:
+    """A submission's ``data``: the schema of one of the named forms (which one the path
+    says: ``x-govstd-forms`` / ``x-govstd-bundles`` of the operation)."""
+    if not names:
+        return {"type": "object", "description": description}
+    return {"anyOf": [ref("schemas", n) for n in names], "description": description}
 
 
 def label(text: dict[str, str]) -> str:
@@ -75,97 +87,34 @@ def error_schemas() -> dict[str, Schema]:
     }
 
 
+class _Untitled(GenerateJsonSchema):
+    """pydantic's JSON Schema without a title on every property."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+def answer_schemas(regions: list[str]) -> dict[str, Schema]:
+    """The application answers, from their one home (:mod:`runtime.answers`); the region
+    is one of the package's."""
+    schemas: dict[str, Schema] = {}
+    for shape in DOCUMENTED:
+        schema = TypeAdapter(shape).json_schema(
+            ref_template="#/components/schemas/{model}", schema_generator=_Untitled
+        )
+        schemas.update(schema.pop("$defs", {}))
+        schemas[shape.__name__] = schema
+    region = schemas["ApplicationSummary"]["properties"]["region"]
+    region.update(enum_of(regions))
+    schemas["Application"]["properties"]["region"] = region
+    return schemas
+
+
 def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
     regions = [r.id for r in pkg.regions]
     nullable_string = {"type": ["string", "null"]}
-    nullable_datetime = {"type": ["string", "null"], "format": "date-time"}
-    summary: Schema = {
-        "type": "object",
-        "required": ["id", "number", "matter", "region", "status"],
-        "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "number": {"type": "string", "description": "受理编号"},
-            "matter": {"type": "string"},
-            "matter_name": {"type": "string"},
-            "form": {"type": "string"},
-            "region": enum_of(regions),
-            "status": {"type": "string"},
-            "status_name": {"type": "string"},
-            "final": {"type": "boolean"},
-            "created_at": {"type": "string", "format": "date-time"},
-            "updated_at": {"type": "string", "format": "date-time"},
-            "clock_started_at": nullable_datetime,
-            "paused": {"type": "boolean"},
-            "paused_days": {"type": "integer"},
-            "finished_at": nullable_datetime,
-            "deadline": {"type": ["string", "null"], "format": "date"},
-            "deadline_unknown": {
-                "type": "boolean",
-                "description": "the deadline runs past the region's calendar (next year's "
-                "holidays not yet published): deadline is null until the calendar is added",
-            },
-            "overdue": {"type": "boolean"},
-            "due_soon": {"type": "boolean"},
-            "standards_version": nullable_string,
-            "bundle_filing": {
-                "type": ["string", "null"],
-                "description": "its bundle filing (GET /api/bundles/applications/{id})",
-            },
-            "applicant": {
-                "type": "string",
-                "description": "a short pseudonym, never the login id; staff views only",
-            },
-        },
-    }
-    page = {
-        "type": "object",
-        "required": ["items", "total"],
-        "properties": {
-            "items": {"type": "array", "items": ref("schemas", "ApplicationSummary")},
-            "total": {"type": "integer"},
-            "page": {"type": "integer"},
-            "page_size": {"type": "integer"},
-        },
-    }
-    detail = {
-        "allOf": [
-            ref("schemas", "ApplicationSummary"),
-            {
-                "type": "object",
-                "properties": {
-                    "data": {
-                        "type": "object",
-                        "description": "the form data; sensitive values masked except "
-                        "to their own applicant",
-                    },
-                    "transitions": {"type": "array", "items": {"type": "object"}},
-                    "materials": {
-                        "type": "array",
-                        "description": "the files handed in (with the material's name)",
-                        "items": {"type": "object"},
-                    },
-                    "rules": {
-                        "type": ["string", "null"],
-                        "description": "sha256 of the rules (form, materials, time limit) "
-                        "the case was filed under and keeps; null: filed before cases kept them",
-                    },
-                    "checklist": {
-                        "type": "array",
-                        "description": "every material of the rules the case was filed "
-                        "under, with what is required and what is missing (受理 needs them)",
-                        "items": ref("schemas", "ChecklistItem"),
-                    },
-                    "evaluation": {"type": ["object", "null"]},
-                    "bundle": {
-                        "type": "object",
-                        "description": "a bundle member: its filing with the sibling applications",
-                    },
-                    "policy": {"type": "string", "description": "a claim: the policy it claims"},
-                },
-            },
-        ]
-    }
     return {
+        **answer_schemas(regions),
         "Health": {
             "type": "object",
             "required": ["status"],
@@ -237,16 +186,13 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
             "additionalProperties": False,
             "properties": {
                 "region": {**enum_of(regions), "description": "the region it is filed in"},
-                "data": {
-                    "type": "object",
-                    "description": "the form data: see x-govstd-forms of the operation and "
-                    "GET /api/forms/{form}/schema",
-                },
+                "data": one_of_schemas(
+                    sorted({schema_name(m.form) for r in pkg.regions for m in r.matters}),
+                    "the data of the matter's form: x-govstd-forms of the operation names "
+                    "the form of each matter (also GET /api/forms/{form}/schema)",
+                ),
             },
         },
-        "ApplicationSummary": summary,
-        "ApplicationPage": page,
-        "Application": detail,
         "Action": {
             "type": "object",
             "additionalProperties": False,
@@ -274,23 +220,6 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
                 "score": {"type": "integer"},
                 "comment": nullable_string,
                 "created_at": {"type": "string", "format": "date-time"},
-            },
-        },
-        "ChecklistItem": {
-            "type": "object",
-            "required": ["material", "name", "required", "uploaded", "missing"],
-            "properties": {
-                "material": {"type": "string"},
-                "name": {"type": "string"},
-                "necessity": {"type": "string", "enum": ["required", "optional", "deferrable"]},
-                "source": {"type": "string", "enum": ["applicant", "government"]},
-                "required": {
-                    "type": "boolean",
-                    "description": "asked of the applicant for this case: necessity required, "
-                    "not government-sourced, its when holds",
-                },
-                "uploaded": {"type": "boolean"},
-                "missing": {"type": "boolean", "description": "required and not uploaded"},
             },
         },
         "MaterialFile": {
@@ -400,20 +329,22 @@ def query(name: str, schema: Schema, description: str) -> Schema:
     }
 
 
+def path_parameter(name: str, schema: Schema, description: str) -> Schema:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": schema,
+        "description": description,
+    }
+
+
 def parameters(pkg: PackageIR) -> dict[str, Schema]:
     matters = sorted({m.id for r in pkg.regions for m in r.matters})
     materials = sorted({x.id for r in pkg.regions for m in r.matters for x in m.materials})
     transitions = sorted({t.id for w in pkg.workflows for t in w.transitions})
 
-    def path(name: str, schema: Schema, description: str) -> Schema:
-        return {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "schema": schema,
-            "description": description,
-        }
-
+    path = path_parameter
     return {
         "matter": path("matter", enum_of(matters), "matter id (事项)"),
         "form": path("form", enum_of([f.id for f in pkg.forms]), "form id (表单)"),

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from generator.ir import PackageIR
-from generator.render.openapi_components import JSON, Schema, enum_of, query, ref
+from generator.render.openapi_components import JSON, Schema, enum_of, one_of_schemas, query, ref
 from generator.render.schemas import bundle_schema
 
 Operation = Callable[..., Schema]
@@ -53,10 +53,10 @@ def service_schemas(pkg: PackageIR) -> dict[str, Schema]:
             "additionalProperties": False,
             "properties": {
                 "region": regions,
-                "data": {
-                    "type": "object",
-                    "description": "the combined form's data (x-govstd-bundles of the operation)",
-                },
+                "data": one_of_schemas(
+                    [bundle_schema_name(b.id) for b in pkg.bundles if b.form is not None],
+                    "the data of the bundle's combined form (x-govstd-bundles of the operation)",
+                ),
             },
         },
         "BundleFiled": {
@@ -387,7 +387,7 @@ def service_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
                 "claimPolicy",
                 "政策兑现 / claim a policy through its matter (applicant)",
                 "policies",
-                {"201": ok("the claim, an application", "ApplicationSummary")},
+                {"201": ok("the claim, an application", "Filed")},
                 errors=write_errors,
                 parameters=("policy", "IdempotencyKey"),
                 body=body("Claim"),

@@ -18,7 +18,6 @@ from typing import Any, Literal, Protocol, TypeVar
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from generator.diagnostics import bilingual
 from generator.render.tables import (
     ColumnSpec,
     ForeignKeySpec,
@@ -28,6 +27,7 @@ from generator.render.tables import (
     table_items,
     to_column,
 )
+from runtime.types import bilingual
 
 ALLOW = "pass --allow-data-loss to"
 ALLOW_ZH = "请加 --allow-data-loss"

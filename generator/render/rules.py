@@ -18,11 +18,11 @@ from typing import Any
 
 import orjson
 
-from generator.diagnostics import bilingual
 from generator.ir import PackageIR
 from generator.render import GeneratedFile, GenerateError, json_text
 from generator.render.forms import form_spec
 from runtime.rules import form_document, rules_document, rules_hash
+from runtime.types import bilingual
 
 __all__ = ["RULES_DIR", "render_rules"]
 

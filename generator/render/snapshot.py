@@ -10,7 +10,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from generator.diagnostics import bilingual
 from generator.render import GenerateError, json_text
 from generator.render.tables import (
     ColumnSpec,
@@ -19,6 +18,7 @@ from generator.render.tables import (
     SqlType,
     TableSpec,
 )
+from runtime.types import bilingual
 
 SNAPSHOT = "schema.json"
 SNAPSHOT_FORMAT = 1

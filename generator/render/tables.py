@@ -436,6 +436,7 @@ def core_tables() -> tuple[TableSpec, ...]:
             ),
         ),
         *service_tables(),
+        *sharing_tables(),
     )
 
 
@@ -511,6 +512,38 @@ def service_tables() -> tuple[TableSpec, ...]:
     )
 
 
+def sharing_tables() -> tuple[TableSpec, ...]:
+    """Governed data sharing (docs/data.md, runtime/sharing.py): one row per request; its
+    reads are audit_log entries ``share_read``."""
+    name = "sharing_requests"
+    return (
+        TableSpec(
+            name,
+            "core",
+            (
+                _col("id", ID, primary_key=True),
+                _col("resource", string(63)),  # a form id (generator/catalogue.py)
+                _col("region", string(63)),  # the provider region, whose steward decides
+                _col("requester_sub", string(128)),
+                _col("requester_role", string(32)),
+                _col("requester_region", string(63)),
+                _col("purpose", TEXT),
+                _col("basis", TEXT),
+                _col("items", TEXT),  # JSON list of element ids asked for
+                _col("granted", TEXT),  # JSON list of element ids granted now
+                _col("unmasked", INTEGER, default=0, server_default="0"),
+                _col("status", string(16)),  # pending | approved | refused | revoked
+                _col("expires", DATE),  # the last day (China time) of the grant
+                _col("created_at", DATETIME),
+                _col("decided_by", string(128), nullable=True),
+                _col("decided_at", DATETIME, nullable=True),
+                _col("reason", TEXT, nullable=True),  # of a refusal or revocation
+            ),
+            (_index(name, "region", "status"), _index(name, "requester_sub")),
+        ),
+    )
+
+
 CORE_CLASSES = {
     "applications": "Application",
     "transitions": "Transition",
@@ -524,6 +557,7 @@ CORE_CLASSES = {
     "notifications": "Notification",
     "policy_deliveries": "PolicyDelivery",
     "policy_claims": "PolicyClaim",
+    "sharing_requests": "SharingRequest",
 }
 
 FORM_KEY = "application_id"

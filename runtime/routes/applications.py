@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache, partial
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, Table, bindparam, func, select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from runtime import audit
 from runtime.actions import take_step
+from runtime.answers import ApplicationSummary
 from runtime.auth import Identity, require
 from runtime.context import Context
-from runtime.db import read
+from runtime.db import group_commit, read
 from runtime.errors import ApiError, request_id
 from runtime.records import detail, load_data, rows_where, rules_of, summary
 from runtime.routes.bundles import siblings
 from runtime.routes.common import (
     audit_access,
     ctx,
+    denial,
     filed,
     find_application,
     idempotency_key,
@@ -29,7 +33,7 @@ from runtime.routes.common import (
     require_object,
     threaded,
 )
-from runtime.submission import request_hash, resolve_region, submit
+from runtime.submission import request_hash, resolve_region, submit_now
 
 
 async def create(request: Request) -> Response:
@@ -45,9 +49,8 @@ async def create(request: Request) -> Response:
     region = resolve_region(c.package, matter, body["region"], lng)
     matter = region.matters[matter.id]
     key = idempotency_key(request)
-    digest = request_hash(matter.id, body)
-    stored = await threaded(
-        submit,
+    digest = request_hash(matter.id, body) if key is not None else ""  # only a key needs it
+    stored = await submit_now(
         c,
         identity,
         matter,
@@ -87,22 +90,33 @@ async def list_own(request: Request) -> Response:
     return ok(await threaded(_own, c, identity, page, size, lng))
 
 
-def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: str) -> Any:
+def _detail(
+    request: Request,
+    c: Context,
+    identity: Identity,
+    app_id: str,
+    lng: str,
+    denied: list[str] | None = None,
+) -> Any:
     pkg = c.package
     t = pkg.tables
     with read(c.engine) as conn:
-        row = find_application(request, identity, app_id, conn=conn)
+        joined = _with_rating(t.applications, t.evaluations, t.policy_claims)
+        row = find_application(
+            request, identity, app_id, conn=conn, denied=denied, statement=joined
+        )
         rules = rules_of(pkg, row._mapping)  # the form the case was filed with
         form = rules.form if rules is not None else pkg.forms.get(row.form)
         data = load_data(conn, pkg, c.cipher, form, row.id) if form is not None else {}
         key = {"key": row.id}
         steps = conn.execute(rows_where(t.transitions, "application_id", "id"), key).all()
-        evaluation = conn.execute(rows_where(t.evaluations, "application_id"), key).first()
         materials = conn.execute(
             rows_where(t.material_files, "application_id", "material"), key
         ).all()
         bundle = siblings(conn, c, row, lng=lng, staff=identity.is_staff)
-        claim = conn.execute(rows_where(t.policy_claims, "application_id"), key).first()
+    evaluation = None
+    if row.evaluation_id is not None:
+        evaluation = Rating(row.evaluation_score, row.evaluation_comment, row.evaluation_at)
     if identity.is_staff:
         audit_access(c, identity, request_id(request), "read", application_id=row.id)
     out = detail(
@@ -118,17 +132,60 @@ def _detail(request: Request, c: Context, identity: Identity, app_id: str, lng: 
     )
     if bundle is not None:  # a bundle member: the filing and its sibling applications
         out["bundle"] = bundle
-    if claim is not None:  # a policy claim (政策兑现)
-        out["policy"] = claim.policy
+    if row.claim_policy is not None:  # a policy claim (政策兑现)
+        out["policy"] = row.claim_policy
     return out
 
 
+class Rating(NamedTuple):
+    """The applicant's evaluation as :func:`runtime.records.detail` shows it."""
+
+    score: Any
+    comment: Any
+    created_at: Any
+
+
+@lru_cache(maxsize=16)
+def _with_rating(apps: Table, rating: Table, claims: Table) -> Select[Any]:
+    """The application's row by ``:key`` with its evaluation and policy claim (at most one
+    each: both are unique per application), one query instead of three."""
+    return (
+        select(
+            apps,
+            rating.c.id.label("evaluation_id"),
+            rating.c.score.label("evaluation_score"),
+            rating.c.comment.label("evaluation_comment"),
+            rating.c.created_at.label("evaluation_at"),
+            claims.c.policy.label("claim_policy"),
+        )
+        .select_from(
+            apps.outerjoin(rating, rating.c.application_id == apps.c.id).outerjoin(
+                claims, claims.c.application_id == apps.c.id
+            )
+        )
+        .where(apps.c.id == bindparam("key"))
+    )
+
+
 async def get_one(request: Request) -> Response:
-    """``GET /api/applications/{id}`` — the applicant's own (unmasked), or staff (masked)."""
+    """``GET /api/applications/{id}`` — the applicant's own (unmasked), or staff (masked).
+
+    An applicant's read on SQLite runs in the event loop: a WAL read never waits for a
+    writer, and a thread hop costs more than the reads; a refusal is audited through the
+    group commit. Staff reads (audited each) and PostgreSQL run in a thread."""
     c = ctx(request)
     identity = require(request)
     app_id = request.path_params["id"]
-    return ok(await threaded(_detail, request, c, identity, app_id, lang(request)))
+    group = group_commit(c.engine)
+    if identity.is_staff or group is None:
+        return ok(await threaded(_detail, request, c, identity, app_id, lang(request)))
+    denied: list[str] = []
+    try:
+        return ok(_detail(request, c, identity, app_id, lang(request), denied))
+    finally:
+        if denied:  # find_application refused someone else's case
+            entry = denial(request, c, identity, denied[0])
+            await group.run(partial(audit.record, table=c.package.tables.audit_log, **entry))
 
 
 async def act(request: Request) -> Response:
@@ -161,7 +218,7 @@ async def step(
     reason: str | None,
     data: dict[str, Any] | None,
     lng: str,
-) -> dict[str, Any]:
+) -> ApplicationSummary:
     """Take a step on a case the caller may act on (else 404); a refusal (403) is audited.
     The JSON route above and the workbench's buttons (runtime/web/workbench.py) both."""
     await threaded(find_application, request, identity, app_id, for_action=True)

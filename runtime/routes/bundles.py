@@ -147,7 +147,13 @@ def file_bundle(
             return previous
     now = c.now()
     cleaned, problems = validate_bundle(
-        pkg, bundle, data, lang=lng, identity=identity.prefill(), today=local_date(now)
+        pkg,
+        bundle,
+        data,
+        lang=lng,
+        identity=identity.prefill(),
+        today=local_date(now),
+        extensions=c.extensions,
     )
     if problems:
         raise ApiError(422, "validation", fields=problems)
@@ -473,10 +479,15 @@ async def upload(request: Request) -> Response:
 
 
 ROUTES = [  # the filings' paths before /api/bundles/{bundle}
-    Route("/api/bundles", list_bundles, methods=["GET"]),
-    Route("/api/bundles/applications", list_filings, methods=["GET"]),
-    Route("/api/bundles/applications/{id}", get_filing, methods=["GET"]),
-    Route("/api/bundles/applications/{id}/materials/{material}", upload, methods=["PUT"]),
-    Route("/api/bundles/{bundle}", guide, methods=["GET"]),
-    Route("/api/bundles/{bundle}/applications", create, methods=["POST"]),
+    Route("/api/bundles", list_bundles, methods=["GET"], name="listBundles"),
+    Route("/api/bundles/applications", list_filings, methods=["GET"], name="listBundleFilings"),
+    Route("/api/bundles/applications/{id}", get_filing, methods=["GET"], name="getBundleFiling"),
+    Route(
+        "/api/bundles/applications/{id}/materials/{material}",
+        upload,
+        methods=["PUT"],
+        name="uploadBundleMaterial",
+    ),
+    Route("/api/bundles/{bundle}", guide, methods=["GET"], name="getBundle"),
+    Route("/api/bundles/{bundle}/applications", create, methods=["POST"], name="fileBundle"),
 ]

@@ -47,12 +47,6 @@ MB = 1024 * 1024
 log = logging.getLogger("govstd.runtime")
 
 
-async def endpoint(request: Request) -> Response:
-    if request.method == "PUT":
-        return await upload(request)
-    return await download(request)
-
-
 def _material(c: Context, row: Any, material_id: str) -> dict[str, Any]:
     rules = rules_of(c.package, row._mapping)  # the case's own list (runtime/rules.py)
     material = rules.material(material_id) if rules else None

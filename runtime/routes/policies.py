@@ -29,6 +29,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from runtime import audit
+from runtime.answers import Filed
 from runtime.auth import Identity, identity_of, require, require_staff, visible_regions
 from runtime.clock import local_date
 from runtime.context import Context
@@ -353,7 +354,7 @@ def claim(
     matter = region.matters[policy.apply]
     filled = {**_prefill(pkg, policy, pkg.forms[matter.form], profile), **(data or {})}
 
-    def record(conn: Connection, body: dict[str, Any]) -> None:
+    def record(conn: Connection, body: Filed) -> None:
         if _claimed(conn, pkg, identity, policy):
             raise ApiError(409, "already_claimed", {"policy": policy.id})
         conn.execute(
@@ -530,14 +531,26 @@ async def policy_stats(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/api/policies", list_policies, methods=["GET"]),
-    Route("/api/policies/match", match_policies, methods=["POST"]),
-    Route("/api/policies/{policy}", get_policy, methods=["GET"]),
-    Route("/api/policies/{policy}/claim", claim_policy, methods=["POST"]),
-    Route("/api/profile", profiles.put_profile, methods=["PUT"]),
-    Route("/api/profile", profiles.get_profile, methods=["GET"]),
-    Route("/api/notifications", profiles.list_notifications, methods=["GET"]),
-    Route("/api/notifications/{notification}/read", profiles.read_notification, methods=["POST"]),
-    Route("/api/staff/policies/stats", policy_stats, methods=["GET"]),
-    Route("/api/staff/policies/{policy}/deliver", deliver_policy, methods=["POST"]),
+    Route("/api/policies", list_policies, methods=["GET"], name="listPolicies"),
+    Route("/api/policies/match", match_policies, methods=["POST"], name="matchPolicies"),
+    Route("/api/policies/{policy}", get_policy, methods=["GET"], name="getPolicy"),
+    Route("/api/policies/{policy}/claim", claim_policy, methods=["POST"], name="claimPolicy"),
+    Route("/api/profile", profiles.put_profile, methods=["PUT"], name="putProfile"),
+    Route("/api/profile", profiles.get_profile, methods=["GET"], name="getProfile"),
+    Route(
+        "/api/notifications", profiles.list_notifications, methods=["GET"], name="listNotifications"
+    ),
+    Route(
+        "/api/notifications/{notification}/read",
+        profiles.read_notification,
+        methods=["POST"],
+        name="readNotification",
+    ),
+    Route("/api/staff/policies/stats", policy_stats, methods=["GET"], name="policyStats"),
+    Route(
+        "/api/staff/policies/{policy}/deliver",
+        deliver_policy,
+        methods=["POST"],
+        name="deliverPolicy",
+    ),
 ]

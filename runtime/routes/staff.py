@@ -153,8 +153,8 @@ def _list(
             ).all()
     items = [summary(pkg, r._mapping, lang=lng, now=now, staff=True) for r in rows]
     if timed:
-        key = "overdue" if query["overdue"] else "due_soon"
-        items = [i for i in items if i[key]]
+        overdue = bool(query["overdue"])
+        items = [i for i in items if (i["overdue"] if overdue else i["due_soon"])]
         if query.get("sort") == "deadline":  # by the deadline as of now (pauses move it)
             items.sort(key=lambda i: (i["deadline"] or "9999", i["created_at"], i["id"]))
         total = len(items)

@@ -15,6 +15,8 @@
 | /regions/{region}/bundles/{bundle} and below, GET /me/bundles/{id} | :mod:`runtime.web.bundle` |
 | /regions/{region}/policies and below | :mod:`runtime.web.policies` — 惠企政策 |
 | /staff/policies and below | :mod:`runtime.web.staff_policies` — 政策督查 |
+| GET /regions/{region}/catalogue | :mod:`runtime.web.datapages` — 数据资源目录 |
+| GET /staff/data-quality | :mod:`runtime.web.datapages` — 数据质量 |
 
 Pages call the same functions the API's routes call (validation, submission,
 workflow steps, masking); nothing here decides anything the API would decide
@@ -42,6 +44,7 @@ from runtime.web import (
     apply,
     assets,
     bundle,
+    datapages,
     hall,
     mine,
     oidc,
@@ -78,6 +81,8 @@ ROUTES = [
     Route("/assets/{name}", assets.asset, methods=["GET"]),
     Route("/staff", workbench.queue, methods=["GET"]),
     Route("/staff/stats", stats.statistics, methods=["GET"]),
+    Route("/staff/data-quality", datapages.data_quality, methods=["GET"]),
+    Route("/regions/{region}/catalogue", datapages.catalogue, methods=["GET"]),
     Route("/staff/cases/{id}", workbench.case, methods=["GET"]),
     Route("/staff/cases/{id}/steps/{transition}", workbench.take, methods=["POST"]),
     Route("/staff/cases/{id}/reveal", workbench.reveal, methods=["POST"]),

@@ -35,7 +35,7 @@ from runtime.formspec import FormSpec, localized
 from runtime.package import Matter, Region
 from runtime.routes.common import ctx, find_application, threaded
 from runtime.rules import CaseRules
-from runtime.submission import Stored, request_hash, submit
+from runtime.submission import Stored, request_hash, submit_now
 from runtime.validation import Conditions, conditions, validate_submission
 from runtime.web.files import MB, file_problem, keep_upload, store_material
 from runtime.web.formview import (
@@ -204,9 +204,10 @@ async def _post(
     verdict = _verdict(request, form, matter, data, identity)
     files, file_errors = _check_files(matter, posted, verdict.hidden, lng)
     if file_errors:
-        _, problems = validate_submission(
+        cleaned, problems = validate_submission(
             form, data, lang=lng, identity=identity.prefill(), today=local_date(c.now())
         )
+        problems = problems or c.extensions.problems(form.id, cleaned, lng)
         all_errors = [(p.path, p.message) for p in problems] + list(file_errors.items())
         return _with_errors(
             request,
@@ -225,8 +226,7 @@ async def _post(
         if filer is not None:
             stored = await threaded(filer, data, idem)
         else:
-            stored = await threaded(
-                submit,
+            stored = await submit_now(
                 c,
                 identity,
                 matter,

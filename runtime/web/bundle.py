@@ -203,6 +203,7 @@ async def _post(
                 lang=lng,
                 identity=identity.prefill(),
                 today=local_date(c.now()),
+                extensions=c.extensions,
             )
             raise ApiError(422, "validation", fields=found)
         stored = await threaded(

@@ -52,6 +52,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "role.approver": ("审批人员", "Approver"),
     "role.supervisor": ("监督人员", "Supervisor"),
     "role.admin": ("管理员", "Administrator"),
+    "role.data_steward": ("数据专员", "Data steward"),
     # home
     "home.title": ("选择办事地区", "Choose your region"),
     "home.intro": (
@@ -480,9 +481,11 @@ def page_language(request: Request) -> str:
 
 
 def _merge_services() -> None:
+    from runtime.web.i18n_data import DATA_TEXT
     from runtime.web.i18n_services import SERVICES_TEXT
 
     TEXT.update(SERVICES_TEXT)
+    TEXT.update(DATA_TEXT)
 
 
 _merge_services()

@@ -25,9 +25,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from runtime.clock import CHINA_TZ
 from runtime.errors import ApiError, handle_unexpected, message
 from runtime.formspec import localized
-from runtime.validation import CHINA_TIME
 from runtime.web.i18n import LANG_COOKIE, page_language, text
 from runtime.web.session import csrf_token, remember_csrf, session_identity
 
@@ -55,7 +55,7 @@ def local_time(value: object, with_time: bool = True) -> str:
     except ValueError:
         return value
     if moment.tzinfo is not None:
-        moment = moment.astimezone(CHINA_TIME)
+        moment = moment.astimezone(CHINA_TZ)
     return moment.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
 
 

@@ -187,4 +187,6 @@ def safe_next(raw: object) -> str:
 
 
 def start_page(identity: Identity) -> str:
+    if identity.role == "data_steward":
+        return "/staff/data-quality"
     return "/staff" if identity.is_staff else "/me"

@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from runtime.auth import ROLES, STAFF_ROLES, issue_token
+from runtime.auth import REGIONAL_ROLES, ROLES, STAFF_ROLES, issue_token
 from runtime.routes.common import ctx
 from runtime.settings import Settings
 from runtime.web.i18n import text
@@ -90,7 +90,7 @@ def _dev_login(request: Request, form: FormData, target: str) -> Response:
     region = _field(form, "region") or None
     if region is not None and region not in c.package.regions:
         region = None
-    if role not in ROLES or not sub or (role in STAFF_ROLES and region is None):
+    if role not in ROLES or not sub or (role in REGIONAL_ROLES and region is None):
         return _login_page(request, status=422, dev_error="login.dev_bad")
     token = issue_token(
         c.settings,
@@ -100,7 +100,8 @@ def _dev_login(request: Request, form: FormData, target: str) -> Response:
         name=_field(form, "name") or None,
         id_number=(_field(form, "id_number", 18) or None) if role == "applicant" else None,
     )
-    response = redirect(request, target or ("/staff" if role in STAFF_ROLES else "/me"))
+    start = "/staff/data-quality" if role == "data_steward" else "/me"
+    response = redirect(request, target or ("/staff" if role in STAFF_ROLES else start))
     # (the role is known before the token: the same choice as start_page)
     start_session(request, response, token)
     return response

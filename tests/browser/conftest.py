@@ -35,7 +35,7 @@ import uvicorn
 from runtime.app import create_app
 from runtime.migrate import upgrade
 from runtime.settings import Settings
-from tests.runtime.conftest import DATA_KEY, SECRET, generate_package
+from tests.helpers import DATA_KEY, SECRET, generate_package
 
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE.parents[1] / "docs" / "screenshots"

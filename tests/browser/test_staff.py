@@ -11,7 +11,7 @@ import httpx
 
 from runtime.auth import issue_token
 from tests.browser.conftest import PHONE, Server, axe_violations, screenshot, sign_in, watch
-from tests.runtime.conftest import ID_A, food_data, ibr_data
+from tests.helpers import ID_A, food_data, ibr_data
 
 PDF = b"%PDF-1.4\n" + b"x" * 64
 IBR_FILES = ("registration_application", "id_proof", "lease_contract")

@@ -39,7 +39,7 @@ from runtime.package import Package, load_package
 from runtime.routes.materials import stored_context
 from runtime.settings import Settings
 from runtime.subjects import pseudonyms
-from tests.runtime.conftest import DATA_KEY, SECRET, generate_package
+from tests.helpers import DATA_KEY, SECRET, generate_package
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 60.0

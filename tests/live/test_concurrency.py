@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import func, select
 
 from runtime.package import Package
+from tests.helpers import PDF
 from tests.live.conftest import (
     LiveServer,
     ibr_body,
@@ -34,9 +35,6 @@ CLIENTS = 32
 PER_CLIENT = 50
 LOAD_DEADLINE_S = 120.0
 SUBMIT = "/api/matters/ibr/applications"
-
-
-PDF = b"%PDF-1.7\n" + b"0" * 1000 + b"\n%%EOF\n"
 
 
 def _post_json(

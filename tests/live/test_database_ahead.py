@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from generator.pipeline import generate
+from tests.helpers import STANDARDS
 from tests.live.conftest import LiveDB, LiveServer, migrate, report, token
-from tests.runtime.conftest import STANDARDS
 
 FORM = "national/forms/unemployment_registration_form.yaml"
 FIELD = "      - element: mobile_phone\n"

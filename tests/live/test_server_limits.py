@@ -115,6 +115,25 @@ def test_idle_and_half_sent_connections_are_closed(
                 time.sleep(HEADER_TIMEOUT_S / 2)
 
 
+def test_oversized_headers_are_refused_and_the_server_goes_on(
+    live_package_dir: Path, sqlite_db: LiveDB, tmp_path: Path
+) -> None:
+    """64 KiB of headers (16 KiB is the limit, as h11's): 400 and the connection closed;
+    headers just under the limit are served."""
+    server = TunedServer(live_package_dir, sqlite_db, tmp_path, workers=1, extra_env={})
+    with running(server):
+        s = socket.create_connection((HOST, server.port), timeout=10)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 65536 + b"\r\n\r\n")
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := s.recv(65536):
+                answer += chunk
+        s.close()
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+        with httpx.Client(base_url=server.url, timeout=5) as client:
+            assert client.get("/healthz", headers={"X-Big": "a" * 15000}).status_code == 200
+
+
 def test_past_the_concurrency_limit_requests_get_503_until_connections_go(
     live_package_dir: Path, sqlite_db: LiveDB, tmp_path: Path
 ) -> None:

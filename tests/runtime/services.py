@@ -14,9 +14,7 @@ from generator.pipeline import generate
 from runtime.app import create_app
 from runtime.package import load_package
 from runtime.settings import Settings
-from tests.runtime.conftest import STANDARDS, Api, create_schema, food_data, ibr_data
-
-PDF = b"%PDF-1.7\n" + b"0" * 1000 + b"\n%%EOF\n"
+from tests.helpers import STANDARDS, Api, create_schema, food_data, ibr_data
 
 
 def restaurant_data(**overrides: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.runtime.conftest import ID_AGENT, PDF, Api, food_data, hand_in
+from tests.helpers import ID_AGENT, PDF, Api, food_data, hand_in
 
 pytestmark = pytest.mark.anyio
 URL = "/api/matters/food_business_license/applications"

@@ -8,7 +8,7 @@ import jwt
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from tests.runtime.conftest import SECRET, Api, FrozenClock, hand_in, ibr_data, unemployment_data
+from tests.helpers import SECRET, Api, FrozenClock, hand_in, ibr_data, unemployment_data
 
 pytestmark = pytest.mark.anyio
 URL = "/api/matters/unemployment_registration/applications"
@@ -83,7 +83,7 @@ async def test_four_eyes_on_approve(api: Api) -> None:
         headers=api.token("applicant"),
     )
     assert r.status_code == 422  # everything is missing
-    from tests.runtime.conftest import food_data
+    from tests.helpers import food_data
 
     r = await api.post(
         "/api/matters/food_business_license/applications",

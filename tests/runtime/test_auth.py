@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from runtime.auth import decode_token, issue_token
 from runtime.errors import ApiError
 from runtime.settings import Settings, SettingsError
-from tests.runtime.conftest import SECRET, Api
+from tests.helpers import SECRET, Api
 
 CLAIMS = {"sub": "u1", "role": "officer", "region": "nanshan", "aud": "govstd"}
 

@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, func, select
 
 from runtime.settings import Settings
 from runtime.subjects import pseudonyms
-from tests.runtime.conftest import ID_A, Api
-from tests.runtime.services import PDF, restaurant_data, serve, services_package
+from tests.helpers import ID_A, PDF, Api
+from tests.runtime.services import restaurant_data, serve, services_package
 
 pytestmark = pytest.mark.anyio
 URL = "/api/bundles/open_restaurant/applications"

@@ -14,7 +14,7 @@ import logging
 
 import pytest
 
-from tests.runtime.conftest import Api, FrozenClock, hand_in, unemployment_data
+from tests.helpers import Api, FrozenClock, hand_in, unemployment_data
 
 pytestmark = pytest.mark.anyio
 

@@ -29,8 +29,7 @@ from runtime.auth import issue_token
 from runtime.migrate import upgrade
 from runtime.package import import_package, load_package
 from runtime.settings import Settings
-from tests.runtime.conftest import STANDARDS, Api, FrozenClock, food_data, hand_in
-from tests.web.conftest import Browser
+from tests.helpers import STANDARDS, Api, Browser, FrozenClock, food_data, hand_in
 
 pytestmark = pytest.mark.anyio
 URL = "/api/matters/food_business_license/applications"

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
-from generator.cli import app
 from runtime.auth import decode_token
+from runtime.cli import app
 from runtime.crypto import dev_key
 from runtime.package import PackageError, load_package
 from runtime.settings import DEV_SECRET, Settings, data_keys
-from tests.runtime.conftest import SECRET
+from tests.helpers import SECRET
 
 
 def test_token_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from generator.cli import app
 from generator.pipeline import generate
+from runtime.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -24,8 +24,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.helpers import DATA_KEY, SECRET, Api, unemployment_data
 from tests.live.conftest import HOST, free_port, govstd_command
-from tests.runtime.conftest import DATA_KEY, SECRET, Api, unemployment_data
 
 SERVE_TIMEOUT_S = 60
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select
 
-from tests.runtime.conftest import Api, food_data, unemployment_data
+from tests.helpers import Api, food_data, unemployment_data
 
 pytestmark = pytest.mark.anyio
 PDF_A = b"%PDF-1.7\n" + b"A" * 2000 + b"\n%%EOF\n"

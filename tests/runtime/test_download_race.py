@@ -17,8 +17,7 @@ import httpx
 import pytest
 
 from runtime.routes import materials
-from tests.runtime.conftest import Api, unemployment_data
-from tests.web.conftest import Browser
+from tests.helpers import Api, Browser, unemployment_data
 
 pytestmark = pytest.mark.anyio
 FIRST = b"%PDF-1.7\n" + b"1" * 200_000 + b"\n%%EOF\n"

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from runtime.app import create_app
-from tests.runtime.conftest import Api, food_data, hand_in, unemployment_data
+from tests.helpers import Api, food_data, hand_in, unemployment_data
 
 pytestmark = pytest.mark.anyio
 URL = "/api/matters/unemployment_registration/applications"

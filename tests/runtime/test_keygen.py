@@ -8,9 +8,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from generator.cli import app as cli
 from runtime.app import create_app
 from runtime.auth import issue_token
+from runtime.cli import app as cli
 from runtime.settings import Settings
 
 pytestmark = pytest.mark.anyio

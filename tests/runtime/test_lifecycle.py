@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from tests.runtime.conftest import ID_A, Api, FrozenClock, food_data, hand_in, unemployment_data
+import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from tests.helpers import ID_A, Api, FrozenClock, food_data, hand_in, unemployment_data
 
 pytestmark = pytest.mark.anyio
+
+
+def violations(document: dict[str, Any], schema: str, answer: Any) -> list[str]:
+    """How ``answer`` differs from ``components.schemas[schema]`` of the OpenAPI document."""
+    resource = Resource.from_contents(document, default_specification=DRAFT202012)
+    registry = Registry().with_resource("urn:api", resource)
+    validator = Draft202012Validator(
+        {"$ref": f"urn:api#/components/schemas/{schema}"}, registry=registry
+    )
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(answer)]
 
 
 async def test_licensing_lifecycle(api: Api, clock: FrozenClock) -> None:
@@ -133,6 +148,20 @@ async def test_licensing_lifecycle(api: Api, clock: FrozenClock) -> None:
     doc = (await api.get("/openapi.json")).json()
     described = doc["components"]["schemas"]["Stats"]["properties"]
     assert set(s) <= set(described), sorted(set(s) - set(described))
+    # the application answers are exactly as documented (runtime/answers.py): filed, a
+    # step's answer, a page, and the case in full, to its applicant and to staff (masked,
+    # with the actors), with steps, materials, an evaluation and the checklist
+    assert not violations(doc, "Filed", app)
+    assert not violations(doc, "ApplicationSummary", r.json())
+    for viewer in (applicant, officer):
+        full = (await api.get(f"/api/applications/{app_id}", headers=viewer)).json()
+        assert full["evaluation"]["score"] == 5 and full["materials"] and full["checklist"]
+        assert not violations(doc, "Application", full), violations(doc, "Application", full)
+    staff_view = (await api.get(f"/api/applications/{app_id}", headers=officer)).json()
+    assert "applicant" in staff_view and "actor" in staff_view["transitions"][-1]
+    page = (await api.get("/api/staff/applications", headers=officer)).json()
+    assert page["total"] == 1 and not violations(doc, "ApplicationPage", page)
+    assert violations(doc, "Application", {**staff_view, "extra": 1})  # closed shapes
 
 
 async def test_public_service_lifecycle(api: Api, clock: FrozenClock) -> None:

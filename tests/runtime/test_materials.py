@@ -14,10 +14,9 @@ import pytest
 
 from runtime.app import create_app
 from runtime.filecrypt import CHUNK
-from tests.runtime.conftest import DATA_KEY, Api, unemployment_data
+from tests.helpers import DATA_KEY, PDF, Api, unemployment_data
 
 pytestmark = pytest.mark.anyio
-PDF = b"%PDF-1.7\n" + b"0" * 1000 + b"\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
 

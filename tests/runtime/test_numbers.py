@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, insert, select, text
 
 from runtime import audit
-from tests.runtime.conftest import Api, FrozenClock, ibr_data
+from tests.helpers import Api, FrozenClock, ibr_data
 
 pytestmark = pytest.mark.anyio
 URL = "/api/matters/ibr/applications"

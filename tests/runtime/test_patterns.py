@@ -23,7 +23,7 @@ from runtime.app import create_app
 from runtime.migrate import upgrade
 from runtime.package import PackageError, load_package
 from runtime.settings import Settings
-from tests.runtime.conftest import STANDARDS, Api, ibr_data
+from tests.helpers import STANDARDS, Api, ibr_data
 
 pytestmark = pytest.mark.anyio
 

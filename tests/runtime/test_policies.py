@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from runtime.settings import Settings
-from tests.runtime.conftest import ID_A, Api, FrozenClock
+from tests.helpers import ID_A, Api, FrozenClock
 from tests.runtime.services import claim_data, profile_data, serve, services_package
 
 pytestmark = pytest.mark.anyio

@@ -10,18 +10,9 @@ import pytest
 from sqlalchemy import create_engine, select, update
 from typer.testing import CliRunner
 
-from generator.cli import app as cli
+from runtime.cli import app as cli
 from runtime.identifiers import mask
-from tests.runtime.conftest import (
-    DATA_KEY,
-    ID_A,
-    ID_AGENT,
-    ID_B,
-    Api,
-    hand_in,
-    ibr_data,
-    unemployment_data,
-)
+from tests.helpers import DATA_KEY, ID_A, ID_AGENT, ID_B, Api, hand_in, ibr_data, unemployment_data
 
 pytestmark = pytest.mark.anyio
 ID18 = re.compile(r"\d{17}[\dX]")

@@ -11,7 +11,7 @@ import pytest
 from runtime.app import create_app
 from runtime.package import load_package
 from runtime.settings import Settings
-from tests.runtime.conftest import Api, create_schema, generate_package, unemployment_data
+from tests.helpers import Api, create_schema, generate_package, unemployment_data
 
 pytestmark = pytest.mark.anyio
 

@@ -30,7 +30,7 @@ from runtime.app import create_app
 from runtime.auth import issue_token
 from runtime.package import load_package
 from runtime.settings import Settings
-from tests.runtime.conftest import ID_A, ID_B, STANDARDS, ibr_data
+from tests.helpers import ID_A, ID_B, STANDARDS, ibr_data
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ import pytest
 
 from runtime.auth import Identity
 from runtime.routes import staff
-from tests.runtime.conftest import Api, FrozenClock, food_data, ibr_data
+from tests.helpers import Api, FrozenClock, food_data, ibr_data
 
 pytestmark = pytest.mark.anyio
 

@@ -23,11 +23,10 @@ import pytest
 from runtime.db import make_engine
 from runtime.package import Package
 from runtime.sweep import sweep_uploads
+from tests.helpers import DATA_KEY, PDF, SECRET, Api, unemployment_data
 from tests.live.conftest import LiveDB, LiveServer, govstd_command
-from tests.runtime.conftest import DATA_KEY, SECRET, Api, unemployment_data
 
 pytestmark = pytest.mark.anyio
-PDF = b"%PDF-1.7\n" + b"0" * 1000 + b"\n%%EOF\n"
 HOURS_AGO = 2 * 3600
 
 

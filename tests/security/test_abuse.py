@@ -23,12 +23,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Engine, select, update
 
 from runtime.subjects import pseudonyms
-from tests.runtime.conftest import SECRET, Api, unemployment_data
+from tests.helpers import PDF, SECRET, Api, unemployment_data
 from tests.security.conftest import files_under, report, table_contents
 
 pytestmark = pytest.mark.anyio
 SUBMIT = "/api/matters/unemployment_registration/applications"
-PDF = b"%PDF-1.7\n" + b"0" * 1000 + b"\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 MB = 1024 * 1024
 QUICK_S = 2.0  # "refused quickly": a bound far above what the refusals take

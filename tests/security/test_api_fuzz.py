@@ -48,7 +48,7 @@ from runtime.app import create_app
 from runtime.auth import issue_token
 from runtime.package import Package
 from runtime.settings import Settings
-from tests.runtime.conftest import (
+from tests.helpers import (
     DATA_KEY,
     SECRET,
     STANDARDS,

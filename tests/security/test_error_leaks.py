@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, Table, text
 
 from runtime import submission
-from tests.runtime.conftest import ID_A, Api, unemployment_data
+from tests.helpers import ID_A, Api, unemployment_data
 from tests.security.conftest import ID_NUMBER, LogWatch, table_contents
 
 pytestmark = pytest.mark.anyio

@@ -8,11 +8,18 @@ import re
 
 import pytest
 
-from tests.runtime.conftest import ibr_data, unemployment_data
-from tests.web.conftest import Browser
-from tests.web.test_pages import ID_A, PDF, idem_of
-from tests.web.test_services_pages import BUNDLE, restaurant_form
-from tests.web.test_workbench import bearer, file_case
+from tests.helpers import (
+    ID_A,
+    PDF,
+    RESTAURANT_BUNDLE,
+    Browser,
+    bearer,
+    file_case,
+    ibr_data,
+    idem_of,
+    restaurant_form,
+    unemployment_data,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -62,9 +69,9 @@ async def test_a_case_closed_before_acceptance_shows_when_it_closed(browser: Bro
 
 async def test_the_staff_case_page_lists_the_bundles_siblings(browser: Browser) -> None:
     await browser.sign_in("applicant", "shop-a", id_number=ID_A)
-    page = await browser.get(BUNDLE)
+    page = await browser.get(RESTAURANT_BUNDLE)
     fields = {**restaurant_form(), "idem": idem_of(page.text)}
-    r = await browser.post(BUNDLE, fields, files={"material.id_proof": ("id.pdf", PDF)})
+    r = await browser.post(RESTAURANT_BUNDLE, fields, files={"material.id_proof": ("id.pdf", PDF)})
     assert r.status_code == 303, r.text
     filing = (await browser.get(r.headers["location"])).text
     members = re.findall(r'href="/me/applications/([0-9a-f-]{36})">([^<]+)<', filing)

@@ -31,7 +31,7 @@ from starlette.routing import Route
 
 from runtime.app import create_app
 from tests.browser.conftest import free_port
-from tests.web.conftest import DATA_KEY, Browser, FrozenClock, settings_for
+from tests.helpers import DATA_KEY, Browser, FrozenClock, settings_for
 
 pytestmark = pytest.mark.anyio
 CLIENT_ID = "govstd-web"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import Browser
+from tests.helpers import Browser, idem_of
 
 pytestmark = pytest.mark.anyio
 
@@ -37,12 +37,6 @@ def ibr_form(**overrides: str) -> dict[str, str]:
     }
     fields.update(overrides)
     return fields
-
-
-def idem_of(page: str) -> str:
-    found = re.search(r'name="idem" value="([^"]+)"', page)
-    assert found
-    return found.group(1)
 
 
 async def file_ibr(browser: Any, **overrides: str) -> str:

@@ -12,81 +12,56 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from runtime.package import load_package
+from tests.helpers import (
+    ID_A,
+    PDF,
+    RESTAURANT_BUNDLE,
+    RESTAURANT_GUIDE,
+    Browser,
+    idem_of,
+    restaurant_form,
+)
 from tests.runtime.services import claim_data
-from tests.web.conftest import Browser
-from tests.web.test_pages import ID_A, PDF, idem_of
 
 pytestmark = pytest.mark.anyio
 
-GUIDE = "/regions/nanshan/bundles/open_restaurant"
-BUNDLE = GUIDE + "/apply"
 POLICIES = "/regions/nanshan/policies"
 CLAIM = POLICIES + "/startup_subsidy_2026/claim"
 MEMBERS = ["个体工商户设立登记", "食品经营许可", "公共场所卫生许可"]
 
 
-def restaurant_form(**overrides: Any) -> dict[str, Any]:
-    """The combined form as a browser posts it (every member's fields, each once)."""
-    fields: dict[str, Any] = {
-        "person_name": "张三",
-        "citizen_id_number": ID_A,
-        "mobile_phone": "13812345678",
-        "residence_address": "深圳市南山区桃园路 1 号",
-        "enterprise_name": "南山小馆",
-        "organization_form": "1",
-        "business_scope": "餐饮服务",
-        "business_address": "深圳市南山区南头街 8 号",
-        "business_division": "440305",
-        "premises_ownership": "2",
-        "operating_area": "80",
-        "registered_capital": "5",
-        "employees": "2",
-        "food_business_type": "2",
-        "food_business_items": ["05"],
-        "online_food_sales": "false",
-        "food_safety_manager_name": "王五",
-        "agent_used": "false",
-        "delivery_method": "1",
-        "public_place_category": "09",
-        "health_certified_staff": "2",
-        "uses_central_ac": "false",
-    }
-    fields.update(overrides)
-    return {k: v for k, v in fields.items() if v is not None}
-
-
 async def test_bundle_guide_lists_members_materials_and_limits(browser: Browser) -> None:
-    r = await browser.get(GUIDE)
+    r = await browser.get(RESTAURANT_GUIDE)
     assert r.status_code == 200
     for matter in ("ibr", "food_business_license", "public_place_health_license"):
         assert f'href="/regions/nanshan/matters/{matter}"' in r.text
     assert "身份证明" in r.text or "id_proof" not in r.text
     assert "多个事项都需要的材料只需上传一次" in r.text
-    assert f'href="{BUNDLE}"' in r.text
-    en = await browser.get(GUIDE + "?lang=en")
+    assert f'href="{RESTAURANT_BUNDLE}"' in r.text
+    en = await browser.get(RESTAURANT_GUIDE + "?lang=en")
     assert "Apply for all at once" in en.text and "一次办理全部事项" not in en.text
     hall = await browser.get("/regions/nanshan")
-    assert f'href="{GUIDE}"' in hall.text and f'href="{POLICIES}"' in hall.text
+    assert f'href="{RESTAURANT_GUIDE}"' in hall.text and f'href="{POLICIES}"' in hall.text
     assert (await browser.get("/regions/nanshan/bundles/nope")).status_code == 404
 
 
 async def test_combined_form_needs_an_applicant_and_its_csrf(browser: Browser) -> None:
-    r = await browser.get(BUNDLE)
+    r = await browser.get(RESTAURANT_BUNDLE)
     assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
     await browser.sign_in("officer", "officer-1")
-    assert (await browser.get(BUNDLE)).status_code == 403
+    assert (await browser.get(RESTAURANT_BUNDLE)).status_code == 403
     await browser.sign_in("applicant", "shop-a", id_number=ID_A)
-    page = await browser.get(BUNDLE)
+    page = await browser.get(RESTAURANT_BUNDLE)
     assert page.status_code == 200
     fields = {**restaurant_form(), "idem": idem_of(page.text), "csrf": "forged"}
-    r = await browser.post(BUNDLE, fields, files={"material.id_proof": ("id.pdf", PDF)})
+    r = await browser.post(RESTAURANT_BUNDLE, fields, files={"material.id_proof": ("id.pdf", PDF)})
     assert r.status_code == 403
     assert "/me/bundles/" not in (await browser.get("/me")).text  # nothing filed
 
 
 async def test_combined_form_errors_beside_fields_and_nothing_filed(browser: Browser) -> None:
     await browser.sign_in("applicant", "shop-a", id_number=ID_A)
-    page = await browser.get(BUNDLE)
+    page = await browser.get(RESTAURANT_BUNDLE)
     # the combined form: every member's sections, a field asked by several members once
     assert page.text.count('name="enterprise_name"') == 1
     assert 'name="public_place_category"' in page.text and 'name="food_business_type"' in page.text
@@ -94,7 +69,7 @@ async def test_combined_form_errors_beside_fields_and_nothing_filed(browser: Bro
         **restaurant_form(enterprise_name=None, health_certified_staff="many"),
         "idem": idem_of(page.text),
     }
-    r = await browser.post(BUNDLE, fields)
+    r = await browser.post(RESTAURANT_BUNDLE, fields)
     assert r.status_code == 422
     assert 'id="f-enterprise_name-error"' in r.text
     assert 'id="f-health_certified_staff-error"' in r.text
@@ -108,9 +83,9 @@ async def test_filing_a_bundle_files_every_member_and_shares_a_material(
     browser: Browser, db_url: str, package_dir: Any
 ) -> None:
     await browser.sign_in("applicant", "shop-a", id_number=ID_A)
-    page = await browser.get(BUNDLE)
+    page = await browser.get(RESTAURANT_BUNDLE)
     fields = {**restaurant_form(), "idem": idem_of(page.text)}
-    r = await browser.post(BUNDLE, fields, files={"material.id_proof": ("id.pdf", PDF)})
+    r = await browser.post(RESTAURANT_BUNDLE, fields, files={"material.id_proof": ("id.pdf", PDF)})
     assert r.status_code == 303, r.text
     found = re.fullmatch(r"/me/bundles/([0-9a-f-]{36})", r.headers["location"])
     assert found
@@ -134,7 +109,9 @@ async def test_filing_a_bundle_files_every_member_and_shares_a_material(
     assert f'href="/me/bundles/{found.group(1)}"' in me.text
     assert me.text.count("待受理") >= 3 or me.text.count('class="tag') >= 3
     # a double submit of the same form files once
-    again = await browser.post(BUNDLE, fields, files={"material.id_proof": ("id.pdf", PDF)})
+    again = await browser.post(
+        RESTAURANT_BUNDLE, fields, files={"material.id_proof": ("id.pdf", PDF)}
+    )
     assert again.headers["location"] == r.headers["location"]
     # another applicant sees nothing of it
     await browser.sign_in("applicant", "shop-b")
@@ -143,12 +120,12 @@ async def test_filing_a_bundle_files_every_member_and_shares_a_material(
 
 async def test_combined_form_conditions_are_the_members(browser: Browser) -> None:
     await browser.sign_in("applicant", "shop-a", id_number=ID_A)
-    await browser.get(BUNDLE)
-    r = await browser.post(BUNDLE + "/conditions", restaurant_form(agent_used="true"))
+    await browser.get(RESTAURANT_BUNDLE)
+    r = await browser.post(RESTAURANT_BUNDLE + "/conditions", restaurant_form(agent_used="true"))
     assert r.status_code == 200
     detail = r.headers["HX-Trigger"]
     assert "agent_name" in detail and "material.authorization" not in detail.split("required")[0]
-    r = await browser.post(BUNDLE + "/conditions", restaurant_form())
+    r = await browser.post(RESTAURANT_BUNDLE + "/conditions", restaurant_form())
     assert "material.authorization" in r.headers["HX-Trigger"].split("required")[0]
 
 
@@ -325,13 +302,13 @@ async def test_the_hall_lists_policies_in_force_only(browser: Browser, clock: An
 
 
 async def test_english_pages_carry_no_chinese_punctuation(browser: Browser) -> None:
-    pages = [GUIDE, POLICIES]
+    pages = [RESTAURANT_GUIDE, POLICIES]
     for path in pages:
         r = await browser.get(path + "?lang=en")
         assert r.status_code == 200
         assert not re.search("[、：；。（）]", r.text), path
     await browser.sign_in("applicant", "shop-a", id_number=ID_A)
-    r = await browser.get(BUNDLE + "?lang=en")
+    r = await browser.get(RESTAURANT_BUNDLE + "?lang=en")
     assert "Combined application form" in r.text
     assert not re.search("[、：；。（）]", r.text)
     await browser.sign_in("officer", "officer-1", region="nanshan")

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from runtime.app import create_app
-from tests.web.conftest import Browser, FrozenClock, settings_for
+from tests.helpers import Browser, FrozenClock, settings_for
 
 pytestmark = pytest.mark.anyio
 

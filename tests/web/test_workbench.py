@@ -17,48 +17,26 @@ from runtime.app import create_app
 from runtime.migrate import upgrade
 from runtime.web.i18n import TEXT
 from runtime.web.render import HERE
-from tests.runtime.conftest import (
+from tests.helpers import (
     ID_A,
+    PDF,
+    Browser,
     FrozenClock,
+    bearer,
+    file_case,
     food_data,
     generate_package,
     ibr_data,
+    settings_for,
     unemployment_data,
 )
 from tests.runtime.services import restaurant_data
-from tests.web.conftest import Browser, settings_for
 
 pytestmark = pytest.mark.anyio
 
-PDF = b"%PDF-1.4\n" + b"x" * 64
 # what 受理 needs of each matter (its required materials, the applicant's to hand in)
 FOOD_FILES = ("food_license_application", "id_proof", "layout_and_process", "food_safety_rules")
 IBR_FILES = ("registration_application", "id_proof", "lease_contract")
-
-
-def bearer(browser: Browser, role: str, sub: str, **claims: Any) -> dict[str, str]:
-    return {"Authorization": f"Bearer {browser.token(role, sub, **claims)}"}
-
-
-async def file_case(
-    browser: Browser,
-    matter: str,
-    data: dict[str, Any],
-    files: tuple[str, ...] = (),
-    applicant: str = "citizen-1",
-) -> str:
-    """File a case through the API (and hand in ``files``); its id."""
-    h = bearer(browser, "applicant", applicant)
-    r = await browser.client.post(
-        f"/api/matters/{matter}/applications", json={"region": "nanshan", "data": data}, headers=h
-    )
-    assert r.status_code == 201, r.text
-    app_id = str(r.json()["id"])
-    for material in files:
-        url = f"/api/applications/{app_id}/materials/{material}"
-        put = await browser.client.put(url, files={"file": ("张三-身份证.pdf", PDF)}, headers=h)
-        assert put.status_code == 201, put.text
-    return app_id
 
 
 async def api_step(browser: Browser, app_id: str, step: str, role: str = "officer") -> None:

@@ -1,0 +1,75 @@
+"""The words the generator and the runtime share: field types, identifier checks, localized
+text, bilingual messages and the root exception.
+
+Like ``starlette/types.py``: no logic, one home for each word, imported by whoever
+spells it (the standards' element kind, the checks, the tables, the schemas, the form
+specs, the form models, validation, records).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final, Literal, get_args
+
+__all__ = [
+    "CHECK_NAMES",
+    "DATE_TYPES",
+    "FIELD_TYPES",
+    "NUMBER_TYPES",
+    "TEXT_TYPES",
+    "CheckName",
+    "FieldType",
+    "GovstdError",
+    "Message",
+    "Text",
+    "bilingual",
+]
+
+FieldType = Literal[
+    "string", "text", "integer", "decimal", "boolean", "date", "datetime", "code", "file"
+]
+"""The type of a data element and of a form field (a ``code`` may be ``multiple``)."""
+FIELD_TYPES: Final[tuple[FieldType, ...]] = get_args(FieldType)
+TEXT_TYPES: Final[frozenset[str]] = frozenset({"string", "text", "code"})
+"""Types whose value is text written by a person: lengths, patterns and checks apply."""
+NUMBER_TYPES: Final[frozenset[str]] = frozenset({"integer", "decimal"})
+"""Types with a minimum and a maximum."""
+DATE_TYPES: Final[frozenset[str]] = frozenset({"date", "datetime"})
+"""Types written as ISO 8601 text (``YYYY-MM-DD``, ``YYYY-MM-DDThh:mm:ss``)."""
+
+CheckName = Literal["gb11643", "gb32100", "gb2260", "mobile_cn", "postal_code_cn", "email"]
+"""An identifier check (:mod:`runtime.identifiers`)."""
+CHECK_NAMES: Final[tuple[CheckName, ...]] = get_args(CheckName)
+
+Text = Mapping[str, str]
+"""Localized text: a locale (``zh``, ``en``) to a string; ``zh`` is always present."""
+
+
+class Message(str):
+    """A message in Chinese and English, printed ``中文 / English``; ``zh`` and ``en`` are
+    the two parts (for a reader who wants one language)."""
+
+    zh: str
+    en: str
+
+    def __new__(cls, zh: str, en: str) -> Message:
+        message = super().__new__(cls, f"{zh} / {en}")
+        message.zh, message.en = zh, en
+        return message
+
+    def __reduce__(self) -> tuple[type[Message], tuple[str, str]]:
+        return (Message, (self.zh, self.en))
+
+    def in_language(self, lang: str) -> str:
+        """The English part for ``en``/``en-US``, else the Chinese one."""
+        return self.en if lang.startswith("en") else self.zh
+
+
+def bilingual(zh: str, en: str) -> Message:
+    """One message, Chinese first, then English: ``中文 / English``."""
+    return Message(zh, en)
+
+
+class GovstdError(Exception):
+    """The root of govstd's own exceptions: ``except GovstdError`` catches every refusal
+    the generator or the runtime raises on purpose (not a bug)."""

@@ -1,0 +1,342 @@
+"""Helpers shared by the tests: packages, the app's clock and client, submissions, and
+broken standards trees. Imported by test modules and conftests alike (fixtures stay in
+the conftests; a test module never imports another test module or a conftest for these).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from generator.cli import app as govstd
+from generator.pipeline import generate
+from runtime.auth import issue_token
+from runtime.migrate import upgrade
+from runtime.package import Package
+from runtime.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+STANDARDS = ROOT / "standards"
+DATA_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
+SECRET = "test-secret-0123456789abcdef-0123456789"
+CST = timedelta(hours=8)
+
+
+# --- packages and the app ----------------------------------------------------------------
+
+
+def generate_package(region: str, out: Path) -> Path:
+    """``govstd generate standards --region REGION --out OUT``."""
+    result, diagnostics = generate([STANDARDS], region, out)
+    assert result is not None, "\n".join(str(d) for d in diagnostics)
+    return out
+
+
+def create_schema(app_dir: Path, package: Package, url: str) -> None:
+    """``govstd migrate --app APP_DIR --db URL`` (``package`` kept for the callers' symmetry)."""
+    upgrade(app_dir, url)
+
+
+class FrozenClock:
+    """The case-handling clock of the app under test; ``set`` takes China local time."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Mon 2026-03-02 10:00 CST
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, local: str) -> None:
+        self.now = (datetime.fromisoformat(local) - CST).replace(tzinfo=UTC)
+
+
+class Api:
+    """An httpx client for the app plus token helpers."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: Settings, package: Package) -> None:
+        self.client = client
+        self.settings = settings
+        self.package = package
+
+    def token(self, role: str, sub: str | None = None, **claims: Any) -> dict[str, str]:
+        region = claims.pop("region", None if role == "applicant" else "nanshan")
+        tok = issue_token(self.settings, role=role, sub=sub or f"{role}-1", region=region, **claims)
+        return {"Authorization": f"Bearer {tok}"}
+
+    async def get(self, url: str, **kw: Any) -> httpx.Response:
+        return await self.client.get(url, **kw)
+
+    async def post(self, url: str, **kw: Any) -> httpx.Response:
+        return await self.client.post(url, **kw)
+
+    async def put(self, url: str, **kw: Any) -> httpx.Response:
+        return await self.client.put(url, **kw)
+
+
+# --- materials ------------------------------------------------------------------------
+
+PDF = b"%PDF-1.7\n" + b"0" * 1000 + b"\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+
+
+async def hand_in(api: Api, app_id: str, applicant: dict[str, str]) -> list[str]:
+    """Upload a file for each required material the case misses (受理 needs them); their ids."""
+    r = await api.get(f"/api/applications/{app_id}", headers=applicant)
+    assert r.status_code == 200, r.text
+    missing = [m["material"] for m in r.json()["checklist"] if m["missing"]]
+    for material in missing:
+        url = f"/api/applications/{app_id}/materials/{material}"
+        for name, body in (("f.pdf", PDF), ("f.png", PNG)):  # whichever the material accepts
+            r = await api.put(url, files={"file": (name, body)}, headers=applicant)
+            if r.status_code != 422:
+                break
+        assert r.status_code == 201, r.text
+    return missing
+
+
+# --- submissions ------------------------------------------------------------------
+
+ID_A = "440305199003070014"
+ID_B = "310115197806150038"
+ID_AGENT = "440882198503293017"
+
+
+def ibr_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "person_name": "张三",
+        "citizen_id_number": ID_A,
+        "mobile_phone": "13812345678",
+        "residence_address": "深圳市南山区桃园路 1 号",
+        "organization_form": "1",
+        "business_scope": "零售：日用百货",
+        "business_address": "深圳市南山区南头街 8 号",
+        "business_division": "440305",
+        "premises_ownership": "2",
+        "registered_capital": 5,
+        "employees": 2,
+        "agent_used": False,
+    }
+    data.update(overrides)
+    return data
+
+
+def food_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "enterprise_name": "南山小馆",
+        "person_name": "李四",
+        "citizen_id_number": ID_A,
+        "mobile_phone": "13912345678",
+        "business_address": "深圳市南山区南头街 9 号",
+        "business_division": "440305",
+        "food_business_type": "2",
+        "food_business_items": ["05"],
+        "online_food_sales": False,
+        "operating_area": 80,
+        "food_safety_manager_name": "王五",
+        "agent_used": False,
+        "delivery_method": "1",
+    }
+    data.update(overrides)
+    return data
+
+
+def unemployment_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "person_name": "赵六",
+        "citizen_id_number": ID_B,
+        "sex": "1",
+        "education_level": "21",
+        "household_type": "3",
+        "household_division": "440305",
+        "household_address": "深圳市南山区蛇口 3 号",
+        "residence_division": "440305",
+        "residence_address": "深圳市南山区蛇口 3 号",
+        "mobile_phone": "13700001111",
+        "unemployment_date": "2026-02-20",
+        "unemployment_reason": "5",
+    }
+    data.update(overrides)
+    return data
+
+
+# --- broken standards trees: the fixture tests/fixtures/mini with small edits -----------
+
+FIXTURE = Path(__file__).parent / "fixtures" / "mini"
+TREE = "mini"  # the fixture's folder name below tmp_path: locations read mini/<file>
+
+Replace = tuple[str, str, str]  # file, old text (exactly once), new text
+Add = tuple[str, str | bytes]  # file, content
+Edit = Replace | Add
+
+
+def replace(file: str, old: str, new: str) -> Replace:
+    return (file, old, new)
+
+
+def add(file: str, content: str | bytes) -> Add:
+    return (file, content)
+
+
+def make_tree(tmp_path: Path, *edits: Edit) -> Path:
+    root = tmp_path / TREE
+    shutil.copytree(FIXTURE, root)
+    for edit in edits:
+        path = root / edit[0]
+        if len(edit) == 3:
+            old, new = edit[1], edit[2]
+            text = path.read_text(encoding="utf-8")
+            assert text.count(old) == 1, f"{edit[0]}: {old!r} occurs {text.count(old)} times"
+            path.write_text(text.replace(old, new), encoding="utf-8")
+        else:
+            content = edit[1]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            path.write_bytes(data)
+    return root
+
+
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(govstd, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def validate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *edits: Edit) -> tuple[int, str]:
+    make_tree(tmp_path, *edits)
+    code, _, err = run(tmp_path, monkeypatch, "validate", TREE)
+    assert "Traceback" not in err
+    return code, err
+
+
+def diagnostic_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if ": error: " in line or ": warning: " in line]
+
+
+def assert_reported(err: str, where: str, message: str, severity: str = "error") -> None:
+    prefix = f"{TREE}/{where}: {severity}: "
+    found = [line for line in err.splitlines() if line.startswith(prefix) and message in line]
+    assert found, f"expected {prefix}…{message}…\ngot:\n{err}"
+
+
+# --- pages: a browser over httpx -------------------------------------------------------
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def settings_for(clock: FrozenClock, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "secret": SECRET,
+        "secret_is_dev": False,
+        "upload_dir": tmp_path / "uploads",
+        "env": {"GOVSTD_DATA_KEY": DATA_KEY},
+        "now": clock,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+class Browser:
+    """An httpx client with cookies that remembers the CSRF field of the last page."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self.csrf = ""
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        response = await self.client.get(path, **kwargs)
+        found = CSRF.search(response.text)
+        if found:
+            self.csrf = found.group(1)
+        return response
+
+    async def post(self, path: str, data: Any = None, **kwargs: Any) -> httpx.Response:
+        fields = dict(data or {})
+        fields.setdefault("csrf", self.csrf)
+        response = await self.client.post(path, data=fields, **kwargs)
+        found = CSRF.search(response.text)
+        if found:
+            self.csrf = found.group(1)
+        return response
+
+    def token(self, role: str, sub: str, **claims: Any) -> str:
+        region = claims.pop("region", None if role == "applicant" else "nanshan")
+        return issue_token(self.settings, role=role, sub=sub, region=region, **claims)
+
+    async def sign_in(self, role: str = "applicant", sub: str = "citizen-1", **claims: Any) -> None:
+        await self.get("/login")
+        response = await self.post("/login", {"token": self.token(role, sub, **claims)})
+        assert response.status_code == 303, response.text
+
+
+def idem_of(page: str) -> str:
+    found = re.search(r'name="idem" value="([^"]+)"', page)
+    assert found
+    return found.group(1)
+
+
+def bearer(browser: Browser, role: str, sub: str, **claims: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {browser.token(role, sub, **claims)}"}
+
+
+async def file_case(
+    browser: Browser,
+    matter: str,
+    data: dict[str, Any],
+    files: tuple[str, ...] = (),
+    applicant: str = "citizen-1",
+) -> str:
+    """File a case through the API (and hand in ``files``); its id."""
+    h = bearer(browser, "applicant", applicant)
+    r = await browser.client.post(
+        f"/api/matters/{matter}/applications", json={"region": "nanshan", "data": data}, headers=h
+    )
+    assert r.status_code == 201, r.text
+    app_id = str(r.json()["id"])
+    for material in files:
+        url = f"/api/applications/{app_id}/materials/{material}"
+        put = await browser.client.put(url, files={"file": ("张三-身份证.pdf", PDF)}, headers=h)
+        assert put.status_code == 201, put.text
+    return app_id
+
+
+RESTAURANT_GUIDE = "/regions/nanshan/bundles/open_restaurant"
+RESTAURANT_BUNDLE = RESTAURANT_GUIDE + "/apply"
+
+
+def restaurant_form(**overrides: Any) -> dict[str, Any]:
+    """The combined form as a browser posts it (every member's fields, each once)."""
+    fields: dict[str, Any] = {
+        "person_name": "张三",
+        "citizen_id_number": ID_A,
+        "mobile_phone": "13812345678",
+        "residence_address": "深圳市南山区桃园路 1 号",
+        "enterprise_name": "南山小馆",
+        "organization_form": "1",
+        "business_scope": "餐饮服务",
+        "business_address": "深圳市南山区南头街 8 号",
+        "business_division": "440305",
+        "premises_ownership": "2",
+        "operating_area": "80",
+        "registered_capital": "5",
+        "employees": "2",
+        "food_business_type": "2",
+        "food_business_items": ["05"],
+        "online_food_sales": "false",
+        "food_safety_manager_name": "王五",
+        "agent_used": "false",
+        "delivery_method": "1",
+        "public_place_category": "09",
+        "health_certified_staff": "2",
+        "uses_central_ac": "false",
+    }
+    fields.update(overrides)
+    return {k: v for k, v in fields.items() if v is not None}

@@ -1,0 +1,138 @@
+"""Filings committed in groups on SQLite (runtime/db.py ``GroupCommit``), issue 13.
+
+Many filings share one transaction; none may be lost or failed by another's failure,
+none answered before its commit, and waiting for the write lock must not stop the
+event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, event, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from runtime.db import group_commit, make_engine
+from tests.helpers import Api, ibr_data
+
+META = MetaData()
+ROWS = Table("rows", META, Column("id", Integer, primary_key=True), Column("v", String))
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Any:
+    engine = make_engine(f"sqlite:///{tmp_path / 'g.db'}")
+    META.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(ROWS), {"id": 0, "v": "there before"})
+    yield engine
+    engine.dispose()
+
+
+def _adding(row_id: int) -> Any:
+    def job(conn: Connection) -> int:
+        conn.execute(insert(ROWS), {"id": row_id, "v": f"row {row_id}"})
+        return row_id
+
+    return job
+
+
+def _failing(conn: Connection) -> None:
+    conn.execute(insert(ROWS), {"id": 1000, "v": "written, then rolled back"})
+    raise ValueError("this filing fails after writing")
+
+
+def _count(engine: Any) -> int:
+    with engine.connect() as conn:
+        return len(conn.execute(select(ROWS.c.id)).all())
+
+
+@pytest.mark.anyio
+async def test_one_commit_for_many_and_a_failure_fails_only_its_own(engine: Any) -> None:
+    commits: list[int] = []
+    event.listen(engine, "commit", lambda _conn: commits.append(1))
+    group = group_commit(engine)
+    assert group is not None
+    jobs = [_adding(i) for i in range(1, 21)]
+    jobs[5] = _adding(0)  # the primary key of a row already there: IntegrityError
+    jobs[9] = _failing  # raises in the middle of the group
+    outcomes = await asyncio.gather(*(group.run(j) for j in jobs), return_exceptions=True)
+    assert isinstance(outcomes[5], IntegrityError)
+    assert isinstance(outcomes[9], ValueError)
+    good = [o for i, o in enumerate(outcomes) if i not in (5, 9)]
+    assert good == [i for i in range(1, 21) if i not in (6, 10)]
+    assert _count(engine) == 1 + 18  # the one before and every good filing; not row 1000
+    assert len(commits) == 1  # all 20 in one transaction
+
+
+@pytest.mark.anyio
+async def test_waiting_for_the_write_lock_leaves_the_loop_free(engine: Any, tmp_path: Path) -> None:
+    holder = sqlite3.connect(tmp_path / "g.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing
+    group = group_commit(engine)
+    assert group is not None
+    filing = asyncio.ensure_future(group.run(_adding(7)))
+    ticks = 0
+    for _ in range(20):  # the loop keeps serving while the filing waits
+        await asyncio.sleep(0.005)
+        ticks += 1
+    assert ticks == 20 and not filing.done()  # not answered before its commit
+    holder.execute("COMMIT")
+    assert await asyncio.wait_for(filing, 5) == 7
+    assert _count(engine) == 2
+    holder.close()
+
+
+@pytest.mark.anyio
+async def test_concurrent_filings_with_a_repeated_key_all_stored_once(api: Api) -> None:
+    """Ten filings and two with one Idempotency-Key at once (SQLite: in one group, where
+    the second key's insert fails): eleven applications, twelve 201s, the two equal."""
+    applicant = api.token("applicant", "group-applicant")
+    url = "/api/matters/ibr/applications"
+    body = {"region": "nanshan", "data": ibr_data()}
+    keyed = {**applicant, "Idempotency-Key": "same-key"}
+    answers = await asyncio.gather(
+        *(api.post(url, json=body, headers=applicant) for _ in range(10)),
+        api.post(url, json=body, headers=keyed),
+        api.post(url, json=body, headers=keyed),
+    )
+    assert [r.status_code for r in answers] == [201] * 12, [r.text for r in answers]
+    assert answers[10].json() == answers[11].json()
+    ids = {r.json()["id"] for r in answers}
+    numbers = {r.json()["number"] for r in answers}
+    assert len(ids) == len(numbers) == 11
+    listed = await api.get("/api/applications?page_size=100", headers=applicant)
+    assert listed.json()["total"] == 11
+    for app_id in ids:  # each one stored whole: data and history read back
+        r = await api.get(f"/api/applications/{app_id}", headers=applicant)
+        assert r.status_code == 200 and r.json()["data"]["citizen_id_number"]
+        assert [t["transition"] for t in r.json()["transitions"]] == ["submit"]
+
+
+@pytest.mark.anyio
+async def test_a_database_error_before_the_transaction_fails_the_group_not_hangs_it(
+    engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import runtime.db
+
+    busy_timeout = runtime.db._busy_timeout
+
+    def broken(conn: Connection, ms: int) -> None:
+        if ms == 0:
+            raise OperationalError("PRAGMA", None, sqlite3.OperationalError("disk I/O error"))
+        busy_timeout(conn, ms)
+
+    monkeypatch.setattr(runtime.db, "_busy_timeout", broken)
+    group = group_commit(engine)
+    assert group is not None
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(group.run(_adding(1)), group.run(_adding(2)), return_exceptions=True), 5
+    )
+    assert all(isinstance(o, OperationalError) for o in outcomes)
+    monkeypatch.setattr(runtime.db, "_busy_timeout", busy_timeout)
+    assert await asyncio.wait_for(group.run(_adding(3)), 5) == 3  # the lock was given back
+    assert _count(engine) == 2

@@ -1,0 +1,74 @@
+"""The API document follows the routes (issue 14 item 5).
+
+Each route of the runtime's API table (``runtime.app.ROUTES``) is named by its operation's
+``operationId``. Every committed package's ``openapi.json`` documents exactly the
+operations the runtime serves: the same paths, methods and ids. A route added without
+its operation in ``generator/render/openapi*.py`` (or an operation without a route) fails
+here, naming it."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from starlette.routing import Route
+
+from runtime.app import ROUTES
+
+GENERATED = Path(__file__).resolve().parent.parent / "generated"
+DOCUMENTS = sorted(GENERATED.glob("*/openapi.json"))
+Operations = dict[tuple[str, str], str]
+
+
+def served() -> Operations:
+    """``(METHOD, path)`` → the route's name, for every route in the API document."""
+    operations: Operations = {}
+    for route in ROUTES:
+        assert isinstance(route, Route), route
+        if not route.include_in_schema:
+            continue
+        path = re.sub(r":[a-z]+}", "}", route.path)  # {name:path} → {name}
+        for method in sorted(route.methods or ()):
+            if method != "HEAD":  # starlette answers HEAD wherever GET is
+                operations[method, path] = route.name
+    return operations
+
+
+def documented(document: Path) -> Operations:
+    paths = json.loads(document.read_text(encoding="utf-8"))["paths"]
+    return {
+        (method.upper(), path): operation["operationId"]
+        for path, item in paths.items()
+        for method, operation in item.items()
+    }
+
+
+def test_each_route_is_named_by_a_unique_operation_id() -> None:
+    names = Counter(served().values())
+    assert not [n for n, count in names.items() if count > 1], names
+    unnamed = [key for key, name in served().items() if not re.fullmatch(r"[a-z][A-Za-z]+", name)]
+    assert not unnamed, f"routes without an operationId as their name: {unnamed}"
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.parent.name)
+def test_the_document_has_exactly_the_served_operations(document: Path) -> None:
+    serving, doc = served(), documented(document)
+    undocumented = [
+        f"{method} {path} (route name {serving[method, path]!r})"
+        for method, path in sorted(serving.keys() - doc.keys())
+    ]
+    assert not undocumented, (
+        f"served but not in {document.relative_to(GENERATED.parent)}: {undocumented}; add "
+        "each operation in generator/render/openapi*.py and run scripts/regenerate"
+    )
+    unserved = [f"{m} {p} ({doc[m, p]})" for m, p in sorted(doc.keys() - serving.keys())]
+    assert not unserved, f"documented but no route serves them: {unserved}"
+    renamed = {key: (serving[key], doc[key]) for key in serving if serving[key] != doc[key]}
+    assert not renamed, f"route name ≠ operationId: {renamed}"
+
+
+def test_every_bundled_package_is_checked() -> None:
+    assert {d.parent.name for d in DOCUMENTS} >= {"nanshan", "shenzhen", "hangzhou"}
