@@ -33,6 +33,7 @@ from runtime.context import Context
 from runtime.db import read, write
 from runtime.errors import ApiError, FieldProblem, message, request_id
 from runtime.formspec import localized
+from runtime.numbers import prepare
 from runtime.package import Bundle, Package, Region
 from runtime.records import is_final, iso, lock_case, summary
 from runtime.routes.catalogue import region_param, resolve_text
@@ -164,6 +165,7 @@ def file_bundle(
     if problems:
         raise ApiError(422, "validation", fields=problems)
     filing = str(uuid.uuid4())
+    prepare(c.engine, pkg, region, now)
     try:
         with write(c.engine) as conn:
             conn.execute(
