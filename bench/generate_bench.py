@@ -5,17 +5,21 @@ The trees come from bench/synth.py with ``--shared`` (12-field forms over shared
 element sets, as a province's forms share its data dictionary). For each size, in a
 fresh process into an empty folder: wall time of the whole ``govstd generate``
 (validate → resolve → build → render → format → write) and its peak memory, all its
-processes together (the sum of the largest generate process and the largest ``ruff
-format`` it ran, from getrusage: an upper bound, as they may not peak at the same
-moment; the proportional set size of the process tree sampled every 0.2 s is printed
-beside it). Then the ratio of the time at twice the size (linear would be 2.00), a
-regeneration after a one-matter change, and the server on the first package: time from
-start to ``/healthz`` answering, the service guide (``GET /api/matters/{id}``) of
-many matters one after the other (median and p99), and the worker's resident memory.
+processes together: the largest summed proportional set size of the process tree
+(sampled every 0.2 s: generate, ``ruff format``, and the forks of an earlier generator),
+and never less than the generate process's own peak resident set (getrusage; a
+child's maxrss would count the pages it shares with its parent after the fork). With
+``--before DIR`` (a checkout of an earlier revision) the smallest size is generated
+with that code too, side by side, and the ratios printed. Then the ratio of the time
+at twice the size (linear would be 2.00), a regeneration after a one-matter change,
+and the server on the first package: time from start to ``/healthz`` answering, the
+service guide (``GET /api/matters/{id}``) of many matters one after the other
+(median and p99), and the worker's resident memory.
 
 Exits 1 when a target of issue 13 is missed; prints every figure first.
 
     /work/bin/heavy .venv/bin/python bench/generate_bench.py [--sizes 10000 20000 50000]
+        [--before DIR] [--no-serve]
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+if os.environ.get("GENBENCH_CODE"):  # --before: the generator of another checkout
+    sys.path.insert(0, os.environ["GENBENCH_CODE"])
 
 FIELDS = 12
 # issue 13 items 3 and 4
@@ -63,8 +69,9 @@ def child(tree: Path, out: Path) -> None:
             print(d, file=sys.stderr)
         raise SystemExit(1)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    ruff = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"wall": wall, "own_mb": own, "ruff_mb": ruff, "written": result.written}))
+    written = len(result.written)  # the first paths only: a pipe holds 64 KiB
+    figures = {"wall": wall, "own_mb": own, "written": written}
+    print(json.dumps({**figures, "paths": result.written[:20]}))
 
 
 def _tree_pss_kb(root: int) -> int:
@@ -96,36 +103,41 @@ def _tree_pss_kb(root: int) -> int:
 class Run:
     wall: float
     own_mb: float  # the generate process's max RSS
-    ruff_mb: float  # the largest ruff format it ran
     pss_mb: float  # sampled peak of the process tree's proportional set size
-    written: list[str]
+    written: int  # files written
+    paths: list[str]  # the first 20 of them
 
     @property
     def peak_mb(self) -> float:
-        return self.own_mb + self.ruff_mb
+        return max(self.own_mb, self.pss_mb)
 
 
-def run_child(tree: Path, out: Path) -> Run:
-    """One generation in a fresh process; its processes' summed memory sampled meanwhile."""
+def run_child(tree: Path, out: Path, code: Path | None = None) -> Run:
+    """One generation in a fresh process (with the generator in ``code``, if given); its
+    processes' summed memory sampled meanwhile."""
     cmd = [sys.executable, __file__, "--child", str(tree), str(out)]
+    env = {**os.environ, "GENBENCH_CODE": str(code)} if code else None
     peak_pss = 0
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+    with subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as proc:
         done = threading.Event()
+        outputs: list[str] = []
 
-        def wait() -> None:
-            proc.wait()
+        def wait() -> None:  # reads both pipes meanwhile, so the child never blocks on them
+            outputs.extend(proc.communicate())
             done.set()
 
         waiter = threading.Thread(target=wait)
         waiter.start()
         while not done.wait(0.2):  # sampling costs the kernel time: not too often
             peak_pss = max(peak_pss, _tree_pss_kb(proc.pid))
-        stdout, stderr = proc.communicate()
         waiter.join()
+    stdout, stderr = outputs
     if proc.returncode != 0:
         raise SystemExit(f"generate failed:\n{stderr[-3000:]}")
     f = json.loads(stdout.strip().splitlines()[-1])
-    return Run(f["wall"], f["own_mb"], f["ruff_mb"], peak_pss / 1024, f["written"])
+    return Run(f["wall"], f["own_mb"], peak_pss / 1024, f["written"], f["paths"])
 
 
 # --- the server ------------------------------------------------------------------------
@@ -216,6 +228,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 20_000, 50_000])
     parser.add_argument("--no-serve", action="store_true", help="generate figures only")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a checkout of an earlier revision (its generator/ and runtime/): the smallest "
+        "size is generated with it too, side by side, and the ratios printed",
+    )
     parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -233,8 +251,8 @@ def main() -> int:
             run = rows[size] = run_child(tree, out)
             print(
                 f"{size:>6} matters: {run.wall:6.2f} s, peak {run.peak_mb:5.0f} MB all processes "
-                f"(generate {run.own_mb:.0f} + ruff {run.ruff_mb:.0f}; sampled PSS "
-                f"{run.pss_mb:.0f}), {len(run.written)} files written "
+                f"(generate process {run.own_mb:.0f}, processes' sampled PSS "
+                f"{run.pss_mb:.0f}), {run.written} files written "
                 f"({size / run.wall:.0f} matters/s)",
                 flush=True,
             )
@@ -244,6 +262,16 @@ def main() -> int:
                 )
             if size in TARGET_PEAK_MB and run.peak_mb >= TARGET_PEAK_MB[size]:
                 missed.append(f"{size} matters peak {run.peak_mb:.0f} MB (target < 1 GB)")
+            if size == sizes[0] and args.before:
+                old = run_child(tree, Path(tmp) / "before", args.before)
+                print(
+                    f"{size:>6} matters with {args.before}: {old.wall:6.2f} s, peak "
+                    f"{old.peak_mb:5.0f} MB (generate process {old.own_mb:.0f}, processes' "
+                    f"sampled PSS {old.pss_mb:.0f}) — now / before: time "
+                    f"{run.wall / old.wall:.2f}×, memory {run.peak_mb / old.peak_mb:.2f}×",
+                    flush=True,
+                )
+                shutil.rmtree(Path(tmp) / "before")
             if size != sizes[0]:
                 shutil.rmtree(tree)
                 shutil.rmtree(out)
@@ -261,7 +289,7 @@ def main() -> int:
         again = run_child(tree, out)
         print(
             f"after a one-matter change at {size} matters: {again.wall:.2f} s, "
-            f"{len(again.written)} files rewritten: {', '.join(again.written[:10])}"
+            f"{again.written} files rewritten: {', '.join(again.paths)}"
         )
         if not args.no_serve:
             step = max(1, size // 500)

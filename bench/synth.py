@@ -569,9 +569,7 @@ def files(
             elements = _elements(f"s{k}", fields_per_form)
             yield (
                 f"elements/s{k}.yaml",
-                "---\n".join(
-                    _element_yaml(e, k, j, shared=True) for j, e in enumerate(elements)
-                ),
+                "---\n".join(_element_yaml(e, k, j, shared=True) for j, e in enumerate(elements)),
             )
     for i in range(matters):
         mid, n = matter_id(i, matters), i

@@ -4,8 +4,9 @@ A package folder holds ``migrations/env.py`` (generated; it calls :func:`run_env
 ``migrations/versions/*.py`` (generated revisions). :func:`upgrade`,
 :func:`downgrade` and :func:`current` point Alembic at that folder and a database URL.
 
-A revision that loses data says so (``destructive = True``, its docstring lists the
-steps); :func:`upgrade` refuses to apply one unless ``allow_data_loss``.
+A revision that loses data says so (``destructive = True``, and ``data_loss`` lists the
+steps; its docstring too, for a reader); :func:`upgrade` refuses to apply one unless
+``allow_data_loss``.
 
 SQLite: the whole run is one transaction (``BEGIN IMMEDIATE``), so a failed migration
 leaves the database as it was. Foreign keys are enforced by checking them
@@ -249,8 +250,12 @@ def destructive_steps(app_dir: Path, db_url: str, revision: str = "head") -> lis
             if sc.revision == at:
                 continue
             if getattr(sc.module, "destructive", False):
-                doc = (sc.module.__doc__ or "").split("Data loss", 1)
-                detail = doc[1].split(":", 1)[1].strip() if len(doc) == 2 else ""
+                losses = getattr(sc.module, "data_loss", None)
+                if isinstance(losses, tuple):
+                    detail = "\n".join(f"- {loss}" for loss in losses)
+                else:  # written before revisions listed them as data: from the docstring
+                    doc = (sc.module.__doc__ or "").split("Data loss", 1)
+                    detail = doc[1].split(":", 1)[1].strip() if len(doc) == 2 else ""
                 said = bilingual(
                     f"修订版本 {sc.revision} 会丢失数据", f"revision {sc.revision} loses data:"
                 )

@@ -24,6 +24,7 @@ from runtime.checklist import checklist
 from runtime.clock import ClockState, WorkCalendar, local_date
 from runtime.crypto import Cipher
 from runtime.formspec import FieldSpec, FormSpec, localized
+from runtime.licences import outcomes
 from runtime.masking import mask_data
 from runtime.package import Matter, Package
 from runtime.rules import CaseRules
@@ -350,8 +351,10 @@ def detail(
     viewer: Identity,
     lang: str,
     now: datetime,
+    fetches: Sequence[Row[Any]] = (),
 ) -> Application:
-    """One application in full: data (masked for staff), history, materials, next steps."""
+    """One application in full: data (masked for staff), history, materials, next steps;
+    ``fetches``: its government-sourced materials' fetches (runtime/licences.py)."""
     staff = viewer.is_staff
     rules = rules_of(pkg, app)
     form = rules.form if rules is not None else pkg.forms.get(app["form"])
@@ -385,7 +388,9 @@ def detail(
     out["evaluation"] = rating
     out["materials"] = handed_in
     uploaded = {m.material for m in materials}
-    out["checklist"] = checklist(rules, data, uploaded, lang) if rules is not None else []
+    out["checklist"] = (
+        checklist(rules, data, uploaded, lang, outcomes(fetches, lang)) if rules is not None else []
+    )
     return out
 
 

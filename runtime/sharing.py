@@ -34,7 +34,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Table, func, insert, or_, select, update
 
-from runtime import audit
+from runtime import audit, events
 from runtime.auth import REGIONAL_ROLES, SUBTREE_ROLES, Identity
 from runtime.catalogue import Resource
 from runtime.clock import local_date
@@ -166,6 +166,16 @@ def create(c: Context, identity: Identity, body: Mapping[Any, Any], lng: str, ri
             request_id=rid,
             detail={**detail, "items": chosen, "granted": free},
         )
+        if free:  # the unconditional items, granted at once
+            data = {"request": row["id"], "resource": resource.id, "items": free}
+            events.emit(
+                conn,
+                c.package.tables,
+                events.SHARING_GRANTED,
+                region=resource.region,
+                at=now,
+                data=data,
+            )
     return view(c, row, lng)
 
 
@@ -329,6 +339,11 @@ def decide(
             request_id=rid,
             detail=detail,
         )
+        if action in ("approve", "revoke"):
+            kind = events.SHARING_GRANTED if action == "approve" else events.SHARING_REVOKED
+            items = json.loads(values.get("granted") or "[]") if action == "approve" else []
+            data = {"request": row["id"], "resource": row["resource"], "items": items}
+            events.emit(conn, c.package.tables, kind, region=row["region"], at=now, data=data)
     return view(c, {**row, **values}, lng)
 
 

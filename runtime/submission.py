@@ -38,7 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from runtime import audit
+from runtime import audit, events, licences
 from runtime.answers import Filed
 from runtime.auth import Identity
 from runtime.clock import ClockState, application_number, counter_name, local_date
@@ -140,6 +140,7 @@ def submit(
             body = job(conn)
     except IntegrityError as exc:
         return _replayed(c, identity, idempotency_key, digest, exc)
+    fetch_licences(c, identity, matter, prepared[0], body["id"])
     return Stored(201, body)
 
 
@@ -180,7 +181,20 @@ async def submit_now(
         body = await group.run(job)
     except IntegrityError as exc:
         return _replayed(c, identity, idempotency_key, digest, exc)
+    if c.settings.licence_url is not None:
+        await run_in_threadpool(fetch_licences, c, identity, matter, prepared[0], body["id"])
     return Stored(201, body)
+
+
+def fetch_licences(
+    c: Context, identity: Identity, matter: Matter, cleaned: dict[str, Any], app_id: str
+) -> None:
+    """After the filing committed, never inside it: its 电子证照 (runtime/licences.py)."""
+    if c.settings.licence_url is None:
+        return
+    rules = c.package.current_rules(matter)
+    holder = licences.holder_of(identity, rules.form, cleaned)
+    licences.fetch_pending(c, rules, app_id, holder)
 
 
 def _prepare(
@@ -326,7 +340,7 @@ def file_application(
         application_id=app_id,
         detail=detail,
     )
-    return {
+    body: Filed = {
         "id": app_id,
         "number": number,
         "matter": matter.id,
@@ -339,6 +353,12 @@ def file_application(
         "standards_version": matter.version,
         "standards_hash": pkg.source_hash,
     }
+    licences.plan(conn, c, rules, app_id, cleaned, now)
+    data = events.application_data(body, status=workflow.initial)
+    events.emit(
+        conn, t, events.SUBMITTED, region=region.id, at=now, data=data, application_id=app_id
+    )
+    return body
 
 
 def remember(

@@ -524,6 +524,10 @@ def test_scenario(
     rev3 = revisions(app)[-1]
     assert rev3.startswith("0003_")
     assert "destructive = True" in (app / VERSIONS / f"{rev3}.py").read_text(encoding="utf-8")
+    # the steps that lose data are listed as data in the revision, shown before it asks
+    [lossy] = migrate.destructive_steps(app, db_url)
+    steps = [line for line in lossy.splitlines() if line.startswith("- ")]
+    assert len(steps) == 1 and "business_scope" in steps[0], lossy
     with pytest.raises(migrate.MigrationError, match="business_scope"):
         migrate.upgrade(app, db_url)
     assert migrate.current(app, db_url) == rev2

@@ -84,6 +84,7 @@ class Revision:
     doc: str
     uses_sa: bool
     destructive: bool
+    data_loss: str  # a Python literal: a tuple of the lossy steps' descriptions
     upgrade: str
     downgrade: str
 
@@ -125,6 +126,7 @@ def revision_file(
         doc="\n".join(doc).replace("\\", "/").replace('"""', "'''"),
         uses_sa="sa." in upgrade or "sa." in downgrade,
         destructive=bool(the_plan.losses),
+        data_loss=repr(tuple(the_plan.losses)),
         upgrade=upgrade,
         downgrade=downgrade,
     )

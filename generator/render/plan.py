@@ -79,8 +79,9 @@ class _TablePlan:
     down: list[list[ops.MigrateOperation]] = field(default_factory=list)
 
     def add(self, up: ops.MigrateOperation, *down: ops.MigrateOperation) -> None:
+        """``up``, undone by ``down`` (by default, by what alembic's ``up.reverse()`` says)."""
         self.up.append(up)
-        self.down.append(list(down))
+        self.down.append(list(down) if down else [up.reverse()])
 
 
 def _create_table(spec: TableSpec) -> list[ops.MigrateOperation]:
@@ -91,6 +92,11 @@ def _create_table(spec: TableSpec) -> list[ops.MigrateOperation]:
     indexes = sorted((ix for ix in spec.indexes if not ix.unique), key=lambda ix: ix.name)
     result += [ops.CreateIndexOp(ix.name, spec.name, list(ix.columns)) for ix in indexes]
     return result
+
+
+def _drop_column(table: str, column: ColumnSpec) -> ops.DropColumnOp:
+    """Dropping ``column``, knowing the column (so that ``reverse()`` can add it back)."""
+    return ops.DropColumnOp.from_column_and_tablename(None, table, to_column(column))
 
 
 def _index_op(table: str, ix: IndexSpec) -> ops.MigrateOperation:
@@ -222,7 +228,7 @@ def _modify_table(plan: Plan, old: TableSpec, new: TableSpec) -> None:
                         f"rows of {name} without a default",
                     )
                 )
-            tp.add(ops.AddColumnOp(name, to_column(c)), ops.DropColumnOp(name, c.name))
+            tp.add(ops.AddColumnOp(name, to_column(c)))
             plan.steps.append(f"add column {name}.{c.name}")
             continue
         _modify_column(plan, tp, new, o, c)
@@ -237,7 +243,7 @@ def _modify_table(plan: Plan, old: TableSpec, new: TableSpec) -> None:
                 f"{where} was removed: dropping column {name}.{o.name} loses its data; "
                 f"{ALLOW} drop it",
             )
-            tp.add(ops.DropColumnOp(name, o.name), ops.AddColumnOp(name, to_column(o)))
+            tp.add(_drop_column(name, o))
             plan.steps.append(f"drop column {name}.{o.name}")
     for ix in new.indexes:
         if old_ix.get(ix.name) != ix:
@@ -291,8 +297,8 @@ def _modify_column(
             f"{name}.{o.name} cannot be converted, replacing the column loses them; "
             f"{ALLOW} replace it",
         )
-        tp.add(ops.DropColumnOp(name, o.name), ops.AddColumnOp(name, to_column(o)))
-        tp.add(ops.AddColumnOp(name, to_column(c)), ops.DropColumnOp(name, c.name))
+        tp.add(_drop_column(name, o))
+        tp.add(ops.AddColumnOp(name, to_column(c)))
         plan.steps.append(f"replace column {name}.{o.name} ({o.type}) by {c.name} ({c.type})")
         return
     kw: dict[str, Any] = {}

@@ -51,7 +51,14 @@ from runtime.routes.common import (
     threaded,
 )
 from runtime.routes.materials import MB, release_files, sealer, uploaded
-from runtime.submission import Stored, file_application, remember, replay, request_hash
+from runtime.submission import (
+    Stored,
+    fetch_licences,
+    file_application,
+    remember,
+    replay,
+    request_hash,
+)
 from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, Received, receive_file, sniff
 
 # --- the catalogue -----------------------------------------------------------------------
@@ -200,6 +207,8 @@ def file_bundle(
         if previous is None:
             raise
         return previous
+    for s, member in zip(bundle.shares, members, strict=True):  # after the commit
+        fetch_licences(c, identity, region.matters[s.matter], cleaned[s.matter], member["id"])
     return Stored(201, body)
 
 

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from runtime.catalogue import element_view, matches, resource_view
-from runtime.errors import ApiError
+from runtime.errors import ApiError, FieldProblem, message
 from runtime.routes.catalogue import region_param
 from runtime.routes.common import ctx, lang, ok
 
@@ -25,7 +25,11 @@ async def list_resources(request: Request) -> Response:
     pkg = ctx(request).package
     lng = lang(request)
     region = region_param(request, pkg, lng) or pkg.regions[pkg.region]
-    q = (request.query_params.get("q") or "").strip().lower()[:64]
+    raw = request.query_params.get("q") or ""
+    if len(raw) > 64:  # as documented (maxLength 64): say so rather than cut it
+        text = message("field.length", lng, low=0, high=64)
+        raise ApiError(422, "validation", fields=[FieldProblem("q", "length", text)])
+    q = raw.strip().lower()
     found = [
         resource_view(r, lng)
         for r in pkg.data_catalogue.in_region(region.id)
