@@ -94,6 +94,7 @@ def is_final(pkg: Package, case: Row[Any]) -> bool:
 # --- form data --------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def sealing_context(table: Table, column: str) -> str:
     """The encryption context of a sensitive column's values: ``<table>.<column>`` as the
     column was created, which a rename does not change (the package names it in the
@@ -176,8 +177,9 @@ def load_data(
     if row is not None:
         mapping = row._mapping
         for f in form.fields:
-            if f.id in mapping and mapping[f.id] is not None:
-                data[f.id] = open_value(cipher, table, f, mapping[f.id])
+            value = mapping.get(f.id)
+            if value is not None:
+                data[f.id] = open_value(cipher, table, f, value)
     for group in form.groups:
         gtable = pkg.tables.groups.get(form.id, {}).get(group.id)
         if gtable is None:
@@ -186,12 +188,9 @@ def load_data(
         items = []
         for grow in conn.execute(query, {"key": application_id}):
             m = grow._mapping
+            values = ((f, m.get(f.id)) for f in group.fields)
             items.append(
-                {
-                    f.id: open_value(cipher, gtable, f, m[f.id])
-                    for f in group.fields
-                    if f.id in m and m[f.id] is not None
-                }
+                {f.id: open_value(cipher, gtable, f, v) for f, v in values if v is not None}
             )
         if items:
             data[group.id] = items
