@@ -12,12 +12,13 @@ write lock served writes in no fair order (p99 of seconds under load); with the
 process lock only one thread per worker process polls, and the others wake as
 soon as it commits. The pool keeps enough connections for the threadpool.
 
-Filings on SQLite are committed in groups (:class:`GroupCommit`): a request's
-validated filing is queued in its worker's event loop; one flush takes every filing
-queued, runs each in a savepoint of one ``BEGIN IMMEDIATE`` transaction and answers
-each after the ``COMMIT``. No thread hop, no queue of threads for the write lock, one
-commit for many filings; a filing that fails is rolled back to its savepoint and
-only its request gets the error.
+Filings are committed in groups (:class:`GroupCommit`): a request's validated filing
+is queued in its worker's event loop; one flush takes every filing queued, runs each
+in a savepoint of one transaction and answers each after the ``COMMIT``; a filing that
+fails is rolled back to its savepoint and only its request gets the error. On SQLite
+the flush runs in the loop (``BEGIN IMMEDIATE``: no thread hop, no queue of threads
+for the write lock), on PostgreSQL in one thread per group: one thread hop, one
+transaction and one commit for many filings instead of one each.
 
 PostgreSQL (``postgresql+psycopg://``): a QueuePool with pre-ping that keeps every
 connection it opens (``pool_size`` of them at most, no overflow): with 10 kept and 10
@@ -39,7 +40,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Insert, create_engine, event, insert
+import anyio.to_thread
+from sqlalchemy import Connection, Engine, Insert, Select, create_engine, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -47,6 +49,7 @@ T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_POOL_SIZE = 40  # anyio's default threadpool: at most 40 blocking calls at once
+PG_PARALLEL_GROUPS = 2  # group transactions of one worker under way at once on PostgreSQL
 
 # One write lock per SQLite engine (process-local): see the module documentation.
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
@@ -144,20 +147,25 @@ _Queued = tuple[Callable[[Connection], Any], "asyncio.Future[Any]"]
 
 
 class GroupCommit:
-    """SQLite: filings of one worker process committed together, in its event loop.
+    """Filings of one worker process committed together: one transaction, many filings.
 
     ``await group.run(job)`` queues ``job(conn)`` and returns what it returned once its
-    transaction has committed (or raises what it raised). A flush, started by the first
-    job queued and running while jobs are queued, takes at most :attr:`most` of them:
-    it takes the process's write lock and ``BEGIN IMMEDIATE`` without waiting (when
-    either is held — a write of a thread of this process, another worker — it sleeps
-    in the event loop and tries again), runs every job in a ``SAVEPOINT`` of its own
-    (a job that raises is rolled back to it; the others go on), commits, and only then
-    answers. Between ``BEGIN`` and ``COMMIT`` nothing is awaited, so the database is
-    never locked while the loop serves other requests, and jobs must not block on
-    anything but SQLite. A job whose request went away before the flush is not run.
-    When the ``COMMIT`` itself fails, nothing of the group is stored and every job of
-    it gets the error.
+    transaction has committed (or raises what it raised). A flush, started by a job
+    queued while fewer than :attr:`parallel` flushes run, takes at most :attr:`most`
+    queued jobs, runs every one in a ``SAVEPOINT`` of its own (a job that raises is
+    rolled back to it; the others go on), commits, and only then answers. A job whose
+    request went away before the flush is not run. When the ``COMMIT`` itself fails,
+    nothing of the group is stored and every job of it gets the error.
+
+    The transaction begins in a way of its database (:meth:`_stored`). SQLite (one
+    flush at a time: one writer anyway): in the event loop; the process's write lock
+    and ``BEGIN IMMEDIATE`` are taken without waiting (when either is held — a write of
+    a thread of this process, another worker — it sleeps in the loop and tries again),
+    and nothing is awaited until the ``COMMIT``, so the database is never locked while
+    the loop serves other requests; jobs must not block on anything but SQLite.
+    PostgreSQL: the whole transaction in one thread (one thread hop per group, not per
+    filing), :data:`PG_PARALLEL_GROUPS` of them at once, so a filing waits for another
+    one's commit only while that many groups are all under way.
     """
 
     most = 64
@@ -165,14 +173,19 @@ class GroupCommit:
     def __init__(self, engine: Engine) -> None:
         self._engine = weakref.ref(engine)  # the engine's registry holds the group: no cycle
         self._queued: list[_Queued] = []
-        self._flushing: asyncio.Task[None] | None = None
+        self.parallel = 1 if engine in _WRITE_LOCKS else PG_PARALLEL_GROUPS
+        self._flushes = 0
+        self._tasks: set[asyncio.Task[None]] = set()  # referenced until done
 
     async def run(self, job: Callable[[Connection], T]) -> T:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[T] = loop.create_future()
         self._queued.append((job, done))
-        if self._flushing is None:
-            self._flushing = loop.create_task(self._flush())
+        if self._flushes < self.parallel:
+            self._flushes += 1
+            task = loop.create_task(self._flush())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await done
 
     async def _flush(self) -> None:
@@ -184,11 +197,22 @@ class GroupCommit:
                 if group:
                     await self._commit(group)
         finally:
-            self._flushing = None
+            self._flushes -= 1  # in the task itself: a job queued after this starts a flush
+
+    async def _stored(self, engine: Engine, group: list[_Queued]) -> list[_Outcome]:
+        """The group's jobs run and committed, in its database's way."""
+        if engine not in _WRITE_LOCKS:  # PostgreSQL
+            return await anyio.to_thread.run_sync(_stored_in_thread, engine, group)
+        conn = await self._begin(engine)
+        try:
+            return _store(conn, group)
+        finally:
+            _give_back(conn)  # rolls back what did not commit
+            _WRITE_LOCKS[engine].release()
 
     async def _begin(self, engine: Engine) -> Connection:
-        """A connection in ``BEGIN IMMEDIATE``, the process's write lock held: both taken
-        without waiting, tried again after a sleep in the loop while another holds them."""
+        """SQLite: a connection in ``BEGIN IMMEDIATE``, the process's write lock held: both
+        taken without waiting, tried again after a sleep in the loop while another holds them."""
         lock = _WRITE_LOCKS[engine]
         pause = 0.0005
         while True:
@@ -218,23 +242,12 @@ class GroupCommit:
         try:
             if engine is None:
                 raise RuntimeError("the engine of this group commit is gone")
-            conn = await self._begin(engine)
-        except BaseException as exc:  # no transaction: every filing of the group gets it
+            outcomes = await self._stored(engine, group)
+        except BaseException as exc:  # nothing of the group stored: every filing gets it
             _fail(group, exc)
             if not isinstance(exc, Exception):
                 raise
             return
-        try:
-            outcomes = _together(conn, group) or _one_by_one(conn, group)
-            conn.commit()
-        except BaseException as exc:
-            _fail(group, exc)
-            if not isinstance(exc, Exception):
-                raise
-            return
-        finally:
-            _give_back(conn)  # rolls back what did not commit
-            _WRITE_LOCKS[engine].release()
         for done, result, error in outcomes:
             if done.done():
                 continue
@@ -263,6 +276,20 @@ def _give_back(conn: Connection) -> None:
         _busy_timeout(conn, SQLITE_BUSY_TIMEOUT_MS)
     finally:
         conn.close()
+
+
+def _store(conn: Connection, group: list[_Queued]) -> list[_Outcome]:
+    """Every job of the group in ``conn``'s transaction, then the ``COMMIT``."""
+    outcomes = _together(conn, group) or _one_by_one(conn, group)
+    conn.commit()
+    return outcomes
+
+
+def _stored_in_thread(engine: Engine, group: list[_Queued]) -> list[_Outcome]:
+    """PostgreSQL: :func:`_store` in a transaction of a pooled connection (blocking)."""
+    with engine.connect() as conn:
+        conn.begin()
+        return _store(conn, group)
 
 
 def _together(conn: Connection, group: list[_Queued]) -> list[_Outcome] | None:
@@ -302,7 +329,8 @@ class _Deferred:
     rows (``execute(insert(table), {…} or [{…}, …])``, no RETURNING) is kept, to run
     with the same inserts of the other jobs as one ``executemany``; any other statement
     runs at once, after the kept inserts into its table (all of them, for a statement
-    whose tables are not known). Kept inserts run table by table in the order their
+    whose tables are not known; none for a ``SELECT`` of no table, such as a
+    sequence's ``nextval``). Kept inserts run table by table in the order their
     tables were first written, which is the order of the foreign keys when every job
     writes parents first; a kept insert answers ``None``."""
 
@@ -318,6 +346,8 @@ class _Deferred:
                 for row in rows:
                     self.kept.setdefault((statement.table, tuple(row)), []).append(row)
                 return None
+        if type(statement) is Select and not statement.get_final_froms():
+            return self.conn.execute(statement, parameters)  # reads no table: nextval(…)
         table = getattr(statement, "table", None)
         if table is None or any(kept_table is table for kept_table, _ in self.kept):
             self.flush()
@@ -334,11 +364,8 @@ _GROUPS: weakref.WeakKeyDictionary[Engine, dict[asyncio.AbstractEventLoop, Group
 )
 
 
-def group_commit(engine: Engine) -> GroupCommit | None:
-    """The running loop's :class:`GroupCommit` of a SQLite engine; ``None`` for PostgreSQL
-    (its row locks and MVCC let every request commit in a thread of its own)."""
-    if engine not in _WRITE_LOCKS:
-        return None
+def group_commit(engine: Engine) -> GroupCommit:
+    """The running loop's :class:`GroupCommit` of an engine."""
     loop = asyncio.get_running_loop()
     groups = _GROUPS.setdefault(engine, {})
     group = groups.get(loop)

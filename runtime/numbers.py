@@ -31,7 +31,7 @@ import weakref
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Connection, Engine, Insert, Table, select, text
+from sqlalchemy import Connection, Engine, Insert, Table, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from runtime.clock import application_number, counter_name, local_date
@@ -58,6 +58,15 @@ def prepare(engine: Engine, pkg: Package, region: Region, now: datetime) -> None
         _ensure_sequence(engine, pkg.tables.counters, region.code, local_date(now))
 
 
+def numbers_ready(engine: Engine, region: Region, now: datetime) -> bool:
+    """Whether :func:`prepare` has nothing left to do (it would not touch the database)."""
+    if engine.dialect.name == "sqlite":
+        return True
+    with _KNOWN_LOCK:
+        known = _KNOWN.get(engine, set())
+        return sequence_name(region.code, local_date(now)) in known
+
+
 def next_number(conn: Connection, pkg: Package, region: Region, now: datetime) -> str:
     """The next number of ``region`` on the local day of ``now``, in the filing's
     transaction (after :func:`prepare`)."""
@@ -67,7 +76,7 @@ def next_number(conn: Connection, pkg: Package, region: Region, now: datetime) -
         sequence = conn.execute(_increment(pkg.tables.counters), {"name": name, "value": 1})
     else:
         name = sequence_name(region.code, day)
-        sequence = conn.execute(text("SELECT nextval(:name)"), {"name": name})
+        sequence = conn.execute(select(func.nextval(name)))
     return application_number(region.code, day, int(sequence.scalar_one()))
 
 

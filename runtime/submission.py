@@ -35,10 +35,10 @@ from runtime.answers import Filed
 from runtime.auth import Identity
 from runtime.clock import ClockState, local_date
 from runtime.context import Context
-from runtime.db import group_commit, read, write
+from runtime.db import group_commit, is_sqlite, read, write
 from runtime.errors import ApiError, FieldProblem, message
 from runtime.formspec import localized
-from runtime.numbers import next_number, prepare
+from runtime.numbers import next_number, numbers_ready, prepare
 from runtime.package import Matter, Package, Region
 from runtime.records import clock_columns, iso, rules_columns, store_data
 from runtime.validation import validate_submission
@@ -124,31 +124,30 @@ async def submit_now(
     lng: str,
     rid: str,
 ) -> Stored:
-    """:func:`submit` from the event loop: on SQLite validated in the loop and committed
-    with the other filings of the moment (:class:`runtime.db.GroupCommit`; the reads
-    before are short WAL reads that never wait for a writer), on PostgreSQL in a thread."""
-    group = group_commit(c.engine)
-    if group is None:
-        return await run_in_threadpool(
-            submit,
-            c,
-            identity,
-            matter,
-            region,
-            data,
-            idempotency_key=idempotency_key,
-            digest=digest,
-            lng=lng,
-            rid=rid,
+    """:func:`submit` from the event loop: validated in the loop and committed with the
+    other filings of the moment (:class:`runtime.db.GroupCommit`). The reads before: on
+    SQLite short WAL reads in the loop, that never wait for a writer; on PostgreSQL in a
+    thread, and only when there is one (an Idempotency-Key's stored answer, the day's
+    first number sequence), so a plain filing costs no thread hop of its own."""
+    key, sqlite = idempotency_key, is_sqlite(c.engine)
+    if key is not None and not sqlite:
+        previous = await run_in_threadpool(
+            replay, c.engine, c.package, identity.subject, key, digest
         )
-    prepared = _prepare(c, identity, matter, data, idempotency_key, digest, lng)
+        if previous is not None:
+            return previous
+    prepared = _prepare(c, identity, matter, data, key if sqlite else None, digest, lng)
     if isinstance(prepared, Stored):
         return prepared
-    job = _filing(c, identity, matter, region, prepared, lng, rid, idempotency_key, digest, None)
+    if not numbers_ready(c.engine, region, prepared[1]):
+        await run_in_threadpool(prepare, c.engine, c.package, region, prepared[1])
+    job = _filing(c, identity, matter, region, prepared, lng, rid, key, digest, None)
     try:
-        body = await group.run(job)
+        body = await group_commit(c.engine).run(job)
     except IntegrityError as exc:
-        return _replayed(c, identity, idempotency_key, digest, exc)
+        if sqlite:
+            return _replayed(c, identity, key, digest, exc)
+        return await run_in_threadpool(_replayed, c, identity, key, digest, exc)
     if c.settings.licence_url is not None:
         await run_in_threadpool(fetch_licences, c, identity, matter, prepared[0], body["id"])
     return Stored(201, body)
@@ -210,8 +209,15 @@ def _filing(
     cleaned, now = prepared
     prepare(c.engine, c.package, region, now)
 
+    taken: list[str] = []
+
     def job(conn: Connection) -> Filed:
-        body = file_application(conn, c, identity, matter, region, cleaned, now, lng, rid)
+        number = taken[0] if taken else next_number(conn, c.package, region, now)
+        if conn.dialect.name != "sqlite":  # a sequence's number is never given again, not
+            taken[:] = [number]  # even rolled back: a second try (GroupCommit) keeps it
+        body = file_application(
+            conn, c, identity, matter, region, cleaned, now, lng, rid, number=number
+        )
         if after is not None:
             after(conn, body)
         if key is not None:
@@ -244,11 +250,13 @@ def file_application(
     rid: str,
     *,
     bundle_id: str | None = None,
+    number: str | None = None,
 ) -> Filed:
     """Insert one validated application (in the caller's write transaction, begun after
     :func:`runtime.numbers.prepare`); its response body.
 
-    ``bundle_id``: the bundle filing it belongs to (``bundle_filings.id``)."""
+    ``bundle_id``: the bundle filing it belongs to (``bundle_filings.id``); ``number``: its
+    number when already taken (else the next one)."""
     pkg = c.package
     rules = pkg.current_rules(matter)  # the case keeps them for life (runtime/rules.py)
     form = rules.form
@@ -257,7 +265,7 @@ def file_application(
     clock = ClockState.for_limit(rules.promised, region.calendar).enter(initial.as_spec(), now)
     app_id = str(uuid.uuid4())
     t = pkg.tables
-    number = next_number(conn, pkg, region, now)
+    number = number or next_number(conn, pkg, region, now)
     conn.execute(
         insert(t.applications),
         {

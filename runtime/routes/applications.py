@@ -14,7 +14,7 @@ from runtime.actions import take_step
 from runtime.answers import ApplicationSummary
 from runtime.auth import Identity, require
 from runtime.context import Context
-from runtime.db import group_commit, read
+from runtime.db import group_commit, is_sqlite, read
 from runtime.errors import ApiError, request_id
 from runtime.records import detail, load_data, rows_where, rules_of, summary
 from runtime.routes.bundles import siblings
@@ -178,8 +178,7 @@ async def get_one(request: Request) -> Response:
     c = ctx(request)
     identity = require(request)
     app_id = request.path_params["id"]
-    group = group_commit(c.engine)
-    if identity.is_staff or group is None:
+    if identity.is_staff or not is_sqlite(c.engine):
         return ok(await threaded(_detail, request, c, identity, app_id, lang(request)))
     denied: list[str] = []
     try:
@@ -187,7 +186,9 @@ async def get_one(request: Request) -> Response:
     finally:
         if denied:  # find_application refused someone else's case
             entry = denial(request, c, identity, denied[0])
-            await group.run(partial(audit.record, table=c.package.tables.audit_log, **entry))
+            await group_commit(c.engine).run(
+                partial(audit.record, table=c.package.tables.audit_log, **entry)
+            )
 
 
 async def act(request: Request) -> Response:

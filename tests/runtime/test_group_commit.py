@@ -1,8 +1,8 @@
-"""Filings committed in groups on SQLite (runtime/db.py ``GroupCommit``), issue 13.
+"""Filings committed in groups (runtime/db.py ``GroupCommit``), issue 13.
 
-Many filings share one transaction; none may be lost or failed by another's failure,
-none answered before its commit, and waiting for the write lock must not stop the
-event loop.
+Many filings share one transaction (SQLite and PostgreSQL); none may be lost or failed
+by another's failure, none answered before its commit, and waiting for SQLite's write
+lock must not stop the event loop.
 """
 
 from __future__ import annotations
@@ -33,6 +33,22 @@ def engine(tmp_path: Path) -> Any:
     engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def either(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """A SQLite or a PostgreSQL engine holding ``rows`` with one row (id 0)."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("engine")
+        return
+    engine = make_engine(request.getfixturevalue("postgres_url"))
+    META.drop_all(engine)
+    META.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(ROWS), {"id": 0, "v": "there before"})
+    yield engine
+    META.drop_all(engine)
+    engine.dispose()
+
+
 def _adding(row_id: int) -> Any:
     def job(conn: Connection) -> int:
         conn.execute(insert(ROWS), {"id": row_id, "v": f"row {row_id}"})
@@ -52,7 +68,8 @@ def _count(engine: Any) -> int:
 
 
 @pytest.mark.anyio
-async def test_one_commit_for_many_and_a_failure_fails_only_its_own(engine: Any) -> None:
+async def test_one_commit_for_many_and_a_failure_fails_only_its_own(either: Any) -> None:
+    engine = either
     commits: list[int] = []
     event.listen(engine, "commit", lambda _conn: commits.append(1))
     group = group_commit(engine)
