@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from runtime import audit
+from runtime import audit, events
 from runtime.answers import ApplicationSummary
 from runtime.auth import Identity
 from runtime.checklist import require_materials
@@ -145,4 +145,15 @@ def take_step(
         fresh = conn.execute(
             select(t.applications).where(t.applications.c.id == application_id)
         ).one()
+        events.emit(
+            conn,
+            t,
+            events.DECIDED if workflow.is_final(step.to) else events.TRANSITIONED,
+            region=app.region,
+            at=now,
+            data=events.application_data(
+                fresh._mapping, transition=step.id, **{"from": app.status, "to": step.to}
+            ),
+            application_id=application_id,
+        )
     return summary(pkg, fresh._mapping, lang=lng, now=now, staff=identity.is_staff)

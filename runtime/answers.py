@@ -133,6 +133,21 @@ class Rating(TypedDict):
 
 
 @with_config(CLOSED)
+class Fetch(TypedDict):
+    """电子证照: what fetching a government-sourced material at filing gave (licences.py)."""
+
+    status: Literal["pending", "fetched", "missing"]
+    reason: Annotated[
+        MaybeText,
+        Field(
+            description="not_found, status:<HTTP status>, timeout, unreachable, "
+            "file_type:<type>, too_large or no_holder"
+        ),
+    ]
+    message: Annotated[str, Field(description="what the officer reads beside the material")]
+
+
+@with_config(CLOSED)
 class ChecklistItem(TypedDict):
     """A material of the rules the case was filed under."""
 
@@ -149,6 +164,7 @@ class ChecklistItem(TypedDict):
     ]
     uploaded: bool
     missing: Annotated[bool, Field(description="required and not uploaded")]
+    fetch: NotRequired[Fetch]
 
 
 class Application(ApplicationSummary):

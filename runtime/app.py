@@ -18,6 +18,8 @@
 | /api/sharing/requests…, GET /api/sharing/data/{id} | :mod:`runtime.routes.sharing` |
 | GET /api/staff/data-quality | :mod:`runtime.routes.quality` |
 | /api/profile, /api/notifications… | :mod:`runtime.routes.profiles` |
+| /api/objections…, GET /api/staff/objections/stats | :mod:`runtime.routes.objections` |
+| GET /api/staff/events | :mod:`runtime.routes.events` (webhooks: :mod:`runtime.webhooks`) |
 | the web pages (``/``, ``/login``, …) | :mod:`runtime.web` |
 | a region's own, under /api/ext/ and /ext/ | ``GOVSTD_EXTENSIONS`` (:mod:`runtime.extensions`) |
 
@@ -39,6 +41,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from runtime import webhooks
 from runtime.context import Context
 from runtime.crypto import Cipher
 from runtime.errors import (
@@ -58,7 +61,9 @@ from runtime.routes import (
     catalogue,
     docs,
     evaluations,
+    events,
     materials,
+    objections,
     policies,
     quality,
     resources,
@@ -123,9 +128,11 @@ ROUTES = [
         name="revealApplication",
     ),
     Route("/api/staff/stats", staff.stats, methods=["GET"], name="staffStats"),
+    Route("/api/staff/events", events.list_events, methods=["GET"], name="listEvents"),
     *bundles.ROUTES,
     *policies.ROUTES,
     *resources.ROUTES,
+    *objections.ROUTES,
     *sharing.ROUTES,
     *quality.ROUTES,
 ]
@@ -188,7 +195,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with guard.watching():
+        async with guard.watching(), webhooks.delivering(context):
             yield
         engine.dispose()
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from runtime.answers import ChecklistItem
+from runtime.answers import ChecklistItem, Fetch
 from runtime.errors import ApiError, FieldProblem
 from runtime.formspec import localized
 from runtime.rules import CaseRules
@@ -43,23 +43,30 @@ def missing(
 
 
 def checklist(
-    rules: CaseRules, data: Mapping[str, object], uploaded: Collection[str], lang: str
+    rules: CaseRules,
+    data: Mapping[str, object],
+    uploaded: Collection[str],
+    lang: str,
+    fetches: Mapping[str, Fetch] | None = None,
 ) -> list[ChecklistItem]:
-    """Every material of the case's rules, for staff: name, whether asked and handed in."""
+    """Every material of the case's rules, for staff: name, whether asked and handed in;
+    a government-sourced one fetched at filing (runtime/licences.py) has ``fetch``."""
     out: list[ChecklistItem] = []
     for m in rules.materials:
         required = asked(m, data)
-        out.append(
-            {
-                "material": m["id"],
-                "name": localized(m.get("name"), lang),
-                "necessity": m.get("necessity", "required"),
-                "source": m.get("source", "applicant"),
-                "required": required,
-                "uploaded": m.get("id") in uploaded,
-                "missing": required and m.get("id") not in uploaded,
-            }
-        )
+        item: ChecklistItem = {
+            "material": m["id"],
+            "name": localized(m.get("name"), lang),
+            "necessity": m.get("necessity", "required"),
+            "source": m.get("source", "applicant"),
+            "required": required,
+            "uploaded": m.get("id") in uploaded,
+            "missing": required and m.get("id") not in uploaded,
+        }
+        fetch = (fetches or {}).get(str(m["id"]))
+        if fetch is not None:
+            item["fetch"] = fetch
+        out.append(item)
     return out
 
 

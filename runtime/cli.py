@@ -8,14 +8,36 @@ in :mod:`runtime.cli_commands`; these are its typer wrappers (options, help, pri
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
 from runtime.types import bilingual
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """A :class:`runtime.cli_commands.CommandError` (a problem the user can fix) printed as
+    one line, ``error: 中文 / English``, exit 1."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        from runtime.cli_commands import CommandError
+
+        try:
+            return command(*args, **kwargs)
+        except CommandError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise typer.Exit(1) from None
+
+    return run
+
 
 app = typer.Typer(
     add_completion=False,
@@ -23,11 +45,6 @@ app = typer.Typer(
     help="govstd runtime: migrate and serve a deployment package (政务服务运行时).",
     pretty_exceptions_enable=False,
 )
-
-
-def _command_error(exc: Exception) -> typer.Exit:
-    print(f"error: {exc}", file=sys.stderr)
-    return typer.Exit(1)
 
 
 AppDir = Annotated[Path, typer.Option("--app", help="deployment package folder (govstd generate)")]
@@ -38,6 +55,7 @@ DbUrl = Annotated[
 
 
 @app.command()
+@_one_line_errors
 def migrate(
     app_dir: AppDir,
     db: DbUrl = None,
@@ -46,13 +64,9 @@ def migrate(
     ] = False,
 ) -> None:
     """Bring the database to the package's newest revision."""
-    from runtime.cli_commands import CommandError
     from runtime.cli_commands import migrate as run
 
-    try:
-        url, applied = run(app_dir, db, allow_data_loss=allow_data_loss)
-    except CommandError as exc:
-        raise _command_error(exc) from None
+    url, applied = run(app_dir, db, allow_data_loss=allow_data_loss)
     database = url.split("@")[-1]
     if not applied:
         print(
@@ -79,6 +93,7 @@ def migrate(
 
 
 @app.command()
+@_one_line_errors
 def serve(
     app_dir: AppDir,
     db: DbUrl = None,
@@ -95,23 +110,13 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the deployment package over HTTP (uvicorn)."""
-    from runtime.cli_commands import CommandError
     from runtime.cli_commands import serve as run
 
-    try:
-        run(
-            app_dir,
-            db,
-            host=host,
-            port=port,
-            workers=workers,
-            forwarded_allow_ips=forwarded_allow_ips,
-        )
-    except CommandError as exc:
-        raise _command_error(exc) from None
+    run(app_dir, db, host=host, port=port, workers=workers, forwarded_allow_ips=forwarded_allow_ips)
 
 
 @app.command("sweep-uploads")
+@_one_line_errors
 def sweep_uploads(
     app_dir: AppDir,
     db: DbUrl = None,
@@ -124,19 +129,16 @@ def sweep_uploads(
     ] = False,
 ) -> None:
     """Remove material files no row refers to (left by a crash); serve does it at start-up."""
-    from runtime.cli_commands import CommandError
     from runtime.cli_commands import sweep_uploads as run
 
-    try:
-        print(run(app_dir, db, older_than_minutes=older_than, dry_run=dry_run), file=sys.stderr)
-    except CommandError as exc:
-        raise _command_error(exc) from None
+    print(run(app_dir, db, older_than_minutes=older_than, dry_run=dry_run), file=sys.stderr)
 
 
 @app.command()
+@_one_line_errors
 def token(
     role: Annotated[
-        str, typer.Option("--role", help="applicant|officer|approver|supervisor|admin")
+        str, typer.Option("--role", help="applicant|officer|approver|supervisor|admin|data_steward")
     ],
     region: Annotated[str | None, typer.Option("--region", help="staff: region id")] = None,
     sub: Annotated[str | None, typer.Option("--sub", help="subject (person id)")] = None,
@@ -151,23 +153,11 @@ def token(
     ] = None,
 ) -> None:
     """Print a signed development token."""
-    from runtime.cli_commands import CommandError
     from runtime.cli_commands import token as run
 
-    try:
-        print(
-            run(
-                role,
-                region=region,
-                sub=sub,
-                name=name,
-                id_number=id_number,
-                ttl=ttl,
-                app_dir=app_dir,
-            )
-        )
-    except CommandError as exc:
-        raise _command_error(exc) from None
+    print(
+        run(role, region=region, sub=sub, name=name, id_number=id_number, ttl=ttl, app_dir=app_dir)
+    )
 
 
 @app.command()

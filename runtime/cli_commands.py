@@ -247,21 +247,19 @@ def _check_database(app_dir: Path, url: str) -> None:
 
 
 def _run_workers(config: uvicorn.Config) -> None:
-    """``uvicorn.run(…, workers=N)``, with a listening socket that says it is TCP.
+    """``uvicorn.run(…, workers=N)``, with a listening socket that says it is TCP and
+    hands out one connection per wake-up (:class:`runtime.server.OneAtATimeSocket`).
 
     uvicorn binds the workers' socket with ``proto`` 0; accepted connections inherit it,
     and asyncio turns on TCP_NODELAY only for sockets that say ``IPPROTO_TCP``. Without
     it every keep-alive request after the first waited ~40 ms for the client's delayed
     ACK (uvicorn issue #3149): 360 requests/s at most over 16 connections.
     """
-    import socket
-
     from uvicorn.supervisors import Multiprocess
 
-    sock = config.bind_socket()
-    if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto != socket.IPPROTO_TCP:
-        sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
-        sock.set_inheritable(True)
+    from runtime.server import OneAtATimeSocket
+
+    sock = OneAtATimeSocket.listening(config.bind_socket())
     with contextlib.suppress(KeyboardInterrupt):
         Multiprocess(config, sockets=[sock]).run()
 

@@ -149,11 +149,55 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{form} 不是画像表单（可选：{known}）",
         "'{form}' is not a profile form (known: {known})",
     ),
+    # objections (runtime/objections.py); unknown_element: see the data system below
+    "element_not_in_form": (
+        "本件的表单 {form} 不采集数据元 {element}",
+        "the case's form '{form}' does not collect the data element '{element}'",
+    ),
+    "objection_open": (
+        "该项已有未处理的异议（{id}）",
+        "an objection to this value is already open ({id})",
+    ),
+    "objection_closed": ("异议 {id} 已处理", "objection {id} is already resolved"),
+    "unknown_objection": ("未找到异议 {id}", "no objection '{id}'"),
+    "objection_resolved": ("您的异议 {id} 已处理", "your objection {id} has been resolved"),
+    "field.place": (
+        "数据元 {element} 在本件中的位置应为：{known}",
+        "where the case holds the data element '{element}': {known}",
+    ),
+    # 电子证照 (runtime/licences.py): why a government-sourced material is (not) attached
+    "licence.fetched": ("已从电子证照库获取", "fetched from the e-licence service"),
+    "licence.pending": (
+        "正在获取（或获取被中断）",
+        "being fetched (or the fetch was interrupted)",
+    ),
+    "licence.not_found": (
+        "电子证照库中没有申请人的此项证照",
+        "the e-licence service has no such licence of the applicant",
+    ),
+    "licence.status": (
+        "电子证照服务出错（HTTP {status}）",
+        "the e-licence service failed (HTTP {status})",
+    ),
+    "licence.timeout": ("电子证照服务超时未应答", "the e-licence service did not answer in time"),
+    "licence.unreachable": ("无法连接电子证照服务", "the e-licence service cannot be reached"),
+    "licence.file_type": (
+        "电子证照服务返回的文件类型不被接受（{type}）",
+        "the e-licence service returned a file of a type not accepted ({type})",
+    ),
+    "licence.too_large": (
+        "电子证照服务返回的文件超过大小上限",
+        "the e-licence service returned a file over the size cap",
+    ),
+    "licence.no_holder": (
+        "申请人身份证号码未知，无法查询电子证照",
+        "the applicant's ID number is not known: nothing to look up",
+    ),
     # the data system (runtime/routes/resources.py, sharing.py, quality.py)
     "unknown_element": ("未找到数据元 {element}", "no data element '{element}'"),
-    "unknown_resource": (
-        "区域 {region} 的数据资源目录中没有资源 {resource}",
-        "no resource '{resource}' in the catalogue of region '{region}'",
+    "field.resource": (
+        "区域 {region} 的数据资源目录中没有资源 {resource}（可选：{known}）",
+        "no resource '{resource}' in the catalogue of region '{region}' (known: {known})",
     ),
     "unknown_sharing_request": ("未找到共享申请 {id}", "no sharing request '{id}'"),
     "sharing_four_eyes": (

@@ -186,6 +186,11 @@ class Tables:
     notifications: Table
     policy_deliveries: Table
     policy_claims: Table
+    events: Table
+    event_receivers: Table
+    event_deliveries: Table
+    objections: Table
+    licence_fetches: Table
     forms: dict[str, Table]
     groups: dict[str, dict[str, Table]]
 
@@ -391,6 +396,11 @@ def _tables(models: ModuleType) -> tuple[Tables, MetaData]:
         notifications=table("notifications"),
         policy_deliveries=table("policy_deliveries"),
         policy_claims=table("policy_claims"),
+        events=table("events"),
+        event_receivers=table("event_receivers"),
+        event_deliveries=table("event_deliveries"),
+        objections=table("objections"),
+        licence_fetches=table("licence_fetches"),
         forms=forms,
         groups=groups,
     )

@@ -24,6 +24,7 @@ from runtime.checklist import checklist
 from runtime.clock import ClockState, WorkCalendar, local_date
 from runtime.crypto import Cipher
 from runtime.formspec import FieldSpec, FormSpec, localized
+from runtime.licences import outcomes
 from runtime.masking import mask_data
 from runtime.package import Matter, Package
 from runtime.rules import CaseRules
@@ -93,6 +94,7 @@ def is_final(pkg: Package, case: Row[Any]) -> bool:
 # --- form data --------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def sealing_context(table: Table, column: str) -> str:
     """The encryption context of a sensitive column's values: ``<table>.<column>`` as the
     column was created, which a rename does not change (the package names it in the
@@ -175,8 +177,9 @@ def load_data(
     if row is not None:
         mapping = row._mapping
         for f in form.fields:
-            if f.id in mapping and mapping[f.id] is not None:
-                data[f.id] = open_value(cipher, table, f, mapping[f.id])
+            value = mapping.get(f.id)
+            if value is not None:
+                data[f.id] = open_value(cipher, table, f, value)
     for group in form.groups:
         gtable = pkg.tables.groups.get(form.id, {}).get(group.id)
         if gtable is None:
@@ -185,12 +188,9 @@ def load_data(
         items = []
         for grow in conn.execute(query, {"key": application_id}):
             m = grow._mapping
+            values = ((f, m.get(f.id)) for f in group.fields)
             items.append(
-                {
-                    f.id: open_value(cipher, gtable, f, m[f.id])
-                    for f in group.fields
-                    if f.id in m and m[f.id] is not None
-                }
+                {f.id: open_value(cipher, gtable, f, v) for f, v in values if v is not None}
             )
         if items:
             data[group.id] = items
@@ -351,8 +351,10 @@ def detail(
     viewer: Identity,
     lang: str,
     now: datetime,
+    fetches: Sequence[Row[Any]] = (),
 ) -> Application:
-    """One application in full: data (masked for staff), history, materials, next steps."""
+    """One application in full: data (masked for staff), history, materials, next steps;
+    ``fetches``: its government-sourced materials' fetches (runtime/licences.py)."""
     staff = viewer.is_staff
     rules = rules_of(pkg, app)
     form = rules.form if rules is not None else pkg.forms.get(app["form"])
@@ -386,7 +388,9 @@ def detail(
     out["evaluation"] = rating
     out["materials"] = handed_in
     uploaded = {m.material for m in materials}
-    out["checklist"] = checklist(rules, data, uploaded, lang) if rules is not None else []
+    out["checklist"] = (
+        checklist(rules, data, uploaded, lang, outcomes(fetches, lang)) if rules is not None else []
+    )
     return out
 
 

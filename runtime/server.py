@@ -25,6 +25,13 @@ Killed with SIGKILL, the master cannot stop them, and they went on serving and
 holding the port. Each worker now asks Linux to send it SIGTERM when its parent
 dies (``prctl(PR_SET_PDEATHSIG)``; elsewhere a thread watches the parent's pid),
 and stops at once if the master died before it asked.
+
+The workers share one listening socket, and asyncio accepts up to ``backlog``
+connections each time it is woken: the first worker to wake took a whole burst of new
+connections (measured: 14 of 16 wrk connections on one worker, 2 on the other), and
+kept-alive connections stay where they landed, so one worker did the work of two.
+:class:`OneAtATimeSocket` lets a worker take one connection per wake-up; the others,
+woken too, take the next ones.
 """
 
 from __future__ import annotations
@@ -35,11 +42,13 @@ import ctypes
 import gc
 import os
 import signal
+import socket
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from multiprocessing import reduction
 from typing import Any
 
 import h11
@@ -271,3 +280,40 @@ def _watch_parent(parent_pid: int) -> None:
     while os.getppid() == parent_pid:
         time.sleep(1.0)
     os.kill(os.getpid(), signal.SIGTERM)
+
+
+class OneAtATimeSocket(socket.socket):
+    """A listening socket that gives asyncio one connection per wake-up (see the module doc).
+
+    asyncio calls ``accept()`` in a loop until it raises :class:`BlockingIOError`; every
+    second call raises it, so each loop takes one connection. (After a wake-up where
+    another worker was faster, the next wake-up takes none; the socket is still ready,
+    so the one after takes it.) It travels to the worker processes as itself."""
+
+    _turn = False
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        self._turn = not self._turn
+        if not self._turn:
+            raise BlockingIOError
+        return super().accept()
+
+    @classmethod
+    def listening(cls, sock: socket.socket) -> OneAtATimeSocket:
+        """``sock`` (bound and listening) as a :class:`OneAtATimeSocket` that says it is
+        TCP: asyncio turns on TCP_NODELAY only for sockets that say ``IPPROTO_TCP``."""
+        proto = socket.IPPROTO_TCP if sock.family in (socket.AF_INET, socket.AF_INET6) else 0
+        made = cls(sock.family, sock.type, proto, fileno=sock.detach())
+        made.set_inheritable(True)
+        return made
+
+
+def _reduce(sock: OneAtATimeSocket) -> tuple[Any, tuple[Any, ...]]:
+    return _rebuild, (reduction.DupFd(sock.fileno()), sock.family, sock.type, sock.proto)
+
+
+def _rebuild(df: Any, family: int, kind: int, proto: int) -> OneAtATimeSocket:
+    return OneAtATimeSocket(family, kind, proto, fileno=df.detach())
+
+
+reduction.register(OneAtATimeSocket, _reduce)

@@ -15,6 +15,12 @@
 | ``GOVSTD_MAX_JSON_BYTES`` | largest JSON body accepted; default 1 MiB |
 | ``GOVSTD_MIGRATION_LOCK_TIMEOUT`` | migrations on PostgreSQL: longest lock wait; default 5s |
 | ``GOVSTD_MIGRATION_STATEMENT_TIMEOUT`` | … longest statement; default 30min |
+| ``GOVSTD_WEBHOOK_URLS`` | event receivers, separated by commas or spaces (docs/data.md) |
+| ``GOVSTD_WEBHOOK_SECRET`` | ``whsec_`` + base64 of 24–64 random bytes: the HMAC-SHA256 key |
+| ``GOVSTD_WEBHOOK_TIMEOUT`` | seconds a receiver has to answer one event; default 10 |
+| ``GOVSTD_WEBHOOK_BACKOFF`` | seconds before the first retry, doubling up to 600; default 1 |
+| ``GOVSTD_LICENCE_URL`` | the 电子证照 service government-sourced materials are fetched from |
+| ``GOVSTD_LICENCE_TIMEOUT`` | seconds one licence fetch may take; default 10 |
 
 (The two migration settings are read by ``runtime/migrate.py``, for ``govstd migrate``.)
 The variables are read with pydantic-settings (:class:`Environment`); an empty value
@@ -25,6 +31,8 @@ counts as unset.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -32,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
@@ -207,6 +216,12 @@ class Settings:
     upload_dir: Path = Path("var/uploads")
     max_json_bytes: int = 1024 * 1024
     max_json_depth: int = 32
+    webhook_urls: tuple[str, ...] = ()
+    webhook_key: bytes = b""
+    webhook_timeout: float = 10.0
+    webhook_backoff: float = 1.0
+    licence_url: str | None = None
+    licence_timeout: float = 10.0
     env: Mapping[str, str] = field(default_factory=dict)
     now: Callable[[], datetime] = _utcnow
 
@@ -226,8 +241,79 @@ class Settings:
             production=read.production,
             upload_dir=read.upload_dir,
             max_json_bytes=read.max_json_bytes,
+            **integrations(env),
             env=env,
         )
+
+
+def _seconds(env: Mapping[str, str], variable: str, default: float, high: float) -> float:
+    raw = env.get(variable, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= high:
+        raise SettingsError(
+            bilingual(
+                f"{variable} 应为大于 0、不超过 {high:g} 的秒数",
+                f"{variable} must be a number of seconds above 0 and at most {high:g}",
+            )
+        )
+    return value
+
+
+def _url(variable: str, raw: str) -> str:
+    parsed = urlsplit(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise SettingsError(
+            bilingual(
+                f"{variable}: {raw[:200]!r} 不是 http(s) 地址",
+                f"{variable}: {raw[:200]!r} is not an http(s) address",
+            )
+        )
+    return raw
+
+
+def webhook_key(raw: str) -> bytes:
+    """The HMAC key of ``GOVSTD_WEBHOOK_SECRET`` (Standard Webhooks: ``whsec_`` + base64)."""
+    body = raw.strip().removeprefix("whsec_")
+    try:
+        key = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if not 24 <= len(key) <= 64:
+        raise SettingsError(
+            bilingual(
+                "GOVSTD_WEBHOOK_SECRET 应为 whsec_ 加 24 到 64 字节的 base64",
+                "GOVSTD_WEBHOOK_SECRET must be whsec_ and the base64 of 24 to 64 bytes",
+            )
+        )
+    return key
+
+
+def integrations(env: Mapping[str, str]) -> dict[str, Any]:
+    """The webhook and 电子证照 settings (docs/data.md), checked."""
+    urls = tuple(
+        _url("GOVSTD_WEBHOOK_URLS", u)
+        for u in env.get("GOVSTD_WEBHOOK_URLS", "").replace(",", " ").split()
+    )
+    secret = env.get("GOVSTD_WEBHOOK_SECRET", "")
+    if urls and not secret.strip():
+        raise SettingsError(
+            bilingual(
+                "设置了 GOVSTD_WEBHOOK_URLS 时必须设置 GOVSTD_WEBHOOK_SECRET",
+                "GOVSTD_WEBHOOK_SECRET must be set when GOVSTD_WEBHOOK_URLS is",
+            )
+        )
+    licence = env.get("GOVSTD_LICENCE_URL", "").strip()
+    return {
+        "webhook_urls": tuple(dict.fromkeys(urls)),
+        "webhook_key": webhook_key(secret) if secret.strip() else b"",
+        "webhook_timeout": _seconds(env, "GOVSTD_WEBHOOK_TIMEOUT", 10.0, 300.0),
+        "webhook_backoff": _seconds(env, "GOVSTD_WEBHOOK_BACKOFF", 1.0, 600.0),
+        "licence_url": _url("GOVSTD_LICENCE_URL", licence).rstrip("/") if licence else None,
+        "licence_timeout": _seconds(env, "GOVSTD_LICENCE_TIMEOUT", 10.0, 300.0),
+    }
 
 
 def data_keys(settings: Settings) -> tuple[bytes, ...]:

@@ -34,13 +34,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Table, func, insert, or_, select, update
 
-from runtime import audit
+from runtime import audit, events
 from runtime.auth import REGIONAL_ROLES, SUBTREE_ROLES, Identity
 from runtime.catalogue import Resource
 from runtime.clock import local_date
 from runtime.context import Context
 from runtime.db import read, write
 from runtime.errors import ApiError, FieldProblem, message
+from runtime.formspec import localized
 from runtime.masking import mask_value
 from runtime.package import Package
 from runtime.records import iso, load_data
@@ -71,8 +72,7 @@ def _text(body: Mapping[Any, Any], key: str, lng: str, problems: list[FieldProbl
 
 
 def _expires(value: Any, today: date, lng: str, problems: list[FieldProblem]) -> date:
-    if value is None:
-        return today + timedelta(days=DEFAULT_DAYS)
+    """``expires`` of a body (the key given: ``null`` is no date), in range, or a problem."""
     try:
         day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
     except ValueError:
@@ -88,7 +88,8 @@ def checked_request(
     pkg: Package, body: Mapping[Any, Any], today: date, lng: str
 ) -> tuple[Resource, list[str], dict[str, Any]]:
     """The resource, the items and the columns of a new request, or 422 naming every
-    problem (an unknown resource or region, items outside the resource or not shared)."""
+    problem (an unknown resource or region, items outside the resource or not shared,
+    purpose, basis, ``unmasked``, ``expires``)."""
     problems: list[FieldProblem] = []
     region = body.get("region", pkg.region)
     if not isinstance(region, str) or region not in pkg.regions:
@@ -101,15 +102,19 @@ def checked_request(
     resource = (
         pkg.data_catalogue.resource(region, resource_id) if isinstance(resource_id, str) else None
     )
-    if resource is None:
-        shown = str(resource_id)[:64]
-        raise ApiError(404, "unknown_resource", {"resource": shown, "region": region})
     items = body.get("items")
-    if not isinstance(items, list) or not items or len(items) > len(resource.items):
+    if resource is None:
+        known = ", ".join(r.id for r in pkg.data_catalogue.in_region(region))
+        shown = str(resource_id)[:64]
+        text = message("field.resource", lng, resource=shown, region=region, known=known)
+        problems.append(FieldProblem("resource", "unknown", text))
+        items = []
+    elif not isinstance(items, list) or not items or len(items) > len(resource.items):
         problems.append(_problem("items", "range", lng, low=1, high=len(resource.items)))
         items = []
     chosen: list[str] = []
     for index, element in enumerate(items):
+        assert resource is not None
         item = resource.item_map.get(element) if isinstance(element, str) else None
         if item is None:
             known = ", ".join(resource.item_map)
@@ -126,8 +131,10 @@ def checked_request(
     unmasked = body.get("unmasked", False)
     if not isinstance(unmasked, bool):
         problems.append(_problem("unmasked", "type", lng, expected="boolean"))
-    expires = _expires(body.get("expires"), today, lng, problems)
-    if problems:
+    expires = today + timedelta(days=DEFAULT_DAYS)
+    if "expires" in body:
+        expires = _expires(body["expires"], today, lng, problems)
+    if problems or resource is None:
         raise ApiError(422, "validation", fields=problems)
     columns = {"purpose": purpose, "basis": basis, "unmasked": int(unmasked), "expires": expires}
     return resource, chosen, columns
@@ -166,6 +173,16 @@ def create(c: Context, identity: Identity, body: Mapping[Any, Any], lng: str, ri
             request_id=rid,
             detail={**detail, "items": chosen, "granted": free},
         )
+        if free:  # the unconditional items, granted at once
+            data = {"request": row["id"], "resource": resource.id, "items": free}
+            events.emit(
+                conn,
+                c.package.tables,
+                events.SHARING_GRANTED,
+                region=resource.region,
+                at=now,
+                data=data,
+            )
     return view(c, row, lng)
 
 
@@ -204,8 +221,7 @@ def view(c: Context, row: Mapping[Any, Any], lng: str) -> dict[str, Any]:
     today = local_date(c.now())
 
     def item(e: str) -> dict[str, Any]:
-        name = names.get(e) or {}
-        return {"element": e, "name": name.get("en" if lng == "en" else "zh", e)}
+        return {"element": e, "name": localized(names.get(e), lng) or e}
 
     granted = json.loads(row["granted"]) if state(row, today) in LIVE else []
     return {
@@ -269,10 +285,25 @@ def decide(
     lng: str,
     rid: str,
 ) -> dict[str, Any]:
-    """Approve, refuse or revoke (blocking); 403 for the wrong person, 409 in the wrong
-    state (also when another decision won the race), 422 without a reason."""
+    """Approve, refuse or revoke (blocking): the body first (422: no reason to refuse or
+    revoke, an unknown key, a bad date), then who may (404 for who may not see the
+    request, 403 for the wrong person), then the state (409, also when another decision
+    won the race)."""
     if action not in _ACTIONS:
         raise ApiError(404, "not_found")
+    now = c.now()
+    today = local_date(now)
+    problems: list[FieldProblem] = []
+    allowed = {"reason", "expires"} if action == "approve" else {"reason"}
+    problems += [_problem(str(k)[:64], "unknown", lng) for k in body if k not in allowed]
+    reason = None
+    if action != "approve" or "reason" in body:  # given, it must be a text (null is none)
+        reason = _text(body, "reason", lng, problems)
+    asked = None
+    if action == "approve" and "expires" in body:
+        asked = _expires(body["expires"], today, lng, problems)
+    if problems:
+        raise ApiError(422, "validation", fields=problems)
     row = find(c, identity, request_id)._mapping
     requester = row["requester_sub"] == identity.subject
     steward = identity.role == STEWARD and row["region"] == identity.region
@@ -283,19 +314,7 @@ def decide(
             raise ApiError(403, "forbidden")
         if requester:
             raise ApiError(403, "sharing_four_eyes")
-    problems: list[FieldProblem] = []
-    allowed = {"reason", "expires"} if action == "approve" else {"reason"}
-    problems += [_problem(str(k)[:64], "unknown", lng) for k in body if k not in allowed]
-    reason = _text(body, "reason", lng, problems) if action != "approve" else None
-    if action == "approve" and body.get("reason") is not None:
-        reason = _text(body, "reason", lng, problems)
-    now = c.now()
-    today = local_date(now)
-    expires = row["expires"]
-    if action == "approve" and body.get("expires") is not None:
-        expires = min(expires, _expires(body.get("expires"), today, lng, problems))
-    if problems:
-        raise ApiError(422, "validation", fields=problems)
+    expires = min(row["expires"], asked) if asked is not None else row["expires"]
     sources, target = _ACTIONS[action]
     current = state(row, today)
     if current not in sources:
@@ -329,6 +348,11 @@ def decide(
             request_id=rid,
             detail=detail,
         )
+        if action in ("approve", "revoke"):
+            kind = events.SHARING_GRANTED if action == "approve" else events.SHARING_REVOKED
+            items = json.loads(values.get("granted") or "[]") if action == "approve" else []
+            data = {"request": row["id"], "resource": row["resource"], "items": items}
+            events.emit(conn, c.package.tables, kind, region=row["region"], at=now, data=data)
     return view(c, {**row, **values}, lng)
 
 

@@ -6,14 +6,8 @@ Rows are inserted with their values as execution parameters (``execute(insert(t)
 columns and is reused from SQLAlchemy's cache, instead of coercing every value
 into a new bound parameter and hashing them all on each request.
 
-Numbers (受理编号) come from a ``counters`` row per region and day, incremented with
-``INSERT … ON CONFLICT DO UPDATE … RETURNING`` inside the write transaction (under
-SQLite's ``BEGIN IMMEDIATE`` lock; on PostgreSQL the row lock serializes), so they
-are unique and gap-free per committed day unless a transaction rolls back. On
-PostgreSQL the number is taken after the case's other rows are written (the
-application row holds its own id as a placeholder meanwhile): the counter row is
-locked from the increment to the commit, and every filing of the same region and day
-queues behind it, so the fewer statements in between the better.
+Numbers (受理编号): :mod:`runtime.numbers` (a counter row on SQLite, a sequence per
+region and day on PostgreSQL, so filings never queue behind each other's commit).
 
 Idempotency: ``(applicant_sub, key)`` is the primary key of ``idempotency_keys``.
 The same key with the same request returns the stored response; with another
@@ -30,22 +24,21 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Insert, Table, Update, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from runtime import audit
+from runtime import audit, events, licences
 from runtime.answers import Filed
 from runtime.auth import Identity
-from runtime.clock import ClockState, application_number, counter_name, local_date
+from runtime.clock import ClockState, local_date
 from runtime.context import Context
 from runtime.db import group_commit, read, write
 from runtime.errors import ApiError, FieldProblem, message
 from runtime.formspec import localized
+from runtime.numbers import next_number, prepare
 from runtime.package import Matter, Package, Region
 from runtime.records import clock_columns, iso, rules_columns, store_data
 from runtime.validation import validate_submission
@@ -74,31 +67,6 @@ def resolve_region(pkg: Package, matter: Matter, region_id: Any, lng: str) -> Re
         )
         raise ApiError(422, "validation", fields=[problem])
     return region
-
-
-@lru_cache(maxsize=16)
-def _increment(table: Table, dialect_name: str) -> Insert:
-    """``INSERT … ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value``."""
-    dialect = sqlite if dialect_name == "sqlite" else postgresql
-    stmt: Insert = (
-        dialect.insert(table)
-        .on_conflict_do_update(index_elements=[table.c.name], set_={"value": table.c.value + 1})
-        .returning(table.c.value)
-    )
-    return stmt
-
-
-@lru_cache(maxsize=16)
-def _set_number(table: Table) -> Update:
-    return update(table).where(table.c.id == bindparam("key")).values(number=bindparam("number"))
-
-
-def next_number(conn: Connection, pkg: Package, region: Region, now: Any) -> str:
-    day = local_date(now)
-    name = counter_name(region.code, day)
-    stmt = _increment(pkg.tables.counters, conn.dialect.name)
-    sequence = conn.execute(stmt, {"name": name, "value": 1}).scalar_one()
-    return application_number(region.code, day, int(sequence))
 
 
 def replay(engine: Engine, pkg: Package, sub: str, key: str, digest: str) -> Stored | None:
@@ -140,6 +108,7 @@ def submit(
             body = job(conn)
     except IntegrityError as exc:
         return _replayed(c, identity, idempotency_key, digest, exc)
+    fetch_licences(c, identity, matter, prepared[0], body["id"])
     return Stored(201, body)
 
 
@@ -180,7 +149,20 @@ async def submit_now(
         body = await group.run(job)
     except IntegrityError as exc:
         return _replayed(c, identity, idempotency_key, digest, exc)
+    if c.settings.licence_url is not None:
+        await run_in_threadpool(fetch_licences, c, identity, matter, prepared[0], body["id"])
     return Stored(201, body)
+
+
+def fetch_licences(
+    c: Context, identity: Identity, matter: Matter, cleaned: dict[str, Any], app_id: str
+) -> None:
+    """After the filing committed, never inside it: its 电子证照 (runtime/licences.py)."""
+    if c.settings.licence_url is None:
+        return
+    rules = c.package.current_rules(matter)
+    holder = licences.holder_of(identity, rules.form, cleaned)
+    licences.fetch_pending(c, rules, app_id, holder)
 
 
 def _prepare(
@@ -223,8 +205,10 @@ def _filing(
     digest: str,
     after: Callable[[Connection, Filed], None] | None,
 ) -> Callable[[Connection], Filed]:
-    """What a filing writes in its transaction (the answer's body comes back)."""
+    """What a filing writes in its transaction (the answer's body comes back); made
+    before the transaction begins, it makes ready the number's sequence."""
     cleaned, now = prepared
+    prepare(c.engine, c.package, region, now)
 
     def job(conn: Connection) -> Filed:
         body = file_application(conn, c, identity, matter, region, cleaned, now, lng, rid)
@@ -261,7 +245,8 @@ def file_application(
     *,
     bundle_id: str | None = None,
 ) -> Filed:
-    """Insert one validated application (in the caller's write transaction); its response body.
+    """Insert one validated application (in the caller's write transaction, begun after
+    :func:`runtime.numbers.prepare`); its response body.
 
     ``bundle_id``: the bundle filing it belongs to (``bundle_filings.id``)."""
     pkg = c.package
@@ -272,15 +257,12 @@ def file_application(
     clock = ClockState.for_limit(rules.promised, region.calendar).enter(initial.as_spec(), now)
     app_id = str(uuid.uuid4())
     t = pkg.tables
-    # PostgreSQL: the number last (see the module documentation); SQLite: the whole
-    # transaction holds the database's write lock anyway, so the number comes first.
-    late = conn.dialect.name != "sqlite"
-    number = app_id if late else next_number(conn, pkg, region, now)
+    number = next_number(conn, pkg, region, now)
     conn.execute(
         insert(t.applications),
         {
             "id": app_id,
-            "number": number,  # with ``late``: a unique placeholder until set below
+            "number": number,
             "matter": matter.id,
             "form": form.id,
             "region": region.id,
@@ -310,9 +292,6 @@ def file_application(
             "at": now,
         },
     )
-    if late:
-        number = next_number(conn, pkg, region, now)
-        conn.execute(_set_number(t.applications), {"key": app_id, "number": number})
     detail: dict[str, Any] = {"matter": matter.id, "region": region.id, "number": number}
     if bundle_id is not None:
         detail["bundle_filing"] = bundle_id
@@ -326,7 +305,7 @@ def file_application(
         application_id=app_id,
         detail=detail,
     )
-    return {
+    body: Filed = {
         "id": app_id,
         "number": number,
         "matter": matter.id,
@@ -339,6 +318,12 @@ def file_application(
         "standards_version": matter.version,
         "standards_hash": pkg.source_hash,
     }
+    licences.plan(conn, c, rules, app_id, cleaned, now)
+    data = events.application_data(body, status=workflow.initial)
+    events.emit(
+        conn, t, events.SUBMITTED, region=region.id, at=now, data=data, application_id=app_id
+    )
+    return body
 
 
 def remember(

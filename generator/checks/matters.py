@@ -74,16 +74,6 @@ def check_matter(c: Checker, m: Matter, context: str = "") -> None:
                         f"'{mime}' is not a media type (e.g. application/pdf, image/jpeg)",
                     ),
                 )
-        if material.source == "government" and material.accept:
-            c.warning(
-                material.at("accept"),
-                bilingual(
-                    f"材料 '{material.id}' 通过数据共享获取（source: government），"
-                    "'accept' 不会被使用",
-                    f"material '{material.id}' comes from data sharing "
-                    "(source: government); 'accept' is never used",
-                ),
-            )
         if material.when is not None and env is not None:
             check_expr(c, material.when, env, material, "when")
 

@@ -138,12 +138,12 @@ class Material(Model):
     / Necessity: required, optional, deferrable (容缺后补)
     e.g. `required`"""
     source: Literal["applicant", "government"] = "applicant"
-    """来源：申请人提交，或政府部门共享（无需上传）
-    / Source: the applicant, or the government by data sharing (no upload)
+    """来源：申请人提交，或政府部门共享（无需上传；受理时从电子证照库获取）
+    / Source: the applicant, or the government (no upload; fetched from the e-licence service)
     e.g. `applicant`"""
     accept: list[Text] = empty()
-    """允许的文件类型
-    / Accepted file types
+    """允许的文件类型（上传的，或获取的电子证照；为空时 PDF、JPEG、PNG）
+    / Accepted file types (uploaded, or fetched e-licences; empty: PDF, JPEG, PNG)
     e.g. `[application/pdf, image/jpeg]`"""
     max_size_mb: int = F(default=10, ge=1, le=1024)
     """单个文件大小上限（MB）

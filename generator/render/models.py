@@ -221,9 +221,14 @@ CORE_DOCS = {
     "counters": "Named counters (application numbers).",
     "bundle_filings": "One filing of a bundle (一件事); its members' applications name it.",
     "profiles": "An applicant's stored profile for policy matching (sensitive values sealed).",
-    "notifications": "A policy delivered to an applicant (精准送达), once per policy.",
+    "notifications": "A policy delivered (精准送达), once per policy; or an objection's outcome.",
     "policy_deliveries": "One delivery run of a policy: who, when, how many fitted.",
     "policy_claims": "An application filed to claim a policy (政策兑现).",
+    "events": "The event outbox: one CloudEvent per change (docs/data.md).",
+    "event_receivers": "A webhook receiver: its delivery lease and cursor.",
+    "event_deliveries": "An event a webhook receiver has not acknowledged yet.",
+    "objections": "An objection (异议) to a stored value of a case, and its outcome.",
+    "licence_fetches": "A government-sourced material (电子证照) fetched at filing, or why not.",
     "sharing_requests": "A request to share a data resource's items (数据共享申请).",
 }
 

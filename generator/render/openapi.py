@@ -33,6 +33,7 @@ from generator.render.openapi_components import (
     schema_name,
 )
 from generator.render.openapi_data import data_parameters, data_paths, data_schemas
+from generator.render.openapi_events import event_parameters, event_paths, event_schemas
 from generator.render.openapi_services import (
     service_parameters,
     service_paths,
@@ -349,6 +350,7 @@ def openapi_document(pkg: PackageIR) -> dict[str, Any]:
         schemas[schema_name(form.id)] = form_schema(form)
     schemas.update(service_schemas(pkg))
     schemas.update(data_schemas(pkg))
+    schemas.update(event_schemas(pkg))
     document: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
@@ -372,12 +374,13 @@ def openapi_document(pkg: PackageIR) -> dict[str, Any]:
             {"name": "staff", "description": "工作人员"},
             {"name": "bundles", "description": "一件事一次办"},
             {"name": "policies", "description": "政策通：汇聚、匹配、送达、兑现"},
-            {"name": "data", "description": "数据资源目录、数据共享、数据质量"},
+            {"name": "data", "description": "数据资源目录、数据共享、数据质量、事件、异议"},
         ],
         "paths": {
             **_paths(pkg),
             **service_paths(pkg, _operation),
             **data_paths(pkg, _operation),
+            **event_paths(pkg, _operation),
         },
         "components": {
             "schemas": schemas,
@@ -385,6 +388,7 @@ def openapi_document(pkg: PackageIR) -> dict[str, Any]:
                 **parameters(pkg),
                 **service_parameters(pkg),
                 **data_parameters(pkg),
+                **event_parameters(),
             },
             "responses": responses(),
             "securitySchemes": {

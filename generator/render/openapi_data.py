@@ -91,7 +91,10 @@ def data_schemas(pkg: PackageIR) -> dict[str, Schema]:
             "required": ["resource", "items", "purpose", "basis"],
             "additionalProperties": False,
             "properties": {
-                "resource": {"type": "string", "description": "a form id of the catalogue"},
+                "resource": {
+                    "type": "string",
+                    "description": "a resource (form id) of the region's catalogue",
+                },
                 "region": enum_of([r.id for r in pkg.regions]),
                 "items": {"type": "array", "minItems": 1, "items": string},
                 "purpose": TEXT_500,
@@ -195,9 +198,7 @@ def data_parameters(pkg: PackageIR) -> dict[str, Schema]:
     path = path_parameter
     return {
         "element": path("element", enum_of([e.id for e in pkg.elements]), "data element id"),
-        "sharingRequest": path(
-            "id", {"type": "string", "maxLength": 36}, "sharing request id (uuid)"
-        ),
+        "sharingRequest": path("id", {"type": "string", "format": "uuid"}, "sharing request id"),
         "sharingAction": path("action", enum_of(["approve", "refuse", "revoke"]), "decision"),
         "catalogueQuery": query(
             "q", {"type": "string", "maxLength": 64}, "search text (names and ids, zh or en)"

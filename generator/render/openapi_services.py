@@ -206,7 +206,9 @@ def service_schemas(pkg: PackageIR) -> dict[str, Schema]:
             "required": ["id", "policy", "at", "read"],
             "properties": {
                 "id": {"type": "integer"},
-                "policy": {"type": "string"},
+                "kind": {"type": "string", "enum": ["policy", "objection"]},
+                "policy": {"type": ["string", "null"], "description": "null: an objection's"},
+                "objection": {"type": "integer", "description": "the objection resolved"},
                 "policy_name": {"type": "string"},
                 "region": {"type": "string"},
                 "at": {"type": "string", "format": "date-time"},

@@ -436,6 +436,7 @@ def core_tables() -> tuple[TableSpec, ...]:
             ),
         ),
         *service_tables(),
+        *data_tables(),
         *sharing_tables(),
     )
 
@@ -469,13 +470,14 @@ def service_tables() -> tuple[TableSpec, ...]:
             ),
             (_index("profiles", "applicant_sub", "form", unique=True),),
         ),
-        TableSpec(  # 精准送达: one per policy and applicant, however often delivered
+        TableSpec(  # 精准送达: one per policy and applicant; or an objection's outcome
             "notifications",
             "core",
             (
                 ID_COLUMN,
                 _col("applicant_sub", string(128)),
-                _col("policy", string(63)),
+                _col("policy", string(63), nullable=True),  # null: an objection's
+                _col("objection_id", INTEGER, nullable=True),
                 _col("region", string(63)),
                 _col("created_at", DATETIME),
                 _col("read_at", DATETIME, nullable=True),
@@ -508,6 +510,89 @@ def service_tables() -> tuple[TableSpec, ...]:
                 _col("created_at", DATETIME),
             ),
             (_index(claims, "policy"),),
+        ),
+    )
+
+
+def data_tables() -> tuple[TableSpec, ...]:
+    """The data system (docs/data.md): the event outbox and its webhook delivery,
+    objections (异议) and fetched government-sourced materials (电子证照)."""
+    return (
+        TableSpec(  # the outbox: one CloudEvent per change, written in the change's transaction
+            "events",
+            "core",
+            (
+                ID_COLUMN,  # the order of events (commit order, runtime/events.py)
+                _col("event_id", ID),
+                _col("type", string(127)),
+                _col("application_id", ID, nullable=True),  # no FK: events outlive cases
+                _col("region", string(63)),
+                _col("time", DATETIME),
+                _col("data", TEXT),
+            ),
+        ),
+        TableSpec(  # one webhook receiver: who delivers to it (a lease) and how far it got
+            "event_receivers",
+            "core",
+            (
+                _col("receiver", string(64), primary_key=True),
+                _col("url", TEXT),
+                _col("cursor", INTEGER, default=0, server_default="0"),
+                _col("holder", string(128), nullable=True),
+                _col("lease_until", DATETIME, nullable=True),
+                _col("delivered", INTEGER, default=0, server_default="0"),
+            ),
+        ),
+        TableSpec(  # an event a receiver has not acknowledged yet (deleted once it has)
+            "event_deliveries",
+            "core",
+            (
+                ID_COLUMN,
+                _col("receiver", string(64)),
+                _col("event", INTEGER),
+                _col("attempts", INTEGER, default=0, server_default="0"),
+                _col("next_at", DATETIME),
+                _col("last_error", string(255), nullable=True),
+            ),
+            (_index("event_deliveries", "receiver", "event", unique=True),),
+        ),
+        TableSpec(  # 异议: a disputed value of a case, and how the provider resolved it
+            "objections",
+            "core",
+            (
+                ID_COLUMN,
+                _col("application_id", ID, foreign_key=_application_fk("objections")),
+                _col("region", string(63)),
+                _col("element", string(63)),
+                _col("field", string(127), nullable=True),  # the path corrected
+                _col("objector_sub", string(128)),
+                _col("objector_role", string(32)),
+                _col("reason", TEXT),
+                _col("status", string(16)),  # open | corrected | rejected
+                _col("created_at", DATETIME),
+                _col("resolved_at", DATETIME, nullable=True),
+                _col("resolver_sub", string(128), nullable=True),
+                _col("resolution", TEXT, nullable=True),  # the reason of a rejection
+                _col("old_value", TEXT, nullable=True),  # encrypted as the field is
+                _col("new_value", TEXT, nullable=True),
+            ),
+            (
+                _index("objections", "application_id"),
+                _index("objections", "region", "status"),
+            ),
+        ),
+        TableSpec(  # 电子证照: what fetching a government-sourced material at filing gave
+            "licence_fetches",
+            "core",
+            (
+                ID_COLUMN,
+                _col("application_id", ID, foreign_key=_application_fk("licence_fetches")),
+                _col("material", string(63)),
+                _col("status", string(16)),  # pending | fetched | missing
+                _col("reason", string(255), nullable=True),
+                _col("at", DATETIME),
+            ),
+            (_index("licence_fetches", "application_id", "material", unique=True),),
         ),
     )
 
@@ -557,6 +642,11 @@ CORE_CLASSES = {
     "notifications": "Notification",
     "policy_deliveries": "PolicyDelivery",
     "policy_claims": "PolicyClaim",
+    "events": "Event",
+    "event_receivers": "EventReceiver",
+    "event_deliveries": "EventDelivery",
+    "objections": "Objection",
+    "licence_fetches": "LicenceFetch",
     "sharing_requests": "SharingRequest",
 }
 

@@ -114,6 +114,7 @@ def _detail(
             rows_where(t.material_files, "application_id", "material"), key
         ).all()
         bundle = siblings(conn, c, row, lng=lng, staff=identity.is_staff)
+        fetches = conn.execute(rows_where(t.licence_fetches, "application_id"), key).all()
     evaluation = None
     if row.evaluation_id is not None:
         evaluation = Rating(row.evaluation_score, row.evaluation_comment, row.evaluation_at)
@@ -129,6 +130,7 @@ def _detail(
         viewer=identity,
         lang=lng,
         now=c.now(),
+        fetches=fetches,
     )
     if bundle is not None:  # a bundle member: the filing and its sibling applications
         out["bundle"] = bundle

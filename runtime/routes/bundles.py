@@ -33,6 +33,7 @@ from runtime.context import Context
 from runtime.db import read, write
 from runtime.errors import ApiError, FieldProblem, message, request_id
 from runtime.formspec import localized
+from runtime.numbers import prepare
 from runtime.package import Bundle, Package, Region
 from runtime.records import is_final, iso, lock_case, summary
 from runtime.routes.catalogue import region_param, resolve_text
@@ -51,7 +52,14 @@ from runtime.routes.common import (
     threaded,
 )
 from runtime.routes.materials import MB, release_files, sealer, uploaded
-from runtime.submission import Stored, file_application, remember, replay, request_hash
+from runtime.submission import (
+    Stored,
+    fetch_licences,
+    file_application,
+    remember,
+    replay,
+    request_hash,
+)
 from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, Received, receive_file, sniff
 
 # --- the catalogue -----------------------------------------------------------------------
@@ -157,6 +165,7 @@ def file_bundle(
     if problems:
         raise ApiError(422, "validation", fields=problems)
     filing = str(uuid.uuid4())
+    prepare(c.engine, pkg, region, now)
     try:
         with write(c.engine) as conn:
             conn.execute(
@@ -200,6 +209,8 @@ def file_bundle(
         if previous is None:
             raise
         return previous
+    for s, member in zip(bundle.shares, members, strict=True):  # after the commit
+        fetch_licences(c, identity, region.matters[s.matter], cleaned[s.matter], member["id"])
     return Stored(201, body)
 
 

@@ -210,9 +210,23 @@ def _notifications(c: Context, identity: Identity, lng: str) -> dict[str, Any]:
 
 
 def _notification(pkg: Package, row: Any, lng: str) -> dict[str, Any]:
+    if row.objection_id is not None:  # an objection resolved (runtime/objections.py)
+        return {
+            "id": row.id,
+            "kind": "objection",
+            "objection": row.objection_id,
+            "policy": None,
+            "policy_name": message("objection_resolved", lng, id=row.objection_id),
+            "benefit": None,
+            "region": row.region,
+            "at": iso(row.created_at),
+            "read": row.read_at is not None,
+            "read_at": iso(row.read_at),
+        }
     policy = pkg.policies.get(row.policy)
     return {
         "id": row.id,
+        "kind": "policy",
         "policy": row.policy,
         "policy_name": localized(policy.name, lng) if policy else row.policy,
         "benefit": localized(policy.benefit, lng) if policy else None,
@@ -226,7 +240,7 @@ def _notification(pkg: Package, row: Any, lng: str) -> dict[str, Any]:
 async def list_notifications(request: Request) -> Response:
     """``GET /api/notifications`` — the caller's, newest first, with read marks."""
     c = ctx(request)
-    identity = require(request, "applicant")
+    identity = require(request)  # staff objectors are told too
     return ok(await threaded(_notifications, c, identity, lang(request)))
 
 
@@ -246,7 +260,7 @@ async def read_notification(request: Request) -> Response:
     """``POST /api/notifications/{notification}/read`` — mark one read (the caller's own);
     an id that is not a whole number from 1 is 422, an unknown one 404."""
     c = ctx(request)
-    identity = require(request, "applicant")
+    identity = require(request)
     raw = request.path_params["notification"]
     if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         text = message("field.type", lang(request), expected="integer ≥ 1")

@@ -14,18 +14,24 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from runtime.catalogue import element_view, matches, resource_view
-from runtime.errors import ApiError
+from runtime.errors import ApiError, FieldProblem, message
 from runtime.routes.catalogue import region_param
 from runtime.routes.common import ctx, lang, ok
+
+MAX_QUERY = 64  # characters of ``?q=``
 
 
 async def list_resources(request: Request) -> Response:
     """``GET /api/catalogue?region=R`` — the region's resources (default: the package's
-    region), ``?q=`` searches names, providers, matters and items (zh and en)."""
+    region), ``?q=`` (at most 64 characters, else 422) searches names, providers, matters
+    and items (zh and en)."""
     pkg = ctx(request).package
     lng = lang(request)
     region = region_param(request, pkg, lng) or pkg.regions[pkg.region]
-    q = (request.query_params.get("q") or "").strip().lower()[:64]
+    q = (request.query_params.get("q") or "").strip().lower()
+    if len(q) > MAX_QUERY:
+        text = message("field.length", lng, low=0, high=MAX_QUERY)
+        raise ApiError(422, "validation", fields=[FieldProblem("q", "length", text)])
     found = [
         resource_view(r, lng)
         for r in pkg.data_catalogue.in_region(region.id)

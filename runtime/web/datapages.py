@@ -74,4 +74,6 @@ async def data_quality(request: Request) -> Response:
         regions=[(r, names[r]) for r in regions] if len(regions) > 1 else [],
         region_names=names,
         problems=[e for e in report["elements"] if e["failures"] or e["conflicts"]],
+        stored=[e for e in report["elements"] if e["filled"] + e["empty"]],
+        unused=sum(1 for e in report["elements"] if not e["filled"] + e["empty"]),
     )

@@ -413,6 +413,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "staff.file": ("文件", "File"),
     "staff.missing": ("缺", "Missing"),
     "staff.not_needed": ("本件无需", "Not needed here"),
+    "staff.not_fetched": ("未获取到电子证照", "E-licence not fetched"),
     "staff.download": ("下载“{name}”", "Download “{name}”"),
     "staff.data": ("申请信息", "Application data"),
     "staff.masked_note": (

@@ -54,6 +54,11 @@ DATA_TEXT: Final[dict[str, tuple[str, str]]] = {
         "checks (such as those filed before a check was tightened), and identifiers given "
         "with different names in different applications. The worst elements come first.",
     ),
+    "dq.nothing_stored": ("尚无已存储的申请数据。", "No application data is stored yet."),
+    "dq.unused": (
+        "另有 {count} 个数据元尚无任何已存储的值（未列出）。",
+        "{count} more element(s) have no stored value yet (not listed).",
+    ),
     "dq.with_problems": ("存在问题的数据元", "Elements with problems"),
     "dq.elements": ("数据元", "Elements"),
     "dq.by_element": ("各数据元的质量", "Quality by element"),

@@ -177,6 +177,8 @@ class MaterialItem:
     uploaded: bool
     missing: bool
     government: bool
+    fetch_missing: bool = False  # 电子证照 not fetched at filing (runtime/licences.py)
+    fetch_note: str | None = None  # …and why, or that it was fetched
 
 
 def _checklist(app: dict[str, Any]) -> list[MaterialItem]:
@@ -190,6 +192,8 @@ def _checklist(app: dict[str, Any]) -> list[MaterialItem]:
             uploaded=bool(m["uploaded"]),
             missing=bool(m["missing"]),
             government=m.get("source") == "government",
+            fetch_missing=(m.get("fetch") or {}).get("status") == "missing",
+            fetch_note=(m.get("fetch") or {}).get("message"),
         )
         for m in app["checklist"]
     ]

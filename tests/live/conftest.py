@@ -224,6 +224,7 @@ class LiveServer:
         self.log_path = folder / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.extra_env: dict[str, str] = {}  # more GOVSTD_* settings of a test
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSTD_")}
@@ -233,6 +234,7 @@ class LiveServer:
             GOVSTD_UPLOAD_DIR=str(self.upload_dir),
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.extra_env)
         return env
 
     def logs(self) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from runtime.app import create_app
+from runtime.numbers import retire_sequences
 from runtime.package import Package, load_package
 from runtime.settings import Settings
 from tests.helpers import DATA_KEY, SECRET, Api, FrozenClock, create_schema, generate_package
@@ -73,6 +74,7 @@ def db_url(
     engine = create_engine(url)
     names = ", ".join(f'"{t.name}"' for t in package.metadata.sorted_tables)
     with engine.begin() as conn:
+        retire_sequences(conn, package.tables.counters)  # numbers start from 1 again
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url

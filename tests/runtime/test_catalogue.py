@@ -12,8 +12,9 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from generator.cli import app
-from tests.helpers import STANDARDS, Api
+from tests.helpers import STANDARDS, Api, Browser
 from tests.runtime.datasystem import (  # noqa: F401  (fixtures)
+    file_food,
     shenzhen_db,
     shenzhen_dir,
     shenzhen_package,
@@ -100,3 +101,36 @@ def test_the_command_writes_the_catalogue_the_api_serves(tmp_path: Path) -> None
     assert runner.invoke(app, args).exit_code == 2  # xlsx needs --out
     unknown = runner.invoke(app, ["catalogue", str(STANDARDS), "--region", "atlantis"])
     assert unknown.exit_code == 1 and "atlantis" in unknown.output
+
+
+@pytest.mark.anyio
+async def test_the_pages_in_both_languages_and_for_whom(sz: Api) -> None:
+    zh = await sz.get("/regions/nanshan/catalogue", params={"q": "食品经营"})
+    assert zh.status_code == 200 and "南山区政务数据资源目录" in zh.text
+    assert "食品经营许可申请书" in zh.text and "个体工商户" not in zh.text
+    en = await sz.get("/regions/nanshan/catalogue", params={"lang": "en"})
+    assert "Government data resources of" in en.text and "Unconditional" in en.text
+    assert (await sz.get("/regions/atlantis/catalogue")).status_code == 404
+    quality = "/staff/data-quality"
+    await file_food(sz, "shop-a")
+    browser = Browser(sz.client, sz.settings)
+    codes = []
+    for role, sub, params in (
+        ("officer", "o", {}),
+        ("data_steward", "s", {}),
+        ("data_steward", "s", {"region": "shenzhen"}),
+    ):
+        await browser.sign_in(role, sub, region="nanshan")
+        page = await browser.get(quality, params={**params, "lang": "zh"})
+        codes.append(page.status_code)
+        if page.status_code == 200:
+            assert "数据质量" in page.text and "公民身份号码" in page.text
+            assert "个数据元尚无任何已存储的值" in page.text  # the other forms' elements
+    assert codes == [403, 200, 403]
+
+
+@pytest.mark.anyio
+async def test_a_search_text_over_64_characters_is_refused(sz: Api) -> None:
+    assert (await sz.get("/api/catalogue", params={"q": "食" * 64})).status_code == 200
+    r = await sz.get("/api/catalogue", params={"q": "食" * 65})
+    assert r.status_code == 422 and r.json()["error"]["fields"][0]["path"] == "q"

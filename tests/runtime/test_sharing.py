@@ -122,7 +122,10 @@ async def test_conditional_items_wait_for_another_steward_of_the_provider_region
 async def test_unmasked_values_only_when_asked_and_approved(sz: Api) -> None:
     await _cases(sz)
     made = await _request(sz, ["citizen_id_number"], officer(sz), unmasked=True)
-    await sz.post(f"{URL}/{made['id']}/actions/approve", headers=steward(sz))
+    approve = f"{URL}/{made['id']}/actions/approve"
+    for body in ({"expires": None}, {"reason": None}, {"expires": "2030-01-01"}):
+        assert (await sz.post(approve, json=body, headers=steward(sz))).status_code == 422
+    assert (await sz.post(approve, headers=steward(sz))).status_code == 200
     data = (await sz.get(f"/api/sharing/data/{made['id']}", headers=officer(sz))).json()
     assert data["unmasked"] is True
     assert data["applications"][0]["data"] == {"citizen_id_number": ID_A}
@@ -132,7 +135,7 @@ async def test_refusal_needs_a_reason_and_grants_nothing(sz: Api) -> None:
     await _cases(sz)
     made = await _request(sz, PERSONAL, officer(sz))
     refuse = f"{URL}/{made['id']}/actions/refuse"
-    for body in ({}, {"reason": ""}, {"reason": "  "}, {"reason": "x" * 501}):
+    for body in ({}, {"reason": ""}, {"reason": "  "}, {"reason": "x" * 501}, {"reason": None}):
         r = await sz.post(refuse, json=body, headers=steward(sz))
         assert r.status_code == 422, (body, r.text)
     assert (await sz.get(f"{URL}/{made['id']}", headers=officer(sz))).json()["status"] == "pending"
@@ -150,7 +153,7 @@ async def test_expired_and_revoked_grants_are_refused(sz: Api, clock: FrozenCloc
     await _cases(sz)
     short = await _request(sz, ["enterprise_name"], officer(sz), expires="2026-03-03")
     long = await _request(sz, ["enterprise_name"], officer(sz))
-    for bad in ("2026-03-01", "2027-03-04", "tomorrow", 20260303):
+    for bad in ("2026-03-01", "2027-03-04", "tomorrow", 20260303, None):
         r = await sz.post(URL, json=ask(["enterprise_name"], expires=bad), headers=officer(sz))
         assert r.status_code == 422, bad
     clock.set("2026-03-04T09:00")
@@ -200,7 +203,7 @@ async def test_bad_requests_are_refused_and_change_nothing(sz: Api) -> None:
         ({k: v for k, v in ask(["enterprise_name"]).items() if k != "basis"}, 422, "basis"),
         (ask(["enterprise_name"], unmasked="yes"), 422, "unmasked"),
         (ask(["enterprise_name"], region="beijing"), 422, "region"),
-        (ask(["enterprise_name"], resource="no_such_form"), 404, ""),
+        (ask(["enterprise_name"], resource="no_such_form"), 422, "resource"),
         (ask(["enterprise_name"], colour="red"), 422, "colour"),
     ]
     for body, status, path in cases:

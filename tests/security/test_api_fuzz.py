@@ -3,8 +3,10 @@
 Every operation of ``openapi.json``, served by the ASGI app in-process, with data
 that fits the document (positive) and data that does not (negative), in the
 examples, coverage and fuzzing phases; each operation once without a token and once
-with a valid one (an applicant's; an officer's for ``/api/staff/…``; alternately
-either for the operations both may call). Every case that names an application with a
+with a valid one (an applicant's; an officer's for ``/api/staff/…`` and ``/api/sharing/…``,
+a supervisor's for the data quality report; alternately either for the operations both
+may call). A sharing request is filed first, and its id is the one the sharing paths
+name. Every case that names an application with a
 valid id names a real one (filed by the fuzzing applicant), so the handlers past the
 lookup are fuzzed too; half of the positive submissions of a matter with a known valid
 form carry valid data, half of the positive uploads a real PDF. The checks: no 5xx;
@@ -173,7 +175,10 @@ class Served:
         self.authorized = not variant.endswith("-no-token")
         self.applicant = _bearer(settings, "applicant")
         self.officer = _bearer(settings, "officer")
-        self.application_id, self.filing_id, self.document = anyio.run(self._prepare)
+        self.supervisor = _bearer(settings, "supervisor")
+        self.application_id, self.filing_id, self.sharing_id, self.document = anyio.run(
+            self._prepare
+        )
         region = package.regions["nanshan"]
         matter = region.matters[FILED]
         # the materials the applicant uploads (the government's own are refused with 409)
@@ -190,7 +195,7 @@ class Served:
         workflow = package.workflows[matter.workflow]
         self.step_by = {t.id: t.by for t in workflow.transitions.values()}
 
-    async def _prepare(self) -> tuple[str, Any]:
+    async def _prepare(self) -> tuple[str, str, str, Any]:
         transport = httpx.ASGITransport(app=self.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             r = await client.post(
@@ -205,14 +210,28 @@ class Served:
                 headers=self.applicant,
             )
             assert filed.status_code == 201, filed.text
+            shared = await client.post(
+                "/api/sharing/requests",
+                json={
+                    "resource": "food_business_license_form",
+                    "items": ["enterprise_name", "person_name"],  # the first readable at once
+                    "purpose": "fuzz",
+                    "basis": "fuzz",
+                },
+                headers=self.officer,
+            )
+            assert shared.status_code == 201, shared.text
             served = await client.get("/openapi.json")
-        return str(r.json()["id"]), str(filed.json()["id"]), served.json()
+        ids = (r.json()["id"], filed.json()["id"], shared.json()["id"])
+        return str(ids[0]), str(ids[1]), str(ids[2]), served.json()
 
     def headers(self, case: Any, n: int) -> dict[str, str]:
         """No token, or a valid one of a role that may call the operation."""
         if not self.authorized:
             return {}
-        if case.path.startswith("/api/staff/"):
+        if case.path == "/api/staff/data-quality":
+            return self.supervisor
+        if case.path.startswith(("/api/staff/", "/api/sharing/")):  # the sharing requester's
             return self.officer
         if case.path.startswith("/api/applications/{id}/actions/"):
             by = self.step_by.get(str((case.path_parameters or {}).get("transition")))
@@ -237,6 +256,8 @@ class Served:
             materials = self.bundle_materials if bundled else self.materials
             if "id" in params:
                 params["id"] = self.filing_id if bundled else self.application_id
+                if case.path.startswith("/api/sharing/"):
+                    params["id"] = self.sharing_id
             if "material" in params and params["material"] not in materials:
                 params["material"] = materials[n % len(materials)]
             case.path_parameters = params

@@ -1,0 +1,144 @@
+"""Events (outbox): every change a neighbouring system may care about is one CloudEvent,
+written in the same transaction as the change, and read back in order.
+
+| type (``cn.gov.govstd.…``) | when |
+|---|---|
+| ``application.submitted`` | a case is filed |
+| ``application.transitioned`` | a workflow step that does not end the case |
+| ``application.decided`` | a step into a final state (办结: approved, refused, withdrawn) |
+| ``application.corrected`` | a stored value corrected on an objection (异议) |
+| ``objection.filed`` / ``objection.rejected`` | an objection raised / rejected |
+| ``sharing.granted`` / ``sharing.revoked`` | data shared by a request / no longer |
+
+``data`` (docs/data.md lists its keys per type) holds ids, codes and state names only —
+never a form value, a name, an ID number, a reason typed by a person (it may hold personal
+data), nor an applicant's login.
+
+Order: ``events.id`` is the order of the events. On SQLite every write transaction holds
+the database's write lock, so ids are taken in commit order. On PostgreSQL ids come from a
+sequence when the row is inserted, and two transactions may commit in the other order: a
+reader paging by id (``GET /api/staff/events?after=ID``, the webhook scheduler) would step
+past an event that commits later with a lower id. So :func:`emit` first takes a
+transaction-level advisory lock (``pg_advisory_xact_lock``), held to the commit: event
+writers commit one after another from the event insert on, and ids are in commit order
+there too. Callers write the event last in their transaction, so the lock is held for the
+commit only. Events of one application are in order anyway (its writers lock its row).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Select,
+    Table,
+    TextClause,
+    bindparam,
+    insert,
+    select,
+    text,
+)
+
+from runtime.db import read
+from runtime.package import Package, Tables
+from runtime.records import iso
+
+PREFIX = "cn.gov.govstd."
+SUBMITTED = PREFIX + "application.submitted"
+TRANSITIONED = PREFIX + "application.transitioned"
+DECIDED = PREFIX + "application.decided"
+CORRECTED = PREFIX + "application.corrected"
+OBJECTION_FILED = PREFIX + "objection.filed"
+OBJECTION_REJECTED = PREFIX + "objection.rejected"
+SHARING_GRANTED = PREFIX + "sharing.granted"
+SHARING_REVOKED = PREFIX + "sharing.revoked"
+
+ADVISORY_LOCK = 0x676F76_7374_6576  # "govstdev": the order of events on PostgreSQL
+_LOCK: TextClause = text("SELECT pg_advisory_xact_lock(:key)")
+MAX_PAGE = 500
+
+
+def emit(
+    conn: Connection,
+    tables: Tables,
+    type_: str,
+    *,
+    region: str,
+    at: datetime,
+    data: dict[str, Any],
+    application_id: str | None = None,
+) -> None:
+    """Write one event in the caller's transaction (write it last: see the module doc).
+
+    ``data`` must hold no sensitive value (ids, codes, state names)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK, {"key": ADVISORY_LOCK})
+    conn.execute(
+        insert(tables.events),
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": type_,
+            "application_id": application_id,
+            "region": region,
+            "time": at,
+            "data": json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+        },
+    )
+
+
+def application_data(app: Mapping[Any, Any], **more: Any) -> dict[str, Any]:
+    """What every application event says of its case (``app``: its row's mapping)."""
+    keys = ("id", "number", "matter", "region")
+    return {("application" if k == "id" else k): app[k] for k in keys} | more
+
+
+def cloudevent(row: Row[Any]) -> dict[str, Any]:
+    """The CloudEvents 1.0 (JSON format) form of an ``events`` row."""
+    event: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": row.event_id,
+        "source": f"urn:govstd:region:{row.region}",
+        "type": row.type,
+        "time": iso(row.time),
+        "datacontenttype": "application/json",
+        "sequence": str(row.id),  # the CloudEvents sequence extension: the order, as text
+    }
+    if row.application_id:
+        event["subject"] = row.application_id
+    event["data"] = json.loads(row.data)
+    return event
+
+
+def body(row: Row[Any]) -> bytes:
+    """The bytes POSTed to a webhook receiver for an ``events`` row."""
+    return json.dumps(cloudevent(row), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@lru_cache(maxsize=8)
+def _page(t: Table) -> Select[Any]:
+    return (
+        select(t)
+        .where(t.c.id > bindparam("after"), t.c.region.in_(bindparam("regions", expanding=True)))
+        .order_by(t.c.id)
+        .limit(bindparam("limit"))
+    )
+
+
+def page(
+    engine: Engine, pkg: Package, regions: frozenset[str], after: int, limit: int
+) -> dict[str, Any]:
+    """Events after ``after`` of ``regions``, oldest first; ``next``: the ``after`` to go on."""
+    with read(engine) as conn:
+        rows = conn.execute(
+            _page(pkg.tables.events), {"after": after, "regions": sorted(regions), "limit": limit}
+        ).all()
+    items = [cloudevent(r) for r in rows]
+    return {"items": items, "next": rows[-1].id if rows else after}

@@ -1,0 +1,126 @@
+"""Application numbers (受理编号): the next sequence of a region's day, inside a filing.
+
+The format is :func:`runtime.clock.application_number`; a number is never given twice
+in a region and day, and numbers rise in the order they are taken.
+
+SQLite: a ``counters`` row per region and day (:func:`runtime.clock.counter_name`),
+incremented with ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` in the filing's
+transaction, which holds SQLite's one write lock anyway: gap-free, since a filing
+that rolls back rolls its increment back too.
+
+PostgreSQL: a sequence per region and day (:func:`sequence_name`). ``nextval`` takes
+no lock that lasts to the commit and is not undone by a rollback, so filings of one
+region and day never wait for each other's commit (a counter row would make every
+filing queue behind the one before until it commits). The price: a filing that
+rolls back leaves its number unused (a gap), and so may a crash (PostgreSQL logs
+sequences 32 values ahead). :func:`prepare` creates the day's sequence before the
+day's first filing in a process opens its transaction, in a transaction of its own
+(so the DDL's catalog lock is not held until that filing commits) under an advisory
+lock (workers take turns), starting after the day's ``counters`` row if one exists
+(a day begun before an upgrade goes on from there; stop the old workers before
+starting new ones). Then it retires the sequences of days before yesterday (a filing
+begun just before midnight may still take yesterday's number): each one's last value
+goes into its day's ``counters`` row, and the sequence is dropped. Each process
+remembers, per engine, the sequences it knows exist.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy import Connection, Engine, Insert, Table, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from runtime.clock import application_number, counter_name, local_date
+from runtime.package import Package, Region
+
+SEQUENCE_PREFIX = "application_"
+ADVISORY_LOCK = 0x676F7673_6E756D  # "govs" "num": creating and dropping sequences take turns
+
+_KNOWN: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
+_KNOWN_LOCK = threading.Lock()
+
+
+def sequence_name(region_code: str, day: date) -> str:
+    """The PostgreSQL sequence of a region's day: ``application_440305_20260312``."""
+    return counter_name(region_code, day).replace(":", "_")
+
+
+def prepare(engine: Engine, pkg: Package, region: Region, now: datetime) -> None:
+    """Make ready what :func:`next_number` takes from; call it before the filing's
+    transaction begins (on PostgreSQL the day's sequence may have to be created in a
+    connection of its own, and a filing holding one connection while it waits for a
+    second could exhaust the pool)."""
+    if engine.dialect.name != "sqlite":
+        _ensure_sequence(engine, pkg.tables.counters, region.code, local_date(now))
+
+
+def next_number(conn: Connection, pkg: Package, region: Region, now: datetime) -> str:
+    """The next number of ``region`` on the local day of ``now``, in the filing's
+    transaction (after :func:`prepare`)."""
+    day = local_date(now)
+    if conn.dialect.name == "sqlite":
+        name = counter_name(region.code, day)
+        sequence = conn.execute(_increment(pkg.tables.counters), {"name": name, "value": 1})
+    else:
+        name = sequence_name(region.code, day)
+        sequence = conn.execute(text("SELECT nextval(:name)"), {"name": name})
+    return application_number(region.code, day, int(sequence.scalar_one()))
+
+
+@lru_cache(maxsize=16)
+def _increment(table: Table) -> Insert:
+    """``INSERT … ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value``."""
+    stmt: Insert = (
+        sqlite.insert(table)
+        .on_conflict_do_update(index_elements=[table.c.name], set_={"value": table.c.value + 1})
+        .returning(table.c.value)
+    )
+    return stmt
+
+
+def _ensure_sequence(engine: Engine, counters: Table, region_code: str, day: date) -> None:
+    name = sequence_name(region_code, day)
+    with _KNOWN_LOCK:
+        known = _KNOWN.setdefault(engine, set())
+    if name in known:
+        return
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+        retired = retire_sequences(conn, counters, before=day - timedelta(days=1))
+        last = conn.execute(
+            select(counters.c.value).where(counters.c.name == counter_name(region_code, day))
+        ).scalar()
+        # The name: letters, digits and _ (counter_name checked the code and the day).
+        conn.exec_driver_sql(f"CREATE SEQUENCE IF NOT EXISTS {name} START {(last or 0) + 1}")
+    known.difference_update(retired)
+    known.add(name)
+
+
+def retire_sequences(conn: Connection, counters: Table, *, before: date | None = None) -> set[str]:
+    """Drop the number sequences of days before ``before`` (every one without it); each
+    day's last number goes into its ``counters`` row, so a day that comes back (a clock
+    set back) goes on after it. Returns their names."""
+    names = conn.execute(
+        text(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'S' AND n.nspname = current_schema() AND c.relname ~ :pattern"
+        ),
+        {"pattern": f"^{SEQUENCE_PREFIX}[0-9]{{6,12}}_[0-9]{{8}}$"},
+    ).scalars()
+    old = {n for n in names if before is None or n[-8:] < f"{before:%Y%m%d}"}
+    for name in sorted(old):
+        last = conn.exec_driver_sql(
+            f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {name}"
+        ).scalar_one()
+        counter = name.removeprefix(SEQUENCE_PREFIX).replace("_", ":")  # sequence_name back
+        conn.execute(
+            postgresql.insert(counters)
+            .values(name=f"application:{counter}", value=last)
+            .on_conflict_do_update(index_elements=[counters.c.name], set_={"value": last})
+        )
+        conn.exec_driver_sql(f"DROP SEQUENCE {name}")
+    return old

@@ -1,0 +1,49 @@
+"""``GET /api/staff/events?after=ID&limit=N``: the event outbox for receivers that pull.
+
+Staff only, each their own region's events (supervisors and admins: their subtree's),
+oldest first; ``next`` is the ``after`` of the next page (the last event's ``sequence``).
+Events hold no sensitive value (runtime/events.py); each page read is audited (``list``).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from runtime import events
+from runtime.auth import require_staff, visible_regions
+from runtime.errors import ApiError, FieldProblem, message, request_id
+from runtime.routes.common import audit_access, ctx, lang, ok, threaded
+
+
+def _number(request: Request, name: str, default: int, high: int, low: int) -> int:
+    raw = request.query_params.get(name)
+    value = (
+        default
+        if raw is None
+        else int(raw)
+        if raw.isascii() and raw.isdigit() and len(raw) < 19
+        else -1
+    )
+    if not low <= value <= high:
+        text = message("field.range", lang(request), low=low, high=high)
+        raise ApiError(422, "validation", fields=[FieldProblem(name, "range", text)])
+    return value
+
+
+async def list_events(request: Request) -> Response:
+    c = ctx(request)
+    identity = require_staff(request)
+    after = _number(request, "after", 0, 2**63 - 1, 0)
+    limit = _number(request, "limit", 100, events.MAX_PAGE, 1)
+    regions = visible_regions(identity, c.package.subtree(identity.region))
+    found = await threaded(events.page, c.engine, c.package, regions, after, limit)
+    await threaded(
+        audit_access,
+        c,
+        identity,
+        request_id(request),
+        "list",
+        detail={"events_after": after, "count": len(found["items"])},
+    )
+    return ok(found)
