@@ -64,7 +64,8 @@ async def test_filings_of_one_region_and_day_do_not_wait_for_each_others_commit(
 
         tg.start_soon(file_first)
         assert await anyio.to_thread.run_sync(reached.wait, 10), "the first filing never began"
-        # With a counter row it would wait for the first's commit (HOLD_S, then fail here).
+        # With a counter row it would wait for the first's commit (HOLD_S, then fail here);
+        # so it would with one group transaction at a time (runtime/db.py PG_PARALLEL_GROUPS).
         second = await _file(api, "citizen-second")
         assert not first, "the second filing waited for the first one's commit"
         seen = await api.get(
