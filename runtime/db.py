@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio.to_thread
-from sqlalchemy import Connection, Engine, Insert, Select, create_engine, event, insert
+from sqlalchemy import Connection, Engine, Insert, create_engine, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -49,6 +49,7 @@ T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_POOL_SIZE = 40  # anyio's default threadpool: at most 40 blocking calls at once
+READS_NO_TABLE = "reads_no_table"  # execution option: see _Deferred
 PG_PARALLEL_GROUPS = 2  # group transactions of one worker under way at once on PostgreSQL
 
 # One write lock per SQLite engine (process-local): see the module documentation.
@@ -329,10 +330,11 @@ class _Deferred:
     rows (``execute(insert(table), {…} or [{…}, …])``, no RETURNING) is kept, to run
     with the same inserts of the other jobs as one ``executemany``; any other statement
     runs at once, after the kept inserts into its table (all of them, for a statement
-    whose tables are not known; none for a ``SELECT`` of no table, such as a
-    sequence's ``nextval``). Kept inserts run table by table in the order their
-    tables were first written, which is the order of the foreign keys when every job
-    writes parents first; a kept insert answers ``None``."""
+    whose tables are not known; none for a statement marked
+    ``execution_options(reads_no_table=True)``, such as a sequence's ``nextval``). Kept
+    inserts run table by table in the order their tables were first written, which is
+    the order of the foreign keys when every job writes parents first; a kept insert
+    answers ``None``."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -346,8 +348,8 @@ class _Deferred:
                 for row in rows:
                     self.kept.setdefault((statement.table, tuple(row)), []).append(row)
                 return None
-        if type(statement) is Select and not statement.get_final_froms():
-            return self.conn.execute(statement, parameters)  # reads no table: nextval(…)
+        if statement.get_execution_options().get(READS_NO_TABLE):  # nextval(…), a lock
+            return self.conn.execute(statement, parameters)
         table = getattr(statement, "table", None)
         if table is None or any(kept_table is table for kept_table, _ in self.kept):
             self.flush()

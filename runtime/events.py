@@ -35,16 +35,16 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Engine,
     Row,
     Select,
     Table,
-    TextClause,
     bindparam,
+    func,
     insert,
     select,
-    text,
 )
 
 from runtime.db import read
@@ -62,7 +62,10 @@ SHARING_GRANTED = PREFIX + "sharing.granted"
 SHARING_REVOKED = PREFIX + "sharing.revoked"
 
 ADVISORY_LOCK = 0x676F76_7374_6576  # "govstdev": the order of events on PostgreSQL
-_LOCK: TextClause = text("SELECT pg_advisory_xact_lock(:key)")
+# Reads no table: a group commit's kept inserts need not run before it (runtime/db.py).
+_LOCK = select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))).execution_options(
+    reads_no_table=True
+)
 MAX_PAGE = 500
 
 

@@ -76,7 +76,7 @@ def next_number(conn: Connection, pkg: Package, region: Region, now: datetime) -
         sequence = conn.execute(_increment(pkg.tables.counters), {"name": name, "value": 1})
     else:
         name = sequence_name(region.code, day)
-        sequence = conn.execute(select(func.nextval(name)))
+        sequence = conn.execute(select(func.nextval(name)).execution_options(reads_no_table=True))
     return application_number(region.code, day, int(sequence.scalar_one()))
 
 
