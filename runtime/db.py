@@ -49,7 +49,8 @@ T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_POOL_SIZE = 40  # anyio's default threadpool: at most 40 blocking calls at once
-READS_NO_TABLE = "reads_no_table"  # execution option: see _Deferred
+READS_NO_TABLE = "reads_no_table"  # execution options: see _Deferred
+BEFORE_KEPT_INSERTS = "before_kept_inserts"
 PG_PARALLEL_GROUPS = 2  # group transactions of one worker under way at once on PostgreSQL
 
 # One write lock per SQLite engine (process-local): see the module documentation.
@@ -331,7 +332,10 @@ class _Deferred:
     with the same inserts of the other jobs as one ``executemany``; any other statement
     runs at once, after the kept inserts into its table (all of them, for a statement
     whose tables are not known; none for a statement marked
-    ``execution_options(reads_no_table=True)``, such as a sequence's ``nextval``). Kept
+    ``execution_options(reads_no_table=True)``, such as a sequence's ``nextval``). A
+    statement marked ``before_kept_inserts`` (a lock held to the commit) is kept once and
+    runs first when the kept inserts run, so the lock is held for them and the commit
+    only. Kept
     inserts run table by table in the order their tables were first written, which is
     the order of the foreign keys when every job writes parents first; a kept insert
     answers ``None``."""
@@ -340,6 +344,7 @@ class _Deferred:
         self.conn = conn
         self.dialect = conn.dialect
         self.kept: dict[tuple[Any, tuple[str, ...]], list[dict[str, Any]]] = {}
+        self.first: dict[int, tuple[Any, Any]] = {}
 
     def execute(self, statement: Any, parameters: Any = None) -> Any:
         if type(statement) is Insert and not statement._returning and statement._values is None:
@@ -348,14 +353,21 @@ class _Deferred:
                 for row in rows:
                     self.kept.setdefault((statement.table, tuple(row)), []).append(row)
                 return None
-        if statement.get_execution_options().get(READS_NO_TABLE):  # nextval(…), a lock
+        options = statement.get_execution_options()
+        if options.get(READS_NO_TABLE):  # nextval(…)
             return self.conn.execute(statement, parameters)
+        if options.get(BEFORE_KEPT_INSERTS):  # a lock held to the commit: taken late, once
+            self.first.setdefault(id(statement), (statement, parameters))
+            return None
         table = getattr(statement, "table", None)
         if table is None or any(kept_table is table for kept_table, _ in self.kept):
             self.flush()
         return self.conn.execute(statement, parameters)
 
     def flush(self) -> None:
+        first, self.first = self.first, {}
+        for statement, parameters in first.values():
+            self.conn.execute(statement, parameters)
         kept, self.kept = self.kept, {}
         for (table, _columns), rows in kept.items():
             self.conn.execute(insert(table), rows)

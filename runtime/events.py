@@ -62,9 +62,9 @@ SHARING_GRANTED = PREFIX + "sharing.granted"
 SHARING_REVOKED = PREFIX + "sharing.revoked"
 
 ADVISORY_LOCK = 0x676F76_7374_6576  # "govstdev": the order of events on PostgreSQL
-# Reads no table: a group commit's kept inserts need not run before it (runtime/db.py).
+# In a group commit, taken once, just before the group's inserts (runtime/db.py _Deferred).
 _LOCK = select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))).execution_options(
-    reads_no_table=True
+    before_kept_inserts=True
 )
 MAX_PAGE = 500
 
