@@ -387,3 +387,15 @@ def group_commit(engine: Engine) -> GroupCommit:
         groups.clear()  # a loop of the past (tests run one per test) is done with
         group = groups[loop] = GroupCommit(engine)
     return group
+
+
+MAX_ROW_ID = 2**31 - 1  # numbered rows (notifications, objections, events): INTEGER ids
+
+
+def row_key(raw: str) -> int:
+    """The id of a numbered row named in a request, as a query value: -1 (no such row) when
+    ``raw`` is not a whole number within INTEGER — PostgreSQL refuses a larger value bound
+    to an INTEGER column (it would answer 500), and no row has one."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= 10 and int(raw) <= MAX_ROW_ID:
+        return int(raw)
+    return -1

@@ -33,7 +33,7 @@ from runtime import audit, events
 from runtime.auth import Identity, visible_regions
 from runtime.clock import local_date
 from runtime.context import Context
-from runtime.db import read, write
+from runtime.db import read, row_key, write
 from runtime.errors import ApiError, FieldProblem, message
 from runtime.formspec import FieldSpec, FormSpec, localized
 from runtime.package import Package
@@ -232,7 +232,7 @@ def find(
     """The objection ``raw`` and its case, when ``identity`` may see it (resolve it, with
     ``for_action``); else 404. The objector sees their own; staff their regions'."""
     t = c.package.tables
-    key = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else -1
+    key = row_key(raw)
     with read(c.engine) as conn:
         found = conn.execute(
             select(t.objections, t.applications.c.applicant_sub.label("app_sub"))

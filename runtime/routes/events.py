@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from runtime import events
 from runtime.auth import require_staff, visible_regions
+from runtime.db import MAX_ROW_ID
 from runtime.errors import ApiError, FieldProblem, message, request_id
 from runtime.routes.common import audit_access, ctx, lang, ok, threaded
 
@@ -34,7 +35,7 @@ def _number(request: Request, name: str, default: int, high: int, low: int) -> i
 async def list_events(request: Request) -> Response:
     c = ctx(request)
     identity = require_staff(request)
-    after = _number(request, "after", 0, 2**63 - 1, 0)
+    after = min(_number(request, "after", 0, 2**63 - 1, 0), MAX_ROW_ID)  # none beyond
     limit = _number(request, "limit", 100, events.MAX_PAGE, 1)
     regions = visible_regions(identity, c.package.subtree(identity.region))
     found = await threaded(events.page, c.engine, c.package, regions, after, limit)

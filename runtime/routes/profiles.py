@@ -23,7 +23,7 @@ from runtime.auth import Identity, require
 from runtime.clock import local_date
 from runtime.context import Context
 from runtime.crypto import Cipher
-from runtime.db import read, write
+from runtime.db import read, row_key, write
 from runtime.errors import ApiError, FieldProblem, message, request_id
 from runtime.formspec import FormSpec, localized
 from runtime.package import Package, Region
@@ -246,8 +246,7 @@ async def list_notifications(request: Request) -> Response:
 
 def _mark_read(c: Context, identity: Identity, raw: str, lng: str) -> dict[str, Any]:
     t = c.package.tables.notifications
-    key = int(raw) if len(raw) < 19 else -1  # past BIGINT: no such row
-    mine = (t.c.id == key) & (t.c.applicant_sub == identity.subject)
+    mine = (t.c.id == row_key(raw)) & (t.c.applicant_sub == identity.subject)
     with write(c.engine) as conn:
         conn.execute(update(t).where(mine, t.c.read_at.is_(None)).values(read_at=c.now()))
         row = conn.execute(select(t).where(mine)).first()

@@ -229,3 +229,19 @@ async def test_bad_objections_get_a_clear_4xx_and_change_nothing(
             f"/api/objections/{r.json()['id']}", headers=api.token("applicant", "citizen-b")
         )
     ).status_code == 404
+
+
+@pytest.mark.parametrize("big", ["2147483648", "3000000000", "999999999999999999"])
+async def test_ids_past_integer_are_unknown_not_an_error(api: Api, big: str) -> None:
+    """A numbered row's id beyond INTEGER (PostgreSQL would refuse to bind it: a 500 found by
+    the API fuzz test) names no row: 404 for a notification or an objection, and nothing
+    after it in the events."""
+    applicant = api.token("applicant", "citizen-a")
+    officer = api.token("officer", "officer-1")
+    r = await api.post(f"/api/notifications/{big}/read", headers=applicant)
+    assert r.status_code == 404, r.text
+    r = await api.get(f"/api/objections/{big}", headers=applicant)
+    assert r.status_code == 404, r.text
+    r = await api.get(f"/api/staff/events?after={big}", headers=officer)
+    assert r.status_code == 200, r.text
+    assert r.json()["items"] == []
