@@ -18,7 +18,7 @@ from generator.ir import PackageIR
 from generator.render import GeneratedFile, GenerateError
 from generator.resolve import ResolvedRegion, check_region, resolve
 from generator.reuse import Previous, record
-from generator.tree import StandardsTree, load_tree
+from generator.tree import StandardsTree, collect, load_tree
 from generator.writer import PackageWriter, WriteResult
 from runtime.types import bilingual
 
@@ -151,7 +151,7 @@ def _rendering() -> Iterator[Callable[[], object]]:
     gc.disable()
     gc.freeze()
     try:
-        yield gc.collect
+        yield collect
     finally:
         gc.unfreeze()
         if enabled:

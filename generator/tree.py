@@ -8,6 +8,7 @@ import gc
 import hashlib
 import io
 import os
+import signal
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -123,6 +124,20 @@ def yaml_files(root: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
 
+def collect() -> None:
+    """A full collection with Ctrl-C held back until it ends.
+
+    A KeyboardInterrupt raised inside a finalizer the collection runs (SQLAlchemy's weakref
+    callbacks, after a render) is printed as "Exception ignored … Traceback" and lost, so
+    the generate would go on; held back, it is raised right after the collection.
+    """
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        gc.collect()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while a tree loads; one full collection after.
@@ -140,7 +155,7 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-            gc.collect()
+            collect()
 
 
 def load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> StandardsTree:

@@ -348,12 +348,14 @@ def test_an_interrupted_generate_writes_nothing_and_leaves_no_staging(tmp_path: 
         text=True,
     ) as proc:
         deadline = time.monotonic() + 60
-        staging: list[Path] = []
-        while not staging and proc.poll() is None and time.monotonic() < deadline:
+        # Interrupt it as soon as a file is staged: after a fixed wait an idle machine
+        # could finish the generate first.
+        staged: list[Path] = []
+        while not staged and proc.poll() is None and time.monotonic() < deadline:
             staging = [p for p in tmp_path.iterdir() if p.name.startswith(".out.govstd-")]
-            time.sleep(0.02)
-        assert staging and proc.poll() is None, "interrupt it while it renders"
-        time.sleep(0.3)  # some files staged
+            staged = [f for d in staging for f in d.rglob("*") if f.is_file()]
+            time.sleep(0.005)
+        assert staged and proc.poll() is None, "interrupt it while it renders"
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
