@@ -15,9 +15,10 @@ from generator.checks.context import Checker, did_you_mean, did_you_mean_zh, kno
 from generator.checks.regions import check_resolved_region, validation_day
 from generator.diagnostics import Diagnostics, Location
 from generator.ir import PackageIR
+from generator.previous import PreviousPackage, read_previous
 from generator.render import GeneratedFile, GenerateError
 from generator.resolve import ResolvedRegion, check_region, resolve
-from generator.reuse import Previous, record
+from generator.reuse import record
 from generator.tree import StandardsTree, collect, load_tree
 from generator.writer import PackageWriter, WriteResult
 from runtime.types import bilingual
@@ -111,10 +112,10 @@ def resolve_region(
 
 
 def render_package(
-    pkg: PackageIR, out_dir: Path, writer: PackageWriter, *, allow_data_loss: bool
+    pkg: PackageIR, previous: PreviousPackage, writer: PackageWriter, *, allow_data_loss: bool
 ) -> dict[str, object]:
-    """Every file of the package, into ``writer`` as each renderer finishes (its files are
-    not kept); the header of its manifest. Raises GenerateError."""
+    """Every file of the package continuing ``previous``, into ``writer`` as each renderer
+    finishes (its files are not kept); the header of its manifest. Raises GenerateError."""
     from generator.render.catalog import render_catalog
     from generator.render.forms import render_forms
     from generator.render.migrations import render_database
@@ -123,12 +124,12 @@ def render_package(
     from generator.render.schemas import render_schemas
 
     steps: list[Callable[[], Iterable[GeneratedFile]]] = [
-        lambda: render_database(pkg, out_dir, allow_data_loss=allow_data_loss),
+        lambda: render_database(pkg, previous, allow_data_loss=allow_data_loss),
         lambda: render_catalog(pkg),
-        lambda: render_forms(pkg, Previous(out_dir)),
+        lambda: render_forms(pkg, previous.forms),
         lambda: render_schemas(pkg),
         lambda: render_openapi(pkg),
-        lambda: render_rules(pkg, out_dir),
+        lambda: render_rules(pkg, previous.rules),
     ]
     with _rendering() as collect:
         for step in steps:
@@ -179,7 +180,8 @@ def generate(
     del tree, resolved  # the model is what renders: the tree's memory goes back now
     with PackageWriter(out_dir, check=check) as writer:
         try:
-            header = render_package(pkg, out_dir, writer, allow_data_loss=allow_data_loss)
+            previous = read_previous(out_dir)
+            header = render_package(pkg, previous, writer, allow_data_loss=allow_data_loss)
         except GenerateError as failure:
             raise GenerateError([where.located(line) for line in failure.lines]) from None
         written = writer.commit(header)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from generator.render import GeneratedFile, json_text
+from generator.render import GeneratedFile, json_bytes
 
 MANIFEST = "package.json"
 
@@ -69,7 +69,7 @@ def format_python(files: list[GeneratedFile]) -> list[GeneratedFile]:
     with tempfile.TemporaryDirectory(prefix="govstd-format-") as tmp:
         root = Path(tmp)
         for f in python:
-            _write(root / f.path, f.content)
+            _write(root / f.path, f.data)
         _ruff_format(root)
         formatted = {f.path: (root / f.path).read_text(encoding="utf-8") for f in python}
     return [
@@ -121,18 +121,17 @@ class PackageWriter:
             raise ValueError(f"two renderers produced the same file: {file.path}")
         self._hashes[file.path] = ""
         if file.path.endswith(".py") and not file.formatted:
-            _write(self._format_root / file.path, file.content)
+            _write(self._format_root / file.path, file.data)
             self._unformatted.append(file.path)
         else:
-            self._settle(file.path, file.content)
+            self._settle(file.path, file.data)
 
     def add_all(self, files: Iterable[GeneratedFile]) -> None:
         for file in files:
             self.add(file)
 
-    def _settle(self, path: str, content: str, staged: Path | None = None) -> None:
-        """Record the final text of ``path``; stage it when the package's copy differs."""
-        raw = content.encode()  # once: hashed, compared and written (a catalog is 200 MB)
+    def _settle(self, path: str, raw: bytes, staged: Path | None = None) -> None:
+        """Record the final bytes of ``path``; stage them when the package's copy differs."""
         self._hashes[path] = hashlib.sha256(raw).hexdigest()
         if _same(self.out_dir / path, raw):
             self.result.unchanged += 1
@@ -154,11 +153,11 @@ class PackageWriter:
             _ruff_format(self._format_root)
             for path in self._unformatted:
                 staged = self._format_root / path
-                self._settle(path, staged.read_text(encoding="utf-8"), staged)
+                self._settle(path, staged.read_bytes(), staged)
             self._unformatted = []
         if header is not None:
             data = {**header, "files": dict(sorted(self._hashes.items()))}
-            self._settle(MANIFEST, json_text(data))
+            self._settle(MANIFEST, json_bytes(data))
         old = previous_files(self.out_dir)
         self.result.written.sort(key=lambda path: (path == MANIFEST, path))
         if not self.check:
@@ -189,9 +188,9 @@ def _same(target: Path, raw: bytes) -> bool:
         return False
 
 
-def _write(target: Path, content: str) -> None:
+def _write(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(content, encoding="utf-8", newline="\n")
+    target.write_bytes(data)
 
 
 def _move(staged: Path, target: Path) -> None:

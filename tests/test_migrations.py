@@ -29,8 +29,9 @@ from alembic.runtime.migration import MigrationContext
 from generator.build import build_package
 from generator.ir import PackageIR
 from generator.pipeline import check_tree
+from generator.previous import VERSIONS, read_previous
 from generator.render import GeneratedFile, GenerateError
-from generator.render.migrations import SNAPSHOT, VERSIONS, render_database, render_migrations
+from generator.render.migrations import SNAPSHOT, render_database, render_migrations
 from generator.render.models import render_models
 from generator.render.sealing import sealed_as
 from generator.render.snapshot import load_snapshot
@@ -268,7 +269,7 @@ def build_version(tmp_path: Path, version: int) -> PackageIR:
 
 def generate(pkg: PackageIR, app: Path, allow_data_loss: bool = False) -> list[GeneratedFile]:
     """What ``govstd generate`` does with these renderers: render, format, write."""
-    files = format_python(render_database(pkg, app, allow_data_loss))
+    files = format_python(render_database(pkg, read_previous(app), allow_data_loss))
     write_package(app, files)
     return files
 
@@ -512,7 +513,7 @@ def test_scenario(
     # v3 drops a field: refused, naming the field, the table and the source file.
     pkg3 = build_version(tmp_path, 3)
     with pytest.raises(GenerateError) as refused:
-        render_migrations(pkg3, app)
+        render_migrations(pkg3, read_previous(app))
     [line] = refused.value.lines
     assert line.startswith("forms/ibr.yaml:")  # relative to the standards root
     assert "field 'business_scope' (element business_scope) of form 'ibr_application'" in line
@@ -595,8 +596,8 @@ def test_cascade_survives_batch_migration(
 def test_first_run_and_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     pkg = build_version(tmp_path, 1)
-    first = render_migrations(pkg, None)
-    assert first == render_migrations(pkg, tmp_path / "nothing-here")
+    first = render_migrations(pkg, read_previous(None))
+    assert first == render_migrations(pkg, read_previous(tmp_path / "nothing-here"))
     paths = [f.path for f in first]
     assert paths[:2] == [SNAPSHOT, "migrations/env.py"]
     [revision] = [p for p in paths if p.startswith(VERSIONS)]
@@ -608,7 +609,7 @@ def test_first_run_and_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
     app = tmp_path / "app"
     files = generate(pkg, app)
-    again = format_python(render_models(pkg) + render_migrations(pkg, app))
+    again = format_python(render_models(pkg) + render_migrations(pkg, read_previous(app)))
     assert again == files  # nothing changed: no new revision, the same bytes
 
 
@@ -629,7 +630,7 @@ def test_renamed_table_refuses_to_drop_without_renamed_from(
     finally:
         del VERSIONS_OF_TREE[4]
     with pytest.raises(GenerateError) as refused:
-        render_migrations(pkg, app)
+        render_migrations(pkg, read_previous(app))
     lines = refused.value.lines
     assert len(lines) == 2
     assert any("form 'ibr_form' was removed: dropping table form_ibr_form " in x for x in lines)
@@ -658,7 +659,7 @@ def test_narrowing_and_type_change_are_data_loss(
     assert not diagnostics.has_errors(), [str(d) for d in diagnostics.errors]
     pkg = build_package(tree, resolved, "r")
     with pytest.raises(GenerateError) as refused:
-        render_migrations(pkg, app)
+        render_migrations(pkg, read_previous(app))
     lines = refused.value.lines
     assert len(lines) == 2, lines
     assert (
@@ -688,7 +689,7 @@ def test_hand_edited_package_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
     [revision] = (app / VERSIONS).glob("*.py")
     revision.unlink()
     with pytest.raises(GenerateError, match=r"records revision 0001_\w+ but the head"):
-        render_migrations(pkg, app)
+        render_migrations(pkg, read_previous(app))
 
 
 @pytest.fixture

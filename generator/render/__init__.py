@@ -18,8 +18,13 @@ class GeneratedFile:
     """A file of the package: its path relative to the package folder and its text."""
 
     path: str
-    content: str
+    content: str | bytes  # bytes: UTF-8 already (large JSON is never held as a str)
     formatted: bool = False  # already as ``ruff format`` leaves it (taken from the package)
+
+    @property
+    def data(self) -> bytes:
+        """The file's bytes (UTF-8)."""
+        return self.content if isinstance(self.content, bytes) else self.content.encode()
 
 
 def python_banner(digest: str) -> str:
@@ -34,13 +39,27 @@ class GenerateError(GovstdError):
         super().__init__("\n".join(lines))
 
 
-def json_text(value: Any) -> str:
-    """Deterministic JSON text: 2-space indent, sorted keys, UTF-8 as is, final newline.
+_JSON = (
+    orjson.OPT_INDENT_2
+    | orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_APPEND_NEWLINE
+)
+
+
+def json_bytes(value: Any) -> bytes:
+    """Deterministic JSON: 2-space indent, sorted keys, UTF-8 as is, final newline.
 
     Dataclasses (the IR) are written as mappings with sorted keys too, each turned into a
-    dict only while orjson writes it (no copy of the whole value as plain data)."""
-    option = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
-    return orjson.dumps(value, default=_fields, option=option).decode() + "\n"
+    dict only while orjson writes it (no copy of the whole value as plain data). Bytes, as
+    orjson makes them: a province's catalog is hundreds of megabytes, and a ``str`` of it
+    (two bytes a character for Chinese) and its encoding again would triple the peak."""
+    return orjson.dumps(value, default=_fields, option=_JSON)
+
+
+def json_text(value: Any) -> str:
+    """:func:`json_bytes` as text, for small files."""
+    return json_bytes(value).decode()
 
 
 def _fields(value: Any) -> dict[str, Any]:

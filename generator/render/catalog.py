@@ -7,7 +7,7 @@ import dataclasses
 
 from generator.catalogue import resources
 from generator.ir import FormIR, PackageIR, fingerprint
-from generator.render import GeneratedFile, json_text, python_banner
+from generator.render import GeneratedFile, json_bytes, python_banner
 
 
 def render_catalog(pkg: PackageIR) -> list[GeneratedFile]:
@@ -22,7 +22,7 @@ def render_catalog(pkg: PackageIR) -> list[GeneratedFile]:
         }
         for b in pkg.bundles
     ]
-    text = json_text(data)
+    text = json_bytes(data)
     init = python_banner(fingerprint(pkg.region)) + (
         f'"""Deployment package of region {pkg.region!r}; served by ``govstd serve``."""\n'
     )

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.ir import PackageIR, fingerprint
-from generator.render import GeneratedFile
+from generator.render import GeneratedFile, json_bytes
 from generator.render.openapi_components import (
     ERROR_REF,
     JSON,
@@ -39,7 +39,7 @@ from generator.render.openapi_services import (
     service_paths,
     service_schemas,
 )
-from generator.render.schemas import dump_json, form_schema
+from generator.render.schemas import form_schema
 from runtime.uploads import SIGNATURES
 
 # What a stored material file is served as: the types uploads are recognised by.
@@ -404,4 +404,4 @@ def openapi_document(pkg: PackageIR) -> dict[str, Any]:
 
 def render_openapi(pkg: PackageIR) -> list[GeneratedFile]:
     """``openapi.json``."""
-    return [GeneratedFile("openapi.json", dump_json(openapi_document(pkg)))]
+    return [GeneratedFile("openapi.json", json_bytes(openapi_document(pkg)))]

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from generator.render import GenerateError, json_text
+from generator.render import GenerateError, json_bytes
 from generator.render.tables import (
     ColumnSpec,
     ForeignKeySpec,
@@ -79,14 +79,14 @@ def _table_json(t: TableSpec) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v not in (None, [])}
 
 
-def snapshot_text(snapshot: Snapshot) -> str:
+def snapshot_json(snapshot: Snapshot) -> bytes:
     """``schema.json``: tables in creation order, keys sorted, one stable text."""
     data = {
         "format": SNAPSHOT_FORMAT,
         "revision": snapshot.revision,
         "tables": [_table_json(t) for t in snapshot.tables],
     }
-    return json_text(data)
+    return json_bytes(data)
 
 
 def _column_from(data: dict[str, Any]) -> ColumnSpec:
