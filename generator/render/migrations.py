@@ -28,6 +28,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from alembic.autogenerate import render as alembic_render
 from alembic.autogenerate import render_python_code, renderers
 from alembic.autogenerate.api import AutogenContext
 from alembic.operations import ops
@@ -36,10 +37,10 @@ from generator.ir import PackageIR, fingerprint
 from generator.previous import VERSIONS, PreviousPackage
 from generator.render import GeneratedFile, GenerateError, python_banner
 from generator.render.models import render_models
-from generator.render.plan import Plan, plan
+from generator.render.plan import CreateSpecIndexOp, CreateSpecTableOp, Plan, plan
 from generator.render.sealing import carry_sealing
 from generator.render.snapshot import SNAPSHOT, Snapshot, snapshot_json
-from generator.render.tables import TableSpec, build_tables
+from generator.render.tables import ColumnSpec, SqlType, TableSpec, build_tables, pk_name, to_column
 from generator.render.templating import render
 
 ENV = "migrations/env.py"
@@ -56,6 +57,62 @@ def _render_rename_table(autogen_context: AutogenContext, op: ops.RenameTableOp)
 
 with contextlib.suppress(ValueError):  # a later alembic may render it itself
     renderers.dispatch_for(ops.RenameTableOp)(_render_rename_table)
+
+
+# A new table is rendered from its spec, in the very text alembic's renderer gives
+# (tests/test_migrations.py compares the two on every table of the bundled trees):
+# alembic's builds a SQLAlchemy Table for each (``op.to_table()``), ~1 ms a table,
+# and a province's first revision creates 11,000 tables. A column's text is alembic's
+# own, rendered once for each distinct column (forms share their data elements).
+MAX_PYTHON_ARGS = 255  # alembic's: more arguments than this go in a starred list
+
+
+@renderers.dispatch_for(CreateSpecTableOp)
+def _render_create_table(autogen_context: AutogenContext, op: CreateSpecTableOp) -> str:
+    spec = op.spec
+    constraints = []
+    if spec.primary_key:
+        constraints.append(
+            f"sa.PrimaryKeyConstraint({_args(spec.primary_key, name=pk_name(spec.name))})"
+        )
+    for c in spec.columns:
+        if c.foreign_key is not None:
+            fk = c.foreign_key
+            refers = f"{fk.table}.{fk.column}"
+            options = {"name": fk.name, "ondelete": fk.ondelete}
+            constraints.append(
+                f"sa.ForeignKeyConstraint([{c.name!r}], [{refers!r}], {_args((), **options)})"
+            )
+    constraints += [
+        f"sa.UniqueConstraint({_args(ix.columns, name=ix.name)})"
+        for ix in spec.indexes
+        if ix.unique
+    ]
+    args = [_column_text(c, autogen_context) for c in spec.columns] + sorted(constraints)
+    listed = "*[" + ",\n".join(args) + "]" if len(args) > MAX_PYTHON_ARGS else ",\n".join(args)
+    return f"op.create_table({spec.name!r},\n{listed}\n)"
+
+
+@renderers.dispatch_for(CreateSpecIndexOp)
+def _render_create_index(autogen_context: AutogenContext, op: CreateSpecIndexOp) -> str:
+    columns = ", ".join(repr(c) for c in op.columns)
+    return f"op.create_index({op.index_name!r}, {op.table_name!r}, [{columns}], unique=False)"
+
+
+def _args(positional: Sequence[str], **options: str | None) -> str:
+    named = [f"{key}={value!r}" for key, value in options.items() if value]
+    return ", ".join([*(repr(p) for p in positional), *named])
+
+
+def _column_text(c: ColumnSpec, autogen_context: AutogenContext) -> str:
+    key = (c.name, c.type, c.nullable, c.server_default)
+    text = _COLUMNS.get(key)
+    if text is None:
+        text = _COLUMNS[key] = alembic_render._render_column(to_column(c), autogen_context)
+    return text
+
+
+_COLUMNS: dict[tuple[str, SqlType, bool, str | None], str] = {}
 
 
 def render_ops(operations: Sequence[ops.MigrateOperation], *, downgrade: bool = False) -> str:

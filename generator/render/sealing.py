@@ -57,6 +57,8 @@ def carry_sealing(old: Sequence[TableSpec], new: Sequence[TableSpec]) -> tuple[T
                 while context in taken:
                     context, n = f"{own}#{n}", n + 1
                 taken.add(context)
-            columns.append(dataclasses.replace(c, sealed_as=None if context == own else context))
-        result.append(dataclasses.replace(t, columns=tuple(columns)))
+            sealed = None if context == own else context
+            columns.append(c if c.sealed_as == sealed else dataclasses.replace(c, sealed_as=sealed))
+        same = all(a is b for a, b in zip(columns, t.columns, strict=True))
+        result.append(t if same else dataclasses.replace(t, columns=tuple(columns)))
     return tuple(result)
