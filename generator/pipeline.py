@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import re
+import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -178,16 +180,51 @@ def generate(
     pkg = build_package(tree, resolved, region_id)
     where = _Sources.of(tree)
     del tree, resolved  # the model is what renders: the tree's memory goes back now
-    with PackageWriter(out_dir, check=check) as writer:
+    with _ctrl_c() as interrupted, PackageWriter(out_dir, check=check) as writer:
         try:
             previous = read_previous(out_dir)
             header = render_package(pkg, previous, writer, allow_data_loss=allow_data_loss)
         except GenerateError as failure:
             raise GenerateError([where.located(line) for line in failure.lines]) from None
-        written = writer.commit(header)
+        del pkg, previous  # the files are staged: ruff format runs beside less memory
+        written = writer.commit(header, before_publishing=interrupted)
     if not check:
         record(out_dir)  # so that the next run can take unchanged form modules over
     return written, diagnostics
+
+
+@contextmanager
+def _ctrl_c() -> Iterator[Callable[[], None]]:
+    """Ctrl-C raises KeyboardInterrupt as always, and is remembered: the yielded function
+    raises it again if it came and was lost on the way.
+
+    Python runs its SIGINT handler in whatever Python code the main thread runs next; if
+    that is a finalizer (a ``__del__`` or weakref callback, run as reference counting or
+    a collection frees an object), the KeyboardInterrupt is printed as "Exception ignored"
+    and dropped, and the generate would go on to write the package. The writer calls the
+    function before it moves the first file into the package. Only Python's own handler
+    is replaced: an ignored SIGINT (a background job of a shell script) stays ignored, and
+    signal handlers belong to the main thread.
+    """
+    own = threading.current_thread() is threading.main_thread()
+    if not own or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield lambda: None
+        return
+    came: list[int] = []
+
+    def handler(signum: int, frame: object) -> None:
+        came.append(signum)
+        raise KeyboardInterrupt
+
+    def again() -> None:
+        if came:
+            raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGINT, handler)
+    try:
+        yield again
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 _LOCATED = re.compile(r"(?P<file>[^\s:]+):(?P<line>\d+):(?P<column>\d+): ")

@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -146,9 +146,16 @@ class PackageWriter:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(raw)
 
-    def commit(self, header: dict[str, object] | None = None) -> WriteResult:
+    def commit(
+        self,
+        header: dict[str, object] | None = None,
+        before_publishing: Callable[[], None] = lambda: None,
+    ) -> WriteResult:
         """Format the Python files, then move every changed file into the package (with
-        ``header``: ``package.json`` too, last) and remove files no longer produced."""
+        ``header``: ``package.json`` too, last) and remove files no longer produced.
+
+        ``before_publishing`` is called before the package is touched; what it raises
+        leaves the package as it was."""
         if self._unformatted:
             _ruff_format(self._format_root)
             for path in self._unformatted:
@@ -158,6 +165,7 @@ class PackageWriter:
         if header is not None:
             data = {**header, "files": dict(sorted(self._hashes.items()))}
             self._settle(MANIFEST, json_bytes(data))
+        before_publishing()
         old = previous_files(self.out_dir)
         self.result.written.sort(key=lambda path: (path == MANIFEST, path))
         if not self.check:
