@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import re
 import signal
 import threading
@@ -21,7 +20,7 @@ from generator.previous import PreviousPackage, read_previous
 from generator.render import GeneratedFile, GenerateError
 from generator.resolve import ResolvedRegion, check_region, resolve
 from generator.reuse import record
-from generator.tree import StandardsTree, collect, load_tree
+from generator.tree import StandardsTree, collector_off, load_tree
 from generator.writer import PackageWriter, WriteResult
 from runtime.types import bilingual
 
@@ -133,32 +132,9 @@ def render_package(
         lambda: render_openapi(pkg),
         lambda: render_rules(pkg, previous.rules),
     ]
-    with _rendering() as collect:
-        for step in steps:
-            writer.add_all(step())
-            collect()
+    for step in steps:
+        writer.add_all(step())
     return {"region": pkg.region, "source_hash": pkg.source_hash, "format": 1}
-
-
-@contextmanager
-def _rendering() -> Iterator[Callable[[], object]]:
-    """Rendering with the intermediate model out of the cyclic collector's sight.
-
-    Rendering leaves cycles behind (alembic's SQLAlchemy tables: hundreds of megabytes for
-    a province) but builds large acyclic structures too (the catalog's millions of
-    dicts), which automatic collections would rescan again and again. So the collector
-    stays off and the caller collects once after each renderer (the yielded function),
-    frozen objects (the model: millions) never scanned.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    gc.freeze()
-    try:
-        yield collect
-    finally:
-        gc.unfreeze()
-        if enabled:
-            gc.enable()
 
 
 def generate(
@@ -171,9 +147,22 @@ def generate(
 ) -> tuple[WriteResult | None, Diagnostics]:
     """Validate, resolve, build, render and write (or compare, with ``check``).
 
-    One stage after the other in this process: a package is rendered only from a
-    tree without errors, and written only when every file of it rendered.
+    One stage after the other in this process, the cyclic collector off
+    (:func:`generator.tree.collector_off`): a package is rendered only from a tree
+    without errors, and written only when every file of it rendered.
     """
+    with collector_off():
+        return _generate(roots, region_id, out_dir, check=check, allow_data_loss=allow_data_loss)
+
+
+def _generate(
+    roots: Sequence[str | Path],
+    region_id: str,
+    out_dir: Path,
+    *,
+    check: bool,
+    allow_data_loss: bool,
+) -> tuple[WriteResult | None, Diagnostics]:
     tree, diagnostics, resolved = check_tree(roots)
     if not _region_known(roots, tree, diagnostics, resolved, region_id):
         return None, diagnostics

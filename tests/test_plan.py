@@ -239,6 +239,9 @@ def test_new_tables_render_as_alembic_renders_them(tmp_path: Path) -> None:
     ours = [op for t in specs for op in create_table_ops(t)]
     theirs = [op for t in specs for op in _alembic_create(t)]
     assert render_ops(ours) == render_ops(theirs)
+    table = ours[0].to_table()  # what alembic's own uses of the operation get
+    assert isinstance(ours[0], ops.CreateTableOp) and table.name == specs[0].name
+    assert [c.name for c in table.columns] == [c.name for c in specs[0].columns]
     dropped = plan([*specs], [])
     assert render_ops(dropped.downgrade(), downgrade=True) == render_ops(
         [op for t in specs for op in _alembic_create(t)], downgrade=True

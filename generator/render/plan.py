@@ -24,8 +24,8 @@ from generator.render.tables import (
     IndexSpec,
     SqlType,
     TableSpec,
+    table_items,
     to_column,
-    to_table,
 )
 from runtime.types import bilingual
 
@@ -96,7 +96,8 @@ class CreateSpecTableOp(ops.CreateTableOp):
         self.spec = spec
 
     def to_table(self, migration_context: Any = None) -> sa.Table:
-        return to_table(self.spec, sa.MetaData())
+        plain = ops.CreateTableOp(self.spec.name, table_items(self.spec))
+        return plain.to_table(migration_context)
 
 
 class CreateSpecIndexOp(ops.CreateIndexOp):
