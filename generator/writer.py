@@ -106,6 +106,8 @@ class PackageWriter:
         )
         self._format_root = self._stage / "format"  # Python waiting for ruff format
         self._ready_root = self._stage / "ready"  # final texts that differ from the package
+        self._new = not out_dir.exists()  # a new package: nothing to compare, one rename
+        self._made: set[Path] = set()  # folders made in the staging folder
 
     def __enter__(self) -> PackageWriter:
         return self
@@ -121,7 +123,7 @@ class PackageWriter:
             raise ValueError(f"two renderers produced the same file: {file.path}")
         self._hashes[file.path] = ""
         if file.path.endswith(".py") and not file.formatted:
-            _write(self._format_root / file.path, file.data)
+            self._stage_file(self._format_root / file.path, file.data)
             self._unformatted.append(file.path)
         else:
             self._settle(file.path, file.data)
@@ -133,7 +135,7 @@ class PackageWriter:
     def _settle(self, path: str, raw: bytes, staged: Path | None = None) -> None:
         """Record the final bytes of ``path``; stage them when the package's copy differs."""
         self._hashes[path] = hashlib.sha256(raw).hexdigest()
-        if _same(self.out_dir / path, raw):
+        if not self._new and _same(self.out_dir / path, raw):
             self.result.unchanged += 1
             return
         self.result.written.append(path)
@@ -142,9 +144,14 @@ class PackageWriter:
         if staged is not None:
             _move(staged, self._ready_root / path)
         else:
-            target = self._ready_root / path
+            self._stage_file(self._ready_root / path, raw)
+
+    def _stage_file(self, target: Path, data: bytes) -> None:
+        if target.parent not in self._made:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(raw)
+            self._made.add(target.parent)
+        with open(target, "wb") as f:
+            f.write(data)
 
     def commit(
         self,
@@ -168,7 +175,7 @@ class PackageWriter:
         before_publishing()
         old = previous_files(self.out_dir)
         self.result.written.sort(key=lambda path: (path == MANIFEST, path))
-        if not self.check:
+        if not self.check and not self._publish_new():
             for path in self.result.written:
                 _move(self._ready_root / path, self.out_dir / path)
         produced = {*self._hashes, MANIFEST} if header is not None else set(self._hashes)
@@ -178,6 +185,18 @@ class PackageWriter:
                 if not self.check:
                     (self.out_dir / stale).unlink()
         return self.result
+
+    def _publish_new(self) -> bool:
+        """A new package folder in one rename of the staged one (when the folder is still
+        absent: tens of thousands of files, one by one, take seconds)."""
+        if not self._new or self.out_dir.exists():
+            return False
+        self._ready_root.mkdir(exist_ok=True)
+        try:
+            os.rename(self._ready_root, self.out_dir)
+        except OSError:  # made meanwhile: file by file
+            return False
+        return True
 
 
 def write_package(out_dir: Path, files: list[GeneratedFile], *, check: bool = False) -> WriteResult:

@@ -20,8 +20,9 @@ from sqlalchemy import create_engine, insert, select
 
 from generator import pipeline
 from generator.pipeline import generate
-from generator.render import GenerateError
+from generator.render import GeneratedFile, GenerateError
 from generator.render import forms as forms_renderer
+from generator.writer import write_package
 from runtime.package import import_package
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -375,3 +376,24 @@ def test_an_interrupted_generate_writes_nothing_and_leaves_no_staging(tmp_path: 
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp", "tree"]  # staging removed
     assert list(scratch.iterdir()) == []  # ruff's scratch folders removed
+
+
+def test_a_new_package_folder_is_published_whole_with_ordinary_permissions(
+    tmp_path: Path,
+) -> None:
+    """A new folder is the staged one renamed (one step); it and its files get the
+    permissions any folder and file made here get, not the staging folder's private 0700."""
+    out = tmp_path / "new" / "pkg"
+    files = [GeneratedFile("a.json", b"{}\n"), GeneratedFile("rules/b.json", "[]\n")]
+    result = write_package(out, files)
+    assert sorted(result.written) == ["a.json", "rules/b.json"]
+    assert (out / "rules" / "b.json").read_text() == "[]\n"
+    made = tmp_path / "made"
+    made.mkdir()
+    (made / "f").write_bytes(b"")
+    for folder in (out, out / "rules"):
+        assert folder.stat().st_mode & 0o777 == made.stat().st_mode & 0o777
+    assert (out / "a.json").stat().st_mode & 0o777 == (made / "f").stat().st_mode & 0o777
+    assert [p.name for p in (tmp_path / "new").iterdir()] == ["pkg"]  # no staging left
+    again = write_package(out, files)
+    assert not again.written and again.unchanged == 2
