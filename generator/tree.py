@@ -112,15 +112,27 @@ class StandardsTree:
 
 
 def yaml_files(root: Path) -> list[Path]:
-    """YAML files below ``root`` in a stable order, hidden folders skipped."""
-    found = [
-        p
-        for p in root.rglob("*")
-        if p.suffix in {".yaml", ".yml"}
-        and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    ]
-    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+    """YAML files below ``root`` in a stable order (their paths relative to ``root``),
+    hidden files and folders skipped, unreadable folders too. One ``scandir`` per folder
+    (a province's tree is 20,000 files: ``rglob`` and a ``stat`` each took 0.4 s)."""
+    found: list[tuple[str, str]] = []
+
+    def walk(folder: str, relative: str) -> None:
+        try:
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except OSError:
+            return
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                walk(entry.path, f"{relative}{entry.name}/")
+            elif entry.name.endswith((".yaml", ".yml")) and entry.is_file():
+                found.append((relative + entry.name, entry.path))
+
+    walk(str(root), "")
+    return [Path(path) for _, path in sorted(found)]
 
 
 @contextmanager
@@ -163,9 +175,12 @@ def _load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> Standar
             display = (Path(root_text) / path.relative_to(root)).as_posix()
             tree.files.append(display)
             digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            raw = None
             with contextlib.suppress(OSError):  # load_file reports an unreadable file
-                digest.update(path.read_bytes() + b"\0")
-            for document in load_file(path, display, diagnostics):
+                raw = path.read_bytes()
+                digest.update(raw)
+                digest.update(b"\0")
+            for document in load_file(path, display, diagnostics, raw):
                 _add_document(tree, document, path, root, diagnostics)
     tree.source_hash = digest.hexdigest()
     from generator.extends import extend_codesets  # here: it imports this module

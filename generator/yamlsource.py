@@ -250,11 +250,14 @@ def _compose(text: str, name: str) -> Iterator[Node]:
         loader.dispose()
 
 
-def load_file(path: Path, display: str, diagnostics: Diagnostics) -> list[Document]:
-    """Load every document of one file; problems go to ``diagnostics``."""
+def load_file(
+    path: Path, display: str, diagnostics: Diagnostics, raw: bytes | None = None
+) -> list[Document]:
+    """Load every document of one file (``raw``: its bytes, when already read); problems
+    go to ``diagnostics``."""
     where = Location(display)
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if raw is None else raw
     except OSError as exc:
         diagnostics.error(where, bilingual("无法读取文件", f"cannot read file: {exc.strerror}"))
         return []
