@@ -245,6 +245,17 @@ def build_package(
                 if codeset:
                     codeset_ids.add(codeset)
     calendar_ids = sorted({r.calendar.id for r in regions if r.calendar})
+    # A region below another keeps most of its matters as they are (the very objects):
+    # one MatterIR for each, shared by the regions (the IR is immutable). For a province
+    # with one city that halves the matters' part of the model (their guides mostly).
+    built: dict[int, ir.MatterIR] = {}
+
+    def matter_ir(matter: Matter) -> ir.MatterIR:
+        found = built.get(id(matter))
+        if found is None:
+            found = built[id(matter)] = build_matter(matter)
+        return found
+
     policies = {p.id: p for r in regions for p in r.policies}
     bundles = {b.id: b for r in regions for b in r.bundles}
     return ir.PackageIR(
@@ -256,7 +267,7 @@ def build_package(
                 name=dict(r.region.name),
                 parent=r.region.parent,
                 calendar=r.calendar.id if r.calendar else None,
-                matters=tuple(build_matter(m) for _, m in sorted(r.matters.items())),
+                matters=tuple(matter_ir(m) for _, m in sorted(r.matters.items())),
             )
             for r in regions
         ),

@@ -15,7 +15,7 @@ from typing import Any
 Text = dict[str, str]  # localized: {"zh": ..., "en": ...}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldIR:
     id: str
     element: str
@@ -42,7 +42,7 @@ class FieldIR:
     source: str = ""  # file:line:col of the field, for messages
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ElementIR:
     """A data element a form of the package collects, as the data resource catalogue
     shows it (runtime/catalogue.py)."""
@@ -56,7 +56,7 @@ class ElementIR:
     check: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GroupIR:
     """A repeating group: a list of rows stored in a child table."""
 
@@ -70,7 +70,7 @@ class GroupIR:
     source: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SectionIR:
     """A section as shown to people: its name and the ids of its fields or its group."""
 
@@ -80,14 +80,14 @@ class SectionIR:
     group: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleIR:
     id: str
     expression: str
     message: Text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FormIR:
     id: str
     name: Text
@@ -100,7 +100,7 @@ class FormIR:
     source: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MaterialIR:
     id: str
     name: Text
@@ -115,13 +115,13 @@ class MaterialIR:
     notes: Text | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LimitIR:
     value: int
     unit: str  # working_day | calendar_day
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MatterIR:
     """One matter as one region implements it."""
 
@@ -139,7 +139,7 @@ class MatterIR:
     version: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StateIR:
     id: str
     name: Text
@@ -147,7 +147,7 @@ class StateIR:
     final: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TransitionIR:
     id: str
     name: Text
@@ -158,7 +158,7 @@ class TransitionIR:
     not_same_as: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WorkflowIR:
     id: str
     name: Text
@@ -168,7 +168,7 @@ class WorkflowIR:
     transitions: tuple[TransitionIR, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CodeIR:
     code: str
     name: Text
@@ -176,14 +176,14 @@ class CodeIR:
     deprecated: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CodeSetIR:
     id: str
     name: Text
     values: tuple[CodeIR, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CalendarIR:
     id: str
     weekend: tuple[str, ...]
@@ -191,7 +191,7 @@ class CalendarIR:
     workdays: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PolicyIR:
     id: str
     name: Text
@@ -207,7 +207,7 @@ class PolicyIR:
     description: Text | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShareIR:
     """What one member's form takes from a bundle's combined data (generator/bundles.py)."""
 
@@ -217,7 +217,7 @@ class ShareIR:
     groups: tuple[tuple[str, str], ...]  # (the member form's group id, the combined group)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BundleIR:
     id: str
     name: Text
@@ -227,7 +227,7 @@ class BundleIR:
     shares: tuple[ShareIR, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RegionIR:
     id: str
     code: str
@@ -237,7 +237,7 @@ class RegionIR:
     matters: tuple[MatterIR, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PackageIR:
     """Everything one deployment serves: a region and the regions below it."""
 

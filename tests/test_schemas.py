@@ -337,7 +337,7 @@ def test_output_does_not_depend_on_the_hash_seed() -> None:
         "p = build_package(t, r, 'c')\n"
         "h = hashlib.sha256()\n"
         "for f in [*render_forms(p), *render_schemas(p), *render_openapi(p)]:\n"
-        "    h.update(f.path.encode() + f.content.encode())\n"
+        "    h.update(f.path.encode() + f.data)\n"
         "print(h.hexdigest())\n"
     )
     digests = set()
