@@ -60,7 +60,7 @@ with contextlib.suppress(ValueError):  # a later alembic may render it itself
 
 
 # A new table is rendered from its spec, in the very text alembic's renderer gives
-# (tests/test_migrations.py compares the two on every table of the bundled trees):
+# (tests/test_plan.py compares the two on every table of the bundled trees):
 # alembic's builds a SQLAlchemy Table for each (``op.to_table()``), ~1 ms a table,
 # and a province's first revision creates 11,000 tables. A column's text is alembic's
 # own, rendered once for each distinct column (forms share their data elements).
