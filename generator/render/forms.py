@@ -91,8 +91,8 @@ def python_literal(value: Any) -> str:
         )
         return f"{type(value).__name__}({', '.join(args)})"
     if isinstance(value, Mapping):
-        items = (f"{python_literal(str(k))}: {python_literal(v)}" for k, v in value.items())
-        return "{" + ", ".join(items) + "}"
+        pairs = (f"{python_literal(str(k))}: {python_literal(v)}" for k, v in value.items())
+        return "{" + ", ".join(pairs) + "}"
     if isinstance(value, tuple | list):
         items = [python_literal(v) for v in value]
         if isinstance(value, list):
