@@ -256,15 +256,6 @@ class TableSpec:
         return f"表 {self.name}" if zh else f"table {self.name}"
 
 
-def to_table(spec: TableSpec, metadata: sa.MetaData) -> sa.Table:
-    """The SQLAlchemy Core table of a spec (for migration operations)."""
-    table = sa.Table(spec.name, metadata, *table_items(spec))
-    for ix in spec.indexes:
-        if not ix.unique:
-            sa.Index(ix.name, *(table.c[name] for name in ix.columns))
-    return table
-
-
 def table_items(spec: TableSpec) -> list[Any]:
     """Columns, primary key, foreign keys and unique constraints of a table."""
     items: list[Any] = []
