@@ -26,7 +26,7 @@ from generator.render.tables import (
     group_table_name,
     pk_name,
 )
-from generator.render.templating import camel, render
+from generator.render.templating import render
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,10 @@ def _doc(spec: TableSpec) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_") if part)
+
+
 def _class_names(pkg: PackageIR) -> dict[str, str]:
     """Table name → class name, unique (a number is added on a clash)."""
     names: dict[str, str] = {}
@@ -107,9 +111,9 @@ def _class_names(pkg: PackageIR) -> dict[str, str]:
         names[table] = name
 
     for form in pkg.forms:
-        claim(form_table_name(form.id), "Form" + camel(form.id))
+        claim(form_table_name(form.id), "Form" + _camel(form.id))
         for group in form.groups:
-            claim(group_table_name(form.id, group.id), "Form" + camel(form.id) + camel(group.id))
+            claim(group_table_name(form.id, group.id), "Form" + _camel(form.id) + _camel(group.id))
     return names
 
 
