@@ -68,10 +68,6 @@ def index_name(table: str, columns: Sequence[str]) -> str:
     return identifier(f"ix_{table}_{'_'.join(columns)}")
 
 
-def unique_name(table: str, columns: Sequence[str]) -> str:
-    return identifier(f"uq_{table}_{'_'.join(columns)}")
-
-
 def class_name(name: str) -> str:
     if len(name) <= MAX_CLASS_NAME:
         return name
@@ -125,10 +121,14 @@ class SqlType:
     @classmethod
     def of(cls, type_: sa.types.TypeEngine[Any]) -> SqlType:
         """The column type of a SQLAlchemy type (the inverse of :meth:`sqlalchemy`)."""
-        kind = next(k for k, name in SA_NAMES.items() if type(type_) is getattr(sa, name))
-        if isinstance(type_, sa.Numeric):
-            return cls(kind, precision=type_.precision, scale=type_.scale)
-        return cls(kind, length=getattr(type_, "length", None))
+        for kind, name in SA_NAMES.items():
+            if type(type_) is getattr(sa, name):
+                if isinstance(type_, sa.Numeric):
+                    return cls(kind, precision=type_.precision, scale=type_.scale)
+                return cls(kind, length=getattr(type_, "length", None))
+        raise ValueError(
+            f"{type_!r}: not a column type of a package ({', '.join(SA_NAMES.values())})"
+        )
 
     def __str__(self) -> str:
         return self.expression()
@@ -286,26 +286,6 @@ def to_column(c: ColumnSpec) -> sa.Column[Any]:
 # ---------------------------------------------------------------- core tables
 
 
-def _col(name: str, type_: SqlType, nullable: bool = False, **kw: Any) -> ColumnSpec:
-    return ColumnSpec(name, type_, nullable=nullable, **kw)
-
-
-INTEGER = SqlType("integer")
-ID = string(36)
-ID_COLUMN = _col("id", INTEGER, primary_key=True)
-
-
-def _application_fk(table: str) -> ForeignKeySpec:
-    return ForeignKeySpec(
-        "applications", "id", fk_name(table, "application_id", "applications"), "CASCADE"
-    )
-
-
-def _index(table: str, *columns: str, unique: bool = False) -> IndexSpec:
-    name = unique_name(table, columns) if unique else index_name(table, columns)
-    return IndexSpec(name, columns, unique)
-
-
 def core_tables() -> tuple[TableSpec, ...]:
     """The tables every package has, parents before children: the specs of the runtime's
     hand-written tables (runtime/tables.py)."""
@@ -348,6 +328,15 @@ def _column_spec(c: sa.Column[Any]) -> ColumnSpec:
 
 FORM_KEY = "application_id"
 GROUP_KEYS = ("id", "application_id", "position")
+ID = string(36)
+INTEGER = SqlType("integer")
+
+
+def _application_key(table: str, primary_key: bool = False) -> ColumnSpec:
+    fk = ForeignKeySpec(
+        "applications", "id", fk_name(table, "application_id", "applications"), "CASCADE"
+    )
+    return ColumnSpec("application_id", ID, False, primary_key, foreign_key=fk)
 
 
 # ---------------------------------------------------------------- form tables
@@ -377,11 +366,10 @@ def _reserved(fields: Iterable[FieldIR], reserved: Sequence[str], where: str) ->
 
 def form_table(form: FormIR) -> TableSpec:
     name = form_table_name(form.id)
-    key = _col(FORM_KEY, ID, primary_key=True, foreign_key=_application_fk(name))
     return TableSpec(
         name,
         "form",
-        (key, *(_field_column(f) for f in form.fields)),
+        (_application_key(name, primary_key=True), *(_field_column(f) for f in form.fields)),
         form=form.id,
         renamed_from=tuple(form_table_name(old) for old in form.renamed_from),
         source=form.source or None,
@@ -399,12 +387,12 @@ def group_table(form: FormIR, group: GroupIR) -> TableSpec:
         name,
         "group",
         (
-            ID_COLUMN,
-            _col("application_id", ID, foreign_key=_application_fk(name)),
-            _col("position", INTEGER),
+            ColumnSpec("id", INTEGER, nullable=False, primary_key=True),
+            _application_key(name),
+            ColumnSpec("position", INTEGER, nullable=False),
             *(_field_column(f) for f in group.fields),
         ),
-        (_index(name, "application_id"),),
+        (IndexSpec(index_name(name, ("application_id",)), ("application_id",)),),
         form=form.id,
         group=group.id,
         renamed_from=tuple(dict.fromkeys(p for p in previous if p != name)),
