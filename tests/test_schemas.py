@@ -24,7 +24,7 @@ from generator.render import GeneratedFile, python_banner
 from generator.render.forms import form_spec, python_literal, render_forms
 from generator.render.openapi import openapi_document, render_openapi
 from generator.render.schemas import form_schema, portable, render_schemas
-from generator.writer import format_python
+from generator.writer import format_python, mark_long_lines
 from runtime.formspec import FieldSpec, FormSpec
 from runtime.validation import validate_submission
 
@@ -424,6 +424,16 @@ def test_rendered_forms_are_lint_clean_once_formatted(pkg: PackageIR, tmp_path: 
         check=False,
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_long_lines_are_marked_only_where_ruff_check_would_flag_them() -> None:
+    rule = "    expression=" + repr("a != '2' || b.exists(i, i in ['05', '06', '07'])" * 2) + ","
+    assert mark_long_lines(rule + "\n") == rule + "  # noqa: E501\n"
+    one_word = "    name=" + repr("x" * 120) + ","  # E501 leaves a line of one word alone
+    docstring = '"""' + "word " * 30 + "\n" + "word " * 30 + '\n"""\n'  # the mark would be text
+    short = "x = 1\n"
+    for text in (one_word, docstring, short):
+        assert mark_long_lines(text) == text
 
 
 @pytest.mark.parametrize(
