@@ -12,7 +12,7 @@ with an :class:`Extensions` to add to:
   :class:`runtime.errors.ApiError` for a 4xx answer in the API's error format.
 - ``ext.check(form, check)``: ``check(data, lang)`` runs on every submission of that form
   (a filing, a bundle member's share, a resubmission, a policy claim) once the form's own
-  checks pass, with the cleaned data; each :class:`runtime.validation.FieldError` it
+  checks pass, with the cleaned data; each :class:`runtime.types.FieldProblem` it
   yields refuses the submission (422, listed in ``fields`` with its path, code and
   message, in ``lang``: ``zh`` or ``en``).
 
@@ -32,13 +32,12 @@ from typing import Any
 from starlette.routing import BaseRoute, Route
 
 from runtime.settings import SettingsError
-from runtime.types import bilingual
-from runtime.validation import FieldError
+from runtime.types import FieldProblem, bilingual
 
 ENV_VAR = "GOVSTD_EXTENSIONS"
 PREFIXES = ("/api/ext/", "/ext/")
 
-Check = Callable[[Mapping[str, object], str], Iterable[FieldError]]
+Check = Callable[[Mapping[str, object], str], Iterable[FieldProblem]]
 Register = Callable[["Extensions"], None]
 
 
@@ -64,7 +63,7 @@ class Extensions:
     def check(self, form: str, check: Check) -> None:
         self.checks.setdefault(form, []).append(check)
 
-    def problems(self, form: str, data: Mapping[str, object], lang: str) -> list[FieldError]:
+    def problems(self, form: str, data: Mapping[str, object], lang: str) -> list[FieldProblem]:
         """What the checks of ``form`` find in its cleaned ``data``."""
         return [problem for check in self.checks.get(form, ()) for problem in check(data, lang)]
 

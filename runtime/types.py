@@ -9,7 +9,8 @@ specs, the form models, validation, records).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final, Literal, get_args
+from dataclasses import dataclass
+from typing import Any, Final, Literal, get_args
 
 __all__ = [
     "CHECK_NAMES",
@@ -18,6 +19,7 @@ __all__ = [
     "NUMBER_TYPES",
     "TEXT_TYPES",
     "CheckName",
+    "FieldProblem",
     "FieldType",
     "GovstdError",
     "Message",
@@ -68,6 +70,23 @@ class Message(str):
 def bilingual(zh: str, en: str) -> Message:
     """One message, Chinese first, then English: ``中文 / English``."""
     return Message(zh, en)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One problem of a submission: where (a field's path), which (a stable code), and
+    what to do; the API lists them in its 422's ``fields``."""
+
+    path: str
+    code: str
+    message: str
+    fields: tuple[str, ...] | None = None  # a rule's: the paths of the fields it reads
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "code": self.code, "message": self.message}
+        if self.fields is not None:
+            out["fields"] = list(self.fields)
+        return out
 
 
 class GovstdError(Exception):

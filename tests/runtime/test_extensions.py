@@ -16,7 +16,7 @@ from runtime.app import create_app
 from runtime.extensions import Extensions
 from runtime.package import Package
 from runtime.settings import Settings, SettingsError
-from runtime.validation import FieldError
+from runtime.types import FieldProblem
 from tests.helpers import Api, food_data
 from tests.runtime.services import restaurant_data
 
@@ -95,9 +95,9 @@ async def test_without_extensions_the_shared_runtime_is_unchanged(api: Api) -> N
     assert r.status_code == 201, r.text
 
 
-def _name_check(data: Mapping[str, object], lang: str) -> Iterator[FieldError]:
+def _name_check(data: Mapping[str, object], lang: str) -> Iterator[FieldProblem]:
     if data.get("enterprise_name") == "不予登记":
-        yield FieldError("enterprise_name", "region.name", "名称不予登记")
+        yield FieldProblem("enterprise_name", "region.name", "名称不予登记")
 
 
 async def test_register_functions_passed_to_the_factory(
