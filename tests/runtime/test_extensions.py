@@ -7,7 +7,6 @@ import dataclasses
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 
-import httpx
 import pytest
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -17,7 +16,7 @@ from runtime.extensions import Extensions
 from runtime.package import Package
 from runtime.settings import Settings, SettingsError
 from runtime.types import FieldProblem
-from tests.helpers import Api, food_data
+from tests.helpers import Api, client_of, food_data
 from tests.runtime.services import restaurant_data
 
 pytestmark = pytest.mark.anyio
@@ -37,11 +36,8 @@ async def nanshan(
     package_dir: Path, db_url: str, settings: Settings, package: Package
 ) -> AsyncIterator[Api]:
     """南山区's package served with its example extension."""
-    app = create_app(package_dir, db_url, _with(settings, str(EXAMPLE)))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(package_dir, db_url, _with(settings, str(EXAMPLE))) as client:
         yield Api(client, settings, package)
-    app.state.ctx.engine.dispose()
 
 
 async def test_the_example_adds_an_endpoint(nanshan: Api) -> None:
@@ -110,9 +106,7 @@ async def test_register_functions_passed_to_the_factory(
         ext.route("/ext/hello", hello)
         ext.check("food_business_license_form", _name_check)
 
-    app = create_app(package_dir, db_url, settings, extensions=[register])
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(package_dir, db_url, settings, extensions=[register]) as client:
         api = Api(client, settings, package)
         assert (await api.get("/ext/hello")).text == "你好"
         applicant = api.token("applicant", "citizen-w")
@@ -126,7 +120,6 @@ async def test_register_functions_passed_to_the_factory(
         assert [f["code"] for f in r.json()["error"]["fields"]] == ["region.name"]
         bundle["data"] = restaurant_data()
         assert (await api.post(BUNDLE, json=bundle, headers=applicant)).status_code == 201
-    app.state.ctx.engine.dispose()
 
 
 @pytest.mark.parametrize(

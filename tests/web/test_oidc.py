@@ -29,9 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from runtime.app import create_app
 from tests.browser.conftest import free_port
-from tests.helpers import DATA_KEY, Browser, FrozenClock, settings_for
+from tests.helpers import DATA_KEY, Browser, FrozenClock, client_of, settings_for
 
 pytestmark = pytest.mark.anyio
 CLIENT_ID = "govstd-web"
@@ -151,11 +150,8 @@ async def site(
         issuer=provider.url,
         env=env,
     )
-    app = create_app(package_dir, db_url, settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(package_dir, db_url, settings) as client:
         yield Browser(client, settings)
-    app.state.ctx.engine.dispose()
 
 
 async def to_provider_and_back(site: Browser, login_hint: str, next: str = "/me") -> str:
