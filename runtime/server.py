@@ -1,7 +1,7 @@
 """How ``govstd serve`` runs uvicorn: connection time limits, a concurrency cap, and
 workers that never outlive their master.
 
-| variable (per worker) | default | meaning |
+| variable (per worker; read by :mod:`runtime.settings`) | default | meaning |
 |---|---|---|
 | ``GOVSTD_HEADER_TIMEOUT`` | 10 | seconds to send a request's headers (from the connection, |
 | | | or from the first byte of a further keep-alive request) |
@@ -46,8 +46,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from multiprocessing import reduction
 from typing import Any
 
@@ -62,43 +61,10 @@ except ImportError:  # pragma: no cover - httptools is a dependency
     httptools = None  # type: ignore[assignment]
     HttpToolsProtocol = H11Protocol  # type: ignore[misc,assignment]
 
-from runtime.settings import SettingsError
-from runtime.types import bilingual
+from runtime.settings import Settings
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 MAX_HEADER_BYTES = 16 * 1024  # request line and headers: h11's default limit
-_LIMITS = {  # variable: (field, default, lowest, highest)
-    "GOVSTD_HEADER_TIMEOUT": ("header_timeout", 10, 1, 3600),
-    "GOVSTD_KEEP_ALIVE_TIMEOUT": ("keep_alive_timeout", 5, 1, 3600),
-    "GOVSTD_LIMIT_CONCURRENCY": ("limit_concurrency", 1000, 1, 1_000_000),
-    "GOVSTD_SHUTDOWN_TIMEOUT": ("shutdown_timeout", 30, 1, 3600),
-}
-
-
-@dataclass(frozen=True)
-class ServeLimits:
-    header_timeout: int = 10
-    keep_alive_timeout: int = 5
-    limit_concurrency: int = 1000
-    shutdown_timeout: int = 30
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ServeLimits:
-        """The limits from ``GOVSTD_*`` variables; a bad value is a :class:`SettingsError`."""
-        env = os.environ if env is None else env
-        values: dict[str, int] = {}
-        for variable, (name, default, low, high) in _LIMITS.items():
-            raw = env.get(variable, "").strip() or str(default)
-            if not raw.isdigit() or not low <= int(raw) <= high:
-                raise SettingsError(
-                    bilingual(
-                        f"{variable} 应为 {low} 到 {high} 之间的整数",
-                        f"{variable} must be a whole number from {low} to {high}",
-                    )
-                )
-            values[name] = int(raw)
-        return cls(**values)
-
 
 PROTOCOL = "HeaderTimeoutHttpTools" if httptools is not None else "HeaderTimeoutProtocol"
 
@@ -111,23 +77,23 @@ class ServeConfig(uvicorn.Config):
         self,
         app: Any,
         *,
-        limits: ServeLimits,
+        settings: Settings,
         forwarded_allow_ips: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
             app,
             http=f"runtime.server:{PROTOCOL}",
-            timeout_keep_alive=limits.keep_alive_timeout,
-            limit_concurrency=limits.limit_concurrency,
-            timeout_graceful_shutdown=limits.shutdown_timeout,
+            timeout_keep_alive=settings.keep_alive_timeout,
+            limit_concurrency=settings.limit_concurrency,
+            timeout_graceful_shutdown=settings.shutdown_timeout,
             # forwarded headers believed only from the proxies named (default: none)
             proxy_headers=forwarded_allow_ips is not None,
             forwarded_allow_ips=forwarded_allow_ips,
             server_header=False,
             **kwargs,
         )
-        self.header_timeout = limits.header_timeout
+        self.header_timeout = settings.header_timeout
         self.master_pid = os.getpid()
 
     def load(self) -> None:
