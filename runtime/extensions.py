@@ -4,10 +4,14 @@
 defines ``register(ext)``, which :func:`runtime.app.create_app` calls once at start-up
 with an :class:`Extensions` to add to:
 
-- ``ext.route(path, endpoint, methods=("GET",))``: a Starlette endpoint under ``/api/ext/``
-  (JSON: not cached, like the rest of the API) or ``/ext/`` (pages). The shared routes come
-  first, so an extension cannot replace one. ``request.app.state.ctx`` is the package, the
-  database engine and the settings (:class:`runtime.context.Context`);
+- ``ext.route(path, endpoint, methods=("GET",), operation={})``: a Starlette endpoint
+  under ``/api/ext/`` (JSON: not cached, like the rest of the API) or ``/ext/`` (pages).
+  The shared routes come first, so an extension cannot replace one. An ``/api/ext/``
+  route is in the served ``/openapi.json``: its operation is ``operationId`` (the
+  endpoint's name), ``summary`` (its docstring's first line), tag ``extensions`` and a
+  bare 200, updated with ``operation`` (an OpenAPI Operation object: responses, security
+  …). ``request.app.state.ctx`` is the package, the database engine and the settings
+  (:class:`runtime.context.Context`);
   :func:`runtime.auth.require` checks the caller's token; raise
   :class:`runtime.errors.ApiError` for a 4xx answer in the API's error format.
 - ``ext.check(form, check)``: ``check(data, lang)`` runs on every submission of that form
@@ -47,9 +51,14 @@ class Extensions:
 
     routes: list[BaseRoute] = field(default_factory=list)
     checks: dict[str, list[Check]] = field(default_factory=dict)
+    paths: dict[str, dict[str, Any]] = field(default_factory=dict)  # OpenAPI, of /api/ext/
 
     def route(
-        self, path: str, endpoint: Callable[..., Any], methods: Sequence[str] = ("GET",)
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        methods: Sequence[str] = ("GET",),
+        operation: Mapping[str, Any] = {},
     ) -> None:
         if not path.startswith(PREFIXES):
             raise ValueError(
@@ -58,7 +67,18 @@ class Extensions:
                     f"an extension's path must start with /api/ext/ or /ext/: {path}",
                 )
             )
-        self.routes.append(Route(path, endpoint, methods=list(methods), include_in_schema=False))
+        api = path.startswith("/api/")
+        route = Route(path, endpoint, methods=list(methods), include_in_schema=api)
+        self.routes.append(route)
+        if api:
+            documented: dict[str, Any] = {
+                "operationId": route.name,
+                "summary": (endpoint.__doc__ or route.name).strip().splitlines()[0],
+                "tags": ["extensions"],
+                "responses": {"200": {"description": "OK"}},
+            }
+            item = self.paths.setdefault(path, {})
+            item.update({m.lower(): {**documented, **operation} for m in methods})
 
     def check(self, form: str, check: Check) -> None:
         self.checks.setdefault(form, []).append(check)

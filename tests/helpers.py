@@ -10,7 +10,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, pool, select, text
 from sqlalchemy.engine import make_url
+from starlette.routing import BaseRoute, Route
 from typer.testing import CliRunner
 
 from generator.cli import app as govstd
@@ -152,6 +153,33 @@ class Api:
 
     async def put(self, url: str, **kw: Any) -> httpx.Response:
         return await self.client.put(url, **kw)
+
+
+# --- the API document ------------------------------------------------------------------
+
+Operations = dict[tuple[str, str], str]
+
+
+def served(routes: Sequence[BaseRoute]) -> Operations:
+    """``(METHOD, path)`` → the route's name, for every route in the API document."""
+    operations: Operations = {}
+    for route in routes:
+        if not isinstance(route, Route) or not route.include_in_schema:
+            continue
+        path = re.sub(r":[a-z]+}", "}", route.path)  # {name:path} → {name}
+        for method in sorted(route.methods or ()):
+            if method != "HEAD":  # starlette answers HEAD wherever GET is
+                operations[method, path] = route.name
+    return operations
+
+
+def documented(document: dict[str, Any]) -> Operations:
+    """``(METHOD, path)`` → ``operationId``, for every operation of an OpenAPI document."""
+    return {
+        (method.upper(), path): operation["operationId"]
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
 
 
 # --- materials ------------------------------------------------------------------------

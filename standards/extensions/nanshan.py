@@ -37,7 +37,31 @@ HALLS = [
 
 
 async def halls(request: Request) -> JSONResponse:
+    """南山区政务服务大厅及开放时间 / 南山区's service halls and their opening hours"""
     return JSONResponse({"region": "nanshan", "items": HALLS})
+
+
+TEXT = {"type": "string"}
+HALLS_ANSWER = {  # its operation in /openapi.json: what the answer holds
+    "description": "服务大厅 / the halls",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "region": TEXT,
+                    "items": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"name": TEXT, "address": TEXT, "hours": TEXT},
+                        },
+                    },
+                },
+            }
+        }
+    },
+}
 
 
 def premises_in_nanshan(data: Mapping[str, object], lang: str) -> Iterator[FieldProblem]:
@@ -53,5 +77,5 @@ def premises_in_nanshan(data: Mapping[str, object], lang: str) -> Iterator[Field
 
 
 def register(ext: Extensions) -> None:
-    ext.route("/api/ext/nanshan/halls", halls)
+    ext.route("/api/ext/nanshan/halls", halls, operation={"responses": {"200": HALLS_ANSWER}})
     ext.check("food_business_license_form", premises_in_nanshan)

@@ -4,6 +4,7 @@ item 9): ``GOVSTD_EXTENSIONS`` and the example ``standards/extensions/nanshan.py
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 
@@ -11,12 +12,12 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-from runtime.app import create_app
-from runtime.extensions import Extensions
+from runtime.app import ROUTES, create_app
+from runtime.extensions import Extensions, load
 from runtime.package import Package
 from runtime.settings import Settings, SettingsError
 from runtime.types import FieldProblem
-from tests.helpers import Api, client_of, food_data
+from tests.helpers import Api, client_of, documented, food_data, served
 from tests.runtime.services import restaurant_data
 
 pytestmark = pytest.mark.anyio
@@ -45,6 +46,20 @@ async def test_the_example_adds_an_endpoint(nanshan: Api) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["items"][0]["name"] == "南山区政务服务中心"
     assert r.headers["cache-control"] == "no-store"  # an API answer, like the shared ones
+
+
+async def test_the_api_document_lists_the_extension_routes(nanshan: Api, package: Package) -> None:
+    """The served /openapi.json is the package's with the extension's /api/ext/ operations:
+    the operations are exactly the routes served, each named by its operationId."""
+    document = (await nanshan.get("/openapi.json")).json()
+    assert documented(document) == served([*ROUTES, *load(str(EXAMPLE)).routes])
+    assert ("GET", "/api/ext/nanshan/halls") in documented(document)
+    committed = json.loads(package.openapi or b"")
+    assert {**document, "paths": committed["paths"]} == committed  # nothing else changed
+    halls = document["paths"]["/api/ext/nanshan/halls"]["get"]
+    assert halls["summary"].startswith("南山区政务服务大厅") and halls["tags"] == ["extensions"]
+    answer = halls["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer["properties"]["items"]["type"] == "array"
 
 
 async def test_the_example_check_refuses_a_filing_in_both_languages(nanshan: Api) -> None:
@@ -83,8 +98,11 @@ async def test_the_check_runs_on_a_resubmission(nanshan: Api) -> None:
     assert r.json()["error"]["fields"][0]["code"] == "nanshan.business_address"
 
 
-async def test_without_extensions_the_shared_runtime_is_unchanged(api: Api) -> None:
+async def test_without_extensions_the_shared_runtime_is_unchanged(
+    api: Api, package: Package
+) -> None:
     assert (await api.get("/api/ext/nanshan/halls")).status_code == 404
+    assert (await api.get("/openapi.json")).content == package.openapi
     applicant = api.token("applicant", "citizen-z")
     data = food_data(business_address=OUTSIDE)
     r = await api.post(FILE, json={"region": "nanshan", "data": data}, headers=applicant)
@@ -109,6 +127,7 @@ async def test_register_functions_passed_to_the_factory(
     async with client_of(package_dir, db_url, settings, extensions=[register]) as client:
         api = Api(client, settings, package)
         assert (await api.get("/ext/hello")).text == "你好"
+        assert documented((await api.get("/openapi.json")).json()) == served(ROUTES)  # a page
         applicant = api.token("applicant", "citizen-w")
         data = food_data(enterprise_name="不予登记")
         r = await api.post(FILE, json={"region": "nanshan", "data": data}, headers=applicant)
