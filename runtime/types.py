@@ -1,5 +1,5 @@
 """The words the generator and the runtime share: field types, identifier checks, localized
-text, bilingual messages and the root exception.
+text, bilingual messages, a submission's problem and the root exception.
 
 Like ``starlette/types.py``: no logic, one home for each word, imported by whoever
 spells it (the standards' element kind, the checks, the tables, the schemas, the form
@@ -22,7 +22,6 @@ __all__ = [
     "FieldProblem",
     "FieldType",
     "GovstdError",
-    "Message",
     "Text",
     "bilingual",
 ]
@@ -47,29 +46,9 @@ Text = Mapping[str, str]
 """Localized text: a locale (``zh``, ``en``) to a string; ``zh`` is always present."""
 
 
-class Message(str):
-    """A message in Chinese and English, printed ``中文 / English``; ``zh`` and ``en`` are
-    the two parts (for a reader who wants one language)."""
-
-    zh: str
-    en: str
-
-    def __new__(cls, zh: str, en: str) -> Message:
-        message = super().__new__(cls, f"{zh} / {en}")
-        message.zh, message.en = zh, en
-        return message
-
-    def __reduce__(self) -> tuple[type[Message], tuple[str, str]]:
-        return (Message, (self.zh, self.en))
-
-    def in_language(self, lang: str) -> str:
-        """The English part for ``en``/``en-US``, else the Chinese one."""
-        return self.en if lang.startswith("en") else self.zh
-
-
-def bilingual(zh: str, en: str) -> Message:
+def bilingual(zh: str, en: str) -> str:
     """One message, Chinese first, then English: ``中文 / English``."""
-    return Message(zh, en)
+    return f"{zh} / {en}"
 
 
 @dataclass(frozen=True, slots=True)
