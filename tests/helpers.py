@@ -154,6 +154,18 @@ class Api:
     async def put(self, url: str, **kw: Any) -> httpx.Response:
         return await self.client.put(url, **kw)
 
+    async def file(
+        self, matter: str, data: dict[str, Any], sub: str = "citizen-a", region: str = "nanshan"
+    ) -> str:
+        """File an application for ``matter`` as applicant ``sub``; its id."""
+        r = await self.post(
+            f"/api/matters/{matter}/applications",
+            json={"region": region, "data": data},
+            headers=self.token("applicant", sub),
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
 
 # --- the API document ------------------------------------------------------------------
 
@@ -270,13 +282,7 @@ def unemployment_data(**overrides: Any) -> dict[str, Any]:
 
 async def file_food(api: Api, sub: str, region: str = "nanshan", **data: Any) -> str:
     """File a food business licence application; its id."""
-    r = await api.post(
-        "/api/matters/food_business_license/applications",
-        json={"region": region, "data": food_data(**data)},
-        headers=api.token("applicant", sub),
-    )
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
+    return await api.file("food_business_license", food_data(**data), sub, region)
 
 
 # --- broken standards trees: the fixture tests/fixtures/mini with small edits -----------

@@ -26,6 +26,7 @@ from tests.helpers import (
     generate_package,
     postgres_database,
 )
+from tests.runtime.services import serve, services_package
 
 
 @pytest.fixture
@@ -99,6 +100,22 @@ async def sz(
 ) -> AsyncIterator[Api]:
     async with client_of(shenzhen_dir, shenzhen_db, settings) as client:
         yield Api(client, settings, shenzhen_package, shenzhen_db)
+
+
+# The 深圳 package of tests/runtime/services.py: its own 一件事 bundles and policies.
+
+
+@pytest.fixture(scope="session")
+def services_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return services_package(tmp_path_factory.mktemp("services"))
+
+
+@pytest.fixture
+async def shenzhen_api(
+    services_dir: Path, tmp_path: Path, settings: Settings
+) -> AsyncIterator[Api]:
+    async for api in serve(services_dir, f"sqlite:///{tmp_path / 'sz.db'}", settings):
+        yield api
 
 
 @pytest.fixture

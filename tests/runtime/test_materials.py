@@ -20,13 +20,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
 
 async def _file(api: Api) -> str:
-    r = await api.post(
-        "/api/matters/unemployment_registration/applications",
-        json={"region": "nanshan", "data": unemployment_data()},
-        headers=api.token("applicant", "citizen-a"),
-    )
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
+    return await api.file("unemployment_registration", unemployment_data())
 
 
 async def test_upload_and_download(api: Api) -> None:
