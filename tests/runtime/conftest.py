@@ -28,6 +28,8 @@ from tests.helpers import (
 )
 from tests.runtime.services import serve, services_package
 
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
 
 @pytest.fixture
 def anyio_backend() -> str:
@@ -51,15 +53,19 @@ def postgres_url(package_dir: Path, package: Package) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(
-    request: pytest.FixtureRequest, tmp_path: Path, package_dir: Path, package: Package
-) -> str:
+def _database(request: pytest.FixtureRequest, app_dir: Path, package: Package, pg: str) -> str:
+    """A database at the package's revision: a new SQLite file, or the session's PostgreSQL
+    database (the fixture ``pg``) emptied."""
     if request.param == "postgresql":
-        return emptied(request.getfixturevalue("postgres_url"), package)
-    url = f"sqlite:///{tmp_path / 'govstd.db'}"
-    create_schema(package_dir, package, url)
+        return emptied(request.getfixturevalue(pg), package)
+    url = f"sqlite:///{request.getfixturevalue('tmp_path') / app_dir.name}.db"
+    create_schema(app_dir, package, url)
     return url
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, package_dir: Path, package: Package) -> str:
+    return _database(request, package_dir, package, "postgres_url")
 
 
 # The data system tests (catalogue, sharing, data quality): the 深圳 package, 深圳 and 南山
@@ -83,15 +89,11 @@ def shenzhen_postgres(shenzhen_dir: Path, shenzhen_package: Package) -> Iterator
         yield url
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def shenzhen_db(
-    request: pytest.FixtureRequest, tmp_path: Path, shenzhen_dir: Path, shenzhen_package: Package
+    request: pytest.FixtureRequest, shenzhen_dir: Path, shenzhen_package: Package
 ) -> str:
-    if request.param == "postgresql":
-        return emptied(request.getfixturevalue("shenzhen_postgres"), shenzhen_package)
-    url = f"sqlite:///{tmp_path / 'sz.db'}"
-    create_schema(shenzhen_dir, shenzhen_package, url)
-    return url
+    return _database(request, shenzhen_dir, shenzhen_package, "shenzhen_postgres")
 
 
 @pytest.fixture
