@@ -53,19 +53,21 @@ def postgres_url(package_dir: Path, package: Package) -> Iterator[str]:
         yield url
 
 
-def _database(request: pytest.FixtureRequest, app_dir: Path, package: Package, pg: str) -> str:
-    """A database at the package's revision: a new SQLite file, or the session's PostgreSQL
-    database (the fixture ``pg``) emptied."""
+def _database(
+    request: pytest.FixtureRequest, app_dir: Path, package: Package, pg: str, sqlite: str
+) -> str:
+    """A database at the package's revision: a new SQLite file (named ``sqlite``), or the
+    session's PostgreSQL database (the fixture ``pg``) emptied."""
     if request.param == "postgresql":
         return emptied(request.getfixturevalue(pg), package)
-    url = f"sqlite:///{request.getfixturevalue('tmp_path') / app_dir.name}.db"
+    url = f"sqlite:///{request.getfixturevalue('tmp_path') / sqlite}"
     create_schema(app_dir, package, url)
     return url
 
 
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, package_dir: Path, package: Package) -> str:
-    return _database(request, package_dir, package, "postgres_url")
+    return _database(request, package_dir, package, "postgres_url", "govstd.db")
 
 
 # The data system tests (catalogue, sharing, data quality): the 深圳 package, 深圳 and 南山
@@ -93,7 +95,7 @@ def shenzhen_postgres(shenzhen_dir: Path, shenzhen_package: Package) -> Iterator
 def shenzhen_db(
     request: pytest.FixtureRequest, shenzhen_dir: Path, shenzhen_package: Package
 ) -> str:
-    return _database(request, shenzhen_dir, shenzhen_package, "shenzhen_postgres")
+    return _database(request, shenzhen_dir, shenzhen_package, "shenzhen_postgres", "sz.db")
 
 
 @pytest.fixture
