@@ -1,7 +1,11 @@
-"""``models.py`` of a package: SQLAlchemy 2.0 typed models of its table model.
+"""``models.py`` and ``tables/<form>.py`` of a package: SQLAlchemy 2.0 typed models of its
+table model.
 
 The tables come from :func:`generator.render.tables.build_tables` (the same objects
-the migrations are computed from); this module only lays them out as classes.
+the migrations are computed from); this module only lays them out as classes. The core
+tables are in ``models.py``; each form's table and its groups' tables in a module of their
+own, ``tables/<form id>.py``, which the runtime imports on the form's first use: mapping
+10,000 forms' classes at start took most of a province package's start-up (issue 13).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import keyword
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from generator.ir import PackageIR, fingerprint
 from generator.render import GeneratedFile, python_banner
@@ -84,14 +89,18 @@ class ModelClass:
 
 @dataclass(frozen=True)
 class ModelsFile:
+    """``models.py`` (``form`` None: Base and the core tables) or ``tables/<form>.py``."""
+
     banner: str
     region: str
     import_lines: tuple[str, ...]  # from sqlalchemy import ...
     std_imports: tuple[str, ...]
-    naming_convention: tuple[tuple[str, str], ...]
     classes: tuple[ModelClass, ...]
-    form_tables: tuple[tuple[str, str], ...]  # form id, class name
-    group_tables: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+    naming_convention: tuple[tuple[str, str], ...] = ()
+    forms: tuple[str, ...] = ()  # models.py: every form id
+    form: str | None = None  # tables/<form>.py: its form, its table's class and groups'
+    table: str = ""
+    groups: tuple[tuple[str, str], ...] = ()  # group id, class name
 
 
 def attribute_name(column: str) -> str:
@@ -254,9 +263,10 @@ def _class_names(pkg: PackageIR) -> dict[str, str]:
     return names
 
 
-def models_file(pkg: PackageIR, tables: Sequence[TableSpec]) -> ModelsFile:
-    imports = _Imports(sa={"MetaData"})
-    names = _class_names(pkg)
+def _models_file(
+    banner: str, region: str, tables: Sequence[TableSpec], names: dict[str, str], **more: Any
+) -> ModelsFile:
+    imports = _Imports(sa={"MetaData"} if "naming_convention" in more else set())
     classes = tuple(
         ModelClass(
             name=names[t.name],
@@ -268,18 +278,45 @@ def models_file(pkg: PackageIR, tables: Sequence[TableSpec]) -> ModelsFile:
         for t in tables
     )
     return ModelsFile(
-        banner=python_banner(fingerprint(tables)),
-        region=pkg.region,
+        banner=banner,
+        region=region,
         import_lines=_import_lines("sqlalchemy", imports.sa),
         std_imports=tuple(sorted(imports.std)),
-        naming_convention=tuple(NAMING_CONVENTION.items()),
         classes=classes,
-        form_tables=tuple((f.id, names[form_table_name(f.id)]) for f in pkg.forms),
-        group_tables=tuple(
-            (f.id, tuple((g.id, names[group_table_name(f.id, g.id)]) for g in f.groups))
-            for f in pkg.forms
-        ),
+        **more,
     )
+
+
+def models_files(pkg: PackageIR, tables: Sequence[TableSpec]) -> list[ModelsFile]:
+    """``models.py``, then ``tables/<form>.py`` of each form."""
+    names = _class_names(pkg)
+    by_form: dict[str, list[TableSpec]] = {f.id: [] for f in pkg.forms}
+    for t in tables:
+        if t.form is not None and t.kind != "core":
+            by_form[t.form].append(t)
+    core = _models_file(
+        python_banner(fingerprint(([t for t in tables if t.kind == "core"], list(by_form)))),
+        pkg.region,
+        [t for t in tables if t.kind == "core"],
+        names,
+        naming_convention=tuple(NAMING_CONVENTION.items()),
+        forms=tuple(by_form),
+    )
+    return [
+        core,
+        *(
+            _models_file(
+                python_banner(fingerprint(form_tables)),
+                pkg.region,
+                form_tables,
+                names,
+                form=form.id,
+                table=names[form_table_name(form.id)],
+                groups=tuple((g.id, names[group_table_name(form.id, g.id)]) for g in form.groups),
+            )
+            for form, form_tables in zip(pkg.forms, by_form.values(), strict=True)
+        ),
+    ]
 
 
 def _import_key(name: str) -> tuple[int, str]:
@@ -292,11 +329,24 @@ def _import_key(name: str) -> tuple[int, str]:
 
 
 def render_models(pkg: PackageIR, tables: Sequence[TableSpec] | None = None) -> list[GeneratedFile]:
-    """``models.py``: SQLAlchemy 2.0 typed models of every table (docs/package.md).
+    """``models.py`` and ``tables/``: SQLAlchemy 2.0 typed models of every table
+    (docs/package.md).
 
     ``tables``: the table model continuing the package's previous one
     (:func:`generator.render.migrations.package_tables`); by default a first package's."""
     if tables is None:
         tables = build_tables(pkg)
-    model = models_file(pkg, tables)
-    return [GeneratedFile("models.py", _noqa_long_lines(render("models.py.jinja", m=model)))]
+    core, *forms = models_files(pkg, tables)
+    init = python_banner(fingerprint(pkg.region)) + (
+        '"""Each form\'s tables, ``tables/<form id>.py``: imported on the form\'s first use."""\n'
+    )
+    return [
+        GeneratedFile("models.py", _noqa_long_lines(render("models.py.jinja", m=core))),
+        GeneratedFile("tables/__init__.py", init),
+        *(
+            GeneratedFile(
+                f"tables/{m.form}.py", _noqa_long_lines(render("form_models.py.jinja", m=m))
+            )
+            for m in forms
+        ),
+    ]
