@@ -1,8 +1,9 @@
 """The data resource catalogue (数据底账) as the runtime serves it.
 
-The generator decides it (generator/catalogue.py) and writes it into ``catalog.json``
-(``resources``): one resource per form and region that offers it, with its provider
-agency and items. Here it is read once per package (:func:`catalogue_of`) and shown:
+The generator decides it (generator/catalogue.py) and writes it into the package's
+``resources.json``: one resource per form and region that offers it, with its provider
+agency and items. Here it is read once per package, on first use
+(``Package.data_catalogue``), and shown:
 ``GET /api/catalogue?region=R`` (:func:`resource_view`), ``GET
 /api/catalogue/elements/{element}`` (:func:`element_view`), the catalogue page, and the
 governed sharing of :mod:`runtime.sharing`, which asks which items a resource has and
