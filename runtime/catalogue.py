@@ -12,7 +12,7 @@ where each is stored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -85,7 +85,28 @@ class Catalogue:
         return out
 
     @classmethod
-    def from_json(cls, data: Sequence[Mapping[str, Any]]) -> Catalogue:
+    def from_json(cls, data: Mapping[str, Any]) -> Catalogue:
+        """From ``resources.json``: ``resources`` and ``items`` (form id -> its items).
+
+        An item collected by many forms (a province's forms share its data dictionary) is
+        one object: 10,000 forms' 120,000 items are a few hundred distinct ones."""
+        interned: dict[tuple[Any, ...], Item] = {}
+
+        def item(i: Mapping[str, Any]) -> Item:
+            made = Item(
+                element=i["element"],
+                name=i["name"],
+                type=i["type"],
+                sensitive=bool(i["sensitive"]),
+                share_type=i["share_type"],
+                update_cycle=i["update_cycle"],
+                identifier=i.get("identifier"),
+                fields=tuple(i["fields"]),
+            )
+            key = (*(getattr(made, k) for k in _ITEM_KEYS), tuple(sorted(made.name.items())))
+            return interned.setdefault(key, made)
+
+        by_form = {form: tuple(item(i) for i in items) for form, items in data["items"].items()}
         return cls(
             tuple(
                 Resource(
@@ -95,23 +116,14 @@ class Catalogue:
                     provider=r["provider"].get("name") or {},
                     provider_code=r["provider"].get("code"),
                     matters=tuple((m["id"], m["name"]) for m in r.get("matters", ())),
-                    items=tuple(
-                        Item(
-                            element=i["element"],
-                            name=i["name"],
-                            type=i["type"],
-                            sensitive=bool(i["sensitive"]),
-                            share_type=i["share_type"],
-                            update_cycle=i["update_cycle"],
-                            identifier=i.get("identifier"),
-                            fields=tuple(i["fields"]),
-                        )
-                        for i in r["items"]
-                    ),
+                    items=by_form.get(r["id"], ()),
                 )
-                for r in data
+                for r in data["resources"]
             )
         )
+
+
+_ITEM_KEYS = ("element", "type", "sensitive", "share_type", "update_cycle", "identifier", "fields")
 
 
 def item_view(item: Item, lng: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ needs (issue 13).
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from generator.catalogue import resources
 from generator.ir import FormIR, MatterIR, PackageIR, fingerprint
@@ -62,11 +63,22 @@ def render_catalog(pkg: PackageIR) -> list[GeneratedFile]:
     )
     return [
         GeneratedFile("catalog.json", json_text(data)),
-        # the data resource catalogue (generator/catalogue.py)
-        GeneratedFile("resources.json", json_text(resources(pkg))),
+        GeneratedFile("resources.json", json_text(_resources(pkg))),
         *files,
         GeneratedFile("__init__.py", init),
     ]
+
+
+def _resources(pkg: PackageIR) -> dict[str, Any]:
+    """The data resource catalogue (generator/catalogue.py): ``resources`` without their
+    items, and ``items``, form id -> the items of its resources (the same in every region
+    that offers the form: written once)."""
+    found = resources(pkg)
+    items = {r["id"]: r["items"] for r in found}
+    return {
+        "resources": [{k: v for k, v in r.items() if k != "items"} for r in found],
+        "items": items,
+    }
 
 
 def _keys(form: FormIR | None) -> list[str]:
@@ -74,4 +86,3 @@ def _keys(form: FormIR | None) -> list[str]:
     if form is None:
         return []
     return sorted({f.id for f in form.fields} | {g.id for g in form.groups})
-
