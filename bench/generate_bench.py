@@ -252,7 +252,12 @@ def serve_size(
     for label, code, out in runs:
         if fresh or not (out / "package.json").is_file():
             shutil.rmtree(out, ignore_errors=True)
-            run_child(tree, out, None if code == ROOT else code)
+            run = run_child(tree, out, None if code == ROOT else code)
+            print(
+                f"{size:>6} matters, {label}: generated in {run.wall:.2f} s, peak "
+                f"{run.peak_mb:.0f} MB, {run.written} files",
+                flush=True,
+            )
         served = figures[label] = serve_figures(out, folder / f"serve-{out.name}", matters, code)
         print(
             f"serve {size} matters, {label}: started in {served['start_s']:.2f} s "
