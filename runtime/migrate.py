@@ -25,6 +25,7 @@ nothing of it is applied and it can be run again.
 
 from __future__ import annotations
 
+import ast
 import io
 import os
 import sys
@@ -216,8 +217,39 @@ def current(app_dir: Path, db_url: str) -> str | None:
         engine.dispose()
 
 
+def declared(app_dir: Path) -> dict[str, tuple[str, ...]] | None:
+    """Each revision of the package and the ones it revises, as its file assigns them
+    before its first function — read without running the file: a province's first revision
+    is megabytes of operations, and compiling it took seconds of ``govstd serve``'s start-up
+    and hundreds of megabytes (issue 13). ``None`` when a file says it otherwise (written
+    by hand): alembic's own reading is the answer then."""
+    found: dict[str, tuple[str, ...]] = {}
+    for path in sorted((app_dir / "migrations" / "versions").glob("*.py")):
+        head = path.read_text(encoding="utf-8").split("\ndef ", 1)[0]
+        values: dict[str, Any] = {}
+        try:
+            for node in ast.parse(head).body:
+                if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                    target = node.targets[0]
+                    if isinstance(target, ast.Name):
+                        values[target.id] = ast.literal_eval(node.value)
+        except (SyntaxError, ValueError):
+            return None
+        revision, down = values.get("revision"), values.get("down_revision")
+        if isinstance(down, str):
+            down = (down,)
+        if not isinstance(revision, str) or not isinstance(down, tuple | type(None)):
+            return None
+        found[revision] = tuple(down or ())
+    return found
+
+
 def heads(app_dir: Path) -> tuple[str, ...]:
     """The newest revision(s) of the package."""
+    graph = declared(app_dir)
+    if graph is not None:
+        revised = {down for downs in graph.values() for down in downs}
+        return tuple(sorted(r for r in graph if r not in revised))
     with _no_bytecode():
         script = ScriptDirectory.from_config(config(app_dir, ""))
         return tuple(script.get_heads())
@@ -225,6 +257,9 @@ def heads(app_dir: Path) -> tuple[str, ...]:
 
 def revisions(app_dir: Path) -> frozenset[str]:
     """Every revision of the package (its history, newest included)."""
+    graph = declared(app_dir)
+    if graph is not None:
+        return frozenset(graph)
     with _no_bytecode():
         script = ScriptDirectory.from_config(config(app_dir, ""))
         return frozenset(sc.revision for sc in script.walk_revisions())

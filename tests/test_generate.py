@@ -122,11 +122,11 @@ def test_banner_on_every_python_file() -> None:
 def test_models_round_trip_one_application() -> None:
     module = import_package(GENERATED / "nanshan")
     models = importlib.import_module(f"{module.__name__}.models")
+    form_table = models.FORM_TABLES["ibr_form"].__table__  # imports every tables/<form>.py
     engine = create_engine("sqlite://")
     models.Base.metadata.create_all(engine)
     app_id = str(uuid.uuid4())
     now = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
-    form_table = models.FORM_TABLES["ibr_form"].__table__
     with engine.begin() as conn:
         conn.execute(
             insert(models.Base.metadata.tables["applications"]).values(

@@ -1,10 +1,12 @@
-"""``models.py`` rendered from the intermediate model: it imports, creates its tables,
-stores and reads back an application with its form and group rows, is deterministic,
-and, formatted as the writer formats it, is lint-clean (``ruff check`` / ``mypy``)."""
+"""``models.py`` and ``tables/`` rendered from the intermediate model: they import, create
+their tables, store and read back an application with its form and group rows, are
+deterministic, and, formatted as the writer formats them, lint-clean (``ruff check`` /
+``mypy``)."""
 
 from __future__ import annotations
 
 import datetime
+import importlib
 import importlib.util
 import shutil
 import subprocess
@@ -20,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from generator.ir import FieldIR, FormIR, GroupIR, PackageIR
-from generator.render import GenerateError
+from generator.render import GeneratedFile, GenerateError
 from generator.render.models import render_models
 from generator.render.tables import (
     MAX_IDENTIFIER,
@@ -115,27 +117,43 @@ EDGE = package(
 )
 
 
-def load(text: str, tmp_path: Path) -> Iterator[ModuleType]:
-    path = tmp_path / "models.py"
-    path.write_text(text, encoding="utf-8")
-    name = f"govstd_test_models_{uuid.uuid4().hex[:8]}"
-    spec = importlib.util.spec_from_file_location(name, path)
+def write(files: list[GeneratedFile], folder: Path) -> Path:
+    """``models.py`` and ``tables/`` written as a package in ``folder``."""
+    for f in files:
+        (folder / f.path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / f.path).write_text(str(f.content), encoding="utf-8")
+    (folder / "__init__.py").write_text("", encoding="utf-8")
+    return folder
+
+
+def load(files: list[GeneratedFile], tmp_path: Path) -> Iterator[ModuleType]:
+    """The models module of the rendered files (every form's tables imported)."""
+    folder = write(files, tmp_path / f"govstd_test_models_{uuid.uuid4().hex[:8]}")
+    spec = importlib.util.spec_from_file_location(
+        folder.name, folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
     assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+    sys.modules[folder.name] = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
+        spec.loader.exec_module(sys.modules[folder.name])
+        module = importlib.import_module(f"{folder.name}.models")
+        module.FORM_TABLES  # noqa: B018 - imports every form's tables into Base.metadata
         yield module
     finally:
-        del sys.modules[name]
+        for name in [n for n in sys.modules if n.split(".")[0] == folder.name]:
+            del sys.modules[name]
 
 
 @pytest.fixture
 def scenario_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     monkeypatch.chdir(tmp_path)
-    [models] = render_models(build_version(tmp_path, 2))
-    assert models.path == "models.py"
-    yield from load(models.content, tmp_path)
+    files = render_models(build_version(tmp_path, 2))
+    assert [f.path for f in files] == [
+        "models.py",
+        "tables/__init__.py",
+        "tables/ibr_application.py",
+    ]
+    yield from load(files, tmp_path)
 
 
 def test_round_trip(scenario_models: ModuleType) -> None:
@@ -251,7 +269,7 @@ def test_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code = (
         "import sys; from tests.test_migrations import build_version; "
         "from pathlib import Path; from generator.render.models import render_models; "
-        "sys.stdout.write(render_models(build_version(Path('.'), 2))[0].content)"
+        "sys.stdout.write(''.join(f.content for f in render_models(build_version(Path('.'), 2))))"
     )
     other = subprocess.run(
         [sys.executable, "-c", code],
@@ -261,7 +279,7 @@ def test_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         cwd=tmp_path,
         env={"PYTHONHASHSEED": "123", "PYTHONPATH": str(ROOT)},
     )
-    assert other.stdout == first[0].content
+    assert other.stdout == "".join(str(f.content) for f in first)
 
 
 @pytest.mark.parametrize("pkg_name", ["scenario", "edge"])
@@ -271,9 +289,7 @@ def test_lint_clean_once_formatted(
     """As the writer leaves it (``ruff format``, long ids marked), ``ruff check`` passes."""
     monkeypatch.chdir(tmp_path)
     pkg = build_version(tmp_path, 2) if pkg_name == "scenario" else EDGE
-    [models] = format_python(render_models(pkg))
-    path = tmp_path / "models.py"
-    path.write_text(models.content, encoding="utf-8")
+    path = write(format_python(render_models(pkg)), tmp_path / "package")
     config = ["--config", str(ROOT / "pyproject.toml")]
     check = subprocess.run(
         [str(RUFF), "check", *config, "--no-cache", str(path)], capture_output=True, text=True
@@ -284,8 +300,7 @@ def test_lint_clean_once_formatted(
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which(str(MYPY)) is None, reason="mypy is not installed")
 def test_mypy_clean(tmp_path: Path) -> None:
-    path = tmp_path / "models.py"
-    path.write_text(render_models(EDGE)[0].content, encoding="utf-8")
+    path = write(render_models(EDGE), tmp_path / "package")
     result = subprocess.run(
         [
             str(MYPY),
@@ -305,8 +320,8 @@ def test_mypy_clean(tmp_path: Path) -> None:
 
 def test_edge_ids(tmp_path: Path) -> None:
     """63-character ids, Python keywords and reserved names still give a working module."""
-    text = render_models(EDGE)[0].content
-    m = next(load(text, tmp_path))
+    loaded = load(render_models(EDGE), tmp_path)  # kept: its end unloads the package
+    m = next(loaded)
     tables = m.Base.metadata.tables
     for table in tables.values():
         assert len(table.name) <= MAX_IDENTIFIER

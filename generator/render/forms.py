@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import keyword
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from generator.ir import FieldIR, FormIR, GroupIR, PackageIR, fingerprint
@@ -153,26 +152,10 @@ def render_form(form: FormIR, previous: Previous | None = None) -> GeneratedFile
     return GeneratedFile(path, content)
 
 
-def _module_names(form_ids: Sequence[str]) -> list[tuple[str, bool]]:
-    """Each form id, and whether it can be imported by name (Python keywords cannot)."""
-    return [(form_id, not keyword.iskeyword(form_id)) for form_id in form_ids]
-
-
-def _import_line(names: Sequence[str]) -> str:
-    return "from . import " + ", ".join(names) if names else ""
-
-
 def render_forms(pkg: PackageIR, previous: Previous | None = None) -> Iterator[GeneratedFile]:
-    """``forms/<form id>.py`` per form and ``forms/__init__.py`` with ``FORMS``, one by one."""
+    """``forms/<form id>.py`` per form, one by one, and ``forms/__init__.py`` listing them."""
     for form in pkg.forms:
         yield render_form(form, previous)
     form_ids = [form.id for form in pkg.forms]
-    modules = _module_names(form_ids)
-    init = render(
-        "forms_init.py.jinja",
-        banner=python_banner(fingerprint(form_ids)),
-        import_line=_import_line([name for name, plain in modules if plain]),
-        keywords=[name for name, plain in modules if not plain],
-        modules=modules,
-    )
+    init = render("forms_init.py.jinja", banner=python_banner(fingerprint(form_ids)), ids=form_ids)
     yield GeneratedFile("forms/__init__.py", init)

@@ -243,7 +243,7 @@ def package_tables(pkg: PackageIR, previous: Snapshot | None) -> tuple[TableSpec
 def render_database(
     pkg: PackageIR, out_dir: Path | None, allow_data_loss: bool = False
 ) -> list[GeneratedFile]:
-    """``models.py`` and :func:`render_migrations`' files, from one reading of the
+    """``models.py``, ``tables/`` and :func:`render_migrations`' files, from one reading of the
     previous package in ``out_dir``."""
     previous, revisions = _previous(out_dir)
     tables = package_tables(pkg, previous)
@@ -277,4 +277,4 @@ def render_migrations(
     ``allow_data_loss``) and every change generated migrations cannot make.
     """
     files = render_database(pkg, out_dir, allow_data_loss)
-    return [f for f in files if f.path != "models.py"]
+    return [f for f in files if f.path != "models.py" and not f.path.startswith("tables/")]

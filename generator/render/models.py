@@ -1,10 +1,13 @@
-"""``models.py`` of a package: SQLAlchemy 2.0 typed models of its forms' tables.
+"""``models.py`` and ``tables/<form>.py`` of a package: SQLAlchemy 2.0 typed models of its
+forms' tables.
 
 The tables come from :func:`generator.render.tables.build_tables` (the same objects
 the migrations are computed from). The core tables are the runtime's
-(runtime/tables.py): ``models.py`` copies them into its ``Base.metadata``. Each
-class is written on plain lines; ``ruff format`` lays them out when the package is
-written (:mod:`generator.writer`).
+(runtime/tables.py): ``models.py`` copies them into its ``Base.metadata``. Each form's
+table and its groups' tables are in a module of their own, ``tables/<form id>.py``, which
+the runtime imports on the form's first use: mapping 10,000 forms' classes at start took
+most of a province package's start-up (issue 13). Each class is written on plain lines;
+``ruff format`` lays them out when the package is written (:mod:`generator.writer`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from generator.ir import PackageIR, fingerprint
+from generator.ir import FormIR, PackageIR, fingerprint
 from generator.render import LINE_LENGTH, GeneratedFile, python_banner
 from generator.render.tables import (
     RESERVED_ATTRIBUTES,
@@ -120,7 +123,7 @@ def _class_names(pkg: PackageIR) -> dict[str, str]:
 def _imports(tables: Sequence[TableSpec]) -> tuple[list[str], str]:
     """The standard modules and the ``from sqlalchemy import`` names the classes use."""
     std: set[str] = set()
-    names = {"MetaData", "PrimaryKeyConstraint"}
+    names = {"PrimaryKeyConstraint"}
     for t in tables:
         names.update("UniqueConstraint" if ix.unique else "Index" for ix in t.indexes)
         for c in t.columns:
@@ -133,30 +136,54 @@ def _imports(tables: Sequence[TableSpec]) -> tuple[list[str], str]:
 
 
 def render_models(pkg: PackageIR, tables: Sequence[TableSpec] | None = None) -> list[GeneratedFile]:
-    """``models.py``: SQLAlchemy 2.0 typed models of the forms' tables (docs/package.md).
+    """``models.py`` (``Base``, the core tables) and ``tables/<form>.py`` (a form's tables):
+    SQLAlchemy 2.0 typed models (docs/package.md).
 
     ``tables``: the table model continuing the package's previous one
     (:func:`generator.render.migrations.package_tables`); by default a first package's."""
     if tables is None:
         tables = build_tables(pkg)
     names = _class_names(pkg)
-    own = [t for t in tables if t.kind != "core"]
-    std, sqlalchemy = _imports(own)
-    classes = [
-        ModelClass(names[t.name], t.name, _doc(t), _table_args(t), tuple(map(_column, t.columns)))
-        for t in own
-    ]
-    text = render(
+    by_form: dict[str, list[TableSpec]] = {f.id: [] for f in pkg.forms}
+    for t in tables:
+        if t.kind != "core" and t.form is not None:
+            by_form[t.form].append(t)
+    form_ids = list(by_form)
+    models = render(
         "models.py.jinja",
-        banner=python_banner(fingerprint(tables)),
+        banner=python_banner(fingerprint(form_ids)),
         region=pkg.region,
+        forms=form_ids,
+    )
+    init = python_banner(fingerprint(pkg.region)) + (
+        '"""Each form\'s tables, ``tables/<form id>.py``: imported on the form\'s first use."""\n'
+    )
+    return [
+        GeneratedFile("models.py", models),
+        GeneratedFile("tables/__init__.py", init),
+        *(_form_models(pkg.region, form, by_form[form.id], names) for form in pkg.forms),
+    ]
+
+
+def _form_models(
+    region: str, form: FormIR, own: Sequence[TableSpec], names: dict[str, str]
+) -> GeneratedFile:
+    """``tables/<form>.py``: the form's table and its groups' tables."""
+    std, sqlalchemy = _imports(own)
+    text = render(
+        "form_models.py.jinja",
+        banner=python_banner(fingerprint(own)),
+        region=region,
+        form=form.id,
         std_imports=std,
         sqlalchemy=sqlalchemy,
-        classes=classes,
-        forms=[(f.id, names[form_table_name(f.id)]) for f in pkg.forms],
-        groups=[
-            (f.id, [(g.id, names[group_table_name(f.id, g.id)]) for g in f.groups])
-            for f in pkg.forms
+        classes=[
+            ModelClass(
+                names[t.name], t.name, _doc(t), _table_args(t), tuple(map(_column, t.columns))
+            )
+            for t in own
         ],
+        table=names[form_table_name(form.id)],
+        groups=[(g.id, names[group_table_name(form.id, g.id)]) for g in form.groups],
     )
-    return [GeneratedFile("models.py", text)]
+    return GeneratedFile(f"tables/{form.id}.py", text)
