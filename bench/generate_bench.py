@@ -14,12 +14,16 @@ with that code too, side by side, and the ratios printed. Then the ratio of the 
 at twice the size (linear would be 2.00), a regeneration after a one-matter change,
 and the server on the first package: time from start to ``/healthz`` answering, the
 service guide (``GET /api/matters/{id}``) of many matters one after the other
-(median and p99), and the worker's resident memory.
+(median and p99), and the worker's resident memory — with ``--before DIR`` also those of
+the earlier checkout's server on the package it generates from the same tree, side by side.
+``--serve-only`` measures the server alone (the smallest size); with ``--work DIR`` the
+tree, the packages and the databases are kept there and reused by the next run (only what
+is missing is generated).
 
 Exits 1 when a target of issue 13 is missed; prints every figure first.
 
     /work/bin/heavy .venv/bin/python bench/generate_bench.py [--sizes 10000 20000 50000]
-        [--before DIR] [--no-serve]
+        [--before DIR] [--no-serve | --serve-only [--work DIR]]
 """
 
 from __future__ import annotations
@@ -156,11 +160,15 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def serve_figures(app: Path, folder: Path, matters: list[str]) -> dict[str, float]:
-    """Start-up time, guide latency (ms) and the worker's RSS serving ``app``."""
+def serve_figures(
+    app: Path, folder: Path, matters: list[str], code: Path = ROOT
+) -> dict[str, float]:
+    """Start-up time, guide latency (ms) and the worker's RSS serving ``app`` with the
+    ``govstd`` of the checkout ``code``."""
     import httpx
 
     govstd = [sys.executable, "-m", "generator.cli"]
+    folder.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{folder / 'serve.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSTD_")}
     env.update(
@@ -173,7 +181,7 @@ def serve_figures(app: Path, folder: Path, matters: list[str]) -> dict[str, floa
         [*govstd, "migrate", "--app", str(app), "--db", db],
         check=True,
         capture_output=True,
-        cwd=ROOT,
+        cwd=code,
         env=env,
     )
     migrate_s = time.perf_counter() - migrate
@@ -184,7 +192,7 @@ def serve_figures(app: Path, folder: Path, matters: list[str]) -> dict[str, floa
         [*govstd, "serve", "--app", str(app), "--db", db, "--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
-        cwd=ROOT,
+        cwd=code,
         env=env,
         start_new_session=True,
     )
@@ -224,15 +232,80 @@ def serve_figures(app: Path, folder: Path, matters: list[str]) -> dict[str, floa
     }
 
 
+def serve_size(
+    size: int, folder: Path, before: Path | None, missed: list[str], *, fresh: bool
+) -> None:
+    """Serve the package of ``size`` matters in ``folder`` (generated, and with ``before``
+    the package the earlier checkout generates from the same tree, served by it too, side
+    by side) and print the figures; ``fresh``: generate the packages even if they exist."""
+    from synth import matter_id, write_tree
+
+    tree = folder / f"tree{size}"
+    if not (tree / "regions").is_dir():
+        write_tree(tree, size, FIELDS, shared=True)
+    step = max(1, size // 500)
+    matters = [matter_id(i, size) for i in range(0, size, step)]
+    runs = [("now", ROOT, folder / f"out{size}")]
+    if before:
+        runs.insert(0, (f"before ({before})", before, folder / f"before{size}"))
+    figures = {}
+    for label, code, out in runs:
+        if fresh or not (out / "package.json").is_file():
+            shutil.rmtree(out, ignore_errors=True)
+            run = run_child(tree, out, None if code == ROOT else code)
+            print(
+                f"{size:>6} matters, {label}: generated in {run.wall:.2f} s, peak "
+                f"{run.peak_mb:.0f} MB, {run.written} files",
+                flush=True,
+            )
+        served = figures[label] = serve_figures(out, folder / f"serve-{out.name}", matters, code)
+        print(
+            f"serve {size} matters, {label}: started in {served['start_s']:.2f} s "
+            f"(migrate before it {served['migrate_s']:.1f} s); guide of {len(matters)} "
+            f"matters p50 {served['guide_p50_ms']:.2f} ms, p99 "
+            f"{served['guide_p99_ms']:.2f} ms; worker RSS {served['rss_mb']:.0f} MB",
+            flush=True,
+        )
+    served = figures["now"]
+    if before:
+        old = figures[f"before ({before})"]
+        print(
+            "serve now / before: start "
+            f"{served['start_s'] / old['start_s']:.3f}×, guide p50 "
+            f"{served['guide_p50_ms'] / old['guide_p50_ms']:.2f}×, p99 "
+            f"{served['guide_p99_ms'] / old['guide_p99_ms']:.2f}×, RSS "
+            f"{served['rss_mb'] / old['rss_mb']:.2f}×"
+        )
+    if served["start_s"] >= TARGET_START_S:
+        missed.append(f"serve start {served['start_s']:.1f} s (target < 3 s)")
+    if served["guide_p99_ms"] >= TARGET_GUIDE_MS:
+        missed.append(f"guide p99 {served['guide_p99_ms']:.1f} ms (target < 5 ms)")
+    if served["rss_mb"] >= TARGET_RSS_MB:
+        missed.append(f"worker RSS {served['rss_mb']:.0f} MB (target < 300 MB)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 20_000, 50_000])
     parser.add_argument("--no-serve", action="store_true", help="generate figures only")
     parser.add_argument(
+        "--serve-only",
+        action="store_true",
+        help="only the server, on the package of the smallest size (generated unless --work "
+        "holds it)",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="with --serve-only: keep the tree, the packages and the databases in this folder "
+        "and reuse them in the next run (default: a temporary folder)",
+    )
+    parser.add_argument(
         "--before",
         type=Path,
         help="a checkout of an earlier revision (its generator/ and runtime/): the smallest "
-        "size is generated with it too, side by side, and the ratios printed",
+        "size is generated with it too, side by side, and the ratios printed; so is its "
+        "server on the package it generates",
     )
     parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -244,6 +317,14 @@ def main() -> int:
     missed: list[str] = []
     rows: dict[int, Run] = {}
     sizes = sorted(args.sizes)
+    if args.serve_only:
+        if args.work:
+            args.work.mkdir(parents=True, exist_ok=True)
+            serve_size(sizes[0], args.work.resolve(), args.before, missed, fresh=False)
+        else:
+            with tempfile.TemporaryDirectory(prefix="govstd-genbench-") as tmp:
+                serve_size(sizes[0], Path(tmp), args.before, missed, fresh=True)
+        return _verdict(missed)
     with tempfile.TemporaryDirectory(prefix="govstd-genbench-") as tmp:
         for size in sizes:
             tree, out = Path(tmp) / f"tree{size}", Path(tmp) / f"out{size}"
@@ -292,21 +373,11 @@ def main() -> int:
             f"{again.written} files rewritten: {', '.join(again.paths)}"
         )
         if not args.no_serve:
-            step = max(1, size // 500)
-            matters = [matter_id(i, size) for i in range(0, size, step)]
-            served = serve_figures(out, Path(tmp), matters)
-            print(
-                f"serve {size} matters: started in {served['start_s']:.2f} s "
-                f"(migrate before it {served['migrate_s']:.1f} s); guide of {len(matters)} "
-                f"matters p50 {served['guide_p50_ms']:.2f} ms, p99 "
-                f"{served['guide_p99_ms']:.2f} ms; worker RSS {served['rss_mb']:.0f} MB"
-            )
-            if served["start_s"] >= TARGET_START_S:
-                missed.append(f"serve start {served['start_s']:.1f} s (target < 3 s)")
-            if served["guide_p50_ms"] >= TARGET_GUIDE_MS:
-                missed.append(f"guide {served['guide_p50_ms']:.1f} ms (target < 5 ms)")
-            if served["rss_mb"] >= TARGET_RSS_MB:
-                missed.append(f"worker RSS {served['rss_mb']:.0f} MB (target < 300 MB)")
+            serve_size(size, Path(tmp), args.before, missed, fresh=False)
+    return _verdict(missed)
+
+
+def _verdict(missed: list[str]) -> int:
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
     if missed:
         print("MISSED: " + "; ".join(missed))

@@ -1,7 +1,7 @@
 """The data resource catalogue (政务数据资源目录, 数据底账, after GB/T 21063) of a package.
 
-Decided at generate time from the intermediate model, written into ``catalog.json``
-(``resources``) and served by the runtime (``GET /api/catalogue``, runtime/catalogue.py);
+Decided at generate time from the intermediate model, written into the package's
+``resources.json`` and served by the runtime (``GET /api/catalogue``, runtime/catalogue.py);
 ``govstd catalogue ROOT --region R --format json|xlsx`` writes the same list.
 
 One resource per form and region that offers it (a matter of the region uses the form;

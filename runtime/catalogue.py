@@ -1,8 +1,9 @@
 """The data resource catalogue (数据底账) as the runtime serves it.
 
-The generator decides it (generator/catalogue.py) and writes it into ``catalog.json``
-(``resources``): one resource per form and region that offers it, with its provider
-agency and items. Here it is read once per package (:func:`catalogue_of`) and shown:
+The generator decides it (generator/catalogue.py) and writes it into the package's
+``resources.json``: one resource per form and region that offers it, with its provider
+agency and items. Here it is read once per package, on first use
+(``Package.data_catalogue``), and shown:
 ``GET /api/catalogue?region=R`` (:func:`resource_view`), ``GET
 /api/catalogue/elements/{element}`` (:func:`element_view`), the catalogue page, and the
 governed sharing of :mod:`runtime.sharing`, which asks which items a resource has and
@@ -11,14 +12,13 @@ where each is stored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from runtime.formspec import Text, localized
 
-SHARE_TYPES = ("unconditional", "conditional", "none")
 SHARE_NAMES: dict[str, Text] = {
     "unconditional": {"zh": "无条件共享", "en": "unconditional"},
     "conditional": {"zh": "有条件共享", "en": "conditional"},
@@ -84,7 +84,28 @@ class Catalogue:
         return out
 
     @classmethod
-    def from_json(cls, data: Sequence[Mapping[str, Any]]) -> Catalogue:
+    def from_json(cls, data: Mapping[str, Any]) -> Catalogue:
+        """From ``resources.json``: ``resources`` and ``items`` (form id -> its items).
+
+        An item collected by many forms (a province's forms share its data dictionary) is
+        one object: 10,000 forms' 120,000 items are a few hundred distinct ones."""
+        interned: dict[tuple[Any, ...], Item] = {}
+
+        def item(i: Mapping[str, Any]) -> Item:
+            made = Item(
+                element=i["element"],
+                name=i["name"],
+                type=i["type"],
+                sensitive=bool(i["sensitive"]),
+                share_type=i["share_type"],
+                update_cycle=i["update_cycle"],
+                identifier=i.get("identifier"),
+                fields=tuple(i["fields"]),
+            )
+            key = (*(getattr(made, k) for k in _ITEM_KEYS), tuple(sorted(made.name.items())))
+            return interned.setdefault(key, made)
+
+        by_form = {form: tuple(item(i) for i in items) for form, items in data["items"].items()}
         return cls(
             tuple(
                 Resource(
@@ -94,23 +115,14 @@ class Catalogue:
                     provider=r["provider"].get("name") or {},
                     provider_code=r["provider"].get("code"),
                     matters=tuple((m["id"], m["name"]) for m in r.get("matters", ())),
-                    items=tuple(
-                        Item(
-                            element=i["element"],
-                            name=i["name"],
-                            type=i["type"],
-                            sensitive=bool(i["sensitive"]),
-                            share_type=i["share_type"],
-                            update_cycle=i["update_cycle"],
-                            identifier=i.get("identifier"),
-                            fields=tuple(i["fields"]),
-                        )
-                        for i in r["items"]
-                    ),
+                    items=by_form.get(r["id"], ()),
                 )
-                for r in data
+                for r in data["resources"]
             )
         )
+
+
+_ITEM_KEYS = ("element", "type", "sensitive", "share_type", "update_cycle", "identifier", "fields")
 
 
 def item_view(item: Item, lng: str) -> dict[str, Any]:

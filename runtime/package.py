@@ -1,28 +1,38 @@
 """The one place handwritten code imports a generated deployment package.
 
-:func:`load_package` reads ``catalog.json``, ``package.json`` and ``openapi.json``
-and imports the package folder's ``models.py`` and ``forms/`` as a Python
-package under a unique module name (``govstd_package_<hash>``), so two packages
+:func:`load_package` checks the files against ``package.json``, reads the index
+``catalog.json`` and imports the package folder's ``models.py`` (the core tables) as a
+Python package under a unique module name (``govstd_package_<hash>``), so two packages
 can be loaded side by side (tests) and nothing depends on ``sys.path``.
 
 The rest of the runtime sees a :class:`Package`: regions with their matters,
 workflows, calendars and code sets from the catalog, the forms' ``FormSpec``
-objects, and the tables of ``models.py`` as SQLAlchemy Core ``Table`` objects.
+objects, and the tables as SQLAlchemy Core ``Table`` objects. What grows with the
+number of matters is loaded on first use, so a province's package of 10,000 matters
+starts in about the time of a small one (issue 13): a form's module
+(``forms/<form>.py``, its pattern checked) and its tables (``tables/<form>.py``) when
+the form is first used; a matter's guide and materials (``matters/<region>/<id>.json``)
+through a bounded cache; the data resource catalogue (``resources.json``) and
+``openapi.json`` when asked for.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import importlib
 import importlib.util
 import json
 import logging
+import os
 import re
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -40,6 +50,8 @@ from runtime.workflow import Workflow
 log = logging.getLogger("govstd.runtime")
 
 RULES_DIR = "rules"
+DETAILS_CACHED = 2048  # matters whose guide and materials are kept in memory
+VERIFY_THREADS = 4  # at most, to hash the package's files at start
 _RULES_FILE = re.compile(RULES_DIR + r"/([0-9a-f]{64})\.json")
 
 
@@ -47,9 +59,30 @@ class PackageError(GovstdError):
     """The folder is not a usable deployment package; the message says what is missing."""
 
 
+class Details:
+    """What the package loads on first use: a matter's file (``matters/…``, the last
+    :data:`DETAILS_CACHED` kept) and a form's rules document, shared by its matters."""
+
+    def __init__(self, path: Path, forms: Mapping[str, FormSpec]) -> None:
+        self.path = path
+        self.forms = forms
+        self.matter = lru_cache(maxsize=DETAILS_CACHED)(self._read)
+        self.form_document = lru_cache(maxsize=DETAILS_CACHED)(self._form_document)
+
+    def _read(self, name: str) -> dict[str, Any]:
+        found = _read_json(self.path / name)
+        if not isinstance(found, dict):
+            raise PackageError(bilingual(f"{name}: 不是事项", f"{name}: not a matter"))
+        return found
+
+    def _form_document(self, form_id: str) -> dict[str, Any]:
+        return form_document(self.forms[form_id])
+
+
 @dataclass(frozen=True)
 class Matter:
-    """One matter as one region implements it (a ``MatterIR`` from ``catalog.json``)."""
+    """One matter as one region implements it: its entry in ``catalog.json``; its guide and
+    materials (the ``MatterIR`` in ``matters/<region>/<id>.json``) are read on first use."""
 
     id: str
     name: dict[str, str]
@@ -59,13 +92,12 @@ class Matter:
     case_type: str
     promised: dict[str, Any] | None
     service_objects: tuple[str, ...]
-    materials: tuple[dict[str, Any], ...]
-    guide: dict[str, Any]
     version: str | None
-    rules: str = ""  # the hash of its current rules (runtime/rules.py), set by load_package
+    detail: str  # the file of its guide and materials, relative to the package
+    details: Details = field(repr=False, compare=False)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Matter:
+    def from_json(cls, data: dict[str, Any], details: Details) -> Matter:
         return cls(
             id=data["id"],
             name=data["name"],
@@ -75,10 +107,28 @@ class Matter:
             case_type=data.get("case_type", "commitment"),
             promised=data.get("promised"),
             service_objects=tuple(data.get("service_objects", ())),
-            materials=tuple(data.get("materials", ())),
-            guide=data.get("guide", {}),
             version=data.get("version"),
+            detail=data["detail"],
+            details=details,
         )
+
+    @property
+    def guide(self) -> dict[str, Any]:
+        """The complete service guide, as the implementer wrote it (merged)."""
+        guide: dict[str, Any] = self.details.matter(self.detail).get("guide", {})
+        return guide
+
+    @property
+    def materials(self) -> tuple[dict[str, Any], ...]:
+        return tuple(self.details.matter(self.detail).get("materials", ()))
+
+    @cached_property
+    def rules(self) -> str:
+        """The hash of its current rules (runtime/rules.py); empty without its form."""
+        if self.form not in self.details.forms:
+            return ""
+        doc = self.details.form_document(self.form)
+        return rules_hash(rules_document(doc, self.materials, self.promised))
 
     def material(self, material_id: str) -> dict[str, Any] | None:
         return next((m for m in self.materials if m.get("id") == material_id), None)
@@ -170,9 +220,41 @@ class Region:
     matters: dict[str, Matter]
 
 
+class OnFirstUse(Mapping[str, Any]):
+    """A mapping of known keys whose values are made on first access, once (thread-safe):
+    ``in``, ``len`` and iterating the keys make nothing."""
+
+    def __init__(self, keys: Iterator[str] | tuple[str, ...], make: Callable[[str], Any]):
+        self._keys = dict.fromkeys(keys)
+        self._made: dict[str, Any] = {}
+        self._make = make
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._made[key]
+        except KeyError:
+            if key not in self._keys:
+                raise
+        with self._lock:
+            if key not in self._made:
+                self._made[key] = self._make(key)
+        return self._made[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
 @dataclass(frozen=True)
 class Tables:
-    """The Core tables of ``models.py``."""
+    """The Core tables of ``models.py``; a form's (``forms``, ``groups``: form id -> group id
+    -> table) are those of ``tables/<form>.py``, imported on the form's first use."""
 
     applications: Table
     transitions: Table
@@ -191,8 +273,8 @@ class Tables:
     event_deliveries: Table
     objections: Table
     licence_fetches: Table
-    forms: dict[str, Table]
-    groups: dict[str, dict[str, Table]]
+    forms: Mapping[str, Table]
+    groups: Mapping[str, Mapping[str, Table]]
 
 
 @dataclass(frozen=True)
@@ -202,12 +284,11 @@ class Package:
     regions: dict[str, Region]
     workflows: dict[str, Workflow]
     codesets: dict[str, dict[str, Any]]
-    forms: dict[str, FormSpec]
+    forms: Mapping[str, FormSpec]  # each form's module imported on first use
     tables: Tables
-    metadata: MetaData
+    metadata: MetaData  # the core tables' and those of the forms used so far
     source_hash: str
-    openapi: bytes | None
-    catalog: dict[str, Any] = field(repr=False)
+    catalog: dict[str, Any] = field(repr=False)  # the index, catalog.json
     bundles: dict[str, Bundle] = field(default_factory=dict)
     policies: dict[str, Policy] = field(default_factory=dict)
     archived: dict[str, CaseRules] = field(default_factory=dict, repr=False)  # hash -> rules
@@ -215,8 +296,17 @@ class Package:
 
     @cached_property
     def data_catalogue(self) -> Catalogue:
-        """The data resource catalogue (``catalog.json`` ``resources``, runtime/catalogue.py)."""
-        return Catalogue.from_json(self.catalog.get("resources", ()))
+        """The data resource catalogue (``resources.json``, runtime/catalogue.py), read on
+        first use."""
+        return Catalogue.from_json(_read_json(self.path / "resources.json"))
+
+    @property
+    def openapi(self) -> bytes | None:
+        """``openapi.json``, read when asked for (a province's is tens of megabytes)."""
+        try:
+            return (self.path / "openapi.json").read_bytes()
+        except FileNotFoundError:
+            return None
 
     def current_rules(self, matter: Matter) -> CaseRules:
         """The rules new cases of ``matter`` are filed under."""
@@ -351,7 +441,19 @@ def import_package(path: Path) -> ModuleType:
     return module
 
 
-def _tables(models: ModuleType) -> tuple[Tables, MetaData]:
+def _table_of(source: str, cls: Any) -> Table:
+    t = getattr(cls, "__table__", None)
+    if not isinstance(t, Table):
+        raise PackageError(
+            bilingual(
+                f"{source}: {cls!r} 不是映射的数据表", f"{source}: {cls!r} is not a mapped table"
+            )
+        )
+    return t
+
+
+def _tables(package: str, models: ModuleType, form_ids: tuple[str, ...]) -> tuple[Tables, MetaData]:
+    """The core tables of ``models.py``; each form's from ``tables/<form>.py`` on first use."""
     base = getattr(models, "Base", None)
     metadata = getattr(base, "metadata", None)
     if not isinstance(metadata, MetaData):
@@ -367,22 +469,15 @@ def _tables(models: ModuleType) -> tuple[Tables, MetaData]:
             )
         return named[name]
 
-    def table_of(cls: Any) -> Table:
-        t = getattr(cls, "__table__", None)
-        if not isinstance(t, Table):
-            raise PackageError(
-                bilingual(
-                    f"models.py: {cls!r} 不是映射的数据表",
-                    f"models.py: {cls!r} is not a mapped table",
-                )
-            )
-        return t
+    modules = OnFirstUse(form_ids, lambda form: _import(package, f"tables.{form}"))
 
-    forms = {k: table_of(v) for k, v in getattr(models, "FORM_TABLES", {}).items()}
-    groups = {
-        form: {g: table_of(cls) for g, cls in by_group.items()}
-        for form, by_group in getattr(models, "GROUP_TABLES", {}).items()
-    }
+    def form_table(form: str) -> Table:
+        return _table_of(f"tables/{form}.py", getattr(modules[form], "TABLE", None))
+
+    def group_tables(form: str) -> dict[str, Table]:
+        groups = getattr(modules[form], "GROUPS", {})
+        return {g: _table_of(f"tables/{form}.py", cls) for g, cls in groups.items()}
+
     tables = Tables(
         applications=table("applications"),
         transitions=table("transitions"),
@@ -401,13 +496,37 @@ def _tables(models: ModuleType) -> tuple[Tables, MetaData]:
         event_deliveries=table("event_deliveries"),
         objections=table("objections"),
         licence_fetches=table("licence_fetches"),
-        forms=forms,
-        groups=groups,
+        forms=OnFirstUse(form_ids, form_table),
+        groups=OnFirstUse(form_ids, group_tables),
     )
     return tables, metadata
 
 
-def _regions(catalog: dict[str, Any]) -> dict[str, Region]:
+def _import(package: str, name: str) -> ModuleType:
+    """``package.name`` imported; a module that is missing is a :class:`PackageError`."""
+    try:
+        return importlib.import_module(f"{package}.{name}")
+    except ModuleNotFoundError as exc:
+        module_name = f" {exc.name}" if exc.name else ""
+        raise PackageError(
+            bilingual(f"找不到模块{module_name}", f"{exc}; generate the package again")
+        ) from None
+
+
+def _form(path: Path, package: str, form_id: str) -> FormSpec:
+    """The FormSpec of ``forms/<form_id>.py``, its patterns checked."""
+    form = getattr(_import(package, f"forms.{form_id}"), "FORM", None)
+    if not isinstance(form, FormSpec):
+        raise PackageError(
+            bilingual(
+                f"{path}: forms/{form_id}.py 中没有 FORM", f"{path}: forms/{form_id}.py has no FORM"
+            )
+        )
+    _check_patterns(path, form)
+    return form
+
+
+def _regions(catalog: dict[str, Any], details: Details) -> dict[str, Region]:
     calendars = {c["id"]: c for c in catalog.get("calendars", [])}
     raw = {r["id"]: r for r in catalog.get("regions", [])}
 
@@ -428,7 +547,7 @@ def _regions(catalog: dict[str, Any]) -> dict[str, Region]:
             name=r["name"],
             parent=r.get("parent"),
             calendar=WorkCalendar.from_spec(calendar_of(rid)),
-            matters={m["id"]: Matter.from_json(m) for m in r.get("matters", [])},
+            matters={m["id"]: Matter.from_json(m, details) for m in r.get("matters", [])},
         )
         for rid, r in raw.items()
     }
@@ -443,27 +562,6 @@ def _stored_in(tables: Tables, form: FormSpec) -> bool:
     return all(
         g.id in groups and all(f.id in groups[g.id].columns for f in g.fields) for g in form.groups
     )
-
-
-def _with_rules(regions: dict[str, Region], forms: dict[str, FormSpec]) -> dict[str, Region]:
-    """Each matter with the hash of its current rules (``rules/<hash>.json`` holds them)."""
-    cache: dict[str, Any] = {}
-
-    def digest(m: Matter) -> str:
-        form = forms.get(m.form)
-        if form is None:
-            return ""
-        doc = cache.get(m.form)
-        if doc is None:
-            doc = cache[m.form] = form_document(form)
-        return rules_hash(rules_document(doc, m.materials, m.promised))
-
-    return {
-        rid: dataclasses.replace(
-            r, matters={k: dataclasses.replace(m, rules=digest(m)) for k, m in r.matters.items()}
-        )
-        for rid, r in regions.items()
-    }
 
 
 def verify_files(path: Path, manifest: dict[str, Any]) -> None:
@@ -481,27 +579,54 @@ def verify_files(path: Path, manifest: dict[str, Any]) -> None:
             )
         )
     wrong = [f"{name} (not in package.json)" for name in _unlisted_revisions(path, files)]
-    for name, recorded in sorted(files.items()):
-        try:
-            target = path / name
-            if not target.resolve().is_relative_to(path):
-                wrong.append(f"{name} (outside the package)")
-                continue
-            actual = hashlib.sha256(target.read_bytes()).hexdigest()
-        except FileNotFoundError:
-            wrong.append(f"{name} (missing)")
-            continue
-        except (OSError, ValueError, RuntimeError) as exc:  # a NUL in a name, a symlink loop
-            wrong.append(f"{name!r} (unreadable: {type(exc).__name__})")
-            continue
-        if actual != recorded:
-            wrong.append(f"{name} (changed)")
+    listed = sorted(files.items())
+    inside: dict[str, bool] = {}  # folder -> whether it is in the package, symlinks followed
+    # hashlib and reads let go of the GIL: a province's 50,000 files hash on every core
+    workers = min(VERIFY_THREADS, os.cpu_count() or 1)
+    with ThreadPoolExecutor(workers) as pool:
+        parts = pool.map(
+            lambda part: [_file_problem(path, n, r, inside) for n, r in part],
+            [listed[i::workers] for i in range(workers)],
+        )
+        problems = sorted(p for part in parts for p in part if p is not None)
+    wrong += [text for _, text in problems]
     if wrong:
         shown = ", ".join(wrong[:5]) + (f", … ({len(wrong)} in all)" if len(wrong) > 5 else "")
         raise PackageError(
             f"{path}: 部署包不完整或被手工修改，请重新生成 / the package does not match its "
             f"package.json (half written or edited by hand; run govstd generate again): {shown}"
         )
+
+
+def _file_problem(
+    path: Path, name: str, recorded: Any, inside: dict[str, bool]
+) -> tuple[str, str] | None:
+    """``(name, what is wrong)`` with the listed file ``name``; None when it is as recorded.
+
+    Outside the package: a name through ``..``, absolute, or through a symlink that leads
+    out; each folder is resolved once (resolving each of 50,000 files took seconds)."""
+    try:
+        target = os.path.join(path, name)
+        folder = os.path.dirname(target)
+        if folder not in inside:
+            inside[folder] = Path(folder).resolve().is_relative_to(path)
+        if not inside[folder]:
+            return name, f"{name} (outside the package)"
+        try:
+            fd = os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            if not Path(target).resolve().is_relative_to(path):  # the file is a symlink
+                return name, f"{name} (outside the package)"
+            fd = os.open(target, os.O_RDONLY)
+        with open(fd, "rb") as f:
+            actual = hashlib.file_digest(f, "sha256").hexdigest()
+    except FileNotFoundError:
+        return name, f"{name} (missing)"
+    except (OSError, ValueError, RuntimeError) as exc:  # a NUL in a name, a symlink loop
+        return name, f"{name!r} (unreadable: {type(exc).__name__})"
+    return None if actual == recorded else (name, f"{name} (changed)")
 
 
 def _unlisted_revisions(path: Path, files: dict[str, Any]) -> list[str]:
@@ -517,24 +642,38 @@ def check_package(app_dir: str | Path) -> None:
     verify_files(path, _read_json(path / "package.json"))
 
 
-def _check_patterns(path: Path, forms: Mapping[str, FormSpec]) -> None:
-    """Every pattern compiles with RE2 (a package generated before patterns ran on RE2 may
-    hold one that does not): refused on load, not with a 500 at the first submission."""
-    for form in forms.values():
-        fields = [*form.fields, *(f for g in form.groups for f in g.fields)]
-        for f in fields:
-            for pattern in f.patterns:
-                problem = pattern_problem(pattern)
-                if problem is not None:
-                    raise PackageError(
-                        bilingual(
-                            f"{path}: 表单 {form.id} 字段 {f.id} 的 pattern {pattern!r} "
-                            "不是有效的 RE2 正则表达式；请用 govstd generate 重新生成部署包",
-                            f"{path}: form {form.id}, field {f.id}: pattern {pattern!r} is "
-                            f"not valid RE2 ({problem}); regenerate the package with "
-                            "govstd generate",
-                        )
+def _check_patterns(path: Path, form: FormSpec) -> None:
+    """Every pattern compiles with RE2 (the generator checks it; a form module edited, or
+    written by a generator from before patterns ran on RE2, may hold one that does not):
+    refused when the form is loaded, not with a 500 at its first submission."""
+    fields = [*form.fields, *(f for g in form.groups for f in g.fields)]
+    for f in fields:
+        for pattern in f.patterns:
+            problem = pattern_problem(pattern)
+            if problem is not None:
+                raise PackageError(
+                    bilingual(
+                        f"{path}: 表单 {form.id} 字段 {f.id} 的 pattern {pattern!r} "
+                        "不是有效的 RE2 正则表达式；请用 govstd generate 重新生成部署包",
+                        f"{path}: form {form.id}, field {f.id}: pattern {pattern!r} is "
+                        f"not valid RE2 ({problem}); regenerate the package with "
+                        "govstd generate",
                     )
+                )
+
+
+def _check_format(path: Path, catalog: dict[str, Any]) -> None:
+    """A package written before guides moved out of ``catalog.json`` (and tables out of
+    ``models.py``) is refused with a message saying to generate it again."""
+    entries = (m for r in catalog.get("regions", []) for m in r.get("matters", []))
+    if not (path / "tables" / "__init__.py").is_file() or any("detail" not in m for m in entries):
+        raise PackageError(
+            bilingual(
+                f"{path}: 部署包由旧版 govstd generate 写出，请重新生成",
+                f"{path}: the package was written by an older govstd generate (no tables/, "
+                "guides in catalog.json); generate it again",
+            )
+        )
 
 
 def load_package(app_dir: str | Path) -> Package:
@@ -545,30 +684,22 @@ def load_package(app_dir: str | Path) -> Package:
     manifest = _read_json(path / "package.json")
     verify_files(path, manifest)
     catalog = _read_json(path / "catalog.json")
-    module = import_package(path)
-    try:
-        models = importlib.import_module(f"{module.__name__}.models")
-        forms_module = importlib.import_module(f"{module.__name__}.forms")
-    except ModuleNotFoundError as exc:
-        module_name = f" {exc.name}" if exc.name else ""
-        raise PackageError(
-            bilingual(f"{path}: 找不到模块{module_name}", f"{path}: {exc}")
-        ) from None
-    forms: dict[str, FormSpec] = dict(getattr(forms_module, "FORMS", {}))
-    _check_patterns(path, forms)
-    tables, metadata = _tables(models)
-    openapi_path = path / "openapi.json"
+    _check_format(path, catalog)
+    name = import_package(path).__name__
+    models = _import(name, "models")
+    form_ids = tuple(catalog.get("forms", ()))
+    forms = OnFirstUse(form_ids, lambda form_id: _form(path, name, form_id))
+    tables, metadata = _tables(name, models, form_ids)
     return Package(
         path=path,
         region=catalog["region"],
-        regions=_with_rules(_regions(catalog), forms),
+        regions=_regions(catalog, Details(path, forms)),
         workflows={w["id"]: Workflow.from_json(w) for w in catalog.get("workflows", [])},
         codesets={c["id"]: c for c in catalog.get("codesets", [])},
         forms=forms,
         tables=tables,
         metadata=metadata,
         source_hash=str(manifest.get("source_hash", "")),
-        openapi=openapi_path.read_bytes() if openapi_path.is_file() else None,
         catalog=catalog,
         bundles={b["id"]: Bundle.from_json(b) for b in catalog.get("bundles", [])},
         policies={p["id"]: Policy.from_json(p) for p in catalog.get("policies", [])},

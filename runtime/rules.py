@@ -11,8 +11,8 @@ finds a case's version there. The limit is also copied into the case's row
 (``limit_value``, ``limit_unit``), so its deadline depends on nothing else.
 
 The document: ``{"format": 1, "form": <FormSpec as JSON>, "materials": [...],
-"promised": {"value", "unit"} | null}``; materials and the limit as in
-``catalog.json``.
+"promised": {"value", "unit"} | null}``; materials and the limit as in the matter's
+``matters/<region>/<id>.json``.
 """
 
 from __future__ import annotations

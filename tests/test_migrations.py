@@ -12,7 +12,6 @@ refused, then allowed → downgrade revision by revision to base → upgrade aga
 from __future__ import annotations
 
 import datetime
-import os
 import threading
 import time
 import uuid
@@ -37,6 +36,7 @@ from generator.render.sealing import sealed_as
 from generator.render.snapshot import load_snapshot
 from generator.writer import format_python, write_package
 from runtime import migrate
+from tests.helpers import postgres_database
 
 # ---------------------------------------------------------------- standards versions
 
@@ -281,31 +281,13 @@ def revisions(app: Path) -> list[str]:
 # ---------------------------------------------------------------- databases
 
 
-def _postgres_database() -> Iterator[str]:
-    admin_url = os.environ.get("GOVSTD_TEST_POSTGRES_URL")
-    if not admin_url:
-        pytest.skip(
-            "GOVSTD_TEST_POSTGRES_URL is not set (e.g. "
-            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres)"
-        )
-    name = f"govstd_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'app.db'}"
     else:
-        yield from _postgres_database()
+        with postgres_database() as url:
+            yield url
 
 
 @pytest.fixture
@@ -333,18 +315,24 @@ def rows(engine: sa.Engine, table: str, order: str) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in conn.execute(sa.select(t).order_by(t.c[order]))]
 
 
-def assert_models_match(engine: sa.Engine, app: Path) -> None:
-    """The database the migrations made is the one ``models.py`` describes."""
-    import importlib.util
-    import sys
+def _models_text(app: Path) -> str:
+    """``models.py`` and every ``tables/<form>.py``."""
+    files = [app / "models.py", *sorted((app / "tables").glob("*.py"))]
+    return "".join(f.read_text(encoding="utf-8") for f in files)
 
-    name = f"govstd_models_{uuid.uuid4().hex[:8]}"
-    spec = importlib.util.spec_from_file_location(name, app / "models.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+
+def assert_models_match(engine: sa.Engine, app: Path) -> None:
+    """The database the migrations made is the one ``models.py`` and ``tables/`` describe."""
+    import importlib
+    import sys
+    import types
+
+    name = f"govstd_models_{uuid.uuid4().hex[:8]}"  # the package as it is now, not as cached
+    sys.modules[name] = types.ModuleType(name)
+    sys.modules[name].__path__ = [str(app)]
     try:
-        spec.loader.exec_module(module)
+        module = importlib.import_module(f"{name}.models")
+        module.FORM_TABLES  # noqa: B018 - imports every form's tables into Base.metadata
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = [
@@ -358,7 +346,8 @@ def assert_models_match(engine: sa.Engine, app: Path) -> None:
             ]
         assert diff == []
     finally:
-        del sys.modules[name]
+        for loaded in [n for n in sys.modules if n.split(".")[0] == name]:
+            del sys.modules[loaded]
 
 
 NOW = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
@@ -694,7 +683,8 @@ def test_hand_edited_package_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    yield from _postgres_database()
+    with postgres_database() as url:
+        yield url
 
 
 @pytest.mark.postgres
@@ -793,7 +783,7 @@ def test_a_sensitive_column_keeps_its_context_through_renames_and_generations(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Values are sealed with where the column was created (runtime/records.py): a renamed
-    column (field, then form) keeps that context in schema.json and models.py, also when
+    column (field, then form) keeps that context in schema.json and tables/, also when
     the next standards drop ``renamed_from``; a column created later under the first name
     gets a context of its own, so no two columns share one."""
     monkeypatch.chdir(tmp_path)
@@ -808,7 +798,7 @@ def test_a_sensitive_column_keeps_its_context_through_renames_and_generations(
     }
     generate(build(root, files), app)
     assert _sealed(app) == {first: first}
-    assert "sealed_as" not in (app / "models.py").read_text(encoding="utf-8")
+    assert "sealed_as" not in _models_text(app)
 
     field = "      - element: citizen_id_number\n"
     renamed = "      - id: operator_id\n        element: citizen_id_number\n"
@@ -818,7 +808,7 @@ def test_a_sensitive_column_keeps_its_context_through_renames_and_generations(
     generate(build(root, files), app)
     assert len(revisions(app)) == 2
     assert _sealed(app) == {"form_ibr_form.operator_id": first}
-    models = (app / "models.py").read_text(encoding="utf-8")
+    models = _models_text(app)
     assert f'info={{"sealed_as": "{first}"}}' in models
 
     # The next standards no longer say where the name came from, and add a field under

@@ -1,10 +1,12 @@
-"""``models.py`` rendered from the intermediate model: it imports, creates its tables,
-stores and reads back an application with its form and group rows, is deterministic,
-and is already formatted and lint-clean (``ruff format`` / ``ruff check`` / ``mypy``)."""
+"""``models.py`` and ``tables/`` rendered from the intermediate model: they import, create
+their tables, store and read back an application with its form and group rows, are
+deterministic, and, formatted as the writer formats them, lint-clean (``ruff check`` /
+``mypy``)."""
 
 from __future__ import annotations
 
 import datetime
+import importlib
 import importlib.util
 import shutil
 import subprocess
@@ -20,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from generator.ir import FieldIR, FormIR, GroupIR, PackageIR
-from generator.render import GenerateError
+from generator.render import GeneratedFile, GenerateError
 from generator.render.models import render_models
 from generator.render.tables import (
     MAX_IDENTIFIER,
@@ -30,6 +32,7 @@ from generator.render.tables import (
     group_table_name,
     identifier,
 )
+from generator.writer import format_python
 from tests.test_migrations import build_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,27 +117,43 @@ EDGE = package(
 )
 
 
-def load(text: str, tmp_path: Path) -> Iterator[ModuleType]:
-    path = tmp_path / "models.py"
-    path.write_text(text, encoding="utf-8")
-    name = f"govstd_test_models_{uuid.uuid4().hex[:8]}"
-    spec = importlib.util.spec_from_file_location(name, path)
+def write(files: list[GeneratedFile], folder: Path) -> Path:
+    """``models.py`` and ``tables/`` written as a package in ``folder``."""
+    for f in files:
+        (folder / f.path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / f.path).write_text(str(f.content), encoding="utf-8")
+    (folder / "__init__.py").write_text("", encoding="utf-8")
+    return folder
+
+
+def load(files: list[GeneratedFile], tmp_path: Path) -> Iterator[ModuleType]:
+    """The models module of the rendered files (every form's tables imported)."""
+    folder = write(files, tmp_path / f"govstd_test_models_{uuid.uuid4().hex[:8]}")
+    spec = importlib.util.spec_from_file_location(
+        folder.name, folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
     assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+    sys.modules[folder.name] = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
+        spec.loader.exec_module(sys.modules[folder.name])
+        module = importlib.import_module(f"{folder.name}.models")
+        module.FORM_TABLES  # noqa: B018 - imports every form's tables into Base.metadata
         yield module
     finally:
-        del sys.modules[name]
+        for name in [n for n in sys.modules if n.split(".")[0] == folder.name]:
+            del sys.modules[name]
 
 
 @pytest.fixture
 def scenario_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     monkeypatch.chdir(tmp_path)
-    [models] = render_models(build_version(tmp_path, 2))
-    assert models.path == "models.py"
-    yield from load(models.content, tmp_path)
+    files = render_models(build_version(tmp_path, 2))
+    assert [f.path for f in files] == [
+        "models.py",
+        "tables/__init__.py",
+        "tables/ibr_application.py",
+    ]
+    yield from load(files, tmp_path)
 
 
 def test_round_trip(scenario_models: ModuleType) -> None:
@@ -151,9 +170,10 @@ def test_round_trip(scenario_models: ModuleType) -> None:
     m.Base.metadata.create_all(engine)
     now = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
     app_id = str(uuid.uuid4())
+    core = m.Base.metadata.tables  # the runtime's core tables, copied in (runtime/tables.py)
     with Session(engine) as session:
-        session.add(
-            m.Application(
+        session.execute(
+            sa.insert(core["applications"]).values(
                 id=app_id,
                 number="440000-20260302-0001",
                 matter="ibr",
@@ -188,8 +208,8 @@ def test_round_trip(scenario_models: ModuleType) -> None:
                 branches(application_id=app_id, position=0, address="深圳市南山区"),
             ]
         )
-        session.add(
-            m.Transition(
+        session.execute(
+            sa.insert(core["transitions"]).values(
                 application_id=app_id,
                 transition="accept",
                 from_state="submitted",
@@ -199,12 +219,11 @@ def test_round_trip(scenario_models: ModuleType) -> None:
                 at=now,
             )
         )
-        session.add(m.Counter(name="440000-2026"))
+        session.execute(sa.insert(core["counters"]).values(name="440000-2026"))
         session.commit()
 
     with Session(engine) as session:
-        application = session.get(m.Application, app_id)
-        assert application is not None
+        application = session.execute(sa.select(core["applications"])).one()
         assert (application.paused_days, application.row_version) == (0, 1)  # defaults
         row = session.get(form_cls, app_id)
         assert row is not None
@@ -218,7 +237,7 @@ def test_round_trip(scenario_models: ModuleType) -> None:
             .order_by(members.position)
         ).all()
         assert names == ["李四", "王五"]
-        assert session.get(m.Counter, "440000-2026").value == 0
+        assert session.scalars(sa.select(core["counters"].c.value)).one() == 0
     # The core tables of docs/package.md, with their constraints.
     tables = m.Base.metadata.tables
     assert {
@@ -250,7 +269,7 @@ def test_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code = (
         "import sys; from tests.test_migrations import build_version; "
         "from pathlib import Path; from generator.render.models import render_models; "
-        "sys.stdout.write(render_models(build_version(Path('.'), 2))[0].content)"
+        "sys.stdout.write(''.join(f.content for f in render_models(build_version(Path('.'), 2))))"
     )
     other = subprocess.run(
         [sys.executable, "-c", code],
@@ -260,23 +279,18 @@ def test_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         cwd=tmp_path,
         env={"PYTHONHASHSEED": "123", "PYTHONPATH": str(ROOT)},
     )
-    assert other.stdout == first[0].content
+    assert other.stdout == "".join(str(f.content) for f in first)
 
 
 @pytest.mark.parametrize("pkg_name", ["scenario", "edge"])
-def test_formatted_and_lint_clean(
+def test_lint_clean_once_formatted(
     pkg_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """As the writer leaves it (``ruff format``, long ids marked), ``ruff check`` passes."""
     monkeypatch.chdir(tmp_path)
     pkg = build_version(tmp_path, 2) if pkg_name == "scenario" else EDGE
-    text = render_models(pkg)[0].content
-    path = tmp_path / "models.py"
-    path.write_text(text, encoding="utf-8")
+    path = write(format_python(render_models(pkg)), tmp_path / "package")
     config = ["--config", str(ROOT / "pyproject.toml")]
-    fmt = subprocess.run(
-        [str(RUFF), "format", *config, "--diff", str(path)], capture_output=True, text=True
-    )
-    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
     check = subprocess.run(
         [str(RUFF), "check", *config, "--no-cache", str(path)], capture_output=True, text=True
     )
@@ -286,8 +300,7 @@ def test_formatted_and_lint_clean(
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which(str(MYPY)) is None, reason="mypy is not installed")
 def test_mypy_clean(tmp_path: Path) -> None:
-    path = tmp_path / "models.py"
-    path.write_text(render_models(EDGE)[0].content, encoding="utf-8")
+    path = write(render_models(EDGE), tmp_path / "package")
     result = subprocess.run(
         [
             str(MYPY),
@@ -307,8 +320,8 @@ def test_mypy_clean(tmp_path: Path) -> None:
 
 def test_edge_ids(tmp_path: Path) -> None:
     """63-character ids, Python keywords and reserved names still give a working module."""
-    text = render_models(EDGE)[0].content
-    m = next(load(text, tmp_path))
+    loaded = load(render_models(EDGE), tmp_path)  # kept: its end unloads the package
+    m = next(loaded)
     tables = m.Base.metadata.tables
     for table in tables.values():
         assert len(table.name) <= MAX_IDENTIFIER
@@ -319,15 +332,15 @@ def test_edge_ids(tmp_path: Path) -> None:
     assert ibr.__table__.c["from"].type.length == 10
     row = ibr(application_id="a", from_="x", metadata_=3, class_=datetime.date(2026, 1, 1))
     assert row.from_ == "x"
-    assert m.FORM_TABLES["application"] is not m.Application
+    assert m.FORM_TABLES["application"].__table__.name == "form_application"
     long_group = m.GROUP_TABLES[f"f_{LONG}_frm"][f"g_{LONG}_grp"]
     assert long_group.__table__.name == group_table_name(f"f_{LONG}_frm", f"g_{LONG}_grp")
     assert long_group is not m.GROUP_TABLES["ibr_form"][f"g_{LONG}_grp"]
     engine = sa.create_engine("sqlite://")
     m.Base.metadata.create_all(engine)
     with Session(engine) as session:
-        session.add(
-            m.Application(
+        session.execute(
+            sa.insert(tables["applications"]).values(
                 id="a",
                 number="1",
                 matter="m",
@@ -340,7 +353,6 @@ def test_edge_ids(tmp_path: Path) -> None:
                 standards_hash="h",
             )
         )
-        session.flush()
         session.add(row)
         session.commit()
         assert session.scalars(sa.select(ibr.from_)).one() == "x"

@@ -1,20 +1,39 @@
-"""catalog.json: what the runtime serves besides forms — guides, workflows, code sets, calendars,
-the data resource catalogue."""
+"""catalog.json: what the runtime serves besides forms — an index of the matters, workflows,
+code sets, calendars, policies, bundles; each matter's service guide in a file of its own
+(``matters/<region>/<matter>.json``) and the data resource catalogue in ``resources.json``.
+
+The runtime reads the index at start and the rest on first use: a province's guides and
+catalogue are hundreds of megabytes of JSON, and the guide of one matter is all a request
+needs (issue 13).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from generator.catalogue import resources
-from generator.ir import FormIR, PackageIR, fingerprint
+from generator.ir import FormIR, MatterIR, PackageIR, fingerprint
 from generator.render import GeneratedFile, json_bytes, python_banner
+
+# What lists, search and the pages' home need of a matter; the rest is in its own file.
+INDEX_FIELDS = (
+    "id",
+    "name",
+    "type",
+    "form",
+    "workflow",
+    "case_type",
+    "promised",
+    "service_objects",
+    "version",
+)
 
 
 def render_catalog(pkg: PackageIR) -> list[GeneratedFile]:
-    skip = {"forms", "bundles", "source_hash"}  # the hash lives in package.json only
+    skip = {"forms", "bundles", "source_hash", "regions"}  # the hash: package.json only
     data = {f.name: getattr(pkg, f.name) for f in dataclasses.fields(pkg) if f.name not in skip}
     data["forms"] = [form.id for form in pkg.forms]
-    data["resources"] = resources(pkg)  # the data resource catalogue (generator/catalogue.py)
     data["bundles"] = [  # the combined form is in schemas/bundles/<id>.json
         {
             **{f.name: getattr(b, f.name) for f in dataclasses.fields(b) if f.name != "form"},
@@ -22,11 +41,44 @@ def render_catalog(pkg: PackageIR) -> list[GeneratedFile]:
         }
         for b in pkg.bundles
     ]
-    text = json_bytes(data)
+    files: list[GeneratedFile] = []
+    written: dict[str, list[tuple[MatterIR, str]]] = {}  # matter id -> (matter, its file)
+    regions = []
+    for region in pkg.regions:
+        entries = []
+        for matter in region.matters:
+            same = written.setdefault(matter.id, [])
+            # a region below that implements a matter as the one above does shares its file
+            path = next((p for m, p in same if m == matter), None)
+            if path is None:
+                path = f"matters/{region.id}/{matter.id}.json"
+                files.append(GeneratedFile(path, json_bytes(matter)))
+                same.append((matter, path))
+            entries.append({**{k: getattr(matter, k) for k in INDEX_FIELDS}, "detail": path})
+        fields = {f.name: getattr(region, f.name) for f in dataclasses.fields(region)}
+        regions.append({**fields, "matters": entries})
+    data["regions"] = regions
     init = python_banner(fingerprint(pkg.region)) + (
         f'"""Deployment package of region {pkg.region!r}; served by ``govstd serve``."""\n'
     )
-    return [GeneratedFile("catalog.json", text), GeneratedFile("__init__.py", init)]
+    return [
+        GeneratedFile("catalog.json", json_bytes(data)),
+        GeneratedFile("resources.json", json_bytes(_resources(pkg))),
+        *files,
+        GeneratedFile("__init__.py", init),
+    ]
+
+
+def _resources(pkg: PackageIR) -> dict[str, Any]:
+    """The data resource catalogue (generator/catalogue.py): ``resources`` without their
+    items, and ``items``, form id -> the items of its resources (the same in every region
+    that offers the form: written once)."""
+    found = resources(pkg)
+    items = {r["id"]: r["items"] for r in found}
+    return {
+        "resources": [{k: v for k, v in r.items() if k != "items"} for r in found],
+        "items": items,
+    }
 
 
 def _keys(form: FormIR | None) -> list[str]:

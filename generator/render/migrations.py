@@ -11,7 +11,7 @@ Decide first, render second:
 2. :func:`generator.render.plan.plan` compares them and decides alembic operation objects
    (``alembic.operations.ops``) for the upgrade and their inverses for the downgrade,
    and lists every step that would lose data;
-3. :func:`render_migrations` refuses lossy steps (:class:`GenerateError`, one line per
+3. :func:`render_database` refuses lossy steps (:class:`GenerateError`, one line per
    step) unless ``allow_data_loss``, and renders one new revision with
    ``alembic.autogenerate.render_python_code`` in ``migrations_revision.py.jinja``.
 
@@ -208,34 +208,10 @@ def package_tables(pkg: PackageIR, previous: Snapshot | None) -> tuple[TableSpec
 def render_database(
     pkg: PackageIR, previous: PreviousPackage, allow_data_loss: bool = False
 ) -> list[GeneratedFile]:
-    """``models.py`` and :func:`render_migrations`' files."""
-    tables = package_tables(pkg, previous.snapshot)
-    return [
-        *render_models(pkg, tables),
-        *_render_migrations(pkg, tables, previous, allow_data_loss),
-    ]
-
-
-def render_migrations(
-    pkg: PackageIR, previous: PreviousPackage, allow_data_loss: bool = False
-) -> list[GeneratedFile]:
-    """``schema.json``, ``migrations/env.py``, the existing revisions unchanged, and one new
-    revision when the schema changed since the ``previous`` package was generated.
-
-    Raises :class:`GenerateError` listing every step that would lose data (unless
-    ``allow_data_loss``) and every change generated migrations cannot make.
-    """
-    tables = package_tables(pkg, previous.snapshot)
-    return _render_migrations(pkg, tables, previous, allow_data_loss)
-
-
-def _render_migrations(
-    pkg: PackageIR,
-    tables: tuple[TableSpec, ...],
-    previous: PreviousPackage,
-    allow_data_loss: bool,
-) -> list[GeneratedFile]:
+    """``models.py``, ``tables/`` and :func:`render_migrations`' files, continuing the
+    ``previous`` package."""
     snapshot = previous.snapshot
+    tables = package_tables(pkg, snapshot)
     the_plan = plan(snapshot.tables if snapshot else (), tables)
     if the_plan.unsupported:
         raise GenerateError(the_plan.unsupported)
@@ -248,4 +224,22 @@ def _render_migrations(
         files.append(new)
         head = new.path.rsplit("/", 1)[1].removesuffix(".py")
     schema = GeneratedFile(SNAPSHOT, snapshot_json(Snapshot(head, tables)))
-    return [schema, env_file(), *sorted(files, key=lambda f: f.path)]
+    return [
+        *render_models(pkg, tables),
+        schema,
+        env_file(),
+        *sorted(files, key=lambda f: f.path),
+    ]
+
+
+def render_migrations(
+    pkg: PackageIR, previous: PreviousPackage, allow_data_loss: bool = False
+) -> list[GeneratedFile]:
+    """``schema.json``, ``migrations/env.py``, the existing revisions unchanged, and one new
+    revision when the schema changed since the ``previous`` package was generated.
+
+    Raises :class:`GenerateError` listing every step that would lose data (unless
+    ``allow_data_loss``) and every change generated migrations cannot make.
+    """
+    files = render_database(pkg, previous, allow_data_loss)
+    return [f for f in files if f.path != "models.py" and not f.path.startswith("tables/")]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from typer.testing import CliRunner
 from runtime.auth import decode_token
 from runtime.cli import app
 from runtime.crypto import dev_key
-from runtime.package import PackageError, load_package
+from runtime.package import PackageError, load_package, verify_files
 from runtime.settings import DEV_SECRET, Settings, data_keys
 from tests.helpers import SECRET
 
@@ -83,6 +85,38 @@ def test_a_package_edited_or_half_written_is_neither_migrated_nor_served(
     assert not db.exists()  # nothing migrated
     with pytest.raises(PackageError, match=r"does not match its package\.json"):
         load_package(app_dir)
+
+
+def test_files_listed_outside_the_package_are_refused(package_dir: Path, tmp_path: Path) -> None:
+    """A name through ``..``, a listed file that is a symlink leading out, a folder that is
+    one: each named; a symlink that stays inside is read like its target."""
+    app_dir = tmp_path / "app"
+    shutil.copytree(package_dir, app_dir, ignore=shutil.ignore_patterns("__pycache__", ".govstd"))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.json").write_text("{}", encoding="utf-8")
+    manifest = json.loads((app_dir / "package.json").read_text(encoding="utf-8"))
+    digest = hashlib.sha256(b"{}").hexdigest()
+    schema = app_dir / "schemas" / "ibr_form.json"
+    inside_digest = hashlib.sha256(schema.read_bytes()).hexdigest()
+    (app_dir / "linked.json").symlink_to(outside / "x.json")
+    (app_dir / "linked_dir").symlink_to(outside)
+    (app_dir / "same.json").symlink_to(schema)
+    manifest["files"].update(
+        {
+            "../outside/x.json": digest,
+            "linked.json": digest,
+            "linked_dir/x.json": digest,
+            "same.json": inside_digest,
+        }
+    )
+    (app_dir / "package.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(PackageError) as refused:
+        verify_files(app_dir.resolve(), manifest)
+    said = str(refused.value)
+    for name in ("../outside/x.json", "linked.json", "linked_dir/x.json"):
+        assert f"{name} (outside the package)" in said
+    assert "same.json" not in said  # inside: as recorded
 
 
 def test_a_malformed_data_key_is_one_line_that_never_shows_the_key(

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sqlite3
 import subprocess
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from tests.helpers import DATA_KEY, SECRET, Api, unemployment_data
+from runtime import migrate
+from tests.helpers import DATA_KEY, SECRET, Api, postgres_database, unemployment_data
 from tests.live.conftest import HOST, free_port, govstd_command
 
 SERVE_TIMEOUT_S = 60
@@ -69,22 +70,10 @@ def test_serve_refuses_an_unmigrated_sqlite_file(package_dir: Path, tmp_path: Pa
 
 @pytest.mark.postgres
 def test_serve_refuses_an_unmigrated_postgresql_database(package_dir: Path) -> None:
-    admin = os.environ.get("GOVSTD_TEST_POSTGRES_URL")
-    if not admin:
-        pytest.skip("GOVSTD_TEST_POSTGRES_URL is not set")
-    name = f"govstd_unmigrated_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    with postgres_database("govstd_unmigrated") as url:
         done = _serve(package_dir, url)
-        assert done.returncode == 1, done.stderr
-        assert "尚未迁移" in done.stderr and "has not been migrated" in done.stderr, done.stderr
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    assert done.returncode == 1, done.stderr
+    assert "尚未迁移" in done.stderr and "has not been migrated" in done.stderr, done.stderr
 
 
 @contextmanager
@@ -185,3 +174,25 @@ async def test_a_database_migrated_ahead_answers_503_never_500(
     assert not [r for r in caplog.records if "failed:" in r.getMessage()]  # no 500 logged
     assert (await api.get("/healthz")).status_code == 200
     assert (await api.post(url, json=body, headers=h)).status_code == 201
+
+
+@pytest.mark.parametrize("region", ["nanshan", "hangzhou"])
+def test_the_package_revisions_read_without_running_them_are_alembics(
+    region: str, tmp_path: Path
+) -> None:
+    """``serve`` reads the revisions' identifiers from their files' heads (a province's first
+    revision is megabytes); they are the ones alembic finds, and a revision file that says
+    them some other way is left to alembic."""
+    app = tmp_path / region
+    shutil.copytree(Path(__file__).parents[2] / "generated" / region, app)
+    script = ScriptDirectory.from_config(migrate.config(app, ""))
+    alembic_heads = tuple(script.get_heads())
+    alembic_all = frozenset(sc.revision for sc in script.walk_revisions())
+    assert migrate.declared(app) is not None
+    assert migrate.heads(app) == alembic_heads and migrate.revisions(app) == alembic_all
+    assert len(alembic_all) > 1
+    [newest] = alembic_heads
+    odd = app / "migrations" / "versions" / "9999_odd.py"
+    odd.write_text(f'revision = "9999" + ""\ndown_revision = "{newest}"\n', encoding="utf-8")
+    assert migrate.declared(app) is None
+    assert migrate.heads(app) == ("9999",) and "9999" in migrate.revisions(app)

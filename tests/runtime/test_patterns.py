@@ -15,15 +15,13 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from generator.pipeline import generate
-from runtime.app import create_app
 from runtime.migrate import upgrade
 from runtime.package import PackageError, load_package
 from runtime.settings import Settings
-from tests.helpers import STANDARDS, Api, ibr_data
+from tests.helpers import STANDARDS, Api, client_of, ibr_data
 
 pytestmark = pytest.mark.anyio
 
@@ -50,11 +48,8 @@ def evil_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def evil_api(evil_package: Path, tmp_path: Path, settings: Settings) -> AsyncIterator[Api]:
     url = f"sqlite:///{tmp_path / 'govstd.db'}"
     upgrade(evil_package, url)
-    app = create_app(evil_package, url, settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Api(client, settings, app.state.ctx.package)
-    app.state.ctx.engine.dispose()
+    async with client_of(evil_package, url, settings) as client:
+        yield Api(client, settings, load_package(evil_package))
 
 
 async def test_a_catastrophic_pattern_answers_at_once(evil_api: Api) -> None:
@@ -72,9 +67,10 @@ async def test_a_catastrophic_pattern_answers_at_once(evil_api: Api) -> None:
     assert r.status_code == 201, r.text
 
 
-def test_a_package_with_a_pattern_re2_cannot_run_is_refused_on_load(tmp_path: Path) -> None:
-    """A package generated before patterns ran on RE2 may hold a lookaround: refused with a
-    message on load (``serve`` and ``migrate`` say why), not a 500 at the first submission."""
+def test_a_form_with_a_pattern_re2_cannot_run_is_refused_when_loaded(tmp_path: Path) -> None:
+    """A form module written before patterns ran on RE2 (or edited) may hold a lookaround: the
+    form is refused with a message saying to regenerate when it is loaded (on first use: a
+    package's forms are imported one at a time), never run."""
     package = tmp_path / "nanshan"
     shutil.copytree(STANDARDS.parent / "generated" / "nanshan", package)
     form = package / "forms" / "ibr_form.py"
@@ -86,5 +82,9 @@ def test_a_package_with_a_pattern_re2_cannot_run_is_refused_on_load(tmp_path: Pa
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["files"]["forms/ibr_form.py"] = hashlib.sha256(form.read_bytes()).hexdigest()
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    loaded = load_package(package)
+    assert "ibr_form" in loaded.forms  # listed; not imported yet
     with pytest.raises(PackageError, match=r"pattern '\(\?!0\)\[0-9\]\*' is not valid RE2"):
-        load_package(package)
+        loaded.forms["ibr_form"]
+    with pytest.raises(PackageError, match="regenerate the package"):
+        loaded.forms.get("ibr_form")
