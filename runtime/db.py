@@ -13,9 +13,9 @@ process lock only one thread per worker process polls, and the others wake as
 soon as it commits. The pool keeps enough connections for the threadpool.
 
 Filings are committed in groups (:class:`GroupCommit`): a request's validated filing
-is queued in its worker's event loop; one flush takes every filing queued, runs each
-in a savepoint of one transaction and answers each after the ``COMMIT``; a filing that
-fails is rolled back to its savepoint and only its request gets the error. On SQLite
+is queued in its worker's event loop; one flush takes every filing queued, runs them in
+one transaction and answers each after the ``COMMIT``; a filing that fails is rolled
+back (to a savepoint of its own, on a second try) and only its request gets the error. On SQLite
 the flush runs in the loop (``BEGIN IMMEDIATE``: no thread hop, no queue of threads
 for the write lock), on PostgreSQL in one thread per group: one thread hop, one
 transaction and one commit for many filings instead of one each.
@@ -154,8 +154,10 @@ class GroupCommit:
     ``await group.run(job)`` queues ``job(conn)`` and returns what it returned once its
     transaction has committed (or raises what it raised). A flush, started by a job
     queued while fewer than :attr:`parallel` flushes run, takes at most :attr:`most`
-    queued jobs, runs every one in a ``SAVEPOINT`` of its own (a job that raises is
-    rolled back to it; the others go on), commits, and only then answers. A job whose
+    queued jobs, runs them all together (their inserts one ``executemany`` per table,
+    :func:`_together`); when anything fails, it runs every one in a ``SAVEPOINT`` of its
+    own (a job that raises is rolled back to it; the others go on); it commits, and only
+    then answers. A job whose
     request went away before the flush is not run. When the ``COMMIT`` itself fails,
     nothing of the group is stored and every job of it gets the error.
 
@@ -280,9 +282,9 @@ def _give_back(conn: Connection) -> None:
         conn.close()
 
 
-def _store(conn: Connection, group: list[_Queued]) -> list[_Outcome]:
+def _store(conn: Connection, group: list[_Queued], *, restart: bool = False) -> list[_Outcome]:
     """Every job of the group in ``conn``'s transaction, then the ``COMMIT``."""
-    outcomes = _together(conn, group) or _one_by_one(conn, group)
+    outcomes = _together(conn, group, restart) or _one_by_one(conn, group)
     conn.commit()
     return outcomes
 
@@ -291,23 +293,45 @@ def _stored_in_thread(engine: Engine, group: list[_Queued]) -> list[_Outcome]:
     """PostgreSQL: :func:`_store` in a transaction of a pooled connection (blocking)."""
     with engine.connect() as conn:
         conn.begin()
-        return _store(conn, group)
+        return _store(conn, group, restart=True)
 
 
-def _together(conn: Connection, group: list[_Queued]) -> list[_Outcome] | None:
-    """The group's first try, in a savepoint: every job against a :class:`_Deferred`
-    connection, then their inserts, one ``executemany`` per table. ``None`` (and nothing
-    written) when any job or insert fails: :func:`_one_by_one` tells them apart."""
-    savepoint = conn.begin_nested()
+def _together(conn: Connection, group: list[_Queued], restart: bool) -> list[_Outcome] | None:
+    """The group's first try: the jobs' ``batch`` (:func:`_batched`), every job against a
+    :class:`_Deferred` connection, then their inserts, one ``executemany`` per table.
+    ``None`` (and nothing written) when anything fails: :func:`_one_by_one` tells them
+    apart. The try runs in a savepoint, or (``restart``: PostgreSQL, where a savepoint
+    costs two more round trips) in the transaction itself, rolled back and begun again
+    when it fails."""
+    savepoint = None if restart else conn.begin_nested()
     deferred = _Deferred(conn)
     try:
+        _batched(conn, group)
         outcomes: list[_Outcome] = [(done, job(deferred), None) for job, done in group]  # type: ignore[arg-type]
         deferred.flush()
     except Exception:
-        savepoint.rollback()
+        if savepoint is not None:
+            savepoint.rollback()
+        else:
+            conn.rollback()
+            conn.begin()
         return None
-    savepoint.commit()
+    if savepoint is not None:
+        savepoint.commit()
     return outcomes
+
+
+def _batched(conn: Connection, group: list[_Queued]) -> None:
+    """A job may have a ``batch(conn, jobs)``: it runs once for all the group's jobs that
+    have the same one, before any of them (runtime/submission.py: their numbers, in one
+    statement instead of one each)."""
+    batches: dict[Any, list[Any]] = {}
+    for job, _done in group:
+        batch = getattr(job, "batch", None)
+        if batch is not None:
+            batches.setdefault(batch, []).append(job)
+    for batch, jobs in batches.items():
+        batch(conn, jobs)
 
 
 def _one_by_one(conn: Connection, group: list[_Queued]) -> list[_Outcome]:
