@@ -20,7 +20,8 @@ the flush runs in the loop (``BEGIN IMMEDIATE``: no thread hop, no queue of thre
 for the write lock), on PostgreSQL in one thread per group: one thread hop, one
 transaction and one commit for many filings instead of one each.
 
-PostgreSQL (``postgresql+psycopg://``): a QueuePool with pre-ping that keeps every
+PostgreSQL (``postgresql+psycopg://``): a QueuePool (a connection idle for a second is
+pinged before use: :func:`_ping_after_idle`) that keeps every
 connection it opens (``pool_size`` of them at most, no overflow): with 10 kept and 10
 more opened and closed as the load came and went, a worker under 16 concurrent
 filings opened a new connection (a new PostgreSQL backend process) every ~20 filings.
@@ -34,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,7 +45,7 @@ from typing import Any, TypeVar
 import anyio.to_thread
 from sqlalchemy import Connection, Engine, Insert, create_engine, event, insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
 T = TypeVar("T")
 
@@ -52,6 +54,7 @@ SQLITE_POOL_SIZE = 40  # anyio's default threadpool: at most 40 blocking calls a
 READS_NO_TABLE = "reads_no_table"  # execution options: see _Deferred
 BEFORE_KEPT_INSERTS = "before_kept_inserts"
 PG_PARALLEL_GROUPS = 2  # group transactions of one worker under way at once on PostgreSQL
+PING_AFTER_IDLE_S = 1.0  # a pooled PostgreSQL connection idle longer is pinged before use
 
 # One write lock per SQLite engine (process-local): see the module documentation.
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
@@ -82,14 +85,41 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(
+    engine = create_engine(
         parsed,
         hide_parameters=True,
         pool_size=pool_size,
         max_overflow=0,
-        pool_pre_ping=True,
         pool_recycle=1800,
     )
+    _ping_after_idle(engine)
+    return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Pre-ping a pooled connection only when it has been idle :data:`PING_AFTER_IDLE_S`
+    (SQLAlchemy's ``pool_pre_ping`` pings at every checkout: one more round trip in
+    every group commit). One found dead is replaced before use (``DisconnectionError``:
+    the pool opens a new connection), so a PostgreSQL restarted while the pool was idle
+    costs no failed request. One used within that time is not checked: when PostgreSQL
+    restarted in between (under load — requests under way fail then anyway), its next
+    statement fails and SQLAlchemy drops every connection of the pool opened before."""
+
+    @event.listens_for(engine.pool, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection is gone") from exc
+        if not alive:
+            raise DisconnectionError("the pooled connection is gone")
 
 
 def _sqlite_events(engine: Engine) -> None:
@@ -302,13 +332,19 @@ def _together(conn: Connection, group: list[_Queued], restart: bool) -> list[_Ou
     ``None`` (and nothing written) when anything fails: :func:`_one_by_one` tells them
     apart. The try runs in a savepoint, or (``restart``: PostgreSQL, where a savepoint
     costs two more round trips) in the transaction itself, rolled back and begun again
-    when it fails."""
+    when it fails; there the inserts are sent in psycopg's pipeline mode, all in one
+    round trip, and the pipeline's end waits for their outcome (an error of any is raised
+    there, before the ``COMMIT`` is sent: a failed ``COMMIT`` is never tried again)."""
     savepoint = None if restart else conn.begin_nested()
     deferred = _Deferred(conn)
     try:
         _batched(conn, group)
         outcomes: list[_Outcome] = [(done, job(deferred), None) for job, done in group]  # type: ignore[arg-type]
-        deferred.flush()
+        if savepoint is None:  # PostgreSQL: the lock and every insert in one round trip
+            with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+                deferred.flush()  # their errors come at the end of the block, before COMMIT
+        else:
+            deferred.flush()
     except Exception:
         if savepoint is not None:
             savepoint.rollback()
