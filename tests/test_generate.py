@@ -129,7 +129,7 @@ def test_models_round_trip_one_application() -> None:
     form_table = models.FORM_TABLES["ibr_form"].__table__
     with engine.begin() as conn:
         conn.execute(
-            insert(models.Application.__table__).values(
+            insert(models.Base.metadata.tables["applications"]).values(
                 id=app_id,
                 number="440305-20260302-000001",
                 matter="ibr",
@@ -145,7 +145,7 @@ def test_models_round_trip_one_application() -> None:
         conn.execute(insert(form_table).values(application_id=app_id, enterprise_name="南山小吃店"))
     with engine.connect() as conn:
         row = conn.execute(select(form_table)).one()
-        app = conn.execute(select(models.Application.__table__)).one()
+        app = conn.execute(select(models.Base.metadata.tables["applications"])).one()
     assert row.enterprise_name == "南山小吃店"
     assert app.number == "440305-20260302-000001" and app.status == "submitted"
 

@@ -24,7 +24,8 @@ from generator.render import GeneratedFile, python_banner
 from generator.render.forms import form_spec, python_literal, render_forms
 from generator.render.openapi import openapi_document, render_openapi
 from generator.render.schemas import form_schema, portable, render_schemas
-from runtime.formspec import FormSpec
+from generator.writer import format_python, mark_long_lines
+from runtime.formspec import FieldSpec, FormSpec
 from runtime.validation import validate_submission
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -408,53 +409,48 @@ def test_only_changed_forms_files_change(pkg: PackageIR) -> None:
     and shutil.which("ruff") is None,
     reason="ruff is not installed",
 )
-def test_rendered_forms_are_ruff_formatted(pkg: PackageIR, written: tuple[str, Path]) -> None:
+def test_rendered_forms_are_lint_clean_once_formatted(pkg: PackageIR, tmp_path: Path) -> None:
+    """As the writer leaves them (``ruff format``, long lines marked), ``ruff check`` passes."""
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     assert ruff is not None
-    _, base = written
+    for file in format_python(list(render_forms(pkg))):
+        (tmp_path / file.path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / file.path).write_text(file.content, encoding="utf-8")
     select = "E,F,W,I,UP"
     lint = subprocess.run(
-        [ruff, "check", "--isolated", "--line-length", "100", "--select", select, str(base)],
+        [ruff, "check", "--isolated", "--line-length", "100", "--select", select, str(tmp_path)],
         capture_output=True,
         text=True,
         check=False,
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
-    done = subprocess.run(
-        [
-            ruff,
-            "format",
-            "--check",
-            "--diff",
-            "--isolated",
-            "--line-length",
-            "100",
-            str(base / "forms"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_python_literal_layout() -> None:
-    assert python_literal({"zh": "短"}, head="x = ") == 'x = {"zh": "短"}'
-    long = "长" * 44  # 88 columns: fits on a line of its own
-    assert python_literal({"zh": long}, head="x = ") == f'x = {{\n    "zh": "{long}"\n}}'
-    longer = "长" * 45  # 90 columns: too long after the key, so in parentheses
-    assert python_literal({"zh": longer}, head="x = ") == (
-        f'x = {{\n    "zh": (\n        "{longer}"\n    )\n}}'
-    )
-    assert python_literal(("a",)) == '("a",)'
-    assert python_literal(["a" * 60, "b" * 60]) == f'[\n    "{"a" * 60}",\n    "{"b" * 60}",\n]'
-    assert python_literal('say "hi"') == "'say \"hi\"'"
-    assert python_literal("a\\d\n") == '"a\\\\d\\n"'
-    words = " ".join(["word"] * 30)  # too long for a line: split after spaces
-    lines = python_literal({"en": words}, head="x = ").splitlines()
-    assert lines[:2] == ["x = {", '    "en": (']
-    assert all(len(line) <= 100 for line in lines)
-    assert "".join(line.strip()[1:-1] for line in lines[2:-2]) == words
+def test_long_lines_are_marked_only_where_ruff_check_would_flag_them() -> None:
+    rule = "    expression=" + repr("a != '2' || b.exists(i, i in ['05', '06', '07'])" * 2) + ","
+    assert mark_long_lines(rule + "\n") == rule + "  # noqa: E501\n"
+    one_word = "    name=" + repr("x" * 120) + ","  # E501 leaves a line of one word alone
+    docstring = '"""' + "word " * 30 + "\n" + "word " * 30 + '\n"""\n'  # the mark would be text
+    short = "x = 1\n"
+    for text in (one_word, docstring, short):
+        assert mark_long_lines(text) == text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"zh": "短", "en": 'it\'s "quoted"'},
+        ("a",),
+        ["a" * 60, "b" * 60],
+        "a\\d\n\t\x00\u2028",
+        (None, True, 3, 2.5e20, -1),
+        FieldSpec(id="x", element="x", label={"zh": "长" * 90}, type="string", codes=("1", "2")),
+    ],
+)
+def test_python_literal_evaluates_to_the_value(value: object) -> None:
+    text = python_literal(value)
+    assert "\n" not in text  # one line: ruff format lays it out
+    assert eval(text, {"FieldSpec": FieldSpec}) == value
 
 
 def test_keyword_form_id_is_imported_by_module_name(tmp_path: Path, pkg: PackageIR) -> None:

@@ -2,12 +2,10 @@
 
 :func:`form_spec` maps a ``FormIR`` to the runtime's ``FormSpec`` (what the
 generated module will evaluate to); :func:`python_literal` writes such a value
-as Python source laid out the way ``ruff format`` lays it out (double quotes,
-one argument per line with a trailing comma when a call does not fit on a
-line of 100 columns, East Asian wide characters counting two), so that
-generated files pass ``ruff format --check`` and read like handwritten ones.
-Default-valued arguments are left out. Each form's file carries the
-fingerprint of its own ``FormIR``, so only the files of changed forms change.
+as Python source on one line, default-valued arguments left out, and ``ruff
+format`` lays it out when the package is written (:mod:`generator.writer`).
+Each form's file carries the fingerprint of its own ``FormIR``, so only the files
+of changed forms change.
 """
 
 from __future__ import annotations
@@ -15,22 +13,16 @@ from __future__ import annotations
 import dataclasses
 import functools
 import keyword
-import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from generator.ir import FieldIR, FormIR, GroupIR, PackageIR, fingerprint
-from generator.render import GeneratedFile, python_banner
+from generator.render import LINE_LENGTH, GeneratedFile, python_banner, width
 from generator.render.templating import render
 from generator.reuse import Previous
 from runtime.formspec import FieldSpec, FormSpec, GroupSpec, RuleSpec, SectionSpec
 
 __all__ = ["form_spec", "python_literal", "render_forms"]
-
-LINE_LENGTH = 100
-INDENT = "    "
-
 
 # --- IR -> runtime spec ----------------------------------------------------------------
 
@@ -85,164 +77,36 @@ def form_spec(form: FormIR) -> FormSpec:
     )
 
 
-# --- Python literals, formatted like ruff format -----------------------------------------
+# --- Python literals ---------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Atom:
-    text: str
-    string: str | None = None  # the value of a string literal (it may be split)
-
-
-@dataclass(slots=True)
-class _Seq:
-    open: str  # "FieldSpec(", "(", "{"
-    items: tuple[tuple[str, _Atom | _Seq], ...]  # (prefix such as 'id=' or '"zh": ', value)
-    close: str
-    one_tuple: bool = False
-
-
-_Node = _Atom | _Seq
-
-
-# East Asian wide and fullwidth ranges (CJK, Hangul, fullwidth forms): 2 columns each.
-_WIDE = re.compile(
-    "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
-    "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
-    "\U00020000-\U0003fffd]"
-)
-
-
-def width(text: str) -> int:
-    """Columns ``text`` takes in an editor (and for ruff): East Asian wide characters are 2."""
-    if text.isascii():
-        return len(text)
-    return len(text) + len(_WIDE.findall(text))
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _string(value: str) -> str:
-    """A string literal as ruff writes it: double quotes unless that needs more escapes."""
-    body = (
-        value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-    )
-    if not body.isprintable():
-        body = "".join(
-            c if c.isprintable() or c == " " else f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else c
-            for c in body
-        )
-    if body.count('"') > body.count("'"):
-        return "'" + body.replace("'", "\\'") + "'"
-    return '"' + body.replace('"', '\\"') + '"'
-
-
-def _node(value: Any) -> _Node:
-    if value is None or isinstance(value, bool | int):
-        return _Atom(repr(value))
-    if isinstance(value, float):
-        return _Atom(repr(value).replace("e+", "e"))
-    if isinstance(value, str):
-        return _Atom(_string(value), value)
+def python_literal(value: Any) -> str:
+    """``value`` as Python source on one line; ``ruff format`` lays it out when the package
+    is written. Dataclasses are calls without their default-valued arguments."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        items: list[tuple[str, _Node]] = []
-        for name, prefix, default in _arguments(type(value)):
-            current = getattr(value, name)
-            if default is not dataclasses.MISSING and current == default:
-                continue
-            items.append((prefix, _node(current)))
-        return _Seq(f"{type(value).__name__}(", tuple(items), ")")
+        args = (
+            f"{name}={python_literal(current)}"
+            for name, default in _arguments(type(value))
+            if (current := getattr(value, name)) != default  # MISSING equals no value
+        )
+        return f"{type(value).__name__}({', '.join(args)})"
     if isinstance(value, Mapping):
-        return _Seq("{", tuple((f"{_string(str(k))}: ", _node(v)) for k, v in value.items()), "}")
+        pairs = (f"{python_literal(str(k))}: {python_literal(v)}" for k, v in value.items())
+        return "{" + ", ".join(pairs) + "}"
     if isinstance(value, tuple | list):
-        opening, closing = ("(", ")") if isinstance(value, tuple) else ("[", "]")
-        items = [("", _node(v)) for v in value]
-        one_tuple = isinstance(value, tuple) and len(items) == 1
-        return _Seq(opening, tuple(items), closing, one_tuple=one_tuple)
+        items = [python_literal(v) for v in value]
+        if isinstance(value, list):
+            return "[" + ", ".join(items) + "]"
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if value is None or isinstance(value, bool | int | float | str):
+        return repr(value)
     raise TypeError(f"cannot write {type(value).__name__} as a Python literal")
 
 
 @functools.cache
-def _arguments(cls: type) -> tuple[tuple[str, str, object], ...]:
-    """Each field of a dataclass: name, ``name=`` and its default (or MISSING)."""
-    return tuple((f.name, f"{f.name}=", f.default) for f in dataclasses.fields(cls))
-
-
-_PIECES = re.compile(r"\S+\s*|\s+")
-
-
-def _split_string(value: str, indent: int) -> list[str]:
-    """``value`` as string literals that each fit on a line after ``indent`` columns.
-
-    They are written one per line inside parentheses (implicit concatenation;
-    a single part when the string fits on a line of its own), which is what
-    ``ruff format`` keeps; parts break after spaces where possible.
-    """
-    room = LINE_LENGTH - indent
-    parts: list[str] = []
-    current = ""
-    for piece in _PIECES.findall(value):
-        if width(_string(current + piece)) <= room:
-            current += piece
-            continue
-        if current:
-            parts.append(current)
-            current = ""
-        while width(_string(piece)) > room:  # a long word: break it where it must
-            cut = 1
-            while cut < len(piece) and width(_string(piece[: cut + 1])) <= room:
-                cut += 1
-            parts.append(piece[:cut])
-            piece = piece[cut:]
-        current = piece
-    if current:
-        parts.append(current)
-    return [_string(part) for part in parts]
-
-
-def _flat(node: _Node, memo: dict[int, str]) -> str:
-    """``node`` on one line (memoized per node: each subtree is flattened once)."""
-    if isinstance(node, _Atom):
-        return node.text
-    known = memo.get(id(node))
-    if known is None:
-        body = ", ".join(prefix + _flat(value, memo) for prefix, value in node.items)
-        known = memo[id(node)] = node.open + body + ("," if node.one_tuple else "") + node.close
-    return known
-
-
-def _fits(text: str) -> bool:
-    # Far too long in characters is too wide in columns (save the width count).
-    return len(text) <= 3 * LINE_LENGTH and width(text) <= LINE_LENGTH
-
-
-def _lines(node: _Node, depth: int, head: str, tail: str, memo: dict[int, str]) -> list[str]:
-    """``head + node + tail`` at ``depth`` indents, split the way ruff format splits."""
-    indent = INDENT * depth
-    flat = indent + head + _flat(node, memo) + tail
-    if _fits(flat):
-        return [flat]
-    if isinstance(node, _Atom):
-        parts = _split_string(node.string, width(indent + INDENT)) if node.string else []
-        if not parts:
-            return [flat]  # a number: nothing to split
-        inner = indent + INDENT
-        return [indent + head + "(", *(inner + p for p in parts), indent + ")" + tail]
-    if not node.items:
-        return [flat]
-    opening, closing = indent + head + node.open, indent + node.close + tail
-    if len(node.items) == 1 and not node.one_tuple:
-        prefix, value = node.items[0]
-        return [opening, *_lines(value, depth + 1, prefix, "", memo), closing]
-    lines = [opening]
-    for prefix, value in node.items:
-        lines.extend(_lines(value, depth + 1, prefix, ",", memo))
-    lines.append(closing)
-    return lines
-
-
-def python_literal(value: Any, head: str = "", depth: int = 0) -> str:
-    """``head`` followed by ``value`` as Python source, laid out like ``ruff format``."""
-    return "\n".join(_lines(_node(value), depth, head, "", {}))
+def _arguments(cls: type) -> tuple[tuple[str, object], ...]:
+    """Each field of a dataclass: its name and default (or MISSING)."""
+    return tuple((f.name, f.default) for f in dataclasses.fields(cls))
 
 
 # --- files ---------------------------------------------------------------------------
@@ -284,7 +148,7 @@ def render_form(form: FormIR, previous: Previous | None = None) -> GeneratedFile
             form.name.get("zh", ""), LINE_LENGTH - len(f'"""Form {form.id}: ."""')
         ),
         classes=", ".join(_classes(spec)),
-        literal=python_literal(spec, head="FORM = "),
+        literal=python_literal(spec),
     )
     return GeneratedFile(path, content)
 
@@ -295,12 +159,7 @@ def _module_names(form_ids: Sequence[str]) -> list[tuple[str, bool]]:
 
 
 def _import_line(names: Sequence[str]) -> str:
-    if not names:
-        return ""
-    line = "from . import " + ", ".join(names)
-    if width(line) <= LINE_LENGTH:
-        return line
-    return "from . import (\n" + "".join(f"{INDENT}{name},\n" for name in names) + ")"
+    return "from . import " + ", ".join(names) if names else ""
 
 
 def render_forms(pkg: PackageIR, previous: Previous | None = None) -> Iterator[GeneratedFile]:

@@ -10,7 +10,7 @@ Decide first, render second:
 2. :func:`generator.render.plan.plan` compares them and decides alembic operation objects
    (``alembic.operations.ops``) for the upgrade and their inverses for the downgrade,
    and lists every step that would lose data;
-3. :func:`render_migrations` refuses lossy steps (:class:`GenerateError`, one line per
+3. :func:`render_database` refuses lossy steps (:class:`GenerateError`, one line per
    step) unless ``allow_data_loss``, and renders one new revision with
    ``alembic.autogenerate.render_python_code`` in ``migrations_revision.py.jinja``.
 
@@ -247,33 +247,6 @@ def render_database(
     previous package in ``out_dir``."""
     previous, revisions = _previous(out_dir)
     tables = package_tables(pkg, previous)
-    return [
-        *render_models(pkg, tables),
-        *_render_migrations(pkg, tables, previous, revisions, allow_data_loss),
-    ]
-
-
-def render_migrations(
-    pkg: PackageIR, out_dir: Path | None, allow_data_loss: bool = False
-) -> list[GeneratedFile]:
-    """``schema.json``, ``migrations/env.py``, the existing revisions unchanged, and one new
-    revision when the schema changed since the package in ``out_dir`` was generated.
-
-    Raises :class:`GenerateError` listing every step that would lose data (unless
-    ``allow_data_loss``) and every change generated migrations cannot make.
-    """
-    previous, revisions = _previous(out_dir)
-    tables = package_tables(pkg, previous)
-    return _render_migrations(pkg, tables, previous, revisions, allow_data_loss)
-
-
-def _render_migrations(
-    pkg: PackageIR,
-    tables: tuple[TableSpec, ...],
-    previous: Snapshot | None,
-    revisions: list[ExistingRevision],
-    allow_data_loss: bool,
-) -> list[GeneratedFile]:
     the_plan = plan(previous.tables if previous else (), tables)
     if the_plan.unsupported:
         raise GenerateError(the_plan.unsupported)
@@ -286,4 +259,22 @@ def _render_migrations(
         files.append(new)
         head = new.path.rsplit("/", 1)[1].removesuffix(".py")
     snapshot = GeneratedFile(SNAPSHOT, snapshot_text(Snapshot(head, tables)))
-    return [snapshot, env_file(), *sorted(files, key=lambda f: f.path)]
+    return [
+        *render_models(pkg, tables),
+        snapshot,
+        env_file(),
+        *sorted(files, key=lambda f: f.path),
+    ]
+
+
+def render_migrations(
+    pkg: PackageIR, out_dir: Path | None, allow_data_loss: bool = False
+) -> list[GeneratedFile]:
+    """``schema.json``, ``migrations/env.py``, the existing revisions unchanged, and one new
+    revision when the schema changed since the package in ``out_dir`` was generated.
+
+    Raises :class:`GenerateError` listing every step that would lose data (unless
+    ``allow_data_loss``) and every change generated migrations cannot make.
+    """
+    files = render_database(pkg, out_dir, allow_data_loss)
+    return [f for f in files if f.path != "models.py"]

@@ -1,25 +1,24 @@
-"""``models.py`` of a package: SQLAlchemy 2.0 typed models of its table model.
+"""``models.py`` of a package: SQLAlchemy 2.0 typed models of its forms' tables.
 
 The tables come from :func:`generator.render.tables.build_tables` (the same objects
-the migrations are computed from); this module only lays them out as classes.
+the migrations are computed from). The core tables are the runtime's
+(runtime/tables.py): ``models.py`` copies them into its ``Base.metadata``. Each
+class is written on plain lines; ``ruff format`` lays them out when the package is
+written (:mod:`generator.writer`).
 """
 
 from __future__ import annotations
 
 import keyword
 import textwrap
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from generator.ir import PackageIR, fingerprint
-from generator.render import GeneratedFile, python_banner
+from generator.render import LINE_LENGTH, GeneratedFile, python_banner
 from generator.render.tables import (
-    CORE_CLASSES,
-    LINE_LENGTH,
-    NAMING_CONVENTION,
     RESERVED_ATTRIBUTES,
     ColumnSpec,
-    SqlType,
     TableSpec,
     build_tables,
     class_name,
@@ -27,48 +26,7 @@ from generator.render.tables import (
     group_table_name,
     pk_name,
 )
-from generator.render.templating import camel, render
-
-# ---------------------------------------------------------------- models.py
-
-
-@dataclass(frozen=True)
-class Call:
-    """A call expression, laid out the way ``ruff format`` lays it out."""
-
-    func: str
-    args: tuple[str | Call, ...]
-
-    def flat(self) -> str:
-        return f"{self.func}({', '.join(_flat(a) for a in self.args)})"
-
-
-def _flat(item: str | Call) -> str:
-    return item.flat() if isinstance(item, Call) else item
-
-
-def layout(head: str, item: str | Call, indent: int, tail: str = "") -> list[str]:
-    """Lines of ``head + item + tail`` at ``indent``, split like ruff format when too long."""
-    pad = " " * indent
-    line = f"{pad}{head}{_flat(item)}{tail}"
-    if len(line) <= LINE_LENGTH or not isinstance(item, Call) or not item.args:
-        return [line]
-    inner = " " * (indent + 4)
-    hugged = f"{inner}{', '.join(_flat(a) for a in item.args)}"
-    first = f"{pad}{head}{item.func}("
-    if len(hugged) <= LINE_LENGTH:
-        return [first, hugged, f"{pad}){tail}"]
-    lines = [first]
-    for arg in item.args:
-        lines += layout("", arg, indent + 4, ",")
-    return [*lines, f"{pad}){tail}"]
-
-
-@dataclass(frozen=True)
-class ModelColumn:
-    """One mapped attribute of a model class, as lines of ``models.py``."""
-
-    lines: tuple[str, ...]
+from generator.render.templating import render
 
 
 @dataclass(frozen=True)
@@ -77,21 +35,9 @@ class ModelClass:
 
     name: str
     table: str
-    doc: tuple[str, ...]  # the docstring's lines, indented
-    columns: tuple[ModelColumn, ...]
-    table_args: tuple[str, ...]  # lines, already indented
-
-
-@dataclass(frozen=True)
-class ModelsFile:
-    banner: str
-    region: str
-    import_lines: tuple[str, ...]  # from sqlalchemy import ...
-    std_imports: tuple[str, ...]
-    naming_convention: tuple[tuple[str, str], ...]
-    classes: tuple[ModelClass, ...]
-    form_tables: tuple[tuple[str, str], ...]  # form id, class name
-    group_tables: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+    doc: tuple[str, ...]  # the docstring's lines
+    table_args: str
+    columns: tuple[str, ...]
 
 
 def attribute_name(column: str) -> str:
@@ -101,142 +47,59 @@ def attribute_name(column: str) -> str:
     return column
 
 
-def _pyrepr(value: str) -> str:
+def _q(value: str) -> str:
     """A double-quoted string literal (ids and names never hold quotes or backslashes)."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f'"{value}"'
 
 
-@dataclass
-class _Imports:
-    sa: set[str] = field(default_factory=set)
-    std: set[str] = field(default_factory=set)
-
-    def type(self, t: SqlType) -> None:
-        self.sa.add(t.imports())
-        module = t.python().split(".")[0]
-        if module in ("decimal", "datetime"):
-            self.std.add(module)
-
-
-def _model_column(c: ColumnSpec, imports: _Imports) -> ModelColumn:
-    imports.type(c.type)
+def _column(c: ColumnSpec) -> str:
     attr = attribute_name(c.name)
-    args: list[str | Call] = []
-    if attr != c.name:
-        args.append(_pyrepr(c.name))
+    args = [_q(c.name)] if attr != c.name else []
     args.append(c.type.expression())
     if c.foreign_key is not None:
         fk = c.foreign_key
-        imports.sa.add("ForeignKey")
-        fk_args: list[str | Call] = [_pyrepr(f"{fk.table}.{fk.column}")]
-        if fk.ondelete:
-            fk_args.append(f"ondelete={_pyrepr(fk.ondelete)}")
-        fk_args.append(f"name={_pyrepr(fk.name)}")
-        args.append(Call("ForeignKey", tuple(fk_args)))
+        ondelete = f", ondelete={_q(fk.ondelete)}" if fk.ondelete else ""
+        args.append(f"ForeignKey({_q(f'{fk.table}.{fk.column}')}{ondelete}, name={_q(fk.name)})")
     if c.primary_key:
         args.append("primary_key=True")
-    if c.default is not None:
-        args.append(f"default={c.default!r}")
-    if c.server_default is not None:
-        args.append(f"server_default={_pyrepr(c.server_default)}")
     if c.sealed_as is not None:  # a renamed sensitive column (generator/render/sealing.py)
-        args.append(f"info={{{_pyrepr('sealed_as')}: {_pyrepr(c.sealed_as)}}}")
+        args.append(f"info={{{_q('sealed_as')}: {_q(c.sealed_as)}}}")
     annotation = c.type.python() + (" | None" if c.nullable else "")
-    return ModelColumn(tuple(attribute_lines(attr, annotation, Call("mapped_column", tuple(args)))))
+    return f"{attr}: Mapped[{annotation}] = mapped_column({', '.join(args)})"
 
 
-def attribute_lines(attr: str, annotation: str, value: Call, indent: int = 4) -> list[str]:
-    """``attr: Mapped[annotation] = value`` laid out as ruff format does: flat; else split
-    the value's brackets; else parenthesize the value; else split the annotation."""
-    pad = " " * indent
-    head = f"{attr}: Mapped[{annotation}] = "
-    if len(f"{pad}{head}{value.flat()}") <= LINE_LENGTH:
-        return [f"{pad}{head}{value.flat()}"]
-    if len(f"{pad}{head}{value.func}(") <= LINE_LENGTH:
-        return layout(head, value, indent)
-    if len(f"{pad}{head}(") <= LINE_LENGTH:
-        return [f"{pad}{head}(", *layout("", value, indent + 4), f"{pad})"]
-    return [f"{pad}{attr}: Mapped[", f"{pad}    {annotation}", *layout("] = ", value, indent)]
-
-
-def _table_args(spec: TableSpec, imports: _Imports) -> tuple[str, ...]:
-    items: list[Call] = []
-    imports.sa.add("PrimaryKeyConstraint")
-    pk_args = [_pyrepr(c) for c in spec.primary_key]
-    items.append(Call("PrimaryKeyConstraint", (*pk_args, f"name={_pyrepr(pk_name(spec.name))}")))
+def _table_args(spec: TableSpec) -> str:
+    """The constraints, with a trailing comma (a tuple of several stays one per line)."""
+    columns = ", ".join(_q(c) for c in spec.primary_key)
+    items = [f"PrimaryKeyConstraint({columns}, name={_q(pk_name(spec.name))})"]
     for ix in spec.indexes:
-        kind = "UniqueConstraint" if ix.unique else "Index"
-        imports.sa.add(kind)
-        cols = [_pyrepr(c) for c in ix.columns]
+        columns = ", ".join(_q(c) for c in ix.columns)
         if ix.unique:
-            items.append(Call(kind, (*cols, f"name={_pyrepr(ix.name)}")))
+            items.append(f"UniqueConstraint({columns}, name={_q(ix.name)})")
         else:
-            items.append(Call(kind, (_pyrepr(ix.name), *cols)))
-    if len(items) == 1:  # a one-element tuple's comma is not a "magic" trailing comma
-        line = f"    __table_args__ = ({items[0].flat()},)"
-        if len(line) <= LINE_LENGTH:
-            return (line,)
-    lines = ["    __table_args__ = ("]
-    for item in items:
-        lines += layout("", item, 8, ",")
-    return (*lines, "    )")
+            items.append(f"Index({_q(ix.name)}, {columns})")
+    return f"({', '.join(items)},)"
 
 
 def _doc(spec: TableSpec) -> tuple[str, ...]:
-    if spec.kind == "form":
-        text = f"Form '{spec.form}': one row per application, a column per field."
-    elif spec.kind == "group":
+    if spec.kind == "group":
         text = f"Repeating group '{spec.group}' of form '{spec.form}': one row per entry."
     else:
-        text = CORE_DOCS[spec.name]
+        text = f"Form '{spec.form}': one row per application, a column per field."
     lines = textwrap.wrap(text, LINE_LENGTH - 10, break_long_words=False)
     lines[0] = '"""' + lines[0]
     lines[-1] += '"""'
-    return tuple(f"    {line}" for line in lines)
+    return tuple(lines)
 
 
-def _import_lines(module: str, names: Iterable[str]) -> tuple[str, ...]:
-    ordered = sorted(names, key=_import_key)
-    line = f"from {module} import {', '.join(ordered)}"
-    if len(line) <= LINE_LENGTH:
-        return (line,)
-    return (f"from {module} import (", *(f"    {n}," for n in ordered), ")")
-
-
-def _noqa_long_lines(text: str) -> str:
-    """Mark the lines no formatter can shorten (63-character ids) for the line-length check."""
-    return "".join(
-        f"{line[:-1]}  # noqa: E501\n" if len(line) > LINE_LENGTH + 1 else line
-        for line in text.splitlines(keepends=True)
-    )
-
-
-CORE_DOCS = {
-    "applications": "An application (办件): one submission of one matter's form.",
-    "transitions": "One workflow step taken on an application.",
-    "material_files": "An uploaded material file (the bytes are in storage).",
-    "evaluations": "The applicant's evaluation of a finished case (好差评).",
-    "audit_log": "Who did what, when: reveals, actions, uploads.",
-    "idempotency_keys": "A remembered response to a request with an Idempotency-Key.",
-    "counters": "Named counters (application numbers).",
-    "bundle_filings": "One filing of a bundle (一件事); its members' applications name it.",
-    "profiles": "An applicant's stored profile for policy matching (sensitive values sealed).",
-    "notifications": "A policy delivered (精准送达), once per policy; or an objection's outcome.",
-    "policy_deliveries": "One delivery run of a policy: who, when, how many fitted.",
-    "policy_claims": "An application filed to claim a policy (政策兑现).",
-    "events": "The event outbox: one CloudEvent per change (docs/data.md).",
-    "event_receivers": "A webhook receiver: its delivery lease and cursor.",
-    "event_deliveries": "An event a webhook receiver has not acknowledged yet.",
-    "objections": "An objection (异议) to a stored value of a case, and its outcome.",
-    "licence_fetches": "A government-sourced material (电子证照) fetched at filing, or why not.",
-    "sharing_requests": "A request to share a data resource's items (数据共享申请).",
-}
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_") if part)
 
 
 def _class_names(pkg: PackageIR) -> dict[str, str]:
     """Table name → class name, unique (a number is added on a clash)."""
-    names: dict[str, str] = dict(CORE_CLASSES)
-    used = set(names.values()) | {"Base"}
+    names: dict[str, str] = {}
+    used = {"Base"}
 
     def claim(table: str, wanted: str) -> None:
         name = class_name(wanted)
@@ -248,55 +111,52 @@ def _class_names(pkg: PackageIR) -> dict[str, str]:
         names[table] = name
 
     for form in pkg.forms:
-        claim(form_table_name(form.id), "Form" + camel(form.id))
+        claim(form_table_name(form.id), "Form" + _camel(form.id))
         for group in form.groups:
-            claim(group_table_name(form.id, group.id), "Form" + camel(form.id) + camel(group.id))
+            claim(group_table_name(form.id, group.id), "Form" + _camel(form.id) + _camel(group.id))
     return names
 
 
-def models_file(pkg: PackageIR, tables: Sequence[TableSpec]) -> ModelsFile:
-    imports = _Imports(sa={"MetaData"})
-    names = _class_names(pkg)
-    classes = tuple(
-        ModelClass(
-            name=names[t.name],
-            table=t.name,
-            doc=_doc(t),
-            columns=tuple(_model_column(c, imports) for c in t.columns),
-            table_args=_table_args(t, imports),
-        )
-        for t in tables
-    )
-    return ModelsFile(
-        banner=python_banner(fingerprint(tables)),
-        region=pkg.region,
-        import_lines=_import_lines("sqlalchemy", imports.sa),
-        std_imports=tuple(sorted(imports.std)),
-        naming_convention=tuple(NAMING_CONVENTION.items()),
-        classes=classes,
-        form_tables=tuple((f.id, names[form_table_name(f.id)]) for f in pkg.forms),
-        group_tables=tuple(
-            (f.id, tuple((g.id, names[group_table_name(f.id, g.id)]) for g in f.groups))
-            for f in pkg.forms
-        ),
-    )
-
-
-def _import_key(name: str) -> tuple[int, str]:
-    """isort's order within a ``from`` import: CONSTANTS, then Classes, then functions."""
-    if name.isupper():
-        return (0, name)
-    if name[0].isupper():
-        return (1, name)
-    return (2, name)
+def _imports(tables: Sequence[TableSpec]) -> tuple[list[str], str]:
+    """The standard modules and the ``from sqlalchemy import`` names the classes use."""
+    std: set[str] = set()
+    names = {"MetaData", "PrimaryKeyConstraint"}
+    for t in tables:
+        names.update("UniqueConstraint" if ix.unique else "Index" for ix in t.indexes)
+        for c in t.columns:
+            names.add(c.type.imports())
+            std.update(m for m in ("datetime", "decimal") if c.type.python().startswith(m))
+            if c.foreign_key is not None:
+                names.add("ForeignKey")
+    # isort's order within a ``from`` import: CONSTANTS, then Classes
+    return sorted(std), ", ".join(sorted(names, key=lambda n: (not n.isupper(), n)))
 
 
 def render_models(pkg: PackageIR, tables: Sequence[TableSpec] | None = None) -> list[GeneratedFile]:
-    """``models.py``: SQLAlchemy 2.0 typed models of every table (docs/package.md).
+    """``models.py``: SQLAlchemy 2.0 typed models of the forms' tables (docs/package.md).
 
     ``tables``: the table model continuing the package's previous one
     (:func:`generator.render.migrations.package_tables`); by default a first package's."""
     if tables is None:
         tables = build_tables(pkg)
-    model = models_file(pkg, tables)
-    return [GeneratedFile("models.py", _noqa_long_lines(render("models.py.jinja", m=model)))]
+    names = _class_names(pkg)
+    own = [t for t in tables if t.kind != "core"]
+    std, sqlalchemy = _imports(own)
+    classes = [
+        ModelClass(names[t.name], t.name, _doc(t), _table_args(t), tuple(map(_column, t.columns)))
+        for t in own
+    ]
+    text = render(
+        "models.py.jinja",
+        banner=python_banner(fingerprint(tables)),
+        region=pkg.region,
+        std_imports=std,
+        sqlalchemy=sqlalchemy,
+        classes=classes,
+        forms=[(f.id, names[form_table_name(f.id)]) for f in pkg.forms],
+        groups=[
+            (f.id, [(g.id, names[group_table_name(f.id, g.id)]) for g in f.groups])
+            for f in pkg.forms
+        ],
+    )
+    return [GeneratedFile("models.py", text)]

@@ -22,10 +22,14 @@ from generator.render import GeneratedFile
 from generator.render.openapi_components import (
     ERROR_REF,
     JSON,
+    UPLOAD_BODY,
     Schema,
     api_schemas,
     error_schemas,
+    json_body,
     label,
+    ok,
+    operation,
     parameters,
     query,
     ref,
@@ -48,59 +52,9 @@ STORED_MEDIA_TYPES = sorted({media for _, media in SIGNATURES})
 __all__ = ["OPENAPI_VERSION", "openapi_document", "render_openapi"]
 
 OPENAPI_VERSION = "3.1.0"
-BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 # --- paths -----------------------------------------------------------------------------
-
-
-def _ok(description: str, schema: Schema, media: str = JSON) -> Schema:
-    return {"description": description, "content": {media: {"schema": schema}}}
-
-
-def _operation(
-    operation_id: str,
-    summary: str,
-    tag: str,
-    responses: dict[str, Schema],
-    *,
-    errors: tuple[str, ...] = (),
-    parameters: tuple[str | Schema, ...] = (),
-    body: Schema | None = None,
-    secured: bool = False,
-) -> Schema:
-    codes = {
-        "400": "BadRequest",
-        "401": "Unauthorized",
-        "403": "Forbidden",
-        "404": "NotFound",
-        "409": "Conflict",
-        "413": "TooLarge",
-        "415": "UnsupportedMediaType",
-        "422": "Invalid",
-    }
-    op: Schema = {
-        "operationId": operation_id,
-        "summary": summary,
-        "tags": [tag],
-        "parameters": [
-            ref("parameters", p) if isinstance(p, str) else p
-            for p in (*parameters, "AcceptLanguage")
-        ],
-        "responses": {
-            **responses,
-            **{c: ref("responses", codes[c]) for c in errors},
-            "503": responses.get("503", ref("responses", "Unavailable")),
-        },
-    }
-    if body is not None:
-        op["requestBody"] = body
-    op["security"] = BEARER if secured else []
-    return op
-
-
-def _json_body(schema: Schema, required: bool = True) -> Schema:
-    return {"required": required, "content": {JSON: {"schema": schema}}}
 
 
 def _paths(pkg: PackageIR) -> dict[str, Schema]:
@@ -108,7 +62,7 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
     forms_map = {
         matter: ref("schemas", schema_name(form)) for matter, form in sorted(form_of.items())
     }
-    submit = _operation(
+    submit = operation(
         "submitApplication",
         "提交申请 / file an application (applicant)",
         "applications",
@@ -124,20 +78,20 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
         },
         errors=("400", "401", "403", "404", "409", "413", "415", "422"),
         parameters=("matter", "IdempotencyKey"),
-        body=_json_body(ref("schemas", "Submission")),
+        body=json_body("Submission"),
         secured=True,
     )
     submit["x-govstd-forms"] = forms_map
     application = ("application",)
     return {
         "/healthz": {
-            "get": _operation(
+            "get": operation(
                 "health",
                 "健康检查 / health",
                 "system",
                 {
-                    "200": _ok("ok", ref("schemas", "Health")),
-                    "503": _ok(
+                    "200": ok("ok", "Health"),
+                    "503": ok(
                         "数据库无应答或不在本部署包的版本 / the database does not answer or is "
                         "not at this package's revision",
                         ref("schemas", "HealthUnavailable"),
@@ -146,27 +100,27 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
             )
         },
         "/openapi.json": {
-            "get": _operation(
+            "get": operation(
                 "openapi",
                 "本文档 / this OpenAPI document",
                 "system",
-                {"200": _ok("the OpenAPI 3.1 document", {"type": "object"})},
+                {"200": ok("the OpenAPI 3.1 document", {"type": "object"})},
             )
         },
         "/docs": {
-            "get": _operation(
+            "get": operation(
                 "docs",
                 "接口文档页面 / API page (works offline)",
                 "system",
-                {"200": _ok("an HTML page", {"type": "string"}, "text/html")},
+                {"200": ok("an HTML page", {"type": "string"}, "text/html")},
             )
         },
         "/api/matters": {
-            "get": _operation(
+            "get": operation(
                 "listMatters",
                 "事项目录 / the region's matters",
                 "catalogue",
-                {"200": _ok("matters", ref("schemas", "MatterList"))},
+                {"200": ok("matters", "MatterList")},
                 errors=("404", "422"),
                 parameters=(
                     query("q", {"type": "string"}, "search text"),
@@ -176,73 +130,70 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
             )
         },
         "/api/matters/{matter}": {
-            "get": _operation(
+            "get": operation(
                 "getServiceGuide",
                 "办事指南 / a matter's service guide",
                 "catalogue",
-                {"200": _ok("the service guide", ref("schemas", "ServiceGuide"))},
+                {"200": ok("the service guide", "ServiceGuide")},
                 errors=("404", "422"),
                 parameters=("matter", "region"),
             )
         },
         "/api/matters/{matter}/applications": {"post": submit},
         "/api/forms/{form}/schema": {
-            "get": _operation(
+            "get": operation(
                 "getFormSchema",
                 "表单的 JSON Schema / JSON Schema (2020-12) of a submission's data",
                 "catalogue",
-                {"200": _ok("the schema", {"type": "object"}, "application/schema+json")},
+                {"200": ok("the schema", {"type": "object"}, "application/schema+json")},
                 errors=("404",),
                 parameters=("form",),
             )
         },
         "/api/codesets/{codeset}": {
-            "get": _operation(
+            "get": operation(
                 "getCodeSet",
                 "代码集 / a code set's values",
                 "catalogue",
-                {"200": _ok("the code set", ref("schemas", "CodeSet"))},
+                {"200": ok("the code set", "CodeSet")},
                 errors=("404",),
                 parameters=("codeset",),
             )
         },
         "/api/applications": {
-            "get": _operation(
+            "get": operation(
                 "listOwnApplications",
                 "我的申请 / the caller's own applications",
                 "applications",
-                {"200": _ok("a page of applications", ref("schemas", "ApplicationPage"))},
+                {"200": ok("a page of applications", "ApplicationPage")},
                 errors=("401", "403", "422"),
                 parameters=("page", "page_size"),
                 secured=True,
             )
         },
         "/api/applications/{id}": {
-            "get": _operation(
+            "get": operation(
                 "getApplication",
                 "申请详情 / one application (applicant: own only; staff: own region)",
                 "applications",
-                {"200": _ok("the application", ref("schemas", "Application"))},
+                {"200": ok("the application", "Application")},
                 errors=("401", "403", "404"),
                 parameters=application,
                 secured=True,
             )
         },
         "/api/applications/{id}/materials/{material}": {
-            "put": _operation(
+            "put": operation(
                 "uploadMaterial",
                 "上传材料 / upload one material file (multipart field file)",
                 "materials",
-                {"201": _ok("stored", ref("schemas", "MaterialFile"))},
+                {"201": ok("stored", "MaterialFile")},
                 errors=("400", "401", "403", "404", "409", "413", "415", "422"),
                 parameters=(*application, "material"),
-                body={
-                    "required": True,
-                    "content": {"multipart/form-data": {"schema": ref("schemas", "Upload")}},
-                },
+                body=UPLOAD_BODY,
                 secured=True,
             ),
-            "get": _operation(
+            "get": operation(
                 "downloadMaterial",
                 "下载材料 / download a material file",
                 "materials",
@@ -268,40 +219,36 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
             ),
         },
         "/api/applications/{id}/actions/{transition}": {
-            "post": _operation(
+            "post": operation(
                 "takeStep",
                 "办理步骤 / take a workflow step (role per workflow; 受理 without the "
                 "required materials: 409 materials_missing, listed in fields)",
                 "applications",
-                {
-                    "200": _ok(
-                        "the application after the step", ref("schemas", "ApplicationSummary")
-                    )
-                },
+                {"200": ok("the application after the step", "ApplicationSummary")},
                 errors=("400", "401", "403", "404", "409", "413", "415", "422"),
                 parameters=(*application, "transition"),
-                body=_json_body(ref("schemas", "Action"), required=False),
+                body=json_body("Action", required=False),
                 secured=True,
             )
         },
         "/api/applications/{id}/evaluation": {
-            "post": _operation(
+            "post": operation(
                 "evaluate",
                 "好差评 / rate a final case (1-5), once",
                 "applications",
-                {"201": _ok("recorded", ref("schemas", "EvaluationResult"))},
+                {"201": ok("recorded", "EvaluationResult")},
                 errors=("400", "401", "403", "404", "409", "413", "415", "422"),
                 parameters=application,
-                body=_json_body(ref("schemas", "Evaluation")),
+                body=json_body("Evaluation"),
                 secured=True,
             )
         },
         "/api/staff/applications": {
-            "get": _operation(
+            "get": operation(
                 "listStaffApplications",
                 "待办/已办 / applications of the staff member's region",
                 "staff",
-                {"200": _ok("a page of applications", ref("schemas", "ApplicationPage"))},
+                {"200": ok("a page of applications", "ApplicationPage")},
                 errors=("401", "403", "422"),
                 parameters=(
                     query("status", {"type": "string"}, "workflow state id"),
@@ -316,23 +263,23 @@ def _paths(pkg: PackageIR) -> dict[str, Schema]:
             )
         },
         "/api/staff/applications/{id}/reveal": {
-            "post": _operation(
+            "post": operation(
                 "revealApplication",
                 "查看未脱敏数据 / unmasked data (audited)",
                 "staff",
-                {"200": _ok("the data, unmasked", ref("schemas", "Revealed"))},
+                {"200": ok("the data, unmasked", "Revealed")},
                 errors=("400", "401", "403", "404", "413", "415", "422"),
                 parameters=application,
-                body=_json_body(ref("schemas", "Reveal")),
+                body=json_body("Reveal"),
                 secured=True,
             )
         },
         "/api/staff/stats": {
-            "get": _operation(
+            "get": operation(
                 "staffStats",
                 "统计 / counts by status, overdue, handling time, satisfaction",
                 "staff",
-                {"200": _ok("statistics", ref("schemas", "Stats"))},
+                {"200": ok("statistics", "Stats")},
                 errors=("401", "403", "422"),
                 parameters=("region",),
                 secured=True,
@@ -378,9 +325,9 @@ def openapi_document(pkg: PackageIR) -> dict[str, Any]:
         ],
         "paths": {
             **_paths(pkg),
-            **service_paths(pkg, _operation),
-            **data_paths(pkg, _operation),
-            **event_paths(pkg, _operation),
+            **service_paths(pkg),
+            **data_paths(pkg),
+            **event_paths(pkg),
         },
         "components": {
             "schemas": schemas,

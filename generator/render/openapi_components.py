@@ -26,6 +26,75 @@ def ref(kind: str, name: str) -> dict[str, str]:
     return {"$ref": f"#/components/{kind}/{name}"}
 
 
+# --- operations (the paths of openapi.py, openapi_services.py, openapi_data.py, …) ----
+
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+ERROR_RESPONSES = {
+    "400": "BadRequest",
+    "401": "Unauthorized",
+    "403": "Forbidden",
+    "404": "NotFound",
+    "409": "Conflict",
+    "413": "TooLarge",
+    "415": "UnsupportedMediaType",
+    "422": "Invalid",
+}
+WRITE_ERRORS = tuple(ERROR_RESPONSES)  # what a request with a body may be refused with
+
+
+def operation(
+    operation_id: str,
+    summary: str,
+    tag: str,
+    responses: dict[str, Schema],
+    *,
+    errors: tuple[str, ...] = (),
+    parameters: tuple[str | Schema, ...] = (),
+    body: Schema | None = None,
+    secured: bool = False,
+) -> Schema:
+    """One operation: its own ``responses``, the shared ones of its ``errors`` and 503;
+    ``parameters`` by name (of ``components.parameters``) or in full."""
+    op: Schema = {
+        "operationId": operation_id,
+        "summary": summary,
+        "tags": [tag],
+        "parameters": [
+            ref("parameters", p) if isinstance(p, str) else p
+            for p in (*parameters, "AcceptLanguage")
+        ],
+        "responses": {
+            **responses,
+            **{c: ref("responses", ERROR_RESPONSES[c]) for c in errors},
+            "503": responses.get("503", ref("responses", "Unavailable")),
+        },
+    }
+    if body is not None:
+        op["requestBody"] = body
+    op["security"] = BEARER if secured else []
+    return op
+
+
+UPLOAD_BODY: Schema = {
+    "required": True,
+    "content": {"multipart/form-data": {"schema": ref("schemas", "Upload")}},
+}
+
+
+def ok(description: str, schema: Schema | str, media: str = JSON) -> Schema:
+    """A response with a body: ``schema``, or the component schema of that name."""
+    if isinstance(schema, str):
+        schema = ref("schemas", schema)
+    return {"description": description, "content": {media: {"schema": schema}}}
+
+
+def json_body(schema: Schema | str, required: bool = True) -> Schema:
+    """A JSON request body: ``schema``, or the component schema of that name."""
+    if isinstance(schema, str):
+        schema = ref("schemas", schema)
+    return {"required": required, "content": {JSON: {"schema": schema}}}
+
+
 def schema_name(form_id: str) -> str:
     return f"form_{form_id}"
 

@@ -6,20 +6,21 @@ Merged into the document by :mod:`generator.render.openapi`, as
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from generator.ir import PackageIR
 from generator.render.openapi_components import (
-    JSON,
+    WRITE_ERRORS,
     Schema,
     enum_of,
+    json_body,
+    ok,
+    operation,
     path_parameter,
     query,
     ref,
 )
 
-Operation = Callable[..., Schema]
 TEXT_500 = {"type": "string", "minLength": 1, "maxLength": 500}
 SHARE = enum_of(["unconditional", "conditional", "none"])
 
@@ -206,16 +207,8 @@ def data_parameters(pkg: PackageIR) -> dict[str, Schema]:
     }
 
 
-def data_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
-    """The paths; ``operation`` is :func:`generator.render.openapi._operation`."""
-
-    def ok(description: str, name: str) -> Schema:
-        return {"description": description, "content": {JSON: {"schema": ref("schemas", name)}}}
-
-    def body(name: str, required: bool = True) -> Schema:
-        return {"required": required, "content": {JSON: {"schema": ref("schemas", name)}}}
-
-    write_errors = ("400", "401", "403", "404", "409", "413", "415", "422")
+def data_paths(pkg: PackageIR) -> dict[str, Any]:
+    """The paths."""
     return {
         "/api/catalogue": {
             "get": operation(
@@ -243,8 +236,8 @@ def data_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
                 "共享申请 / ask for items of a resource (staff, data stewards)",
                 "data",
                 {"201": ok("the request", "SharingRequest")},
-                errors=write_errors,
-                body=body("SharingRequestBody"),
+                errors=WRITE_ERRORS,
+                body=json_body("SharingRequestBody"),
                 secured=True,
             ),
             "get": operation(
@@ -275,9 +268,9 @@ def data_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
                 "not the requester), revoke (a steward or the requester)",
                 "data",
                 {"200": ok("the request", "SharingRequest")},
-                errors=write_errors,
+                errors=WRITE_ERRORS,
                 parameters=("sharingRequest", "sharingAction"),
-                body=body("SharingDecision", required=False),
+                body=json_body("SharingDecision", required=False),
                 secured=True,
             )
         },

@@ -8,8 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from generator.ir import PackageIR
-from generator.render.openapi_components import JSON, Schema, query, ref
-from generator.render.openapi_services import Operation
+from generator.render.openapi_components import (
+    WRITE_ERRORS,
+    Schema,
+    json_body,
+    ok,
+    operation,
+    query,
+    ref,
+)
 
 STATUSES = ["open", "corrected", "rejected"]
 NULLABLE = {"type": ["string", "null"]}
@@ -139,16 +146,8 @@ def event_parameters() -> dict[str, Schema]:
     }
 
 
-def event_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
-    """The paths; ``operation`` is :func:`generator.render.openapi._operation`."""
-
-    def ok(description: str, name: str) -> Schema:
-        return {"description": description, "content": {JSON: {"schema": ref("schemas", name)}}}
-
-    def body(name: str) -> Schema:
-        return {"required": True, "content": {JSON: {"schema": ref("schemas", name)}}}
-
-    write_errors = ("400", "401", "403", "404", "409", "413", "415", "422")
+def event_paths(pkg: PackageIR) -> dict[str, Any]:
+    """The paths."""
     return {
         "/api/staff/events": {
             "get": operation(
@@ -170,8 +169,8 @@ def event_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
                 "异议 / dispute a value stored in a case (its applicant, or staff)",
                 "data",
                 {"201": ok("the objection", "Objection")},
-                errors=write_errors,
-                body=body("ObjectionFiling"),
+                errors=WRITE_ERRORS,
+                body=json_body("ObjectionFiling"),
                 secured=True,
             ),
             "get": operation(
@@ -205,9 +204,9 @@ def event_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
                 "更正 / store the corrected value (the provider's officers)",
                 "data",
                 {"200": ok("the objection, corrected", "Objection")},
-                errors=write_errors,
+                errors=WRITE_ERRORS,
                 parameters=("objection",),
-                body=body("ObjectionCorrection"),
+                body=json_body("ObjectionCorrection"),
                 secured=True,
             )
         },
@@ -217,9 +216,9 @@ def event_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
                 "驳回 / reject the objection with a reason (the provider's officers)",
                 "data",
                 {"200": ok("the objection, rejected", "Objection")},
-                errors=write_errors,
+                errors=WRITE_ERRORS,
                 parameters=("objection",),
-                body=body("ObjectionRejection"),
+                body=json_body("ObjectionRejection"),
                 secured=True,
             )
         },

@@ -7,14 +7,22 @@ the filing operation's ``x-govstd-bundles`` maps each bundle to it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from generator.ir import PackageIR
-from generator.render.openapi_components import JSON, Schema, enum_of, one_of_schemas, query, ref
+from generator.render.openapi_components import (
+    UPLOAD_BODY,
+    WRITE_ERRORS,
+    Schema,
+    enum_of,
+    json_body,
+    ok,
+    one_of_schemas,
+    operation,
+    query,
+    ref,
+)
 from generator.render.schemas import bundle_schema
-
-Operation = Callable[..., Schema]
 
 
 def bundle_schema_name(bundle_id: str) -> str:
@@ -272,24 +280,16 @@ def service_parameters(pkg: PackageIR) -> dict[str, Schema]:
     }
 
 
-def service_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
-    """The paths; ``operation`` is :func:`generator.render.openapi._operation`."""
-
-    def ok(description: str, name: str) -> Schema:
-        return {"description": description, "content": {JSON: {"schema": ref("schemas", name)}}}
-
-    def body(name: str) -> Schema:
-        return {"required": True, "content": {JSON: {"schema": ref("schemas", name)}}}
-
-    write_errors = ("400", "401", "403", "404", "409", "413", "415", "422")
+def service_paths(pkg: PackageIR) -> dict[str, Any]:
+    """The paths."""
     file_bundle = operation(
         "fileBundle",
         "一件事一次办 / file every member of a bundle at once (applicant)",
         "bundles",
         {"201": ok("filed, one application per member", "BundleFiled")},
-        errors=write_errors,
+        errors=WRITE_ERRORS,
         parameters=("bundle", "IdempotencyKey"),
-        body=body("BundleSubmission"),
+        body=json_body("BundleSubmission"),
         secured=True,
     )
     file_bundle["x-govstd-bundles"] = {
@@ -345,12 +345,9 @@ def service_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
                 "上传共用材料 / upload a material once for every member asking it",
                 "bundles",
                 {"201": ok("stored and attached to each member", "BundleMaterial")},
-                errors=write_errors,
+                errors=WRITE_ERRORS,
                 parameters=("application", "bundleMaterial"),
-                body={
-                    "required": True,
-                    "content": {"multipart/form-data": {"schema": ref("schemas", "Upload")}},
-                },
+                body=UPLOAD_BODY,
                 secured=True,
             )
         },
@@ -381,7 +378,7 @@ def service_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
                 "policies",
                 {"200": ok("every policy in force, eligible first", "MatchResult")},
                 errors=("400", "413", "415", "422"),
-                body=body("MatchRequest"),
+                body=json_body("MatchRequest"),
             )
         },
         "/api/policies/{policy}/claim": {
@@ -390,9 +387,9 @@ def service_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
                 "政策兑现 / claim a policy through its matter (applicant)",
                 "policies",
                 {"201": ok("the claim, an application", "Filed")},
-                errors=write_errors,
+                errors=WRITE_ERRORS,
                 parameters=("policy", "IdempotencyKey"),
-                body=body("Claim"),
+                body=json_body("Claim"),
                 secured=True,
             )
         },
@@ -412,7 +409,7 @@ def service_paths(pkg: PackageIR, operation: Operation) -> dict[str, Any]:
                 "policies",
                 {"200": ok("stored", "StoredProfile")},
                 errors=("400", "401", "403", "413", "415", "422"),
-                body=body("Profile"),
+                body=json_body("Profile"),
                 secured=True,
             ),
         },

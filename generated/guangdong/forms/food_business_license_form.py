@@ -264,10 +264,7 @@ FORM = FormSpec(
         ),
         RuleSpec(
             id="catering_items",
-            expression=(
-                "food_business_type != '2' || food_business_items.exists(i, i in ['05', '06', "
-                "'07', '08', '09', '99'])"
-            ),
+            expression="food_business_type != '2' || food_business_items.exists(i, i in ['05', '06', '07', '08', '09', '99'])",  # noqa: E501
             message={
                 "zh": "餐饮服务经营者应至少申请一项制售类经营项目",
                 "en": "A catering operator must apply for at least one food preparation item",
