@@ -59,6 +59,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import Any, Final
 
 from runtime.types import GovstdError
@@ -601,6 +602,7 @@ def application_number(region_code: str, day: date, sequence: int) -> str:
     return f"{region_code}-{day:%Y%m%d}-{sequence:06d}"
 
 
+@lru_cache(maxsize=256)  # a filing asks 2-3 times (numbers ready? which sequence?)
 def counter_name(region_code: str, day: date) -> str:
     """Name of the ``counters`` row holding the last sequence of a region's day."""
     if not isinstance(region_code, str) or not _REGION_CODE.fullmatch(region_code):

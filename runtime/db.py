@@ -13,14 +13,15 @@ process lock only one thread per worker process polls, and the others wake as
 soon as it commits. The pool keeps enough connections for the threadpool.
 
 Filings are committed in groups (:class:`GroupCommit`): a request's validated filing
-is queued in its worker's event loop; one flush takes every filing queued, runs each
-in a savepoint of one transaction and answers each after the ``COMMIT``; a filing that
-fails is rolled back to its savepoint and only its request gets the error. On SQLite
+is queued in its worker's event loop; one flush takes every filing queued, runs them in
+one transaction and answers each after the ``COMMIT``; a filing that fails is rolled
+back (to a savepoint of its own, on a second try) and only its request gets the error. On SQLite
 the flush runs in the loop (``BEGIN IMMEDIATE``: no thread hop, no queue of threads
 for the write lock), on PostgreSQL in one thread per group: one thread hop, one
 transaction and one commit for many filings instead of one each.
 
-PostgreSQL (``postgresql+psycopg://``): a QueuePool with pre-ping that keeps every
+PostgreSQL (``postgresql+psycopg://``): a QueuePool (a connection idle for a second is
+pinged before use: :func:`_ping_after_idle`) that keeps every
 connection it opens (``pool_size`` of them at most, no overflow): with 10 kept and 10
 more opened and closed as the load came and went, a worker under 16 concurrent
 filings opened a new connection (a new PostgreSQL backend process) every ~20 filings.
@@ -34,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,7 +45,7 @@ from typing import Any, TypeVar
 import anyio.to_thread
 from sqlalchemy import Connection, Engine, Insert, create_engine, event, insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
 T = TypeVar("T")
 
@@ -52,6 +54,7 @@ SQLITE_POOL_SIZE = 40  # anyio's default threadpool: at most 40 blocking calls a
 READS_NO_TABLE = "reads_no_table"  # execution options: see _Deferred
 BEFORE_KEPT_INSERTS = "before_kept_inserts"
 PG_PARALLEL_GROUPS = 2  # group transactions of one worker under way at once on PostgreSQL
+PING_AFTER_IDLE_S = 1.0  # a pooled PostgreSQL connection idle longer is pinged before use
 
 # One write lock per SQLite engine (process-local): see the module documentation.
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
@@ -82,14 +85,41 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(
+    engine = create_engine(
         parsed,
         hide_parameters=True,
         pool_size=pool_size,
         max_overflow=0,
-        pool_pre_ping=True,
         pool_recycle=1800,
     )
+    _ping_after_idle(engine)
+    return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Pre-ping a pooled connection only when it has been idle :data:`PING_AFTER_IDLE_S`
+    (SQLAlchemy's ``pool_pre_ping`` pings at every checkout: one more round trip in
+    every group commit). One found dead is replaced before use (``DisconnectionError``:
+    the pool opens a new connection), so a PostgreSQL restarted while the pool was idle
+    costs no failed request. One used within that time is not checked: when PostgreSQL
+    restarted in between (under load — requests under way fail then anyway), its next
+    statement fails and SQLAlchemy drops every connection of the pool opened before."""
+
+    @event.listens_for(engine.pool, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection is gone") from exc
+        if not alive:
+            raise DisconnectionError("the pooled connection is gone")
 
 
 def _sqlite_events(engine: Engine) -> None:
@@ -154,8 +184,10 @@ class GroupCommit:
     ``await group.run(job)`` queues ``job(conn)`` and returns what it returned once its
     transaction has committed (or raises what it raised). A flush, started by a job
     queued while fewer than :attr:`parallel` flushes run, takes at most :attr:`most`
-    queued jobs, runs every one in a ``SAVEPOINT`` of its own (a job that raises is
-    rolled back to it; the others go on), commits, and only then answers. A job whose
+    queued jobs, runs them all together (their inserts one ``executemany`` per table,
+    :func:`_together`); when anything fails, it runs every one in a ``SAVEPOINT`` of its
+    own (a job that raises is rolled back to it; the others go on); it commits, and only
+    then answers. A job whose
     request went away before the flush is not run. When the ``COMMIT`` itself fails,
     nothing of the group is stored and every job of it gets the error.
 
@@ -280,9 +312,9 @@ def _give_back(conn: Connection) -> None:
         conn.close()
 
 
-def _store(conn: Connection, group: list[_Queued]) -> list[_Outcome]:
+def _store(conn: Connection, group: list[_Queued], *, restart: bool = False) -> list[_Outcome]:
     """Every job of the group in ``conn``'s transaction, then the ``COMMIT``."""
-    outcomes = _together(conn, group) or _one_by_one(conn, group)
+    outcomes = _together(conn, group, restart) or _one_by_one(conn, group)
     conn.commit()
     return outcomes
 
@@ -291,23 +323,51 @@ def _stored_in_thread(engine: Engine, group: list[_Queued]) -> list[_Outcome]:
     """PostgreSQL: :func:`_store` in a transaction of a pooled connection (blocking)."""
     with engine.connect() as conn:
         conn.begin()
-        return _store(conn, group)
+        return _store(conn, group, restart=True)
 
 
-def _together(conn: Connection, group: list[_Queued]) -> list[_Outcome] | None:
-    """The group's first try, in a savepoint: every job against a :class:`_Deferred`
-    connection, then their inserts, one ``executemany`` per table. ``None`` (and nothing
-    written) when any job or insert fails: :func:`_one_by_one` tells them apart."""
-    savepoint = conn.begin_nested()
+def _together(conn: Connection, group: list[_Queued], restart: bool) -> list[_Outcome] | None:
+    """The group's first try: the jobs' ``batch`` (:func:`_batched`), every job against a
+    :class:`_Deferred` connection, then their inserts, one ``executemany`` per table.
+    ``None`` (and nothing written) when anything fails: :func:`_one_by_one` tells them
+    apart. The try runs in a savepoint, or (``restart``: PostgreSQL, where a savepoint
+    costs two more round trips) in the transaction itself, rolled back and begun again
+    when it fails; there the inserts are sent in psycopg's pipeline mode, all in one
+    round trip, and the pipeline's end waits for their outcome (an error of any is raised
+    there, before the ``COMMIT`` is sent: a failed ``COMMIT`` is never tried again)."""
+    savepoint = None if restart else conn.begin_nested()
     deferred = _Deferred(conn)
     try:
+        _batched(conn, group)
         outcomes: list[_Outcome] = [(done, job(deferred), None) for job, done in group]  # type: ignore[arg-type]
-        deferred.flush()
+        if savepoint is None:  # PostgreSQL: the lock and every insert in one round trip
+            with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+                deferred.flush()  # their errors come at the end of the block, before COMMIT
+        else:
+            deferred.flush()
     except Exception:
-        savepoint.rollback()
+        if savepoint is not None:
+            savepoint.rollback()
+        else:
+            conn.rollback()
+            conn.begin()
         return None
-    savepoint.commit()
+    if savepoint is not None:
+        savepoint.commit()
     return outcomes
+
+
+def _batched(conn: Connection, group: list[_Queued]) -> None:
+    """A job may have a ``batch(conn, jobs)``: it runs once for all the group's jobs that
+    have the same one, before any of them (runtime/submission.py: their numbers, in one
+    statement instead of one each)."""
+    batches: dict[Any, list[Any]] = {}
+    for job, _done in group:
+        batch = getattr(job, "batch", None)
+        if batch is not None:
+            batches.setdefault(batch, []).append(job)
+    for batch, jobs in batches.items():
+        batch(conn, jobs)
 
 
 def _one_by_one(conn: Connection, group: list[_Queued]) -> list[_Outcome]:

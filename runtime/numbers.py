@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine, Insert, Table, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -67,10 +69,15 @@ def numbers_ready(engine: Engine, region: Region, now: datetime) -> bool:
         return sequence_name(region.code, local_date(now)) in known
 
 
-def next_number(conn: Connection, pkg: Package, region: Region, now: datetime) -> str:
+def next_number(
+    conn: Connection, pkg: Package, region: Region, now: datetime, taken: int | None = None
+) -> str:
     """The next number of ``region`` on the local day of ``now``, in the filing's
-    transaction (after :func:`prepare`)."""
+    transaction (after :func:`prepare`); ``taken``: the sequence's value when already
+    taken (:func:`take_many`)."""
     day = local_date(now)
+    if taken is not None:
+        return application_number(region.code, day, taken)
     if conn.dialect.name == "sqlite":
         name = counter_name(region.code, day)
         sequence = conn.execute(_increment(pkg.tables.counters), {"name": name, "value": 1})
@@ -78,6 +85,36 @@ def next_number(conn: Connection, pkg: Package, region: Region, now: datetime) -
         name = sequence_name(region.code, day)
         sequence = conn.execute(select(func.nextval(name)).execution_options(reads_no_table=True))
     return application_number(region.code, day, int(sequence.scalar_one()))
+
+
+class Numbered(Protocol):
+    """A filing that takes a number from a PostgreSQL sequence: ``sequence`` names it, and
+    ``taken`` holds the value once taken (kept when the filing is tried again)."""
+
+    sequence: str | None
+    taken: int | None
+
+
+_MANY = text(
+    "SELECT s, nextval(s::regclass) FROM unnest(CAST(:names AS text[])) AS s"
+).execution_options(reads_no_table=True)
+
+
+def take_many(conn: Connection, filings: Sequence[Numbered]) -> None:
+    """PostgreSQL: a number for each of ``filings`` that has none, in one statement
+    (a group commit's filings, runtime/db.py); each sequence's values are given out in
+    rising order, in the order of ``filings``."""
+    wanting = [f for f in filings if f.sequence is not None and f.taken is None]
+    if not wanting:
+        return
+    values: dict[str, list[int]] = {}
+    rows = conn.execute(_MANY, {"names": [f.sequence for f in wanting]})
+    for name, value in rows:
+        values.setdefault(name, []).append(int(value))
+    for given in values.values():
+        given.sort(reverse=True)  # pop() gives the lowest first
+    for f in wanting:
+        f.taken = values[f.sequence].pop()  # type: ignore[index]
 
 
 @lru_cache(maxsize=16)

@@ -38,7 +38,7 @@ from runtime.context import Context
 from runtime.db import group_commit, is_sqlite, read, write
 from runtime.errors import ApiError, FieldProblem, message
 from runtime.formspec import localized
-from runtime.numbers import next_number, numbers_ready, prepare
+from runtime.numbers import next_number, numbers_ready, prepare, sequence_name, take_many
 from runtime.package import Matter, Package, Region
 from runtime.records import clock_columns, iso, rules_columns, store_data
 from runtime.validation import validate_submission
@@ -203,18 +203,14 @@ def _filing(
     key: str | None,
     digest: str,
     after: Callable[[Connection, Filed], None] | None,
-) -> Callable[[Connection], Filed]:
+) -> _Filing:
     """What a filing writes in its transaction (the answer's body comes back); made
     before the transaction begins, it makes ready the number's sequence."""
     cleaned, now = prepared
     prepare(c.engine, c.package, region, now)
 
-    taken: list[str] = []
-
-    def job(conn: Connection) -> Filed:
-        number = taken[0] if taken else next_number(conn, c.package, region, now)
-        if conn.dialect.name != "sqlite":  # a sequence's number is never given again, not
-            taken[:] = [number]  # even rolled back: a second try (GroupCommit) keeps it
+    def write(conn: Connection, taken: int | None) -> Filed:
+        number = next_number(conn, c.package, region, now, taken)
         body = file_application(
             conn, c, identity, matter, region, cleaned, now, lng, rid, number=number
         )
@@ -224,7 +220,30 @@ def _filing(
             remember(conn, c.package, identity, key, digest, body, now)
         return body
 
-    return job
+    sequence = None if is_sqlite(c.engine) else sequence_name(region.code, local_date(now))
+    return _Filing(write, sequence)
+
+
+class _Filing:
+    """A filing's job (``job(conn)``; runtime/db.py GroupCommit). On PostgreSQL its number
+    comes from ``sequence``: taken with the other filings of its group in one statement
+    (``batch``), or by the job itself; either way kept in ``taken``, so a second try
+    (GroupCommit) files it with the same number — a sequence's value is never given
+    again, not even rolled back. On SQLite the job takes it from the counter row."""
+
+    batch = staticmethod(take_many)
+
+    def __init__(
+        self, write: Callable[[Connection, int | None], Filed], sequence: str | None
+    ) -> None:
+        self.write = write
+        self.sequence = sequence
+        self.taken: int | None = None
+
+    def __call__(self, conn: Connection) -> Filed:
+        if self.sequence is not None and self.taken is None:
+            take_many(conn, [self])
+        return self.write(conn, self.taken)
 
 
 def _replayed(

@@ -14,8 +14,10 @@ workers, or two servers on one PostgreSQL database, never send to a receiver in 
 A round of the holder, each database step a short transaction of its own (no transaction
 is open while it waits for a receiver):
 
-1. renew the lease (or take it), and schedule the events after the cursor: one
-   ``event_deliveries`` row each (at most :data:`BACKLOG` waiting), cursor moved on;
+1. renew the lease (or take it), and schedule the events after the cursor, up to
+   :func:`runtime.events.settled` (none that a transaction under way may still put
+   before them): one ``event_deliveries`` row each (at most :data:`BACKLOG` waiting),
+   cursor moved on;
 2. read the waiting deliveries, oldest first, and group them by application (an event
    without one is its own group);
 3. send each group's events one after another, the groups side by side (at most
@@ -104,8 +106,8 @@ def register(c: Context) -> None:
     once may both try: ``ON CONFLICT DO NOTHING``."""
     t = c.package.tables
     dialect = sqlite if c.engine.dialect.name == "sqlite" else postgresql
+    last = events.settled(c.engine, t.events)
     with write(c.engine) as conn:
-        last = conn.execute(select(func.coalesce(func.max(t.events.c.id), 0))).scalar_one()
         for url in c.settings.webhook_urls:
             row = {"receiver": receiver_key(url), "url": url, "cursor": last, "delivered": 0}
             conn.execute(dialect.insert(t.event_receivers).on_conflict_do_nothing(), row)
@@ -155,6 +157,7 @@ class Courier:
         r = t.event_receivers
         now = _utc()
         mine = r.c.receiver == self.receiver
+        upto = events.settled(self.c.engine, t.events)  # before: it may wait for writers
         with write(self.c.engine) as conn:
             held = conn.execute(
                 update(r)
@@ -166,10 +169,10 @@ class Courier:
             ).rowcount
             if held != 1:
                 return False
-            self._schedule(conn, now)
+            self._schedule(conn, now, upto)
         return True
 
-    def _schedule(self, conn: Connection, now: datetime) -> None:
+    def _schedule(self, conn: Connection, now: datetime, upto: int) -> None:
         t = self.c.package.tables
         r, d, e = t.event_receivers, t.event_deliveries, t.events
         waiting = conn.execute(
@@ -180,7 +183,9 @@ class Courier:
             return
         cursor = conn.execute(select(r.c.cursor).where(r.c.receiver == self.receiver)).scalar_one()
         ids = (
-            conn.execute(select(e.c.id).where(e.c.id > cursor).order_by(e.c.id).limit(room))
+            conn.execute(
+                select(e.c.id).where(e.c.id > cursor, e.c.id <= upto).order_by(e.c.id).limit(room)
+            )
             .scalars()
             .all()
         )

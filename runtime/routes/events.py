@@ -38,7 +38,10 @@ async def list_events(request: Request) -> Response:
     after = min(_number(request, "after", 0, 2**63 - 1, 0), MAX_ROW_ID)  # none beyond
     limit = _number(request, "limit", 100, events.MAX_PAGE, 1)
     regions = visible_regions(identity, c.package.subtree(identity.region))
-    found = await threaded(events.page, c.engine, c.package, regions, after, limit)
+    try:
+        found = await threaded(events.page, c.engine, c.package, regions, after, limit)
+    except events.Unsettled:  # a transaction writing events is stuck: ask again later
+        raise ApiError(503, "unavailable") from None
     await threaded(
         audit_access,
         c,

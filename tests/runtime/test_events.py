@@ -16,15 +16,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
-from runtime import webhooks
+from runtime import events, webhooks
 from runtime.context import Context
 from runtime.crypto import Cipher, load_keys
 from runtime.db import make_engine, write
 from runtime.package import Package
 from runtime.settings import Settings
-from tests.helpers import ID_A, Api, ibr_data
+from tests.helpers import ID_A, Api, FrozenClock, ibr_data
 from tests.receiver import Recorder, Request, serving
 
 pytestmark = pytest.mark.anyio
@@ -32,6 +32,7 @@ pytestmark = pytest.mark.anyio
 KEY = b"webhook-test-key-0123456789abcdef"
 SECRET = "whsec_" + base64.b64encode(KEY).decode()
 SUBMIT = "/api/matters/ibr/applications"
+POSTGRES = [pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture
@@ -277,3 +278,44 @@ def test_bad_webhook_settings_are_refused_by_name(env: dict[str, str], named: st
         | {"GOVSTD_WEBHOOK_SECRET": SECRET}
     )
     assert good.webhook_urls == ("http://a/x", "http://b/y") and good.webhook_key == KEY
+
+
+@pytest.fixture
+def held_event(db_url: str, package: Package, clock: FrozenClock) -> Iterator[Connection]:
+    """A transaction (another worker's group, say) that wrote an event and stays open
+    until the test commits it: its event has the smaller id."""
+    engine = make_engine(db_url)
+    conn = engine.connect()
+    conn.begin()
+    events.emit(conn, package.tables, events.SUBMITTED, region="nanshan", at=clock(), data={})
+    yield conn
+    conn.close()
+    engine.dispose()
+
+
+@pytest.mark.parametrize("db_url", POSTGRES, indirect=True)
+async def test_event_writers_do_not_wait_for_each_other_and_a_reader_skips_none(
+    api: Api, db_url: str, held_event: Connection
+) -> None:
+    # With one lock per event writer (before) this filing waited for the held commit.
+    filed = await asyncio.wait_for(file(api, "citizen-a"), 10)
+    reader = asyncio.create_task(pulled(api))  # the filing's event is committed …
+    await asyncio.sleep(0.5)
+    assert not reader.done(), "a reader went past an event still being written"
+    await asyncio.to_thread(held_event.commit)  # … the held one (a smaller id) commits later
+    items = (await asyncio.wait_for(reader, 10))["items"]
+    assert [e.get("subject") for e in items] == [None, filed]  # both, in the order of ids
+    assert int(items[0]["sequence"]) < int(items[1]["sequence"])
+
+
+@pytest.mark.parametrize("db_url", POSTGRES, indirect=True)
+async def test_a_reader_gives_up_on_a_stuck_event_writer_and_filings_go_on(
+    api: Api, db_url: str, held_event: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events, "SETTLE_TIMEOUT", "300ms")
+    r = await api.get("/api/staff/events", headers=api.token("officer", "officer-1"))
+    assert r.status_code == 503  # not a page that may skip the stuck writer's event
+    assert r.json()["error"]["code"] == "unavailable"
+    await asyncio.wait_for(file(api, "citizen-a"), 10)  # writers no longer queue behind it
+    await asyncio.to_thread(held_event.commit)
+    assert len((await pulled(api))["items"]) == 2

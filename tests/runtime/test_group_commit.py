@@ -13,8 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, event, insert, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    insert,
+    select,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.pool import NullPool
 
 from runtime.db import group_commit, make_engine
 from tests.helpers import Api, ibr_data
@@ -153,3 +165,32 @@ async def test_a_database_error_before_the_transaction_fails_the_group_not_hangs
     monkeypatch.setattr(runtime.db, "_busy_timeout", busy_timeout)
     assert await asyncio.wait_for(group.run(_adding(3)), 5) == 3  # the lock was given back
     assert _count(engine) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_a_connection_postgresql_dropped_while_idle_is_replaced_before_use(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As after a restart of PostgreSQL: the pool's connection is gone; the next read
+    gets a fresh one (pinged before use only after idling, not at every checkout)."""
+    import runtime.db
+
+    engine = make_engine(postgres_url)
+    META.drop_all(engine)
+    META.create_all(engine)
+    try:
+        assert await group_commit(engine).run(_adding(1)) == 1
+        with engine.connect() as conn:
+            mine = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        admin = create_engine(postgres_url, poolclass=NullPool)
+        with admin.begin() as conn:
+            conn.exec_driver_sql("SELECT pg_terminate_backend(%s)", (mine,))
+        admin.dispose()
+        monkeypatch.setattr(runtime.db, "PING_AFTER_IDLE_S", 0.0)  # idle long enough
+        assert _count(engine) == 1  # a read on the pool's one connection: replaced
+        assert await group_commit(engine).run(_adding(2)) == 2
+        assert _count(engine) == 2
+    finally:
+        META.drop_all(engine)
+        engine.dispose()

@@ -8,13 +8,14 @@ counter row gives numbers without gaps.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import anyio
 import pytest
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import Engine, create_engine, event, insert, select, text
 
 from runtime import audit
 from tests.helpers import Api, FrozenClock, ibr_data
@@ -150,3 +151,22 @@ async def test_old_days_sequences_are_retired_and_a_day_that_comes_back_goes_on(
         assert (await _file(api, "citizen-6"))["number"] == "440305-20260302-000003"
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("db_url", POSTGRES, indirect=True)
+async def test_a_group_takes_its_numbers_in_one_statement(api: Api, db_url: str) -> None:
+    await _file(api, "citizen-first")  # the day's sequence made (a thread hop of its own)
+    taking: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "nextval" in statement:
+            taking.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        filed = await asyncio.gather(*(_file(api, f"citizen-{i}") for i in range(12)))
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    numbers = [f["number"] for f in filed]
+    assert sorted(numbers) == [f"440305-20260302-{n:06d}" for n in range(2, 14)]
+    assert len(taking) <= 3, taking  # a statement a group (two or three groups), not a filing
