@@ -187,8 +187,7 @@ def _prepare(
     )
     errors = errors or c.extensions.problems(form.id, cleaned, lng)  # the region's own
     if errors:
-        problems = [FieldProblem(e.path, e.code, e.message, e.fields) for e in errors]
-        raise ApiError(422, "validation", fields=problems)
+        raise ApiError(422, "validation", fields=errors)
     return cleaned, now
 
 
