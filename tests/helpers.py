@@ -215,6 +215,28 @@ async def hand_in(api: Api, app_id: str, applicant: dict[str, str]) -> list[str]
     return missing
 
 
+# --- rows -------------------------------------------------------------------------
+
+
+def application_row(app_id: str, form: str, **overrides: Any) -> dict[str, Any]:
+    """The columns of one submitted application in the runtime's ``applications`` table,
+    for tests that write a form row beside it with the generated models."""
+    now = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    row: dict[str, Any] = {
+        "id": app_id,
+        "number": "440000-20260302-0001",
+        "matter": "ibr",
+        "form": form,
+        "region": "r",
+        "applicant_sub": "user-1",
+        "status": "submitted",
+        "created_at": now,
+        "updated_at": now,
+        "standards_hash": "0" * 64,
+    }
+    return row | overrides
+
+
 # --- submissions ------------------------------------------------------------------
 
 ID_A = "440305199003070014"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import importlib
 import json
@@ -24,6 +23,7 @@ from generator.render import GeneratedFile, GenerateError
 from generator.render import forms as forms_renderer
 from generator.writer import write_package
 from runtime.package import import_package
+from tests.helpers import application_row
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDARDS = ROOT / "standards"
@@ -127,20 +127,12 @@ def test_models_round_trip_one_application() -> None:
     engine = create_engine("sqlite://")
     models.Base.metadata.create_all(engine)
     app_id = str(uuid.uuid4())
-    now = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
     with engine.begin() as conn:
         conn.execute(
             insert(models.Base.metadata.tables["applications"]).values(
-                id=app_id,
-                number="440305-20260302-000001",
-                matter="ibr",
-                form="ibr_form",
-                region="nanshan",
-                applicant_sub="citizen-1",
-                status="submitted",
-                created_at=now,
-                updated_at=now,
-                standards_hash="x" * 64,
+                application_row(
+                    app_id, "ibr_form", number="440305-20260302-000001", region="nanshan"
+                )
             )
         )
         conn.execute(insert(form_table).values(application_id=app_id, enterprise_name="南山小吃店"))
