@@ -70,48 +70,18 @@ def test_same_bytes_under_different_hash_seeds(
     assert tree_digest(tmp_path / "in-process") == outs[0]
 
 
+def _passes(cwd: Path, *args: str) -> None:
+    """``python -m *args`` in ``cwd`` exits 0 (its output is the failure message)."""
+    done = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, cwd=cwd)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_generated_code_passes_ruff_and_mypy() -> None:
     packages = [str(GENERATED / r) for r in REGIONS]
-    ruff = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", *packages],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
-    fmt = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ruff",
-            "format",
-            "--check",
-            "--no-cache",
-            "--line-length",
-            "100",
-            *packages,
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
-    mypy = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--strict",
-            "--no-incremental",
-            "--cache-dir",
-            os.devnull,
-            "--ignore-missing-imports",
-            str(GENERATED / "nanshan"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=GENERATED,
-    )
-    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+    _passes(ROOT, "ruff", "check", "--no-cache", *packages)
+    _passes(ROOT, "ruff", "format", "--check", "--no-cache", "--line-length", "100", *packages)
+    strict = ["--strict", "--no-incremental", "--cache-dir", os.devnull, "--ignore-missing-imports"]
+    _passes(GENERATED, "mypy", *strict, str(GENERATED / "nanshan"))
 
 
 def test_banner_on_every_python_file() -> None:
