@@ -105,6 +105,15 @@ def run(cmd: list[str], **kw: Any) -> None:
         sys.exit(f"{' '.join(cmd[:3])} … failed:\n{done.stdout}\n{done.stderr}")
 
 
+def generate_nanshan(app_dir: Path) -> None:
+    run([*govstd(), "generate", str(ROOT / "standards"), "--region", "nanshan",
+         "--out", str(app_dir)])  # fmt: skip
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 # --- servers ----------------------------------------------------------------------
 
 
@@ -448,13 +457,12 @@ def main() -> None:
         app_dir = args.app
         if app_dir is None:
             app_dir = work / "nanshan"
-            run([*govstd(), "generate", str(ROOT / "standards"), "--region", "nanshan",
-                 "--out", str(app_dir)])  # fmt: skip
+            generate_nanshan(app_dir)
         print(
             f"load bench: {tool}, {args.connections} connections, {args.duration:g} s per "
             f"measurement in {args.rounds} alternating slices (+{args.warmup:g} s warm-up), "
             f"SQLite, {os.cpu_count()} CPUs, load average "
-            f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+            f"{load_average()}"
             + (f", generated app on the runtime in {args.runtime}" if args.runtime else ""),
             flush=True,
         )
@@ -504,7 +512,7 @@ def main() -> None:
                 for kind, server in servers.items():
                     if "database is locked" in server.logs():
                         print(f"  warning: 'database is locked' in the {kind} server's log")
-        print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"load average at the end: {load_average()}")
 
     header = (
         f"{'endpoint':10} {'workers':>7} {'generated':>10} {'baseline':>10} {'ratio':>6} "

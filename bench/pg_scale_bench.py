@@ -36,12 +36,13 @@ from sqlalchemy.engine import URL, make_url
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.load_bench import (
-    ROOT,
     SECRET,
     Result,
     Server,
     endpoint,
+    generate_nanshan,
     govstd,
+    load_average,
     merge,
     run,
     seed,
@@ -90,13 +91,12 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="govstd-pgscale-") as tmp, ExitStack() as stack:
             work = Path(tmp)
             app_dir = work / "nanshan"
-            run([*govstd(), "generate", str(ROOT / "standards"), "--region", "nanshan",
-                 "--out", str(app_dir)])  # fmt: skip
+            generate_nanshan(app_dir)
             print(
                 f"pg scale bench: wrk, {args.connections} connections, submit, "
                 f"{args.duration:g} s per figure in {args.rounds} rotating slices "
                 f"(+{args.warmup:g} s warm-up), {os.cpu_count()} CPUs (shared with "
-                f"PostgreSQL), load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+                f"PostgreSQL), load average {load_average()}",
                 flush=True,
             )
             servers: dict[tuple[str, int], Server] = {}
@@ -133,7 +133,7 @@ def main() -> None:
             for key, server in servers.items():
                 if "Traceback" in server.logs():
                     print(f"  warning: a traceback in the {label(*key)} server's log")
-            print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            print(f"load average at the end: {load_average()}")
             pkg = load_package(app_dir)
             for key, url in urls.items():
                 _check_numbers(label(*key), url, pkg.tables.applications)

@@ -39,103 +39,89 @@ SHARED_SETS = 5  # with shared=True: the forms' data elements come from this man
 MATTER_TYPES = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "20"]
 SERVICE_OBJECTS = ["1", "2", "3", "4", "5", "6", "9"]
 
-CODESETS: list[tuple[str, str, str, list[tuple[str, str, str]]]] = [
-    (
-        "matter_type",
-        "事项类型",
-        "Matter type",
-        [
-            ("01", "行政许可", "Administrative licensing"),
-            ("02", "行政处罚", "Administrative penalty"),
-            ("03", "行政强制", "Administrative enforcement"),
-            ("04", "行政征收", "Administrative levy"),
-            ("05", "行政给付", "Administrative benefit payment"),
-            ("06", "行政检查", "Administrative inspection"),
-            ("07", "行政确认", "Administrative confirmation"),
-            ("08", "行政奖励", "Administrative reward"),
-            ("09", "行政裁决", "Administrative adjudication"),
-            ("10", "其他行政权力", "Other administrative power"),
-            ("20", "公共服务", "Public service"),
-        ],
-    ),
-    (
-        "service_object",
-        "服务对象",
-        "Service object",
-        [
-            ("1", "自然人", "Natural person"),
-            ("2", "企业法人", "Enterprise legal person"),
-            ("3", "事业法人", "Public institution legal person"),
-            ("4", "社会组织法人", "Social organization legal person"),
-            ("5", "非法人企业", "Unincorporated enterprise"),
-            ("6", "行政机关", "Administrative organ"),
-            ("9", "其他组织", "Other organization"),
-        ],
-    ),
-    (
-        "exercise_level",
-        "行使层级",
-        "Exercise level",
-        [
-            ("1", "国家级", "National"),
-            ("2", "省级", "Provincial"),
-            ("3", "市级", "Municipal"),
-            ("4", "县级", "County"),
-        ],
-    ),
-    (
-        "material_type",
-        "材料类型",
-        "Material type",
-        [
-            ("1", "证件证书证明", "Certificate or proof"),
-            ("2", "申请表格文书", "Application form or document"),
-            ("3", "其他", "Other"),
-        ],
-    ),
-    (
-        "online_depth",
-        "网上办理深度",
-        "Depth of online handling",
-        [
-            ("1", "互联网咨询", "Online consultation"),
-            ("2", "互联网收件", "Online submission"),
-            ("3", "互联网预审", "Online pre-review"),
-            ("4", "互联网受理", "Online acceptance"),
-        ],
-    ),
-    (
-        "sex",
-        "人的性别代码",
-        "Sex",
-        [
-            ("0", "未知的性别", "Unknown"),
-            ("1", "男性", "Male"),
-            ("2", "女性", "Female"),
-            ("9", "未说明的性别", "Not stated"),
-        ],
-    ),
-    (
-        "org_form",
-        "组成形式",
-        "Organization form",
-        [
-            ("1", "个人经营", "Individual"),
-            ("2", "家庭经营", "Family"),
-        ],
-    ),
-    (
-        "education",
-        "学历代码",
-        "Education",
-        [
-            ("10", "研究生教育", "Postgraduate"),
-            ("20", "大学本科", "Bachelor"),
-            ("30", "专科教育", "Junior college"),
-            ("90", "其他", "Other"),
-        ],
-    ),
-]
+# The code sets every tree shares, as written to codesets/common.yaml (admin_division,
+# made from REGIONS, follows them).
+CODESETS_YAML = """\
+kind: CodeSet
+id: matter_type
+name: {zh: "事项类型", en: "Matter type"}
+values:
+  - {code: "01", name: {zh: "行政许可", en: "Administrative licensing"}}
+  - {code: "02", name: {zh: "行政处罚", en: "Administrative penalty"}}
+  - {code: "03", name: {zh: "行政强制", en: "Administrative enforcement"}}
+  - {code: "04", name: {zh: "行政征收", en: "Administrative levy"}}
+  - {code: "05", name: {zh: "行政给付", en: "Administrative benefit payment"}}
+  - {code: "06", name: {zh: "行政检查", en: "Administrative inspection"}}
+  - {code: "07", name: {zh: "行政确认", en: "Administrative confirmation"}}
+  - {code: "08", name: {zh: "行政奖励", en: "Administrative reward"}}
+  - {code: "09", name: {zh: "行政裁决", en: "Administrative adjudication"}}
+  - {code: "10", name: {zh: "其他行政权力", en: "Other administrative power"}}
+  - {code: "20", name: {zh: "公共服务", en: "Public service"}}
+---
+kind: CodeSet
+id: service_object
+name: {zh: "服务对象", en: "Service object"}
+values:
+  - {code: "1", name: {zh: "自然人", en: "Natural person"}}
+  - {code: "2", name: {zh: "企业法人", en: "Enterprise legal person"}}
+  - {code: "3", name: {zh: "事业法人", en: "Public institution legal person"}}
+  - {code: "4", name: {zh: "社会组织法人", en: "Social organization legal person"}}
+  - {code: "5", name: {zh: "非法人企业", en: "Unincorporated enterprise"}}
+  - {code: "6", name: {zh: "行政机关", en: "Administrative organ"}}
+  - {code: "9", name: {zh: "其他组织", en: "Other organization"}}
+---
+kind: CodeSet
+id: exercise_level
+name: {zh: "行使层级", en: "Exercise level"}
+values:
+  - {code: "1", name: {zh: "国家级", en: "National"}}
+  - {code: "2", name: {zh: "省级", en: "Provincial"}}
+  - {code: "3", name: {zh: "市级", en: "Municipal"}}
+  - {code: "4", name: {zh: "县级", en: "County"}}
+---
+kind: CodeSet
+id: material_type
+name: {zh: "材料类型", en: "Material type"}
+values:
+  - {code: "1", name: {zh: "证件证书证明", en: "Certificate or proof"}}
+  - {code: "2", name: {zh: "申请表格文书", en: "Application form or document"}}
+  - {code: "3", name: {zh: "其他", en: "Other"}}
+---
+kind: CodeSet
+id: online_depth
+name: {zh: "网上办理深度", en: "Depth of online handling"}
+values:
+  - {code: "1", name: {zh: "互联网咨询", en: "Online consultation"}}
+  - {code: "2", name: {zh: "互联网收件", en: "Online submission"}}
+  - {code: "3", name: {zh: "互联网预审", en: "Online pre-review"}}
+  - {code: "4", name: {zh: "互联网受理", en: "Online acceptance"}}
+---
+kind: CodeSet
+id: sex
+name: {zh: "人的性别代码", en: "Sex"}
+values:
+  - {code: "0", name: {zh: "未知的性别", en: "Unknown"}}
+  - {code: "1", name: {zh: "男性", en: "Male"}}
+  - {code: "2", name: {zh: "女性", en: "Female"}}
+  - {code: "9", name: {zh: "未说明的性别", en: "Not stated"}}
+---
+kind: CodeSet
+id: org_form
+name: {zh: "组成形式", en: "Organization form"}
+values:
+  - {code: "1", name: {zh: "个人经营", en: "Individual"}}
+  - {code: "2", name: {zh: "家庭经营", en: "Family"}}
+---
+kind: CodeSet
+id: education
+name: {zh: "学历代码", en: "Education"}
+values:
+  - {code: "10", name: {zh: "研究生教育", en: "Postgraduate"}}
+  - {code: "20", name: {zh: "大学本科", en: "Bachelor"}}
+  - {code: "30", name: {zh: "专科教育", en: "Junior college"}}
+  - {code: "90", name: {zh: "其他", en: "Other"}}
+---
+"""
 CODE_ELEMENT_SETS = ["sex", "org_form", "education"]
 
 REGIONS = [
@@ -466,23 +452,16 @@ def _matter_yaml(mid: str, n: int, i: int, elements: list[_Element]) -> str:
 
 
 def _codesets_yaml() -> str:
-    docs = []
-    for cid, zh, en, values in CODESETS:
-        rows = "".join(
-            f"  - {{code: {q(code)}, name: {loc(vzh, ven)}}}\n" for code, vzh, ven in values
-        )
-        docs.append(f"kind: CodeSet\nid: {cid}\nname: {loc(zh, en)}\nvalues:\n{rows}")
     rows = "".join(
         f"  - {{code: {q(code)}, name: {loc(zh)}"
         + (f", parent: {q(next(r[1] for r in REGIONS if r[0] == parent))}" if parent else "")
         + "}\n"
         for _, code, zh, parent in REGIONS
     )
-    docs.append(
-        f"kind: CodeSet\nid: admin_division\nname: {loc('行政区划', 'Divisions')}\n"
+    return (
+        f"{CODESETS_YAML}kind: CodeSet\nid: admin_division\nname: {loc('行政区划', 'Divisions')}\n"
         f"source: GB/T 2260\nvalues:\n{rows}"
     )
-    return "---\n".join(docs)
 
 
 def _calendar_yaml() -> str:

@@ -215,6 +215,27 @@ async def hand_in(api: Api, app_id: str, applicant: dict[str, str]) -> list[str]
     return missing
 
 
+# --- rows -------------------------------------------------------------------------
+
+
+def application_row(app_id: str, form: str, **overrides: Any) -> dict[str, Any]:
+    """The columns of one submitted application in the runtime's ``applications`` table,
+    for tests that write a form row beside it with the generated models."""
+    now = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    return {
+        "id": app_id,
+        "number": "440000-20260302-0001",
+        "matter": "ibr",
+        "form": form,
+        "region": "r",
+        "applicant_sub": "user-1",
+        "status": "submitted",
+        "created_at": now,
+        "updated_at": now,
+        "standards_hash": "0" * 64,
+    } | overrides
+
+
 # --- submissions ------------------------------------------------------------------
 
 ID_A = "440305199003070014"
@@ -223,7 +244,7 @@ ID_AGENT = "440882198503293017"
 
 
 def ibr_data(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
+    return {
         "person_name": "张三",
         "citizen_id_number": ID_A,
         "mobile_phone": "13812345678",
@@ -236,13 +257,11 @@ def ibr_data(**overrides: Any) -> dict[str, Any]:
         "registered_capital": 5,
         "employees": 2,
         "agent_used": False,
-    }
-    data.update(overrides)
-    return data
+    } | overrides
 
 
 def food_data(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
+    return {
         "enterprise_name": "南山小馆",
         "person_name": "李四",
         "citizen_id_number": ID_A,
@@ -256,13 +275,11 @@ def food_data(**overrides: Any) -> dict[str, Any]:
         "food_safety_manager_name": "王五",
         "agent_used": False,
         "delivery_method": "1",
-    }
-    data.update(overrides)
-    return data
+    } | overrides
 
 
 def unemployment_data(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
+    return {
         "person_name": "赵六",
         "citizen_id_number": ID_B,
         "sex": "1",
@@ -275,9 +292,7 @@ def unemployment_data(**overrides: Any) -> dict[str, Any]:
         "mobile_phone": "13700001111",
         "unemployment_date": "2026-02-20",
         "unemployment_reason": "5",
-    }
-    data.update(overrides)
-    return data
+    } | overrides
 
 
 async def file_food(api: Api, sub: str, region: str = "nanshan", **data: Any) -> str:

@@ -3,29 +3,24 @@ the same code (and CEL engine) as the submission's validation."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from runtime.formspec import FieldSpec, FormSpec, GroupSpec
 from runtime.validation import conditions, validate_submission
+
+
+def _field(id: str, zh: str, type: str, **more: Any) -> FieldSpec:
+    return FieldSpec(id=id, element=id, label={"zh": zh}, type=type, **more)
+
 
 FORM = FormSpec(
     id="f",
     name={"zh": "表"},
     fields=(
-        FieldSpec(id="kind", element="kind", label={"zh": "类别"}, type="code", codes=("1", "2")),
-        FieldSpec(id="agent_used", element="agent_used", label={"zh": "代理"}, type="boolean"),
-        FieldSpec(
-            id="agent_name",
-            element="agent_name",
-            label={"zh": "代理人"},
-            type="string",
-            required="agent_used",
-        ),
-        FieldSpec(
-            id="agent_id",
-            element="agent_id",
-            label={"zh": "代理人证件"},
-            type="string",
-            when="agent_used",
-        ),
+        _field("kind", "类别", "code", codes=("1", "2")),
+        _field("agent_used", "代理", "boolean"),
+        _field("agent_name", "代理人", "string", required="agent_used"),
+        _field("agent_id", "代理人证件", "string", when="agent_used"),
     ),
     groups=(
         GroupSpec(
@@ -35,14 +30,8 @@ FORM = FormSpec(
             max=3,
             when="kind == '2'",
             fields=(
-                FieldSpec(id="name", element="name", label={"zh": "姓名"}, type="string"),
-                FieldSpec(
-                    id="note",
-                    element="note",
-                    label={"zh": "说明"},
-                    type="string",
-                    when="name == 'x'",
-                ),
+                _field("name", "姓名", "string"),
+                _field("note", "说明", "string", when="name == 'x'"),
             ),
         ),
     ),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import importlib
 import json
@@ -24,6 +23,7 @@ from generator.render import GeneratedFile, GenerateError
 from generator.render import forms as forms_renderer
 from generator.writer import write_package
 from runtime.package import import_package
+from tests.helpers import application_row
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDARDS = ROOT / "standards"
@@ -70,48 +70,18 @@ def test_same_bytes_under_different_hash_seeds(
     assert tree_digest(tmp_path / "in-process") == outs[0]
 
 
+def _passes(cwd: Path, *args: str) -> None:
+    """``python -m *args`` in ``cwd`` exits 0 (its output is the failure message)."""
+    done = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, cwd=cwd)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_generated_code_passes_ruff_and_mypy() -> None:
     packages = [str(GENERATED / r) for r in REGIONS]
-    ruff = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", *packages],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
-    fmt = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ruff",
-            "format",
-            "--check",
-            "--no-cache",
-            "--line-length",
-            "100",
-            *packages,
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
-    mypy = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--strict",
-            "--no-incremental",
-            "--cache-dir",
-            os.devnull,
-            "--ignore-missing-imports",
-            str(GENERATED / "nanshan"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=GENERATED,
-    )
-    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+    _passes(ROOT, "ruff", "check", "--no-cache", *packages)
+    _passes(ROOT, "ruff", "format", "--check", "--no-cache", "--line-length", "100", *packages)
+    strict = ["--strict", "--no-incremental", "--cache-dir", os.devnull, "--ignore-missing-imports"]
+    _passes(GENERATED, "mypy", *strict, str(GENERATED / "nanshan"))
 
 
 def test_banner_on_every_python_file() -> None:
@@ -127,20 +97,12 @@ def test_models_round_trip_one_application() -> None:
     engine = create_engine("sqlite://")
     models.Base.metadata.create_all(engine)
     app_id = str(uuid.uuid4())
-    now = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
     with engine.begin() as conn:
         conn.execute(
             insert(models.Base.metadata.tables["applications"]).values(
-                id=app_id,
-                number="440305-20260302-000001",
-                matter="ibr",
-                form="ibr_form",
-                region="nanshan",
-                applicant_sub="citizen-1",
-                status="submitted",
-                created_at=now,
-                updated_at=now,
-                standards_hash="x" * 64,
+                application_row(
+                    app_id, "ibr_form", number="440305-20260302-000001", region="nanshan"
+                )
             )
         )
         conn.execute(insert(form_table).values(application_id=app_id, enterprise_name="南山小吃店"))

@@ -33,6 +33,7 @@ from generator.render.tables import (
     identifier,
 )
 from generator.writer import format_python
+from tests.helpers import application_row
 from tests.test_migrations import build_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,18 +174,7 @@ def test_round_trip(scenario_models: ModuleType) -> None:
     core = m.Base.metadata.tables  # the runtime's core tables, copied in (runtime/tables.py)
     with Session(engine) as session:
         session.execute(
-            sa.insert(core["applications"]).values(
-                id=app_id,
-                number="440000-20260302-0001",
-                matter="ibr",
-                form="ibr_application",
-                region="r",
-                applicant_sub="user-1",
-                status="submitted",
-                created_at=now,
-                updated_at=now,
-                standards_hash="0" * 64,
-            )
+            sa.insert(core["applications"]).values(application_row(app_id, "ibr_application"))
         )
         session.flush()
         session.add(
@@ -339,20 +329,7 @@ def test_edge_ids(tmp_path: Path) -> None:
     engine = sa.create_engine("sqlite://")
     m.Base.metadata.create_all(engine)
     with Session(engine) as session:
-        session.execute(
-            sa.insert(tables["applications"]).values(
-                id="a",
-                number="1",
-                matter="m",
-                form="ibr_form",
-                region="r",
-                applicant_sub="s",
-                status="s",
-                created_at=datetime.datetime.now(datetime.UTC),
-                updated_at=datetime.datetime.now(datetime.UTC),
-                standards_hash="h",
-            )
-        )
+        session.execute(sa.insert(tables["applications"]).values(application_row("a", "ibr_form")))
         session.add(row)
         session.commit()
         assert session.scalars(sa.select(ibr.from_)).one() == "x"

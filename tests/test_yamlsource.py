@@ -217,37 +217,35 @@ def test_empty_file_and_empty_documents(tmp_path: Path) -> None:
     assert load(tmp_path, "# only a comment\n---\n---\n") == ([], [])
 
 
-def test_syntax_error_points_at_the_problem(tmp_path: Path) -> None:
-    _, problems = load(tmp_path, "kind: X\nweekend: [sat, sun\nholidays: []\n")
-    assert problems == [
+YAML_ERRORS = {  # test id: (document, the one problem reported)
+    "syntax_error_points_at_the_problem": (
+        "kind: X\nweekend: [sat, sun\nholidays: []\n",
         "doc.yaml:3:9: error: YAML 语法错误：找不到应有的 ',' 或 ']' / "
         "YAML syntax error: did not find expected ',' or ']' "
-        "(while parsing a flow sequence started at 2:10)"
-    ]
-
-
-def test_bad_indentation(tmp_path: Path) -> None:
-    _, problems = load(tmp_path, "kind: X\nid: a\n  name: b\n")
-    assert problems == [
+        "(while parsing a flow sequence started at 2:10)",
+    ),
+    "bad_indentation": (
+        "kind: X\nid: a\n  name: b\n",
         "doc.yaml:3:7: error: YAML 语法错误：此处不允许映射的值 / "
-        "YAML syntax error: mapping values are not allowed in this context"
-    ]
-
-
-def test_undefined_alias(tmp_path: Path) -> None:
-    _, problems = load(tmp_path, "kind: X\na: *nothing\n")
-    assert problems == [
+        "YAML syntax error: mapping values are not allowed in this context",
+    ),
+    "undefined_alias": (
+        "kind: X\na: *nothing\n",
         "doc.yaml:2:4: error: YAML 语法错误：出现了未定义的别名 / "
-        "YAML syntax error: found undefined alias"
-    ]
-
-
-def test_control_character_is_located_on_one_line(tmp_path: Path) -> None:
-    _, problems = load(tmp_path, "kind: X\nname: 中文\x07\n")
-    assert problems == [
+        "YAML syntax error: found undefined alias",
+    ),
+    "control_character_is_located_on_one_line": (
+        "kind: X\nname: 中文\x07\n",
         "doc.yaml:2:9: error: YAML 错误：不允许的字符（#x0007） / "
-        "YAML error: control characters are not allowed (character #x0007)"
-    ]
+        "YAML error: control characters are not allowed (character #x0007)",
+    ),
+}
+
+
+@pytest.mark.parametrize(("text", "problem"), YAML_ERRORS.values(), ids=YAML_ERRORS)
+def test_yaml_error_is_reported_once_at_its_place(tmp_path: Path, text: str, problem: str) -> None:
+    _, problems = load(tmp_path, text)
+    assert problems == [problem]
 
 
 def test_non_text_keys_and_merge_keys(tmp_path: Path) -> None:

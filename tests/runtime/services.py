@@ -102,7 +102,7 @@ CREDIT_CODE = "914403001318609160"
 
 def claim_data(**overrides: Any) -> dict[str, Any]:
     """What a start-up subsidy claim adds to the profile (bank account, category…)."""
-    data: dict[str, Any] = {
+    return {
         "mobile_phone": "13812345678",
         "entrepreneur_category": "2",
         "unified_social_credit_code": CREDIT_CODE,
@@ -114,14 +114,12 @@ def claim_data(**overrides: Any) -> dict[str, Any]:
         "bank_account": "6217000000000001",
         "subsidy_amount": 10000,
         "previously_subsidized": False,
-    }
-    data.update(overrides)
-    return data
+    } | overrides
 
 
 def profile_data(**overrides: Any) -> dict[str, Any]:
     """A 南山 start-up that fits the start-up subsidy (employees ≥ 3, founded < 3 years)."""
-    data: dict[str, Any] = {
+    return {
         "enterprise_name": "南山小馆",
         "service_object": "2",
         "industry_code": "H",
@@ -132,6 +130,4 @@ def profile_data(**overrides: Any) -> dict[str, Any]:
         "employees": 5,
         "insured_employees": 3,
         "registered_capital": 10,
-    }
-    data.update(overrides)
-    return data
+    } | overrides

@@ -27,13 +27,7 @@ APPLICANT = "citizen-frozen"
 async def _file_unemployment(api: Api) -> str:
     """A public-service case with its applicant's materials, accepted by an officer."""
     h = api.token("applicant", APPLICANT)
-    r = await api.post(
-        "/api/matters/unemployment_registration/applications",
-        json={"region": "nanshan", "data": unemployment_data()},
-        headers=h,
-    )
-    assert r.status_code == 201, r.text
-    app_id = str(r.json()["id"])
+    app_id = await api.file("unemployment_registration", unemployment_data(), APPLICANT)
     matter = api.package.matter_anywhere("unemployment_registration")
     assert matter is not None
     for material in matter.materials:
@@ -145,13 +139,7 @@ async def test_a_step_begun_before_the_decision_is_refused(api: Api) -> None:
 async def test_a_resubmission_begun_before_a_withdrawal_changes_no_data(api: Api) -> None:
     """补正: the corrected data of a resubmission that lost the race is not stored."""
     h = api.token("applicant", APPLICANT)
-    r = await api.post(
-        "/api/matters/food_business_license/applications",
-        json={"region": "nanshan", "data": food_data()},
-        headers=h,
-    )
-    assert r.status_code == 201, r.text
-    app_id = r.json()["id"]
+    app_id = await api.file("food_business_license", food_data(), APPLICANT)
     r = await api.post(
         f"/api/applications/{app_id}/actions/request_supplement",
         json={"reason": "请补正经营面积"},

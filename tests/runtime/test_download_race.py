@@ -48,13 +48,7 @@ class Hold:
 
 async def _case_with_a_file(api: Api) -> tuple[str, str]:
     h = api.token("applicant", SUB)
-    r = await api.post(
-        "/api/matters/unemployment_registration/applications",
-        json={"region": "nanshan", "data": unemployment_data()},
-        headers=h,
-    )
-    assert r.status_code == 201, r.text
-    case = str(r.json()["id"])
+    case = await api.file("unemployment_registration", unemployment_data(), SUB)
     url = f"/api/applications/{case}/materials/commitment_letter"
     up = await api.put(url, files={"file": ("1.pdf", FIRST, "application/pdf")}, headers=h)
     assert up.status_code == 201, up.text

@@ -46,13 +46,7 @@ def _plant(path: Path, content: bytes = PDF, *, aged: bool = True) -> Path:
 async def _case_with_a_file(api: Api) -> tuple[str, str, Path]:
     """A case, its uploaded material (url) and the stored file (made old)."""
     h = api.token("applicant", "citizen-a")
-    r = await api.post(
-        "/api/matters/unemployment_registration/applications",
-        json={"region": "nanshan", "data": unemployment_data()},
-        headers=h,
-    )
-    assert r.status_code == 201, r.text
-    case = str(r.json()["id"])
+    case = await api.file("unemployment_registration", unemployment_data(), "citizen-a")
     url = f"/api/applications/{case}/materials/commitment_letter"
     up = await api.put(url, files={"file": ("a.pdf", PDF, "application/pdf")}, headers=h)
     assert up.status_code == 201, up.text

@@ -8,35 +8,20 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Browser, idem_of
+from tests.helpers import ID_A, Browser, ibr_data, idem_of
 
 pytestmark = pytest.mark.anyio
 
 APPLY = "/regions/nanshan/matters/ibr/apply"
 FOOD = "/regions/nanshan/matters/food_business_license/apply"
-ID_A = "440305199003070014"
-ID_B = "310115197806150038"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n" + b"x" * 64
 
 
 def ibr_form(**overrides: str) -> dict[str, str]:
-    fields = {
-        "person_name": "张三",
-        "citizen_id_number": ID_A,
-        "mobile_phone": "13812345678",
-        "residence_address": "深圳市南山区桃园路 1 号",
-        "organization_form": "1",
-        "business_scope": "零售：日用百货",
-        "business_address": "深圳市南山区南头街 8 号",
-        "business_division": "440305",
-        "premises_ownership": "2",
-        "registered_capital": "5",
-        "employees": "2",
-        "agent_used": "false",
-    }
-    fields.update(overrides)
-    return fields
+    """``ibr_data()`` as the browser posts it: every answer as text."""
+    answers = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in ibr_data().items()}
+    return answers | overrides
 
 
 async def file_ibr(browser: Any, **overrides: str) -> str:
