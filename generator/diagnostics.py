@@ -2,7 +2,7 @@
 
 A check never raises on bad input; it appends a :class:`Diagnostic` to a
 :class:`Diagnostics` collector so that one run reports every problem of every
-file. :class:`StandardsError` carries a collector whose errors stop a command.
+file.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
-
-from runtime.types import GovstdError
 
 Severity = Literal["error", "warning"]
 
@@ -72,12 +70,3 @@ class Diagnostics:
 
     def __len__(self) -> int:
         return len(self.items)
-
-
-class StandardsError(GovstdError):
-    """A standards tree has errors; ``diagnostics`` lists all of them."""
-
-    def __init__(self, diagnostics: Diagnostics) -> None:
-        self.diagnostics = diagnostics
-        lines = [str(d) for d in diagnostics.sorted() if d.severity == "error"]
-        super().__init__("\n".join(lines) or "standards tree has errors")

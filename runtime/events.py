@@ -63,6 +63,7 @@ from sqlalchemy.exc import OperationalError
 from runtime.db import read
 from runtime.package import Package, Tables
 from runtime.records import iso
+from runtime.types import GovstdError
 
 PREFIX = "cn.gov.govstd."
 SUBMITTED = PREFIX + "application.submitted"
@@ -163,7 +164,7 @@ def settled(engine: Engine, t: Table) -> int:
         return int(conn.execute(_highest(t)).scalar_one())  # a snapshot taken after the lock
 
 
-class Unsettled(Exception):
+class Unsettled(GovstdError):
     """Transactions writing events did not end within :data:`SETTLE_TIMEOUT`."""
 
 

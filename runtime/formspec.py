@@ -217,7 +217,3 @@ class FormSpec:
     def prefilled(self) -> tuple[FieldSpec, ...]:
         """The fields a signed-in applicant's attribute fills when left empty."""
         return tuple(f for f in self.fields if f.prefill_key is not None)
-
-    @cached_property
-    def sensitive_fields(self) -> frozenset[str]:
-        return frozenset(f.id for f in self.fields if f.sensitive)
