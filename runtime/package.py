@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import re
+import stat
 import sys
 import threading
 import time
@@ -637,8 +638,7 @@ def _record_verified(path: Path, seen: dict[str, list[Any]]) -> None:
             tmp.unlink()
 
 
-def _stat_key(fd: int) -> list[Any]:
-    st = os.fstat(fd)
+def _stat_key(st: os.stat_result) -> list[Any]:
     return [st.st_size, st.st_ino, st.st_dev, st.st_mtime_ns, st.st_ctime_ns]
 
 
@@ -663,6 +663,11 @@ def _file_problem(
             inside[folder] = Path(folder).resolve().is_relative_to(path)
         if not inside[folder]:
             return name, f"{name} (outside the package)"
+        if name in known:  # a regular file as verified before: not even opened
+            st = os.lstat(target)
+            if stat.S_ISREG(st.st_mode) and known[name] == [recorded, *_stat_key(st)]:
+                seen[name] = known[name]
+                return None
         try:
             fd = os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError as exc:
@@ -672,13 +677,10 @@ def _file_problem(
                 return name, f"{name} (outside the package)"
             fd = os.open(target, os.O_RDONLY)
         with open(fd, "rb") as f:
-            stat = _stat_key(fd)
-            if known.get(name) == [recorded, *stat]:
-                seen[name] = known[name]
-                return None
+            key = _stat_key(os.fstat(fd))
             actual = hashlib.file_digest(f, "sha256").hexdigest()
-            if actual == recorded and time.time_ns() - max(stat[3:]) > RACY_NS:
-                seen[name] = [recorded, *stat]
+            if actual == recorded and time.time_ns() - max(key[3:]) > RACY_NS:
+                seen[name] = [recorded, *key]
     except FileNotFoundError:
         return name, f"{name} (missing)"
     except (OSError, ValueError, RuntimeError) as exc:  # a NUL in a name, a symlink loop
