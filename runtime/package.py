@@ -40,6 +40,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import orjson
 from sqlalchemy import MetaData, Table
 
 from runtime.catalogue import Catalogue
@@ -404,8 +405,9 @@ class Package:
 
 
 def _read_json(path: Path) -> Any:
+    """The JSON in ``path`` (orjson: a province's index and manifest are megabytes)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return orjson.loads(path.read_bytes())
     except FileNotFoundError:
         raise PackageError(_missing(path)) from None
     except ValueError as exc:
@@ -619,7 +621,7 @@ VERIFIED = ".govstd/verified.json"
 def _verified(path: Path) -> dict[str, list[Any]]:
     """What ``.govstd/verified.json`` says was verified (name -> sha256 and stat)."""
     try:
-        found = json.loads((path / VERIFIED).read_text(encoding="utf-8"))
+        found = orjson.loads((path / VERIFIED).read_bytes())
         return dict(found["files"]) if found.get("format") == 1 else {}
     except (OSError, ValueError, KeyError, TypeError):
         return {}
@@ -631,7 +633,7 @@ def _record_verified(path: Path, seen: dict[str, list[Any]]) -> None:
     tmp = target.with_name(f".verified-{os.getpid()}-{threading.get_ident()}.tmp")
     try:
         target.parent.mkdir(exist_ok=True)
-        tmp.write_text(json.dumps({"format": 1, "files": seen}), encoding="utf-8")
+        tmp.write_bytes(orjson.dumps({"format": 1, "files": seen}))
         os.replace(tmp, target)
     except OSError:
         with contextlib.suppress(OSError):
