@@ -32,24 +32,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.load_bench import BODY  # noqa: E402
 from runtime import identifiers  # noqa: E402
 from runtime.package import load_package  # noqa: E402
 from runtime.validation import validate_submission  # noqa: E402
 
 TODAY = date(2026, 3, 1)
-VALID: dict[str, Any] = {
-    "person_name": "张三",
-    "citizen_id_number": "440305199003070014",
-    "mobile_phone": "13812345678",
-    "residence_address": "深圳市南山区桃园路 1 号",
-    "organization_form": "2",
-    "business_scope": "零售：日用百货",
-    "business_address": "深圳市南山区南头街 8 号",
-    "business_division": "440305",
-    "premises_ownership": "2",
+VALID: dict[str, Any] = {  # load_bench's submission, with an agent and two members
+    **BODY["data"],
     "operating_area": "35.5",
-    "registered_capital": 5,
-    "employees": 3,
     "agent_used": True,
     "agent_name": "王五",
     "agent_id_number": "440882198503293017",

@@ -23,7 +23,7 @@ from runtime.checklist import require_materials
 from runtime.clock import local_date
 from runtime.context import Context
 from runtime.db import write
-from runtime.errors import ApiError, FieldProblem
+from runtime.errors import ApiError
 from runtime.records import (
     clock_columns,
     clock_of,
@@ -86,8 +86,7 @@ def take_step(
             )
             errors = errors or c.extensions.problems(form.id, cleaned, lng)
             if errors:
-                problems = [FieldProblem(e.path, e.code, e.message, e.fields) for e in errors]
-                raise ApiError(422, "validation", fields=problems)
+                raise ApiError(422, "validation", fields=errors)
             store_data(conn, pkg, c.cipher, form, application_id, cleaned, replace=True)
         if rules is not None and workflow.needs_materials(step, app.status):
             uploaded = conn.execute(

@@ -217,6 +217,7 @@ def create_app(
     app.state.ctx = context
     app.state.revision_guard = guard
     app.state.settings = settings
+    app.state.openapi = docs.document(package, added)
     return app
 
 

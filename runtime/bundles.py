@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from runtime.errors import FieldProblem
 from runtime.extensions import NONE, Extensions
 from runtime.package import Bundle, Package, Region, Share
-from runtime.validation import FieldError, message, validate_submission
+from runtime.types import FieldProblem
+from runtime.validation import message, validate_submission
 
 _HEAD = re.compile(r"^([^.\[]+)(.*)$", re.S)
 _NECESSITY = {"required": 0, "deferrable": 1, "optional": 2}
@@ -107,6 +107,6 @@ def validate_bundle(
     return cleaned, list(problems.values())
 
 
-def _problem(share: Share, e: FieldError) -> FieldProblem:
+def _problem(share: Share, e: FieldProblem) -> FieldProblem:
     fields = None if e.fields is None else tuple(_combined_path(share, f) for f in e.fields)
     return FieldProblem(_combined_path(share, e.path), e.code, e.message, fields)

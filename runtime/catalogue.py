@@ -19,7 +19,6 @@ from typing import Any
 
 from runtime.formspec import Text, localized
 
-SHARE_TYPES = ("unconditional", "conditional", "none")
 SHARE_NAMES: dict[str, Text] = {
     "unconditional": {"zh": "无条件共享", "en": "unconditional"},
     "conditional": {"zh": "有条件共享", "en": "conditional"},

@@ -120,7 +120,7 @@ def serve(
     ``GOVSTD_FORWARDED_ALLOW_IPS``): behind a proxy that ends TLS, cookies are then Secure."""
     import uvicorn
 
-    from runtime.server import ServeConfig, ServeLimits
+    from runtime.server import ServeConfig
 
     trusted = forwarded_allow_ips or os.environ.get("GOVSTD_FORWARDED_ALLOW_IPS") or None
 
@@ -131,7 +131,6 @@ def serve(
     url = database_url(db)
     try:
         settings = Settings.from_env()
-        limits = ServeLimits.from_env()
         if workers > 1:  # each worker checks them too, but one clear error comes first
             data_keys(settings)
     except SettingsError as exc:
@@ -149,7 +148,7 @@ def serve(
         _run_workers(
             ServeConfig(
                 "runtime.app:app_from_env",
-                limits=limits,
+                settings=settings,
                 factory=True,
                 host=host,
                 port=port,
@@ -171,7 +170,7 @@ def serve(
     except (PackageError, SettingsError, DatabaseNotReady) as exc:
         raise CommandError(str(exc)) from None
     _sweep_at_start(app_dir, url, settings.upload_dir)
-    config = ServeConfig(app, limits=limits, host=host, port=port, forwarded_allow_ips=trusted)
+    config = ServeConfig(app, settings=settings, host=host, port=port, forwarded_allow_ips=trusted)
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run()
 

@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from runtime.types import FieldProblem as FieldProblem  # the 422 lists them: re-exported
 from runtime.types import GovstdError
 
 log = logging.getLogger("govstd.runtime")
@@ -265,20 +266,6 @@ def message(code: str, lang: str, **params: object) -> str:
         return text.format(**params)
     except (KeyError, IndexError):
         return text
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    path: str
-    code: str
-    message: str
-    fields: tuple[str, ...] | None = None  # a rule's: the paths of the fields it reads
-
-    def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"path": self.path, "code": self.code, "message": self.message}
-        if self.fields is not None:
-            out["fields"] = list(self.fields)
-        return out
 
 
 @dataclass

@@ -4,15 +4,19 @@
 defines ``register(ext)``, which :func:`runtime.app.create_app` calls once at start-up
 with an :class:`Extensions` to add to:
 
-- ``ext.route(path, endpoint, methods=("GET",))``: a Starlette endpoint under ``/api/ext/``
-  (JSON: not cached, like the rest of the API) or ``/ext/`` (pages). The shared routes come
-  first, so an extension cannot replace one. ``request.app.state.ctx`` is the package, the
-  database engine and the settings (:class:`runtime.context.Context`);
+- ``ext.route(path, endpoint, methods=("GET",), operation={})``: a Starlette endpoint
+  under ``/api/ext/`` (JSON: not cached, like the rest of the API) or ``/ext/`` (pages).
+  The shared routes come first, so an extension cannot replace one. An ``/api/ext/``
+  route is in the served ``/openapi.json``: its operation is ``operationId`` (the
+  endpoint's name), ``summary`` (its docstring's first line), tag ``extensions`` and a
+  bare 200, updated with ``operation`` (an OpenAPI Operation object: responses, security
+  …). ``request.app.state.ctx`` is the package, the database engine and the settings
+  (:class:`runtime.context.Context`);
   :func:`runtime.auth.require` checks the caller's token; raise
   :class:`runtime.errors.ApiError` for a 4xx answer in the API's error format.
 - ``ext.check(form, check)``: ``check(data, lang)`` runs on every submission of that form
   (a filing, a bundle member's share, a resubmission, a policy claim) once the form's own
-  checks pass, with the cleaned data; each :class:`runtime.validation.FieldError` it
+  checks pass, with the cleaned data; each :class:`runtime.types.FieldProblem` it
   yields refuses the submission (422, listed in ``fields`` with its path, code and
   message, in ``lang``: ``zh`` or ``en``).
 
@@ -32,13 +36,12 @@ from typing import Any
 from starlette.routing import BaseRoute, Route
 
 from runtime.settings import SettingsError
-from runtime.types import bilingual
-from runtime.validation import FieldError
+from runtime.types import FieldProblem, bilingual
 
 ENV_VAR = "GOVSTD_EXTENSIONS"
 PREFIXES = ("/api/ext/", "/ext/")
 
-Check = Callable[[Mapping[str, object], str], Iterable[FieldError]]
+Check = Callable[[Mapping[str, object], str], Iterable[FieldProblem]]
 Register = Callable[["Extensions"], None]
 
 
@@ -48,9 +51,14 @@ class Extensions:
 
     routes: list[BaseRoute] = field(default_factory=list)
     checks: dict[str, list[Check]] = field(default_factory=dict)
+    paths: dict[str, dict[str, Any]] = field(default_factory=dict)  # OpenAPI, of /api/ext/
 
     def route(
-        self, path: str, endpoint: Callable[..., Any], methods: Sequence[str] = ("GET",)
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        methods: Sequence[str] = ("GET",),
+        operation: Mapping[str, Any] = {},
     ) -> None:
         if not path.startswith(PREFIXES):
             raise ValueError(
@@ -59,12 +67,23 @@ class Extensions:
                     f"an extension's path must start with /api/ext/ or /ext/: {path}",
                 )
             )
-        self.routes.append(Route(path, endpoint, methods=list(methods), include_in_schema=False))
+        api = path.startswith("/api/")
+        route = Route(path, endpoint, methods=list(methods), include_in_schema=api)
+        self.routes.append(route)
+        if api:
+            documented: dict[str, Any] = {
+                "operationId": route.name,
+                "summary": (endpoint.__doc__ or route.name).strip().splitlines()[0],
+                "tags": ["extensions"],
+                "responses": {"200": {"description": "OK"}},
+            }
+            item = self.paths.setdefault(path, {})
+            item.update({m.lower(): {**documented, **operation} for m in methods})
 
     def check(self, form: str, check: Check) -> None:
         self.checks.setdefault(form, []).append(check)
 
-    def problems(self, form: str, data: Mapping[str, object], lang: str) -> list[FieldError]:
+    def problems(self, form: str, data: Mapping[str, object], lang: str) -> list[FieldProblem]:
         """What the checks of ``form`` find in its cleaned ``data``."""
         return [problem for check in self.checks.get(form, ()) for problem in check(data, lang)]
 

@@ -90,14 +90,3 @@ def parse_format(notation: str) -> Format:
             f"'{notation}': decimal places go with n and must be fewer than the digits"
         )
     return Format(notation, cls, min_length, max_length, fraction)
-
-
-def decimal_fits(value: str, fmt: Format) -> bool:
-    """Whether a decimal's text has at most the format's digits and decimal places."""
-    digits = value.lstrip("+-")
-    whole, _, fraction = digits.partition(".")
-    if fmt.fraction_digits is not None and len(fraction.rstrip("0")) > fmt.fraction_digits:
-        return False
-    return fmt.max_length is None or len(whole.lstrip("0")) + (fmt.fraction_digits or 0) <= (
-        fmt.max_length
-    )

@@ -28,9 +28,8 @@ from __future__ import annotations
 import ast
 import io
 import os
-import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, pool
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from runtime.settings import Environment, SettingsError
 from runtime.types import GovstdError, bilingual
 
 VERSION_TABLE = "alembic_version"
@@ -53,29 +53,20 @@ class MigrationError(GovstdError):
     """A migration was refused or failed; the message says which and why."""
 
 
-TIMEOUTS = {  # PostgreSQL setting: (environment variable, default)
-    "lock_timeout": ("GOVSTD_MIGRATION_LOCK_TIMEOUT", "5s"),
-    "statement_timeout": ("GOVSTD_MIGRATION_STATEMENT_TIMEOUT", "30min"),
-}
-_DURATION = re.compile(r"([0-9]{1,9})(ms|s|min|h)?\Z")
-_MS = {None: 1, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000}
-_MAX_MS = 2**31 - 1  # PostgreSQL's limit for both settings (about 24 days)
-
-
-def timeouts(env: dict[str, str] | None = None) -> dict[str, str]:
-    """The PostgreSQL timeouts a migration runs under, checked (they are written into SQL)."""
-    env = dict(os.environ) if env is None else env
-    chosen = {}
-    for setting, (variable, default) in TIMEOUTS.items():
-        value = env.get(variable, "").strip() or default
-        found = _DURATION.match(value)
-        if not found or int(found[1]) * _MS[found[2]] > _MAX_MS:
-            raise MigrationError(
-                f"{variable}={value!r}: 应为不超过 24 天的时长，如 5s、500ms、30min、0（不限） / "
-                "expected a duration of at most 24 days such as 5s, 500ms, 30min or 0 (no limit)"
-            )
-        chosen[setting] = value
-    return chosen
+def timeouts(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The PostgreSQL timeouts a migration runs under, checked (they are written into SQL).
+    Only the ``GOVSTD_MIGRATION_*`` variables are read: a migration does not need the
+    service's other settings."""
+    env = os.environ if env is None else env
+    own = {k: v for k, v in env.items() if k.startswith("GOVSTD_MIGRATION_")}
+    try:
+        read = Environment.read(own)
+    except SettingsError as exc:
+        raise MigrationError(str(exc)) from None
+    return {
+        "lock_timeout": read.migration_lock_timeout,
+        "statement_timeout": read.migration_statement_timeout,
+    }
 
 
 def config(app_dir: Path, db_url: str) -> Config:

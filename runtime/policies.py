@@ -28,7 +28,8 @@ from runtime.clock import local_date
 from runtime.expressions import Compiled, ExpressionError, compile_expression, evaluate
 from runtime.formspec import FormSpec, expression_names, localized
 from runtime.package import Package, Policy
-from runtime.validation import FieldError, validate_submission
+from runtime.types import FieldProblem
+from runtime.validation import validate_submission
 
 # --- in force ----------------------------------------------------------------------------
 
@@ -184,7 +185,7 @@ RANK = {True: 0, None: 1, False: 2}
 
 def validate_profile(
     form: FormSpec, data: object, *, lang: str, today: date
-) -> tuple[dict[str, object], list[FieldError]]:
+) -> tuple[dict[str, object], list[FieldProblem]]:
     """Validated like a form, but unanswered fields are allowed (they stay undecided)."""
     cleaned, errors = validate_submission(form, data, lang=lang, today=today)
     return cleaned, [e for e in errors if e.code != "required"]

@@ -1,7 +1,7 @@
 """How ``govstd serve`` runs uvicorn: connection time limits, a concurrency cap, and
 workers that never outlive their master.
 
-| variable (per worker) | default | meaning |
+| variable (per worker; read by :mod:`runtime.settings`) | default | meaning |
 |---|---|---|
 | ``GOVSTD_HEADER_TIMEOUT`` | 10 | seconds to send a request's headers (from the connection, |
 | | | or from the first byte of a further keep-alive request) |
@@ -12,8 +12,7 @@ workers that never outlive their master.
 uvicorn itself has no limit on the time to send the headers: a connection that
 sends nothing, or half a request line, is kept for ever, so a few hundred of them
 hold every file descriptor of a worker. :class:`HeaderTimeoutHttpTools` (uvicorn's
-httptools protocol; :class:`HeaderTimeoutProtocol`, its h11 protocol, where httptools
-is missing) closes such a connection once :data:`header_timeout` has passed.
+httptools protocol) closes such a connection once :data:`header_timeout` has passed.
 httptools (llhttp, in C) parses a request in a fraction of h11's time, and uvicorn
 runs its workers on uvloop when it is installed (both are dependencies): issue 13
 measured the HTTP layer at about as much CPU per request as a filing's own work.
@@ -37,7 +36,6 @@ woken too, take the next ones.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ctypes
 import gc
 import os
@@ -46,61 +44,16 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from multiprocessing import reduction
 from typing import Any
 
-import h11
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-try:
-    import httptools
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-except ImportError:  # pragma: no cover - httptools is a dependency
-    httptools = None  # type: ignore[assignment]
-    HttpToolsProtocol = H11Protocol  # type: ignore[misc,assignment]
-
-from runtime.settings import SettingsError
-from runtime.types import bilingual
+from runtime.settings import Settings
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 MAX_HEADER_BYTES = 16 * 1024  # request line and headers: h11's default limit
-_LIMITS = {  # variable: (field, default, lowest, highest)
-    "GOVSTD_HEADER_TIMEOUT": ("header_timeout", 10, 1, 3600),
-    "GOVSTD_KEEP_ALIVE_TIMEOUT": ("keep_alive_timeout", 5, 1, 3600),
-    "GOVSTD_LIMIT_CONCURRENCY": ("limit_concurrency", 1000, 1, 1_000_000),
-    "GOVSTD_SHUTDOWN_TIMEOUT": ("shutdown_timeout", 30, 1, 3600),
-}
-
-
-@dataclass(frozen=True)
-class ServeLimits:
-    header_timeout: int = 10
-    keep_alive_timeout: int = 5
-    limit_concurrency: int = 1000
-    shutdown_timeout: int = 30
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ServeLimits:
-        """The limits from ``GOVSTD_*`` variables; a bad value is a :class:`SettingsError`."""
-        env = os.environ if env is None else env
-        values: dict[str, int] = {}
-        for variable, (name, default, low, high) in _LIMITS.items():
-            raw = env.get(variable, "").strip() or str(default)
-            if not raw.isdigit() or not low <= int(raw) <= high:
-                raise SettingsError(
-                    bilingual(
-                        f"{variable} 应为 {low} 到 {high} 之间的整数",
-                        f"{variable} must be a whole number from {low} to {high}",
-                    )
-                )
-            values[name] = int(raw)
-        return cls(**values)
-
-
-PROTOCOL = "HeaderTimeoutHttpTools" if httptools is not None else "HeaderTimeoutProtocol"
 
 
 class ServeConfig(uvicorn.Config):
@@ -111,23 +64,23 @@ class ServeConfig(uvicorn.Config):
         self,
         app: Any,
         *,
-        limits: ServeLimits,
+        settings: Settings,
         forwarded_allow_ips: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
             app,
-            http=f"runtime.server:{PROTOCOL}",
-            timeout_keep_alive=limits.keep_alive_timeout,
-            limit_concurrency=limits.limit_concurrency,
-            timeout_graceful_shutdown=limits.shutdown_timeout,
+            http="runtime.server:HeaderTimeoutHttpTools",
+            timeout_keep_alive=settings.keep_alive_timeout,
+            limit_concurrency=settings.limit_concurrency,
+            timeout_graceful_shutdown=settings.shutdown_timeout,
             # forwarded headers believed only from the proxies named (default: none)
             proxy_headers=forwarded_allow_ips is not None,
             forwarded_allow_ips=forwarded_allow_ips,
             server_header=False,
             **kwargs,
         )
-        self.header_timeout = limits.header_timeout
+        self.header_timeout = settings.header_timeout
         self.master_pid = os.getpid()
 
     def load(self) -> None:
@@ -139,72 +92,6 @@ class ServeConfig(uvicorn.Config):
         # it while requests wait (issue 13: the long tail of submissions under load).
         gc.collect()
         gc.freeze()
-
-
-class HeaderTimer:
-    """Closes a connection whose request headers have not all come in ``timeout`` seconds:
-    :meth:`arm` when the connection opens and at each first byte of a request,
-    :meth:`disarm` once the headers are in. ``waiting`` says whether headers are awaited,
-    ``close`` closes the connection (each protocol knows its own)."""
-
-    def __init__(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        timeout: float,
-        waiting: Callable[[], bool],
-        close: Callable[[], None],
-    ) -> None:
-        self.loop, self.timeout, self.waiting, self.close = loop, timeout, waiting, close
-        self.handle: asyncio.TimerHandle | None = None
-
-    def arm(self) -> None:
-        if self.handle is None and self.waiting():
-            self.handle = self.loop.call_later(self.timeout, self._expired)
-
-    def disarm(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
-            self.handle = None
-
-    def _expired(self) -> None:
-        self.handle = None
-        if self.waiting():
-            self.close()
-
-
-class HeaderTimeoutProtocol(H11Protocol):
-    """h11 with a time limit on receiving a request's headers (see the module doc)."""
-
-    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
-        super().__init__(config, *args, **kwargs)
-        timeout = float(getattr(config, "header_timeout", 10))
-        self.timer = HeaderTimer(self.loop, timeout, self._waiting_for_headers, self._close)
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self.timer.arm()
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        self.timer.arm()
-
-    def handle_events(self) -> None:
-        super().handle_events()
-        if not self._waiting_for_headers():
-            self.timer.disarm()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.timer.disarm()
-        super().connection_lost(exc)
-
-    def _waiting_for_headers(self) -> bool:
-        return self.conn.their_state is h11.IDLE and self.conn.our_state is h11.IDLE
-
-    def _close(self) -> None:
-        if not self.transport.is_closing():
-            with contextlib.suppress(h11.LocalProtocolError):
-                self.conn.send(h11.ConnectionClosed())
-            self.transport.close()
 
 
 class HeaderTimeoutHttpTools(HttpToolsProtocol):
@@ -219,16 +106,30 @@ class HeaderTimeoutHttpTools(HttpToolsProtocol):
         super().__init__(config, *args, **kwargs)
         self._awaiting_headers = True
         self._header_bytes = 0
-        timeout = float(getattr(config, "header_timeout", 10))
-        self.timer = HeaderTimer(self.loop, timeout, lambda: self._awaiting_headers, self._close)
+        self._header_timeout = float(getattr(config, "header_timeout", 10))
+        self._timer: asyncio.TimerHandle | None = None
+
+    def _arm(self) -> None:
+        if self._timer is None and self._awaiting_headers:
+            self._timer = self.loop.call_later(self._header_timeout, self._expired)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _expired(self) -> None:
+        self._timer = None
+        if self._awaiting_headers and not self.transport.is_closing():
+            self.transport.close()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.timer.arm()
+        self._arm()
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        self.timer.arm()
+        self._arm()
 
     def on_message_begin(self) -> None:
         self._header_bytes = 0
@@ -249,7 +150,7 @@ class HeaderTimeoutHttpTools(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._awaiting_headers = False
-        self.timer.disarm()
+        self._disarm()
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:
@@ -257,12 +158,8 @@ class HeaderTimeoutHttpTools(HttpToolsProtocol):
         super().on_response_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.timer.disarm()
+        self._disarm()
         super().connection_lost(exc)
-
-    def _close(self) -> None:
-        if not self.transport.is_closing():
-            self.transport.close()
 
 
 def die_with_parent(parent_pid: int) -> None:

@@ -21,10 +21,11 @@
 | ``GOVSTD_WEBHOOK_BACKOFF`` | seconds before the first retry, doubling up to 600; default 1 |
 | ``GOVSTD_LICENCE_URL`` | the 电子证照 service government-sourced materials are fetched from |
 | ``GOVSTD_LICENCE_TIMEOUT`` | seconds one licence fetch may take; default 10 |
+| ``GOVSTD_OIDC_*`` | sign-in through OpenID Connect (:mod:`runtime.web.oidc`) |
+| ``GOVSTD_HEADER_TIMEOUT`` … | ``govstd serve``'s connection limits (:mod:`runtime.server`) |
 
-(The two migration settings are read by ``runtime/migrate.py``, for ``govstd migrate``.)
-The variables are read with pydantic-settings (:class:`Environment`); an empty value
-counts as unset.
+Every variable is read here, with pydantic-settings (:class:`Environment`); an empty value
+counts as unset. ``govstd migrate`` reads only the two ``GOVSTD_MIGRATION_*`` ones.
 
 ``now`` is the clock of the case handling (deadlines, overdue); tests replace it.
 """
@@ -35,14 +36,16 @@ import base64
 import binascii
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
 
@@ -75,9 +78,9 @@ class SettingsError(GovstdError, ValueError):
     """A setting is missing or wrong; the message names the variable."""
 
 
-# The message of a variable whose value is not of its type (the rules' own messages are
-# in Environment's validators).
-_NOT_OF_ITS_TYPE = {
+# The message of a variable whose value is not of its type or out of its range (the rules'
+# own messages are in Environment's validators).
+_WRONG = {
     "GOVSTD_JWT_MAX_TTL": bilingual(
         f"GOVSTD_JWT_MAX_TTL 应为 1 到 {LONGEST_TOKEN_TTL} 之间的秒数",
         f"GOVSTD_JWT_MAX_TTL must be a number of seconds from 1 to {LONGEST_TOKEN_TTL}",
@@ -86,6 +89,41 @@ _NOT_OF_ITS_TYPE = {
         "GOVSTD_MAX_JSON_BYTES 必须是整数", "GOVSTD_MAX_JSON_BYTES must be an integer"
     ),
 }
+
+
+def _seconds(default: float, variable: str, high: float) -> Any:
+    """A variable holding seconds, above 0 and at most ``high``."""
+    _WRONG[variable] = bilingual(
+        f"{variable} 应为大于 0、不超过 {high:g} 的秒数",
+        f"{variable} must be a number of seconds above 0 and at most {high:g}",
+    )
+    return Field(default, gt=0, le=high, allow_inf_nan=False, alias=variable)
+
+
+def _whole(default: int, variable: str, low: int, high: int) -> Any:
+    """A variable holding a whole number from ``low`` to ``high``."""
+    _WRONG[variable] = bilingual(
+        f"{variable} 应为 {low} 到 {high} 之间的整数",
+        f"{variable} must be a whole number from {low} to {high}",
+    )
+    return Field(default, ge=low, le=high, alias=variable)
+
+
+_DURATION = re.compile(r"([0-9]{1,9})(ms|s|min|h)?\Z")
+_MS = {None: 1, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000}
+_MAX_MS = 2**31 - 1  # PostgreSQL's limit for lock_timeout and statement_timeout (~24 days)
+
+
+def _url(variable: str, raw: str) -> str:
+    parsed = urlsplit(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ValueError(
+            bilingual(
+                f"{variable}: {raw[:200]!r} 不是 http(s) 地址",
+                f"{variable}: {raw[:200]!r} is not an http(s) address",
+            )
+        )
+    return raw
 
 
 class _Variables(EnvSettingsSource):
@@ -101,6 +139,16 @@ class _Variables(EnvSettingsSource):
         return parse_env_vars(
             self._variables, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
         )
+
+
+@dataclass(frozen=True)
+class OidcConfig:
+    """Sign-in through OpenID Connect (:mod:`runtime.web.oidc`)."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+    redirect_uri: str | None = None
 
 
 class Environment(BaseSettings):
@@ -125,6 +173,22 @@ class Environment(BaseSettings):
     )
     upload_dir: Path = Field(Path("var/uploads"), alias="GOVSTD_UPLOAD_DIR")
     max_json_bytes: int = Field(1024 * 1024, alias="GOVSTD_MAX_JSON_BYTES")
+    webhook_urls: Annotated[tuple[str, ...], NoDecode] = Field((), alias="GOVSTD_WEBHOOK_URLS")
+    webhook_key: Annotated[bytes, NoDecode] = Field(b"", alias="GOVSTD_WEBHOOK_SECRET")
+    webhook_timeout: float = _seconds(10.0, "GOVSTD_WEBHOOK_TIMEOUT", 300)
+    webhook_backoff: float = _seconds(1.0, "GOVSTD_WEBHOOK_BACKOFF", 600)
+    licence_url: str | None = Field(None, alias="GOVSTD_LICENCE_URL")
+    licence_timeout: float = _seconds(10.0, "GOVSTD_LICENCE_TIMEOUT", 300)
+    oidc_issuer: str | None = Field(None, alias="GOVSTD_OIDC_ISSUER")
+    oidc_client_id: str | None = Field(None, alias="GOVSTD_OIDC_CLIENT_ID")
+    oidc_client_secret: str | None = Field(None, alias="GOVSTD_OIDC_CLIENT_SECRET")
+    oidc_redirect_uri: str | None = Field(None, alias="GOVSTD_OIDC_REDIRECT_URI")
+    header_timeout: int = _whole(10, "GOVSTD_HEADER_TIMEOUT", 1, 3600)
+    keep_alive_timeout: int = _whole(5, "GOVSTD_KEEP_ALIVE_TIMEOUT", 1, 3600)
+    limit_concurrency: int = _whole(1000, "GOVSTD_LIMIT_CONCURRENCY", 1, 1_000_000)
+    shutdown_timeout: int = _whole(30, "GOVSTD_SHUTDOWN_TIMEOUT", 1, 3600)
+    migration_lock_timeout: str = Field("5s", alias="GOVSTD_MIGRATION_LOCK_TIMEOUT")
+    migration_statement_timeout: str = Field("30min", alias="GOVSTD_MIGRATION_STATEMENT_TIMEOUT")
 
     @classmethod
     def read(cls, variables: Mapping[str, str]) -> Self:
@@ -135,7 +199,7 @@ class Environment(BaseSettings):
             error = exc.errors()[0]
             if "error" in error.get("ctx", {}):  # one of the rules below
                 raise SettingsError(str(error["ctx"]["error"])) from None
-            raise SettingsError(_NOT_OF_ITS_TYPE[str(error["loc"][0])]) from None
+            raise SettingsError(_WRONG[str(error["loc"][0])]) from None
 
     @property
     def production(self) -> bool:
@@ -145,6 +209,15 @@ class Environment(BaseSettings):
     def external(self) -> bool:
         """Tokens come from an external identity provider."""
         return bool(self.public_key or self.jwks_url)
+
+    @property
+    def oidc(self) -> OidcConfig | None:
+        """Sign-in through OpenID Connect, when the three variables it needs are set."""
+        if not (self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret):
+            return None
+        return OidcConfig(
+            self.oidc_issuer, self.oidc_client_id, self.oidc_client_secret, self.oidc_redirect_uri
+        )
 
     @field_validator("public_key")
     @classmethod
@@ -172,6 +245,79 @@ class Environment(BaseSettings):
             )
         return algorithms
 
+    @field_validator(
+        "webhook_urls",
+        "webhook_key",
+        "webhook_timeout",
+        "webhook_backoff",
+        "licence_url",
+        "licence_timeout",
+        "header_timeout",
+        "keep_alive_timeout",
+        "limit_concurrency",
+        "shutdown_timeout",
+        "migration_lock_timeout",
+        "migration_statement_timeout",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise PydanticUseDefault
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("webhook_urls", mode="before")
+    @classmethod
+    def _webhook_urls(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        urls = (_url("GOVSTD_WEBHOOK_URLS", u) for u in value.replace(",", " ").split())
+        return tuple(dict.fromkeys(urls))
+
+    @field_validator("webhook_key", mode="before")
+    @classmethod
+    def _webhook_key(cls, value: Any) -> Any:
+        """The HMAC key (Standard Webhooks: ``whsec_`` + base64)."""
+        if not isinstance(value, str):
+            return value
+        try:
+            key = base64.b64decode(value.removeprefix("whsec_"), validate=True)
+        except (binascii.Error, ValueError):
+            key = b""
+        if not 24 <= len(key) <= 64:
+            raise ValueError(
+                bilingual(
+                    "GOVSTD_WEBHOOK_SECRET 应为 whsec_ 加 24 到 64 字节的 base64",
+                    "GOVSTD_WEBHOOK_SECRET must be whsec_ and the base64 of 24 to 64 bytes",
+                )
+            )
+        return key
+
+    @field_validator("licence_url")
+    @classmethod
+    def _licence_url(cls, value: str | None) -> str | None:
+        return value and _url("GOVSTD_LICENCE_URL", value).rstrip("/")
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _issuer(cls, value: str | None) -> str | None:
+        return value and value.rstrip("/")
+
+    @field_validator("migration_lock_timeout", "migration_statement_timeout")
+    @classmethod
+    def _duration(cls, value: str, info: ValidationInfo) -> str:
+        found = _DURATION.match(value)
+        if not found or int(found[1]) * _MS[found[2]] > _MAX_MS:
+            variable = cls.model_fields[str(info.field_name)].alias
+            raise ValueError(
+                bilingual(
+                    f"{variable}={value!r}: 应为不超过 24 天的时长，如 5s、500ms、30min、0（不限）",
+                    "expected a duration of at most 24 days such as 5s, 500ms, 30min or 0 "
+                    "(no limit)",
+                )
+            )
+        return value
+
     @model_validator(mode="after")
     def _secret(self) -> Self:
         if self.production and not self.secret and not self.external:
@@ -196,7 +342,17 @@ class Environment(BaseSettings):
                     "GOVSTD_SECRET must have at least 32 bytes (HS256)",
                 )
             )
+        if self.webhook_urls and not self.webhook_key:
+            raise ValueError(
+                bilingual(
+                    "设置了 GOVSTD_WEBHOOK_URLS 时必须设置 GOVSTD_WEBHOOK_SECRET",
+                    "GOVSTD_WEBHOOK_SECRET must be set when GOVSTD_WEBHOOK_URLS is",
+                )
+            )
         return self
+
+
+_PASSED = Environment.model_fields.keys() - {"secret", "algorithms"}  # as they are read
 
 
 @dataclass(frozen=True)
@@ -222,6 +378,11 @@ class Settings:
     webhook_backoff: float = 1.0
     licence_url: str | None = None
     licence_timeout: float = 10.0
+    oidc: OidcConfig | None = None
+    header_timeout: int = 10
+    keep_alive_timeout: int = 5
+    limit_concurrency: int = 1000
+    shutdown_timeout: int = 30
     env: Mapping[str, str] = field(default_factory=dict)
     now: Callable[[], datetime] = _utcnow
 
@@ -229,91 +390,16 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         read = Environment.read(env)
+        same = {f.name: getattr(read, f.name) for f in fields(cls) if f.name in _PASSED}
         return cls(
+            **same,
             secret=read.secret or DEV_SECRET,
             secret_is_dev=not read.secret,
-            public_key=read.public_key,
-            jwks_url=read.jwks_url,
             algorithms=read.algorithms or (("RS256", "ES256") if read.external else ("HS256",)),
-            audience=read.audience,
-            issuer=read.issuer,
-            max_token_ttl=read.max_token_ttl,
             production=read.production,
-            upload_dir=read.upload_dir,
-            max_json_bytes=read.max_json_bytes,
-            **integrations(env),
+            oidc=read.oidc,
             env=env,
         )
-
-
-def _seconds(env: Mapping[str, str], variable: str, default: float, high: float) -> float:
-    raw = env.get(variable, "").strip()
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= high:
-        raise SettingsError(
-            bilingual(
-                f"{variable} 应为大于 0、不超过 {high:g} 的秒数",
-                f"{variable} must be a number of seconds above 0 and at most {high:g}",
-            )
-        )
-    return value
-
-
-def _url(variable: str, raw: str) -> str:
-    parsed = urlsplit(raw)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise SettingsError(
-            bilingual(
-                f"{variable}: {raw[:200]!r} 不是 http(s) 地址",
-                f"{variable}: {raw[:200]!r} is not an http(s) address",
-            )
-        )
-    return raw
-
-
-def webhook_key(raw: str) -> bytes:
-    """The HMAC key of ``GOVSTD_WEBHOOK_SECRET`` (Standard Webhooks: ``whsec_`` + base64)."""
-    body = raw.strip().removeprefix("whsec_")
-    try:
-        key = base64.b64decode(body, validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    if not 24 <= len(key) <= 64:
-        raise SettingsError(
-            bilingual(
-                "GOVSTD_WEBHOOK_SECRET 应为 whsec_ 加 24 到 64 字节的 base64",
-                "GOVSTD_WEBHOOK_SECRET must be whsec_ and the base64 of 24 to 64 bytes",
-            )
-        )
-    return key
-
-
-def integrations(env: Mapping[str, str]) -> dict[str, Any]:
-    """The webhook and 电子证照 settings (docs/data.md), checked."""
-    urls = tuple(
-        _url("GOVSTD_WEBHOOK_URLS", u)
-        for u in env.get("GOVSTD_WEBHOOK_URLS", "").replace(",", " ").split()
-    )
-    secret = env.get("GOVSTD_WEBHOOK_SECRET", "")
-    if urls and not secret.strip():
-        raise SettingsError(
-            bilingual(
-                "设置了 GOVSTD_WEBHOOK_URLS 时必须设置 GOVSTD_WEBHOOK_SECRET",
-                "GOVSTD_WEBHOOK_SECRET must be set when GOVSTD_WEBHOOK_URLS is",
-            )
-        )
-    licence = env.get("GOVSTD_LICENCE_URL", "").strip()
-    return {
-        "webhook_urls": tuple(dict.fromkeys(urls)),
-        "webhook_key": webhook_key(secret) if secret.strip() else b"",
-        "webhook_timeout": _seconds(env, "GOVSTD_WEBHOOK_TIMEOUT", 10.0, 300.0),
-        "webhook_backoff": _seconds(env, "GOVSTD_WEBHOOK_BACKOFF", 1.0, 600.0),
-        "licence_url": _url("GOVSTD_LICENCE_URL", licence).rstrip("/") if licence else None,
-        "licence_timeout": _seconds(env, "GOVSTD_LICENCE_TIMEOUT", 10.0, 300.0),
-    }
 
 
 def data_keys(settings: Settings) -> tuple[bytes, ...]:

@@ -1,5 +1,5 @@
 """The words the generator and the runtime share: field types, identifier checks, localized
-text, bilingual messages and the root exception.
+text, bilingual messages, a submission's problem and the root exception.
 
 Like ``starlette/types.py``: no logic, one home for each word, imported by whoever
 spells it (the standards' element kind, the checks, the tables, the schemas, the form
@@ -9,7 +9,8 @@ specs, the form models, validation, records).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final, Literal, get_args
+from dataclasses import dataclass
+from typing import Any, Final, Literal, get_args
 
 __all__ = [
     "CHECK_NAMES",
@@ -18,9 +19,9 @@ __all__ = [
     "NUMBER_TYPES",
     "TEXT_TYPES",
     "CheckName",
+    "FieldProblem",
     "FieldType",
     "GovstdError",
-    "Message",
     "Text",
     "bilingual",
 ]
@@ -45,29 +46,26 @@ Text = Mapping[str, str]
 """Localized text: a locale (``zh``, ``en``) to a string; ``zh`` is always present."""
 
 
-class Message(str):
-    """A message in Chinese and English, printed ``中文 / English``; ``zh`` and ``en`` are
-    the two parts (for a reader who wants one language)."""
-
-    zh: str
-    en: str
-
-    def __new__(cls, zh: str, en: str) -> Message:
-        message = super().__new__(cls, f"{zh} / {en}")
-        message.zh, message.en = zh, en
-        return message
-
-    def __reduce__(self) -> tuple[type[Message], tuple[str, str]]:
-        return (Message, (self.zh, self.en))
-
-    def in_language(self, lang: str) -> str:
-        """The English part for ``en``/``en-US``, else the Chinese one."""
-        return self.en if lang.startswith("en") else self.zh
-
-
-def bilingual(zh: str, en: str) -> Message:
+def bilingual(zh: str, en: str) -> str:
     """One message, Chinese first, then English: ``中文 / English``."""
-    return Message(zh, en)
+    return f"{zh} / {en}"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One problem of a submission: where (a field's path), which (a stable code), and
+    what to do; the API lists them in its 422's ``fields``."""
+
+    path: str
+    code: str
+    message: str
+    fields: tuple[str, ...] | None = None  # a rule's: the paths of the fields it reads
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "code": self.code, "message": self.message}
+        if self.fields is not None:
+            out["fields"] = list(self.fields)
+        return out
 
 
 class GovstdError(Exception):

@@ -1,7 +1,7 @@
 """Validation of a submission's ``data`` against a form: errors, and the cleaned data.
 
 :func:`validate_submission` is what the submit endpoint runs. It returns the
-*cleaned* data — what is stored — and a list of :class:`FieldError`; the data
+*cleaned* data — what is stored — and a list of :class:`FieldProblem`; the data
 is acceptable when the list is empty.
 
 Values (JSON in -> cleaned Python value)
@@ -43,7 +43,7 @@ Conditions (CEL, see :mod:`runtime.expressions`)
     ``size(members) >= 1`` sees it.
 
 Errors
-    A :class:`FieldError` has a ``path`` (``citizen_id_number``,
+    A :class:`FieldProblem` has a ``path`` (``citizen_id_number``,
     ``members[1].citizen_id_number``, ``members``, a rule's id, or ``""`` for
     the data as a whole), a ``code`` and a ``message`` in Chinese (``lang="zh"``,
     the default) or English (``lang="en"``; ``zh-CN``/``en-US`` are accepted).
@@ -78,11 +78,11 @@ from runtime import identifiers
 from runtime.expressions import Compiled, compile_expression
 from runtime.formmodel import Invalid, blank
 from runtime.formspec import FieldSpec, FormSpec, GroupSpec, expression_names, localized
+from runtime.types import FieldProblem
 
 __all__ = [
     "MESSAGES",
     "Conditions",
-    "FieldError",
     "conditions",
     "message",
     "stored_problems",
@@ -138,16 +138,6 @@ def message(code: str, lang: str = "zh", **params: object) -> str:
     if code in MESSAGES:
         return MESSAGES[code][en].format(**params)
     return identifiers.MESSAGES[code]["en" if en else "zh-CN"]
-
-
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    """One problem of a submission: where, which (a stable code), and what to do."""
-
-    path: str
-    code: str
-    message: str
-    fields: tuple[str, ...] | None = None  # a rule's: the paths of the fields it reads
 
 
 class _Invalid:
@@ -293,7 +283,7 @@ class _Report:
     def __init__(self, lang: str) -> None:
         self.lang = lang
         self.en = lang.startswith("en")
-        self.errors: list[FieldError] = []
+        self.errors: list[FieldProblem] = []
 
     def add(self, path: str, code: str, label: object = "", **params: object) -> None:
         """Report ``code`` at ``path``; the message is ``MESSAGES[code]``."""
@@ -307,7 +297,7 @@ class _Report:
             text = MESSAGES[key][self.en].format(label=label, **params)
         else:
             text = identifiers.MESSAGES[code]["en" if self.en else "zh-CN"]
-        self.errors.append(FieldError(path, code, text))
+        self.errors.append(FieldProblem(path, code, text))
 
     def invalid(self, path: str, f: FieldSpec, problem: _Invalid) -> None:
         params = problem.params
@@ -487,7 +477,7 @@ def validate_submission(
     lang: str = "zh",
     identity: Mapping[str, str] | None = None,
     today: date | None = None,
-) -> tuple[dict[str, object], list[FieldError]]:
+) -> tuple[dict[str, object], list[FieldProblem]]:
     """Check ``data`` (a submission's JSON object) against ``form``.
 
     Returns the cleaned data (see the module documentation) and the errors, in
@@ -555,7 +545,7 @@ def validate_submission(
     for rule in form.rules:
         if not _holds(rule.compiled, stored, on_error=True):
             text = localized(rule.message, lang)
-            report.errors.append(FieldError(rule.id, "rule", text, form.rule_fields[rule.id]))
+            report.errors.append(FieldProblem(rule.id, "rule", text, form.rule_fields[rule.id]))
     return cleaned, report.errors
 
 

@@ -6,20 +6,29 @@ the conftests; a test module never imports another test module or a conftest for
 from __future__ import annotations
 
 import base64
+import os
 import re
 import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, pool, select, text
+from sqlalchemy.engine import make_url
+from starlette.routing import BaseRoute, Route
 from typer.testing import CliRunner
 
 from generator.cli import app as govstd
 from generator.pipeline import generate
+from runtime.app import create_app
 from runtime.auth import issue_token
 from runtime.migrate import upgrade
+from runtime.numbers import retire_sequences
 from runtime.package import Package
 from runtime.settings import Settings
 
@@ -45,6 +54,68 @@ def create_schema(app_dir: Path, package: Package, url: str) -> None:
     upgrade(app_dir, url)
 
 
+@asynccontextmanager
+async def client_of(
+    app_dir: Path, db_url: str, settings: Settings, **kwargs: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client of ``create_app(app_dir, db_url, settings, **kwargs)``, in process;
+    the app's database engine is closed afterwards."""
+    app = create_app(app_dir, db_url, settings, **kwargs)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+    finally:
+        app.state.ctx.engine.dispose()
+
+
+@contextmanager
+def postgres_database(prefix: str = "govstd_test") -> Iterator[str]:
+    """A new, empty database on the server ``GOVSTD_TEST_POSTGRES_URL`` names (the test is
+    skipped without one), dropped afterwards; its URL."""
+    admin = os.environ.get("GOVSTD_TEST_POSTGRES_URL")
+    if not admin:
+        pytest.skip(
+            "GOVSTD_TEST_POSTGRES_URL is not set "
+            "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres)"
+        )
+    admin_url = make_url(admin)
+    if admin_url.drivername == "postgresql":
+        admin_url = admin_url.set(drivername="postgresql+psycopg")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def emptied(url: str, package: Package) -> str:
+    """``url`` (a PostgreSQL database migrated for ``package``) with every table emptied,
+    identities restarted and the case numbers starting from 1 again."""
+    engine = create_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in package.metadata.sorted_tables)
+    with engine.begin() as conn:
+        retire_sequences(conn, package.tables.counters)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+def rows(api: Api, table: str, **where: Any) -> list[Any]:
+    """The rows of a table (``where``: column = value), read beside the app."""
+    engine = create_engine(api.db_url)
+    t = api.package.metadata.tables[table]
+    with engine.connect() as conn:
+        found = conn.execute(select(t).where(*(t.c[k] == v for k, v in where.items()))).all()
+    engine.dispose()
+    return found
+
+
 class FrozenClock:
     """The case-handling clock of the app under test; ``set`` takes China local time."""
 
@@ -61,10 +132,13 @@ class FrozenClock:
 class Api:
     """An httpx client for the app plus token helpers."""
 
-    def __init__(self, client: httpx.AsyncClient, settings: Settings, package: Package) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, settings: Settings, package: Package, db_url: str = ""
+    ) -> None:
         self.client = client
         self.settings = settings
         self.package = package
+        self.db_url = db_url
 
     def token(self, role: str, sub: str | None = None, **claims: Any) -> dict[str, str]:
         region = claims.pop("region", None if role == "applicant" else "nanshan")
@@ -79,6 +153,45 @@ class Api:
 
     async def put(self, url: str, **kw: Any) -> httpx.Response:
         return await self.client.put(url, **kw)
+
+    async def file(
+        self, matter: str, data: dict[str, Any], sub: str = "citizen-a", region: str = "nanshan"
+    ) -> str:
+        """File an application for ``matter`` as applicant ``sub``; its id."""
+        r = await self.post(
+            f"/api/matters/{matter}/applications",
+            json={"region": region, "data": data},
+            headers=self.token("applicant", sub),
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+
+# --- the API document ------------------------------------------------------------------
+
+Operations = dict[tuple[str, str], str]
+
+
+def served(routes: Sequence[BaseRoute]) -> Operations:
+    """``(METHOD, path)`` → the route's name, for every route in the API document."""
+    operations: Operations = {}
+    for route in routes:
+        if not isinstance(route, Route) or not route.include_in_schema:
+            continue
+        path = re.sub(r":[a-z]+}", "}", route.path)  # {name:path} → {name}
+        for method in sorted(route.methods or ()):
+            if method != "HEAD":  # starlette answers HEAD wherever GET is
+                operations[method, path] = route.name
+    return operations
+
+
+def documented(document: dict[str, Any]) -> Operations:
+    """``(METHOD, path)`` → ``operationId``, for every operation of an OpenAPI document."""
+    return {
+        (method.upper(), path): operation["operationId"]
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
 
 
 # --- materials ------------------------------------------------------------------------
@@ -165,6 +278,11 @@ def unemployment_data(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+async def file_food(api: Api, sub: str, region: str = "nanshan", **data: Any) -> str:
+    """File a food business licence application; its id."""
+    return await api.file("food_business_license", food_data(**data), sub, region)
 
 
 # --- broken standards trees: the fixture tests/fixtures/mini with small edits -----------

@@ -43,13 +43,11 @@ from generator.pipeline import generate as generate_package
 from generator.render.snapshot import SNAPSHOT, load_snapshot
 from generator.render.tables import TableSpec
 from runtime import migrate
-from runtime.app import create_app
 from runtime.auth import issue_token
 from runtime.settings import Settings
-from tests.helpers import DATA_KEY, SECRET, FrozenClock, ibr_data
+from tests.helpers import DATA_KEY, SECRET, FrozenClock, client_of, ibr_data, postgres_database
 from tests.test_migrations import (
     VERSIONS_OF_TREE,
-    _postgres_database,
     assert_models_match,
     build_version,
     revisions,
@@ -202,7 +200,7 @@ def database(db_kind: str, tmp_path: Path) -> Iterator[tuple[str, sa.Engine]]:
         yield url, engine
         engine.dispose()
     else:
-        for url in _postgres_database():
+        with postgres_database() as url:
             url, engine = open_url(url)
             yield url, engine
             engine.dispose()
@@ -647,13 +645,8 @@ def test_sensitive_values_stay_readable_after_a_rename(
     token = {"Authorization": "Bearer " + issue_token(settings(), role="applicant", sub="a1")}
 
     async def call(app_dir: Path, method: str, path: str, **kw: Any) -> httpx.Response:
-        app = create_app(app_dir, url, settings())
-        try:
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                return await client.request(method, path, headers=token, **kw)
-        finally:
-            app.state.ctx.engine.dispose()
+        async with client_of(app_dir, url, settings()) as client:
+            return await client.request(method, path, headers=token, **kw)
 
     body = {"region": "nanshan", "data": ibr_data()}
     filed = anyio.run(

@@ -12,7 +12,6 @@ refused, then allowed → downgrade revision by revision to base → upgrade aga
 from __future__ import annotations
 
 import datetime
-import os
 import threading
 import time
 import uuid
@@ -36,6 +35,7 @@ from generator.render.sealing import sealed_as
 from generator.render.snapshot import load_snapshot
 from generator.writer import format_python, write_package
 from runtime import migrate
+from tests.helpers import postgres_database
 
 # ---------------------------------------------------------------- standards versions
 
@@ -280,31 +280,13 @@ def revisions(app: Path) -> list[str]:
 # ---------------------------------------------------------------- databases
 
 
-def _postgres_database() -> Iterator[str]:
-    admin_url = os.environ.get("GOVSTD_TEST_POSTGRES_URL")
-    if not admin_url:
-        pytest.skip(
-            "GOVSTD_TEST_POSTGRES_URL is not set (e.g. "
-            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres)"
-        )
-    name = f"govstd_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'app.db'}"
     else:
-        yield from _postgres_database()
+        with postgres_database() as url:
+            yield url
 
 
 @pytest.fixture
@@ -700,7 +682,8 @@ def test_hand_edited_package_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    yield from _postgres_database()
+    with postgres_database() as url:
+        yield url
 
 
 @pytest.mark.postgres

@@ -14,48 +14,26 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from starlette.routing import Route
 
 from runtime.app import ROUTES
+from tests.helpers import documented, served
 
 GENERATED = Path(__file__).resolve().parent.parent / "generated"
 DOCUMENTS = sorted(GENERATED.glob("*/openapi.json"))
-Operations = dict[tuple[str, str], str]
-
-
-def served() -> Operations:
-    """``(METHOD, path)`` → the route's name, for every route in the API document."""
-    operations: Operations = {}
-    for route in ROUTES:
-        assert isinstance(route, Route), route
-        if not route.include_in_schema:
-            continue
-        path = re.sub(r":[a-z]+}", "}", route.path)  # {name:path} → {name}
-        for method in sorted(route.methods or ()):
-            if method != "HEAD":  # starlette answers HEAD wherever GET is
-                operations[method, path] = route.name
-    return operations
-
-
-def documented(document: Path) -> Operations:
-    paths = json.loads(document.read_text(encoding="utf-8"))["paths"]
-    return {
-        (method.upper(), path): operation["operationId"]
-        for path, item in paths.items()
-        for method, operation in item.items()
-    }
 
 
 def test_each_route_is_named_by_a_unique_operation_id() -> None:
-    names = Counter(served().values())
+    names = Counter(served(ROUTES).values())
     assert not [n for n, count in names.items() if count > 1], names
-    unnamed = [key for key, name in served().items() if not re.fullmatch(r"[a-z][A-Za-z]+", name)]
+    unnamed = [
+        key for key, name in served(ROUTES).items() if not re.fullmatch(r"[a-z][A-Za-z]+", name)
+    ]
     assert not unnamed, f"routes without an operationId as their name: {unnamed}"
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.parent.name)
 def test_the_document_has_exactly_the_served_operations(document: Path) -> None:
-    serving, doc = served(), documented(document)
+    serving, doc = served(ROUTES), documented(json.loads(document.read_text(encoding="utf-8")))
     undocumented = [
         f"{method} {path} (route name {serving[method, path]!r})"
         for method, path in sorted(serving.keys() - doc.keys())

@@ -14,7 +14,8 @@ from generator.pipeline import check_tree
 from generator.render.forms import form_spec
 from runtime.formspec import FieldSpec, FormSpec, GroupSpec, RuleSpec, expression_names, localized
 from runtime.identifiers import MESSAGES as ID_MESSAGES
-from runtime.validation import MESSAGES, FieldError, message, validate_submission
+from runtime.types import FieldProblem
+from runtime.validation import MESSAGES, message, validate_submission
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 TODAY = date(2026, 3, 1)
@@ -148,12 +149,12 @@ VALID: dict[str, Any] = {
 }
 
 
-def validate(data: object, **kwargs: Any) -> tuple[dict[str, object], list[FieldError]]:
+def validate(data: object, **kwargs: Any) -> tuple[dict[str, object], list[FieldProblem]]:
     kwargs.setdefault("today", TODAY)
     return validate_submission(FORM, data, **kwargs)
 
 
-def codes(errors: list[FieldError]) -> list[tuple[str, str]]:
+def codes(errors: list[FieldProblem]) -> list[tuple[str, str]]:
     return [(e.path, e.code) for e in errors]
 
 
@@ -403,7 +404,7 @@ def test_messages_zh_by_default_and_en_on_request() -> None:
     assert en_us == en
     _, errors = validate(with_(count=9, details="d", amount="1"), lang="en")
     assert errors == [
-        FieldError(
+        FieldProblem(
             "big_count_big_amount",
             "rule",
             "a big count needs an amount of 100 or more",
@@ -494,9 +495,9 @@ def test_pipeline_required_expression_and_rules(ibr: FormSpec) -> None:
     family.pop("members")  # absent group: an empty list for the rule
     _, errors = validate_submission(ibr, family, today=TODAY, lang="en")
     fields = ("organization_form", "members")  # a group the rule reads is named whole
-    assert errors == [FieldError("family_members", "rule", "家庭经营须填写家庭成员", fields)]
+    assert errors == [FieldProblem("family_members", "rule", "家庭经营须填写家庭成员", fields)]
     _, errors = validate_submission(ibr, {**IBR_VALID, "registered_capital": 0}, lang="en")
-    positive = FieldError(
+    positive = FieldProblem(
         "capital_positive", "rule", "Capital must be positive", ("registered_capital",)
     )
     assert errors == [positive]
@@ -538,7 +539,7 @@ def test_a_rule_error_names_the_fields_its_expression_reads() -> None:
     data = {"start_date": "2024-03-02", "end_date": "2024-03-01", "kind": "a", "amount": "x"}
     _, errors = validate_submission(leave, data, lang="en")
     assert errors == [
-        FieldError(
+        FieldProblem(
             "end_after_start",
             "rule",
             "the end date must be after the start date",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from runtime.routes.common import ctx, threaded
+from runtime.extensions import Extensions
+from runtime.package import Package
+from runtime.routes.common import threaded
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -34,17 +37,25 @@ async def healthz(request: Request) -> Response:
     return JSONResponse(body, status_code=status)
 
 
-async def openapi(request: Request) -> Response:
-    """The package's ``openapi.json`` (OpenAPI 3.1), or a stub naming the region."""
-    pkg = ctx(request).package
-    if pkg.openapi is not None:
-        return Response(pkg.openapi, media_type="application/json")
-    stub = {
+def document(package: Package, extensions: Extensions) -> bytes:
+    """The package's ``openapi.json`` (OpenAPI 3.1), or a stub naming the region, with the
+    operations of the extensions' ``/api/ext/`` routes."""
+    if package.openapi is not None and not extensions.paths:
+        return package.openapi
+    served: dict[str, Any] = {
         "openapi": "3.1.0",
-        "info": {"title": f"govstd {pkg.region}", "version": pkg.source_hash[:12]},
+        "info": {"title": f"govstd {package.region}", "version": package.source_hash[:12]},
         "paths": {},
     }
-    return Response(json.dumps(stub), media_type="application/json")
+    if package.openapi is not None:
+        served = json.loads(package.openapi)
+    served["paths"].update(extensions.paths)
+    return json.dumps(served, ensure_ascii=False, indent=2).encode()
+
+
+async def openapi(request: Request) -> Response:
+    """The API document (:func:`document`, made at start-up)."""
+    return Response(request.app.state.openapi, media_type="application/json")
 
 
 async def docs(request: Request) -> Response:

@@ -1,6 +1,7 @@
 """Production sign-in through OpenID Connect (authorization code flow with PKCE).
 
-Configured by environment variables (all three needed, else the flow is off):
+Configured by environment variables (all three needed, else the flow is off), read with
+the others by :mod:`runtime.settings`:
 
 | variable | meaning |
 |---|---|
@@ -28,7 +29,6 @@ import hmac
 import json
 import secrets
 import time
-from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -37,6 +37,7 @@ import jwt
 from starlette.requests import Request
 from starlette.responses import Response
 
+from runtime.settings import OidcConfig
 from runtime.web.i18n import text
 from runtime.web.render import error_page, lang_of, page, redirect
 from runtime.web.session import safe_next, start_page, start_session, token_identity
@@ -46,25 +47,9 @@ FLOW_SECONDS: Final = 600
 TIMEOUT: Final = 10.0
 
 
-@dataclass(frozen=True)
-class OidcConfig:
-    issuer: str
-    client_id: str
-    client_secret: str
-    redirect_uri: str | None
-
-    @classmethod
-    def from_env(cls, env: Any) -> OidcConfig | None:
-        issuer = env.get("GOVSTD_OIDC_ISSUER")
-        client_id = env.get("GOVSTD_OIDC_CLIENT_ID")
-        secret = env.get("GOVSTD_OIDC_CLIENT_SECRET")
-        if not (issuer and client_id and secret):
-            return None
-        return cls(issuer.rstrip("/"), client_id, secret, env.get("GOVSTD_OIDC_REDIRECT_URI"))
-
-
 def config(request: Request) -> OidcConfig | None:
-    return OidcConfig.from_env(request.app.state.settings.env or {})
+    oidc: OidcConfig | None = request.app.state.settings.oidc
+    return oidc
 
 
 _METADATA: dict[str, tuple[float, dict[str, Any]]] = {}

@@ -9,7 +9,7 @@ Serve 南山区's package with them::
   must have an address that names the district, as the district's 市场监管局 asks.
 
 Only the runtime's documented interface is used (runtime/extensions.py): a Starlette
-endpoint, and a check returning :class:`runtime.validation.FieldError`.
+endpoint, and a check returning :class:`runtime.types.FieldProblem`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from runtime.extensions import Extensions
-from runtime.validation import FieldError
+from runtime.types import FieldProblem
 
 HALLS = [
     {
@@ -37,13 +37,37 @@ HALLS = [
 
 
 async def halls(request: Request) -> JSONResponse:
+    """南山区政务服务大厅及开放时间 / 南山区's service halls and their opening hours"""
     return JSONResponse({"region": "nanshan", "items": HALLS})
 
 
-def premises_in_nanshan(data: Mapping[str, object], lang: str) -> Iterator[FieldError]:
+TEXT = {"type": "string"}
+HALLS_ANSWER = {  # its operation in /openapi.json: what the answer holds
+    "description": "服务大厅 / the halls",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "region": TEXT,
+                    "items": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"name": TEXT, "address": TEXT, "hours": TEXT},
+                        },
+                    },
+                },
+            }
+        }
+    },
+}
+
+
+def premises_in_nanshan(data: Mapping[str, object], lang: str) -> Iterator[FieldProblem]:
     address = str(data.get("business_address") or "")
     if data.get("business_division") == "440305" and "南山区" not in address:
-        yield FieldError(
+        yield FieldProblem(
             "business_address",
             "nanshan.business_address",
             "经营场所地址应写明“南山区”"
@@ -53,5 +77,5 @@ def premises_in_nanshan(data: Mapping[str, object], lang: str) -> Iterator[Field
 
 
 def register(ext: Extensions) -> None:
-    ext.route("/api/ext/nanshan/halls", halls)
+    ext.route("/api/ext/nanshan/halls", halls, operation={"responses": {"200": HALLS_ANSWER}})
     ext.check("food_business_license_form", premises_in_nanshan)

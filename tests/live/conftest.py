@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from runtime.auth import issue_token
@@ -39,7 +38,7 @@ from runtime.package import Package, load_package
 from runtime.routes.materials import stored_context
 from runtime.settings import Settings
 from runtime.subjects import pseudonyms
-from tests.helpers import DATA_KEY, SECRET, generate_package
+from tests.helpers import DATA_KEY, SECRET, generate_package, postgres_database
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 60.0
@@ -146,19 +145,14 @@ class LiveDB:
         return create_engine(self.url)
 
 
-def _admin_url() -> Any:
+def local_postgres(prefix: str) -> contextlib.AbstractContextManager[str]:
+    """:func:`tests.helpers.postgres_database`, on this machine only (a server is started
+    next to it)."""
     admin = os.environ.get("GOVSTD_TEST_POSTGRES_URL")
-    if not admin:
-        pytest.skip(
-            "GOVSTD_TEST_POSTGRES_URL is not set "
-            "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres)"
-        )
-    url = make_url(admin)
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    if url.host not in (None, "127.0.0.1", "localhost", "::1"):
-        pytest.skip(f"GOVSTD_TEST_POSTGRES_URL must point at this machine, not {url.host}")
-    return url
+    host = make_url(admin).host if admin else None
+    if host not in (None, "127.0.0.1", "localhost", "::1"):
+        pytest.skip(f"GOVSTD_TEST_POSTGRES_URL must point at this machine, not {host}")
+    return postgres_database(prefix)
 
 
 def migrate(app_dir: Path, url: str) -> None:
@@ -192,19 +186,10 @@ def live_db(
         migrate(live_package_dir, db.url)
         yield db
         return
-    admin_url = _admin_url()
-    name = f"govstd_live_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        db = LiveDB("postgresql", admin_url.set(database=name).render_as_string(False))
+    with local_postgres("govstd_live") as url:
+        db = LiveDB("postgresql", url)
         migrate(live_package_dir, db.url)
         yield db
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # --- the server -------------------------------------------------------------------

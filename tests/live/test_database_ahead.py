@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from generator.pipeline import generate
-from tests.helpers import STANDARDS
+from tests.helpers import STANDARDS, unemployment_data
 from tests.live.conftest import LiveDB, LiveServer, migrate, report, token
 
 FORM = "national/forms/unemployment_registration_form.yaml"
@@ -50,23 +50,7 @@ def newer_package(live_package_dir: Path, tmp_path_factory: pytest.TempPathFacto
 
 
 def _body() -> dict[str, object]:
-    return {
-        "region": "nanshan",
-        "data": {
-            "person_name": "赵六",
-            "citizen_id_number": "310115197806150038",
-            "sex": "1",
-            "education_level": "21",
-            "household_type": "3",
-            "household_division": "440305",
-            "household_address": "深圳市南山区蛇口 3 号",
-            "residence_division": "440305",
-            "residence_address": "深圳市南山区蛇口 3 号",
-            "mobile_phone": "13700001111",
-            "unemployment_date": "2026-02-20",
-            "unemployment_reason": "5",
-        },
-    }
+    return {"region": "nanshan", "data": unemployment_data()}
 
 
 def test_an_older_server_answers_503_after_the_database_moved_ahead(

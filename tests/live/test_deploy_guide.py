@@ -15,19 +15,18 @@ import signal
 import subprocess
 import threading
 import time
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.live.conftest import (
     LiveDB,
     LiveServer,
-    _admin_url,
     govstd_command,
     ibr_body,
+    local_postgres,
     report,
     token,
 )
@@ -48,18 +47,9 @@ def govstd(*args: str, cwd: Path) -> str:
 
 
 @pytest.fixture
-def pg_db() -> LiveDB:
-    admin_url = _admin_url()
-    name = f"govstd_deploy_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield LiveDB("postgresql", admin_url.set(database=name).render_as_string(False))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def pg_db() -> Iterator[LiveDB]:
+    with local_postgres("govstd_deploy") as url:
+        yield LiveDB("postgresql", url)
 
 
 def test_upgrade_with_zero_downtime(tmp_path: Path, pg_db: LiveDB) -> None:

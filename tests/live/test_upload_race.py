@@ -18,6 +18,7 @@ import httpx
 from sqlalchemy import select
 
 from runtime.package import Package
+from tests.helpers import unemployment_data
 from tests.live.conftest import LiveServer, report, stored_file, token
 
 UPLOADERS = 50
@@ -27,20 +28,7 @@ APPLICANT = "race-uploader"
 def _unemployment(n: int) -> dict[str, object]:
     return {
         "region": "nanshan",
-        "data": {
-            "person_name": "赵六",
-            "citizen_id_number": "310115197806150038",
-            "sex": "1",
-            "education_level": "21",
-            "household_type": "3",
-            "household_division": "440305",
-            "household_address": f"深圳市南山区蛇口 {n} 号",
-            "residence_division": "440305",
-            "residence_address": "深圳市南山区蛇口 3 号",
-            "mobile_phone": "13700001111",
-            "unemployment_date": "2026-02-20",
-            "unemployment_reason": "5",
-        },
+        "data": unemployment_data(household_address=f"深圳市南山区蛇口 {n} 号"),
     }
 
 

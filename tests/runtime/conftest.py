@@ -8,21 +8,27 @@ the run and emptied between tests. "Now" is a :class:`FrozenClock` the test move
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from runtime.app import create_app
-from runtime.numbers import retire_sequences
 from runtime.package import Package, load_package
 from runtime.settings import Settings
-from tests.helpers import DATA_KEY, SECRET, Api, FrozenClock, create_schema, generate_package
+from tests.helpers import (
+    DATA_KEY,
+    SECRET,
+    Api,
+    FrozenClock,
+    client_of,
+    create_schema,
+    emptied,
+    generate_package,
+    postgres_database,
+)
+from tests.runtime.services import serve, services_package
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture
@@ -42,42 +48,78 @@ def package(package_dir: Path) -> Package:
 
 @pytest.fixture(scope="session")
 def postgres_url(package_dir: Path, package: Package) -> Iterator[str]:
-    admin = os.environ.get("GOVSTD_TEST_POSTGRES_URL")
-    if not admin:
-        pytest.skip(
-            "GOVSTD_TEST_POSTGRES_URL is not set (e.g. postgresql+psycopg://postgres@127.0.0.1/postgres)"
-        )
-    admin_url = make_url(admin)
-    if admin_url.drivername == "postgresql":
-        admin_url = admin_url.set(drivername="postgresql+psycopg")
-    name = f"govstd_test_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    create_schema(package_dir, package, url)
-    yield url
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(
-    request: pytest.FixtureRequest, tmp_path: Path, package_dir: Path, package: Package
-) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'govstd.db'}"
+    with postgres_database() as url:
         create_schema(package_dir, package, url)
-        return url
-    url: str = request.getfixturevalue("postgres_url")
-    engine = create_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in package.metadata.sorted_tables)
-    with engine.begin() as conn:
-        retire_sequences(conn, package.tables.counters)  # numbers start from 1 again
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+        yield url
+
+
+def _database(
+    request: pytest.FixtureRequest, app_dir: Path, package: Package, pg: str, sqlite: str
+) -> str:
+    """A database at the package's revision: a new SQLite file (named ``sqlite``), or the
+    session's PostgreSQL database (the fixture ``pg``) emptied."""
+    if request.param == "postgresql":
+        return emptied(request.getfixturevalue(pg), package)
+    url = f"sqlite:///{request.getfixturevalue('tmp_path') / sqlite}"
+    create_schema(app_dir, package, url)
     return url
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, package_dir: Path, package: Package) -> str:
+    return _database(request, package_dir, package, "postgres_url", "govstd.db")
+
+
+# The data system tests (catalogue, sharing, data quality): the 深圳 package, 深圳 and 南山
+# below it.
+
+
+@pytest.fixture(scope="session")
+def shenzhen_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_package("shenzhen", tmp_path_factory.mktemp("package") / "shenzhen")
+
+
+@pytest.fixture(scope="session")
+def shenzhen_package(shenzhen_dir: Path) -> Package:
+    return load_package(shenzhen_dir)
+
+
+@pytest.fixture(scope="session")
+def shenzhen_postgres(shenzhen_dir: Path, shenzhen_package: Package) -> Iterator[str]:
+    with postgres_database("datashare") as url:
+        create_schema(shenzhen_dir, shenzhen_package, url)
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def shenzhen_db(
+    request: pytest.FixtureRequest, shenzhen_dir: Path, shenzhen_package: Package
+) -> str:
+    return _database(request, shenzhen_dir, shenzhen_package, "shenzhen_postgres", "sz.db")
+
+
+@pytest.fixture
+async def sz(
+    shenzhen_dir: Path, shenzhen_db: str, settings: Settings, shenzhen_package: Package
+) -> AsyncIterator[Api]:
+    async with client_of(shenzhen_dir, shenzhen_db, settings) as client:
+        yield Api(client, settings, shenzhen_package, shenzhen_db)
+
+
+# The 深圳 package of tests/runtime/services.py: its own 一件事 bundles and policies.
+
+
+@pytest.fixture(scope="session")
+def services_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return services_package(tmp_path_factory.mktemp("services"))
+
+
+@pytest.fixture
+async def shenzhen_api(
+    services_dir: Path, tmp_path: Path, settings: Settings
+) -> AsyncIterator[Api]:
+    async for api in serve(services_dir, f"sqlite:///{tmp_path / 'sz.db'}", settings):
+        yield api
 
 
 @pytest.fixture
@@ -101,8 +143,5 @@ def settings(clock: FrozenClock, tmp_path: Path) -> Settings:
 async def api(
     package_dir: Path, db_url: str, settings: Settings, package: Package
 ) -> AsyncIterator[Api]:
-    app = create_app(package_dir, db_url, settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(package_dir, db_url, settings) as client:
         yield Api(client, settings, package)
-    app.state.ctx.engine.dispose()

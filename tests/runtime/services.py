@@ -8,13 +8,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from generator.pipeline import generate
-from runtime.app import create_app
 from runtime.package import load_package
 from runtime.settings import Settings
-from tests.helpers import STANDARDS, Api, create_schema, food_data, ibr_data
+from tests.helpers import STANDARDS, Api, client_of, create_schema, food_data, ibr_data
 
 
 def restaurant_data(**overrides: Any) -> dict[str, Any]:
@@ -96,11 +93,8 @@ def services_package(root: Path) -> Path:
 async def serve(app_dir: Path, url: str, settings: Settings) -> AsyncIterator[Api]:
     package = load_package(app_dir)
     create_schema(app_dir, package, url)
-    app = create_app(app_dir, url, settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with client_of(app_dir, url, settings) as client:
         yield Api(client, settings, package)
-    app.state.ctx.engine.dispose()
 
 
 CREDIT_CODE = "914403001318609160"

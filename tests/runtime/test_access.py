@@ -15,13 +15,7 @@ URL = "/api/matters/unemployment_registration/applications"
 
 
 async def _file(api: Api, sub: str = "citizen-a") -> str:
-    r = await api.post(
-        URL,
-        json={"region": "nanshan", "data": unemployment_data()},
-        headers=api.token("applicant", sub),
-    )
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
+    return await api.file("unemployment_registration", unemployment_data(), sub)
 
 
 async def test_other_applicant_gets_404(api: Api) -> None:

@@ -5,33 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from runtime.settings import Settings
 from runtime.subjects import pseudonyms
 from tests.helpers import ID_A, PDF, Api
-from tests.runtime.services import restaurant_data, serve, services_package
+from tests.runtime.services import restaurant_data
 
 pytestmark = pytest.mark.anyio
 URL = "/api/bundles/open_restaurant/applications"
 MEMBERS = ["ibr", "food_business_license", "public_place_health_license"]
-
-
-@pytest.fixture(scope="module")
-def services_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return services_package(tmp_path_factory.mktemp("services"))
-
-
-@pytest.fixture
-async def shenzhen_api(
-    services_dir: Path, tmp_path: Path, settings: Settings
-) -> AsyncIterator[Api]:
-    async for api in serve(services_dir, f"sqlite:///{tmp_path / 'sz.db'}", settings):
-        yield api
 
 
 def _count(api: Api, db_url: str, table: str) -> int:

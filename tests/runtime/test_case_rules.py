@@ -10,26 +10,31 @@ needs their own materials; new cases follow the new package.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
 from generator.pipeline import generate
 from generator.render import GenerateError
-from runtime.app import create_app
 from runtime.auth import issue_token
 from runtime.migrate import upgrade
 from runtime.package import import_package, load_package
 from runtime.settings import Settings
-from tests.helpers import STANDARDS, Api, Browser, FrozenClock, food_data, hand_in
+from tests.helpers import (
+    STANDARDS,
+    Api,
+    Browser,
+    FrozenClock,
+    client_of,
+    food_data,
+    hand_in,
+    postgres_database,
+)
 
 pytestmark = pytest.mark.anyio
 URL = "/api/matters/food_business_license/applications"
@@ -81,25 +86,8 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'rules.db'}"
         return
-    admin_url = request.getfixturevalue("postgres_admin_url")
-    name = f"govstd_rules_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-@pytest.fixture
-def postgres_admin_url() -> str:
-    url = os.environ.get("GOVSTD_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("GOVSTD_TEST_POSTGRES_URL is not set")
-    return url
+    with postgres_database("govstd_rules") as url:
+        yield url
 
 
 @asynccontextmanager
@@ -109,11 +97,8 @@ async def serving(app_dir: Path, db: str, settings: Settings) -> AsyncIterator[A
     name = import_package(app_dir).__name__
     for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
         del sys.modules[module]
-    app = create_app(app_dir, db, settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(app_dir, db, settings) as client:
         yield Api(client, settings, load_package(app_dir))
-    app.state.ctx.engine.dispose()
 
 
 def _token(settings: Settings, role: str, sub: str, **claims: object) -> dict[str, str]:

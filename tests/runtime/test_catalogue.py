@@ -1,6 +1,5 @@
 """The data resource catalogue (issue 15 item 1): the API on SQLite and PostgreSQL, and
 ``govstd catalogue`` (JSON, xlsx) giving the same resources at generate time."""
-# ruff: noqa: F811  (fixtures of tests/runtime/datasystem.py, imported and used as parameters)
 
 from __future__ import annotations
 
@@ -12,15 +11,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from generator.cli import app
-from tests.helpers import STANDARDS, Api, Browser
-from tests.runtime.datasystem import (  # noqa: F401  (fixtures)
-    file_food,
-    shenzhen_db,
-    shenzhen_dir,
-    shenzhen_package,
-    shenzhen_postgres,
-    sz,
-)
+from tests.helpers import STANDARDS, Api, Browser, file_food
 
 FOOD = "food_business_license_form"
 

@@ -1,7 +1,6 @@
 """Data quality (issue 15 item 4) over HTTP, on SQLite and PostgreSQL: values stored, then
 the standards tightened (a pattern on 经营场所, a shorter 姓名), and the report of the
 tightened package finds what was stored before; one ID number given with two names."""
-# ruff: noqa: F811  (fixtures of tests/runtime/datasystem.py, imported and used as parameters)
 
 from __future__ import annotations
 
@@ -9,23 +8,12 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from generator.pipeline import generate
-from runtime.app import create_app
 from runtime.package import load_package
 from runtime.settings import Settings
-from tests.helpers import STANDARDS, Api
-from tests.runtime.datasystem import (  # noqa: F401  (fixtures)
-    file_food,
-    rows,
-    shenzhen_db,
-    shenzhen_dir,
-    shenzhen_package,
-    shenzhen_postgres,
-    sz,
-)
+from tests.helpers import STANDARDS, Api, client_of, file_food, rows
 
 pytestmark = pytest.mark.anyio
 URL = "/api/staff/data-quality"
@@ -59,11 +47,8 @@ async def tightened(
     tightened_dir: Path, shenzhen_db: str, settings: Settings
 ) -> AsyncIterator[Api]:
     """The tightened package served on the same database (same tables, same revision)."""
-    app = create_app(tightened_dir, shenzhen_db, settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(tightened_dir, shenzhen_db, settings) as client:
         yield Api(client, settings, load_package(tightened_dir))
-    app.state.ctx.engine.dispose()
 
 
 async def test_checks_added_later_find_values_stored_before(sz: Api, tightened: Api) -> None:

@@ -16,7 +16,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,10 +23,9 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from runtime import migrate
-from tests.helpers import DATA_KEY, SECRET, Api, unemployment_data
+from tests.helpers import DATA_KEY, SECRET, Api, postgres_database, unemployment_data
 from tests.live.conftest import HOST, free_port, govstd_command
 
 SERVE_TIMEOUT_S = 60
@@ -72,22 +70,10 @@ def test_serve_refuses_an_unmigrated_sqlite_file(package_dir: Path, tmp_path: Pa
 
 @pytest.mark.postgres
 def test_serve_refuses_an_unmigrated_postgresql_database(package_dir: Path) -> None:
-    admin = os.environ.get("GOVSTD_TEST_POSTGRES_URL")
-    if not admin:
-        pytest.skip("GOVSTD_TEST_POSTGRES_URL is not set")
-    name = f"govstd_unmigrated_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    with postgres_database("govstd_unmigrated") as url:
         done = _serve(package_dir, url)
-        assert done.returncode == 1, done.stderr
-        assert "尚未迁移" in done.stderr and "has not been migrated" in done.stderr, done.stderr
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    assert done.returncode == 1, done.stderr
+    assert "尚未迁移" in done.stderr and "has not been migrated" in done.stderr, done.stderr
 
 
 @contextmanager

@@ -57,13 +57,7 @@ def context(db_url: str, package: Package, settings: Settings) -> Context:
 
 
 async def file(api: Api, sub: str, **data: Any) -> str:
-    r = await api.post(
-        SUBMIT,
-        json={"region": "nanshan", "data": ibr_data(**data)},
-        headers=api.token("applicant", sub),
-    )
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
+    return await api.file("ibr", ibr_data(**data), sub)
 
 
 async def step(api: Api, app_id: str, transition: str, role: str, sub: str, **body: Any) -> None:

@@ -4,20 +4,20 @@ item 9): ``GOVSTD_EXTENSIONS`` and the example ``standards/extensions/nanshan.py
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 
-import httpx
 import pytest
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-from runtime.app import create_app
-from runtime.extensions import Extensions
+from runtime.app import ROUTES, create_app
+from runtime.extensions import Extensions, load
 from runtime.package import Package
 from runtime.settings import Settings, SettingsError
-from runtime.validation import FieldError
-from tests.helpers import Api, food_data
+from runtime.types import FieldProblem
+from tests.helpers import Api, client_of, documented, food_data, served
 from tests.runtime.services import restaurant_data
 
 pytestmark = pytest.mark.anyio
@@ -37,11 +37,8 @@ async def nanshan(
     package_dir: Path, db_url: str, settings: Settings, package: Package
 ) -> AsyncIterator[Api]:
     """南山区's package served with its example extension."""
-    app = create_app(package_dir, db_url, _with(settings, str(EXAMPLE)))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(package_dir, db_url, _with(settings, str(EXAMPLE))) as client:
         yield Api(client, settings, package)
-    app.state.ctx.engine.dispose()
 
 
 async def test_the_example_adds_an_endpoint(nanshan: Api) -> None:
@@ -49,6 +46,20 @@ async def test_the_example_adds_an_endpoint(nanshan: Api) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["items"][0]["name"] == "南山区政务服务中心"
     assert r.headers["cache-control"] == "no-store"  # an API answer, like the shared ones
+
+
+async def test_the_api_document_lists_the_extension_routes(nanshan: Api, package: Package) -> None:
+    """The served /openapi.json is the package's with the extension's /api/ext/ operations:
+    the operations are exactly the routes served, each named by its operationId."""
+    document = (await nanshan.get("/openapi.json")).json()
+    assert documented(document) == served([*ROUTES, *load(str(EXAMPLE)).routes])
+    assert ("GET", "/api/ext/nanshan/halls") in documented(document)
+    committed = json.loads(package.openapi or b"")
+    assert {**document, "paths": committed["paths"]} == committed  # nothing else changed
+    halls = document["paths"]["/api/ext/nanshan/halls"]["get"]
+    assert halls["summary"].startswith("南山区政务服务大厅") and halls["tags"] == ["extensions"]
+    answer = halls["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer["properties"]["items"]["type"] == "array"
 
 
 async def test_the_example_check_refuses_a_filing_in_both_languages(nanshan: Api) -> None:
@@ -87,17 +98,20 @@ async def test_the_check_runs_on_a_resubmission(nanshan: Api) -> None:
     assert r.json()["error"]["fields"][0]["code"] == "nanshan.business_address"
 
 
-async def test_without_extensions_the_shared_runtime_is_unchanged(api: Api) -> None:
+async def test_without_extensions_the_shared_runtime_is_unchanged(
+    api: Api, package: Package
+) -> None:
     assert (await api.get("/api/ext/nanshan/halls")).status_code == 404
+    assert (await api.get("/openapi.json")).content == package.openapi
     applicant = api.token("applicant", "citizen-z")
     data = food_data(business_address=OUTSIDE)
     r = await api.post(FILE, json={"region": "nanshan", "data": data}, headers=applicant)
     assert r.status_code == 201, r.text
 
 
-def _name_check(data: Mapping[str, object], lang: str) -> Iterator[FieldError]:
+def _name_check(data: Mapping[str, object], lang: str) -> Iterator[FieldProblem]:
     if data.get("enterprise_name") == "不予登记":
-        yield FieldError("enterprise_name", "region.name", "名称不予登记")
+        yield FieldProblem("enterprise_name", "region.name", "名称不予登记")
 
 
 async def test_register_functions_passed_to_the_factory(
@@ -110,11 +124,10 @@ async def test_register_functions_passed_to_the_factory(
         ext.route("/ext/hello", hello)
         ext.check("food_business_license_form", _name_check)
 
-    app = create_app(package_dir, db_url, settings, extensions=[register])
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(package_dir, db_url, settings, extensions=[register]) as client:
         api = Api(client, settings, package)
         assert (await api.get("/ext/hello")).text == "你好"
+        assert documented((await api.get("/openapi.json")).json()) == served(ROUTES)  # a page
         applicant = api.token("applicant", "citizen-w")
         data = food_data(enterprise_name="不予登记")
         r = await api.post(FILE, json={"region": "nanshan", "data": data}, headers=applicant)
@@ -126,7 +139,6 @@ async def test_register_functions_passed_to_the_factory(
         assert [f["code"] for f in r.json()["error"]["fields"]] == ["region.name"]
         bundle["data"] = restaurant_data()
         assert (await api.post(BUNDLE, json=bundle, headers=applicant)).status_code == 201
-    app.state.ctx.engine.dispose()
 
 
 @pytest.mark.parametrize(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
-from runtime.app import create_app
 from runtime.auth import issue_token
 from runtime.cli import app as cli
 from runtime.settings import Settings
+from tests.helpers import client_of
 
 pytestmark = pytest.mark.anyio
 
@@ -32,13 +31,11 @@ async def test_keygen_values_run_the_app_in_production(
     env = {**keys, "GOVSTD_ENV": "production", "GOVSTD_UPLOAD_DIR": str(tmp_path / "up")}
     settings = Settings.from_env(env)  # refuses a missing or short secret in production
     assert settings.production and not settings.secret_is_dev
-    app = create_app(package_dir, db_url, settings)  # refuses a dev or malformed data key
     token = issue_token(settings, role="applicant", sub="a-1", region=None)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    # create_app refuses a dev or malformed data key
+    async with client_of(package_dir, db_url, settings) as client:
         mine = await client.get("/api/applications", headers={"Authorization": f"Bearer {token}"})
         assert mine.status_code == 200, mine.text
         forged = issue_token(Settings(secret="x" * 40), role="applicant", sub="a-1", region=None)
         other = await client.get("/api/applications", headers={"Authorization": f"Bearer {forged}"})
         assert other.status_code == 401
-    app.state.ctx.engine.dispose()

@@ -11,16 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, select
 
 from runtime import licences
-from runtime.app import create_app
 from runtime.auth import Identity
 from runtime.package import Package
 from runtime.settings import Settings
-from tests.helpers import CSRF, ID_A, PDF, Api, food_data
+from tests.helpers import CSRF, ID_A, PDF, Api, client_of, food_data
 from tests.receiver import Recorder, Request, serving
 
 pytestmark = pytest.mark.anyio
@@ -151,15 +149,12 @@ async def test_an_unreachable_service_and_an_unknown_holder(
     api: Api, package: Package, db_url: str, settings: Settings
 ) -> None:
     closed = dataclasses.replace(settings, licence_url="http://127.0.0.1:9")  # nothing listens
-    app = create_app(api.package.path, db_url, closed)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(api.package.path, db_url, closed) as client:
         down = Api(client, closed, package)
         app_id = await file(down)
         item = await licence_item(down, app_id)
         assert item["fetch"]["reason"] == "unreachable"
         assert item["fetch"]["message"] == "无法连接电子证照服务"
-    app.state.ctx.engine.dispose()
     # no ID number in the sign-in nor in the form: nothing to ask the service for
     form = package.forms["food_business_license_form"]
     nobody = Identity(sub="citizen-z", role="applicant")
@@ -171,9 +166,7 @@ async def test_without_the_setting_nothing_is_fetched(
     api: Api, db_url: str, package: Package, settings: Settings, stub: Recorder
 ) -> None:
     plain = dataclasses.replace(settings, licence_url=None)
-    app = create_app(api.package.path, db_url, plain)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(api.package.path, db_url, plain) as client:
         app_id = await file(Api(client, plain, package))
         r = await client.get(
             f"/api/applications/{app_id}",
@@ -181,7 +174,6 @@ async def test_without_the_setting_nothing_is_fetched(
         )
         item = next(m for m in r.json()["checklist"] if m["material"] == MATERIAL)
         assert "fetch" not in item and item["uploaded"] is False
-    app.state.ctx.engine.dispose()
     assert stub.taken() == [] and query(db_url, package.tables.licence_fetches) == []
 
 

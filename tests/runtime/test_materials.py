@@ -12,22 +12,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from runtime.app import create_app
 from runtime.filecrypt import CHUNK
-from tests.helpers import DATA_KEY, PDF, Api, unemployment_data
+from tests.helpers import DATA_KEY, PDF, Api, client_of, unemployment_data
 
 pytestmark = pytest.mark.anyio
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
 
 async def _file(api: Api) -> str:
-    r = await api.post(
-        "/api/matters/unemployment_registration/applications",
-        json={"region": "nanshan", "data": unemployment_data()},
-        headers=api.token("applicant", "citizen-a"),
-    )
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
+    return await api.file("unemployment_registration", unemployment_data())
 
 
 async def test_upload_and_download(api: Api) -> None:
@@ -142,11 +135,8 @@ async def _app_with_keys(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The same database and upload folder, served with ``GOVSTD_DATA_KEY=keys``."""
     settings = replace(api.settings, env={**api.settings.env, "GOVSTD_DATA_KEY": keys})
-    app = create_app(package_dir, db_url, settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(package_dir, db_url, settings) as client:
         yield client
-    app.state.ctx.engine.dispose()
 
 
 @pytest.mark.parametrize("size", [1000, 2 * CHUNK, 3 * CHUNK + 7])

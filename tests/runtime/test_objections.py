@@ -19,18 +19,11 @@ from tests.helpers import ID_B, Api, FrozenClock, ibr_data
 
 pytestmark = pytest.mark.anyio
 
-SUBMIT = "/api/matters/ibr/applications"
 MEMBER = {"person_name": "张小三", "citizen_id_number": ID_B, "kinship": "20"}
 
 
 async def file(api: Api, sub: str = "citizen-a", **data: Any) -> str:
-    r = await api.post(
-        SUBMIT,
-        json={"region": "nanshan", "data": ibr_data(**data)},
-        headers=api.token("applicant", sub),
-    )
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
+    return await api.file("ibr", ibr_data(**data), sub)
 
 
 async def case_data(api: Api, app_id: str, sub: str = "citizen-a") -> dict[str, Any]:

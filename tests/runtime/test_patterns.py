@@ -15,15 +15,13 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from generator.pipeline import generate
-from runtime.app import create_app
 from runtime.migrate import upgrade
 from runtime.package import PackageError, load_package
 from runtime.settings import Settings
-from tests.helpers import STANDARDS, Api, ibr_data
+from tests.helpers import STANDARDS, Api, client_of, ibr_data
 
 pytestmark = pytest.mark.anyio
 
@@ -50,11 +48,8 @@ def evil_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def evil_api(evil_package: Path, tmp_path: Path, settings: Settings) -> AsyncIterator[Api]:
     url = f"sqlite:///{tmp_path / 'govstd.db'}"
     upgrade(evil_package, url)
-    app = create_app(evil_package, url, settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Api(client, settings, app.state.ctx.package)
-    app.state.ctx.engine.dispose()
+    async with client_of(evil_package, url, settings) as client:
+        yield Api(client, settings, load_package(evil_package))
 
 
 async def test_a_catastrophic_pattern_answers_at_once(evil_api: Api) -> None:

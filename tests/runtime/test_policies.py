@@ -5,32 +5,17 @@ access and statistics."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select
 
-from runtime.settings import Settings
 from tests.helpers import ID_A, Api, FrozenClock
-from tests.runtime.services import claim_data, profile_data, serve, services_package
+from tests.runtime.services import claim_data, profile_data
 
 pytestmark = pytest.mark.anyio
 POLICY = "startup_subsidy_2026"
-
-
-@pytest.fixture(scope="module")
-def services_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return services_package(tmp_path_factory.mktemp("services"))
-
-
-@pytest.fixture
-async def shenzhen_api(
-    services_dir: Path, tmp_path: Path, settings: Settings
-) -> AsyncIterator[Api]:
-    async for api in serve(services_dir, f"sqlite:///{tmp_path / 'sz.db'}", settings):
-        yield api
 
 
 async def _ids(api: Api, region: str) -> list[str]:

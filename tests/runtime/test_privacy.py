@@ -28,13 +28,7 @@ async def _family_business(api: Api) -> str:
         agent_id_number=ID_AGENT,
         email="zhang@example.com",
     )
-    r = await api.post(
-        "/api/matters/ibr/applications",
-        json={"region": "nanshan", "data": data},
-        headers=api.token("applicant", "citizen-a"),
-    )
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
+    return await api.file("ibr", data)
 
 
 async def test_staff_see_masked_values_everywhere(api: Api) -> None:

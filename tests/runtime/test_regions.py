@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from runtime.app import create_app
 from runtime.package import load_package
 from runtime.settings import Settings
-from tests.helpers import Api, create_schema, generate_package, unemployment_data
+from tests.helpers import Api, client_of, create_schema, generate_package, unemployment_data
 
 pytestmark = pytest.mark.anyio
 
@@ -26,11 +24,8 @@ async def tree_api(tree_dir: Path, tmp_path: Path, settings: Settings) -> AsyncI
     package = load_package(tree_dir)
     url = f"sqlite:///{tmp_path / 'tree.db'}"
     create_schema(tree_dir, package, url)
-    app = create_app(tree_dir, url, settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with client_of(tree_dir, url, settings) as client:
         yield Api(client, settings, package)
-    app.state.ctx.engine.dispose()
 
 
 async def test_region_scopes(tree_api: Api) -> None:

@@ -11,9 +11,7 @@ on the newer package reads back too, and after a downgrade the older package rea
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,16 +19,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, select
 
 from generator.pipeline import generate
 from runtime import migrate
-from runtime.app import create_app
 from runtime.auth import issue_token
 from runtime.package import load_package
 from runtime.settings import Settings
-from tests.helpers import ID_A, ID_B, STANDARDS, ibr_data
+from tests.helpers import ID_A, ID_B, STANDARDS, client_of, ibr_data, postgres_database
 
 pytestmark = pytest.mark.anyio
 
@@ -96,19 +92,8 @@ def own_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'govstd.db'}"
         return
-    admin = os.environ.get("GOVSTD_TEST_POSTGRES_URL")
-    if not admin:
-        pytest.skip("GOVSTD_TEST_POSTGRES_URL is not set")
-    name = f"govstd_renamed_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    with postgres_database("govstd_renamed") as url:
+        yield url
 
 
 class Client:
@@ -124,13 +109,8 @@ class Client:
 
 @asynccontextmanager
 async def served(app_dir: Path, url: str, settings: Settings) -> AsyncIterator[Client]:
-    app = create_app(app_dir, url, settings)
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield Client(c, settings)
-    finally:
-        app.state.ctx.engine.dispose()
+    async with client_of(app_dir, url, settings) as c:
+        yield Client(c, settings)
 
 
 async def _file(client: Client, phone: str, *, renamed: bool) -> str:

@@ -4,7 +4,6 @@ The 深圳 package serves 深圳 and 南山; the resource asked for is 南山's 
 licence form: 市场主体名称 is shared unconditionally, the person's name and ID number
 (sensitive) only with a 南山 data steward's approval.
 """
-# ruff: noqa: F811  (fixtures of tests/runtime/datasystem.py, imported and used as parameters)
 
 from __future__ import annotations
 
@@ -14,16 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ID_A, Api, FrozenClock
-from tests.runtime.datasystem import (  # noqa: F401  (fixtures)
-    file_food,
-    rows,
-    shenzhen_db,
-    shenzhen_dir,
-    shenzhen_package,
-    shenzhen_postgres,
-    sz,
-)
+from tests.helpers import ID_A, Api, FrozenClock, file_food, rows
 
 pytestmark = pytest.mark.anyio
 

@@ -1,7 +1,6 @@
 """Sharing grants are events too (issue 15 item 5): granted at once for unconditional
 items, granted on a data steward's approval, revoked — each with the request, the resource
 and the element ids, never a value; the provider region's staff pull them."""
-# ruff: noqa: F811  (fixtures of tests/runtime/datasystem.py, imported and used as parameters)
 
 from __future__ import annotations
 
@@ -9,15 +8,7 @@ import json
 
 import pytest
 
-from tests.helpers import Api
-from tests.runtime.datasystem import (  # noqa: F401  (fixtures)
-    file_food,
-    shenzhen_db,
-    shenzhen_dir,
-    shenzhen_package,
-    shenzhen_postgres,
-    sz,
-)
+from tests.helpers import Api, file_food
 
 pytestmark = pytest.mark.anyio
 

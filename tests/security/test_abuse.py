@@ -75,13 +75,7 @@ def refused(r: httpx.Response, status: int, code: str | None = None) -> None:
 
 
 async def file_application(api: Api, sub: str = "citizen-a") -> str:
-    r = await api.post(
-        SUBMIT,
-        json={"region": "nanshan", "data": unemployment_data()},
-        headers=api.token("applicant", sub),
-    )
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
+    return await api.file("unemployment_registration", unemployment_data(), sub)
 
 
 def multipart(boundary: str, parts: list[tuple[str, str | None, bytes]]) -> bytes:

@@ -40,7 +40,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import create_engine, text
 from starlette.applications import Starlette
 
 from generator.build import build_package
@@ -56,6 +55,7 @@ from tests.helpers import (
     STANDARDS,
     FrozenClock,
     create_schema,
+    emptied,
     food_data,
     ibr_data,
     unemployment_data,
@@ -308,12 +308,7 @@ def served(
         url = f"sqlite:///{folder / 'govstd.db'}"
         create_schema(package_dir, package, url)
     else:
-        url = request.getfixturevalue("postgres_url")
-        engine = create_engine(url)
-        names = ", ".join(f'"{t.name}"' for t in package.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        url = emptied(request.getfixturevalue("postgres_url"), package)
     env = {"GOVSTD_SECRET": SECRET, "GOVSTD_DATA_KEY": DATA_KEY}
     settings = Settings(
         secret=SECRET,

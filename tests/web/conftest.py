@@ -13,12 +13,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from runtime.app import create_app
 from runtime.migrate import upgrade
-from tests.helpers import Browser, FrozenClock, settings_for
+from tests.helpers import Browser, FrozenClock, client_of, settings_for
 from tests.runtime.conftest import (  # noqa: F401  (fixtures)
     anyio_backend,
     clock,
@@ -39,8 +37,5 @@ async def browser(
     package_dir: Path, db_url: str, clock: FrozenClock, tmp_path: Path
 ) -> AsyncIterator[Browser]:
     settings = settings_for(clock, tmp_path)
-    app = create_app(package_dir, db_url, settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(package_dir, db_url, settings) as client:
         yield Browser(client, settings)
-    app.state.ctx.engine.dispose()

@@ -29,9 +29,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from runtime.app import create_app
+from runtime.settings import OidcConfig
 from tests.browser.conftest import free_port
-from tests.helpers import DATA_KEY, Browser, FrozenClock, settings_for
+from tests.helpers import Browser, FrozenClock, client_of, settings_for
 
 pytestmark = pytest.mark.anyio
 CLIENT_ID = "govstd-web"
@@ -136,12 +136,6 @@ def provider() -> Iterator[Provider]:
 async def site(
     provider: Provider, package_dir: Path, db_url: str, clock: FrozenClock, tmp_path: Path
 ) -> AsyncIterator[Browser]:
-    env = {
-        "GOVSTD_DATA_KEY": DATA_KEY,
-        "GOVSTD_OIDC_ISSUER": provider.url,
-        "GOVSTD_OIDC_CLIENT_ID": CLIENT_ID,
-        "GOVSTD_OIDC_CLIENT_SECRET": CLIENT_SECRET,
-    }
     settings = settings_for(
         clock,
         tmp_path,
@@ -149,13 +143,10 @@ async def site(
         algorithms=("RS256",),
         audience=CLIENT_ID,
         issuer=provider.url,
-        env=env,
+        oidc=OidcConfig(provider.url, CLIENT_ID, CLIENT_SECRET),
     )
-    app = create_app(package_dir, db_url, settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(package_dir, db_url, settings) as client:
         yield Browser(client, settings)
-    app.state.ctx.engine.dispose()
 
 
 async def to_provider_and_back(site: Browser, login_hint: str, next: str = "/me") -> str:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
-from runtime.app import create_app
-from tests.helpers import Browser, FrozenClock, settings_for
+from tests.helpers import Browser, FrozenClock, client_of, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -76,16 +74,13 @@ async def test_no_dev_chooser_in_production(
     package_dir: Path, db_url: str, clock: FrozenClock, tmp_path: Path
 ) -> None:
     settings = settings_for(clock, tmp_path, production=True)
-    app = create_app(package_dir, db_url, settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with client_of(package_dir, db_url, settings) as client:
         browser = Browser(client, settings)
         page = await browser.get("/login")
         assert "开发环境登录" not in page.text
         chosen = {"mode": "dev", "role": "admin", "sub": "x", "region": "nanshan"}
         r = await browser.post("/login", chosen)
         assert r.status_code == 403 and "govstd_session" not in r.headers.get("set-cookie", "")
-    app.state.ctx.engine.dispose()
 
 
 async def test_language_by_query_cookie_and_header(browser: Browser) -> None:

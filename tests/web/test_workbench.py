@@ -9,11 +9,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, select
 
-from runtime.app import create_app
 from runtime.migrate import upgrade
 from runtime.web.i18n import TEXT
 from runtime.web.render import HERE
@@ -23,6 +21,7 @@ from tests.helpers import (
     Browser,
     FrozenClock,
     bearer,
+    client_of,
     file_case,
     food_data,
     generate_package,
@@ -351,11 +350,8 @@ async def tree_browser(
     url = f"sqlite:///{tmp_path / 'tree.db'}"
     upgrade(tree_dir, url)
     settings = settings_for(clock, tmp_path)
-    app = create_app(tree_dir, url, settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(tree_dir, url, settings) as client:
         yield Browser(client, settings)
-    app.state.ctx.engine.dispose()
 
 
 async def test_a_supervisor_sees_their_region_and_below(tree_browser: Browser) -> None:
