@@ -18,6 +18,7 @@ through a bounded cache; the data resource catalogue (``resources.json``) and
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import hashlib
@@ -27,8 +28,10 @@ import json
 import logging
 import os
 import re
+import stat
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +40,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import orjson
 from sqlalchemy import MetaData, Table
 
 from runtime.catalogue import Catalogue
@@ -52,6 +56,7 @@ log = logging.getLogger("govstd.runtime")
 RULES_DIR = "rules"
 DETAILS_CACHED = 2048  # matters whose guide and materials are kept in memory
 VERIFY_THREADS = 4  # at most, to hash the package's files at start
+RACY_NS = 2_000_000_000  # a file written this recently is hashed at every start
 _RULES_FILE = re.compile(RULES_DIR + r"/([0-9a-f]{64})\.json")
 
 
@@ -400,8 +405,9 @@ class Package:
 
 
 def _read_json(path: Path) -> Any:
+    """The JSON in ``path`` (orjson: a province's index and manifest are megabytes)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return orjson.loads(path.read_bytes())
     except FileNotFoundError:
         raise PackageError(_missing(path)) from None
     except ValueError as exc:
@@ -569,6 +575,13 @@ def verify_files(path: Path, manifest: dict[str, Any]) -> None:
 
     A package half written (an interrupted ``govstd generate``) or edited by hand
     would serve forms, tables and a catalog that do not belong together: refused.
+
+    A file is hashed unless ``.govstd/verified.json`` (outside the package, written here
+    after a verification, when the folder is writable) has it with the same sha256 and
+    the same size, inode, modification and change times: git's index does the same. Any
+    write changes the change time (which no tool can set back), and a copy changes the
+    inode, so a file edited or replaced since is hashed again; hashing a province's
+    50,000 files (560 MB) took 1.6 s of every start.
     """
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
@@ -581,15 +594,19 @@ def verify_files(path: Path, manifest: dict[str, Any]) -> None:
     wrong = [f"{name} (not in package.json)" for name in _unlisted_revisions(path, files)]
     listed = sorted(files.items())
     inside: dict[str, bool] = {}  # folder -> whether it is in the package, symlinks followed
+    known = _verified(path)
+    seen: dict[str, list[Any]] = {}
     # hashlib and reads let go of the GIL: a province's 50,000 files hash on every core
     workers = min(VERIFY_THREADS, os.cpu_count() or 1)
     with ThreadPoolExecutor(workers) as pool:
         parts = pool.map(
-            lambda part: [_file_problem(path, n, r, inside) for n, r in part],
+            lambda part: [_file_problem(path, n, r, inside, known, seen) for n, r in part],
             [listed[i::workers] for i in range(workers)],
         )
         problems = sorted(p for part in parts for p in part if p is not None)
     wrong += [text for _, text in problems]
+    if not wrong and seen != known:
+        _record_verified(path, seen)
     if wrong:
         shown = ", ".join(wrong[:5]) + (f", … ({len(wrong)} in all)" if len(wrong) > 5 else "")
         raise PackageError(
@@ -598,10 +615,46 @@ def verify_files(path: Path, manifest: dict[str, Any]) -> None:
         )
 
 
+VERIFIED = ".govstd/verified.json"
+
+
+def _verified(path: Path) -> dict[str, list[Any]]:
+    """What ``.govstd/verified.json`` says was verified (name -> sha256 and stat)."""
+    try:
+        found = orjson.loads((path / VERIFIED).read_bytes())
+        return dict(found["files"]) if found.get("format") == 1 else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _record_verified(path: Path, seen: dict[str, list[Any]]) -> None:
+    """Write ``.govstd/verified.json``; a folder not writable is no error."""
+    target = path / VERIFIED
+    tmp = target.with_name(f".verified-{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        target.parent.mkdir(exist_ok=True)
+        tmp.write_bytes(orjson.dumps({"format": 1, "files": seen}))
+        os.replace(tmp, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _stat_key(st: os.stat_result) -> list[Any]:
+    return [st.st_size, st.st_ino, st.st_dev, st.st_mtime_ns, st.st_ctime_ns]
+
+
 def _file_problem(
-    path: Path, name: str, recorded: Any, inside: dict[str, bool]
+    path: Path,
+    name: str,
+    recorded: Any,
+    inside: dict[str, bool],
+    known: dict[str, list[Any]],
+    seen: dict[str, list[Any]],
 ) -> tuple[str, str] | None:
-    """``(name, what is wrong)`` with the listed file ``name``; None when it is as recorded.
+    """``(name, what is wrong)`` with the listed file ``name``; None when it is as recorded
+    (then ``seen[name]``: its sha256 and stat, unless written in the last seconds: a
+    later write in the same tick of a coarse clock would not change them).
 
     Outside the package: a name through ``..``, absolute, or through a symlink that leads
     out; each folder is resolved once (resolving each of 50,000 files took seconds)."""
@@ -612,6 +665,11 @@ def _file_problem(
             inside[folder] = Path(folder).resolve().is_relative_to(path)
         if not inside[folder]:
             return name, f"{name} (outside the package)"
+        if name in known:  # a regular file as verified before: not even opened
+            st = os.lstat(target)
+            if stat.S_ISREG(st.st_mode) and known[name] == [recorded, *_stat_key(st)]:
+                seen[name] = known[name]
+                return None
         try:
             fd = os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError as exc:
@@ -621,7 +679,10 @@ def _file_problem(
                 return name, f"{name} (outside the package)"
             fd = os.open(target, os.O_RDONLY)
         with open(fd, "rb") as f:
+            key = _stat_key(os.fstat(fd))
             actual = hashlib.file_digest(f, "sha256").hexdigest()
+            if actual == recorded and time.time_ns() - max(key[3:]) > RACY_NS:
+                seen[name] = [recorded, *key]
     except FileNotFoundError:
         return name, f"{name} (missing)"
     except (OSError, ValueError, RuntimeError) as exc:  # a NUL in a name, a symlink loop

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
+from runtime import package
 from runtime.auth import decode_token
 from runtime.cli import app
 from runtime.crypto import dev_key
@@ -117,6 +119,42 @@ def test_files_listed_outside_the_package_are_refused(package_dir: Path, tmp_pat
     for name in ("../outside/x.json", "linked.json", "linked_dir/x.json"):
         assert f"{name} (outside the package)" in said
     assert "same.json" not in said  # inside: as recorded
+
+
+def test_a_verified_file_is_hashed_again_once_written_or_replaced(
+    package_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The verification record spares hashing unchanged files at the next start; a file
+    written since (even with its old size and times put back) or replaced is hashed."""
+    app_dir = tmp_path / "app"
+    shutil.copytree(package_dir, app_dir, ignore=shutil.ignore_patterns("__pycache__", ".govstd"))
+    monkeypatch.setattr(package, "RACY_NS", 0)  # the copy is new: record it all the same
+    load_package(app_dir)
+    record = json.loads((app_dir / ".govstd/verified.json").read_text(encoding="utf-8"))
+    manifest = json.loads((app_dir / "package.json").read_text(encoding="utf-8"))
+    assert set(record["files"]) == set(manifest["files"])
+    hashed: list[str] = []
+    digest = hashlib.file_digest
+    monkeypatch.setattr(
+        hashlib, "file_digest", lambda f, name: hashed.append(f.name) or digest(f, name)
+    )
+    load_package(app_dir)
+    assert hashed == []  # nothing changed: nothing hashed
+    form = app_dir / "forms/ibr_form.py"
+    before = form.stat()
+    text = form.read_text(encoding="utf-8")
+    form.write_text(text.replace("max_length=", "max_length=9", 1), encoding="utf-8")
+    os.truncate(form, before.st_size)  # the same size and times, other bytes
+    os.utime(form, ns=(before.st_atime_ns, before.st_mtime_ns))
+    with pytest.raises(PackageError, match=r"forms/ibr_form\.py \(changed\)"):
+        load_package(app_dir)
+    form.write_text(text, encoding="utf-8")
+    schema = app_dir / "schemas/ibr_form.json"
+    shutil.copyfile(schema, tmp_path / "copy.json")
+    os.replace(tmp_path / "copy.json", schema)  # the same bytes, another file
+    hashed.clear()
+    load_package(app_dir)
+    assert len(hashed) == 2  # the form rewritten, the schema replaced
 
 
 def test_a_malformed_data_key_is_one_line_that_never_shows_the_key(
