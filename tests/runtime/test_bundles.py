@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from runtime.subjects import pseudonyms
-from tests.helpers import ID_A, PDF, Api
+from tests.helpers import ID_A, PDF, Api, all_tables
 from tests.runtime.services import restaurant_data
 
 pytestmark = pytest.mark.anyio
@@ -20,7 +20,7 @@ MEMBERS = ["ibr", "food_business_license", "public_place_health_license"]
 
 def _count(api: Api, db_url: str, table: str) -> int:
     engine = create_engine(db_url)
-    t = api.package.metadata.tables[table]
+    t = all_tables(api.package).tables[table]
     with engine.connect() as conn:
         n = conn.execute(select(func.count()).select_from(t)).scalar_one()
     engine.dispose()

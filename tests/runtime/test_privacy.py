@@ -12,7 +12,17 @@ from typer.testing import CliRunner
 
 from runtime.cli import app as cli
 from runtime.identifiers import mask
-from tests.helpers import DATA_KEY, ID_A, ID_AGENT, ID_B, Api, hand_in, ibr_data, unemployment_data
+from tests.helpers import (
+    DATA_KEY,
+    ID_A,
+    ID_AGENT,
+    ID_B,
+    Api,
+    all_tables,
+    hand_in,
+    ibr_data,
+    unemployment_data,
+)
 
 pytestmark = pytest.mark.anyio
 ID18 = re.compile(r"\d{17}[\dX]")
@@ -135,7 +145,7 @@ def _everything_stored(db_url: str, api: Api) -> str:
     with engine.connect() as conn:
         rows = [
             json.dumps([str(v) for v in row], ensure_ascii=False)
-            for table in api.package.metadata.sorted_tables
+            for table in all_tables(api.package).sorted_tables
             for row in conn.execute(select(table))
         ]
     engine.dispose()

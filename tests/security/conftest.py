@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, select
 
 from runtime.package import Package
+from tests.helpers import all_tables
 from tests.runtime.conftest import (  # noqa: F401  (fixtures shared with tests/runtime)
     anyio_backend,
     api,
@@ -108,7 +109,7 @@ def table_contents(engine: Engine, pkg: Package) -> dict[str, list[tuple[Any, ..
     with engine.connect() as conn:
         return {
             t.name: [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
-            for t in pkg.metadata.sorted_tables
+            for t in all_tables(pkg).sorted_tables
         }
 
 

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, Table, text
 
 from runtime import submission
-from tests.helpers import ID_A, Api, unemployment_data
+from tests.helpers import ID_A, Api, all_tables, unemployment_data
 from tests.security.conftest import ID_NUMBER, LogWatch, table_contents
 
 pytestmark = pytest.mark.anyio
@@ -95,7 +95,7 @@ def failing_insert(api: Api, db: Engine) -> Iterator[Table]:
     row's values in the error message, as constraint errors do."""
     table = next(
         t
-        for t in api.package.metadata.sorted_tables
+        for t in all_tables(api.package).sorted_tables
         if t.name.startswith("form_unemployment_registration")
     )
     if db.dialect.name == "sqlite":
