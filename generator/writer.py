@@ -17,6 +17,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -65,15 +66,24 @@ def mark_long_lines(text: str) -> str:
     """``# noqa: E501`` on each line ``ruff format`` left too long: a name or string that
     long (a 63-character id, a long rule) cannot be split. Not on a line of one word (the
     check leaves those alone) nor in a docstring (the mark would be part of it)."""
+    if not any(_long(line) for line in _MAYBE_LONG.findall(text)):
+        return text  # most files: nothing to mark, no line looked at twice
     out, inside = [], False
     for line in text.split("\n"):
         after = inside != (line.count('"""') % 2 == 1)
-        long = len(line) > LINE_LENGTH // 2 and width(line) > LINE_LENGTH
+        long = _long(line)
         if long and not inside and not after and len(line.split(maxsplit=1)) == 2:
             line += "  # noqa: E501"
         out.append(line)
         inside = after
     return "\n".join(out)
+
+
+_MAYBE_LONG = re.compile(rf"^.{{{LINE_LENGTH // 2 + 1},}}$", re.MULTILINE)  # wide: 2 columns
+
+
+def _long(line: str) -> bool:
+    return len(line) > LINE_LENGTH or (len(line) > LINE_LENGTH // 2 and width(line) > LINE_LENGTH)
 
 
 def format_python(files: list[GeneratedFile]) -> list[GeneratedFile]:

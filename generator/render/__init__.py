@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -80,4 +81,11 @@ def width(text: str) -> int:
     """Columns ``text`` takes in an editor (and for ruff): East Asian wide characters are 2."""
     if text.isascii():
         return len(text)
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return sum(map(_char_width, text))
+
+
+@functools.cache
+def _char_width(c: str) -> int:
+    """A character's columns, looked up once per character (a province's forms and
+    tables repeat the same few hundred Chinese characters millions of times)."""
+    return 2 if unicodedata.east_asian_width(c) in "WF" else 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from generator.ir import FieldIR, FormIR, GroupIR, PackageIR, fingerprint
@@ -82,24 +82,49 @@ def form_spec(form: FormIR) -> FormSpec:
 def python_literal(value: Any) -> str:
     """``value`` as Python source on one line; ``ruff format`` lays it out when the package
     is written. Dataclasses are calls without their default-valued arguments."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        args = (
-            f"{name}={python_literal(current)}"
-            for name, default in _arguments(type(value))
-            if (current := getattr(value, name)) != default  # MISSING equals no value
-        )
-        return f"{type(value).__name__}({', '.join(args)})"
-    if isinstance(value, Mapping):
-        pairs = (f"{python_literal(str(k))}: {python_literal(v)}" for k, v in value.items())
-        return "{" + ", ".join(pairs) + "}"
-    if isinstance(value, tuple | list):
-        items = [python_literal(v) for v in value]
-        if isinstance(value, list):
-            return "[" + ", ".join(items) + "]"
-        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-    if value is None or isinstance(value, bool | int | float | str):
-        return repr(value)
-    raise TypeError(f"cannot write {type(value).__name__} as a Python literal")
+    write = _WRITERS.get(type(value))
+    if write is None:
+        write = _WRITERS[type(value)] = _writer(type(value))
+    return write(value)
+
+
+def _writer(cls: type) -> Callable[[Any], str]:
+    """How :func:`python_literal` writes a value of ``cls`` (found once per type: the
+    forms of a province are 100,000s of values of a few types)."""
+    if dataclasses.is_dataclass(cls):
+        name, arguments = cls.__name__, _arguments(cls)
+
+        def call(value: Any) -> str:
+            args = [
+                f"{field}={python_literal(current)}"
+                for field, default in arguments
+                if (current := getattr(value, field)) != default  # MISSING equals no value
+            ]
+            return f"{name}({', '.join(args)})"
+
+        return call
+    if issubclass(cls, Mapping):
+        return _mapping
+    if issubclass(cls, list):
+        return lambda value: "[" + ", ".join([python_literal(v) for v in value]) + "]"
+    if issubclass(cls, tuple):
+        return _tuple
+    if cls is type(None) or issubclass(cls, bool | int | float | str):
+        return repr
+    raise TypeError(f"cannot write {cls.__name__} as a Python literal")
+
+
+def _mapping(value: Mapping[Any, Any]) -> str:
+    pairs = [f"{python_literal(str(k))}: {python_literal(v)}" for k, v in value.items()]
+    return "{" + ", ".join(pairs) + "}"
+
+
+def _tuple(value: tuple[Any, ...]) -> str:
+    items = [python_literal(v) for v in value]
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+_WRITERS: dict[type, Callable[[Any], str]] = {str: repr, int: repr, bool: repr}
 
 
 @functools.cache

@@ -34,10 +34,12 @@ def current(pkg: PackageIR) -> dict[str, bytes]:
     """The documents of this package's (region, matter) pairs: path -> JSON."""
     forms = {f.id: _plain(form_spec(f)) for f in pkg.forms}
     out: dict[str, bytes] = {}
+    seen: set[int] = set()  # a matter a child region keeps is its parent's very object
     for region in pkg.regions:
         for matter in region.matters:
-            if matter.form not in forms:
+            if matter.form not in forms or id(matter) in seen:
                 continue
+            seen.add(id(matter))
             doc = rules_document(
                 forms[matter.form], _plain(matter.materials), _plain(matter.promised)
             )
