@@ -53,24 +53,11 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_POOL_SIZE = 40  # anyio's default threadpool: at most 40 blocking calls at once
 READS_NO_TABLE = "reads_no_table"  # execution options: see _Deferred
 BEFORE_KEPT_INSERTS = "before_kept_inserts"
-# Group transactions of one worker under way at once on PostgreSQL: 2 for a worker alone
-# (one group runs while another waits on its COMMIT), 1 for one of several (see_siblings).
-PG_PARALLEL_GROUPS = 2
+PG_PARALLEL_GROUPS = 2  # group transactions of one worker under way at once on PostgreSQL
 PING_AFTER_IDLE_S = 1.0  # a pooled PostgreSQL connection idle longer is pinged before use
 
 # One write lock per SQLite engine (process-local): see the module documentation.
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
-
-
-def see_siblings() -> None:
-    """This process is one of several workers serving the same database: one group
-    commit at a time on PostgreSQL (:data:`PG_PARALLEL_GROUPS`). The other workers keep
-    the cores and PostgreSQL busy while a group waits on its ``COMMIT``, and a worker's
-    filings then wait in one queue, not two, so its groups are twice as large: the
-    round trips, the thread hop and the ``COMMIT`` of a group are shared by twice as
-    many filings (measured with bench/pg_scale_bench.py: docs/performance.md)."""
-    global PG_PARALLEL_GROUPS
-    PG_PARALLEL_GROUPS = 1
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -50,7 +50,6 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from runtime.db import see_siblings
 from runtime.settings import Settings
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -87,7 +86,6 @@ class ServeConfig(uvicorn.Config):
     def load(self) -> None:
         if self.workers > 1 and os.getpid() != self.master_pid:
             die_with_parent(self.master_pid)
-            see_siblings()  # one group commit at a time: runtime/db.py
         super().load()
         # What start-up built (the package, its models, the tables) lives as long as the
         # worker: out of the cyclic collector's way, so a full collection no longer walks
