@@ -332,29 +332,62 @@ def _together(conn: Connection, group: list[_Queued], restart: bool) -> list[_Ou
     ``None`` (and nothing written) when anything fails: :func:`_one_by_one` tells them
     apart. The try runs in a savepoint, or (``restart``: PostgreSQL, where a savepoint
     costs two more round trips) in the transaction itself, rolled back and begun again
-    when it fails; there the inserts are sent in psycopg's pipeline mode, all in one
-    round trip, and the pipeline's end waits for their outcome (an error of any is raised
-    there, before the ``COMMIT`` is sent: a failed ``COMMIT`` is never tried again)."""
+    when it fails; there the inserts and the ``COMMIT`` are sent in psycopg's pipeline
+    mode, all in one round trip, and the pipeline's end waits for their outcome. An
+    insert that fails makes PostgreSQL skip the rest, ``COMMIT`` included (the
+    transaction is left open and failed): then the group goes one by one. A ``COMMIT``
+    that ran and failed (a deferred constraint, a lost connection: it may have
+    committed) is never tried again: every job of the group gets its error."""
     savepoint = None if restart else conn.begin_nested()
     deferred = _Deferred(conn)
+    committing = False
     try:
         _batched(conn, group)
         outcomes: list[_Outcome] = [(done, job(deferred), None) for job, done in group]  # type: ignore[arg-type]
-        if savepoint is None:  # PostgreSQL: the lock and every insert in one round trip
-            with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
-                deferred.flush()  # their errors come at the end of the block, before COMMIT
+        if savepoint is None:  # PostgreSQL: the lock, the inserts, COMMIT: one round trip
+            driver = conn.connection.driver_connection
+            with driver.pipeline():  # type: ignore[union-attr]
+                deferred.flush()  # their errors come at the end of the block
+                committing = True
+                driver.execute("COMMIT")  # type: ignore[union-attr]
         else:
             deferred.flush()
-    except Exception:
+    except Exception as exc:
         if savepoint is not None:
             savepoint.rollback()
         else:
+            if committing and not _commit_skipped(conn):
+                raise _commit_failed(conn, exc) from None
             conn.rollback()
             conn.begin()
         return None
     if savepoint is not None:
         savepoint.commit()
     return outcomes
+
+
+def _commit_skipped(conn: Connection) -> bool:
+    """PostgreSQL: the transaction still open (the pipeline's ``COMMIT`` did not run)."""
+    from psycopg.pq import TransactionStatus
+
+    status = conn.connection.driver_connection.pgconn.transaction_status  # type: ignore[union-attr]
+    return status in (TransactionStatus.INTRANS, TransactionStatus.INERROR)
+
+
+def _commit_failed(conn: Connection, error: Exception) -> Exception:
+    """The error of a ``COMMIT`` sent on the driver's connection, as SQLAlchemy raises
+    one (``IntegrityError`` …); a connection it broke is not given back to the pool."""
+    import psycopg
+
+    driver = conn.connection.driver_connection
+    gone = driver.closed or driver.pgconn.status == psycopg.pq.ConnStatus.BAD  # type: ignore[union-attr]
+    if gone:
+        conn.invalidate()
+    if not isinstance(error, psycopg.Error):
+        return error
+    return DBAPIError.instance(
+        "COMMIT", None, error, psycopg.Error, hide_parameters=True, connection_invalidated=gone
+    )
 
 
 def _batched(conn: Connection, group: list[_Queued]) -> None:

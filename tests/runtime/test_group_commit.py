@@ -194,3 +194,55 @@ async def test_a_connection_postgresql_dropped_while_idle_is_replaced_before_use
     finally:
         META.drop_all(engine)
         engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_a_group_whose_commit_fails_is_answered_with_the_error_not_filed_again(
+    postgres_url: str,
+) -> None:
+    """The COMMIT goes out with the group's inserts; when the COMMIT itself fails (here
+    a deferred foreign key, checked only then), nothing of the group is stored and every
+    filing of it gets the error — none is run again in a transaction of its own (a COMMIT
+    that fails may have committed: a lost connection; trying again could file twice)."""
+    meta = MetaData()
+    parents = Table("parents", meta, Column("id", Integer, primary_key=True))
+    children = Table(
+        "children", meta, Column("id", Integer, primary_key=True), Column("p", Integer)
+    )
+    engine = make_engine(postgres_url)
+    meta.drop_all(engine)
+    meta.create_all(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "ALTER TABLE children ADD FOREIGN KEY (p) REFERENCES parents (id)"
+            " DEFERRABLE INITIALLY DEFERRED"
+        )
+    runs: list[int] = []
+
+    def child(row_id: int, parent: int) -> Any:
+        def job(conn: Connection) -> int:
+            runs.append(row_id)
+            conn.execute(insert(children), {"id": row_id, "p": parent})
+            return row_id
+
+        return job
+
+    def parent(conn: Connection) -> int:
+        runs.append(0)
+        conn.execute(insert(parents), {"id": 1})
+        return 0
+
+    try:
+        group = group_commit(engine)
+        jobs = [parent, child(1, 1), child(2, 99), child(3, 1)]  # no parent 99
+        outcomes = await asyncio.gather(*(group.run(j) for j in jobs), return_exceptions=True)
+        assert all(isinstance(o, IntegrityError) for o in outcomes), outcomes
+        assert sorted(runs) == [0, 1, 2, 3]  # each run once
+        with engine.connect() as conn:
+            assert conn.execute(select(parents.c.id)).all() == []
+            assert conn.execute(select(children.c.id)).all() == []
+        assert await group.run(parent) == 0  # the pool's connection still serves
+    finally:
+        meta.drop_all(engine)
+        engine.dispose()
