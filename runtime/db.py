@@ -33,6 +33,7 @@ Statement parameters are never put into exception messages or logs
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 import time
@@ -55,6 +56,23 @@ READS_NO_TABLE = "reads_no_table"  # execution options: see _Deferred
 BEFORE_KEPT_INSERTS = "before_kept_inserts"
 PG_PARALLEL_GROUPS = 2  # group transactions of one worker under way at once on PostgreSQL
 PING_AFTER_IDLE_S = 1.0  # a pooled PostgreSQL connection idle longer is pinged before use
+
+
+class _ErrorClassOnly(logging.Filter):
+    """psycopg logs an error it drops (ending a pipeline or a rollback after another error)
+    with the database's message, which can quote a row's values — personal data. Its
+    records keep the error's class only; the request's own failure is logged by
+    runtime/errors.py without database text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                type(a).__name__ if isinstance(a, BaseException) else a for a in record.args
+            )
+        return True
+
+
+logging.getLogger("psycopg").addFilter(_ErrorClassOnly())
 
 # One write lock per SQLite engine (process-local): see the module documentation.
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()

@@ -204,3 +204,18 @@ def test_log_watch_sees_id_numbers_glued_to_text(text: str) -> None:
 )
 def test_log_watch_ignores_other_numbers(text: str) -> None:
     assert not ID_NUMBER.search(text), text
+
+
+def test_a_database_error_psycopg_drops_is_logged_without_its_text(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """psycopg logs an error it ignores while ending a pipeline (seen in CI when a filing's
+    insert failed on PostgreSQL: the database's message quoted the row, ID number and
+    all); runtime.db keeps only the error's class in psycopg's records."""
+    import runtime.db  # noqa: F401  (installs the filter)
+
+    error = RuntimeError(f'blocked: {{"citizen_id_number": "{ID_A}"}}')
+    with caplog.at_level(logging.WARNING, logger="psycopg"):
+        logging.getLogger("psycopg").warning("error ignored terminating %r: %s", "pipe", error)
+    assert "error ignored terminating 'pipe': RuntimeError" in caplog.text
+    assert ID_A not in caplog.text
