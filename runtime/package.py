@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property, lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -484,24 +484,9 @@ def _tables(package: str, models: ModuleType, form_ids: tuple[str, ...]) -> tupl
         groups = getattr(modules[form], "GROUPS", {})
         return {g: _table_of(f"tables/{form}.py", cls) for g, cls in groups.items()}
 
+    core = {f.name: table(f.name) for f in fields(Tables) if f.name not in ("forms", "groups")}
     tables = Tables(
-        applications=table("applications"),
-        transitions=table("transitions"),
-        material_files=table("material_files"),
-        evaluations=table("evaluations"),
-        audit_log=table("audit_log"),
-        idempotency_keys=table("idempotency_keys"),
-        counters=table("counters"),
-        bundle_filings=table("bundle_filings"),
-        profiles=table("profiles"),
-        notifications=table("notifications"),
-        policy_deliveries=table("policy_deliveries"),
-        policy_claims=table("policy_claims"),
-        events=table("events"),
-        event_receivers=table("event_receivers"),
-        event_deliveries=table("event_deliveries"),
-        objections=table("objections"),
-        licence_fetches=table("licence_fetches"),
+        **core,
         forms=OnFirstUse(form_ids, form_table),
         groups=OnFirstUse(form_ids, group_tables),
     )
