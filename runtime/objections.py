@@ -40,7 +40,7 @@ from runtime.package import Package
 from runtime.records import aware, iso, load_data, lock_case, matter_of, rules_of, store_data
 from runtime.validation import validate_submission
 
-OPEN, CORRECTED, REJECTED = "open", "corrected", "rejected"
+OPEN, CORRECTED, REJECTED = STATUSES = ("open", "corrected", "rejected")
 MAX_REASON = 500
 RESOLVERS = frozenset({"officer", "approver"})
 _ROW_PATH = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\[(\d{1,4})\]\.([A-Za-z_][A-Za-z0-9_]*)")

@@ -1,9 +1,10 @@
 """The API document follows the routes (issue 14 item 5).
 
-Each route of the runtime's API table (``runtime.app.ROUTES``) is named by its operation's
-``operationId``. Every committed package's ``openapi.json`` documents exactly the
-operations the runtime serves: the same paths, methods and ids. A route added without
-its operation in ``generator/render/openapi*.py`` (or an operation without a route) fails
+Each route of the runtime's API table (``runtime.app.ROUTES``) is a
+:class:`runtime.operations.Operation`, named by its ``operationId``, from which the
+generator writes the document's paths. Every committed package's ``openapi.json``
+documents exactly the operations the runtime serves: the same paths, methods and ids. A
+route added as a plain Starlette ``Route`` (or a package not regenerated since) fails
 here, naming it."""
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def test_the_document_has_exactly_the_served_operations(document: Path) -> None:
         for method, path in sorted(serving.keys() - doc.keys())
     ]
     assert not undocumented, (
-        f"served but not in {document.relative_to(GENERATED.parent)}: {undocumented}; add "
-        "each operation in generator/render/openapi*.py and run scripts/regenerate"
+        f"served but not in {document.relative_to(GENERATED.parent)}: {undocumented}; declare "
+        "each as a runtime.operations.Operation and run scripts/regenerate"
     )
     unserved = [f"{m} {p} ({doc[m, p]})" for m, p in sorted(doc.keys() - serving.keys())]
     assert not unserved, f"documented but no route serves them: {unserved}"
@@ -50,3 +51,14 @@ def test_the_document_has_exactly_the_served_operations(document: Path) -> None:
 
 def test_every_bundled_package_is_checked() -> None:
     assert {d.parent.name for d in DOCUMENTS} >= {"nanshan", "shenzhen", "hangzhou"}
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.parent.name)
+def test_what_the_operations_name_is_defined(document: Path) -> None:
+    """An operation's parameter, schema or response named in runtime/routes/ but not
+    defined by generator/render/openapi_components.py is a dangling ``$ref``."""
+    text = document.read_text(encoding="utf-8")
+    components = json.loads(text)["components"]
+    refs = set(re.findall(r'"\$ref": "#/components/(\w+)/(\w+)"', text))
+    assert refs, "no $ref found: the pattern no longer matches the document"
+    assert not [f"{kind}/{name}" for kind, name in refs if name not in components[kind]]

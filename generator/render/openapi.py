@@ -8,8 +8,9 @@ takes ``{"region", "data"}``; the schema of ``data`` depends on the matter, so
 ``components.schemas`` holds each form's data schema (``form_<form id>``, the
 same as ``schemas/<form>.json``), ``data`` is one of them (``anyOf``) and the
 operation's ``x-govstd-forms`` maps each matter to its form's schema. The paths
-are the runtime's API routes (``runtime.app.ROUTES``, each named by its
-operationId; tests/test_openapi_routes.py holds the two to the same set).
+are the runtime's API routes (``runtime.app.ROUTES``), each an
+:class:`runtime.operations.Operation` that says what its operation is; this module adds
+what depends on the package (:mod:`generator.render.openapi_components`).
 Deterministic: sorted keys, ids in order.
 """
 
@@ -20,272 +21,87 @@ from typing import Any
 from generator.ir import PackageIR, fingerprint
 from generator.render import GeneratedFile, json_bytes
 from generator.render.openapi_components import (
-    ERROR_REF,
-    JSON,
-    UPLOAD_BODY,
-    Schema,
+    ERROR_RESPONSES,
     api_schemas,
     error_schemas,
-    json_body,
     label,
-    ok,
-    operation,
     parameters,
-    query,
     ref,
     responses,
     schema_name,
 )
-from generator.render.openapi_data import data_parameters, data_paths, data_schemas
-from generator.render.openapi_events import event_parameters, event_paths, event_schemas
-from generator.render.openapi_services import (
-    service_parameters,
-    service_paths,
-    service_schemas,
-)
+from generator.render.openapi_data import data_schemas
+from generator.render.openapi_events import event_schemas
+from generator.render.openapi_services import bundle_schema_name, service_schemas
 from generator.render.schemas import form_schema
-from runtime.uploads import SIGNATURES
-
-# What a stored material file is served as: the types uploads are recognised by.
-STORED_MEDIA_TYPES = sorted({media for _, media in SIGNATURES})
+from runtime.app import ROUTES
+from runtime.operations import JSON, Operation, Schema
 
 __all__ = ["OPENAPI_VERSION", "openapi_document", "render_openapi"]
 
 OPENAPI_VERSION = "3.1.0"
 
 
-# --- paths -----------------------------------------------------------------------------
+def _response(
+    description: str,
+    schema: Schema | str,
+    media: tuple[str, ...] = (JSON,),
+    headers: dict[str, Schema] | None = None,
+) -> Schema:
+    """A response with a body: ``schema``, or the component schema of that name."""
+    if isinstance(schema, str):
+        schema = ref("schemas", schema)
+    response: Schema = {
+        "description": description,
+        "content": {m: {"schema": schema} for m in media},
+    }
+    if headers:
+        response["headers"] = {name: {"schema": value} for name, value in headers.items()}
+    return response
+
+
+def _operation(route: Operation) -> Schema:
+    """The OpenAPI operation of an API route."""
+    operation: Schema = {
+        "operationId": route.name,
+        "summary": route.summary,
+        "tags": [route.tag],
+        "parameters": [
+            ref("parameters", p) if isinstance(p, str) else p
+            for p in (*route.parameters, "AcceptLanguage")
+        ],
+        "responses": {
+            str(route.status): _response(*route.ok, route.media, dict(route.headers)),
+            **{str(code): ref("responses", ERROR_RESPONSES[code]) for code in route.errors},
+            "503": ref("responses", "Unavailable"),
+            **{str(code): _response(*answer) for code, answer in route.responses.items()},
+        },
+        "security": [{"bearer": []}] if route.secured else [],
+    }
+    if route.body is not None:
+        body = {route.body_media: {"schema": ref("schemas", route.body)}}
+        operation["requestBody"] = {"required": route.body_required, "content": body}
+    return operation
 
 
 def _paths(pkg: PackageIR) -> dict[str, Schema]:
+    """The runtime's API routes (:data:`runtime.app.ROUTES`), and which form's schema the
+    ``data`` of each matter's and bundle's filing is."""
     form_of = {m.id: m.form for r in pkg.regions for m in r.matters}
-    forms_map = {
-        matter: ref("schemas", schema_name(form)) for matter, form in sorted(form_of.items())
+    forms = {matter: ref("schemas", schema_name(form)) for matter, form in sorted(form_of.items())}
+    bundles = {
+        b.id: ref("schemas", bundle_schema_name(b.id)) for b in pkg.bundles if b.form is not None
     }
-    submit = operation(
-        "submitApplication",
-        "提交申请 / file an application (applicant)",
-        "applications",
-        {
-            "201": {
-                "description": "filed (or, with a reused Idempotency-Key, the first response)",
-                "headers": {
-                    "Location": {"schema": {"type": "string"}},
-                    "Idempotent-Replayed": {"schema": {"type": "string", "const": "true"}},
-                },
-                "content": {JSON: {"schema": ref("schemas", "Filed")}},
-            }
-        },
-        errors=("400", "401", "403", "404", "409", "413", "415", "422"),
-        parameters=("matter", "IdempotencyKey"),
-        body=json_body("Submission"),
-        secured=True,
-    )
-    submit["x-govstd-forms"] = forms_map
-    application = ("application",)
-    return {
-        "/healthz": {
-            "get": operation(
-                "health",
-                "健康检查 / health",
-                "system",
-                {
-                    "200": ok("ok", "Health"),
-                    "503": ok(
-                        "数据库无应答或不在本部署包的版本 / the database does not answer or is "
-                        "not at this package's revision",
-                        ref("schemas", "HealthUnavailable"),
-                    ),
-                },
-            )
-        },
-        "/openapi.json": {
-            "get": operation(
-                "openapi",
-                "本文档 / this OpenAPI document",
-                "system",
-                {"200": ok("the OpenAPI 3.1 document", {"type": "object"})},
-            )
-        },
-        "/docs": {
-            "get": operation(
-                "docs",
-                "接口文档页面 / API page (works offline)",
-                "system",
-                {"200": ok("an HTML page", {"type": "string"}, "text/html")},
-            )
-        },
-        "/api/matters": {
-            "get": operation(
-                "listMatters",
-                "事项目录 / the region's matters",
-                "catalogue",
-                {"200": ok("matters", "MatterList")},
-                errors=("404", "422"),
-                parameters=(
-                    query("q", {"type": "string"}, "search text"),
-                    query("type", {"type": "string"}, "事项类型 code"),
-                    "region",
-                ),
-            )
-        },
-        "/api/matters/{matter}": {
-            "get": operation(
-                "getServiceGuide",
-                "办事指南 / a matter's service guide",
-                "catalogue",
-                {"200": ok("the service guide", "ServiceGuide")},
-                errors=("404", "422"),
-                parameters=("matter", "region"),
-            )
-        },
-        "/api/matters/{matter}/applications": {"post": submit},
-        "/api/forms/{form}/schema": {
-            "get": operation(
-                "getFormSchema",
-                "表单的 JSON Schema / JSON Schema (2020-12) of a submission's data",
-                "catalogue",
-                {"200": ok("the schema", {"type": "object"}, "application/schema+json")},
-                errors=("404",),
-                parameters=("form",),
-            )
-        },
-        "/api/codesets/{codeset}": {
-            "get": operation(
-                "getCodeSet",
-                "代码集 / a code set's values",
-                "catalogue",
-                {"200": ok("the code set", "CodeSet")},
-                errors=("404",),
-                parameters=("codeset",),
-            )
-        },
-        "/api/applications": {
-            "get": operation(
-                "listOwnApplications",
-                "我的申请 / the caller's own applications",
-                "applications",
-                {"200": ok("a page of applications", "ApplicationPage")},
-                errors=("401", "403", "422"),
-                parameters=("page", "page_size"),
-                secured=True,
-            )
-        },
-        "/api/applications/{id}": {
-            "get": operation(
-                "getApplication",
-                "申请详情 / one application (applicant: own only; staff: own region)",
-                "applications",
-                {"200": ok("the application", "Application")},
-                errors=("401", "403", "404"),
-                parameters=application,
-                secured=True,
-            )
-        },
-        "/api/applications/{id}/materials/{material}": {
-            "put": operation(
-                "uploadMaterial",
-                "上传材料 / upload one material file (multipart field file)",
-                "materials",
-                {"201": ok("stored", "MaterialFile")},
-                errors=("400", "401", "403", "404", "409", "413", "415", "422"),
-                parameters=(*application, "material"),
-                body=UPLOAD_BODY,
-                secured=True,
-            ),
-            "get": operation(
-                "downloadMaterial",
-                "下载材料 / download a material file",
-                "materials",
-                {
-                    "200": {
-                        "description": "the file, of the type its first bytes show",
-                        "content": {
-                            media: {"schema": {"type": "string", "contentMediaType": media}}
-                            for media in STORED_MEDIA_TYPES
-                        },
-                    },
-                    "503": {
-                        "description": "服务暂停，或该材料文件正被反复替换 / service paused "
-                        "(database_ahead, database_behind, database_unmigrated; Retry-After), "
-                        "or the file was replaced again and again while it was opened "
-                        "(material_busy): try again",
-                        "content": {JSON: {"schema": ERROR_REF}},
-                    },
-                },
-                errors=("401", "403", "404"),
-                parameters=(*application, "material"),
-                secured=True,
-            ),
-        },
-        "/api/applications/{id}/actions/{transition}": {
-            "post": operation(
-                "takeStep",
-                "办理步骤 / take a workflow step (role per workflow; 受理 without the "
-                "required materials: 409 materials_missing, listed in fields)",
-                "applications",
-                {"200": ok("the application after the step", "ApplicationSummary")},
-                errors=("400", "401", "403", "404", "409", "413", "415", "422"),
-                parameters=(*application, "transition"),
-                body=json_body("Action", required=False),
-                secured=True,
-            )
-        },
-        "/api/applications/{id}/evaluation": {
-            "post": operation(
-                "evaluate",
-                "好差评 / rate a final case (1-5), once",
-                "applications",
-                {"201": ok("recorded", "EvaluationResult")},
-                errors=("400", "401", "403", "404", "409", "413", "415", "422"),
-                parameters=application,
-                body=json_body("Evaluation"),
-                secured=True,
-            )
-        },
-        "/api/staff/applications": {
-            "get": operation(
-                "listStaffApplications",
-                "待办/已办 / applications of the staff member's region",
-                "staff",
-                {"200": ok("a page of applications", "ApplicationPage")},
-                errors=("401", "403", "422"),
-                parameters=(
-                    query("status", {"type": "string"}, "workflow state id"),
-                    query("matter", {"type": "string"}, "matter id"),
-                    query("overdue", {"type": "boolean"}, "only overdue cases"),
-                    query("due_soon", {"type": "boolean"}, "only cases due soon"),
-                    "region",
-                    "page",
-                    "page_size",
-                ),
-                secured=True,
-            )
-        },
-        "/api/staff/applications/{id}/reveal": {
-            "post": operation(
-                "revealApplication",
-                "查看未脱敏数据 / unmasked data (audited)",
-                "staff",
-                {"200": ok("the data, unmasked", "Revealed")},
-                errors=("400", "401", "403", "404", "413", "415", "422"),
-                parameters=application,
-                body=json_body("Reveal"),
-                secured=True,
-            )
-        },
-        "/api/staff/stats": {
-            "get": operation(
-                "staffStats",
-                "统计 / counts by status, overdue, handling time, satisfaction",
-                "staff",
-                {"200": ok("statistics", "Stats")},
-                errors=("401", "403", "422"),
-                parameters=("region",),
-                secured=True,
-            )
-        },
+    data = {
+        "submitApplication": {"x-govstd-forms": forms},
+        "fileBundle": {"x-govstd-bundles": bundles},
     }
+    paths: dict[str, Schema] = {}
+    for route in ROUTES:
+        if isinstance(route, Operation):
+            operation = {**_operation(route), **data.get(route.name, {})}
+            paths.setdefault(route.path, {})[route.method] = operation
+    return paths
 
 
 def openapi_document(pkg: PackageIR) -> dict[str, Any]:
@@ -323,20 +139,10 @@ def openapi_document(pkg: PackageIR) -> dict[str, Any]:
             {"name": "policies", "description": "政策通：汇聚、匹配、送达、兑现"},
             {"name": "data", "description": "数据资源目录、数据共享、数据质量、事件、异议"},
         ],
-        "paths": {
-            **_paths(pkg),
-            **service_paths(pkg),
-            **data_paths(pkg),
-            **event_paths(pkg),
-        },
+        "paths": _paths(pkg),
         "components": {
             "schemas": schemas,
-            "parameters": {
-                **parameters(pkg),
-                **service_parameters(pkg),
-                **data_parameters(pkg),
-                **event_parameters(),
-            },
+            "parameters": parameters(pkg),
             "responses": responses(),
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

@@ -15,84 +15,25 @@ from pydantic.json_schema import GenerateJsonSchema
 
 from generator.ir import PackageIR
 from runtime.answers import DOCUMENTED
+from runtime.operations import JSON, Schema, query
 
-JSON = "application/json"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
-
-Schema = dict[str, Any]
 
 
 def ref(kind: str, name: str) -> dict[str, str]:
     return {"$ref": f"#/components/{kind}/{name}"}
 
 
-# --- operations (the paths of openapi.py, openapi_services.py, openapi_data.py, …) ----
-
-BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
-ERROR_RESPONSES = {
-    "400": "BadRequest",
-    "401": "Unauthorized",
-    "403": "Forbidden",
-    "404": "NotFound",
-    "409": "Conflict",
-    "413": "TooLarge",
-    "415": "UnsupportedMediaType",
-    "422": "Invalid",
+ERROR_RESPONSES = {  # components.responses by status
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "Conflict",
+    413: "TooLarge",
+    415: "UnsupportedMediaType",
+    422: "Invalid",
 }
-WRITE_ERRORS = tuple(ERROR_RESPONSES)  # what a request with a body may be refused with
-
-
-def operation(
-    operation_id: str,
-    summary: str,
-    tag: str,
-    responses: dict[str, Schema],
-    *,
-    errors: tuple[str, ...] = (),
-    parameters: tuple[str | Schema, ...] = (),
-    body: Schema | None = None,
-    secured: bool = False,
-) -> Schema:
-    """One operation: its own ``responses``, the shared ones of its ``errors`` and 503;
-    ``parameters`` by name (of ``components.parameters``) or in full."""
-    op: Schema = {
-        "operationId": operation_id,
-        "summary": summary,
-        "tags": [tag],
-        "parameters": [
-            ref("parameters", p) if isinstance(p, str) else p
-            for p in (*parameters, "AcceptLanguage")
-        ],
-        "responses": {
-            **responses,
-            **{c: ref("responses", ERROR_RESPONSES[c]) for c in errors},
-            "503": responses.get("503", ref("responses", "Unavailable")),
-        },
-    }
-    if body is not None:
-        op["requestBody"] = body
-    op["security"] = BEARER if secured else []
-    return op
-
-
-UPLOAD_BODY: Schema = {
-    "required": True,
-    "content": {"multipart/form-data": {"schema": ref("schemas", "Upload")}},
-}
-
-
-def ok(description: str, schema: Schema | str, media: str = JSON) -> Schema:
-    """A response with a body: ``schema``, or the component schema of that name."""
-    if isinstance(schema, str):
-        schema = ref("schemas", schema)
-    return {"description": description, "content": {media: {"schema": schema}}}
-
-
-def json_body(schema: Schema | str, required: bool = True) -> Schema:
-    """A JSON request body: ``schema``, or the component schema of that name."""
-    if isinstance(schema, str):
-        schema = ref("schemas", schema)
-    return {"required": required, "content": {JSON: {"schema": schema}}}
 
 
 def schema_name(form_id: str) -> str:
@@ -388,16 +329,6 @@ def responses() -> dict[str, Schema]:
     }
 
 
-def query(name: str, schema: Schema, description: str) -> Schema:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": schema,
-        "description": description,
-    }
-
-
 def path_parameter(name: str, schema: Schema, description: str) -> Schema:
     return {
         "name": name,
@@ -409,6 +340,7 @@ def path_parameter(name: str, schema: Schema, description: str) -> Schema:
 
 
 def parameters(pkg: PackageIR) -> dict[str, Schema]:
+    """The parameters the operations name (:class:`runtime.operations.Operation`)."""
     matters = sorted({m.id for r in pkg.regions for m in r.matters})
     materials = sorted({x.id for r in pkg.regions for m in r.matters for x in m.materials})
     transitions = sorted({t.id for w in pkg.workflows for t in w.transitions})
@@ -421,6 +353,16 @@ def parameters(pkg: PackageIR) -> dict[str, Schema]:
         "application": path("id", {"type": "string", "format": "uuid"}, "application id"),
         "material": path("material", enum_of(materials), "material id (材料)"),
         "transition": path("transition", enum_of(transitions), "workflow step id"),
+        "bundle": path("bundle", enum_of([b.id for b in pkg.bundles]), "bundle id (一件事)"),
+        "policy": path("policy", enum_of([p.id for p in pkg.policies]), "policy id (惠企政策)"),
+        "notification": path("notification", {"type": "integer", "minimum": 1}, "notification id"),
+        "element": path("element", enum_of([e.id for e in pkg.elements]), "data element id"),
+        "sharingRequest": path("id", {"type": "string", "format": "uuid"}, "sharing request id"),
+        "sharingAction": path("action", enum_of(["approve", "refuse", "revoke"]), "decision"),
+        "objection": path("id", {"type": "integer", "minimum": 1}, "objection id"),
+        "profileForm": query(
+            "form", enum_of(sorted({p.profile for p in pkg.policies})), "profile form id"
+        ),
         "region": query("region", enum_of([r.id for r in pkg.regions]), "region id"),
         "page": query("page", {"type": "integer", "minimum": 1, "default": 1}, "page, from 1"),
         "page_size": query(

@@ -6,20 +6,12 @@ Merged into the document by :mod:`generator.render.openapi`, as
 
 from __future__ import annotations
 
-from typing import Any
-
 from generator.ir import PackageIR
 from generator.render.openapi_components import (
-    WRITE_ERRORS,
-    Schema,
     enum_of,
-    json_body,
-    ok,
-    operation,
-    path_parameter,
-    query,
     ref,
 )
+from runtime.operations import Schema
 
 TEXT_500 = {"type": "string", "minLength": 1, "maxLength": 500}
 SHARE = enum_of(["unconditional", "conditional", "none"])
@@ -192,113 +184,4 @@ def data_schemas(pkg: PackageIR) -> dict[str, Schema]:
                 "conflict_examples": {"type": "array", "items": {"type": "object"}},
             },
         ),
-    }
-
-
-def data_parameters(pkg: PackageIR) -> dict[str, Schema]:
-    path = path_parameter
-    return {
-        "element": path("element", enum_of([e.id for e in pkg.elements]), "data element id"),
-        "sharingRequest": path("id", {"type": "string", "format": "uuid"}, "sharing request id"),
-        "sharingAction": path("action", enum_of(["approve", "refuse", "revoke"]), "decision"),
-        "catalogueQuery": query(
-            "q", {"type": "string", "maxLength": 64}, "search text (names and ids, zh or en)"
-        ),
-    }
-
-
-def data_paths(pkg: PackageIR) -> dict[str, Any]:
-    """The paths."""
-    return {
-        "/api/catalogue": {
-            "get": operation(
-                "listDataResources",
-                "数据资源目录 / a region's data resources (one per form)",
-                "data",
-                {"200": ok("the resources", "ResourceList")},
-                errors=("422",),
-                parameters=("region", "catalogueQuery"),
-            )
-        },
-        "/api/catalogue/elements/{element}": {
-            "get": operation(
-                "getElementUse",
-                "数据元使用情况 / where a data element is collected",
-                "data",
-                {"200": ok("forms, matters, regions, providers", "ElementUse")},
-                errors=("404",),
-                parameters=("element",),
-            )
-        },
-        "/api/sharing/requests": {
-            "post": operation(
-                "requestSharing",
-                "共享申请 / ask for items of a resource (staff, data stewards)",
-                "data",
-                {"201": ok("the request", "SharingRequest")},
-                errors=WRITE_ERRORS,
-                body=json_body("SharingRequestBody"),
-                secured=True,
-            ),
-            "get": operation(
-                "listSharingRequests",
-                "共享申请列表 / the requests the caller may see",
-                "data",
-                {"200": ok("a page of requests", "SharingRequestPage")},
-                errors=("401", "403", "422"),
-                parameters=("page", "page_size"),
-                secured=True,
-            ),
-        },
-        "/api/sharing/requests/{id}": {
-            "get": operation(
-                "getSharingRequest",
-                "共享申请 / one request",
-                "data",
-                {"200": ok("the request", "SharingRequest")},
-                errors=("401", "403", "404"),
-                parameters=("sharingRequest",),
-                secured=True,
-            )
-        },
-        "/api/sharing/requests/{id}/actions/{action}": {
-            "post": operation(
-                "decideSharingRequest",
-                "审批、拒绝、撤销共享 / approve or refuse (a steward of the provider region, "
-                "not the requester), revoke (a steward or the requester)",
-                "data",
-                {"200": ok("the request", "SharingRequest")},
-                errors=WRITE_ERRORS,
-                parameters=("sharingRequest", "sharingAction"),
-                body=json_body("SharingDecision", required=False),
-                secured=True,
-            )
-        },
-        "/api/sharing/data/{id}": {
-            "get": operation(
-                "readSharedData",
-                "共享数据 / a page of the granted items (the requester; every read audited)",
-                "data",
-                {
-                    "200": ok(
-                        "the granted items of the provider region's applications", "SharedData"
-                    )
-                },
-                errors=("401", "403", "404", "422"),
-                parameters=("sharingRequest", "page", "page_size"),
-                secured=True,
-            )
-        },
-        "/api/staff/data-quality": {
-            "get": operation(
-                "getDataQuality",
-                "数据质量 / per element and region: filled, empty, failing checks, one "
-                "identifier with several names (supervisors, data stewards)",
-                "data",
-                {"200": ok("the report, worst elements first", "DataQuality")},
-                errors=("401", "403", "422"),
-                parameters=("region",),
-                secured=True,
-            )
-        },
     }

@@ -5,18 +5,11 @@ Merged into the document by :mod:`generator.render.openapi`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from generator.ir import PackageIR
 from generator.render.openapi_components import (
-    WRITE_ERRORS,
-    Schema,
-    json_body,
-    ok,
-    operation,
-    query,
     ref,
 )
+from runtime.operations import Schema
 
 STATUSES = ["open", "corrected", "rejected"]
 NULLABLE = {"type": ["string", "null"]}
@@ -130,107 +123,5 @@ def event_schemas(pkg: PackageIR) -> dict[str, Schema]:
                 "rejected": {"type": "integer"},
                 "mean_days_to_resolve": {"type": ["number", "null"]},
             },
-        },
-    }
-
-
-def event_parameters() -> dict[str, Schema]:
-    return {
-        "objection": {
-            "name": "id",
-            "in": "path",
-            "required": True,
-            "schema": {"type": "integer", "minimum": 1},
-            "description": "objection id",
-        },
-    }
-
-
-def event_paths(pkg: PackageIR) -> dict[str, Any]:
-    """The paths."""
-    return {
-        "/api/staff/events": {
-            "get": operation(
-                "listEvents",
-                "事件 / the events of the caller's regions after a sequence, oldest first",
-                "data",
-                {"200": ok("a page of events", "EventPage")},
-                errors=("401", "403", "422"),
-                parameters=(
-                    query("after", {"type": "integer", "minimum": 0}, "the last sequence read"),
-                    query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "events"),
-                ),
-                secured=True,
-            )
-        },
-        "/api/objections": {
-            "post": operation(
-                "fileObjection",
-                "异议 / dispute a value stored in a case (its applicant, or staff)",
-                "data",
-                {"201": ok("the objection", "Objection")},
-                errors=WRITE_ERRORS,
-                body=json_body("ObjectionFiling"),
-                secured=True,
-            ),
-            "get": operation(
-                "listObjections",
-                "异议列表 / the caller's objections (staff: their regions')",
-                "data",
-                {"200": ok("a page of objections", "ObjectionPage")},
-                errors=("401", "422"),
-                parameters=(
-                    query("status", {"type": "string", "enum": STATUSES}, "objection status"),
-                    "page",
-                    "page_size",
-                ),
-                secured=True,
-            ),
-        },
-        "/api/objections/{id}": {
-            "get": operation(
-                "getObjection",
-                "异议 / one objection",
-                "data",
-                {"200": ok("the objection", "Objection")},
-                errors=("401", "404", "422"),
-                parameters=("objection",),
-                secured=True,
-            )
-        },
-        "/api/staff/objections/{id}/actions/correct": {
-            "post": operation(
-                "correctObjection",
-                "更正 / store the corrected value (the provider's officers)",
-                "data",
-                {"200": ok("the objection, corrected", "Objection")},
-                errors=WRITE_ERRORS,
-                parameters=("objection",),
-                body=json_body("ObjectionCorrection"),
-                secured=True,
-            )
-        },
-        "/api/staff/objections/{id}/actions/reject": {
-            "post": operation(
-                "rejectObjection",
-                "驳回 / reject the objection with a reason (the provider's officers)",
-                "data",
-                {"200": ok("the objection, rejected", "Objection")},
-                errors=WRITE_ERRORS,
-                parameters=("objection",),
-                body=json_body("ObjectionRejection"),
-                secured=True,
-            )
-        },
-        "/api/staff/objections/stats": {
-            "get": operation(
-                "objectionStats",
-                "异议统计 / open objections and their age",
-                "data",
-                {"200": ok("statistics", "ObjectionStats")},
-                errors=("401", "403", "422"),
-                parameters=("region",),
-                secured=True,
-            )
         },
     }

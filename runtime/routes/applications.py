@@ -16,6 +16,7 @@ from runtime.auth import Identity, require
 from runtime.context import Context
 from runtime.db import group_commit, is_sqlite, read
 from runtime.errors import ApiError, request_id
+from runtime.operations import WRITE_ERRORS, Operation
 from runtime.records import detail, load_data, rows_where, rules_of, summary
 from runtime.routes.bundles import siblings
 from runtime.routes.common import (
@@ -248,3 +249,60 @@ def _type_error(path: str, expected: str, lng: str) -> ApiError:
 
     problem = FieldProblem(path, "type", message("field.type", lng, expected=expected))
     return ApiError(422, "validation", fields=[problem])
+
+
+ROUTES = [
+    Operation(
+        "POST /api/matters/{matter}/applications",
+        create,
+        "submitApplication",
+        "提交申请 / file an application (applicant)",
+        "applications",
+        ("filed (or, with a reused Idempotency-Key, the first response)", "Filed"),
+        status=201,
+        headers={
+            "Location": {"type": "string"},
+            "Idempotent-Replayed": {"type": "string", "const": "true"},
+        },
+        errors=WRITE_ERRORS,
+        parameters=("matter", "IdempotencyKey"),
+        body="Submission",
+        secured=True,
+    ),
+    Operation(
+        "GET /api/applications",
+        list_own,
+        "listOwnApplications",
+        "我的申请 / the caller's own applications",
+        "applications",
+        ("a page of applications", "ApplicationPage"),
+        errors=(401, 403, 422),
+        parameters=("page", "page_size"),
+        secured=True,
+    ),
+    Operation(
+        "GET /api/applications/{id}",
+        get_one,
+        "getApplication",
+        "申请详情 / one application (applicant: own only; staff: own region)",
+        "applications",
+        ("the application", "Application"),
+        errors=(401, 403, 404),
+        parameters=("application",),
+        secured=True,
+    ),
+    Operation(
+        "POST /api/applications/{id}/actions/{transition}",
+        act,
+        "takeStep",
+        "办理步骤 / take a workflow step (role per workflow; 受理 without the required "
+        "materials: 409 materials_missing, listed in fields)",
+        "applications",
+        ("the application after the step", "ApplicationSummary"),
+        errors=WRITE_ERRORS,
+        parameters=("application", "transition"),
+        body="Action",
+        body_required=False,
+        secured=True,
+    ),
+]

@@ -23,7 +23,6 @@ from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from runtime import audit
 from runtime.auth import Identity, require
@@ -34,6 +33,7 @@ from runtime.db import read, write
 from runtime.errors import ApiError, FieldProblem, message, request_id
 from runtime.formspec import localized
 from runtime.numbers import prepare
+from runtime.operations import WRITE_ERRORS, Operation
 from runtime.package import Bundle, Package, Region
 from runtime.records import is_final, iso, lock_case, summary
 from runtime.routes.catalogue import region_param, resolve_text
@@ -488,15 +488,73 @@ async def upload(request: Request) -> Response:
 
 
 ROUTES = [  # the filings' paths before /api/bundles/{bundle}
-    Route("/api/bundles", list_bundles, methods=["GET"], name="listBundles"),
-    Route("/api/bundles/applications", list_filings, methods=["GET"], name="listBundleFilings"),
-    Route("/api/bundles/applications/{id}", get_filing, methods=["GET"], name="getBundleFiling"),
-    Route(
-        "/api/bundles/applications/{id}/materials/{material}",
-        upload,
-        methods=["PUT"],
-        name="uploadBundleMaterial",
+    Operation(
+        "GET /api/bundles",
+        list_bundles,
+        "listBundles",
+        "一件事目录 / bundles offered in a region",
+        "bundles",
+        ("bundles", "BundleList"),
+        errors=(404, 422),
+        parameters=("region",),
     ),
-    Route("/api/bundles/{bundle}", guide, methods=["GET"], name="getBundle"),
-    Route("/api/bundles/{bundle}/applications", create, methods=["POST"], name="fileBundle"),
+    Operation(
+        "GET /api/bundles/applications",
+        list_filings,
+        "listBundleFilings",
+        "我的一件事 / the caller's bundle filings, each with its members' statuses",
+        "bundles",
+        ("a page of filings", "BundleFilingPage"),
+        errors=(401, 403, 422),
+        parameters=("page", "page_size"),
+        secured=True,
+    ),
+    Operation(
+        "GET /api/bundles/applications/{id}",
+        get_filing,
+        "getBundleFiling",
+        "一件事办理情况 / one filing with its members' statuses",
+        "bundles",
+        ("the filing", "BundleFilingView"),
+        errors=(401, 403, 404),
+        parameters=("application",),
+        secured=True,
+    ),
+    Operation(
+        "PUT /api/bundles/applications/{id}/materials/{material}",
+        upload,
+        "uploadBundleMaterial",
+        "上传共用材料 / upload a material once for every member asking it",
+        "bundles",
+        ("stored and attached to each member", "BundleMaterial"),
+        status=201,
+        errors=WRITE_ERRORS,
+        parameters=("application", "material"),
+        body="Upload",
+        body_media="multipart/form-data",
+        secured=True,
+    ),
+    Operation(
+        "GET /api/bundles/{bundle}",
+        guide,
+        "getBundle",
+        "一件事指南 / members, combined materials and the combined form's schema",
+        "bundles",
+        ("the bundle", "Bundle"),
+        errors=(404, 422),
+        parameters=("bundle", "region"),
+    ),
+    Operation(
+        "POST /api/bundles/{bundle}/applications",
+        create,
+        "fileBundle",
+        "一件事一次办 / file every member of a bundle at once (applicant)",
+        "bundles",
+        ("filed, one application per member", "BundleFiled"),
+        status=201,
+        errors=WRITE_ERRORS,
+        parameters=("bundle", "IdempotencyKey"),
+        body="BundleSubmission",
+        secured=True,
+    ),
 ]

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from runtime.errors import ApiError, FieldProblem, message
 from runtime.formspec import localized
+from runtime.operations import Operation, query
 from runtime.package import Matter, Package, Region
 from runtime.routes.common import ctx, lang, ok
 
@@ -188,3 +189,52 @@ async def codeset(request: Request) -> Response:
         for v in cs.get("values", [])
     ]
     return ok({"id": cs["id"], "name": localized(cs.get("name"), lng), "values": values})
+
+
+ROUTES = [
+    Operation(
+        "GET /api/matters",
+        list_matters,
+        "listMatters",
+        "事项目录 / the region's matters",
+        "catalogue",
+        ("matters", "MatterList"),
+        errors=(404, 422),
+        parameters=(
+            query("q", {"type": "string"}, "search text"),
+            query("type", {"type": "string"}, "事项类型 code"),
+            "region",
+        ),
+    ),
+    Operation(
+        "GET /api/matters/{matter}",
+        guide,
+        "getServiceGuide",
+        "办事指南 / a matter's service guide",
+        "catalogue",
+        ("the service guide", "ServiceGuide"),
+        errors=(404, 422),
+        parameters=("matter", "region"),
+    ),
+    Operation(
+        "GET /api/forms/{form}/schema",
+        form_schema,
+        "getFormSchema",
+        "表单的 JSON Schema / JSON Schema (2020-12) of a submission's data",
+        "catalogue",
+        ("the schema", {"type": "object"}),
+        media=("application/schema+json",),
+        errors=(404,),
+        parameters=("form",),
+    ),
+    Operation(
+        "GET /api/codesets/{codeset}",
+        codeset,
+        "getCodeSet",
+        "代码集 / a code set's values",
+        "catalogue",
+        ("the code set", "CodeSet"),
+        errors=(404,),
+        parameters=("codeset",),
+    ),
+]

@@ -8,8 +8,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
 
 from runtime.extensions import Extensions
+from runtime.operations import Operation
 from runtime.package import Package
 from runtime.routes.common import threaded
 
@@ -81,3 +83,40 @@ async def static(request: Request) -> Response:
         media_type=f"{STATIC_FILES[name]}; charset=utf-8",
         headers={"Cache-Control": "public, max-age=86400"},
     )
+
+
+ROUTES = [
+    Operation(
+        "GET /healthz",
+        healthz,
+        "health",
+        "健康检查 / health",
+        "system",
+        ("ok", "Health"),
+        responses={
+            503: (
+                "数据库无应答或不在本部署包的版本 / the database does not answer or is not at "
+                "this package's revision",
+                "HealthUnavailable",
+            )
+        },
+    ),
+    Operation(
+        "GET /openapi.json",
+        openapi,
+        "openapi",
+        "本文档 / this OpenAPI document",
+        "system",
+        ("the OpenAPI 3.1 document", {"type": "object"}),
+    ),
+    Operation(
+        "GET /docs",
+        docs,
+        "docs",
+        "接口文档页面 / API page (works offline)",
+        "system",
+        ("an HTML page", {"type": "string"}),
+        media=("text/html",),
+    ),
+    Route("/static/{name:path}", static, methods=["GET"], include_in_schema=False),
+]

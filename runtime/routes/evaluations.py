@@ -14,6 +14,7 @@ from runtime.auth import Identity, require
 from runtime.context import Context
 from runtime.db import write
 from runtime.errors import ApiError, FieldProblem, message, request_id
+from runtime.operations import WRITE_ERRORS, Operation
 from runtime.records import is_final, iso, lock_case
 from runtime.routes.common import (
     ctx,
@@ -85,3 +86,20 @@ async def evaluate(request: Request) -> Response:
     app_id = request.path_params["id"]
     result = await threaded(_evaluate, request, c, identity, app_id, score, comment or None)
     return ok(result, 201)
+
+
+ROUTES = [
+    Operation(
+        "POST /api/applications/{id}/evaluation",
+        evaluate,
+        "evaluate",
+        "好差评 / rate a final case (1-5), once",
+        "applications",
+        ("recorded", "EvaluationResult"),
+        status=201,
+        errors=WRITE_ERRORS,
+        parameters=("application",),
+        body="Evaluation",
+        secured=True,
+    )
+]

@@ -14,6 +14,7 @@ from runtime import events
 from runtime.auth import require_staff, visible_regions
 from runtime.db import MAX_ROW_ID
 from runtime.errors import ApiError, FieldProblem, message, request_id
+from runtime.operations import Operation, query
 from runtime.routes.common import audit_access, ctx, lang, ok, threaded
 
 
@@ -51,3 +52,21 @@ async def list_events(request: Request) -> Response:
         detail={"events_after": after, "count": len(found["items"])},
     )
     return ok(found)
+
+
+ROUTES = [
+    Operation(
+        "GET /api/staff/events",
+        list_events,
+        "listEvents",
+        "事件 / the events of the caller's regions after a sequence, oldest first",
+        "data",
+        ("a page of events", "EventPage"),
+        errors=(401, 403, 422),
+        parameters=(
+            query("after", {"type": "integer", "minimum": 0}, "the last sequence read"),
+            query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "events"),
+        ),
+        secured=True,
+    )
+]

@@ -39,9 +39,10 @@ from runtime.crypto import DecryptionError
 from runtime.db import read, write
 from runtime.errors import ApiError, request_id
 from runtime.filecrypt import SealedFile, SealingWriter
+from runtime.operations import WRITE_ERRORS, Operation
 from runtime.records import is_final, iso, lock_case, rules_of
 from runtime.routes.common import audit_access, ctx, find_application, ok, threaded
-from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, Received, receive_file, sniff
+from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, SIGNATURES, Received, receive_file, sniff
 
 MB = 1024 * 1024
 log = logging.getLogger("govstd.runtime")
@@ -271,3 +272,41 @@ def stored_context(f: Any) -> str:
     """The context of the stored file of the ``material_files`` row ``f``: its owner is the
     folder it is stored in (``<owner id>/<random hex>``)."""
     return file_context(str(f.storage_name).split("/", 1)[0], f.material)
+
+
+ROUTES = [
+    Operation(
+        "PUT /api/applications/{id}/materials/{material}",
+        upload,
+        "uploadMaterial",
+        "上传材料 / upload one material file (multipart field file)",
+        "materials",
+        ("stored", "MaterialFile"),
+        status=201,
+        errors=WRITE_ERRORS,
+        parameters=("application", "material"),
+        body="Upload",
+        body_media="multipart/form-data",
+        secured=True,
+    ),
+    Operation(
+        "GET /api/applications/{id}/materials/{material}",
+        download,
+        "downloadMaterial",
+        "下载材料 / download a material file",
+        "materials",
+        ("the file, of the type its first bytes show", {"type": "string"}),
+        media=tuple(sorted({media for _, media in SIGNATURES})),  # what uploads are recognised as
+        responses={
+            503: (
+                "服务暂停，或该材料文件正被反复替换 / service paused (database_ahead, "
+                "database_behind, database_unmigrated; Retry-After), or the file was replaced "
+                "again and again while it was opened (material_busy): try again",
+                "Error",
+            )
+        },
+        errors=(401, 403, 404),
+        parameters=("application", "material"),
+        secured=True,
+    ),
+]

@@ -19,11 +19,11 @@ import re
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from runtime import objections
 from runtime.auth import require, require_staff, visible_regions
 from runtime.errors import ApiError, FieldProblem, message, request_id
+from runtime.operations import WRITE_ERRORS, Operation, query
 from runtime.routes.catalogue import region_param
 from runtime.routes.common import (
     ctx,
@@ -134,20 +134,79 @@ async def stats(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/api/objections", create, methods=["POST"], name="fileObjection"),
-    Route("/api/objections", list_objections, methods=["GET"], name="listObjections"),
-    Route("/api/objections/{id}", get_one, methods=["GET"], name="getObjection"),
-    Route(
-        "/api/staff/objections/{id}/actions/correct",
+    Operation(
+        "POST /api/objections",
+        create,
+        "fileObjection",
+        "异议 / dispute a value stored in a case (its applicant, or staff)",
+        "data",
+        ("the objection", "Objection"),
+        status=201,
+        errors=WRITE_ERRORS,
+        body="ObjectionFiling",
+        secured=True,
+    ),
+    Operation(
+        "GET /api/objections",
+        list_objections,
+        "listObjections",
+        "异议列表 / the caller's objections (staff: their regions')",
+        "data",
+        ("a page of objections", "ObjectionPage"),
+        errors=(401, 422),
+        parameters=(
+            query(
+                "status", {"type": "string", "enum": list(objections.STATUSES)}, "objection status"
+            ),
+            "page",
+            "page_size",
+        ),
+        secured=True,
+    ),
+    Operation(
+        "GET /api/objections/{id}",
+        get_one,
+        "getObjection",
+        "异议 / one objection",
+        "data",
+        ("the objection", "Objection"),
+        errors=(401, 404, 422),
+        parameters=("objection",),
+        secured=True,
+    ),
+    Operation(
+        "POST /api/staff/objections/{id}/actions/correct",
         correct,
-        methods=["POST"],
-        name="correctObjection",
+        "correctObjection",
+        "更正 / store the corrected value (the provider's officers)",
+        "data",
+        ("the objection, corrected", "Objection"),
+        errors=WRITE_ERRORS,
+        parameters=("objection",),
+        body="ObjectionCorrection",
+        secured=True,
     ),
-    Route(
-        "/api/staff/objections/{id}/actions/reject",
+    Operation(
+        "POST /api/staff/objections/{id}/actions/reject",
         reject,
-        methods=["POST"],
-        name="rejectObjection",
+        "rejectObjection",
+        "驳回 / reject the objection with a reason (the provider's officers)",
+        "data",
+        ("the objection, rejected", "Objection"),
+        errors=WRITE_ERRORS,
+        parameters=("objection",),
+        body="ObjectionRejection",
+        secured=True,
     ),
-    Route("/api/staff/objections/stats", stats, methods=["GET"], name="objectionStats"),
+    Operation(
+        "GET /api/staff/objections/stats",
+        stats,
+        "objectionStats",
+        "异议统计 / open objections and their age",
+        "data",
+        ("statistics", "ObjectionStats"),
+        errors=(401, 403, 422),
+        parameters=("region",),
+        secured=True,
+    ),
 ]

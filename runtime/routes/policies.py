@@ -26,7 +26,6 @@ from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from runtime import audit
 from runtime.answers import Filed
@@ -36,6 +35,7 @@ from runtime.context import Context
 from runtime.db import read, write
 from runtime.errors import ApiError, FieldProblem, message, request_id
 from runtime.formspec import FormSpec, localized
+from runtime.operations import WRITE_ERRORS, Operation
 from runtime.package import Package, Policy, Region
 from runtime.policies import (
     RANK,
@@ -531,26 +531,111 @@ async def policy_stats(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/api/policies", list_policies, methods=["GET"], name="listPolicies"),
-    Route("/api/policies/match", match_policies, methods=["POST"], name="matchPolicies"),
-    Route("/api/policies/{policy}", get_policy, methods=["GET"], name="getPolicy"),
-    Route("/api/policies/{policy}/claim", claim_policy, methods=["POST"], name="claimPolicy"),
-    Route("/api/profile", profiles.put_profile, methods=["PUT"], name="putProfile"),
-    Route("/api/profile", profiles.get_profile, methods=["GET"], name="getProfile"),
-    Route(
-        "/api/notifications", profiles.list_notifications, methods=["GET"], name="listNotifications"
+    Operation(
+        "GET /api/policies",
+        list_policies,
+        "listPolicies",
+        "政策汇聚 / policies in force in a region",
+        "policies",
+        ("policies", "PolicyList"),
+        errors=(404, 422),
+        parameters=("region",),
     ),
-    Route(
-        "/api/notifications/{notification}/read",
+    Operation(
+        "POST /api/policies/match",
+        match_policies,
+        "matchPolicies",
+        "政策匹配 / match a profile against every policy in force",
+        "policies",
+        ("every policy in force, eligible first", "MatchResult"),
+        errors=(400, 413, 415, 422),
+        body="MatchRequest",
+    ),
+    Operation(
+        "GET /api/policies/{policy}",
+        get_policy,
+        "getPolicy",
+        "政策详情 / a policy with its conditions in words and as expressions",
+        "policies",
+        ("the policy", "Policy"),
+        errors=(404,),
+        parameters=("policy",),
+    ),
+    Operation(
+        "POST /api/policies/{policy}/claim",
+        claim_policy,
+        "claimPolicy",
+        "政策兑现 / claim a policy through its matter (applicant)",
+        "policies",
+        ("the claim, an application", "Filed"),
+        status=201,
+        errors=WRITE_ERRORS,
+        parameters=("policy", "IdempotencyKey"),
+        body="Claim",
+        secured=True,
+    ),
+    Operation(
+        "PUT /api/profile",
+        profiles.put_profile,
+        "putProfile",
+        "保存画像 / store the caller's profile (validated as a form)",
+        "policies",
+        ("stored", "StoredProfile"),
+        errors=(400, 401, 403, 413, 415, 422),
+        body="Profile",
+        secured=True,
+    ),
+    Operation(
+        "GET /api/profile",
+        profiles.get_profile,
+        "getProfile",
+        "我的画像 / the caller's stored profile",
+        "policies",
+        ("the profile", "StoredProfile"),
+        errors=(401, 403, 404, 422),
+        parameters=("profileForm",),
+        secured=True,
+    ),
+    Operation(
+        "GET /api/notifications",
+        profiles.list_notifications,
+        "listNotifications",
+        "政策消息 / the caller's notifications",
+        "policies",
+        ("notifications, newest first", "NotificationList"),
+        errors=(401, 403),
+        secured=True,
+    ),
+    Operation(
+        "POST /api/notifications/{notification}/read",
         profiles.read_notification,
-        methods=["POST"],
-        name="readNotification",
+        "readNotification",
+        "标为已读 / mark a notification read",
+        "policies",
+        ("the notification", "Notification"),
+        errors=(401, 403, 404, 422),
+        parameters=("notification",),
+        secured=True,
     ),
-    Route("/api/staff/policies/stats", policy_stats, methods=["GET"], name="policyStats"),
-    Route(
-        "/api/staff/policies/{policy}/deliver",
+    Operation(
+        "GET /api/staff/policies/stats",
+        policy_stats,
+        "policyStats",
+        "督查评价 / per policy: matched, notified, claimed, granted, satisfaction",
+        "staff",
+        ("statistics", "PolicyStats"),
+        errors=(401, 403),
+        secured=True,
+    ),
+    Operation(
+        "POST /api/staff/policies/{policy}/deliver",
         deliver_policy,
-        methods=["POST"],
-        name="deliverPolicy",
+        "deliverPolicy",
+        "精准送达 / notify every stored profile the policy fits (staff of its region)",
+        "staff",
+        ("counts", "Delivery"),
+        errors=(401, 403, 404),
+        parameters=("policy",),
+        secured=True,
     ),
 ]

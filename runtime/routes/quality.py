@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from runtime import quality
 from runtime.auth import SUBTREE_ROLES, Identity, require
 from runtime.errors import ApiError, request_id
+from runtime.operations import Operation
 from runtime.package import Package
 from runtime.routes.catalogue import region_param
 from runtime.routes.common import audit_access, ctx, lang, ok, threaded
@@ -43,4 +43,17 @@ async def data_quality(request: Request) -> Response:
     return ok(found)
 
 
-ROUTES = [Route("/api/staff/data-quality", data_quality, methods=["GET"], name="getDataQuality")]
+ROUTES = [
+    Operation(
+        "GET /api/staff/data-quality",
+        data_quality,
+        "getDataQuality",
+        "数据质量 / per element and region: filled, empty, failing checks, one identifier with "
+        "several names (supervisors, data stewards)",
+        "data",
+        ("the report, worst elements first", "DataQuality"),
+        errors=(401, 403, 422),
+        parameters=("region",),
+        secured=True,
+    )
+]

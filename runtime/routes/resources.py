@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from runtime.catalogue import element_view, matches, resource_view
 from runtime.errors import ApiError, FieldProblem, message
+from runtime.operations import Operation, query
 from runtime.routes.catalogue import region_param
 from runtime.routes.common import ctx, lang, ok
 
@@ -51,6 +51,29 @@ async def element(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/api/catalogue", list_resources, methods=["GET"], name="listDataResources"),
-    Route("/api/catalogue/elements/{element}", element, methods=["GET"], name="getElementUse"),
+    Operation(
+        "GET /api/catalogue",
+        list_resources,
+        "listDataResources",
+        "数据资源目录 / a region's data resources (one per form)",
+        "data",
+        ("the resources", "ResourceList"),
+        errors=(422,),
+        parameters=(
+            "region",
+            query(
+                "q", {"type": "string", "maxLength": 64}, "search text (names and ids, zh or en)"
+            ),
+        ),
+    ),
+    Operation(
+        "GET /api/catalogue/elements/{element}",
+        element,
+        "getElementUse",
+        "数据元使用情况 / where a data element is collected",
+        "data",
+        ("forms, matters, regions, providers", "ElementUse"),
+        errors=(404,),
+        parameters=("element",),
+    ),
 ]

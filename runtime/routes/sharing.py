@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from runtime import sharing
 from runtime.auth import require
 from runtime.errors import request_id
+from runtime.operations import WRITE_ERRORS, Operation
 from runtime.routes.common import ctx, lang, ok, paging, read_json, require_object, threaded
 
 _FIELDS = {"resource", "region", "items", "purpose", "basis", "unmasked", "expires"}
@@ -82,14 +82,63 @@ async def data(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/api/sharing/requests", create, methods=["POST"], name="requestSharing"),
-    Route("/api/sharing/requests", list_requests, methods=["GET"], name="listSharingRequests"),
-    Route("/api/sharing/requests/{id}", get_request, methods=["GET"], name="getSharingRequest"),
-    Route(
-        "/api/sharing/requests/{id}/actions/{action}",
-        act,
-        methods=["POST"],
-        name="decideSharingRequest",
+    Operation(
+        "POST /api/sharing/requests",
+        create,
+        "requestSharing",
+        "共享申请 / ask for items of a resource (staff, data stewards)",
+        "data",
+        ("the request", "SharingRequest"),
+        status=201,
+        errors=WRITE_ERRORS,
+        body="SharingRequestBody",
+        secured=True,
     ),
-    Route("/api/sharing/data/{id}", data, methods=["GET"], name="readSharedData"),
+    Operation(
+        "GET /api/sharing/requests",
+        list_requests,
+        "listSharingRequests",
+        "共享申请列表 / the requests the caller may see",
+        "data",
+        ("a page of requests", "SharingRequestPage"),
+        errors=(401, 403, 422),
+        parameters=("page", "page_size"),
+        secured=True,
+    ),
+    Operation(
+        "GET /api/sharing/requests/{id}",
+        get_request,
+        "getSharingRequest",
+        "共享申请 / one request",
+        "data",
+        ("the request", "SharingRequest"),
+        errors=(401, 403, 404),
+        parameters=("sharingRequest",),
+        secured=True,
+    ),
+    Operation(
+        "POST /api/sharing/requests/{id}/actions/{action}",
+        act,
+        "decideSharingRequest",
+        "审批、拒绝、撤销共享 / approve or refuse (a steward of the provider region, not the "
+        "requester), revoke (a steward or the requester)",
+        "data",
+        ("the request", "SharingRequest"),
+        errors=WRITE_ERRORS,
+        parameters=("sharingRequest", "sharingAction"),
+        body="SharingDecision",
+        body_required=False,
+        secured=True,
+    ),
+    Operation(
+        "GET /api/sharing/data/{id}",
+        data,
+        "readSharedData",
+        "共享数据 / a page of the granted items (the requester; every read audited)",
+        "data",
+        ("the granted items of the provider region's applications", "SharedData"),
+        errors=(401, 403, 404, 422),
+        parameters=("sharingRequest", "page", "page_size"),
+        secured=True,
+    ),
 ]

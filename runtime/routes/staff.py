@@ -19,6 +19,7 @@ from runtime.context import Context
 from runtime.db import read
 from runtime.errors import ApiError, FieldProblem, message, request_id
 from runtime.masking import sensitive_paths
+from runtime.operations import Operation, query
 from runtime.package import Package
 from runtime.records import clock_of, load_data, matter_of, summary, today, urgency
 from runtime.routes.catalogue import region_param
@@ -362,3 +363,49 @@ async def reveal(request: Request) -> Response:
     body = require_object({} if body is None else body, {"reason"}, set(), lng)
     app_id = request.path_params["id"]
     return ok(await threaded(_reveal, request, c, identity, app_id, body.get("reason"), lng))
+
+
+ROUTES = [
+    Operation(
+        "GET /api/staff/applications",
+        list_applications,
+        "listStaffApplications",
+        "待办/已办 / applications of the staff member's region",
+        "staff",
+        ("a page of applications", "ApplicationPage"),
+        errors=(401, 403, 422),
+        parameters=(
+            query("status", {"type": "string"}, "workflow state id"),
+            query("matter", {"type": "string"}, "matter id"),
+            query("overdue", {"type": "boolean"}, "only overdue cases"),
+            query("due_soon", {"type": "boolean"}, "only cases due soon"),
+            "region",
+            "page",
+            "page_size",
+        ),
+        secured=True,
+    ),
+    Operation(
+        "POST /api/staff/applications/{id}/reveal",
+        reveal,
+        "revealApplication",
+        "查看未脱敏数据 / unmasked data (audited)",
+        "staff",
+        ("the data, unmasked", "Revealed"),
+        errors=(400, 401, 403, 404, 413, 415, 422),
+        parameters=("application",),
+        body="Reveal",
+        secured=True,
+    ),
+    Operation(
+        "GET /api/staff/stats",
+        stats,
+        "staffStats",
+        "统计 / counts by status, overdue, handling time, satisfaction",
+        "staff",
+        ("statistics", "Stats"),
+        errors=(401, 403, 422),
+        parameters=("region",),
+        secured=True,
+    ),
+]
