@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from runtime import answers
 from runtime.formspec import Text, localized
 
 SHARE_NAMES: dict[str, Text] = {
@@ -37,8 +38,8 @@ class Item:
     name: Text
     type: str
     sensitive: bool
-    share_type: str  # unconditional | conditional | none
-    update_cycle: str
+    share_type: answers.ShareType
+    update_cycle: answers.UpdateCycle
     identifier: str | None
     fields: tuple[str, ...]  # where it is stored: ``field`` or ``group[].field``
 
@@ -125,7 +126,7 @@ class Catalogue:
 _ITEM_KEYS = ("element", "type", "sensitive", "share_type", "update_cycle", "identifier", "fields")
 
 
-def item_view(item: Item, lng: str) -> dict[str, Any]:
+def item_view(item: Item, lng: str) -> answers.CatalogueItem:
     return {
         "element": item.element,
         "name": localized(item.name, lng),
@@ -140,7 +141,7 @@ def item_view(item: Item, lng: str) -> dict[str, Any]:
     }
 
 
-def resource_view(r: Resource, lng: str) -> dict[str, Any]:
+def resource_view(r: Resource, lng: str) -> answers.Resource:
     return {
         "id": r.id,
         "region": r.region,
@@ -163,7 +164,7 @@ def matches(r: Resource, q: str) -> bool:
     return any(q in t.lower() for t in texts)
 
 
-def element_view(cat: Catalogue, element: str, lng: str) -> dict[str, Any] | None:
+def element_view(cat: Catalogue, element: str, lng: str) -> answers.ElementUse | None:
     """Where an element is collected: forms, matters, regions, provider agencies."""
     uses = cat.elements.get(element)
     if not uses:

@@ -60,6 +60,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError
 
+from runtime.answers import Event
 from runtime.db import read
 from runtime.package import Package, Tables
 from runtime.records import iso
@@ -122,9 +123,9 @@ def application_data(app: Mapping[Any, Any], **more: Any) -> dict[str, Any]:
     return {("application" if k == "id" else k): app[k] for k in keys} | more
 
 
-def cloudevent(row: Row[Any]) -> dict[str, Any]:
+def cloudevent(row: Row[Any]) -> Event:
     """The CloudEvents 1.0 (JSON format) form of an ``events`` row."""
-    event: dict[str, Any] = {
+    event: Event = {
         "specversion": "1.0",
         "id": row.event_id,
         "source": f"urn:govstd:region:{row.region}",
@@ -132,10 +133,10 @@ def cloudevent(row: Row[Any]) -> dict[str, Any]:
         "time": iso(row.time),
         "datacontenttype": "application/json",
         "sequence": str(row.id),  # the CloudEvents sequence extension: the order, as text
+        "data": json.loads(row.data),
     }
     if row.application_id:
         event["subject"] = row.application_id
-    event["data"] = json.loads(row.data)
     return event
 
 

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, func, insert, select, update
 
 from runtime import audit, events
+from runtime.answers import Objection, ObjectionPage, ObjectionStats, Provider
 from runtime.auth import Identity, visible_regions
 from runtime.clock import local_date
 from runtime.context import Context
@@ -94,7 +95,7 @@ def _seal(c: Context, spec: FieldSpec, column: str, value: Any) -> str | None:
     return c.cipher.encrypt(text, context=f"objections.{column}") if spec.sensitive else text
 
 
-def provider(pkg: Package, app: Row[Any], lng: str) -> dict[str, Any]:
+def provider(pkg: Package, app: Row[Any], lng: str) -> Provider:
     """The provider of the case's data: its resource's in the data catalogue (the agency
     implementing the matters of the form, runtime/catalogue.py), else its matter's agency."""
     resource = pkg.data_catalogue.resource(app.region, app.form)
@@ -105,9 +106,9 @@ def provider(pkg: Package, app: Row[Any], lng: str) -> dict[str, Any]:
     return {"code": agency.get("code"), "name": localized(agency.get("name"), lng) or None}
 
 
-def view(pkg: Package, row: Row[Any], app: Row[Any] | None, lng: str) -> dict[str, Any]:
+def view(pkg: Package, row: Row[Any], app: Row[Any] | None, lng: str) -> Objection:
     """An objection as the API shows it (never the values)."""
-    out = {
+    out: Objection = {
         "id": row.id,
         "application": row.application_id,
         "region": row.region,
@@ -132,7 +133,7 @@ def view(pkg: Package, row: Row[Any], app: Row[Any] | None, lng: str) -> dict[st
 
 def file_objection(
     c: Context, identity: Identity, app: Row[Any], body: Mapping[str, Any], lng: str, rid: str
-) -> dict[str, Any]:
+) -> Objection:
     """Record an objection on ``app`` (which ``identity`` may see: checked by the caller)."""
     pkg = c.package
     element = body.get("element")
@@ -261,7 +262,7 @@ def _may(c: Context, identity: Identity, row: Row[Any], for_action: bool) -> boo
 
 def listing(
     c: Context, identity: Identity, status: str | None, page: int, size: int, lng: str
-) -> dict[str, Any]:
+) -> ObjectionPage:
     """Objections ``identity`` may see, newest first: an applicant's own (made by them or on
     their cases), staff their regions'."""
     t = c.package.tables
@@ -295,7 +296,7 @@ def listing(
     return {"items": items, "total": int(total), "page": page, "page_size": size}
 
 
-def statistics(c: Context, regions: frozenset[str], now: datetime) -> dict[str, Any]:
+def statistics(c: Context, regions: frozenset[str], now: datetime) -> ObjectionStats:
     """Open objections and their age (days), per element; resolved ones and how long they took."""
     o = c.package.tables.objections
     with read(c.engine) as conn:
@@ -397,7 +398,7 @@ def _close(
 
 def reject(
     c: Context, identity: Identity, row: Row[Any], app: Row[Any], reason: str, rid: str, lng: str
-) -> dict[str, Any]:
+) -> Objection:
     now = c.now()
     with write(c.engine) as conn:
         _close(
@@ -425,7 +426,7 @@ def correct(
     body: Mapping[str, Any],
     rid: str,
     lng: str,
-) -> dict[str, Any]:
+) -> Objection:
     """Store the corrected value (see the module doc) and close the objection."""
     if "value" not in body:
         raise _problem("value", "field.required", lng)

@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
+from runtime.answers import DataQuality, ElementQuality
 from runtime.context import Context
 from runtime.db import read
 from runtime.formspec import FieldSpec, FormSpec, GroupSpec, localized
@@ -66,7 +67,7 @@ class Tally:
     def conflicts(self) -> dict[str, dict[str, set[str]]]:
         return {k: v for k, v in self.names.items() if len(v) > 1}
 
-    def view(self, lng: str) -> dict[str, Any]:
+    def view(self, lng: str) -> ElementQuality:
         total = self.filled + self.empty
         return {
             "element": self.element,
@@ -141,7 +142,7 @@ def _scan(
                 tally.name_sensitive = tally.name_sensitive or specs[name_field].sensitive
 
 
-def report(c: Context, regions: Sequence[str], lng: str) -> dict[str, Any]:
+def report(c: Context, regions: Sequence[str], lng: str) -> DataQuality:
     """The data quality of ``regions`` (blocking; the caller checked who may see them)."""
     pkg = c.package
     tallies: dict[tuple[str, str], Tally] = {}

@@ -35,6 +35,14 @@ from typing import Any
 from sqlalchemy import Connection, Row, Table, func, insert, or_, select, update
 
 from runtime import audit, events
+from runtime.answers import (
+    SharedCase,
+    SharedData,
+    SharedElement,
+    SharingRequest,
+    SharingRequestPage,
+    SharingStatus,
+)
 from runtime.auth import REGIONAL_ROLES, SUBTREE_ROLES, Identity
 from runtime.catalogue import Resource
 from runtime.clock import local_date
@@ -207,20 +215,21 @@ def find(c: Context, identity: Identity, request_id: str) -> Row[Any]:
     return row
 
 
-def state(row: Mapping[Any, Any], today: date) -> str:
+def state(row: Mapping[Any, Any], today: date) -> SharingStatus:
     """The status, with ``expired`` for a live request past its last day."""
     if row["status"] in LIVE and row["expires"] < today:
         return "expired"
-    return str(row["status"])
+    status: SharingStatus = row["status"]
+    return status
 
 
-def view(c: Context, row: Mapping[Any, Any], lng: str) -> dict[str, Any]:
+def view(c: Context, row: Mapping[Any, Any], lng: str) -> SharingRequest:
     pkg = c.package
     resource = pkg.data_catalogue.resource(row["region"], row["resource"])
     names = {i.element: i.name for i in resource.items} if resource else {}
     today = local_date(c.now())
 
-    def item(e: str) -> dict[str, Any]:
+    def item(e: str) -> SharedElement:
         return {"element": e, "name": localized(names.get(e), lng) or e}
 
     granted = json.loads(row["granted"]) if state(row, today) in LIVE else []
@@ -244,7 +253,7 @@ def view(c: Context, row: Mapping[Any, Any], lng: str) -> dict[str, Any]:
     }
 
 
-def listing(c: Context, identity: Identity, lng: str, page: int, size: int) -> dict[str, Any]:
+def listing(c: Context, identity: Identity, lng: str, page: int, size: int) -> SharingRequestPage:
     """The requests ``identity`` may see, newest first."""
     t = table(c.package)
     mine = t.c.requester_sub == identity.subject
@@ -284,7 +293,7 @@ def decide(
     body: Mapping[Any, Any],
     lng: str,
     rid: str,
-) -> dict[str, Any]:
+) -> SharingRequest:
     """Approve, refuse or revoke (blocking): the body first (422: no reason to refuse or
     revoke, an unknown key, a bad date), then who may (404 for who may not see the
     request, 403 for the wrong person), then the state (409, also when another decision
@@ -387,7 +396,7 @@ def _granted_data(
 
 def read_data(
     c: Context, identity: Identity, request_id: str, page: int, size: int, rid: str
-) -> dict[str, Any]:
+) -> SharedData:
     """A page of the granted items (blocking): the requester only (404 for anyone else),
     403 unless something is granted now; the read is audited before the answer leaves."""
     row = find(c, identity, request_id)._mapping
@@ -412,7 +421,7 @@ def read_data(
             .limit(size)
             .offset((page - 1) * size)
         ).all()
-        items = [
+        items: list[SharedCase] = [
             {
                 "application": case.id,
                 "number": case.number,

@@ -22,7 +22,9 @@ from generator.ir import PackageIR, fingerprint
 from generator.render import GeneratedFile, json_bytes
 from generator.render.openapi_components import (
     ERROR_RESPONSES,
-    api_schemas,
+    answer_schemas,
+    body_schemas,
+    bundle_schema_name,
     error_schemas,
     label,
     parameters,
@@ -30,10 +32,7 @@ from generator.render.openapi_components import (
     responses,
     schema_name,
 )
-from generator.render.openapi_data import data_schemas
-from generator.render.openapi_events import event_schemas
-from generator.render.openapi_services import bundle_schema_name, service_schemas
-from generator.render.schemas import form_schema
+from generator.render.schemas import bundle_schema, form_schema
 from runtime.app import ROUTES
 from runtime.operations import JSON, Operation, Schema
 
@@ -108,12 +107,16 @@ def openapi_document(pkg: PackageIR) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``pkg``'s HTTP API, as plain data."""
     region = pkg.regions[0] if pkg.regions else None
     name = label(region.name) if region else pkg.region
-    schemas: dict[str, Schema] = {**error_schemas(), **api_schemas(pkg)}
+    schemas: dict[str, Schema] = {
+        **error_schemas(),
+        **answer_schemas([r.id for r in pkg.regions]),
+        **body_schemas(pkg),
+    }
     for form in pkg.forms:
         schemas[schema_name(form.id)] = form_schema(form)
-    schemas.update(service_schemas(pkg))
-    schemas.update(data_schemas(pkg))
-    schemas.update(event_schemas(pkg))
+    for bundle in pkg.bundles:
+        if bundle.form is not None:
+            schemas[bundle_schema_name(bundle.id)] = bundle_schema(bundle)
     document: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",

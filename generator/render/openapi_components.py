@@ -104,9 +104,13 @@ class _Untitled(GenerateJsonSchema):
         return False
 
 
+def bundle_schema_name(bundle_id: str) -> str:
+    return f"bundle_{bundle_id}"
+
+
 def answer_schemas(regions: list[str]) -> dict[str, Schema]:
-    """The application answers, from their one home (:mod:`runtime.answers`); the region
-    is one of the package's."""
+    """The API's answers, from their one home (:mod:`runtime.answers`); an application's
+    region is one of the package's."""
     schemas: dict[str, Schema] = {}
     for shape in DOCUMENTED:
         schema = TypeAdapter(shape).json_schema(
@@ -120,82 +124,23 @@ def answer_schemas(regions: list[str]) -> dict[str, Schema]:
     return schemas
 
 
-def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
-    regions = [r.id for r in pkg.regions]
-    nullable_string = {"type": ["string", "null"]}
+def body_schemas(pkg: PackageIR) -> dict[str, Schema]:
+    """The request bodies the operations name (each route checks its own)."""
+    regions = enum_of([r.id for r in pkg.regions])
+    text_500 = {"type": "string", "minLength": 1, "maxLength": 500}
+    place = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "description": "where the case holds the element: a field id, or group[i].field",
+    }
     return {
-        **answer_schemas(regions),
-        "Health": {
-            "type": "object",
-            "required": ["status"],
-            "properties": {
-                "status": {"type": "string", "const": "ok"},
-                "database": {
-                    "type": "string",
-                    "const": "ahead",
-                    "description": "a newer package's migration ran: restart on that package",
-                },
-                "code": {"type": "string", "const": "database_ahead"},
-            },
-        },
-        "HealthUnavailable": {
-            "type": "object",
-            "required": ["status"],
-            "properties": {
-                "status": {"type": "string", "const": "unavailable"},
-                "code": {
-                    "type": "string",
-                    "enum": ["database_behind", "database_unmigrated"],
-                    "description": "absent when the database does not answer",
-                },
-            },
-        },
-        "MatterList": {
-            "type": "object",
-            "required": ["items", "total"],
-            "properties": {
-                "region": {"type": "string"},
-                "items": {"type": "array", "items": {"type": "object"}},
-                "total": {"type": "integer"},
-            },
-        },
-        "ServiceGuide": {
-            "type": "object",
-            "description": "办事指南: materials, time limits, fees, basis, form, workflow",
-            "properties": {
-                "id": {"type": "string"},
-                "name": {"type": "string"},
-                "form": {"type": "string"},
-                "schema": {"type": "string", "description": "path of the form's JSON Schema"},
-                "materials": {"type": "array", "items": {"type": "object"}},
-                "guide": {"type": "object"},
-                "workflow": {"type": ["object", "null"]},
-            },
-        },
-        "CodeSet": {
-            "type": "object",
-            "properties": {
-                "id": {"type": "string"},
-                "name": {"type": "string"},
-                "values": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            "code": {"type": "string"},
-                            "name": {"type": "string"},
-                            "parent": nullable_string,
-                        },
-                    },
-                },
-            },
-        },
         "Submission": {
             "type": "object",
             "required": ["region", "data"],
             "additionalProperties": False,
             "properties": {
-                "region": {**enum_of(regions), "description": "the region it is filed in"},
+                "region": {**regions, "description": "the region it is filed in"},
                 "data": one_of_schemas(
                     sorted({schema_name(m.form) for r in pkg.regions for m in r.matters}),
                     "the data of the matter's form: x-govstd-forms of the operation names "
@@ -223,26 +168,6 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
                 "comment": {"type": ["string", "null"]},
             },
         },
-        "EvaluationResult": {
-            "type": "object",
-            "properties": {
-                "application_id": {"type": "string"},
-                "score": {"type": "integer"},
-                "comment": nullable_string,
-                "created_at": {"type": "string", "format": "date-time"},
-            },
-        },
-        "MaterialFile": {
-            "type": "object",
-            "properties": {
-                "material": {"type": "string"},
-                "content_type": {"type": "string"},
-                "size": {"type": "integer"},
-                "sha256": {"type": "string"},
-                "filename": {"type": "string"},
-                "uploaded_at": {"type": "string", "format": "date-time"},
-            },
-        },
         "Upload": {
             "type": "object",
             "required": ["file"],
@@ -263,48 +188,105 @@ def api_schemas(pkg: PackageIR) -> dict[str, Schema]:
                 }
             },
         },
-        "Revealed": {
+        "BundleSubmission": {
             "type": "object",
+            "required": ["region", "data"],
+            "additionalProperties": False,
             "properties": {
-                "id": {"type": "string"},
-                "number": {"type": "string"},
+                "region": regions,
+                "data": one_of_schemas(
+                    [bundle_schema_name(b.id) for b in pkg.bundles if b.form is not None],
+                    "the data of the bundle's combined form (x-govstd-bundles of the operation)",
+                ),
+            },
+        },
+        "MatchRequest": {
+            "type": "object",
+            "required": ["region"],
+            "additionalProperties": False,
+            "properties": {
+                "region": regions,
+                "profile": {
+                    "type": ["object", "null"],
+                    "description": "the profile form's data; left out or null: the signed-in "
+                    "applicant's stored profile",
+                },
+            },
+        },
+        "Profile": {
+            "type": "object",
+            "required": ["form", "region", "data"],
+            "additionalProperties": False,
+            "properties": {
+                "form": enum_of(sorted({p.profile for p in pkg.policies})),
+                "region": regions,
                 "data": {"type": "object"},
             },
         },
-        "Stats": {
+        "Claim": {
             "type": "object",
+            "required": ["region"],
+            "additionalProperties": False,
             "properties": {
-                "regions": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "description": "the regions counted: the staff member's and those below",
-                },
-                "total": {"type": "integer"},
-                "by_status": {"type": "object", "additionalProperties": {"type": "integer"}},
-                "by_matter": {"type": "object", "additionalProperties": {"type": "integer"}},
-                "by_region": {"type": "object", "additionalProperties": {"type": "integer"}},
-                "by_stage": {
-                    "type": "object",
-                    "description": "open, pending (待受理), in_progress (办理中), finished",
-                    "additionalProperties": {"type": "integer"},
-                },
-                "overdue": {"type": "integer"},
-                "due_soon": {"type": "integer"},
-                "finished": {"type": "integer"},
-                "average_handling_days": {"type": ["number", "null"]},
-                "satisfaction": {
-                    "type": "object",
-                    "properties": {
-                        "average": {"type": ["number", "null"]},
-                        "count": {"type": "integer"},
-                    },
-                },
-                "by_score": {
-                    "type": "object",
-                    "description": "evaluations by score (1–5)",
-                    "additionalProperties": {"type": "integer"},
+                "region": regions,
+                "data": {
+                    "type": ["object", "null"],
+                    "description": "the claim form's data over what the stored profile fills",
                 },
             },
+        },
+        "LocalizedText": {"type": "object", "additionalProperties": {"type": "string"}},
+        "SharingRequestBody": {
+            "type": "object",
+            "required": ["resource", "items", "purpose", "basis"],
+            "additionalProperties": False,
+            "properties": {
+                "resource": {
+                    "type": "string",
+                    "description": "a resource (form id) of the region's catalogue",
+                },
+                "region": regions,
+                "items": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                "purpose": text_500,
+                "basis": {**text_500, "description": "the legal basis (共享依据)"},
+                "unmasked": {"type": "boolean"},
+                "expires": {"type": "string", "format": "date"},
+            },
+        },
+        "SharingDecision": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "reason": {**text_500, "description": "required to refuse or revoke"},
+                "expires": {"type": "string", "format": "date", "description": "approve only"},
+            },
+        },
+        "ObjectionFiling": {
+            "type": "object",
+            "required": ["application", "element", "reason"],
+            "additionalProperties": False,
+            "properties": {
+                "application": {"type": "string", "format": "uuid"},
+                "element": {"type": "string", "minLength": 1, "maxLength": 63},
+                "reason": text_500,
+                "field": place,
+            },
+        },
+        "ObjectionCorrection": {
+            "type": "object",
+            "required": ["value"],
+            "additionalProperties": False,
+            "properties": {
+                "value": {"description": "the corrected value"},
+                "field": place,
+                "note": text_500,
+            },
+        },
+        "ObjectionRejection": {
+            "type": "object",
+            "required": ["reason"],
+            "additionalProperties": False,
+            "properties": {"reason": text_500},
         },
     }
 

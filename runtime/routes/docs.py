@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from runtime.answers import Health, HealthUnavailable
 from runtime.extensions import Extensions
 from runtime.operations import Operation
 from runtime.package import Package
@@ -18,7 +19,7 @@ from runtime.routes.common import threaded
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
-def _health(request: Request) -> tuple[int, dict[str, str]]:
+def _health(request: Request) -> tuple[int, Health | HealthUnavailable]:
     try:
         problem = request.app.state.revision_guard.check()
     except Exception:

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from runtime import audit
+from runtime.answers import Notification, NotificationList
 from runtime.auth import Identity, require
 from runtime.clock import local_date
 from runtime.context import Context
@@ -196,7 +197,7 @@ async def get_profile(request: Request) -> Response:
 # --- notifications -----------------------------------------------------------------------
 
 
-def _notifications(c: Context, identity: Identity, lng: str) -> dict[str, Any]:
+def _notifications(c: Context, identity: Identity, lng: str) -> NotificationList:
     t = c.package.tables.notifications
     with read(c.engine) as conn:
         rows = conn.execute(
@@ -209,7 +210,7 @@ def _notifications(c: Context, identity: Identity, lng: str) -> dict[str, Any]:
     return {"items": items, "total": len(items), "unread": unread}
 
 
-def _notification(pkg: Package, row: Any, lng: str) -> dict[str, Any]:
+def _notification(pkg: Package, row: Any, lng: str) -> Notification:
     if row.objection_id is not None:  # an objection resolved (runtime/objections.py)
         return {
             "id": row.id,
@@ -244,7 +245,7 @@ async def list_notifications(request: Request) -> Response:
     return ok(await threaded(_notifications, c, identity, lang(request)))
 
 
-def _mark_read(c: Context, identity: Identity, raw: str, lng: str) -> dict[str, Any]:
+def _mark_read(c: Context, identity: Identity, raw: str, lng: str) -> Notification:
     t = c.package.tables.notifications
     mine = (t.c.id == row_key(raw)) & (t.c.applicant_sub == identity.subject)
     with write(c.engine) as conn:

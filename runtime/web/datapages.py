@@ -6,6 +6,8 @@ same resources, the same report (audited as the API audits it)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -64,8 +66,13 @@ async def data_quality(request: Request) -> Response:
     detail = {"data_quality": True, "regions": shown}
     await threaded(audit_access, c, identity, request_id(request), "list", detail=detail)
     names = {r: localized(c.package.regions[r].name, lng) for r in regions}
-    for e in report["elements"]:
-        e["failure_names"] = [(_code_name(code, lng), n) for code, n in e["failure_codes"].items()]
+    elements: list[dict[str, Any]] = [
+        {
+            **e,
+            "failure_names": [(_code_name(code, lng), n) for code, n in e["failure_codes"].items()],
+        }
+        for e in report["elements"]
+    ]
     return render(
         request,
         "staff_quality.jinja",
@@ -73,7 +80,7 @@ async def data_quality(request: Request) -> Response:
         region=asked,
         regions=[(r, names[r]) for r in regions] if len(regions) > 1 else [],
         region_names=names,
-        problems=[e for e in report["elements"] if e["failures"] or e["conflicts"]],
-        stored=[e for e in report["elements"] if e["filled"] + e["empty"]],
+        problems=[e for e in elements if e["failures"] or e["conflicts"]],
+        stored=[e for e in elements if e["filled"] + e["empty"]],
         unused=sum(1 for e in report["elements"] if not e["filled"] + e["empty"]),
     )
