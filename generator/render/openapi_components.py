@@ -1,9 +1,9 @@
 """The ``components`` of the OpenAPI document: schemas, parameters, responses.
 
-Shared by the paths (:mod:`generator.render.openapi`), which refer to them with
-:func:`ref`. The error format, the API's request and response bodies, each
-form's data schema name, the path and query parameters (the package's ids as
-enums) and the common error responses.
+What the operations of :mod:`runtime.operations` name (by :func:`ref`): the error
+format, the answers (their JSON Schemas, from :mod:`runtime.answers`), the request
+bodies (with the package's regions and each form's data schema), the path and query
+parameters (the package's ids as enums) and the common error responses.
 """
 
 from __future__ import annotations
