@@ -6,10 +6,10 @@ its own), every key required unless ``NotRequired``. The answers about applicati
 (:mod:`runtime.records`, :mod:`runtime.checklist`, :mod:`runtime.submission`) are
 closed (``additionalProperties: false``), so an answer that differs from the document
 fails the API fuzz test's response check. The builders typed by these shapes (mypy
-checks every key they write): those of applications, health, the data catalogue,
-sharing, data quality, events, objections and notifications; the others (service
-guides, bundles, policies, statistics) still build a ``dict`` with more keys than
-documented here.
+checks every key they write): those of applications, health, evaluations, material
+files, reveals, statistics, the data catalogue, sharing, data quality, events,
+objections and notifications; the others (matter lists and service guides, code sets,
+bundles, policies) still build a ``dict`` with more keys than documented here.
 """
 
 from __future__ import annotations
@@ -265,14 +265,14 @@ class CodeSet(TypedDict, total=False):
     values: list[Code]
 
 
-class EvaluationResult(TypedDict, total=False):
+class EvaluationResult(TypedDict):
     application_id: str
     score: int
     comment: str | None
     created_at: Timestamp
 
 
-class MaterialFile(TypedDict, total=False):
+class MaterialFile(TypedDict):
     material: str
     content_type: str
     size: int
@@ -281,18 +281,18 @@ class MaterialFile(TypedDict, total=False):
     uploaded_at: Timestamp
 
 
-class Revealed(TypedDict, total=False):
+class Revealed(TypedDict):
     id: str
     number: str
     data: AnyObject
 
 
-class Satisfaction(TypedDict, total=False):
+class Satisfaction(TypedDict):
     average: float | None
     count: int
 
 
-class Stats(TypedDict, total=False):
+class Stats(TypedDict):
     regions: Annotated[
         list[str], Field(description="the regions counted: the staff member's and those below")
     ]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from runtime import audit
+from runtime.answers import EvaluationResult
 from runtime.auth import Identity, require
 from runtime.context import Context
 from runtime.db import write
@@ -31,7 +30,7 @@ MAX_COMMENT = 2000
 
 def _evaluate(
     request: Request, c: Context, identity: Identity, app_id: str, score: int, comment: str | None
-) -> dict[str, Any]:
+) -> EvaluationResult:
     row = find_application(request, identity, app_id)
     pkg = c.package
     t = pkg.tables

@@ -33,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from runtime import audit
+from runtime.answers import MaterialFile
 from runtime.auth import Identity, require
 from runtime.context import Context
 from runtime.crypto import DecryptionError
@@ -74,7 +75,7 @@ def _store(
     material: dict[str, Any],
     got: Received,
     media: str,
-) -> dict[str, Any]:
+) -> MaterialFile:
     t = c.package.tables
     folder = c.settings.upload_dir / row.id
     storage_name = f"{row.id}/{secrets.token_hex(16)}{EXTENSIONS.get(media, '')}"
@@ -121,7 +122,7 @@ def _store(
     return uploaded(material, got, media, now)
 
 
-def uploaded(material: dict[str, Any], got: Received, media: str, now: datetime) -> dict[str, Any]:
+def uploaded(material: dict[str, Any], got: Received, media: str, now: datetime) -> MaterialFile:
     """What an upload answers (a bundle's shared upload adds the applications it reached)."""
     return {
         "material": material["id"],

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Table, and_, false, func, not_, or_, selec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from runtime.answers import Revealed, Stats
 from runtime.auth import Identity, require_staff, visible_regions
 from runtime.context import Context
 from runtime.db import read
@@ -246,7 +247,7 @@ def queue_counts(c: Context, identity: Identity, query: dict[str, Any]) -> dict[
     return {**_by_stage(pkg, regions, list(rows)), **timed}
 
 
-def _stats(c: Context, identity: Identity, region: str | None, rid: str) -> dict[str, Any]:
+def _stats(c: Context, identity: Identity, region: str | None, rid: str) -> Stats:
     """Counts by status, matter, region and stage, overdue and due soon, handling time,
     satisfaction (with the count of each score)."""
     pkg = c.package
@@ -333,7 +334,7 @@ def _reveal_reason(reason: object, lng: str) -> str:
 
 def _reveal(
     request: Request, c: Context, identity: Identity, app_id: str, reason: object, lng: str
-) -> Any:
+) -> Revealed:
     row = find_application(request, identity, app_id)  # 404 (audited) before any 422
     why = _reveal_reason(reason, lng)
     pkg = c.package

@@ -20,6 +20,7 @@ from typing import Any
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
+from runtime.answers import MaterialFile
 from runtime.auth import Identity
 from runtime.context import Context
 from runtime.errors import message
@@ -87,7 +88,7 @@ def store_material(
     material: dict[str, Any],
     got: Received,
     media: str,
-) -> dict[str, Any]:
+) -> MaterialFile:
     """Store the file as the case's ``material`` (blocking); the temporary file is removed."""
     try:
         return _store(request, c, identity, row, material, got, media)

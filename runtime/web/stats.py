@@ -13,6 +13,7 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import Response
 
+from runtime.answers import Stats
 from runtime.auth import SUBTREE_ROLES
 from runtime.errors import request_id
 from runtime.formspec import localized
@@ -44,7 +45,7 @@ def _counted(items: dict[str, int], names: dict[str, str]) -> list[tuple[str, fl
     return [(names.get(key, key), n, str(n)) for key, n in ordered]
 
 
-def charts(stats: dict[str, Any], pkg: Package, regions: list[Any], lng: str) -> list[Chart]:
+def charts(stats: Stats, pkg: Package, regions: list[Any], lng: str) -> list[Chart]:
     """The page's charts, each of figures the page's tables show too."""
     matter_names: dict[str, str] = {}
     for region in regions:
