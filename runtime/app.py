@@ -1,10 +1,9 @@
 """The Starlette application serving one deployment package.
 
-The API's routes are in :mod:`runtime.routes`, each module ending with its ``ROUTES``:
-method and path, handler, and what ``openapi.json`` says of it
-(:class:`runtime.operations.Operation`); the web pages are :mod:`runtime.web`'s, a
-region's own routes (under /api/ext/ and /ext/) ``GOVSTD_EXTENSIONS``'
-(:mod:`runtime.extensions`), webhooks :mod:`runtime.webhooks`.
+The API's routes are :data:`runtime.routes.ROUTES` (each module of :mod:`runtime.routes`
+ends with its own: method and path, handler, and what ``openapi.json`` says of it); the
+web pages are :mod:`runtime.web`'s, a region's own routes (under /api/ext/ and /ext/)
+``GOVSTD_EXTENSIONS``' (:mod:`runtime.extensions`), webhooks :mod:`runtime.webhooks`.
 
 Routes take the matter, form or application from a path parameter and look it
 up in a dict, so matching cost does not grow with the number of matters.
@@ -37,46 +36,13 @@ from runtime.extensions import ENV_VAR as EXTENSIONS_VAR
 from runtime.extensions import Register, load
 from runtime.package import load_package
 from runtime.revision_guard import RevisionGuard, RevisionGuardMiddleware, Revisions, open_database
-from runtime.routes import (
-    applications,
-    bundles,
-    catalogue,
-    docs,
-    evaluations,
-    events,
-    materials,
-    objections,
-    policies,
-    quality,
-    resources,
-    sharing,
-    staff,
-)
+from runtime.routes import ROUTES, docs
 from runtime.settings import Settings, SettingsError, data_keys, database_url
 from runtime.types import bilingual
 from runtime.web import ROUTES as PAGE_ROUTES
 from runtime.web import pages_or
 
 log = logging.getLogger("govstd.runtime")
-
-# The HTTP API, each route a runtime.operations.Operation (but /static). openapi.json's
-# operations come in this order, which tests/security/test_api_fuzz.py calls them in: its
-# filed case takes uploads (materials) before a step (applications) can end it.
-ROUTES = [
-    *docs.ROUTES,
-    *catalogue.ROUTES,
-    *materials.ROUTES,
-    *applications.ROUTES,
-    *evaluations.ROUTES,
-    *staff.ROUTES,
-    *bundles.ROUTES,
-    *policies.ROUTES,
-    *resources.ROUTES,
-    *sharing.ROUTES,
-    *quality.ROUTES,
-    *events.ROUTES,
-    *objections.ROUTES,
-]
 
 
 class HeadersMiddleware:

@@ -31,9 +31,8 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from sqlalchemy import Connection, insert, select, update
 
 from runtime import audit
@@ -43,6 +42,9 @@ from runtime.context import Context
 from runtime.db import read, write
 from runtime.errors import message
 from runtime.formspec import FormSpec
+
+if TYPE_CHECKING:
+    import httpx
 from runtime.rules import CaseRules
 from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, sniff
 from runtime.validation import condition_holds
@@ -112,6 +114,8 @@ def fetch_pending(c: Context, rules: CaseRules, app_id: str, holder: str | None)
         )
     if not pending:
         return
+    import httpx  # not at the top: the generator imports the routes, and httpx its CLI (rich)
+
     with httpx.Client(timeout=c.settings.licence_timeout) as client:
         for material_id in pending:
             material = rules.material(material_id)
@@ -134,6 +138,8 @@ def _fetch(
     accept = tuple(material.get("accept") or DEFAULT_ACCEPT)
     folder = c.settings.upload_dir / ".incoming"
     folder.mkdir(parents=True, exist_ok=True)
+    import httpx
+
     from runtime.routes.materials import sealer  # the very encryption of uploads
 
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".licence-", suffix=".part")

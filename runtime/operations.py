@@ -1,7 +1,7 @@
 """An API route with its OpenAPI operation: each operation's facts in one place.
 
 The route modules (:mod:`runtime.routes`) declare their routes as :class:`Operation`\\ s;
-the generator builds ``openapi.json``'s ``paths`` from :data:`runtime.app.ROUTES`
+the generator builds ``openapi.json``'s ``paths`` from :data:`runtime.routes.ROUTES`
 (:mod:`generator.render.openapi`), adding what depends on the package: the parameters
 named here are ``components.parameters`` (the package's matter, form, material … ids
 as enums), the schemas named here ``components.schemas``, the error statuses

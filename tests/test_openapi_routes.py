@@ -1,6 +1,6 @@
 """The API document follows the routes (issue 14 item 5).
 
-Each route of the runtime's API table (``runtime.app.ROUTES``) is a
+Each route of the runtime's API table (``runtime.routes.ROUTES``) is a
 :class:`runtime.operations.Operation`, named by its ``operationId``, from which the
 generator writes the document's paths. Every committed package's ``openapi.json``
 documents exactly the operations the runtime serves: the same paths, methods and ids. A
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.app import ROUTES
+from runtime.routes import ROUTES
 from tests.helpers import documented, served
 
 GENERATED = Path(__file__).resolve().parent.parent / "generated"

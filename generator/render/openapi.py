@@ -8,7 +8,7 @@ takes ``{"region", "data"}``; the schema of ``data`` depends on the matter, so
 ``components.schemas`` holds each form's data schema (``form_<form id>``, the
 same as ``schemas/<form>.json``), ``data`` is one of them (``anyOf``) and the
 operation's ``x-govstd-forms`` maps each matter to its form's schema. The paths
-are the runtime's API routes (``runtime.app.ROUTES``), each an
+are the runtime's API routes (``runtime.routes.ROUTES``), each an
 :class:`runtime.operations.Operation` that says what its operation is; this module adds
 what depends on the package (:mod:`generator.render.openapi_components`).
 Deterministic: sorted keys, ids in order.
@@ -33,8 +33,8 @@ from generator.render.openapi_components import (
     schema_name,
 )
 from generator.render.schemas import bundle_schema, form_schema
-from runtime.app import ROUTES
 from runtime.operations import JSON, Operation, Schema
+from runtime.routes import ROUTES
 
 __all__ = ["OPENAPI_VERSION", "openapi_document", "render_openapi"]
 
@@ -84,7 +84,7 @@ def _operation(route: Operation) -> Schema:
 
 
 def _paths(pkg: PackageIR) -> dict[str, Schema]:
-    """The runtime's API routes (:data:`runtime.app.ROUTES`), and which form's schema the
+    """The runtime's API routes (:data:`runtime.routes.ROUTES`), and which form's schema the
     ``data`` of each matter's and bundle's filing is."""
     form_of = {m.id: m.form for r in pkg.regions for m in r.matters}
     forms = {matter: ref("schemas", schema_name(form)) for matter, form in sorted(form_of.items())}

@@ -12,9 +12,10 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-from runtime.app import ROUTES, create_app
+from runtime.app import create_app
 from runtime.extensions import Extensions, load
 from runtime.package import Package
+from runtime.routes import ROUTES
 from runtime.settings import Settings, SettingsError
 from runtime.types import FieldProblem
 from tests.helpers import Api, client_of, documented, food_data, served
