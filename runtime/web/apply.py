@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 from starlette.datastructures import FormData, UploadFile
@@ -34,7 +34,6 @@ from runtime.errors import ApiError, request_id
 from runtime.formspec import FormSpec, localized
 from runtime.package import Matter, Region
 from runtime.routes.common import ctx, find_application, threaded
-from runtime.rules import CaseRules
 from runtime.submission import Stored, request_hash, submit_now
 from runtime.validation import Conditions, conditions, validate_submission
 from runtime.web.files import MB, file_problem, keep_upload, store_material
@@ -138,11 +137,12 @@ async def apply(request: Request) -> Response:
         form = c.package.forms[matter.form]
         data = _prefilled(form, identity)
         return _draw(request, region, matter, identity, data, idem=secrets.token_urlsafe(18))
-    cap = sum(int(m.get("max_size_mb") or 10) for m in matter.materials) * MB + FRAMING
-    length = request.headers.get("content-length")
-    if length is None or not length.isdigit() or int(length) > cap:
-        raise ApiError(413, "too_large")
-    posted = await checked_form(request, max_files=len(matter.materials) + 1, max_fields=MAX_FIELDS)
+    posted = await checked_form(
+        request,
+        max_files=len(matter.materials) + 1,
+        max_fields=MAX_FIELDS,
+        max_bytes=files_cap(matter.materials),
+    )
     if posted is None:
         return error_page(request, 403, text("error.csrf", lang_of(request)))
     try:
@@ -151,10 +151,10 @@ async def apply(request: Request) -> Response:
         await posted.close()
 
 
-def files_cap(matter: Matter | CaseRules) -> int:
-    """The largest form with files of ``matter`` (or of a case's own rules): every material at
-    its cap, and the rest."""
-    return sum(int(m.get("max_size_mb") or 10) for m in matter.materials) * MB + FRAMING
+def files_cap(materials: Iterable[Mapping[str, Any]]) -> int:
+    """The largest form with files of these materials (a matter's, a bundle's or a case's
+    own): every material at its cap, and the rest."""
+    return sum(int(m.get("max_size_mb") or 10) for m in materials) * MB + FRAMING
 
 
 def _idem(posted: FormData) -> str:

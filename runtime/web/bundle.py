@@ -35,10 +35,10 @@ from runtime.routes.catalogue import resolve_text
 from runtime.routes.common import ctx, threaded
 from runtime.submission import request_hash
 from runtime.validation import Conditions
-from runtime.web.apply import FRAMING, MAX_FIELDS, _idem, _prefilled, applicant
+from runtime.web.apply import MAX_FIELDS, _idem, _prefilled, applicant, files_cap
 from runtime.web.bundleform import bundle_conditions, combined_form
 from runtime.web.deadline import deadline_note
-from runtime.web.files import MB, file_problem, keep_upload
+from runtime.web.files import file_problem, keep_upload
 from runtime.web.formview import (
     change_rows,
     dom_id,
@@ -155,11 +155,9 @@ async def apply(request: Request) -> Response:
         data = _prefilled(combined_form(ctx(request).package, bundle), identity)
         return _draw(request, region, bundle, data, idem=secrets.token_urlsafe(18))
     shared = materials(bundle, region)
-    cap = sum(int(m.get("max_size_mb") or 10) for m in shared) * MB + FRAMING
-    length = request.headers.get("content-length")
-    if length is None or not length.isdigit() or int(length) > cap:
-        raise ApiError(413, "too_large")
-    posted = await checked_form(request, max_files=len(shared) + 1, max_fields=MAX_FIELDS)
+    posted = await checked_form(
+        request, max_files=len(shared) + 1, max_fields=MAX_FIELDS, max_bytes=files_cap(shared)
+    )
     if posted is None:
         return error_page(request, 403, text("error.csrf", lang_of(request)))
     try:

@@ -252,7 +252,7 @@ async def correct(request: Request) -> Response:
     summary: list[tuple[str, str]] = []
     if request.method == "POST":
         form = await checked_form(
-            request, max_files=len(case_materials) + 1, max_bytes=files_cap(rules)
+            request, max_files=len(case_materials) + 1, max_bytes=files_cap(case_materials)
         )
         if form is None:
             return _refused(request)

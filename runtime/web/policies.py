@@ -254,11 +254,11 @@ async def claim(request: Request) -> Response:
             return _draw(
                 request, region, matter, identity, data, idem=idem, action=action, notice=notice
             )
-        length = request.headers.get("content-length")
-        if length is None or not length.isdigit() or int(length) > files_cap(matter):
-            raise ApiError(413, "too_large")
         posted = await checked_form(
-            request, max_files=len(matter.materials) + 1, max_fields=MAX_FIELDS
+            request,
+            max_files=len(matter.materials) + 1,
+            max_fields=MAX_FIELDS,
+            max_bytes=files_cap(matter.materials),
         )
         if posted is None:
             return error_page(request, 403, text("error.csrf", lng))
