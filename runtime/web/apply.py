@@ -48,8 +48,8 @@ from runtime.web.formview import (
     upload_limits,
 )
 from runtime.web.hall import matter_of, region_of
-from runtime.web.i18n import text
-from runtime.web.render import error_page, lang_of, page, redirect, render
+from runtime.web.i18n import lang_of, text
+from runtime.web.render import page, redirect, render
 from runtime.web.session import checked_form, posted_form, session_identity, signed_in
 
 FRAMING: Final = 2 * MB  # a form's fields and multipart framing besides its files
@@ -143,8 +143,6 @@ async def apply(request: Request) -> Response:
         max_fields=MAX_FIELDS,
         max_bytes=files_cap(matter.materials),
     )
-    if posted is None:
-        return error_page(request, 403, text("error.csrf", lang_of(request)))
     try:
         return await _post(request, region, matter, identity, posted)
     finally:

@@ -49,8 +49,8 @@ from runtime.web.formview import (
     upload_limits,
 )
 from runtime.web.hall import limit_text, region_of
-from runtime.web.i18n import text
-from runtime.web.render import error_page, lang_of, page, redirect, render
+from runtime.web.i18n import lang_of, text
+from runtime.web.render import page, redirect, render
 from runtime.web.session import checked_form, posted_form, session_identity
 
 
@@ -158,8 +158,6 @@ async def apply(request: Request) -> Response:
     posted = await checked_form(
         request, max_files=len(shared) + 1, max_fields=MAX_FIELDS, max_bytes=files_cap(shared)
     )
-    if posted is None:
-        return error_page(request, 403, text("error.csrf", lang_of(request)))
     try:
         return await _post(request, region, bundle, identity, posted)
     finally:

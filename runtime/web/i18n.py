@@ -475,6 +475,14 @@ def page_language(request: Request) -> str:
     return language(request.headers.get("accept-language"))
 
 
+def lang_of(request: Request) -> str:
+    """:func:`page_language`, worked out once per request."""
+    value = request.scope.get("govstd.lang")
+    if value is None:
+        value = request.scope["govstd.lang"] = page_language(request)
+    return str(value)
+
+
 def _merge_services() -> None:
     from runtime.web.i18n_data import DATA_TEXT
     from runtime.web.i18n_services import SERVICES_TEXT

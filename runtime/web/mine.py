@@ -48,8 +48,8 @@ from runtime.web.formview import (
     posted_data,
     upload_limits,
 )
-from runtime.web.i18n import text
-from runtime.web.render import error_page, lang_of, page, redirect, render, with_query
+from runtime.web.i18n import lang_of, text
+from runtime.web.render import error_page, page, redirect, render, with_query
 from runtime.web.session import checked_form, signed_in
 
 PAGE_SIZE: Final = 20
@@ -57,10 +57,6 @@ PAGE_SIZE: Final = 20
 
 def applicant(request: Request) -> Identity:
     return signed_in(request, "applicant")
-
-
-def _refused(request: Request) -> Response:
-    return error_page(request, 403, text("error.csrf", lang_of(request)))
 
 
 @page
@@ -209,8 +205,6 @@ async def act(request: Request) -> Response:
     c = ctx(request)
     identity = applicant(request)
     form = await checked_form(request)
-    if form is None:
-        return _refused(request)
     app_id = request.path_params["id"]
     transition = request.path_params["transition"]
     reason = form.get("reason")
@@ -254,8 +248,6 @@ async def correct(request: Request) -> Response:
         form = await checked_form(
             request, max_files=len(case_materials) + 1, max_bytes=files_cap(case_materials)
         )
-        if form is None:
-            return _refused(request)
         try:
             data = posted_data(form_spec, form)
             action = form.get("_action")
@@ -356,8 +348,6 @@ async def material(request: Request) -> Response:
     row, spec = await threaded(materials._check_upload, request, c, identity)
     cap = int(spec.get("max_size_mb") or 10) * MB + 64 * 1024
     form = await checked_form(request, max_files=1, max_bytes=cap)
-    if form is None:
-        return _refused(request)
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
@@ -378,8 +368,6 @@ async def evaluate(request: Request) -> Response:
     c = ctx(request)
     identity = applicant(request)
     form = await checked_form(request)
-    if form is None:
-        return _refused(request)
     raw = form.get("score")
     score = int(raw) if isinstance(raw, str) and raw in ("1", "2", "3", "4", "5") else None
     if score is None:
