@@ -225,8 +225,6 @@ CHECKS: dict[str, Callable[..., str | None]] = {
 }
 
 
-
-
 def message(code: str, lang: str = "zh-CN") -> str:
     """Return the message for an error code in ``lang`` (``zh-CN`` or ``en``)."""
     return MESSAGES[code][lang]

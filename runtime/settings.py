@@ -415,23 +415,18 @@ def data_keys(settings: Settings) -> tuple[bytes, ...]:
         keys, unset = load_keys(settings.env or os.environ)
     except ValueError as exc:
         raise SettingsError(
-            bilingual(f"{DATA_KEY_VAR}: 密钥应为 32 字节的 URL 安全 base64", str(exc))
+            f"{DATA_KEY_VAR}: 密钥应为 32 字节的 URL 安全 base64", str(exc)
         ) from None
     if unset and settings.production:
         raise SettingsError(
-            bilingual(
-                "GOVSTD_ENV=production 时必须设置 GOVSTD_DATA_KEY",
-                "GOVSTD_DATA_KEY must be set when GOVSTD_ENV=production",
-            )
+            "GOVSTD_ENV=production 时必须设置 GOVSTD_DATA_KEY",
+            "GOVSTD_DATA_KEY must be set when GOVSTD_ENV=production",
         )
     if keys[0] == dev_key() and settings.production:
         raise SettingsError(
-            bilingual(
-                "GOVSTD_DATA_KEY 的第一个密钥是公开的开发用数据密钥，"
-                "GOVSTD_ENV=production 时不能使用",
-                "the first key of GOVSTD_DATA_KEY is the public development data key, "
-                "refused when GOVSTD_ENV=production",
-            )
+            "GOVSTD_DATA_KEY 的第一个密钥是公开的开发用数据密钥，GOVSTD_ENV=production 时不能使用",
+            "the first key of GOVSTD_DATA_KEY is the public development data key, "
+            "refused when GOVSTD_ENV=production",
         )
     if unset:
         log.warning(
