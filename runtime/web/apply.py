@@ -185,8 +185,8 @@ async def _post(
     data = posted_data(form, posted)
     idem = _idem(posted)
     change = posted.get("_action")
-    if isinstance(change, str) and change:
-        data, focus = change_rows(form, data, change)
+
+    def redraw(data: dict[str, Any], **shown: Any) -> Response:
         return _draw(
             request,
             region,
@@ -194,31 +194,23 @@ async def _post(
             identity,
             data,
             idem=idem,
-            focus=focus,
             action=action,
             notice=notice,
+            **shown,
         )
 
+    if isinstance(change, str) and change:
+        data, focus = change_rows(form, data, change)
+        return redraw(data, focus=focus)
     verdict = _verdict(request, form, matter, data, identity)
-    files, file_errors = _check_files(matter, posted, verdict.hidden, lng)
+    files, file_errors = check_files(matter.materials, posted, verdict.hidden, lng)
     if file_errors:
         cleaned, problems = validate_submission(
             form, data, lang=lng, identity=identity.prefill(), today=local_date(c.now())
         )
         problems = problems or c.extensions.problems(form.id, cleaned, lng)
-        all_errors = [(p.path, p.message) for p in problems] + list(file_errors.items())
-        return _with_errors(
-            request,
-            region,
-            matter,
-            identity,
-            data,
-            idem,
-            all_errors,
-            True,
-            action=action,
-            notice=notice,
-        )
+        found = [(p.path, p.message) for p in problems] + file_errors
+        return redraw(data, **shown_errors(found, True, lng))
     body = {"region": region.id, "data": data}
     try:
         if filer is not None:
@@ -239,18 +231,7 @@ async def _post(
         if exc.status != 422 or not exc.fields:
             raise
         found = [(p.path, p.message) for p in exc.fields]
-        return _with_errors(
-            request,
-            region,
-            matter,
-            identity,
-            data,
-            idem,
-            found,
-            bool(files),
-            action=action,
-            notice=notice,
-        )
+        return redraw(data, **shown_errors(found, bool(files), lng))
     app_id = str(stored.body["id"])
     if files and not stored.replayed:
         row = await threaded(find_application, request, identity, app_id, for_action=True)
@@ -260,55 +241,34 @@ async def _post(
     return redirect(request, f"/me/applications/{app_id}/filed")
 
 
-def _check_files(
-    matter: Matter, posted: FormData, hidden: frozenset[str], lng: str
-) -> tuple[list[tuple[dict[str, Any], UploadFile, str]], dict[str, str]]:
-    """The chosen files that may be stored (material, file, media type), and the errors."""
+def check_files(
+    materials: Iterable[dict[str, Any]], posted: FormData, hidden: frozenset[str], lng: str
+) -> tuple[list[tuple[dict[str, Any], UploadFile, str]], list[tuple[str, str]]]:
+    """The chosen files that may be stored (material, file, media type), and the problems
+    of the others (input name, message)."""
     files: list[tuple[dict[str, Any], UploadFile, str]] = []
-    errors: dict[str, str] = {}
-    for material in matter.materials:
+    problems: list[tuple[str, str]] = []
+    for material in materials:
         name = f"material.{material['id']}"
         upload = posted.get(name)
         if not isinstance(upload, UploadFile) or not upload.filename or name in hidden:
             continue
         problem, media = file_problem(material, upload, lng)
         if problem:
-            errors[name] = problem
+            problems.append((name, problem))
         else:
             files.append((material, upload, media))
-    return files, errors
+    return files, problems
 
 
-def _with_errors(
-    request: Request,
-    region: Region,
-    matter: Matter,
-    identity: Identity,
-    data: dict[str, Any],
-    idem: str,
-    problems: list[tuple[str, str]],
-    files_chosen: bool,
-    action: str | None = None,
-    notice: str | None = None,
-) -> Response:
-    lng = lang_of(request)
+def shown_errors(problems: list[tuple[str, str]], files_chosen: bool, lng: str) -> dict[str, Any]:
+    """What a redrawn form shows of ``problems``: each beside its field and in the summary
+    (with a word to choose the files again: the browser forgets them), status 422."""
     errors = error_map(problems)
     summary = [(dom_id(path), msg) for path, msg in errors.items()]
     if files_chosen:
         summary.append(("materials", text("apply.choose_again", lng)))
-    return _draw(
-        request,
-        region,
-        matter,
-        identity,
-        data,
-        idem=idem,
-        errors=errors,
-        summary=summary,
-        status=422,
-        action=action,
-        notice=notice,
-    )
+    return {"errors": errors, "summary": summary, "status": 422}
 
 
 @page
