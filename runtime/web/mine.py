@@ -35,7 +35,7 @@ from runtime.routes import applications, bundles, evaluations, materials, profil
 from runtime.routes.common import ctx, find_application, threaded
 from runtime.rules import CaseRules
 from runtime.validation import conditions
-from runtime.web.apply import files_cap
+from runtime.web.apply import check_files, files_cap
 from runtime.web.deadline import deadline_note
 from runtime.web.files import MB, file_problem, keep_upload, store_material
 from runtime.web.formview import (
@@ -300,17 +300,7 @@ async def _resubmit(
     """Store the new files, then take the resubmission step with the corrected data;
     the problems, if any (nothing is changed then)."""
     lng = lang_of(request)
-    chosen: list[tuple[dict[str, Any], UploadFile, str]] = []
-    problems: list[tuple[str, str]] = []
-    for material in case_materials:
-        upload = form.get(f"material.{material['id']}")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            continue
-        problem, media = file_problem(material, upload, lng)
-        if problem:
-            problems.append((f"material.{material['id']}", problem))
-        else:
-            chosen.append((material, upload, media))
+    chosen, problems = check_files(case_materials, form, frozenset(), lng)
     if problems:
         return problems
     try:
