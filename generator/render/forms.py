@@ -14,7 +14,7 @@ import dataclasses
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from generator.ir import FieldIR, FormIR, PackageIR, fingerprint
 from generator.render import LINE_LENGTH, GeneratedFile, python_banner, width
@@ -22,14 +22,11 @@ from generator.render.templating import render
 from generator.reuse import Previous
 from runtime.formspec import FieldSpec, FormSpec, GroupSpec, RuleSpec, SectionSpec
 
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
 __all__ = ["form_spec", "python_literal", "render_forms"]
 
 # --- IR -> runtime spec ----------------------------------------------------------------
 
-S = TypeVar("S", bound="DataclassInstance")
+S = TypeVar("S")
 _GETTERS: dict[type, tuple[tuple[str, ...], attrgetter[Any]]] = {}
 
 
@@ -39,7 +36,7 @@ def _spec(cls: type[S], value: object, **parts: object) -> S:
     The getter is made once per class: a province's forms have 100,000s of fields."""
     got = _GETTERS.get(cls)
     if got is None:
-        names = tuple(f.name for f in dataclasses.fields(cls))
+        names = tuple(f.name for f in dataclasses.fields(cast(Any, cls)))
         got = _GETTERS[cls] = names, attrgetter(*names)
     names, get = got
     if not parts:
