@@ -34,7 +34,6 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -147,12 +146,6 @@ def run_child(tree: Path, out: Path, code: Path | None = None) -> Run:
 # --- the server ------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -166,14 +159,15 @@ def serve_figures(
     """Start-up time, guide latency (ms) and the worker's RSS serving ``app`` with the
     ``govstd`` of the checkout ``code``."""
     import httpx
+    from load_bench import DATA_KEY, SECRET, free_port
 
     govstd = [sys.executable, "-m", "generator.cli"]
     folder.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{folder / 'serve.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSTD_")}
     env.update(
-        GOVSTD_SECRET="bench-secret-0123456789abcdef-0123456789",
-        GOVSTD_DATA_KEY="a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=",  # 32 × "k"
+        GOVSTD_SECRET=SECRET,
+        GOVSTD_DATA_KEY=DATA_KEY,
         GOVSTD_UPLOAD_DIR=str(folder / "uploads"),
     )
     migrate = time.perf_counter()
@@ -185,7 +179,7 @@ def serve_figures(
         env=env,
     )
     migrate_s = time.perf_counter() - migrate
-    port = _free_port()
+    port = free_port()
     log = (folder / "serve.log").open("ab")
     started = time.perf_counter()
     proc = subprocess.Popen(

@@ -16,8 +16,7 @@ measures three endpoints for a fixed time at a fixed number of connections:
 | ``catalogue`` | ``GET /api/matters`` |
 
 The load generator is ``wrk`` (``apt-get install wrk``; one thread, a Lua script for
-the POST body and the figures) when it is on the PATH, else a bounded asyncio httpx
-client (slower; its own CPU use lowers both columns). Both apps run side by side (idle
+the POST body and the figures). Both apps run side by side (idle
 while the other is measured) and each figure is taken in slices that alternate between
 them (A B, B A, …), so a machine whose load drifts during the run (a shared one)
 weighs on both alike; a short warm-up before is not counted. Before measuring, one
@@ -35,7 +34,6 @@ timeouts; servers run in their own process group and are stopped at the end.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import shutil
@@ -315,42 +313,6 @@ def wrk(url: str, ep: Endpoint, seconds: float, connections: int, folder: Path) 
     )
 
 
-def python_client(url: str, ep: Endpoint, seconds: float, connections: int) -> Result:
-    async def main() -> Result:
-        latencies: list[float] = []
-        non_2xx = errors = 0
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=10.0) as client:
-            start = time.perf_counter()
-            deadline = start + seconds
-
-            async def one() -> None:
-                nonlocal non_2xx, errors
-                while time.perf_counter() < deadline:
-                    t0 = time.perf_counter()
-                    try:
-                        r = await client.request(
-                            ep.method, ep.path, headers=ep.headers, content=ep.body
-                        )
-                    except httpx.HTTPError:
-                        errors += 1
-                        continue
-                    latencies.append(time.perf_counter() - t0)
-                    if not 200 <= r.status_code < 300:
-                        non_2xx += 1
-
-            await asyncio.gather(*(one() for _ in range(connections)))
-            elapsed = time.perf_counter() - start
-        latencies.sort()
-
-        def pct(q: float) -> float:
-            return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
-
-        return Result(len(latencies), elapsed, pct(0.5), pct(0.99), non_2xx, errors)
-
-    return asyncio.run(main())
-
-
 # --- the run ----------------------------------------------------------------------
 
 
@@ -396,10 +358,8 @@ def endpoint(token: str, app_id: str, name: str) -> Endpoint:
     return next(e for e in endpoints(token, app_id) if e.name == name)
 
 
-def measure(tool: str, server: Server, ep: Endpoint, seconds: float, connections: int) -> Result:
-    if tool == "wrk":
-        return wrk(server.url, ep, seconds, connections, server.folder)
-    return python_client(server.url, ep, seconds, connections)
+def measure(server: Server, ep: Endpoint, seconds: float, connections: int) -> Result:
+    return wrk(server.url, ep, seconds, connections, server.folder)
 
 
 def seed(server: Server, token: str) -> tuple[str, dict[str, Any]]:
@@ -428,7 +388,6 @@ def main() -> None:
     parser.add_argument("--workers", default="1", help="comma-separated worker counts")
     parser.add_argument("--endpoints", default="submit,read,catalogue")
     parser.add_argument("--only", choices=["generated", "baseline"], help="run one app only")
-    parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
         "--runtime",
@@ -443,9 +402,8 @@ def main() -> None:
         and 1 <= args.rounds <= 10
     ):
         sys.exit("--duration 1..60, --warmup 0..30, --connections 1..256, --rounds 1..10")
-    tool = args.tool
-    if tool == "auto":
-        tool = "wrk" if shutil.which("wrk") else "python"
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not on the PATH (apt-get install wrk)")
     wanted = args.endpoints.split(",")
     worker_counts = [int(w) for w in args.workers.split(",")]
     kinds = [args.only] if args.only else ["generated", "baseline"]
@@ -459,7 +417,7 @@ def main() -> None:
             app_dir = work / "nanshan"
             generate_nanshan(app_dir)
         print(
-            f"load bench: {tool}, {args.connections} connections, {args.duration:g} s per "
+            f"load bench: wrk, {args.connections} connections, {args.duration:g} s per "
             f"measurement in {args.rounds} alternating slices (+{args.warmup:g} s warm-up), "
             f"SQLite, {os.cpu_count()} CPUs, load average "
             f"{load_average()}"
@@ -492,12 +450,12 @@ def main() -> None:
                     eps = {k: endpoint(token, app_ids[k], name) for k in kinds}
                     if args.warmup > 0:
                         for kind in kinds:
-                            measure(tool, servers[kind], eps[kind], args.warmup, args.connections)
+                            measure(servers[kind], eps[kind], args.warmup, args.connections)
                     rounds: dict[str, list[Result]] = {kind: [] for kind in kinds}
                     for i in range(args.rounds):  # A B, B A, …: drift hits both alike
                         for kind in kinds if i % 2 == 0 else kinds[::-1]:
                             rounds[kind].append(
-                                measure(tool, servers[kind], eps[kind], slice_s, args.connections)
+                                measure(servers[kind], eps[kind], slice_s, args.connections)
                             )
                     for kind in kinds:
                         r = merge(rounds[kind])

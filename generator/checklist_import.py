@@ -96,10 +96,7 @@ class _Sheets:
             self.book = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a file that is no workbook
             raise ImportError_(
-                bilingual(
-                    f"{display}：无法作为 xlsx 工作簿读取",
-                    f"{display}: not an xlsx workbook ({exc})",
-                )
+                f"{display}：无法作为 xlsx 工作簿读取", f"{display}: not an xlsx workbook ({exc})"
             ) from None
 
     def error(self, ref: str, zh: str, en: str) -> None:

@@ -13,8 +13,7 @@ from typing import Annotated
 import typer
 
 from runtime.cli import app as runtime_app
-from runtime.cli import run
-from runtime.types import bilingual
+from runtime.cli import run, say
 
 app = typer.Typer(
     add_completion=False,
@@ -56,12 +55,7 @@ def validate(roots: Roots) -> None:
 
     _, diagnostics, _ = check_tree(roots)
     errors, warnings = _print_diagnostics(diagnostics)
-    print(
-        bilingual(
-            f"{errors} 个错误，{warnings} 个警告", f"{errors} error(s), {warnings} warning(s)"
-        ),
-        file=sys.stderr,
-    )
+    say(f"{errors} 个错误，{warnings} 个警告", f"{errors} error(s), {warnings} warning(s)")
     raise typer.Exit(1 if errors else 0)
 
 
@@ -100,36 +94,27 @@ def generate(
     except GenerateError as exc:
         for line in exc.lines:
             print(line, file=sys.stderr)
-        print(bilingual(f"未向 {out} 写入任何文件", f"nothing written to {out}"), file=sys.stderr)
+        say(f"未向 {out} 写入任何文件", f"nothing written to {out}")
         raise typer.Exit(1) from None
     errors, _ = _print_diagnostics(diagnostics)
     if result is None:
-        print(
-            bilingual(
-                f"{errors} 个错误；未向 {out} 写入任何文件",
-                f"{errors} error(s); nothing written to {out}",
-            ),
-            file=sys.stderr,
+        say(
+            f"{errors} 个错误；未向 {out} 写入任何文件",
+            f"{errors} error(s); nothing written to {out}",
         )
         raise typer.Exit(1)
     changed = len(result.written) + len(result.removed)
     if check:
         for path in [*result.written, *result.removed]:
-            print(bilingual(f"已过期：{out / path}", f"stale: {out / path}"), file=sys.stderr)
+            say(f"已过期：{out / path}", f"stale: {out / path}")
         state = "已过期" if changed else "已是最新"
-        print(
-            bilingual(f"{out}: {state}", f"{out}: {'stale' if changed else 'up to date'}"),
-            file=sys.stderr,
-        )
+        say(f"{out}: {state}", f"{out}: {'stale' if changed else 'up to date'}")
         raise typer.Exit(1 if changed else 0)
-    print(
-        bilingual(
-            f"{out}: 写入 {len(result.written)} 个文件，删除 {len(result.removed)} 个，"
-            f"未改动 {result.unchanged} 个",
-            f"{out}: {len(result.written)} written, {len(result.removed)} removed, "
-            f"{result.unchanged} unchanged",
-        ),
-        file=sys.stderr,
+    say(
+        f"{out}: 写入 {len(result.written)} 个文件，删除 {len(result.removed)} 个，"
+        f"未改动 {result.unchanged} 个",
+        f"{out}: {len(result.written)} written, {len(result.removed)} removed, "
+        f"{result.unchanged} unchanged",
     )
 
 
@@ -147,12 +132,9 @@ def schema(
         sys.stdout.write(schema_files()[COMBINED])
         return
     changed, total = write_schemas(out)
-    print(
-        bilingual(
-            f"{out}: {total} 个 JSON Schema，写入 {len(changed)} 个",
-            f"{out}: {total} JSON Schemas, {len(changed)} written",
-        ),
-        file=sys.stderr,
+    say(
+        f"{out}: {total} 个 JSON Schema，写入 {len(changed)} 个",
+        f"{out}: {total} JSON Schemas, {len(changed)} written",
     )
 
 
@@ -182,12 +164,9 @@ def impact(
     ]
     given = [(kind, value) for kind, value in options if value is not None]
     if len(given) != 1:
-        print(
-            bilingual(
-                "请只给出 --element、--codeset、--form 中的一个",
-                "give exactly one of --element, --codeset, --form",
-            ),
-            file=sys.stderr,
+        say(
+            "请只给出 --element、--codeset、--form 中的一个",
+            "give exactly one of --element, --codeset, --form",
         )
         raise typer.Exit(2)
     try:
@@ -257,20 +236,14 @@ def import_xlsx(
         print(_one_line(str(problem)), file=sys.stderr)
     errors = sum(p.severity == "error" for p in problems)
     if errors:
-        print(
-            bilingual(
-                f"{errors} 个错误；未向 {out} 写入任何文件",
-                f"{errors} error(s); nothing written to {out}",
-            ),
-            file=sys.stderr,
+        say(
+            f"{errors} 个错误；未向 {out} 写入任何文件",
+            f"{errors} error(s); nothing written to {out}",
         )
         raise typer.Exit(1)
-    print(
-        bilingual(
-            f"{out}: 写入 {len(written)} 个事项，{len(unchanged)} 个与标准树相同未写",
-            f"{out}: {len(written)} matter(s) written, {len(unchanged)} unchanged",
-        ),
-        file=sys.stderr,
+    say(
+        f"{out}: 写入 {len(written)} 个事项，{len(unchanged)} 个与标准树相同未写",
+        f"{out}: {len(written)} matter(s) written, {len(unchanged)} unchanged",
     )
 
 
@@ -297,7 +270,7 @@ def catalogue(
     from generator.pipeline import checked_region
 
     if output is CatalogueFormat.xlsx and out is None:
-        print(bilingual("xlsx 格式须给出 --out", "--format xlsx needs --out"), file=sys.stderr)
+        say("xlsx 格式须给出 --out", "--format xlsx needs --out")
         raise typer.Exit(2)
     tree, diagnostics, resolved = checked_region(roots, region)
     _print_diagnostics(diagnostics)
@@ -307,10 +280,7 @@ def catalogue(
     if output is CatalogueFormat.xlsx:
         assert out is not None
         count = write_workbook(found, out)
-        print(
-            bilingual(f"{out}: 写入 {count} 个数据项", f"{out}: {count} data item(s) written"),
-            file=sys.stderr,
-        )
+        say(f"{out}: 写入 {count} 个数据项", f"{out}: {count} data item(s) written")
         return
     text = json.dumps({"region": region, "items": found}, ensure_ascii=False, indent=2)
     if out is None:
@@ -336,10 +306,7 @@ def export_xlsx(
         raise typer.Exit(1)
     tree, _, _ = check_tree(roots)
     count = export_workbook(tree, [tree.matters[m] for m in sorted(resolved.matters)], out)
-    print(
-        bilingual(f"{out}: 写入 {count} 个事项", f"{out}: {count} matter(s) written"),
-        file=sys.stderr,
-    )
+    say(f"{out}: 写入 {count} 个事项", f"{out}: {count} matter(s) written")
 
 
 # The runtime's commands (migrate, serve, sweep-uploads, token, keygen), after ours.

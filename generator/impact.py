@@ -125,10 +125,8 @@ def impact(roots: Sequence[str | Path], kind: TargetKind, target: str) -> Impact
     if target not in table:
         zh, en = WORDS[kind]
         raise ImpactError(
-            bilingual(
-                f"未知的{zh} '{target}'{did_you_mean_zh(target, table)}",
-                f"unknown {en} '{target}'{did_you_mean(target, table)} (known: {known(table)})",
-            )
+            f"未知的{zh} '{target}'{did_you_mean_zh(target, table)}",
+            f"unknown {en} '{target}'{did_you_mean(target, table)} (known: {known(table)})",
         )
     result = Impact(kind, target, table[target].at())
     elements: set[str] = set()

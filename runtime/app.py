@@ -134,8 +134,6 @@ def app_from_env() -> Starlette:
     app_dir = os.environ.get("GOVSTD_APP_DIR")
     if not app_dir:
         raise SettingsError(
-            bilingual(
-                "GOVSTD_APP_DIR 必须指向部署包文件夹", "GOVSTD_APP_DIR must name the package folder"
-            )
+            "GOVSTD_APP_DIR 必须指向部署包文件夹", "GOVSTD_APP_DIR must name the package folder"
         )
     return create_app(app_dir, os.environ.get("GOVSTD_DATABASE_URL"))

@@ -22,6 +22,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def say(zh: str, en: str) -> None:
+    """Tell the person at the terminal (standard error), Chinese first, then English."""
+    print(bilingual(zh, en), file=sys.stderr)
+
+
 def _one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
     """A :class:`runtime.cli_commands.CommandError` (a problem the user can fix) printed as
     one line, ``error: 中文 / English``, exit 1."""
@@ -69,26 +74,18 @@ def migrate(
     url, applied = run(app_dir, db, allow_data_loss=allow_data_loss)
     database = url.split("@")[-1]
     if not applied:
-        print(
-            bilingual(
-                f"{database}: 已是最新修订版本，无需迁移", f"{database}: up to date, nothing to do"
-            ),
-            file=sys.stderr,
-        )
+        say(f"{database}: 已是最新修订版本，无需迁移", f"{database}: up to date, nothing to do")
         return
     for revision, description in applied:
         print(
             bilingual(f"已应用 {revision}", f"applied {revision}") + f": {description}",
             file=sys.stderr,
         )
-    print(
-        bilingual(
-            f"{database}: 已应用 {len(applied)} 个修订版本；请重启正在运行的 govstd serve "
-            "以使用新的部署包",
-            f"{database}: {len(applied)} revision(s) applied; restart a running govstd serve "
-            "so that it uses the new package",
-        ),
-        file=sys.stderr,
+    say(
+        f"{database}: 已应用 {len(applied)} 个修订版本；请重启正在运行的 govstd serve "
+        "以使用新的部署包",
+        f"{database}: {len(applied)} revision(s) applied; restart a running govstd serve "
+        "so that it uses the new package",
     )
 
 
@@ -169,13 +166,10 @@ def keygen() -> None:
 
     print(f"GOVSTD_SECRET={secrets.token_urlsafe(48)}")
     print(f"GOVSTD_DATA_KEY={new_key()}")
-    print(
-        bilingual(
-            "请像数据库口令一样保管；丢失 GOVSTD_DATA_KEY 后加密的个人信息无法再读出",
-            "keep them like a database password: without GOVSTD_DATA_KEY the encrypted "
-            "personal data cannot be read again",
-        ),
-        file=sys.stderr,
+    say(
+        "请像数据库口令一样保管；丢失 GOVSTD_DATA_KEY 后加密的个人信息无法再读出",
+        "keep them like a database password: without GOVSTD_DATA_KEY the encrypted "
+        "personal data cannot be read again",
     )
 
 
@@ -194,12 +188,9 @@ def run(cli: typer.Typer, before: Callable[[list[str]], None] | None = None) -> 
     except Exception as exc:
         if traceback:
             raise
-        print(
-            bilingual(
-                f"意外错误 {type(exc).__name__}（加 --traceback 运行可看详情）",
-                f"error: {type(exc).__name__}: {exc} (run with --traceback for details)",
-            ),
-            file=sys.stderr,
+        say(
+            f"意外错误 {type(exc).__name__}（加 --traceback 运行可看详情）",
+            f"error: {type(exc).__name__}: {exc} (run with --traceback for details)",
         )
         sys.exit(1)
 

@@ -36,12 +36,10 @@ def _check_app(app_dir: Path, *, verify: bool = True) -> None:
 
     if not (app_dir / "catalog.json").is_file():
         raise CommandError(
-            bilingual(
-                f"{app_dir}: 不是部署包（没有 catalog.json）；"
-                "请用 'govstd generate ROOT --region ID --out DIR' 生成",
-                f"{app_dir}: not a deployment package (no catalog.json); "
-                "write one with 'govstd generate ROOT --region ID --out DIR'",
-            )
+            f"{app_dir}: 不是部署包（没有 catalog.json）；"
+            "请用 'govstd generate ROOT --region ID --out DIR' 生成",
+            f"{app_dir}: not a deployment package (no catalog.json); "
+            "write one with 'govstd generate ROOT --region ID --out DIR'",
         )
     if not verify:
         return
@@ -193,10 +191,8 @@ def sweep_uploads(
         raise CommandError(str(exc)) from None
     if older_than_minutes < 1:
         raise CommandError(
-            bilingual(
-                "--older-than 至少为 1 分钟：更新的文件可能属于正在进行的上传",
-                "--older-than must be at least 1 minute: newer files may be uploads in progress",
-            )
+            "--older-than 至少为 1 分钟：更新的文件可能属于正在进行的上传",
+            "--older-than must be at least 1 minute: newer files may be uploads in progress",
         )
     from runtime.sweep import report
 
@@ -297,9 +293,7 @@ def token(
             "GOVSTD_SECRET is not set: signing with the development secret",
         )
     if ttl <= 0:
-        raise CommandError(
-            bilingual("--ttl 必须是正的秒数", "--ttl must be a positive number of seconds")
-        )
+        raise CommandError("--ttl 必须是正的秒数", "--ttl must be a positive number of seconds")
     try:
         return issue_token(
             settings,
@@ -329,11 +323,9 @@ def _check_region(app_dir: Path, region: str) -> None:
         return
     close = difflib.get_close_matches(region, served, n=1)
     raise CommandError(
-        bilingual(
-            f"部署包 {app_dir} 不服务区域 '{region}'"
-            + (f"（是否应为 '{close[0]}'？）" if close else ""),
-            f"the package in {app_dir} does not serve region '{region}'"
-            + (f"; did you mean '{close[0]}'?" if close else "")
-            + f" (regions: {', '.join(served)})",
-        )
+        f"部署包 {app_dir} 不服务区域 '{region}'"
+        + (f"（是否应为 '{close[0]}'？）" if close else ""),
+        f"the package in {app_dir} does not serve region '{region}'"
+        + (f"; did you mean '{close[0]}'?" if close else "")
+        + f" (regions: {', '.join(served)})",
     )

@@ -133,7 +133,6 @@ class OutsideCalendar(GovstdError, ValueError):
     def __init__(self, calendar: WorkCalendar, day: date) -> None:
         self.calendar_id = calendar.id
         self.day = day
-        self.last_year = max(calendar.years) if calendar.years else None
         super().__init__(
             f"工作日历 {calendar.id or ''} 未列出 {day.year} 年的节假日，无法计算期限 / "
             f"calendar {calendar.id!r} does not list the holidays of {day.year} "
@@ -222,10 +221,6 @@ class WorkCalendar:
             f"holidays={len(self.holidays)}, workdays={len(self.workdays)})"
         )
 
-    def covers(self, d: date) -> bool:
-        """Whether ``d``'s year has holidays or make-up days in this calendar."""
-        return _check_date(d).year in self.years
-
     def require(self, first: date, last: date) -> None:
         """Raise :class:`OutsideCalendar` unless every year from ``first`` to ``last`` is
         listed (nothing to require when ``last < first``, or of a calendar listing no day)."""
@@ -234,10 +229,6 @@ class WorkCalendar:
         for year in range(first.year, last.year + 1):
             if year not in self.years:
                 raise OutsideCalendar(self, max(first, date(year, 1, 1)))
-
-    def is_holiday(self, d: date) -> bool:
-        """Whether ``d`` is a listed statutory holiday (not just a weekend)."""
-        return _check_date(d) in self.holidays
 
     def is_working_day(self, d: date) -> bool:
         """Make-up working days count, holidays never do, else weekdays not weekend."""
@@ -577,14 +568,6 @@ class ClockState:
             )
         except OutsideCalendar:  # today is in a year the calendar does not list
             return False
-
-    @property
-    def finished_late(self) -> bool:
-        """Final, and finished after its deadline (for reporting)."""
-        deadline = self.deadline
-        if self.finished_at is None or deadline is None:
-            return False
-        return local_date(self.finished_at) > deadline
 
 
 def application_number(region_code: str, day: date, sequence: int) -> str:

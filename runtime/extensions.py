@@ -119,17 +119,13 @@ def _register_of(name: str) -> Register:
             module = importlib.import_module(name)
     except (ImportError, OSError) as exc:
         raise SettingsError(
-            bilingual(
-                f"{ENV_VAR}: 无法加载 {name}（{type(exc).__name__}）",
-                f"{ENV_VAR}: cannot load {name} ({type(exc).__name__}: {exc})",
-            )
+            f"{ENV_VAR}: 无法加载 {name}（{type(exc).__name__}）",
+            f"{ENV_VAR}: cannot load {name} ({type(exc).__name__}: {exc})",
         ) from None
     register = getattr(module, "register", None)
     if not callable(register):
         raise SettingsError(
-            bilingual(
-                f"{ENV_VAR}: {name} 没有定义 register(ext)",
-                f"{ENV_VAR}: {name} defines no register(ext)",
-            )
+            f"{ENV_VAR}: {name} 没有定义 register(ext)",
+            f"{ENV_VAR}: {name} defines no register(ext)",
         )
     return register  # type: ignore[no-any-return]

@@ -2,7 +2,7 @@
 
 Every ``check_*`` function returns ``None`` when the value is valid and otherwise
 an error code such as ``"gb11643.checksum"``; :data:`MESSAGES` maps each code to
-a zh-CN and an en message. :data:`CHECKS` and :func:`check` look checks up by
+a zh-CN and an en message. :data:`CHECKS` looks checks up by
 the names used in the standards (``gb11643``, ``gb32100``, ``gb2260``,
 ``mobile_cn``, ``postal_code_cn``, ``email``). Only ASCII digits count as
 digits (``str.isdigit`` would also accept full-width and other Unicode digits).
@@ -50,7 +50,6 @@ __all__ = [
     "GB11643_CHECK_CHARS",
     "GB32100_ALPHABET",
     "MESSAGES",
-    "check",
     "check_email",
     "check_gb2260",
     "check_gb11643",
@@ -224,18 +223,6 @@ CHECKS: dict[str, Callable[..., str | None]] = {
     "postal_code_cn": check_postal_code_cn,
     "email": check_email,
 }
-
-
-def check(name: str, value: str, *, known_codes: Collection[str] | None = None) -> str | None:
-    """Run the check called ``name``; ``known_codes`` is used by ``gb2260`` only.
-
-    Raises :class:`KeyError` for an unknown check name.
-    """
-    if name not in CHECKS:
-        raise KeyError(f"unknown identifier check {name!r}")
-    if name == "gb2260":
-        return check_gb2260(value, known_codes)
-    return CHECKS[name](value)
 
 
 def message(code: str, lang: str = "zh-CN") -> str:

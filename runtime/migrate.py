@@ -74,12 +74,9 @@ def config(app_dir: Path, db_url: str) -> Config:
     migrations = Path(app_dir) / "migrations"
     if not (migrations / "env.py").is_file():
         raise MigrationError(
-            bilingual(
-                f"{migrations / 'env.py'}: 文件缺失"
-                f"（{app_dir} 是 'govstd generate' 写出的文件夹吗？）",
-                f"{migrations / 'env.py'}: missing (is {app_dir} a folder written by "
-                "'govstd generate'?)",
-            )
+            f"{migrations / 'env.py'}: 文件缺失（{app_dir} 是 'govstd generate' 写出的文件夹吗？）",
+            f"{migrations / 'env.py'}: missing (is {app_dir} a folder written by "
+            "'govstd generate'?)",
         )
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations).replace("%", "%%"))
@@ -116,10 +113,8 @@ def check_foreign_keys(connection: Connection) -> None:
     if rows:
         found = ", ".join(f"{r[0]} row {r[1]} → {r[2]}" for r in rows[:10])
         raise MigrationError(
-            bilingual(
-                f"迁移破坏了外键约束（{len(rows)} 处）",
-                f"the migration broke foreign keys ({len(rows)}): {found}",
-            )
+            f"迁移破坏了外键约束（{len(rows)} 处）",
+            f"the migration broke foreign keys ({len(rows)}): {found}",
         )
 
 
@@ -131,10 +126,8 @@ def run_env() -> None:
     db_url = cfg.attributes.get(URL_ATTRIBUTE) or cfg.get_main_option("sqlalchemy.url")
     if not db_url:
         raise MigrationError(
-            bilingual(
-                "没有数据库 URL（请用 runtime.migrate.upgrade 或 'govstd migrate'）",
-                "no database URL (use runtime.migrate.upgrade or 'govstd migrate')",
-            )
+            "没有数据库 URL（请用 runtime.migrate.upgrade 或 'govstd migrate'）",
+            "no database URL (use runtime.migrate.upgrade or 'govstd migrate')",
         )
     options: dict[str, Any] = {
         "target_metadata": None,

@@ -77,7 +77,7 @@ class Details:
     def _read(self, name: str) -> dict[str, Any]:
         found = _read_json(self.path / name)
         if not isinstance(found, dict):
-            raise PackageError(bilingual(f"{name}: 不是事项", f"{name}: not a matter"))
+            raise PackageError(f"{name}: 不是事项", f"{name}: not a matter")
         return found
 
     def _form_document(self, form_id: str) -> dict[str, Any]:
@@ -411,9 +411,7 @@ def _read_json(path: Path) -> Any:
     except FileNotFoundError:
         raise PackageError(_missing(path)) from None
     except ValueError as exc:
-        raise PackageError(
-            bilingual(f"{path}: 不是有效的 JSON", f"{path}: not valid JSON ({exc})")
-        ) from None
+        raise PackageError(f"{path}: 不是有效的 JSON", f"{path}: not valid JSON ({exc})") from None
 
 
 def _missing(path: Path) -> str:
@@ -436,7 +434,7 @@ def import_package(path: Path) -> ModuleType:
         name, init, submodule_search_locations=[str(path)]
     )
     if spec is None or spec.loader is None:
-        raise PackageError(bilingual(f"{path}: 无法导入", f"{path}: cannot be imported"))
+        raise PackageError(f"{path}: 无法导入", f"{path}: cannot be imported")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -451,9 +449,7 @@ def _table_of(source: str, cls: Any) -> Table:
     t = getattr(cls, "__table__", None)
     if not isinstance(t, Table):
         raise PackageError(
-            bilingual(
-                f"{source}: {cls!r} 不是映射的数据表", f"{source}: {cls!r} is not a mapped table"
-            )
+            f"{source}: {cls!r} 不是映射的数据表", f"{source}: {cls!r} is not a mapped table"
         )
     return t
 
@@ -464,14 +460,14 @@ def _tables(package: str, models: ModuleType, form_ids: tuple[str, ...]) -> tupl
     metadata = getattr(base, "metadata", None)
     if not isinstance(metadata, MetaData):
         raise PackageError(
-            bilingual("models.py 中没有带 metadata 的 Base", "models.py has no Base with metadata")
+            "models.py 中没有带 metadata 的 Base", "models.py has no Base with metadata"
         )
     named = metadata.tables
 
     def table(name: str) -> Table:
         if name not in named:
             raise PackageError(
-                bilingual(f"models.py 中没有数据表 {name!r}", f"models.py has no table {name!r}")
+                f"models.py 中没有数据表 {name!r}", f"models.py has no table {name!r}"
             )
         return named[name]
 
@@ -500,7 +496,7 @@ def _import(package: str, name: str) -> ModuleType:
     except ModuleNotFoundError as exc:
         module_name = f" {exc.name}" if exc.name else ""
         raise PackageError(
-            bilingual(f"找不到模块{module_name}", f"{exc}; generate the package again")
+            f"找不到模块{module_name}", f"{exc}; generate the package again"
         ) from None
 
 
@@ -509,9 +505,7 @@ def _form(path: Path, package: str, form_id: str) -> FormSpec:
     form = getattr(_import(package, f"forms.{form_id}"), "FORM", None)
     if not isinstance(form, FormSpec):
         raise PackageError(
-            bilingual(
-                f"{path}: forms/{form_id}.py 中没有 FORM", f"{path}: forms/{form_id}.py has no FORM"
-            )
+            f"{path}: forms/{form_id}.py 中没有 FORM", f"{path}: forms/{form_id}.py has no FORM"
         )
     _check_patterns(path, form)
     return form
@@ -571,10 +565,8 @@ def verify_files(path: Path, manifest: dict[str, Any]) -> None:
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
         raise PackageError(
-            bilingual(
-                f"{path / 'package.json'}: 未列出任何文件（请用 govstd generate 生成）",
-                f"{path / 'package.json'}: lists no files (write it with govstd generate)",
-            )
+            f"{path / 'package.json'}: 未列出任何文件（请用 govstd generate 生成）",
+            f"{path / 'package.json'}: lists no files (write it with govstd generate)",
         )
     wrong = [f"{name} (not in package.json)" for name in _unlisted_revisions(path, files)]
     listed = sorted(files.items())
@@ -698,13 +690,11 @@ def _check_patterns(path: Path, form: FormSpec) -> None:
             problem = pattern_problem(pattern)
             if problem is not None:
                 raise PackageError(
-                    bilingual(
-                        f"{path}: 表单 {form.id} 字段 {f.id} 的 pattern {pattern!r} "
-                        "不是有效的 RE2 正则表达式；请用 govstd generate 重新生成部署包",
-                        f"{path}: form {form.id}, field {f.id}: pattern {pattern!r} is "
-                        f"not valid RE2 ({problem}); regenerate the package with "
-                        "govstd generate",
-                    )
+                    f"{path}: 表单 {form.id} 字段 {f.id} 的 pattern {pattern!r} "
+                    "不是有效的 RE2 正则表达式；请用 govstd generate 重新生成部署包",
+                    f"{path}: form {form.id}, field {f.id}: pattern {pattern!r} is "
+                    f"not valid RE2 ({problem}); regenerate the package with "
+                    "govstd generate",
                 )
 
 
@@ -714,11 +704,9 @@ def _check_format(path: Path, catalog: dict[str, Any]) -> None:
     entries = (m for r in catalog.get("regions", []) for m in r.get("matters", []))
     if not (path / "tables" / "__init__.py").is_file() or any("detail" not in m for m in entries):
         raise PackageError(
-            bilingual(
-                f"{path}: 部署包由旧版 govstd generate 写出，请重新生成",
-                f"{path}: the package was written by an older govstd generate (no tables/, "
-                "guides in catalog.json); generate it again",
-            )
+            f"{path}: 部署包由旧版 govstd generate 写出，请重新生成",
+            f"{path}: the package was written by an older govstd generate (no tables/, "
+            "guides in catalog.json); generate it again",
         )
 
 
@@ -726,7 +714,7 @@ def load_package(app_dir: str | Path) -> Package:
     """Load the deployment package in ``app_dir``; :class:`PackageError` says what is wrong."""
     path = Path(app_dir).resolve()
     if not path.is_dir():
-        raise PackageError(bilingual(f"{path}: 文件夹不存在", f"{path}: no such folder"))
+        raise PackageError(f"{path}: 文件夹不存在", f"{path}: no such folder")
     manifest = _read_json(path / "package.json")
     verify_files(path, manifest)
     catalog = _read_json(path / "catalog.json")

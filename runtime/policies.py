@@ -258,10 +258,6 @@ def explained(pkg: Package, policy: Policy, lang: str) -> tuple[tuple[str, str],
 
 def words(pkg: Package, form: FormSpec | None, expression: str, lang: str) -> str:
     """An expression in words: field labels, code names, ≥ ≤ ≠, 且/或 (and/or)."""
-    return _words(pkg, form, expression, lang)
-
-
-def _words(pkg: Package, form: FormSpec | None, expression: str, lang: str) -> str:
     en = lang.startswith("en")
     tokens = _tokens(expression)
     if tokens is None or form is None:

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Row, Select, Table, bindparam, delete, insert
 from runtime.answers import Application, ApplicationSummary, HandedIn, Rating, Step
 from runtime.auth import Identity
 from runtime.checklist import checklist
-from runtime.clock import ClockState, WorkCalendar, local_date
+from runtime.clock import ClockState, WorkCalendar
 from runtime.crypto import Cipher
 from runtime.formspec import FieldSpec, FormSpec, localized
 from runtime.licences import outcomes
@@ -418,7 +418,3 @@ def _transition_name(workflow: Workflow | None, transition: str, lang: str) -> s
     if workflow is None or transition not in workflow.transitions:
         return transition
     return localized(workflow.transitions[transition].name, lang)
-
-
-def today(now: datetime) -> date:
-    return local_date(now)

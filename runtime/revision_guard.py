@@ -133,11 +133,9 @@ def open_database(url: str, expected: Revisions) -> Engine:
     path = _sqlite_file(url)
     if path is not None and not path.is_file():
         raise DatabaseNotReady(
-            bilingual(
-                f"数据库文件 {path} 不存在；请先运行 'govstd migrate --app DIR --db URL' 创建",
-                f"the database file {path} does not exist; create it with "
-                "'govstd migrate --app DIR --db URL' first",
-            )
+            f"数据库文件 {path} 不存在；请先运行 'govstd migrate --app DIR --db URL' 创建",
+            f"the database file {path} does not exist; create it with "
+            "'govstd migrate --app DIR --db URL' first",
         )
     engine = make_engine(url)
     try:
@@ -146,7 +144,7 @@ def open_database(url: str, expected: Revisions) -> Engine:
         engine.dispose()
         kind = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
         raise DatabaseNotReady(
-            bilingual(f"无法读取数据库（{kind}）", f"cannot read the database ({kind})")
+            f"无法读取数据库（{kind}）", f"cannot read the database ({kind})"
         ) from None
     code = verdict(found, expected)
     if code is not None:

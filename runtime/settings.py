@@ -117,11 +117,9 @@ _MAX_MS = 2**31 - 1  # PostgreSQL's limit for lock_timeout and statement_timeout
 def _url(variable: str, raw: str) -> str:
     parsed = urlsplit(raw)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ValueError(
-            bilingual(
-                f"{variable}: {raw[:200]!r} 不是 http(s) 地址",
-                f"{variable}: {raw[:200]!r} is not an http(s) address",
-            )
+        raise SettingsError(
+            f"{variable}: {raw[:200]!r} 不是 http(s) 地址",
+            f"{variable}: {raw[:200]!r} is not an http(s) address",
         )
     return raw
 
@@ -234,14 +232,12 @@ class Environment(BaseSettings):
         algorithms = tuple(a.strip() for a in value.split(",") if a.strip())
         bad = [a for a in algorithms if a not in ALGORITHMS]
         if bad or not algorithms:
-            raise ValueError(
-                bilingual(
-                    f"GOVSTD_JWT_ALGORITHMS: 不允许 {', '.join(bad)}"
-                    if bad
-                    else "GOVSTD_JWT_ALGORITHMS: 不能为空",
-                    f"GOVSTD_JWT_ALGORITHMS: {', '.join(bad) or 'empty'} not allowed "
-                    f"(expected some of {', '.join(sorted(ALGORITHMS))})",
-                )
+            raise SettingsError(
+                f"GOVSTD_JWT_ALGORITHMS: 不允许 {', '.join(bad)}"
+                if bad
+                else "GOVSTD_JWT_ALGORITHMS: 不能为空",
+                f"GOVSTD_JWT_ALGORITHMS: {', '.join(bad) or 'empty'} not allowed "
+                f"(expected some of {', '.join(sorted(ALGORITHMS))})",
             )
         return algorithms
 
@@ -285,11 +281,9 @@ class Environment(BaseSettings):
         except (binascii.Error, ValueError):
             key = b""
         if not 24 <= len(key) <= 64:
-            raise ValueError(
-                bilingual(
-                    "GOVSTD_WEBHOOK_SECRET 应为 whsec_ 加 24 到 64 字节的 base64",
-                    "GOVSTD_WEBHOOK_SECRET must be whsec_ and the base64 of 24 to 64 bytes",
-                )
+            raise SettingsError(
+                "GOVSTD_WEBHOOK_SECRET 应为 whsec_ 加 24 到 64 字节的 base64",
+                "GOVSTD_WEBHOOK_SECRET must be whsec_ and the base64 of 24 to 64 bytes",
             )
         return key
 
@@ -309,45 +303,34 @@ class Environment(BaseSettings):
         found = _DURATION.match(value)
         if not found or int(found[1]) * _MS[found[2]] > _MAX_MS:
             variable = cls.model_fields[str(info.field_name)].alias
-            raise ValueError(
-                bilingual(
-                    f"{variable}={value!r}: 应为不超过 24 天的时长，如 5s、500ms、30min、0（不限）",
-                    "expected a duration of at most 24 days such as 5s, 500ms, 30min or 0 "
-                    "(no limit)",
-                )
+            raise SettingsError(
+                f"{variable}={value!r}: 应为不超过 24 天的时长，如 5s、500ms、30min、0（不限）",
+                "expected a duration of at most 24 days such as 5s, 500ms, 30min or 0 (no limit)",
             )
         return value
 
     @model_validator(mode="after")
     def _secret(self) -> Self:
         if self.production and not self.secret and not self.external:
-            raise ValueError(
-                bilingual(
-                    "GOVSTD_ENV=production 时必须设置 GOVSTD_SECRET",
-                    "GOVSTD_SECRET must be set when GOVSTD_ENV=production",
-                )
+            raise SettingsError(
+                "GOVSTD_ENV=production 时必须设置 GOVSTD_SECRET",
+                "GOVSTD_SECRET must be set when GOVSTD_ENV=production",
             )
         if self.production and self.secret == DEV_SECRET:
-            raise ValueError(
-                bilingual(
-                    "GOVSTD_ENV=production 时不能使用公开的开发用 GOVSTD_SECRET",
-                    "GOVSTD_SECRET is the public development secret, refused when "
-                    "GOVSTD_ENV=production",
-                )
+            raise SettingsError(
+                "GOVSTD_ENV=production 时不能使用公开的开发用 GOVSTD_SECRET",
+                "GOVSTD_SECRET is the public development secret, refused when "
+                "GOVSTD_ENV=production",
             )
         if self.secret and len(self.secret.encode()) < 32:
-            raise ValueError(
-                bilingual(
-                    "GOVSTD_SECRET 至少应有 32 字节（HS256）",
-                    "GOVSTD_SECRET must have at least 32 bytes (HS256)",
-                )
+            raise SettingsError(
+                "GOVSTD_SECRET 至少应有 32 字节（HS256）",
+                "GOVSTD_SECRET must have at least 32 bytes (HS256)",
             )
         if self.webhook_urls and not self.webhook_key:
-            raise ValueError(
-                bilingual(
-                    "设置了 GOVSTD_WEBHOOK_URLS 时必须设置 GOVSTD_WEBHOOK_SECRET",
-                    "GOVSTD_WEBHOOK_SECRET must be set when GOVSTD_WEBHOOK_URLS is",
-                )
+            raise SettingsError(
+                "设置了 GOVSTD_WEBHOOK_URLS 时必须设置 GOVSTD_WEBHOOK_SECRET",
+                "GOVSTD_WEBHOOK_SECRET must be set when GOVSTD_WEBHOOK_URLS is",
             )
         return self
 
@@ -415,23 +398,18 @@ def data_keys(settings: Settings) -> tuple[bytes, ...]:
         keys, unset = load_keys(settings.env or os.environ)
     except ValueError as exc:
         raise SettingsError(
-            bilingual(f"{DATA_KEY_VAR}: 密钥应为 32 字节的 URL 安全 base64", str(exc))
+            f"{DATA_KEY_VAR}: 密钥应为 32 字节的 URL 安全 base64", str(exc)
         ) from None
     if unset and settings.production:
         raise SettingsError(
-            bilingual(
-                "GOVSTD_ENV=production 时必须设置 GOVSTD_DATA_KEY",
-                "GOVSTD_DATA_KEY must be set when GOVSTD_ENV=production",
-            )
+            "GOVSTD_ENV=production 时必须设置 GOVSTD_DATA_KEY",
+            "GOVSTD_DATA_KEY must be set when GOVSTD_ENV=production",
         )
     if keys[0] == dev_key() and settings.production:
         raise SettingsError(
-            bilingual(
-                "GOVSTD_DATA_KEY 的第一个密钥是公开的开发用数据密钥，"
-                "GOVSTD_ENV=production 时不能使用",
-                "the first key of GOVSTD_DATA_KEY is the public development data key, "
-                "refused when GOVSTD_ENV=production",
-            )
+            "GOVSTD_DATA_KEY 的第一个密钥是公开的开发用数据密钥，GOVSTD_ENV=production 时不能使用",
+            "the first key of GOVSTD_DATA_KEY is the public development data key, "
+            "refused when GOVSTD_ENV=production",
         )
     if unset:
         log.warning(

@@ -70,4 +70,11 @@ class FieldProblem:
 
 class GovstdError(Exception):
     """The root of govstd's own exceptions: ``except GovstdError`` catches every refusal
-    the generator or the runtime raises on purpose (not a bug)."""
+    the generator or the runtime raises on purpose (not a bug). Raised with a Chinese and
+    an English message, ``raise PackageError(zh, en)``, it keeps both and reads as
+    :func:`bilingual` of them."""
+
+    def __str__(self) -> str:
+        if len(self.args) == 2 and all(isinstance(a, str) for a in self.args):
+            return bilingual(*self.args)
+        return super().__str__()

@@ -66,7 +66,6 @@ def substitutions(value: str, alphabet: str) -> list[str]:
 @pytest.mark.parametrize("value", GB11643_VALID)
 def test_gb11643_valid(value: str) -> None:
     assert ids.check_gb11643(value) is None
-    assert ids.check("gb11643", value) is None
 
 
 @pytest.mark.parametrize("value", GB11643_INVALID)
@@ -149,7 +148,6 @@ def test_generated_gb11643_substitution_rejected(value: str, pos: int, char: str
 @pytest.mark.parametrize("value", GB32100_VALID)
 def test_gb32100_valid(value: str) -> None:
     assert ids.check_gb32100(value) is None
-    assert ids.check("gb32100", value) is None
 
 
 @pytest.mark.parametrize("value", GB32100_INVALID)
@@ -205,8 +203,6 @@ def test_gb2260() -> None:
     assert ids.check_gb2260("440305") is None
     assert ids.check_gb2260("440305", GB2260_KNOWN) is None
     assert ids.check_gb2260("440399", GB2260_KNOWN) == "gb2260.unknown"
-    assert ids.check("gb2260", "440399") is None
-    assert ids.check("gb2260", "440399", known_codes=GB2260_KNOWN) == "gb2260.unknown"
     for bad in ["", "44030", "4403051", "44030a", "４４０３０５"]:
         assert ids.check_gb2260(bad, GB2260_KNOWN) == "gb2260.format"
 
@@ -261,8 +257,6 @@ def test_registry_names() -> None:
     assert set(ids.CHECKS) == {
         "gb11643", "gb32100", "gb2260", "mobile_cn", "postal_code_cn", "email",
     }  # fmt: skip
-    with pytest.raises(KeyError):
-        ids.check("no_such_check", "x")
 
 
 def test_every_error_code_has_messages() -> None:

@@ -43,6 +43,9 @@ def test_every_exception_of_govstd_is_a_govstd_error() -> None:
 
 def test_a_message_is_printed_in_both_languages() -> None:
     assert bilingual("区域不存在", "no such region") == "区域不存在 / no such region"
+    refusal = GovstdError("区域不存在", "no such region")  # kept apart, joined when printed
+    assert refusal.args == ("区域不存在", "no such region")
+    assert str(refusal) == "区域不存在 / no such region"
 
 
 def test_the_element_kind_and_the_form_spec_know_the_same_field_types() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from generator.checks.context import Checker, Where, locate
 from generator.diagnostics import Location
@@ -288,7 +288,3 @@ def element_constraints(e: DataElement) -> Constraints:
         maximum=e.maximum,
         format=fmt,
     )
-
-
-def narrow(base: Constraints, **overrides: object) -> Constraints:
-    return replace(base, **overrides)  # type: ignore[arg-type]

@@ -13,9 +13,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from operator import attrgetter
+from typing import Any, TypeVar, cast
 
-from generator.ir import FieldIR, FormIR, GroupIR, PackageIR, fingerprint
+from generator.ir import FieldIR, FormIR, PackageIR, fingerprint
 from generator.render import LINE_LENGTH, GeneratedFile, python_banner, width
 from generator.render.templating import render
 from generator.reuse import Previous
@@ -25,54 +26,37 @@ __all__ = ["form_spec", "python_literal", "render_forms"]
 
 # --- IR -> runtime spec ----------------------------------------------------------------
 
-
-def _field(f: FieldIR) -> FieldSpec:
-    return FieldSpec(
-        id=f.id,
-        element=f.element,
-        label=dict(f.label),
-        type=f.type,  # type: ignore[arg-type]  # checked when the tree was loaded
-        required=f.required,
-        when=f.when,
-        multiple=f.multiple,
-        codeset=f.codeset,
-        codes=f.codes,
-        min_length=f.min_length,
-        max_length=f.max_length,
-        patterns=f.patterns,
-        minimum=f.minimum,
-        maximum=f.maximum,
-        digits=f.digits,
-        fraction_digits=f.fraction_digits,
-        check=f.check,
-        sensitive=f.sensitive,
-        unit=dict(f.unit) if f.unit else None,
-        prefill=f.prefill,
-        help=dict(f.help) if f.help else None,
-    )
+S = TypeVar("S")
+_GETTERS: dict[type, tuple[tuple[str, ...], attrgetter[Any]]] = {}
 
 
-def _group(g: GroupIR) -> GroupSpec:
-    return GroupSpec(
-        id=g.id,
-        name=dict(g.name),
-        min=g.min,
-        max=g.max,
-        fields=tuple(_field(f) for f in g.fields),
-        when=g.when,
-    )
+def _spec(cls: type[S], value: object, **parts: object) -> S:
+    """``value`` (an IR dataclass) as the runtime's ``cls``: every field of ``cls`` has its
+    namesake in the IR (which also has ``renamed_from`` and ``source``), or is in ``parts``.
+    The getter is made once per class: a province's forms have 100,000s of fields."""
+    got = _GETTERS.get(cls)
+    if got is None:
+        names = tuple(f.name for f in dataclasses.fields(cast(Any, cls)))
+        got = _GETTERS[cls] = names, attrgetter(*names)
+    names, get = got
+    if not parts:
+        return cls(*get(value))
+    return cls(**{**dict(zip(names, get(value), strict=True)), **parts})
+
+
+def _fields(fields: tuple[FieldIR, ...]) -> tuple[FieldSpec, ...]:
+    return tuple(_spec(FieldSpec, f) for f in fields)
 
 
 def form_spec(form: FormIR) -> FormSpec:
     """The runtime's view of ``form`` (what ``forms/<form id>.py`` defines as ``FORM``)."""
-    return FormSpec(
-        id=form.id,
-        name=dict(form.name),
-        fields=tuple(_field(f) for f in form.fields),
-        groups=tuple(_group(g) for g in form.groups),
-        sections=tuple(SectionSpec(s.id, dict(s.name), s.fields, s.group) for s in form.sections),
-        rules=tuple(RuleSpec(r.id, r.expression, dict(r.message)) for r in form.rules),
-        version=form.version,
+    return _spec(
+        FormSpec,
+        form,
+        fields=_fields(form.fields),
+        groups=tuple(_spec(GroupSpec, g, fields=_fields(g.fields)) for g in form.groups),
+        sections=tuple(_spec(SectionSpec, s) for s in form.sections),
+        rules=tuple(_spec(RuleSpec, r) for r in form.rules),
     )
 
 

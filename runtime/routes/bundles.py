@@ -51,7 +51,7 @@ from runtime.routes.common import (
     require_object,
     threaded,
 )
-from runtime.routes.materials import MB, release_files, sealer, uploaded
+from runtime.routes.materials import receive_material, release_files, uploaded
 from runtime.submission import (
     Stored,
     fetch_licences,
@@ -60,7 +60,7 @@ from runtime.submission import (
     replay,
     request_hash,
 )
-from runtime.uploads import DEFAULT_ACCEPT, EXTENSIONS, Received, receive_file, sniff
+from runtime.uploads import EXTENSIONS, Received
 
 # --- the catalogue -----------------------------------------------------------------------
 
@@ -462,22 +462,7 @@ async def upload(request: Request) -> Response:
         request.path_params["material"],
         request_id(request),
     )
-    cap = int(material.get("max_size_mb") or 10) * MB
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > cap + 64 * 1024:
-        raise ApiError(413, "too_large")
-    got = await receive_file(
-        request.headers.get("content-type", ""),
-        request.stream(),
-        c.settings.upload_dir / ".incoming",
-        cap,
-        seal=sealer(c, filing.id, material["id"]),
-    )
-    accept = tuple(material.get("accept") or DEFAULT_ACCEPT)
-    media = sniff(got.head)
-    if media is None or media not in accept:
-        got.path.unlink(missing_ok=True)
-        raise ApiError(422, "file_type", {"accept": ", ".join(accept)})
+    got, media = await receive_material(request, c, filing.id, material)
     try:
         result = await threaded(
             _attach, c, identity, filing, asking, material, got, media, request_id(request)

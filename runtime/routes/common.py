@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Row, Select
@@ -23,7 +22,6 @@ from runtime.package import Package
 from runtime.records import rows_where
 from runtime.submission import Stored
 
-T = TypeVar("T")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_ID = 36  # applications.id: uuid4 text
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")
@@ -34,13 +32,8 @@ def ctx(request: Request) -> Context:
     return value
 
 
-def lang(request: Request) -> str:
-    return request_language(request)
-
-
-async def threaded(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run blocking database work outside the event loop."""
-    return await run_in_threadpool(func, *args, **kwargs)
+lang = request_language  # the language of an API answer (Accept-Language)
+threaded = run_in_threadpool  # blocking database work, outside the event loop
 
 
 class FastJSONResponse(JSONResponse):

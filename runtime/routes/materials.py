@@ -145,25 +145,37 @@ def release_files(c: Context, names: list[str]) -> None:
             (c.settings.upload_dir / name).unlink(missing_ok=True)
 
 
-async def upload(request: Request) -> Response:
-    """``PUT /api/applications/{id}/materials/{material}`` — multipart field ``file``."""
-    c = ctx(request)
-    identity = require(request, "applicant")
-    row, material = await threaded(_check_upload, request, c, identity)
+async def receive_material(
+    request: Request, c: Context, owner: str, material: dict[str, Any]
+) -> tuple[Received, str]:
+    """The body's multipart ``file`` as ``material`` of ``owner`` (a case, or a bundle filing
+    whose members share it), sealed into ``<upload dir>/.incoming``, and its sniffed type:
+    413 past the material's cap, 422 for a type it does not accept."""
     cap = int(material.get("max_size_mb") or 10) * MB
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > cap + 64 * 1024:
         raise ApiError(413, "too_large")
-    folder = c.settings.upload_dir / ".incoming"
-    content_type = request.headers.get("content-type", "")
     got = await receive_file(
-        content_type, request.stream(), folder, cap, seal=sealer(c, row.id, material["id"])
+        request.headers.get("content-type", ""),
+        request.stream(),
+        c.settings.upload_dir / ".incoming",
+        cap,
+        seal=sealer(c, owner, material["id"]),
     )
     accept = tuple(material.get("accept") or DEFAULT_ACCEPT)
     media = sniff(got.head)
     if media is None or media not in accept:
         got.path.unlink(missing_ok=True)
         raise ApiError(422, "file_type", {"accept": ", ".join(accept)})
+    return got, media
+
+
+async def upload(request: Request) -> Response:
+    """``PUT /api/applications/{id}/materials/{material}`` — multipart field ``file``."""
+    c = ctx(request)
+    identity = require(request, "applicant")
+    row, material = await threaded(_check_upload, request, c, identity)
+    got, media = await receive_material(request, c, row.id, material)
     try:
         result = await threaded(_store, request, c, identity, row, material, got, media)
     finally:

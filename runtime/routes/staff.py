@@ -16,13 +16,14 @@ from starlette.responses import Response
 
 from runtime.answers import Revealed, Stats
 from runtime.auth import Identity, require_staff, visible_regions
+from runtime.clock import local_date
 from runtime.context import Context
 from runtime.db import read
 from runtime.errors import ApiError, FieldProblem, message, request_id
 from runtime.masking import sensitive_paths
 from runtime.operations import Operation, query
 from runtime.package import Package
-from runtime.records import clock_of, load_data, matter_of, summary, today, urgency
+from runtime.records import clock_of, load_data, matter_of, summary, urgency
 from runtime.routes.catalogue import region_param
 from runtime.routes.common import (
     audit_access,
@@ -132,9 +133,9 @@ def _list(
     if timed:  # candidates in SQL, the clock decides in Python (pauses move deadlines)
         conditions += [apps.c.finished_at.is_(None), apps.c.deadline.is_not(None)]
         if query["overdue"]:
-            conditions.append(apps.c.deadline < today(now))
+            conditions.append(apps.c.deadline < local_date(now))
         else:
-            conditions.append(apps.c.deadline <= today(now) + _due_soon_window(pkg))
+            conditions.append(apps.c.deadline <= local_date(now) + _due_soon_window(pkg))
     where = and_(*conditions)
     if query.get("sort") == "deadline":  # the most urgent first; no deadline yet: oldest first
         order: tuple[Any, ...] = (
@@ -197,7 +198,7 @@ def _timed(conn: Any, pkg: Package, where: ColumnElement[bool], now: Any) -> dic
         select(apps).where(
             where,
             apps.c.finished_at.is_(None),
-            apps.c.deadline <= today(now) + _due_soon_window(pkg),
+            apps.c.deadline <= local_date(now) + _due_soon_window(pkg),
         )
     ).all()
     out = {"overdue": 0, "due_soon": 0}

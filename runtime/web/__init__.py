@@ -54,8 +54,8 @@ from runtime.web import (
     stats,
     workbench,
 )
-from runtime.web.i18n import text
-from runtime.web.render import error_page, lang_of
+from runtime.web.i18n import lang_of, text
+from runtime.web.render import error_page
 
 ROUTES = [
     Route("/", hall.home, methods=["GET"]),

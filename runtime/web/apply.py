@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 from starlette.datastructures import FormData, UploadFile
@@ -34,7 +34,6 @@ from runtime.errors import ApiError, request_id
 from runtime.formspec import FormSpec, localized
 from runtime.package import Matter, Region
 from runtime.routes.common import ctx, find_application, threaded
-from runtime.rules import CaseRules
 from runtime.submission import Stored, request_hash, submit_now
 from runtime.validation import Conditions, conditions, validate_submission
 from runtime.web.files import MB, file_problem, keep_upload, store_material
@@ -49,8 +48,8 @@ from runtime.web.formview import (
     upload_limits,
 )
 from runtime.web.hall import matter_of, region_of
-from runtime.web.i18n import text
-from runtime.web.render import error_page, lang_of, page, redirect, render
+from runtime.web.i18n import lang_of, text
+from runtime.web.render import page, redirect, render
 from runtime.web.session import checked_form, posted_form, session_identity, signed_in
 
 FRAMING: Final = 2 * MB  # a form's fields and multipart framing besides its files
@@ -138,23 +137,22 @@ async def apply(request: Request) -> Response:
         form = c.package.forms[matter.form]
         data = _prefilled(form, identity)
         return _draw(request, region, matter, identity, data, idem=secrets.token_urlsafe(18))
-    cap = sum(int(m.get("max_size_mb") or 10) for m in matter.materials) * MB + FRAMING
-    length = request.headers.get("content-length")
-    if length is None or not length.isdigit() or int(length) > cap:
-        raise ApiError(413, "too_large")
-    posted = await checked_form(request, max_files=len(matter.materials) + 1, max_fields=MAX_FIELDS)
-    if posted is None:
-        return error_page(request, 403, text("error.csrf", lang_of(request)))
+    posted = await checked_form(
+        request,
+        max_files=len(matter.materials) + 1,
+        max_fields=MAX_FIELDS,
+        max_bytes=files_cap(matter.materials),
+    )
     try:
         return await _post(request, region, matter, identity, posted)
     finally:
         await posted.close()
 
 
-def files_cap(matter: Matter | CaseRules) -> int:
-    """The largest form with files of ``matter`` (or of a case's own rules): every material at
-    its cap, and the rest."""
-    return sum(int(m.get("max_size_mb") or 10) for m in matter.materials) * MB + FRAMING
+def files_cap(materials: Iterable[Mapping[str, Any]]) -> int:
+    """The largest form with files of these materials (a matter's, a bundle's or a case's
+    own): every material at its cap, and the rest."""
+    return sum(int(m.get("max_size_mb") or 10) for m in materials) * MB + FRAMING
 
 
 def _idem(posted: FormData) -> str:
@@ -187,8 +185,8 @@ async def _post(
     data = posted_data(form, posted)
     idem = _idem(posted)
     change = posted.get("_action")
-    if isinstance(change, str) and change:
-        data, focus = change_rows(form, data, change)
+
+    def redraw(data: dict[str, Any], **shown: Any) -> Response:
         return _draw(
             request,
             region,
@@ -196,31 +194,23 @@ async def _post(
             identity,
             data,
             idem=idem,
-            focus=focus,
             action=action,
             notice=notice,
+            **shown,
         )
 
+    if isinstance(change, str) and change:
+        data, focus = change_rows(form, data, change)
+        return redraw(data, focus=focus)
     verdict = _verdict(request, form, matter, data, identity)
-    files, file_errors = _check_files(matter, posted, verdict.hidden, lng)
+    files, file_errors = check_files(matter.materials, posted, verdict.hidden, lng)
     if file_errors:
         cleaned, problems = validate_submission(
             form, data, lang=lng, identity=identity.prefill(), today=local_date(c.now())
         )
         problems = problems or c.extensions.problems(form.id, cleaned, lng)
-        all_errors = [(p.path, p.message) for p in problems] + list(file_errors.items())
-        return _with_errors(
-            request,
-            region,
-            matter,
-            identity,
-            data,
-            idem,
-            all_errors,
-            True,
-            action=action,
-            notice=notice,
-        )
+        found = [(p.path, p.message) for p in problems] + file_errors
+        return redraw(data, **shown_errors(found, True, lng))
     body = {"region": region.id, "data": data}
     try:
         if filer is not None:
@@ -241,18 +231,7 @@ async def _post(
         if exc.status != 422 or not exc.fields:
             raise
         found = [(p.path, p.message) for p in exc.fields]
-        return _with_errors(
-            request,
-            region,
-            matter,
-            identity,
-            data,
-            idem,
-            found,
-            bool(files),
-            action=action,
-            notice=notice,
-        )
+        return redraw(data, **shown_errors(found, bool(files), lng))
     app_id = str(stored.body["id"])
     if files and not stored.replayed:
         row = await threaded(find_application, request, identity, app_id, for_action=True)
@@ -262,55 +241,34 @@ async def _post(
     return redirect(request, f"/me/applications/{app_id}/filed")
 
 
-def _check_files(
-    matter: Matter, posted: FormData, hidden: frozenset[str], lng: str
-) -> tuple[list[tuple[dict[str, Any], UploadFile, str]], dict[str, str]]:
-    """The chosen files that may be stored (material, file, media type), and the errors."""
+def check_files(
+    materials: Iterable[dict[str, Any]], posted: FormData, hidden: frozenset[str], lng: str
+) -> tuple[list[tuple[dict[str, Any], UploadFile, str]], list[tuple[str, str]]]:
+    """The chosen files that may be stored (material, file, media type), and the problems
+    of the others (input name, message)."""
     files: list[tuple[dict[str, Any], UploadFile, str]] = []
-    errors: dict[str, str] = {}
-    for material in matter.materials:
+    problems: list[tuple[str, str]] = []
+    for material in materials:
         name = f"material.{material['id']}"
         upload = posted.get(name)
         if not isinstance(upload, UploadFile) or not upload.filename or name in hidden:
             continue
         problem, media = file_problem(material, upload, lng)
         if problem:
-            errors[name] = problem
+            problems.append((name, problem))
         else:
             files.append((material, upload, media))
-    return files, errors
+    return files, problems
 
 
-def _with_errors(
-    request: Request,
-    region: Region,
-    matter: Matter,
-    identity: Identity,
-    data: dict[str, Any],
-    idem: str,
-    problems: list[tuple[str, str]],
-    files_chosen: bool,
-    action: str | None = None,
-    notice: str | None = None,
-) -> Response:
-    lng = lang_of(request)
+def shown_errors(problems: list[tuple[str, str]], files_chosen: bool, lng: str) -> dict[str, Any]:
+    """What a redrawn form shows of ``problems``: each beside its field and in the summary
+    (with a word to choose the files again: the browser forgets them), status 422."""
     errors = error_map(problems)
     summary = [(dom_id(path), msg) for path, msg in errors.items()]
     if files_chosen:
         summary.append(("materials", text("apply.choose_again", lng)))
-    return _draw(
-        request,
-        region,
-        matter,
-        identity,
-        data,
-        idem=idem,
-        errors=errors,
-        summary=summary,
-        status=422,
-        action=action,
-        notice=notice,
-    )
+    return {"errors": errors, "summary": summary, "status": 422}
 
 
 @page

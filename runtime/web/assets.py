@@ -11,8 +11,8 @@ from typing import Final
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from runtime.web.i18n import text
-from runtime.web.render import STATIC, error_page, lang_of
+from runtime.web.i18n import lang_of, text
+from runtime.web.render import STATIC, error_page
 
 TYPES: Final = {
     "site.css": "text/css",

@@ -35,22 +35,28 @@ from runtime.routes.catalogue import resolve_text
 from runtime.routes.common import ctx, threaded
 from runtime.submission import request_hash
 from runtime.validation import Conditions
-from runtime.web.apply import FRAMING, MAX_FIELDS, _idem, _prefilled, applicant
+from runtime.web.apply import (
+    MAX_FIELDS,
+    _idem,
+    _prefilled,
+    applicant,
+    check_files,
+    files_cap,
+    shown_errors,
+)
 from runtime.web.bundleform import bundle_conditions, combined_form
 from runtime.web.deadline import deadline_note
-from runtime.web.files import MB, file_problem, keep_upload
+from runtime.web.files import keep_upload
 from runtime.web.formview import (
     change_rows,
-    dom_id,
-    error_map,
     form_sections,
     material_views,
     posted_data,
     upload_limits,
 )
 from runtime.web.hall import limit_text, region_of
-from runtime.web.i18n import text
-from runtime.web.render import error_page, lang_of, page, redirect, render
+from runtime.web.i18n import lang_of
+from runtime.web.render import page, redirect, render
 from runtime.web.session import checked_form, posted_form, session_identity
 
 
@@ -155,13 +161,9 @@ async def apply(request: Request) -> Response:
         data = _prefilled(combined_form(ctx(request).package, bundle), identity)
         return _draw(request, region, bundle, data, idem=secrets.token_urlsafe(18))
     shared = materials(bundle, region)
-    cap = sum(int(m.get("max_size_mb") or 10) for m in shared) * MB + FRAMING
-    length = request.headers.get("content-length")
-    if length is None or not length.isdigit() or int(length) > cap:
-        raise ApiError(413, "too_large")
-    posted = await checked_form(request, max_files=len(shared) + 1, max_fields=MAX_FIELDS)
-    if posted is None:
-        return error_page(request, 403, text("error.csrf", lang_of(request)))
+    posted = await checked_form(
+        request, max_files=len(shared) + 1, max_fields=MAX_FIELDS, max_bytes=files_cap(shared)
+    )
     try:
         return await _post(request, region, bundle, identity, posted)
     finally:
@@ -181,18 +183,7 @@ async def _post(
         data, focus = change_rows(form, data, action)
         return _draw(request, region, bundle, data, idem=idem, focus=focus)
     verdict = _verdict(request, bundle, region, data)
-    files: list[tuple[dict[str, Any], UploadFile, str]] = []
-    problems: list[tuple[str, str]] = []
-    for material in materials(bundle, region):
-        name = f"material.{material['id']}"
-        upload = posted.get(name)
-        if not isinstance(upload, UploadFile) or not upload.filename or name in verdict.hidden:
-            continue
-        problem, media = file_problem(material, upload, lng)
-        if problem:
-            problems.append((name, problem))
-        else:
-            files.append((material, upload, media))
+    files, problems = check_files(materials(bundle, region), posted, verdict.hidden, lng)
     body = {"region": region.id, "data": data}
     try:
         if problems:  # the data's own problems too, all on one page
@@ -223,7 +214,9 @@ async def _post(
             raise
         chosen = bool(files or problems)  # files were chosen: the browser forgets them
         problems = [(p.path, p.message) for p in exc.fields or []] + problems
-        return _with_errors(request, region, bundle, data, idem, problems, chosen)
+        return _draw(
+            request, region, bundle, data, idem=idem, **shown_errors(problems, chosen, lng)
+        )
     filing_id = str(stored.body["id"])
     if files and not stored.replayed:
         for material, upload, media in files:
@@ -248,24 +241,6 @@ def _attach(
         api._attach(c, identity, filing, asking, spec, got, media, rid)
     finally:
         got.path.unlink(missing_ok=True)
-
-
-def _with_errors(
-    request: Request,
-    region: Region,
-    bundle: Bundle,
-    data: dict[str, Any],
-    idem: str,
-    problems: list[tuple[str, str]],
-    files_chosen: bool,
-) -> Response:
-    errors = error_map(problems)
-    summary = [(dom_id(path), msg) for path, msg in errors.items()]
-    if files_chosen:
-        summary.append(("materials", text("apply.choose_again", lang_of(request))))
-    return _draw(
-        request, region, bundle, data, idem=idem, errors=errors, summary=summary, status=422
-    )
 
 
 @page

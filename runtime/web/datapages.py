@@ -18,8 +18,8 @@ from runtime.formspec import localized
 from runtime.routes.common import audit_access, ctx, threaded
 from runtime.routes.quality import ROLES, overseen
 from runtime.web.hall import region_of
-from runtime.web.i18n import TEXT, text
-from runtime.web.render import lang_of, page, render
+from runtime.web.i18n import TEXT, lang_of, text
+from runtime.web.render import page, render
 from runtime.web.session import signed_in
 
 

@@ -24,8 +24,8 @@ from runtime.routes.catalogue import resolve_text
 from runtime.routes.common import ctx
 from runtime.routes.policies import _item as policy_item
 from runtime.web.formview import upload_limits
-from runtime.web.i18n import TEXT, text
-from runtime.web.render import lang_of, page, render
+from runtime.web.i18n import TEXT, lang_of, text
+from runtime.web.render import page, render
 
 PERSON = "1"  # service object 自然人; every other code is an organization
 MAX_QUERY = 64

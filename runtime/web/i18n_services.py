@@ -51,7 +51,6 @@ SERVICES_TEXT: Final[dict[str, tuple[str, str]]] = {
         "您有 {count} 条惠企政策推送未读，点击查看",
         "{count} policies sent to you are unread: see them",
     ),
-    "hall.bundle_guide": ("查看一件事指南", "See the one-stop guide"),
     # policies
     "policies.title": ("{region}惠企政策", "{region} policies for businesses"),
     "policies.intro": (

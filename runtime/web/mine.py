@@ -35,7 +35,7 @@ from runtime.routes import applications, bundles, evaluations, materials, profil
 from runtime.routes.common import ctx, find_application, threaded
 from runtime.rules import CaseRules
 from runtime.validation import conditions
-from runtime.web.apply import files_cap
+from runtime.web.apply import check_files, files_cap
 from runtime.web.deadline import deadline_note
 from runtime.web.files import MB, file_problem, keep_upload, store_material
 from runtime.web.formview import (
@@ -48,8 +48,8 @@ from runtime.web.formview import (
     posted_data,
     upload_limits,
 )
-from runtime.web.i18n import text
-from runtime.web.render import error_page, lang_of, page, redirect, render, with_query
+from runtime.web.i18n import lang_of, text
+from runtime.web.render import error_page, page, redirect, render, with_query
 from runtime.web.session import checked_form, signed_in
 
 PAGE_SIZE: Final = 20
@@ -57,10 +57,6 @@ PAGE_SIZE: Final = 20
 
 def applicant(request: Request) -> Identity:
     return signed_in(request, "applicant")
-
-
-def _refused(request: Request) -> Response:
-    return error_page(request, 403, text("error.csrf", lang_of(request)))
 
 
 @page
@@ -209,8 +205,6 @@ async def act(request: Request) -> Response:
     c = ctx(request)
     identity = applicant(request)
     form = await checked_form(request)
-    if form is None:
-        return _refused(request)
     app_id = request.path_params["id"]
     transition = request.path_params["transition"]
     reason = form.get("reason")
@@ -252,10 +246,8 @@ async def correct(request: Request) -> Response:
     summary: list[tuple[str, str]] = []
     if request.method == "POST":
         form = await checked_form(
-            request, max_files=len(case_materials) + 1, max_bytes=files_cap(rules)
+            request, max_files=len(case_materials) + 1, max_bytes=files_cap(case_materials)
         )
-        if form is None:
-            return _refused(request)
         try:
             data = posted_data(form_spec, form)
             action = form.get("_action")
@@ -308,17 +300,7 @@ async def _resubmit(
     """Store the new files, then take the resubmission step with the corrected data;
     the problems, if any (nothing is changed then)."""
     lng = lang_of(request)
-    chosen: list[tuple[dict[str, Any], UploadFile, str]] = []
-    problems: list[tuple[str, str]] = []
-    for material in case_materials:
-        upload = form.get(f"material.{material['id']}")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            continue
-        problem, media = file_problem(material, upload, lng)
-        if problem:
-            problems.append((f"material.{material['id']}", problem))
-        else:
-            chosen.append((material, upload, media))
+    chosen, problems = check_files(case_materials, form, frozenset(), lng)
     if problems:
         return problems
     try:
@@ -356,8 +338,6 @@ async def material(request: Request) -> Response:
     row, spec = await threaded(materials._check_upload, request, c, identity)
     cap = int(spec.get("max_size_mb") or 10) * MB + 64 * 1024
     form = await checked_form(request, max_files=1, max_bytes=cap)
-    if form is None:
-        return _refused(request)
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
@@ -378,8 +358,6 @@ async def evaluate(request: Request) -> Response:
     c = ctx(request)
     identity = applicant(request)
     form = await checked_form(request)
-    if form is None:
-        return _refused(request)
     raw = form.get("score")
     score = int(raw) if isinstance(raw, str) and raw in ("1", "2", "3", "4", "5") else None
     if score is None:

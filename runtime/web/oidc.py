@@ -38,8 +38,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from runtime.settings import OidcConfig
-from runtime.web.i18n import text
-from runtime.web.render import error_page, lang_of, page, redirect
+from runtime.web.i18n import lang_of, text
+from runtime.web.render import error_page, page, redirect
 from runtime.web.session import safe_next, start_page, start_session, token_identity
 
 FLOW_COOKIE: Final = "govstd_oidc"

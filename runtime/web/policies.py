@@ -46,8 +46,8 @@ from runtime.web.apply import (
 )
 from runtime.web.formview import dom_id, error_map, form_sections, posted_data
 from runtime.web.hall import region_of
-from runtime.web.i18n import text
-from runtime.web.render import error_page, lang_of, page, redirect, render, with_query
+from runtime.web.i18n import lang_of, text
+from runtime.web.render import page, redirect, render, with_query
 from runtime.web.session import checked_form, session_identity, signed_in
 
 
@@ -141,8 +141,6 @@ async def policies(request: Request) -> Response:
     if request.method == "GET":
         return await _page(request, region)
     posted = await checked_form(request, max_fields=MAX_FIELDS)
-    if posted is None:
-        return error_page(request, 403, text("error.csrf", lang_of(request)))
     try:
         return await _posted(request, region, posted)
     finally:
@@ -254,14 +252,12 @@ async def claim(request: Request) -> Response:
             return _draw(
                 request, region, matter, identity, data, idem=idem, action=action, notice=notice
             )
-        length = request.headers.get("content-length")
-        if length is None or not length.isdigit() or int(length) > files_cap(matter):
-            raise ApiError(413, "too_large")
         posted = await checked_form(
-            request, max_files=len(matter.materials) + 1, max_fields=MAX_FIELDS
+            request,
+            max_files=len(matter.materials) + 1,
+            max_fields=MAX_FIELDS,
+            max_bytes=files_cap(matter.materials),
         )
-        if posted is None:
-            return error_page(request, 403, text("error.csrf", lng))
 
         def filer(data: dict[str, Any], idem: str) -> Stored:
             stored: Stored = api.claim(
@@ -300,8 +296,6 @@ async def read_notification(request: Request) -> Response:
     c = ctx(request)
     region = region_of(request)
     identity = signed_in(request, "applicant")
-    posted = await checked_form(request)
-    if posted is None:
-        return error_page(request, 403, text("error.csrf", lang_of(request)))
+    await checked_form(request)
     await threaded(profiles._mark_read, c, identity, request.path_params["id"], lang_of(request))
     return redirect(request, f"/regions/{region.id}/policies#notifications")

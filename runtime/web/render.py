@@ -28,7 +28,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from runtime.clock import CHINA_TZ
 from runtime.errors import ApiError, handle_unexpected, message
 from runtime.formspec import localized
-from runtime.web.i18n import LANG_COOKIE, page_language, text
+from runtime.web.i18n import LANG_COOKIE, lang_of, text
 from runtime.web.session import csrf_token, remember_csrf, session_identity
 
 HERE: Final = Path(__file__).resolve().parent
@@ -70,13 +70,6 @@ def asset_version(name: str) -> str:
 
 def asset(name: str) -> str:
     return f"/assets/{name}?v={asset_version(name)}"
-
-
-def lang_of(request: Request) -> str:
-    value = request.scope.get("govstd.lang")
-    if value is None:
-        value = request.scope["govstd.lang"] = page_language(request)
-    return str(value)
 
 
 def with_query(path: str, **params: object) -> str:

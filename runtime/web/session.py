@@ -26,6 +26,7 @@ from starlette.responses import Response
 from runtime.auth import Identity, identity_in
 from runtime.errors import ApiError
 from runtime.settings import Settings
+from runtime.web.i18n import lang_of, text
 
 SESSION_COOKIE: Final = "govstd_session"
 CSRF_COOKIE: Final = "govstd_csrf"
@@ -166,16 +167,16 @@ async def posted_form(
 
 async def checked_form(
     request: Request, *, max_files: int = 0, max_fields: int = 2000, max_bytes: int = MAX_FORM
-) -> FormData | None:
+) -> FormData:
     """The posted form (see :func:`posted_form`) when its CSRF field matches this browser's
-    cookie, else ``None`` (the caller answers 403 and changes nothing)."""
+    cookie, else a 403 (:func:`runtime.web.render.page` shows it; nothing changes)."""
     form = await posted_form(
         request, max_files=max_files, max_fields=max_fields, max_bytes=max_bytes
     )
     if csrf_ok(request, form.get(CSRF_FIELD)):
         return form
     await form.close()
-    return None
+    raise ApiError(403, "csrf", message_override=text("error.csrf", lang_of(request)))
 
 
 def safe_next(raw: object) -> str:

@@ -17,9 +17,9 @@ from starlette.responses import Response
 from runtime.auth import REGIONAL_ROLES, ROLES, STAFF_ROLES, issue_token
 from runtime.routes.common import ctx
 from runtime.settings import Settings
-from runtime.web.i18n import text
+from runtime.web.i18n import lang_of, text
 from runtime.web.oidc import config as oidc_config
-from runtime.web.render import error_page, lang_of, page, redirect, render
+from runtime.web.render import error_page, page, redirect, render
 from runtime.web.session import (
     checked_form,
     end_session,
@@ -62,9 +62,6 @@ async def login(request: Request) -> Response:
         notice = "login.signed_out" if request.query_params.get("bye") else None
         return _login_page(request, notice=notice)
     form = await checked_form(request, max_fields=MAX_FORM_FIELDS)
-    lng = lang_of(request)
-    if form is None:
-        return error_page(request, 403, text("error.csrf", lng))
     target = safe_next(form.get("next"))
     if form.get("mode") == "dev":
         return _dev_login(request, form, target)
@@ -110,9 +107,7 @@ def _dev_login(request: Request, form: FormData, target: str) -> Response:
 @page
 async def logout(request: Request) -> Response:
     """``POST /logout`` (with the CSRF field): ends the session."""
-    form = await checked_form(request, max_fields=MAX_FORM_FIELDS)
-    if form is None:
-        return error_page(request, 403, text("error.csrf", lang_of(request)))
+    await checked_form(request, max_fields=MAX_FORM_FIELDS)
     response = redirect(request, "/login?bye=1")
     end_session(response)
     return response

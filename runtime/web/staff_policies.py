@@ -18,8 +18,8 @@ from runtime.errors import ApiError, request_id
 from runtime.policies import may_deliver
 from runtime.routes import policies as api
 from runtime.routes.common import ctx, threaded
-from runtime.web.i18n import text
-from runtime.web.render import error_page, lang_of, page, render
+from runtime.web.i18n import lang_of
+from runtime.web.render import page, render
 from runtime.web.session import checked_form
 from runtime.web.workbench import staff_member
 
@@ -49,9 +49,7 @@ async def deliver(request: Request) -> Response:
     """``POST /staff/policies/{policy}/deliver``: staff of an issuing region or above."""
     c = ctx(request)
     identity = staff_member(request)
-    form = await checked_form(request)
-    if form is None:
-        return error_page(request, 403, text("error.csrf", lang_of(request)))
+    await checked_form(request)
     policy = c.package.policies.get(request.path_params["policy"])
     if policy is None:
         raise ApiError(404, "unknown_policy", {"policy": request.path_params["policy"][:64]})

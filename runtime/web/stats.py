@@ -21,8 +21,8 @@ from runtime.package import Package
 from runtime.routes import staff
 from runtime.routes.common import ctx, threaded
 from runtime.web.charts import Chart, bar_chart
-from runtime.web.i18n import text
-from runtime.web.render import lang_of, page, render
+from runtime.web.i18n import lang_of, text
+from runtime.web.render import page, render
 from runtime.web.session import signed_in
 from runtime.web.workbench import scope_matters
 
