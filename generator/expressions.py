@@ -247,9 +247,25 @@ def check_expression(
     Returns the problems (empty when fine). ``expected`` is the required result
     type (``None`` or DYN: any); a result of type dyn is accepted.
     """
+    return list(_checked(source, tuple(sorted(env.items())), expected))
+
+
+@lru_cache(maxsize=4096)
+def _checked(
+    source: str, items: tuple[tuple[str, CelType], ...], expected: CelType | None
+) -> tuple[ExprProblem, ...]:
+    """check_expression, once per expression and environment: the forms of a province
+    repeat their conditions over the same shared fields (19,000 compilations of a
+    handful of distinct expressions for 10,000 forms)."""
+    return tuple(_check(source, items, expected))
+
+
+def _check(
+    source: str, items: tuple[tuple[str, CelType], ...], expected: CelType | None
+) -> list[ExprProblem]:
     if not source.strip():
         return [ExprProblem("syntax error at column 0: empty expression", 0, "表达式为空")]
-    ctx = _check_env(tuple(sorted(env.items())))
+    ctx = _check_env(items)
     try:
         checked = ctx.env.compile(source)
     except RuntimeError as exc:

@@ -115,6 +115,11 @@ def yaml_files(root: Path) -> list[Path]:
     """YAML files below ``root`` in a stable order (their paths relative to ``root``),
     hidden files and folders skipped, unreadable folders too. One ``scandir`` per folder
     (a province's tree is 20,000 files: ``rglob`` and a ``stat`` each took 0.4 s)."""
+    return [Path(path) for _, path in _yaml_entries(root)]
+
+
+def _yaml_entries(root: Path) -> list[tuple[str, str]]:
+    """yaml_files as (path relative to ``root`` with '/', path) strings."""
     found: list[tuple[str, str]] = []
 
     def walk(folder: str, relative: str) -> None:
@@ -132,7 +137,7 @@ def yaml_files(root: Path) -> list[Path]:
                 found.append((relative + entry.name, entry.path))
 
     walk(str(root), "")
-    return [Path(path) for _, path in sorted(found)]
+    return sorted(found)
 
 
 @contextmanager
@@ -171,10 +176,12 @@ def _load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> Standar
                 bilingual("不是存放标准文件的文件夹", "not a folder of standards files"),
             )
             continue
-        for path in yaml_files(root):
-            display = (Path(root_text) / path.relative_to(root)).as_posix()
+        shown = (root / "_").as_posix()[:-1]  # the root as displayed, with '/' ('' for '.')
+        for relative, file in _yaml_entries(root):
+            path = Path(file)
+            display = shown + relative
             tree.files.append(display)
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(relative.encode() + b"\0")
             raw = None
             with contextlib.suppress(OSError):  # load_file reports an unreadable file
                 raw = path.read_bytes()

@@ -56,11 +56,26 @@ class CodeSet(Item):
     e.g. `admin_division`"""
 
     def all_values(self) -> list[CodeValue]:
-        return self.values + list(self._file_values) + list(self._extended_by)
+        private = self.__pydantic_private__
+        assert private is not None
+        return self.values + private["_file_values"] + private["_extended_by"]
 
     _file_values: list[CodeValue] = PrivateAttr(default_factory=list)
     _extended_by: list[CodeValue] = PrivateAttr(default_factory=list)
     """The values of the code sets that extend this one (generator/extends.py)."""
+    _codes: tuple[tuple[int, ...], dict[str, CodeValue]] | None = PrivateAttr(default=None)
+    """codes() as last built, and the lists it was built from (their ids and lengths)."""
 
     def codes(self) -> dict[str, CodeValue]:
-        return {value.code: value for value in self.all_values()}
+        """The values by code (the caller must not change the mapping: it is kept).
+
+        Checking every matter and field asks again (100,000 times for 10,000 matters):
+        built again only when a list of values was replaced or has grown."""
+        private = self.__pydantic_private__
+        assert private is not None
+        values, extra, extended = self.values, private["_file_values"], private["_extended_by"]
+        key = (id(values), len(values), id(extra), len(extra), id(extended), len(extended))
+        kept = private["_codes"]
+        if kept is None or kept[0] != key:
+            kept = private["_codes"] = (key, {v.code: v for v in self.all_values()})
+        return kept[1]
