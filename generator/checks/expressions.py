@@ -28,7 +28,8 @@ def element_type(element: DataElement | None) -> CelType:
 
 
 def _fields_env(tree: StandardsTree, section: Section) -> Env:
-    return {f.field_id: element_type(tree.elements.get(f.element)) for f in section.fields}
+    elements = tree.elements
+    return {f.field_id: element_type(elements.get(f.element)) for f in section.fields}
 
 
 def form_env(tree: StandardsTree, form: Form) -> Env:

@@ -198,9 +198,8 @@ def _attach_value(
     if isinstance(value, Model):
         value.attach(node, source, steps)
     elif isinstance(value, list):
-        for index, item in enumerate(value):
-            sub = child(node, index)
-            if sub is not None:
+        if isinstance(node, yaml.SequenceNode):  # (child(node, index) of anything else: None)
+            for index, (item, sub) in enumerate(zip(value, node.value, strict=False)):
                 _attach_value(item, sub, source, (*steps, index))
     elif isinstance(value, dict):
         for key, item in value.items():
