@@ -43,8 +43,8 @@ try:
             # path resolvers of PyYAML's BaseResolver, which return at once when none is
             # registered (none is: no loader here adds one). Two C callables that return
             # at once too: a third of the time of composing a province's 20,000 files.
-            self.descend_resolver = operator.is_  # (parent, index) -> ignored
-            self.ascend_resolver = int  # () -> ignored
+            self.descend_resolver = operator.is_  # type: ignore[method-assign,assignment]
+            self.ascend_resolver = int  # type: ignore[method-assign,assignment]
 
         def resolve(self, kind: type, value: object, implicit: object) -> str:
             return _TAGS[kind]

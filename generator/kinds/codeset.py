@@ -58,7 +58,9 @@ class CodeSet(Item):
     def all_values(self) -> list[CodeValue]:
         private = self.__pydantic_private__
         assert private is not None
-        return self.values + private["_file_values"] + private["_extended_by"]
+        extra: list[CodeValue] = private["_file_values"]
+        extended: list[CodeValue] = private["_extended_by"]
+        return self.values + extra + extended
 
     _file_values: list[CodeValue] = PrivateAttr(default_factory=list)
     _extended_by: list[CodeValue] = PrivateAttr(default_factory=list)
@@ -75,7 +77,7 @@ class CodeSet(Item):
         assert private is not None
         values, extra, extended = self.values, private["_file_values"], private["_extended_by"]
         key = (id(values), len(values), id(extra), len(extra), id(extended), len(extended))
-        kept = private["_codes"]
+        kept: tuple[tuple[int, ...], dict[str, CodeValue]] | None = private["_codes"]
         if kept is None or kept[0] != key:
             kept = private["_codes"] = (key, {v.code: v for v in self.all_values()})
         return kept[1]

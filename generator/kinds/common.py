@@ -146,7 +146,7 @@ class Model(BaseModel):
                 _attach_value(getattr(self, name), sub, source, (*steps, key))
 
 
-def _private_init(cls: type[Model]) -> Callable[[Model, Any], None]:
+def _private_init(cls: type[Model]) -> Callable[[BaseModel, Any], None]:
     """``model_post_init`` of ``cls``: its private attributes' defaults, set in one step.
 
     pydantic's own (``init_private_attributes``) asks every private attribute for its
@@ -164,7 +164,7 @@ def _private_init(cls: type[Model]) -> Callable[[Model, Any], None]:
             defaults[name] = None
     set_private = object.__setattr__
 
-    def init(self: Model, context: Any, /) -> None:
+    def init(self: BaseModel, context: Any, /) -> None:
         private = defaults.copy()
         for name, factory in factories:
             private[name] = factory()
