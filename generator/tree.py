@@ -7,18 +7,14 @@ import csv
 import gc
 import hashlib
 import io
-import multiprocessing
 import os
-import signal
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from generator.diagnostics import Diagnostic, Diagnostics, Location
+from generator.diagnostics import Diagnostics, Location
 from generator.kinds import (
     KINDS,
     Bundle,
@@ -167,7 +163,6 @@ def load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> Standard
 def _load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> StandardsTree:
     tree = StandardsTree(roots=[str(r) for r in roots])
     digest = hashlib.sha256()
-    found: list[tuple[Path, Path, str]] = []  # (file, its root, as validate shows it)
     for root_text in tree.roots:
         root = Path(root_text)
         if not root.is_dir():
@@ -177,15 +172,16 @@ def _load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> Standar
             )
             continue
         for path in yaml_files(root):
-            found.append((path, root, (Path(root_text) / path.relative_to(root)).as_posix()))
-    tree.files = [display for _, _, display in found]
-    with _parser(len(found)) as parse:
-        parsed = parse(_read(found, digest))
-        for (path, root, _), (problems, documents) in zip(found, parsed, strict=True):
-            diagnostics.items.extend(problems)
-            for own, kind, ident, model in documents:
-                diagnostics.items.extend(own)
-                _add_model(tree, kind, ident, model, path, root, diagnostics)
+            display = (Path(root_text) / path.relative_to(root)).as_posix()
+            tree.files.append(display)
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            raw = None
+            with contextlib.suppress(OSError):  # load_file reports an unreadable file
+                raw = path.read_bytes()
+                digest.update(raw)
+                digest.update(b"\0")
+            for document in load_file(path, display, diagnostics, raw):
+                _add_document(tree, document, path, root, diagnostics)
     tree.source_hash = digest.hexdigest()
     from generator.extends import extend_codesets  # here: it imports this module
 
@@ -199,88 +195,13 @@ def _load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> Standar
     return tree
 
 
-_File = tuple[str, str, bytes | None]  # (path, as validate shows it, its bytes if read)
-# One document as parsed: its own problems, its kind and id, its model (None: broken).
-_Parsed = tuple[list[Diagnostic], str | None, str | None, Model | None]
-# One file as parsed: the problems of reading it, its documents.
-_ParsedFile = tuple[list[Diagnostic], list[_Parsed]]
-
-PARALLEL_FILES = 2000
-"""From this many files on, the files are parsed in worker processes (one per core)."""
-_CHUNK = 200  # files per worker task: small, so that a worker's share of memory stays small
-
-
-def _read(found: list[tuple[Path, Path, str]], digest: hashlib._Hash) -> Iterator[_File]:
-    """Each file's bytes, in order, into ``digest`` as they are read (``source_hash``)."""
-    for path, root, display in found:
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        raw = None
-        with contextlib.suppress(OSError):  # load_file reports an unreadable file
-            raw = path.read_bytes()
-            digest.update(raw)
-            digest.update(b"\0")
-        yield str(path), display, raw
-
-
-@contextmanager
-def _parser(files: int) -> Iterator[Callable[[Iterable[_File]], Iterator[_ParsedFile]]]:
-    """A function that parses files in order: in this process, or — for a tree of
-    :data:`PARALLEL_FILES` files or more, on a machine with more than one core, with no
-    other thread running (a fork copies only the calling thread) — in worker processes,
-    forked before the tree takes memory, :data:`_CHUNK` files a task.
-
-    Parsing (libyaml's composer, the plain data, pydantic) is most of a province's load
-    and each file is parsed on its own: a worker returns the models pickled, which costs
-    the parent a fraction of building them. The diagnostics come back in the order this
-    process would have made them."""
-    cores = os.cpu_count() or 1
-    if files < PARALLEL_FILES or cores < 2 or threading.active_count() > 1:
-        yield lambda found: (_parse_file(*file) for file in found)
-        return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(cores, context, initializer=_ignore_ctrl_c) as pool:
-
-        def parse(found: Iterable[_File]) -> Iterator[_ParsedFile]:
-            pending = [pool.submit(_parse_files, chunk) for chunk in _chunks(found)]
-            for future in pending:
-                yield from future.result()
-
-        try:
-            yield parse
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-
-
-def _chunks(found: Iterable[_File]) -> Iterator[list[_File]]:
-    chunk: list[_File] = []
-    for file in found:
-        chunk.append(file)
-        if len(chunk) == _CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _ignore_ctrl_c() -> None:
-    """In a worker: Ctrl-C is the parent's to handle (it stops the workers)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _parse_files(chunk: list[_File]) -> list[_ParsedFile]:
-    return [_parse_file(*file) for file in chunk]
-
-
-def _parse_file(path: str, display: str, raw: bytes | None) -> _ParsedFile:
-    problems = Diagnostics()
-    documents = load_file(Path(path), display, problems, raw)
-    return problems.items, [_parse_document(document) for document in documents]
-
-
-def _parse_document(document: Document) -> _Parsed:
-    """The model of one document (its kind checked), with the problems found."""
-    diags = Diagnostics()
+def _add_document(
+    tree: StandardsTree,
+    document: Document,
+    path: Path,
+    root: Path,
+    diags: Diagnostics,
+) -> None:
     node, data = document.node, document.data
     kind = data.get("kind")
     if kind is None:
@@ -290,7 +211,7 @@ def _parse_document(document: Document) -> _Parsed:
                 "缺少必填键 'kind'", f"missing required key 'kind' (one of: {', '.join(KINDS)})"
             ),
         )
-        return diags.items, None, None, None
+        return
     if not isinstance(kind, str) or kind not in KINDS:
         where = location(child(node, "kind") or node)
         diags.error(
@@ -300,40 +221,28 @@ def _parse_document(document: Document) -> _Parsed:
                 f"unknown kind {kind!r}; expected one of: {', '.join(KINDS)}",
             ),
         )
-        return diags.items, None, None, None
-    model = build(KINDS[kind], node, data, diags, document.source)
-    ident = data.get("id")
-    return diags.items, kind, ident if isinstance(ident, str) else None, model
-
-
-def _add_model(
-    tree: StandardsTree,
-    kind: str | None,
-    ident: str | None,
-    model: Model | None,
-    path: Path,
-    root: Path,
-    diags: Diagnostics,
-) -> None:
-    """Put a parsed document's model into the tree (or its id among the broken ones)."""
-    if kind is None or ident is None:  # a model always has its id
         return
+    cls = KINDS[str(kind)]
+    model = build(cls, node, data, diags, document.source)
     if model is None:
-        tree.broken[kind].add(ident)
+        if isinstance(data.get("id"), str):
+            tree.broken[str(kind)].add(str(data["id"]))
         return
-    existing = tree.items[kind].get(ident)
+    ident = str(data["id"])
+    existing = tree.items[str(kind)].get(ident)
     if existing is not None:
         diags.error(
             model.at("id"),
             bilingual(
-                f"{KIND_WORDS_ZH.get(kind, kind)} id '{ident}' 重复：已在 {existing.at('id')} 定义",
+                f"{KIND_WORDS_ZH.get(str(kind), kind)} id '{ident}' 重复："
+                f"已在 {existing.at('id')} 定义",
                 f"duplicate {kind} id '{ident}': already defined at {existing.at('id')}",
             ),
         )
         return
     if isinstance(model, CodeSet) and model.values_file:
         _load_values_file(model, path.parent / model.values_file, root, diags)
-    tree.items[kind][ident] = model
+    tree.items[str(kind)][ident] = model
 
 
 def _load_values_file(codeset: CodeSet, path: Path, root: Path, diags: Diagnostics) -> None:

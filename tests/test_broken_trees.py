@@ -9,19 +9,14 @@ from ``tmp_path``, so locations read ``mini/<file>:<line>:<col>``.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
-import generator.tree as tree_module
-from generator.diagnostics import Diagnostics
 from tests.helpers import (
     TREE,
     Edit,
@@ -895,47 +890,6 @@ def test_errors_from_several_files_in_one_run(
     lines = diagnostic_lines(err)
     assert lines == sorted(lines, key=_sort_key)  # file, line, column order
     assert len({line.split(":", 1)[0] for line in lines}) >= 8
-
-
-def test_a_tree_parsed_by_worker_processes_reports_as_one_process_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A province's tree is parsed in worker processes (generator.tree.PARALLEL_FILES):
-    the same problems at the same places in the same order, the same models with the
-    same locations, as parsed here. Every broken case whose edits apply together."""
-    edits: list[Edit] = []
-    for case in BROKEN:
-        try:
-            make_tree(tmp_path / "probe", *edits, *case.edits)
-        except AssertionError:  # an edit of a line an earlier case changed
-            continue
-        finally:
-            shutil.rmtree(tmp_path / "probe", ignore_errors=True)
-        edits.extend(case.edits)
-    root = make_tree(tmp_path, *edits)
-    loaded = []
-    pools: list[object] = []
-
-    def pool(*args: Any, **kwargs: Any) -> ProcessPoolExecutor:
-        pools.append(args)
-        return ProcessPoolExecutor(*args, **kwargs)
-
-    monkeypatch.setattr(tree_module, "ProcessPoolExecutor", pool)
-    for parallel in (False, True):
-        monkeypatch.setattr(tree_module, "PARALLEL_FILES", 1 if parallel else 10**9)
-        monkeypatch.setattr(tree_module, "_CHUNK", 3)  # several tasks, out of step
-        diagnostics = Diagnostics()
-        loaded.append((tree_module.load_tree([root], diagnostics), diagnostics.items))
-    (one, one_problems), (workers, workers_problems) = loaded
-    assert len(pools) == 1  # the second load only
-    assert len(one_problems) > 10
-    assert workers_problems == one_problems
-    assert workers.source_hash == one.source_hash and workers.broken == one.broken
-    for kind, items in one.items.items():
-        assert list(workers.items[kind]) == list(items)
-        for ident, model in items.items():
-            assert workers.items[kind][ident] == model
-            assert workers.items[kind][ident].at("id") == model.at("id")
 
 
 def _sort_key(line: str) -> tuple[str, int, int]:
