@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, replace
 
 from generator.checks.context import Checker, Where, locate
@@ -269,7 +270,24 @@ def _format_conflict(key: str, length: int, fmt: Format) -> str:
 
 
 def element_constraints(e: DataElement) -> Constraints:
-    """What the element itself allows, its format's implications included."""
+    """What the element itself allows, its format's implications included.
+
+    Asked for every field, twice (checks and build): a province's 120,000 fields share a
+    few dozen elements, so each element's answer is kept while the element lives (models
+    are not changed after loading; a weak reference, so a tree let go takes it along)."""
+    key = id(e)
+    known = _CONSTRAINTS.get(key)
+    if known is not None and known[0]() is e:
+        return known[1]
+    found = _element_constraints(e)
+    _CONSTRAINTS[key] = (weakref.ref(e, lambda _: _CONSTRAINTS.pop(key, None)), found)
+    return found
+
+
+_CONSTRAINTS: dict[int, tuple[weakref.ref[DataElement], Constraints]] = {}
+
+
+def _element_constraints(e: DataElement) -> Constraints:
     fmt = parsed_format(None, e)
     min_length, max_length = e.min_length, e.max_length
     patterns: tuple[str, ...] = (e.pattern,) if e.pattern else ()
