@@ -135,7 +135,6 @@ def render_package(
     ]
     for step in steps:
         writer.add_all(step())
-        writer.format_staged()  # its Python modules, while the next renderer runs
     return {"region": pkg.region, "source_hash": pkg.source_hash, "format": 1}
 
 

@@ -65,47 +65,6 @@ def _ruff_format(root: Path) -> None:
     subprocess.run(_ruff_command(), cwd=root, check=True, capture_output=True)
 
 
-# ``ruff format`` needs about 25 times a file's size in memory (348 MB for the 14 MB first
-# revision of 10,000 matters): a file this large is formatted last, after the renderers'
-# memory is gone, never beside them.
-BIG_PYTHON = 1024 * 1024
-
-
-@dataclass
-class _Batch:
-    """Python files staged for one ``ruff format`` process, started in the background
-    (:meth:`PackageWriter.format_staged`) while the next renderer runs."""
-
-    root: Path
-    paths: list[str] = field(default_factory=list)
-    process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            _ruff_command(), cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-
-    def wait(self) -> None:
-        """Until ruff is done; raises CalledProcessError (as ``subprocess.run`` with
-        ``check``) when it failed."""
-        if self.process is None:
-            self.start()
-        assert self.process is not None
-        out, err = self.process.communicate()
-        if self.process.returncode:
-            raise subprocess.CalledProcessError(
-                self.process.returncode, self.process.args, out, err
-            )
-
-    def stop(self) -> None:
-        """Kill ruff if it still runs (the generate failed or was interrupted); its pipes
-        closed either way."""
-        if self.process is not None:
-            if self.process.poll() is None:
-                self.process.kill()
-            self.process.communicate()
-
-
 def mark_long_lines(text: str) -> str:
     """``# noqa: E501`` on each line ``ruff format`` left too long: a name or string that
     long (a 63-character id, a long rule) cannot be split. Not on a line of one word (the
@@ -168,17 +127,14 @@ class PackageWriter:
         self.check = check
         self.result = WriteResult()
         self._hashes: dict[str, str] = {}  # path -> sha256 of the final text
+        self._unformatted: list[str] = []
         beside = out_dir.parent
         if not check:
             beside.mkdir(parents=True, exist_ok=True)
         self._stage = Path(
             tempfile.mkdtemp(prefix=f".{out_dir.name}.govstd-", dir=None if check else beside)
         )
-        # Python waiting for ruff format: the files of the batch being filled; the big
-        # ones apart, for the end; the batches already handed to ruff
-        self._batch = _Batch(self._stage / "format-0")
-        self._big = _Batch(self._stage / "format-big")
-        self._formatting: list[_Batch] = []
+        self._format_root = self._stage / "format"  # Python waiting for ruff format
         self._ready_root = self._stage / "ready"  # final texts that differ from the package
         self._new = not out_dir.exists()  # a new package: nothing to compare, one rename
         self._made: set[Path] = set()  # folders made in the staging folder
@@ -189,8 +145,6 @@ class PackageWriter:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        for batch in self._formatting:
-            batch.stop()
         shutil.rmtree(self._stage, ignore_errors=True)
 
     def add(self, file: GeneratedFile) -> None:
@@ -199,24 +153,14 @@ class PackageWriter:
             raise ValueError(f"two renderers produced the same file: {file.path}")
         self._hashes[file.path] = ""
         if file.path.endswith(".py") and not file.formatted:
-            batch = self._big if len(file.data) > BIG_PYTHON else self._batch
-            self._stage_file(batch.root / file.path, file.data)
-            batch.paths.append(file.path)
+            self._stage_file(self._format_root / file.path, file.data)
+            self._unformatted.append(file.path)
         else:
             self._settle(file.path, file.data)
 
     def add_all(self, files: Iterable[GeneratedFile]) -> None:
         for file in files:
             self.add(file)
-
-    def format_staged(self) -> None:
-        """Start ``ruff format`` of the Python files added so far (but the big ones) in
-        the background: it runs on the other core while the next renderer does (most of
-        a province's 20,000 modules are formatted before the last renderer is done)."""
-        if self._batch.paths:
-            self._batch.start()
-            self._formatting.append(self._batch)
-            self._batch = _Batch(self._stage / f"format-{len(self._formatting)}")
 
     def _settle(self, path: str, raw: bytes, staged: Path | None = None) -> None:
         """Record the final bytes of ``path``; stage them when the package's copy differs."""
@@ -249,20 +193,14 @@ class PackageWriter:
 
         ``before_publishing`` is called before the package is touched; what it raises
         leaves the package as it was."""
-        self.format_staged()
-        if self._big.paths:  # the model is gone by now: memory for ruff's sake
-            self._big.start()
-            self._formatting.append(self._big)
-            self._big = _Batch(self._stage / "format-big-next")
-        for batch in self._formatting:
-            batch.wait()
-            for path in batch.paths:
-                staged = batch.root / path
+        if self._unformatted:
+            _ruff_format(self._format_root)
+            for path in self._unformatted:
+                staged = self._format_root / path
                 text = staged.read_text(encoding="utf-8")
                 marked = mark_long_lines(text)
-                moved = staged if marked == text else None
-                self._settle(path, marked.encode(), moved)
-        self._formatting = []
+                self._settle(path, marked.encode(), staged if marked == text else None)
+            self._unformatted = []
         if header is not None:
             data = {**header, "files": dict(sorted(self._hashes.items()))}
             self._settle(MANIFEST, json_bytes(data))

@@ -70,25 +70,10 @@ def test_same_bytes_under_different_hash_seeds(
     assert tree_digest(tmp_path / "in-process") == outs[0]
 
 
-def test_python_formatted_big_files_last_gives_the_same_bytes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """generator/writer.py formats each renderer's modules in the background and files
-    over BIG_PYTHON at the end, after the model is gone (a province's first revision):
-    the package is the same, byte for byte, whichever files count as big."""
-    assert generate([STANDARDS], "nanshan", tmp_path / "usual")[0] is not None
-    monkeypatch.setattr(writer, "BIG_PYTHON", 2000)  # most modules of this package
-    assert generate([STANDARDS], "nanshan", tmp_path / "big")[0] is not None
-    usual, big = tree_digest(tmp_path / "usual"), tree_digest(tmp_path / "big")
-    assert big == usual
-    assert sum(p.stat().st_size > 2000 for p in (tmp_path / "big").rglob("*.py")) > 5
-
-
 def test_a_failing_formatter_publishes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``ruff format`` failing in a background batch fails the generate at its end: no
-    package, no staging folder."""
+    """``ruff format`` failing fails the generate: no package, no staging folder."""
     fails = [sys.executable, "-c", "import sys, time; time.sleep(0.2); sys.exit(2)"]
     monkeypatch.setattr(writer, "_ruff_command", lambda: fails)
     with pytest.raises(subprocess.CalledProcessError):
