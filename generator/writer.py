@@ -56,10 +56,13 @@ def _ruff() -> list[str]:
         return [sys.executable, "-m", "ruff"]
 
 
+def _ruff_command() -> list[str]:
+    return [*_ruff(), "format", "--quiet", "--no-cache", "--line-length", str(LINE_LENGTH), "."]
+
+
 def _ruff_format(root: Path) -> None:
     """``ruff format`` over every Python file below ``root`` (one process for all)."""
-    cmd = [*_ruff(), "format", "--quiet", "--no-cache", "--line-length", str(LINE_LENGTH), "."]
-    subprocess.run(cmd, cwd=root, check=True, capture_output=True)
+    subprocess.run(_ruff_command(), cwd=root, check=True, capture_output=True)
 
 
 def mark_long_lines(text: str) -> str:

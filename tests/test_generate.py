@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, insert, select
 
-from generator import pipeline
+from generator import pipeline, writer
 from generator.pipeline import generate
 from generator.render import GeneratedFile, GenerateError
 from generator.render import forms as forms_renderer
@@ -68,6 +68,17 @@ def test_same_bytes_under_different_hash_seeds(
     # and the same bytes from generate() called in this process, into a fresh folder
     assert generate([STANDARDS], "nanshan", tmp_path / "in-process")[0] is not None
     assert tree_digest(tmp_path / "in-process") == outs[0]
+
+
+def test_a_failing_formatter_publishes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ruff format`` failing fails the generate: no package, no staging folder."""
+    fails = [sys.executable, "-c", "import sys, time; time.sleep(0.2); sys.exit(2)"]
+    monkeypatch.setattr(writer, "_ruff_command", lambda: fails)
+    with pytest.raises(subprocess.CalledProcessError):
+        generate([STANDARDS], "nanshan", tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
 
 
 def _passes(cwd: Path, *args: str) -> None:
