@@ -36,7 +36,7 @@ from generator.render.sealing import sealed_as
 from generator.render.snapshot import load_snapshot
 from generator.writer import format_python, write_package
 from runtime import migrate
-from tests.helpers import postgres_database
+from tests.helpers import application_row, postgres_database
 
 # ---------------------------------------------------------------- standards versions
 
@@ -234,10 +234,23 @@ sections:
 
 FORM_V3 = FORM_V2.replace("      - element: business_scope\n", "")
 
+
+def tree_files(
+    form: str = "ibr_form", form_yaml: str = FORM_V1, sex: str = SEX_V1, base: str = BASE
+) -> dict[str, str]:
+    """The files of a standards tree: ``base`` and a matter filed on ``form``."""
+    return {
+        "base.yaml": base,
+        "matters/ibr.yaml": MATTER.format(form=form),
+        "forms/ibr.yaml": form_yaml,
+        "codesets/sex.yaml": sex,
+    }
+
+
 VERSIONS_OF_TREE = {
-    1: {"forms/ibr.yaml": FORM_V1, "codesets/sex.yaml": SEX_V1, "form": "ibr_form"},
-    2: {"forms/ibr.yaml": FORM_V2, "codesets/sex.yaml": SEX_V2, "form": "ibr_application"},
-    3: {"forms/ibr.yaml": FORM_V3, "codesets/sex.yaml": SEX_V2, "form": "ibr_application"},
+    1: tree_files(),
+    2: tree_files("ibr_application", FORM_V2, SEX_V2),
+    3: tree_files("ibr_application", FORM_V3, SEX_V2),
 }
 
 
@@ -256,15 +269,7 @@ def build(root: Path, files: dict[str, str]) -> PackageIR:
 
 
 def build_version(tmp_path: Path, version: int) -> PackageIR:
-    spec = VERSIONS_OF_TREE[version]
-    root = tmp_path / "standards"
-    files = {
-        "base.yaml": BASE,
-        "matters/ibr.yaml": MATTER.format(form=spec["form"]),
-        "forms/ibr.yaml": spec["forms/ibr.yaml"],
-        "codesets/sex.yaml": spec["codesets/sex.yaml"],
-    }
-    return build(root, files)
+    return build(tmp_path / "standards", VERSIONS_OF_TREE[version])
 
 
 def generate(pkg: PackageIR, app: Path, allow_data_loss: bool = False) -> list[GeneratedFile]:
@@ -350,24 +355,6 @@ def assert_models_match(engine: sa.Engine, app: Path) -> None:
             del sys.modules[loaded]
 
 
-NOW = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
-
-
-def application(app_id: str, number: str, form: str) -> dict[str, Any]:
-    return {
-        "id": app_id,
-        "number": number,
-        "matter": "ibr",
-        "form": form,
-        "region": "r",
-        "applicant_sub": "user-1",
-        "status": "submitted",
-        "created_at": NOW,
-        "updated_at": NOW,
-        "standards_hash": "0" * 64,
-    }
-
-
 APP_IDS = [str(uuid.UUID(int=i + 1)) for i in range(3)]
 
 
@@ -375,7 +362,9 @@ def insert_v1_data(engine: sa.Engine) -> None:
     t = tables(engine)
     with engine.begin() as conn:
         for i, app_id in enumerate(APP_IDS):
-            conn.execute(sa.insert(t["applications"]), application(app_id, f"N{i}", "ibr_form"))
+            conn.execute(
+                sa.insert(t["applications"]), application_row(app_id, "ibr_form", number=f"N{i}")
+            )
             conn.execute(
                 sa.insert(t["form_ibr_form"]),
                 {
@@ -435,15 +424,26 @@ def check_group_rows(engine: sa.Engine, table: str, name_column: str, added: boo
     )
 
 
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the package goes; the test runs from ``tmp_path`` (see :func:`build`)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "app"
+
+
+@pytest.fixture
+def at_v1(tmp_path: Path, app: Path, db_url: str, engine: sa.Engine) -> Path:
+    """The v1 package generated, the database upgraded to it, applications in it."""
+    generate(build_version(tmp_path, 1), app)
+    migrate.upgrade(app, db_url)
+    insert_v1_data(engine)
+    return app
+
+
 # ---------------------------------------------------------------- the scenario
 
 
-def test_scenario(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, engine: sa.Engine
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    app = tmp_path / "app"
-
+def test_scenario(tmp_path: Path, app: Path, db_url: str, engine: sa.Engine) -> None:
     # v1: the first revision creates every table.
     generate(build_version(tmp_path, 1), app)
     [rev1] = revisions(app)
@@ -559,14 +559,10 @@ def test_scenario(
 
 
 def test_cascade_survives_batch_migration(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, engine: sa.Engine
+    tmp_path: Path, at_v1: Path, db_url: str, engine: sa.Engine
 ) -> None:
     """Tables altered in batch mode (SQLite copies them) keep their ON DELETE CASCADE."""
-    monkeypatch.chdir(tmp_path)
-    app = tmp_path / "app"
-    generate(build_version(tmp_path, 1), app)
-    migrate.upgrade(app, db_url)
-    insert_v1_data(engine)
+    app = at_v1
     generate(build_version(tmp_path, 2), app)
     migrate.upgrade(app, db_url)
     t = tables(engine)
@@ -582,8 +578,7 @@ def test_cascade_survives_batch_migration(
 # ---------------------------------------------------------------- rendering only
 
 
-def test_first_run_and_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_first_run_and_unchanged(tmp_path: Path, app: Path) -> None:
     pkg = build_version(tmp_path, 1)
     first = render_migrations(pkg, read_previous(None))
     assert first == render_migrations(pkg, read_previous(tmp_path / "nothing-here"))
@@ -596,28 +591,16 @@ def test_first_run_and_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert "please adjust" not in text
     assert text.startswith("# Generated by govstd")
 
-    app = tmp_path / "app"
     files = generate(pkg, app)
     again = format_python(render_models(pkg) + render_migrations(pkg, read_previous(app)))
     assert again == files  # nothing changed: no new revision, the same bytes
 
 
-def test_renamed_table_refuses_to_drop_without_renamed_from(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_renamed_table_refuses_to_drop_without_renamed_from(tmp_path: Path, app: Path) -> None:
     """Renaming a form without ``renamed_from`` is a drop: every lost table is named."""
-    monkeypatch.chdir(tmp_path)
-    app = tmp_path / "app"
     generate(build_version(tmp_path, 1), app)
-    VERSIONS_OF_TREE[4] = {
-        **VERSIONS_OF_TREE[1],
-        "forms/ibr.yaml": FORM_V1.replace("id: ibr_form", "id: ibr_other"),
-        "form": "ibr_other",
-    }
-    try:
-        pkg = build_version(tmp_path, 4)
-    finally:
-        del VERSIONS_OF_TREE[4]
+    other = FORM_V1.replace("id: ibr_form", "id: ibr_other")
+    pkg = build(tmp_path / "standards", tree_files("ibr_other", other))
     with pytest.raises(GenerateError) as refused:
         render_migrations(pkg, read_previous(app))
     lines = refused.value.lines
@@ -631,22 +614,14 @@ def test_renamed_table_refuses_to_drop_without_renamed_from(
 
 
 def test_narrowing_and_type_change_are_data_loss(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, engine: sa.Engine
+    tmp_path: Path, at_v1: Path, db_url: str, engine: sa.Engine
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    app = tmp_path / "app"
-    generate(build_version(tmp_path, 1), app)
-    migrate.upgrade(app, db_url)
-    insert_v1_data(engine)
+    app = at_v1
     narrowed = FORM_V1.replace(
         "      - element: person_name\n      - element: citizen_id_number",
         "      - element: person_name\n        max_length: 2\n      - element: citizen_id_number",
     ).replace("      - element: opened_on\n", "      - {id: opened_on, element: employees}\n")
-    root = tmp_path / "standards"
-    (root / "forms" / "ibr.yaml").write_text(narrowed, encoding="utf-8")
-    tree, diagnostics, resolved = check_tree([root.name])
-    assert not diagnostics.has_errors(), [str(d) for d in diagnostics.errors]
-    pkg = build_package(tree, resolved, "r")
+    pkg = build(tmp_path / "standards", tree_files(form_yaml=narrowed))
     with pytest.raises(GenerateError) as refused:
         render_migrations(pkg, read_previous(app))
     lines = refused.value.lines
@@ -670,9 +645,7 @@ def test_narrowing_and_type_change_are_data_loss(
     assert after[0]["business_scope"] == "餐饮服务 0"
 
 
-def test_hand_edited_package_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    app = tmp_path / "app"
+def test_hand_edited_package_is_refused(tmp_path: Path, app: Path) -> None:
     pkg = build_version(tmp_path, 1)
     generate(pkg, app)
     [revision] = (app / VERSIONS).glob("*.py")
@@ -682,48 +655,44 @@ def test_hand_edited_package_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def v2_pending(tmp_path: Path, app: Path) -> Iterator[tuple[Path, str, str, sa.Engine]]:
+    """On PostgreSQL: v1 applied, v2 (it renames form_ibr_form: ACCESS EXCLUSIVE) generated
+    but not applied. The package, the database's URL, revision 1 and a service's engine."""
     with postgres_database() as url:
-        yield url
+        generate(build_version(tmp_path, 1), app)
+        migrate.upgrade(app, url)
+        [rev1] = revisions(app)
+        generate(build_version(tmp_path, 2), app)
+        service = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        yield app, url, rev1, service
+        service.dispose()
 
 
 @pytest.mark.postgres
 def test_a_migration_blocked_by_a_lock_gives_up_and_changes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+    monkeypatch: pytest.MonkeyPatch, v2_pending: tuple[Path, str, str, sa.Engine]
 ) -> None:
     """A table held by the running service: the ALTER waits lock_timeout, then fails cleanly."""
-    monkeypatch.chdir(tmp_path)
-    url = postgres_url
-    app = tmp_path / "app"
-    generate(build_version(tmp_path, 1), app)
-    migrate.upgrade(app, url)
-    [rev1] = revisions(app)
-    generate(build_version(tmp_path, 2), app)  # renames the form table, adds columns
+    app, url, rev1, service = v2_pending
     monkeypatch.setenv("GOVSTD_MIGRATION_LOCK_TIMEOUT", "300ms")
-    service = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with service.connect() as holder:
-            holder.exec_driver_sql("BEGIN")
-            holder.exec_driver_sql("SELECT count(*) FROM form_ibr_form")  # ACCESS SHARE, held
-            started = time.monotonic()
-            with pytest.raises(migrate.MigrationError, match="lock a table within 300ms"):
-                migrate.upgrade(app, url)
-            assert time.monotonic() - started < 20  # gave up; did not wait for the holder
-            holder.exec_driver_sql("ROLLBACK")
-        assert migrate.current(app, url) == rev1  # nothing of revision 2 was applied
-        assert "form_ibr_form" in tables(service)
-        migrate.upgrade(app, url)  # once the lock is gone it runs
-        assert migrate.current(app, url) == revisions(app)[-1]
-        assert "form_ibr_application" in tables(service)
-    finally:
-        service.dispose()
+    with service.connect() as holder:
+        holder.exec_driver_sql("BEGIN")
+        holder.exec_driver_sql("SELECT count(*) FROM form_ibr_form")  # ACCESS SHARE, held
+        started = time.monotonic()
+        with pytest.raises(migrate.MigrationError, match="lock a table within 300ms"):
+            migrate.upgrade(app, url)
+        assert time.monotonic() - started < 20  # gave up; did not wait for the holder
+        holder.exec_driver_sql("ROLLBACK")
+    assert migrate.current(app, url) == rev1  # nothing of revision 2 was applied
+    assert "form_ibr_form" in tables(service)
+    migrate.upgrade(app, url)  # once the lock is gone it runs
+    assert migrate.current(app, url) == revisions(app)[-1]
+    assert "form_ibr_application" in tables(service)
 
 
 def test_a_bad_timeout_setting_is_refused_before_anything_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app: Path
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    app = tmp_path / "app"
     generate(build_version(tmp_path, 1), app)
     db = tmp_path / "app.db"
     for bad in ("5s'; DROP TABLE x; --", "999999999h", "5 seconds"):
@@ -737,25 +706,15 @@ def test_a_bad_timeout_setting_is_refused_before_anything_runs(
 
 
 def test_renaming_an_element_renames_the_columns_of_its_fields(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, engine: sa.Engine
+    tmp_path: Path, at_v1: Path, db_url: str, engine: sa.Engine
 ) -> None:
     """``renamed_from`` on a DataElement renames the column of every field named after it
     (here one in the form, one in a repeating group): the rows keep their values."""
-    monkeypatch.chdir(tmp_path)
-    app = tmp_path / "app"
-    generate(build_version(tmp_path, 1), app)
-    migrate.upgrade(app, db_url)
-    insert_v1_data(engine)
-
+    app = at_v1
     renamed = BASE.replace("id: person_name\n", "id: full_name\nrenamed_from: [person_name]\n")
     form = FORM_V1.replace("- element: person_name\n", "- element: full_name\n")
     assert form.count("element: full_name") == 2
-    files = {
-        "base.yaml": renamed,
-        "matters/ibr.yaml": MATTER.format(form="ibr_form"),
-        "forms/ibr.yaml": form,
-        "codesets/sex.yaml": SEX_V1,
-    }
+    files = tree_files(form_yaml=form, base=renamed)
     generate(build(tmp_path / "standards", files), app)  # no data loss: it is a rename
     assert len(revisions(app)) == 2
     migrate.upgrade(app, db_url)
@@ -780,22 +739,15 @@ def _sealed(app: Path) -> dict[str, str]:
 
 
 def test_a_sensitive_column_keeps_its_context_through_renames_and_generations(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, app: Path
 ) -> None:
     """Values are sealed with where the column was created (runtime/records.py): a renamed
     column (field, then form) keeps that context in schema.json and tables/, also when
     the next standards drop ``renamed_from``; a column created later under the first name
     gets a context of its own, so no two columns share one."""
-    monkeypatch.chdir(tmp_path)
-    app = tmp_path / "app"
     root = tmp_path / "standards"
     first = "form_ibr_form.citizen_id_number"
-    files = {
-        "base.yaml": BASE,
-        "matters/ibr.yaml": MATTER.format(form="ibr_form"),
-        "forms/ibr.yaml": FORM_V1,
-        "codesets/sex.yaml": SEX_V1,
-    }
+    files = tree_files()
     generate(build(root, files), app)
     assert _sealed(app) == {first: first}
     assert "sealed_as" not in _models_text(app)
@@ -833,34 +785,24 @@ def test_a_sensitive_column_keeps_its_context_through_renames_and_generations(
 
 @pytest.mark.postgres
 def test_a_statement_past_the_statement_timeout_gives_up_and_changes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+    monkeypatch: pytest.MonkeyPatch, v2_pending: tuple[Path, str, str, sa.Engine]
 ) -> None:
     """statement_timeout is set too: a statement of the migration still running (here,
     waiting) past it is cancelled with a zh/en message, and nothing of the run stays."""
-    monkeypatch.chdir(tmp_path)
-    url = postgres_url
-    app = tmp_path / "app"
-    generate(build_version(tmp_path, 1), app)
-    migrate.upgrade(app, url)
-    [rev1] = revisions(app)
-    generate(build_version(tmp_path, 2), app)
+    app, url, rev1, service = v2_pending
     monkeypatch.setenv("GOVSTD_MIGRATION_LOCK_TIMEOUT", "60s")  # the lock would wait long
     monkeypatch.setenv("GOVSTD_MIGRATION_STATEMENT_TIMEOUT", "400ms")
-    service = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with service.connect() as holder:
-            holder.exec_driver_sql("BEGIN")
-            holder.exec_driver_sql("SELECT count(*) FROM form_ibr_form")
-            started = time.monotonic()
-            with pytest.raises(migrate.MigrationError, match="ran longer than 400ms"):
-                migrate.upgrade(app, url)
-            took = time.monotonic() - started
-            holder.exec_driver_sql("ROLLBACK")
-        assert took < 20, took  # the statement timeout ended it, not the lock timeout
-        assert migrate.current(app, url) == rev1
-        assert "form_ibr_form" in tables(service)
-    finally:
-        service.dispose()
+    with service.connect() as holder:
+        holder.exec_driver_sql("BEGIN")
+        holder.exec_driver_sql("SELECT count(*) FROM form_ibr_form")
+        started = time.monotonic()
+        with pytest.raises(migrate.MigrationError, match="ran longer than 400ms"):
+            migrate.upgrade(app, url)
+        took = time.monotonic() - started
+        holder.exec_driver_sql("ROLLBACK")
+    assert took < 20, took  # the statement timeout ended it, not the lock timeout
+    assert migrate.current(app, url) == rev1
+    assert "form_ibr_form" in tables(service)
 
 
 def _waiting_for_a_lock(engine: sa.Engine, timeout: float = 10.0) -> bool:
@@ -881,20 +823,13 @@ def _waiting_for_a_lock(engine: sa.Engine, timeout: float = 10.0) -> bool:
 
 @pytest.mark.postgres
 def test_service_reads_do_not_stall_behind_a_waiting_migration(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+    monkeypatch: pytest.MonkeyPatch, v2_pending: tuple[Path, str, str, sa.Engine]
 ) -> None:
     """An ALTER waiting for a table queues every later reader of that table behind it. With
     lock_timeout the ALTER gives up and the reads proceed: a read that arrives while the
     migration waits is answered within the lock timeout. Without it (0: no limit) the same
     read stalls for as long as the first transaction holds the table."""
-    monkeypatch.chdir(tmp_path)
-    url = postgres_url
-    app = tmp_path / "app"
-    generate(build_version(tmp_path, 1), app)
-    migrate.upgrade(app, url)
-    [rev1] = revisions(app)
-    generate(build_version(tmp_path, 2), app)  # renames form_ibr_form: ACCESS EXCLUSIVE
-    service = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    app, url, rev1, service = v2_pending
     lock_timeout = 1.5
 
     def read_while_the_migration_waits(setting: str) -> tuple[float | None, BaseException | None]:
@@ -930,18 +865,15 @@ def test_service_reads_do_not_stall_behind_a_waiting_migration(
         assert not migration.is_alive()
         return read_in, outcome[0]
 
-    try:
-        read_in, error = read_while_the_migration_waits(f"{int(lock_timeout * 1000)}ms")
-        assert isinstance(error, migrate.MigrationError), error
-        assert read_in is not None and read_in < lock_timeout + 1.0, read_in
-        assert migrate.current(app, url) == rev1
-        # the contrast: no lock timeout, and the read is stuck behind the waiting ALTER
-        stalled, error = read_while_the_migration_waits("0")
-        assert stalled is None, stalled
-        assert error is None  # it ran once the holder let go
-        assert migrate.current(app, url) == revisions(app)[-1]
-    finally:
-        service.dispose()
+    read_in, error = read_while_the_migration_waits(f"{int(lock_timeout * 1000)}ms")
+    assert isinstance(error, migrate.MigrationError), error
+    assert read_in is not None and read_in < lock_timeout + 1.0, read_in
+    assert migrate.current(app, url) == rev1
+    # the contrast: no lock timeout, and the read is stuck behind the waiting ALTER
+    stalled, error = read_while_the_migration_waits("0")
+    assert stalled is None, stalled
+    assert error is None  # it ran once the holder let go
+    assert migrate.current(app, url) == revisions(app)[-1]
     print(
         f"\n[migrations] a read behind an ALTER waiting for its lock: answered in "
         f"{read_in * 1000:.0f} ms with lock_timeout {lock_timeout * 1000:.0f} ms; "
