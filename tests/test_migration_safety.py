@@ -44,8 +44,7 @@ from generator.render.snapshot import SNAPSHOT, load_snapshot
 from generator.render.tables import TableSpec
 from runtime import migrate
 from runtime.auth import issue_token
-from runtime.settings import Settings
-from tests.helpers import DATA_KEY, SECRET, FrozenClock, client_of, ibr_data, postgres_database
+from tests.helpers import FrozenClock, client_of, ibr_data, postgres_database, settings_for
 from tests.test_migrations import (
     VERSIONS_OF_TREE,
     assert_models_match,
@@ -636,16 +635,11 @@ def test_sensitive_values_stay_readable_after_a_rename(
     url = f"sqlite:///{tmp_path / 'app.db'}"
     migrate.upgrade(v2.app, url, v2.revisions[-2])  # the committed package's head
 
-    def settings() -> Settings:
-        env = {"GOVSTD_SECRET": SECRET, "GOVSTD_DATA_KEY": DATA_KEY}
-        return Settings(
-            secret=SECRET, secret_is_dev=False, upload_dir=tmp_path, env=env, now=FrozenClock()
-        )
-
-    token = {"Authorization": "Bearer " + issue_token(settings(), role="applicant", sub="a1")}
+    settings = settings_for(FrozenClock(), tmp_path)
+    token = {"Authorization": "Bearer " + issue_token(settings, role="applicant", sub="a1")}
 
     async def call(app_dir: Path, method: str, path: str, **kw: Any) -> httpx.Response:
-        async with client_of(app_dir, url, settings()) as client:
+        async with client_of(app_dir, url, settings) as client:
             return await client.request(method, path, headers=token, **kw)
 
     body = {"region": "nanshan", "data": ibr_data()}

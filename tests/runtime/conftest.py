@@ -16,8 +16,6 @@ import pytest
 from runtime.package import Package, load_package
 from runtime.settings import Settings
 from tests.helpers import (
-    DATA_KEY,
-    SECRET,
     Api,
     FrozenClock,
     client_of,
@@ -25,6 +23,7 @@ from tests.helpers import (
     emptied,
     generate_package,
     postgres_database,
+    settings_for,
 )
 from tests.runtime.services import serve, services_package
 
@@ -129,14 +128,7 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(clock: FrozenClock, tmp_path: Path) -> Settings:
-    env = {"GOVSTD_SECRET": SECRET, "GOVSTD_DATA_KEY": DATA_KEY}
-    return Settings(
-        secret=SECRET,
-        secret_is_dev=False,
-        upload_dir=tmp_path / "uploads",
-        env=env,
-        now=clock,
-    )
+    return settings_for(clock, tmp_path)
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from tests.helpers import (
     Browser,
     FrozenClock,
     client_of,
+    file_food,
     food_data,
     hand_in,
     postgres_database,
@@ -105,14 +106,6 @@ def _token(settings: Settings, role: str, sub: str, **claims: object) -> dict[st
     return {"Authorization": f"Bearer {issue_token(settings, role=role, sub=sub, **claims)}"}
 
 
-async def _file(api: Api, applicant: dict[str, str], **data: object) -> str:
-    r = await api.post(
-        URL, json={"region": "nanshan", "data": food_data(**data)}, headers=applicant
-    )
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
-
-
 async def test_old_cases_keep_their_rules_new_cases_follow_the_new_package(
     tmp_path: Path, database: str, settings: Settings, clock: FrozenClock
 ) -> None:
@@ -126,12 +119,12 @@ async def test_old_cases_keep_their_rules_new_cases_follow_the_new_package(
 
     clock.set("2026-03-02T10:00:00")  # Monday
     async with serving(app_dir, database, settings) as api:
-        accepted = await _file(api, applicant)
+        accepted = await file_food(api, "citizen-r")
         await hand_in(api, accepted, applicant)
         r = await api.post(f"/api/applications/{accepted}/actions/accept", headers=officer)
         assert r.status_code == 200, r.text
         assert r.json()["deadline"] == "2026-03-05"  # 3 working days
-        corrected = await _file(api, applicant)
+        corrected = await file_food(api, "citizen-r")
         r = await api.post(
             f"/api/applications/{corrected}/actions/request_supplement",
             json={"reason": "经营面积有误"},
@@ -175,7 +168,7 @@ async def test_old_cases_keep_their_rules_new_cases_follow_the_new_package(
         r = await api.post(URL, json={"region": "nanshan", "data": food_data()}, headers=applicant)
         assert r.status_code == 422
         assert [f["path"] for f in r.json()["error"]["fields"]] == ["email"]
-        new = await _file(api, applicant, email="li@example.com")
+        new = await file_food(api, "citizen-r", email="li@example.com")
         assert "hygiene_certificate" in await hand_in(api, new, applicant)
         r = await api.post(f"/api/applications/{new}/actions/accept", headers=officer)
         assert r.status_code == 200, r.text
@@ -206,8 +199,7 @@ async def test_a_case_whose_rules_are_not_in_the_package_follows_the_current_one
     api: Api, db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Regenerated into a new folder, the package lost a version: logged, current rules."""
-    applicant = api.token("applicant", "citizen-s")
-    app_id = await _file(api, applicant)
+    app_id = await file_food(api, "citizen-s")
     engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
     apps = api.package.tables.applications
     with engine.begin() as conn:
