@@ -20,6 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import MetaData, create_engine, pool, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql import Executable
 from starlette.routing import BaseRoute, Route
 from typer.testing import CliRunner
 
@@ -115,14 +116,30 @@ def emptied(url: str, package: Package) -> str:
     return url
 
 
+def query(url: str, statement: Executable) -> list[Any]:
+    """The rows ``statement`` returns, read beside the app on an engine of its own."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(statement).all())
+    finally:
+        engine.dispose()
+
+
+def execute(url: str, statement: Executable, params: Any = None) -> None:
+    """Run one statement beside the app, committed, on an engine of its own."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(statement, params)
+    finally:
+        engine.dispose()
+
+
 def rows(api: Api, table: str, **where: Any) -> list[Any]:
     """The rows of a table (``where``: column = value), read beside the app."""
-    engine = create_engine(api.db_url)
     t = all_tables(api.package).tables[table]
-    with engine.connect() as conn:
-        found = conn.execute(select(t).where(*(t.c[k] == v for k, v in where.items()))).all()
-    engine.dispose()
-    return found
+    return query(api.db_url, select(t).where(*(t.c[k] == v for k, v in where.items())))
 
 
 class FrozenClock:

@@ -25,7 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
 from runtime import migrate
-from tests.helpers import DATA_KEY, SECRET, Api, postgres_database, unemployment_data
+from tests.helpers import DATA_KEY, SECRET, Api, postgres_database, query, unemployment_data
 from tests.live.conftest import HOST, free_port, govstd_command
 
 SERVE_TIMEOUT_S = 60
@@ -97,10 +97,7 @@ async def test_healthz_503_while_the_database_is_not_at_the_package_revision(
     api: Api, db_url: str
 ) -> None:
     assert (await api.get("/healthz")).status_code == 200
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        (revision,) = conn.execute(text("SELECT version_num FROM alembic_version")).one()
-    engine.dispose()
+    [(revision,)] = query(db_url, text("SELECT version_num FROM alembic_version"))
     restore = (
         "DELETE FROM alembic_version",
         f"INSERT INTO alembic_version (version_num) VALUES ('{revision}')",
@@ -139,10 +136,7 @@ async def test_a_database_migrated_ahead_answers_503_never_500(
     created = await api.post(url, json=body, headers=h)
     assert created.status_code == 201, created.text
     table = "form_unemployment_registration_form"
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        (revision,) = conn.execute(text("SELECT version_num FROM alembic_version")).one()
-    engine.dispose()
+    [(revision,)] = query(db_url, text("SELECT version_num FROM alembic_version"))
     ahead = (
         f"ALTER TABLE {table} RENAME COLUMN mobile_phone TO contact_phone",
         "UPDATE alembic_version SET version_num = 'a1b2c3d4e5f6'",

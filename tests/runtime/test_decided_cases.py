@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
-from tests.helpers import Api, food_data, unemployment_data
+from tests.helpers import Api, food_data, query, unemployment_data
 
 pytestmark = pytest.mark.anyio
 PDF_A = b"%PDF-1.7\n" + b"A" * 2000 + b"\n%%EOF\n"
@@ -69,13 +69,7 @@ def _stored_files(api: Api, app_id: str) -> set[str]:
 
 def _material_rows(api: Api, db_url: str, app_id: str) -> dict[str, Any]:
     mf = api.package.tables.material_files
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(select(mf).where(mf.c.application_id == app_id)).all()
-    finally:
-        engine.dispose()
-    return {r.material: r for r in rows}
+    return {r.material: r for r in query(db_url, select(mf).where(mf.c.application_id == app_id))}
 
 
 async def test_an_upload_begun_before_the_decision_does_not_land(api: Api, db_url: str) -> None:

@@ -10,12 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from runtime.crypto import Cipher, load_keys
 from runtime.package import Package
 from runtime.settings import Settings
-from tests.helpers import ID_B, Api, FrozenClock, ibr_data
+from tests.helpers import ID_B, Api, FrozenClock, ibr_data, query
 
 pytestmark = pytest.mark.anyio
 
@@ -39,11 +39,7 @@ async def event_types(api: Api) -> list[str]:
 
 
 def rows(db_url: str, table: Any) -> list[Any]:
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        found = conn.execute(select(table).order_by(table.c.id)).all()
-    engine.dispose()
-    return found
+    return query(db_url, select(table).order_by(table.c.id))
 
 
 async def test_an_applicant_objects_and_the_provider_corrects(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select
 
-from tests.helpers import ID_A, Api, FrozenClock
+from tests.helpers import ID_A, Api, FrozenClock, execute
 from tests.runtime.services import claim_data, profile_data
 
 pytestmark = pytest.mark.anyio
@@ -234,12 +234,6 @@ async def test_stats(api: Api, db_url: str) -> None:
 
 def _mark_final(api: Api, db_url: str, app_id: str, status: str) -> None:
     """Put a case in a final state directly (the workflow's own steps are tested elsewhere)."""
-    engine = create_engine(db_url)
     apps = api.package.tables.applications
-    with engine.begin() as conn:
-        conn.execute(
-            apps.update()
-            .where(apps.c.id == app_id)
-            .values(status=status, finished_at=api.settings.now())
-        )
-    engine.dispose()
+    changed = apps.update().where(apps.c.id == app_id)
+    execute(db_url, changed.values(status=status, finished_at=api.settings.now()))

@@ -21,6 +21,7 @@ from tests.helpers import (
     all_tables,
     hand_in,
     ibr_data,
+    query,
     unemployment_data,
 )
 
@@ -123,11 +124,7 @@ async def test_reveal_needs_a_reason_of_1_to_200_characters(api: Api) -> None:
 
 async def test_database_holds_ciphertext(api: Api, db_url: str) -> None:
     await _family_business(api)
-    engine = create_engine(db_url)
-    form = api.package.tables.forms["ibr_form"]
-    with engine.connect() as conn:
-        row = conn.execute(select(form)).one()
-    engine.dispose()
+    [row] = query(db_url, select(api.package.tables.forms["ibr_form"]))
     assert row.citizen_id_number.startswith("v1.")
     assert row.business_scope == "零售：日用百货"
     if db_url.startswith("sqlite:///"):
@@ -141,15 +138,11 @@ async def test_database_holds_ciphertext(api: Api, db_url: str) -> None:
 
 def _everything_stored(db_url: str, api: Api) -> str:
     """Every row of every table, as text."""
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        rows = [
-            json.dumps([str(v) for v in row], ensure_ascii=False)
-            for table in all_tables(api.package).sorted_tables
-            for row in conn.execute(select(table))
-        ]
-    engine.dispose()
-    return "\n".join(rows)
+    return "\n".join(
+        json.dumps([str(v) for v in row], ensure_ascii=False)
+        for table in all_tables(api.package).sorted_tables
+        for row in query(db_url, select(table))
+    )
 
 
 async def _applicant_history(api: Api, login: str) -> str:

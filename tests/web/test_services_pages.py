@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from runtime.package import load_package
 from tests.helpers import (
@@ -19,6 +19,7 @@ from tests.helpers import (
     RESTAURANT_GUIDE,
     Browser,
     idem_of,
+    query,
     restaurant_form,
 )
 from tests.runtime.services import claim_data
@@ -98,11 +99,8 @@ async def test_filing_a_bundle_files_every_member_and_shares_a_material(
     assert filed.text.count("承诺办结时间") >= 1 and "2026-03" in filed.text
     # the shared file is stored once, attached to each of the three members
     pkg = load_package(package_dir)
-    engine = create_engine(db_url)
     mf = pkg.tables.material_files
-    with engine.connect() as conn:
-        rows = conn.execute(select(mf).where(mf.c.material == "id_proof")).all()
-    engine.dispose()
+    rows = query(db_url, select(mf).where(mf.c.material == "id_proof"))
     assert len(rows) == 3 and len({r.storage_name for r in rows}) == 1
     # /me: the filing as one item with each member's status
     me = await browser.get("/me")
@@ -230,10 +228,7 @@ async def test_claim_is_prefilled_and_files_the_apply_matter(
     )
     assert api.json()["matter"] == "startup_subsidy"
     claims = load_package(package_dir).tables.policy_claims
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        recorded = conn.execute(select(claims.c.application_id, claims.c.policy)).all()
-    engine.dispose()
+    recorded = query(db_url, select(claims.c.application_id, claims.c.policy))
     assert [tuple(r) for r in recorded] == [(app_id, "startup_subsidy_2026")]
     # a second claim while the first is open: refused, as a message
     r = await browser.get(CLAIM)
