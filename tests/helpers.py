@@ -43,11 +43,28 @@ CST = timedelta(hours=8)
 # --- packages and the app ----------------------------------------------------------------
 
 
-def generate_package(region: str, out: Path) -> Path:
-    """``govstd generate standards --region REGION --out OUT``."""
-    result, diagnostics = generate([STANDARDS], region, out)
+def generate_package(region: str, out: Path, tree: Path = STANDARDS) -> Path:
+    """``govstd generate TREE --region REGION --out OUT`` (the bundled standards)."""
+    result, diagnostics = generate([tree], region, out)
     assert result is not None, "\n".join(str(d) for d in diagnostics)
     return out
+
+
+def replace_once(path: Path, old: str, new: str) -> str:
+    """Replace the one ``old`` in a file; its text before the change."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{path}: {old!r} occurs {text.count(old)} times"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return text
+
+
+def edited_standards(root: Path, *edits: tuple[str, str, str]) -> Path:
+    """A copy of the bundled standards at ``root``, each edit (file, old text that occurs
+    exactly once, new text) applied."""
+    shutil.copytree(STANDARDS, root)
+    for file, old, new in edits:
+        replace_once(root / file, old, new)
+    return root
 
 
 def create_schema(app_dir: Path, package: Package, url: str) -> None:
@@ -350,10 +367,7 @@ def make_tree(tmp_path: Path, *edits: Edit) -> Path:
     for edit in edits:
         path = root / edit[0]
         if len(edit) == 3:
-            old, new = edit[1], edit[2]
-            text = path.read_text(encoding="utf-8")
-            assert text.count(old) == 1, f"{edit[0]}: {old!r} occurs {text.count(old)} times"
-            path.write_text(text.replace(old, new), encoding="utf-8")
+            replace_once(path, edit[1], edit[2])
         else:
             content = edit[1]
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ from generator.render import GeneratedFile, GenerateError
 from generator.render import forms as forms_renderer
 from generator.writer import write_package
 from runtime.package import import_package
-from tests.helpers import application_row
+from tests.helpers import application_row, edited_standards, replace_once
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDARDS = ROOT / "standards"
@@ -113,37 +113,23 @@ def test_models_round_trip_one_application() -> None:
     assert app.number == "440305-20260302-000001" and app.status == "submitted"
 
 
-def _copy_standards(tmp_path: Path) -> Path:
-    root = tmp_path / "standards"
-    shutil.copytree(STANDARDS, root)
-    return root
-
-
 UNEMPLOYMENT_FORM = "national/forms/unemployment_registration_form.yaml"
 
 
-def _replace_in(path: Path, old: str, new: str) -> str:
-    """Replace the one ``old`` in a standards file; its text before the change."""
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{path}: {old!r} occurs {text.count(old)} times"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return text
-
-
 def test_failed_run_leaves_the_package_as_it_was(tmp_path: Path) -> None:
-    root = _copy_standards(tmp_path)
+    root = edited_standards(tmp_path / "standards")
     out = tmp_path / "out"
     result, _ = generate([root], "nanshan", out)
     assert result is not None
     before = tree_digest(out)
     # a YAML error: nothing written
-    _replace_in(root / "national/matters/ibr.yaml", "case_type:", "case_typ:")
+    replace_once(root / "national/matters/ibr.yaml", "case_type:", "case_typ:")
     result, diagnostics = generate([root], "nanshan", out)
     assert result is None and diagnostics.has_errors()
     assert tree_digest(out) == before
     # a migration that would lose data: refused, nothing written
     shutil.rmtree(root)
-    root = _copy_standards(tmp_path)
+    root = edited_standards(tmp_path / "standards")
     form = root / "national/forms/ibr_form.yaml"
     lines = form.read_text(encoding="utf-8").splitlines(keepends=True)
     index = next(i for i, line in enumerate(lines) if "element: business_scope" in line)
@@ -156,12 +142,12 @@ def test_failed_run_leaves_the_package_as_it_was(tmp_path: Path) -> None:
 
 def test_check_errors_come_first_even_when_rendering_would_fail(tmp_path: Path) -> None:
     """Kind checks run beside the render (generator/pipeline.py): their errors win."""
-    root = _copy_standards(tmp_path)
+    root = edited_standards(tmp_path / "standards")
     out = tmp_path / "out"
     assert generate([root], "nanshan", out)[0] is not None
     before = tree_digest(out)
     form = root / "national/forms/ibr_form.yaml"
-    text = _replace_in(form, "element: business_scope", "element: business_scop")
+    text = replace_once(form, "element: business_scope", "element: business_scop")
     line = next(n for n, row in enumerate(text.splitlines(), 1) if "element: business_scope" in row)
     result, diagnostics = generate([root], "nanshan", out)  # no GenerateError, no traceback
     assert result is None
@@ -182,16 +168,16 @@ def test_check_errors_come_first_even_when_rendering_would_fail(tmp_path: Path) 
 
 
 def test_one_matter_change_rewrites_only_what_changed(tmp_path: Path) -> None:
-    root = _copy_standards(tmp_path)
+    root = edited_standards(tmp_path / "standards")
     out = tmp_path / "out"
     assert generate([root], "nanshan", out)[0] is not None
     matter = root / "national/matters/unemployment_registration.yaml"
-    _replace_in(matter, "complaint_phone:", "# changed\n  complaint_phone:")
+    replace_once(matter, "complaint_phone:", "# changed\n  complaint_phone:")
     result, _ = generate([root], "nanshan", out)
     assert result is not None
     # a comment changes the sources' hash only: the manifest, nothing else
     assert result.written == ["package.json"]
-    _replace_in(root / UNEMPLOYMENT_FORM, "个人基本信息", "申请人基本信息")
+    replace_once(root / UNEMPLOYMENT_FORM, "个人基本信息", "申请人基本信息")
     result, _ = generate([root], "nanshan", out)
     assert result is not None
     assert result.written, "a changed form must be rewritten"
@@ -204,8 +190,8 @@ def test_a_tree_with_errors_is_not_rendered(
 ) -> None:
     rendered: list[str] = []
     monkeypatch.setattr(pipeline, "build_package", lambda *a: rendered.append("built"))
-    root = _copy_standards(tmp_path)
-    _replace_in(
+    root = edited_standards(tmp_path / "standards")
+    replace_once(
         root / "national/forms/ibr_form.yaml", "element: business_scope", "element: business_scop"
     )
     result, diagnostics = generate([root], "nanshan", tmp_path / "out")
@@ -219,11 +205,11 @@ def test_a_render_that_fails_half_way_changes_nothing(
 ) -> None:
     """Files stream to a staging folder as they render (generator/writer.py); a failure
     after half of them leaves the package as it was, and no staging folder behind."""
-    root = _copy_standards(tmp_path)
+    root = edited_standards(tmp_path / "standards")
     out = tmp_path / "out"
     assert generate([root], "nanshan", out)[0] is not None
     before = tree_digest(out)
-    _replace_in(root / UNEMPLOYMENT_FORM, "个人基本信息", "申请人基本信息")
+    replace_once(root / UNEMPLOYMENT_FORM, "个人基本信息", "申请人基本信息")
     from generator.render import openapi
 
     def fail(pkg: object) -> list[object]:
@@ -243,13 +229,13 @@ def test_regenerating_takes_unchanged_form_modules_over(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """generator/reuse.py: only changed forms are rendered again, with the same bytes."""
-    root = _copy_standards(tmp_path)
+    root = edited_standards(tmp_path / "standards")
     out = tmp_path / "out"
     assert generate([root], "nanshan", out)[0] is not None
     rendered: list[str] = []
     real = forms_renderer.form_spec
     monkeypatch.setattr(forms_renderer, "form_spec", lambda f: rendered.append(f.id) or real(f))
-    _replace_in(root / UNEMPLOYMENT_FORM, "个人基本信息", "申请人基本信息")
+    replace_once(root / UNEMPLOYMENT_FORM, "个人基本信息", "申请人基本信息")
     result, _ = generate([root], "nanshan", out)
     assert result is not None
     assert rendered == ["unemployment_registration_form"]

@@ -39,12 +39,19 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from generator.pipeline import generate as generate_package
 from generator.render.snapshot import SNAPSHOT, load_snapshot
 from generator.render.tables import TableSpec
 from runtime import migrate
 from runtime.auth import issue_token
-from tests.helpers import FrozenClock, client_of, ibr_data, postgres_database, settings_for
+from tests.helpers import (
+    FrozenClock,
+    client_of,
+    edited_standards,
+    generate_package,
+    ibr_data,
+    postgres_database,
+    settings_for,
+)
 from tests.test_migrations import (
     VERSIONS_OF_TREE,
     assert_models_match,
@@ -132,9 +139,7 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> list[Package]:
     for region in REGIONS:
         app = COMMITTED / region
         if not (app / "migrations" / "env.py").is_file():
-            app = out / region
-            result, diagnostics = generate_package([STANDARDS], region, app)
-            assert result is not None, [str(d) for d in diagnostics.errors]
+            app = generate_package(region, out / region)
         revs = tuple(revisions(app))
         found.append(Package(region, app, revs, _schemas_by_revision(app, revs, out / region)))
 
@@ -147,15 +152,7 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> list[Package]:
         shutil.copytree(first, app)
         committed = next(p for p in found if p.name == "nanshan")
         schemas_v2 = list(committed.schemas)
-        tree = out / "standards-v2"
-        shutil.copytree(STANDARDS, tree)
-        for rel, old_text, new_text in NANSHAN_V2_EDITS:
-            path = tree / rel
-            text = path.read_text(encoding="utf-8")
-            assert text.count(old_text) == 1, (rel, old_text)
-            path.write_text(text.replace(old_text, new_text), encoding="utf-8")
-        result, diagnostics = generate_package([tree], "nanshan", app)
-        assert result is not None, [str(d) for d in diagnostics.errors]
+        generate_package("nanshan", app, edited_standards(out / "standards-v2", *NANSHAN_V2_EDITS))
         schemas_v2.append(_snapshot(app))
         found.append(Package("nanshan-v2", app, tuple(revisions(app)), tuple(schemas_v2)))
         assert len(found[-1].revisions) == len(committed.revisions) + 1, found[-1].revisions

@@ -8,10 +8,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from generator.pipeline import generate
 from runtime.package import load_package
 from runtime.settings import Settings
-from tests.helpers import STANDARDS, Api, client_of, create_schema, food_data, ibr_data
+from tests.helpers import (
+    STANDARDS,
+    Api,
+    client_of,
+    create_schema,
+    food_data,
+    generate_package,
+    ibr_data,
+)
 
 
 def restaurant_data(**overrides: Any) -> dict[str, Any]:
@@ -85,8 +92,7 @@ def services_tree(root: Path) -> Path:
 def services_package(root: Path) -> Path:
     """The 深圳 package (深圳, 南山) of :func:`services_tree`."""
     out = root / "shenzhen"
-    result, diagnostics = generate([services_tree(root)], "shenzhen", out)
-    assert result is not None, "\n".join(str(d) for d in diagnostics)
+    generate_package("shenzhen", out, services_tree(root))
     return out
 
 

@@ -10,7 +10,6 @@ needs their own materials; new cases follow the new package.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -26,15 +25,17 @@ from runtime.migrate import upgrade
 from runtime.package import import_package, load_package
 from runtime.settings import Settings
 from tests.helpers import (
-    STANDARDS,
     Api,
     Browser,
     FrozenClock,
     client_of,
+    edited_standards,
     file_food,
     food_data,
+    generate_package,
     hand_in,
     postgres_database,
+    replace_once,
 )
 
 pytestmark = pytest.mark.anyio
@@ -50,17 +51,6 @@ NEW_MATERIAL = """  - id: hygiene_certificate
 """
 
 
-def _replace_in(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{path}: {old!r} occurs {text.count(old)} times"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def _generate(root: Path, out: Path) -> None:
-    result, diagnostics = generate([root], "nanshan", out)
-    assert result is not None, "\n".join(str(d) for d in diagnostics)
-
-
 def _change_standards(root: Path) -> None:
     """Promised limit 3 → 1 working day, a new required field, a new required material."""
     region = root / "regions/shenzhen.yaml"
@@ -70,12 +60,12 @@ def _change_standards(root: Path) -> None:
     assert block.index(three) < block.index("\n  public_place")  # the food licence's own
     block = block.replace(three, three.replace("3", "1"), 1)
     region.write_text(head + "\n  food_business_license:\n" + block, encoding="utf-8")
-    _replace_in(
+    replace_once(
         root / "national/forms/food_business_license_form.yaml",
         "      - element: business_division\n",
         "      - element: business_division\n      - element: email\n",
     )
-    _replace_in(
+    replace_once(
         root / "national/matters/food_business_license.yaml",
         "result:\n",
         NEW_MATERIAL + "result:\n",
@@ -109,10 +99,9 @@ def _token(settings: Settings, role: str, sub: str, **claims: object) -> dict[st
 async def test_old_cases_keep_their_rules_new_cases_follow_the_new_package(
     tmp_path: Path, database: str, settings: Settings, clock: FrozenClock
 ) -> None:
-    root = tmp_path / "standards"
-    shutil.copytree(STANDARDS, root)
+    root = edited_standards(tmp_path / "standards")
     app_dir = tmp_path / "app"
-    _generate(root, app_dir)
+    generate_package("nanshan", app_dir, root)
     upgrade(app_dir, database)
     applicant = _token(settings, "applicant", "citizen-r")
     officer = _token(settings, "officer", "officer-r", region="nanshan")
@@ -133,7 +122,7 @@ async def test_old_cases_keep_their_rules_new_cases_follow_the_new_package(
         assert r.status_code == 200, r.text
 
     _change_standards(root)
-    _generate(root, app_dir)
+    generate_package("nanshan", app_dir, root)
     upgrade(app_dir, database)  # govstd migrate: the new form's column
     manifest = json.loads((app_dir / "package.json").read_text(encoding="utf-8"))
     assert len([f for f in manifest["files"] if f.startswith("rules/")]) > 5  # both versions
@@ -177,13 +166,12 @@ async def test_old_cases_keep_their_rules_new_cases_follow_the_new_package(
 
 async def test_a_package_regenerated_over_lost_rules_refuses(tmp_path: Path) -> None:
     """A rules file of the previous package missing: generation stops (cases need it)."""
-    root = tmp_path / "standards"
-    shutil.copytree(STANDARDS, root)
+    root = edited_standards(tmp_path / "standards")
     app_dir = tmp_path / "app"
-    _generate(root, app_dir)
+    generate_package("nanshan", app_dir, root)
     before = {p.name for p in (app_dir / "rules").glob("*.json")}
     _change_standards(root)
-    _generate(root, app_dir)
+    generate_package("nanshan", app_dir, root)
     after = {p.name for p in (app_dir / "rules").glob("*.json")}
     assert before < after  # the old versions are kept beside the new ones
     pkg = load_package(app_dir)

@@ -21,12 +21,19 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, select
 
-from generator.pipeline import generate
 from runtime import migrate
 from runtime.auth import issue_token
 from runtime.package import load_package
 from runtime.settings import Settings
-from tests.helpers import ID_A, ID_B, STANDARDS, client_of, ibr_data, postgres_database
+from tests.helpers import (
+    ID_A,
+    ID_B,
+    STANDARDS,
+    client_of,
+    generate_package,
+    ibr_data,
+    postgres_database,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -75,8 +82,7 @@ def renamed_package(package_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     _renamed_standards(folder / "standards")
     app = folder / "nanshan"
     shutil.copytree(package_dir, app, ignore=shutil.ignore_patterns("__pycache__"))
-    result, diagnostics = generate([folder / "standards"], "nanshan", app)
-    assert result is not None, "\n".join(str(d) for d in diagnostics)
+    generate_package("nanshan", app, folder / "standards")
     [_, second] = sorted((app / "migrations/versions").glob("*.py"))
     step = second.read_text(encoding="utf-8")
     assert (
