@@ -198,16 +198,28 @@ class Api:
         return await self.client.put(url, **kw)
 
     async def file(
-        self, matter: str, data: dict[str, Any], sub: str = "citizen-a", region: str = "nanshan"
+        self,
+        matter: str,
+        data: dict[str, Any],
+        sub: str = "citizen-a",
+        region: str = "nanshan",
+        files: Sequence[str] = (),
     ) -> str:
-        """File an application for ``matter`` as applicant ``sub``; its id."""
+        """File an application for ``matter`` as applicant ``sub`` and hand in a PDF for
+        each of ``files`` (materials); its id."""
+        h = self.token("applicant", sub)
         r = await self.post(
             f"/api/matters/{matter}/applications",
             json={"region": region, "data": data},
-            headers=self.token("applicant", sub),
+            headers=h,
         )
         assert r.status_code == 201, r.text
-        return str(r.json()["id"])
+        app_id = str(r.json()["id"])
+        for material in files:
+            url = f"/api/applications/{app_id}/materials/{material}"
+            put = await self.put(url, files={"file": ("f.pdf", PDF)}, headers=h)
+            assert put.status_code == 201, put.text
+        return app_id
 
 
 # --- the API document ------------------------------------------------------------------
@@ -341,6 +353,11 @@ def unemployment_data(**overrides: Any) -> dict[str, Any]:
 async def file_food(api: Api, sub: str, region: str = "nanshan", **data: Any) -> str:
     """File a food business licence application; its id."""
     return await api.file("food_business_license", food_data(**data), sub, region)
+
+
+async def file_ibr(api: Api, sub: str = "citizen-a", **data: Any) -> str:
+    """File a 个体工商户设立登记 application in nanshan; its id."""
+    return await api.file("ibr", ibr_data(**data), sub)
 
 
 # --- broken standards trees: the fixture tests/fixtures/mini with small edits -----------
