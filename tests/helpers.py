@@ -9,6 +9,9 @@ import base64
 import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -24,7 +27,7 @@ from sqlalchemy.sql import Executable
 from starlette.routing import BaseRoute, Route
 from typer.testing import CliRunner
 
-from generator.cli import app as govstd
+from generator.cli import app as cli_app
 from generator.pipeline import generate
 from runtime.app import create_app
 from runtime.auth import issue_token
@@ -222,6 +225,43 @@ class Api:
         return app_id
 
 
+# --- the command line and the network -------------------------------------------------
+
+
+def govstd_command() -> list[str]:
+    """The installed ``govstd`` entry point (else the same through ``python -c``)."""
+    script = Path(sys.executable).with_name("govstd")
+    if script.is_file():
+        return [str(script)]
+    found = shutil.which("govstd")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "from generator.cli import main; main()"]
+
+
+def govstd(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``govstd ARGS`` in a subprocess; its exit code and output (undecodable bytes
+    replaced)."""
+    return subprocess.run(
+        [*govstd_command(), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        errors="replace",
+    )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
 # --- the API document ------------------------------------------------------------------
 
 Operations = dict[tuple[str, str], str]
@@ -395,7 +435,7 @@ def make_tree(tmp_path: Path, *edits: Edit) -> Path:
 
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(govstd, list(args))
+    result = CliRunner().invoke(cli_app, list(args))
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -35,7 +34,7 @@ import uvicorn
 from runtime.app import create_app
 from runtime.migrate import upgrade
 from runtime.settings import Settings
-from tests.helpers import DATA_KEY, SECRET, generate_package
+from tests.helpers import DATA_KEY, SECRET, free_port, generate_package
 
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE.parents[1] / "docs" / "screenshots"
@@ -64,12 +63,6 @@ def chromium_path() -> str | None:
         if candidate and Path(candidate).is_file():
             return candidate
     return shutil.which("chromium")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="package")

@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,7 +35,15 @@ from runtime.package import Package, load_package
 from runtime.routes.materials import stored_context
 from runtime.settings import Settings
 from runtime.subjects import pseudonyms
-from tests.helpers import DATA_KEY, SECRET, generate_package, postgres_database
+from tests.helpers import (
+    DATA_KEY,
+    SECRET,
+    free_port,
+    generate_package,
+    govstd,
+    govstd_command,
+    postgres_database,
+)
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 60.0
@@ -63,22 +68,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 # --- helpers ----------------------------------------------------------------------
-
-
-def govstd_command() -> list[str]:
-    script = Path(sys.executable).with_name("govstd")
-    if script.is_file():
-        return [str(script)]
-    found = shutil.which("govstd")
-    if found:
-        return [found]
-    return [sys.executable, "-c", "from generator.cli import main; main()"]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def token(role: str, sub: str, **claims: Any) -> dict[str, str]:
@@ -156,12 +145,7 @@ def local_postgres(prefix: str) -> contextlib.AbstractContextManager[str]:
 
 
 def migrate(app_dir: Path, url: str) -> None:
-    done = subprocess.run(
-        [*govstd_command(), "migrate", "--app", str(app_dir), "--db", url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = govstd("migrate", "--app", str(app_dir), "--db", url)
     assert done.returncode == 0, f"govstd migrate failed:\n{done.stdout}\n{done.stderr}"
 
 

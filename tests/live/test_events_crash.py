@@ -27,11 +27,11 @@ import pytest
 from sqlalchemy import select
 
 from runtime.package import Package
+from tests.helpers import free_port
 from tests.live.conftest import (
     HOST,
     LiveDB,
     LiveServer,
-    free_port,
     ibr_body,
     report,
     token,

@@ -25,8 +25,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
 from runtime import migrate
-from tests.helpers import DATA_KEY, SECRET, Api, postgres_database, query, unemployment_data
-from tests.live.conftest import HOST, free_port, govstd_command
+from tests.helpers import (
+    DATA_KEY,
+    SECRET,
+    Api,
+    free_port,
+    govstd_command,
+    postgres_database,
+    query,
+    unemployment_data,
+)
 
 SERVE_TIMEOUT_S = 60
 
@@ -37,7 +45,7 @@ def _serve(app_dir: Path, db: str, *extra: str) -> subprocess.CompletedProcess[s
     command = [*govstd_command(), "serve", "--app", str(app_dir), "--db", db]
     try:
         return subprocess.run(
-            [*command, "--host", HOST, "--port", str(free_port()), *extra],
+            [*command, "--host", "127.0.0.1", "--port", str(free_port()), *extra],
             capture_output=True,
             text=True,
             timeout=SERVE_TIMEOUT_S,

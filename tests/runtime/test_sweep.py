@@ -23,8 +23,8 @@ import pytest
 from runtime.db import make_engine
 from runtime.package import Package
 from runtime.sweep import sweep_uploads
-from tests.helpers import DATA_KEY, PDF, SECRET, Api, unemployment_data
-from tests.live.conftest import LiveDB, LiveServer, govstd_command
+from tests.helpers import DATA_KEY, PDF, SECRET, Api, govstd, unemployment_data
+from tests.live.conftest import LiveDB, LiveServer
 
 pytestmark = pytest.mark.anyio
 HOURS_AGO = 2 * 3600
@@ -107,13 +107,7 @@ def _command(
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSTD_")}
     env.update(GOVSTD_SECRET=SECRET, GOVSTD_DATA_KEY=DATA_KEY, GOVSTD_UPLOAD_DIR=str(upload_dir))
-    return subprocess.run(
-        [*govstd_command(), "sweep-uploads", "--app", str(package_dir), "--db", db_url, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    return govstd("sweep-uploads", "--app", str(package_dir), "--db", db_url, *args, env=env)
 
 
 async def test_govstd_sweep_uploads(api: Api, package_dir: Path, db_url: str) -> None:

@@ -30,8 +30,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from runtime.settings import OidcConfig
-from tests.browser.conftest import free_port
-from tests.helpers import Browser, FrozenClock, client_of, settings_for
+from tests.helpers import Browser, FrozenClock, client_of, free_port, settings_for
 
 pytestmark = pytest.mark.anyio
 CLIENT_ID = "govstd-web"
