@@ -22,6 +22,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Engine, select, update
 
+from runtime.settings import Settings
 from runtime.subjects import pseudonyms
 from tests.helpers import PDF, SECRET, Api, unemployment_data
 from tests.security.conftest import files_under, report, table_contents
@@ -442,7 +443,15 @@ async def test_nul_and_surrogates_in_text(api: Api, db: Engine) -> None:
 # --- tokens and roles --------------------------------------------------------------------
 
 
-def forged_tokens(api: Api) -> dict[str, str]:
+def signed(settings: Settings, **changes: object) -> str:
+    """A genuine applicant token, its claims changed (``None``: left out), signed as ours."""
+    claims = {"sub": "x", "role": "applicant", "aud": settings.audience}
+    claims |= {"exp": int(time.time()) + 600, **changes}
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, settings.secret)
+
+
+def forged_tokens(api: Api) -> dict[str, dict[str, str]]:
+    """Authorization headers the API must refuse with 401, by what is wrong with them."""
     settings = api.settings
     claims = {
         "sub": "forger",
@@ -457,7 +466,7 @@ def forged_tokens(api: Api) -> dict[str, str]:
     head, _, signature = genuine.split(".")
     promoted = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     unsigned = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
-    return {
+    bearer = {
         "another key": jwt.encode(
             claims, "another-secret-0123456789abcdef-0123", algorithm="HS256"
         ),
@@ -470,14 +479,23 @@ def forged_tokens(api: Api) -> dict[str, str]:
             {**claims, "aud": "someone-else"}, settings.secret, algorithm="HS256"
         ),
         "not a token": "' OR 1=1 --",
+        "no audience": signed(settings, aud=None),
+        "no expiry": signed(settings, exp=None),
+        "an unknown role": signed(settings, role="root"),
+        "staff without a region": signed(settings, role="officer"),
+    }
+    return {what: {"Authorization": f"Bearer {token}"} for what, token in bearer.items()} | {
+        "another scheme": {"Authorization": "Basic eDp5"},
+        "no token": {},
     }
 
 
 async def test_token_signed_with_another_key(api: Api, db: Engine) -> None:
     app_id = await file_application(api)
+    genuine = {"Authorization": f"Bearer {signed(api.settings)}"}
+    assert (await api.get("/api/applications", headers=genuine)).status_code == 200
     before = trace(api, db)
-    for what, token in forged_tokens(api).items():
-        h = {"Authorization": f"Bearer {token}"}
+    for what, h in forged_tokens(api).items():
         for method, url, kw in (
             ("GET", "/api/applications", {}),
             ("GET", f"/api/applications/{app_id}", {}),
@@ -530,6 +548,12 @@ async def test_token_of_another_region(api: Api, db: Engine) -> None:
         f"/api/applications/{app_id}", headers=api.token("applicant", "citizen-a")
     )
     assert detail.json()["status"] == "submitted"
+    listed = await api.get(
+        "/api/staff/applications", headers=api.token("officer", region="hangzhou")
+    )
+    assert listed.status_code == 200 and listed.json()["total"] == 0
+    nanshan = api.token("officer", "ns-officer")  # the case's own region sees it
+    assert (await api.get(f"/api/applications/{app_id}", headers=nanshan)).status_code == 200
 
 
 async def test_applicant_on_staff_endpoints(api: Api, db: Engine) -> None:
