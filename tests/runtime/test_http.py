@@ -1,9 +1,8 @@
-"""Error format, request limits, idempotency, concurrency, catalogue and docs."""
+"""Error format, idempotency, concurrency, catalogue and docs."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 
 import httpx
 import pytest
@@ -16,26 +15,12 @@ URL = "/api/matters/unemployment_registration/applications"
 
 
 async def test_bad_bodies(api: Api) -> None:
+    """Content types, sizes and depth: security/test_abuse.py."""
     h = api.token("applicant")
     r = await api.post(URL, content=b"{not json", headers={**h, "Content-Type": "application/json"})
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "malformed_json"
     assert r.json()["error"]["message"] == "请求体不是有效的 JSON"
-    r = await api.post(URL, content=b"{}", headers={**h, "Content-Type": "text/plain"})
-    assert r.status_code == 415
-    big = b'{"region": "nanshan", "data": {"x": "' + b"a" * (1024 * 1024) + b'"}}'
-    r = await api.post(URL, content=big, headers={**h, "Content-Type": "application/json"})
-    assert r.status_code == 413
-    deep = b"[" * 100_000 + b"]" * 100_000
-    r = await api.post(URL, content=deep, headers={**h, "Content-Type": "application/json"})
-    assert r.status_code == 400
-    inner: object = 1
-    for _ in range(40):
-        inner = [inner]
-    nested = json.dumps({"region": "nanshan", "data": {"a": inner}})
-    r = await api.post(URL, content=nested, headers={**h, "Content-Type": "application/json"})
-    assert r.status_code == 400
-    assert r.json()["error"]["code"] == "too_deep"
     r = await api.post(URL, content=b"NaN", headers={**h, "Content-Type": "application/json"})
     assert r.status_code == 400
     r = await api.post(URL, json=[1, 2], headers=h)
