@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import shutil
@@ -11,19 +10,16 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, select
 
 from generator import pipeline
 from generator.pipeline import generate
 from generator.render import GeneratedFile, GenerateError
 from generator.render import forms as forms_renderer
 from generator.writer import write_package
-from runtime.package import import_package
-from tests.helpers import application_row, edited_standards, replace_once
+from tests.helpers import edited_standards, replace_once
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDARDS = ROOT / "standards"
@@ -88,29 +84,6 @@ def test_banner_on_every_python_file() -> None:
     for path in (GENERATED / "nanshan").rglob("*.py"):
         first = path.read_text(encoding="utf-8").splitlines()[0]
         assert "do not edit" in first and "Sources:" in first, path
-
-
-def test_models_round_trip_one_application() -> None:
-    module = import_package(GENERATED / "nanshan")
-    models = importlib.import_module(f"{module.__name__}.models")
-    form_table = models.FORM_TABLES["ibr_form"].__table__  # imports every tables/<form>.py
-    engine = create_engine("sqlite://")
-    models.Base.metadata.create_all(engine)
-    app_id = str(uuid.uuid4())
-    with engine.begin() as conn:
-        conn.execute(
-            insert(models.Base.metadata.tables["applications"]).values(
-                application_row(
-                    app_id, "ibr_form", number="440305-20260302-000001", region="nanshan"
-                )
-            )
-        )
-        conn.execute(insert(form_table).values(application_id=app_id, enterprise_name="南山小吃店"))
-    with engine.connect() as conn:
-        row = conn.execute(select(form_table)).one()
-        app = conn.execute(select(models.Base.metadata.tables["applications"])).one()
-    assert row.enterprise_name == "南山小吃店"
-    assert app.number == "440305-20260302-000001" and app.status == "submitted"
 
 
 UNEMPLOYMENT_FORM = "national/forms/unemployment_registration_form.yaml"
