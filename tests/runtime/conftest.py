@@ -69,6 +69,12 @@ def db_url(request: pytest.FixtureRequest, package_dir: Path, package: Package) 
     return _database(request, package_dir, package, "postgres_url", "govstd.db")
 
 
+@pytest.fixture(scope="session")
+def guangdong_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A deployment serving a region tree: 广东 → 深圳 → 南山."""
+    return generate_package("guangdong", tmp_path_factory.mktemp("package") / "guangdong")
+
+
 # The data system tests (catalogue, sharing, data quality): the 深圳 package, 深圳 and 南山
 # below it.
 

@@ -24,7 +24,6 @@ from tests.helpers import (
     client_of,
     file_case,
     food_data,
-    generate_package,
     ibr_data,
     settings_for,
     unemployment_data,
@@ -337,20 +336,15 @@ async def test_a_button_pressed_after_a_colleague_decided_changes_nothing(
     assert await status_of(browser, app_id) == "refused"
 
 
-@pytest.fixture(scope="module")
-def tree_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_package("guangdong", tmp_path_factory.mktemp("package") / "guangdong")
-
-
 @pytest.fixture
 async def tree_browser(
-    tree_dir: Path, tmp_path: Path, clock: FrozenClock
+    guangdong_dir: Path, tmp_path: Path, clock: FrozenClock
 ) -> AsyncIterator[Browser]:
     """Pages of a deployment serving 广东 → 深圳 → 南山."""
     url = f"sqlite:///{tmp_path / 'tree.db'}"
-    upgrade(tree_dir, url)
+    upgrade(guangdong_dir, url)
     settings = settings_for(clock, tmp_path)
-    async with client_of(tree_dir, url, settings) as client:
+    async with client_of(guangdong_dir, url, settings) as client:
         yield Browser(client, settings)
 
 
