@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import MetaData, create_engine, pool, select, text
+from sqlalchemy import Engine, MetaData, create_engine, event, pool, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql import Executable
 from starlette.routing import BaseRoute, Route
@@ -113,6 +113,28 @@ def postgres_database(prefix: str = "govstd_test") -> Iterator[str]:
         with engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         engine.dispose()
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def new_database(kind: str, sqlite_file: Path, prefix: str = "govstd_test") -> Iterator[str]:
+    """A database of its own, as ``kind`` of :data:`BACKENDS` says: the SQLite file
+    ``sqlite_file``, or a new PostgreSQL database (:func:`postgres_database`); its URL."""
+    if kind == "sqlite":
+        yield f"sqlite:///{sqlite_file}"
+    else:
+        with postgres_database(prefix) as url:
+            yield url
+
+
+def fk_engine(url: str) -> Engine:
+    """An engine of its own on ``url``, enforcing foreign keys on SQLite too."""
+    engine = create_engine(url, poolclass=pool.NullPool)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA foreign_keys=ON"))
+    return engine
 
 
 def all_tables(package: Package) -> MetaData:

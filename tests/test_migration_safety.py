@@ -44,12 +44,14 @@ from generator.render.tables import TableSpec
 from runtime import migrate
 from runtime.auth import issue_token
 from tests.helpers import (
+    BACKENDS,
     FrozenClock,
     client_of,
     edited_standards,
+    fk_engine,
     generate_package,
     ibr_data,
-    postgres_database,
+    new_database,
     settings_for,
 )
 from tests.test_migrations import (
@@ -172,34 +174,13 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> list[Package]:
     return found
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def database(db_kind: str, tmp_path: Path) -> Iterator[tuple[str, sa.Engine]]:
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, sa.Engine]]:
     """A URL and an engine for a database of its own, for one package."""
-
-    def open_url(url: str) -> tuple[str, sa.Engine]:
-        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-        if engine.dialect.name == "sqlite":
-
-            @sa.event.listens_for(engine, "connect")
-            def _fk(dbapi_connection: Any, _record: Any) -> None:
-                dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-        return url, engine
-
-    if db_kind == "sqlite":
-        url, engine = open_url(f"sqlite:///{tmp_path / 'app.db'}")
+    with new_database(request.param, tmp_path / "app.db") as url:
+        engine = fk_engine(url)
         yield url, engine
         engine.dispose()
-    else:
-        with postgres_database() as url:
-            url, engine = open_url(url)
-            yield url, engine
-            engine.dispose()
 
 
 # ---------------------------------------------------------------- rows to insert

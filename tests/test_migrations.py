@@ -36,7 +36,7 @@ from generator.render.sealing import sealed_as
 from generator.render.snapshot import load_snapshot
 from generator.writer import format_python, write_package
 from runtime import migrate
-from tests.helpers import application_row, postgres_database
+from tests.helpers import BACKENDS, application_row, fk_engine, new_database, postgres_database
 
 # ---------------------------------------------------------------- standards versions
 
@@ -286,24 +286,15 @@ def revisions(app: Path) -> list[str]:
 # ---------------------------------------------------------------- databases
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'app.db'}"
-    else:
-        with postgres_database() as url:
-            yield url
+    with new_database(request.param, tmp_path / "app.db") as url:
+        yield url
 
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[sa.Engine]:
-    eng = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
-    if eng.dialect.name == "sqlite":
-
-        @sa.event.listens_for(eng, "connect")
-        def _fk(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
+    eng = fk_engine(db_url)
     yield eng
     eng.dispose()
 

@@ -36,6 +36,7 @@ from runtime.routes.materials import stored_context
 from runtime.settings import Settings
 from runtime.subjects import pseudonyms
 from tests.helpers import (
+    BACKENDS,
     DATA_KEY,
     SECRET,
     free_port,
@@ -48,7 +49,6 @@ from tests.helpers import (
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 SETTINGS = Settings(secret=SECRET, secret_is_dev=False)
 
 FIGURES: list[str] = []

@@ -16,6 +16,7 @@ import pytest
 from runtime.package import Package, load_package
 from runtime.settings import Settings
 from tests.helpers import (
+    BACKENDS,
     Api,
     FrozenClock,
     client_of,
@@ -26,8 +27,6 @@ from tests.helpers import (
     settings_for,
 )
 from tests.runtime.services import serve, services_package
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture

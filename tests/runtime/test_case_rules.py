@@ -25,6 +25,7 @@ from runtime.migrate import upgrade
 from runtime.package import import_package, load_package
 from runtime.settings import Settings
 from tests.helpers import (
+    BACKENDS,
     Api,
     Browser,
     FrozenClock,
@@ -34,7 +35,7 @@ from tests.helpers import (
     food_data,
     generate_package,
     hand_in,
-    postgres_database,
+    new_database,
     replace_once,
 )
 
@@ -72,12 +73,9 @@ def _change_standards(root: Path) -> None:
     )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'rules.db'}"
-        return
-    with postgres_database("govstd_rules") as url:
+    with new_database(request.param, tmp_path / "rules.db", "govstd_rules") as url:
         yield url
 
 

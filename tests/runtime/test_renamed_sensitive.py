@@ -26,13 +26,14 @@ from runtime.auth import issue_token
 from runtime.package import load_package
 from runtime.settings import Settings
 from tests.helpers import (
+    BACKENDS,
     ID_A,
     ID_B,
     STANDARDS,
     client_of,
     generate_package,
     ibr_data,
-    postgres_database,
+    new_database,
 )
 
 pytestmark = pytest.mark.anyio
@@ -92,13 +93,10 @@ def renamed_package(package_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     return app
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def own_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database of this test's own (it is migrated to and fro)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'govstd.db'}"
-        return
-    with postgres_database("govstd_renamed") as url:
+    with new_database(request.param, tmp_path / "govstd.db", "govstd_renamed") as url:
         yield url
 
 
