@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from generator.cli import app
-from tests.helpers import govstd
+from tests.helpers import govstd, replace_once
 
 STANDARDS = Path(__file__).resolve().parents[1] / "standards"
 SUBSET = [
@@ -391,10 +391,7 @@ def apply_edits(root: Path, edits: list[Edit]) -> None:
                 target = root / "national" / f"zz_{which}.yaml"
             target.write_bytes(WHOLE[which]())
         elif edit[0] == "replace":  # pinned cases: one exact text replacement
-            _, rel, old, new = edit
-            text = target.read_text(encoding="utf-8")
-            assert text.count(old) == 1, (rel, old)
-            target.write_text(text.replace(old, new), encoding="utf-8")
+            replace_once(target, edit[2], edit[3])
         elif edit[0] == "copy":  # the same documents twice: duplicate ids
             source = root / files[edit[2] % len(files)]
             shutil.copyfile(source, target.with_name(f"copy_of_{source.name}"))

@@ -3,7 +3,6 @@ region offers every member and the policies differ in regions and dates."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,10 +10,10 @@ from typing import Any
 from runtime.package import load_package
 from runtime.settings import Settings
 from tests.helpers import (
-    STANDARDS,
     Api,
     client_of,
     create_schema,
+    edited_standards,
     food_data,
     generate_package,
     ibr_data,
@@ -66,17 +65,15 @@ def services_tree(root: Path) -> Path:
     """The bundled standards, except: 南山 does not implement the public place health licence
     (so 开餐馆 is offered in 深圳 only), the start-up subsidy is issued by 深圳 (in force in
     南山 below it), plus a later and an expired policy; the profile asks a sensitive field."""
-    tree = root / "standards"
-    shutil.copytree(STANDARDS, tree)
-    nanshan = tree / "regions" / "nanshan.yaml"
-    text = nanshan.read_text(encoding="utf-8")
     members = ", food_business_license, public_place_health_license]"
-    text = text.replace(members, ", food_business_license]")
-    nanshan.write_text(text, encoding="utf-8")
-    policy = tree / "national" / "policies" / "startup_subsidy_2026.yaml"
-    policy.write_text(
-        policy.read_text(encoding="utf-8").replace("regions: [nanshan]", "regions: [shenzhen]"),
-        encoding="utf-8",
+    tree = edited_standards(
+        root / "standards",
+        ("regions/nanshan.yaml", members, ", food_business_license]"),
+        (
+            "national/policies/startup_subsidy_2026.yaml",
+            "regions: [nanshan]",
+            "regions: [shenzhen]",
+        ),
     )
     profile = tree / "national" / "forms" / "enterprise_profile.yaml"
     profile.write_text(

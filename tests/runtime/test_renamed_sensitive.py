@@ -29,8 +29,8 @@ from tests.helpers import (
     BACKENDS,
     ID_A,
     ID_B,
-    STANDARDS,
     client_of,
+    edited_standards,
     generate_package,
     ibr_data,
     new_database,
@@ -43,13 +43,23 @@ PHONE = "13812345678"
 
 def _renamed_standards(root: Path) -> None:
     """The bundled standards with the three renames of the module docstring."""
-    shutil.copytree(STANDARDS, root)
-    elements = root / "national/elements/contact.yaml"
-    text_ = elements.read_text(encoding="utf-8")
-    assert text_.count("id: mobile_phone\n") == 1
-    elements.write_text(
-        text_.replace("id: mobile_phone\n", "id: mobile_number\nrenamed_from: [mobile_phone]\n"),
-        encoding="utf-8",
+    operator = "      - element: citizen_id_number\n        label: {zh: 经营者公民身份号码"
+    ibr = "national/forms/ibr_form.yaml"
+    edited_standards(
+        root,
+        (
+            "national/elements/contact.yaml",
+            "id: mobile_phone\n",
+            "id: mobile_number\nrenamed_from: [mobile_phone]\n",
+        ),
+        (
+            ibr,
+            operator,
+            "      - id: operator_id_number\n        element: citizen_id_number\n"
+            "        renamed_from: [citizen_id_number]\n        label: {zh: 经营者公民身份号码",
+        ),
+        (ibr, "id: ibr_form\n", "id: ibr_application\nrenamed_from: [ibr_form]\n"),
+        ("national/matters/ibr.yaml", "form: ibr_form\n", "form: ibr_application\n"),
     )
     users = 0
     for form in (root / "national/forms").glob("*.yaml"):
@@ -61,19 +71,6 @@ def _renamed_standards(root: Path) -> None:
                 encoding="utf-8",
             )
     assert users >= 2  # the element's columns are renamed in several forms
-    ibr = root / "national/forms/ibr_form.yaml"
-    text_ = ibr.read_text(encoding="utf-8")
-    operator = "      - element: citizen_id_number\n        label: {zh: 经营者公民身份号码"
-    assert text_.count(operator) == 1 and text_.count("id: ibr_form\n") == 1
-    text_ = text_.replace(
-        operator,
-        "      - id: operator_id_number\n        element: citizen_id_number\n"
-        "        renamed_from: [citizen_id_number]\n        label: {zh: 经营者公民身份号码",
-    ).replace("id: ibr_form\n", "id: ibr_application\nrenamed_from: [ibr_form]\n")
-    ibr.write_text(text_, encoding="utf-8")
-    matter = root / "national/matters/ibr.yaml"
-    text_ = matter.read_text(encoding="utf-8")
-    matter.write_text(text_.replace("form: ibr_form\n", "form: ibr_application\n"), "utf-8")
 
 
 @pytest.fixture(scope="module")
