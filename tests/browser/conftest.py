@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,16 +159,44 @@ def watch(tab: Any) -> Problems:
     return problems
 
 
-@pytest.fixture
-def page(browser: Any, server: Server) -> Iterator[Any]:
-    """A fresh browser context (desk size) whose page must end without script errors."""
-    context = browser.new_context(viewport=DESK, base_url=server.url, locale="zh-CN")
+@contextmanager
+def new_tab(browser: Any, server: Server, **options: Any) -> Iterator[Any]:
+    """The page of a browser context of its own (Chinese, 10 s timeouts, ``options`` for
+    ``new_context``), closed afterwards; it must end without script errors."""
+    context = browser.new_context(base_url=server.url, locale="zh-CN", **options)
     context.set_default_timeout(10_000)
     tab = context.new_page()
     problems = watch(tab)
-    yield tab
-    context.close()
+    try:
+        yield tab
+    finally:
+        context.close()
     assert problems.messages == [], "script errors on the page"
+
+
+def fits_a_phone(tab: Any) -> bool:
+    return bool(tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"])
+
+
+@pytest.fixture
+def page(browser: Any, server: Server) -> Iterator[Any]:
+    """A fresh browser context (desk size) whose page must end without script errors."""
+    with new_tab(browser, server, viewport=DESK) as tab:
+        yield tab
+
+
+@pytest.fixture
+def phone_page(browser: Any, server: Server) -> Iterator[Any]:
+    """:func:`page` on a phone."""
+    with new_tab(browser, server, viewport=PHONE, is_mobile=True) as tab:
+        yield tab
+
+
+@pytest.fixture
+def plain_page(browser: Any, server: Server) -> Iterator[Any]:
+    """:func:`page` with JavaScript off."""
+    with new_tab(browser, server, java_script_enabled=False) as tab:
+        yield tab
 
 
 def axe_violations(tab: Any) -> list[dict[str, Any]]:
