@@ -43,39 +43,6 @@ async def test_roles_and_wrong_state(api: Api, clock: FrozenClock) -> None:
     assert staff_list.status_code == 403
 
 
-async def test_four_eyes_on_approve(api: Api) -> None:
-    r = await api.post(
-        "/api/matters/food_business_license/applications",
-        json={"region": "nanshan", "data": {}},
-        headers=api.token("applicant"),
-    )
-    assert r.status_code == 422  # everything is missing
-    from tests.helpers import food_data
-
-    r = await api.post(
-        "/api/matters/food_business_license/applications",
-        json={"region": "nanshan", "data": food_data()},
-        headers=api.token("applicant"),
-    )
-    app_id = r.json()["id"]
-    act = f"/api/applications/{app_id}/actions"
-    await hand_in(api, app_id, api.token("applicant"))
-    assert (await api.post(f"{act}/accept", headers=api.token("officer", "p1"))).status_code == 200
-    denied = await api.post(
-        f"{act}/approve",
-        headers=api.token("approver", "p1"),
-        params={},
-    )
-    assert denied.status_code == 403
-    assert denied.json()["error"]["code"] == "four_eyes"
-    en = await api.post(
-        f"{act}/approve", headers={**api.token("approver", "p1"), "Accept-Language": "en"}
-    )
-    assert "four eyes" in en.json()["error"]["message"]
-    ok = await api.post(f"{act}/approve", headers=api.token("approver", "p2"))
-    assert ok.status_code == 200
-
-
 @pytest.mark.parametrize(
     "extra",
     [
