@@ -90,16 +90,6 @@ async def test_concurrent_actions_one_wins(api: Api) -> None:
     assert [t["transition"] for t in detail.json()["transitions"]] == ["submit", "accept"]
 
 
-async def test_concurrent_submissions_unique_numbers(api: Api) -> None:
-    body = {"region": "nanshan", "data": unemployment_data()}
-    results = await asyncio.gather(
-        *(api.post(URL, json=body, headers=api.token("applicant", f"c{i}")) for i in range(12))
-    )
-    assert all(r.status_code == 201 for r in results), [r.text for r in results]
-    numbers = {r.json()["number"] for r in results}
-    assert len(numbers) == 12
-
-
 async def test_catalogue(api: Api) -> None:
     r = await api.get("/api/matters")
     assert r.status_code == 200
