@@ -43,6 +43,7 @@ from tests.helpers import (
     generate_package,
     govstd,
     govstd_command,
+    ibr_data,
     postgres_database,
 )
 
@@ -96,22 +97,14 @@ def citizen_id(n: int) -> str:
 
 def ibr_body(n: int, **overrides: Any) -> dict[str, Any]:
     """A valid 个体工商户登记 submission, distinct for each ``n``."""
-    data: dict[str, Any] = {
-        "person_name": f"张{n}",
-        "citizen_id_number": citizen_id(n),
-        "mobile_phone": f"138{n % 100_000_000:08d}",
-        "residence_address": f"深圳市南山区桃园路 {n} 号",
-        "organization_form": "1",
-        "business_scope": "零售：日用百货",
-        "business_address": "深圳市南山区南头街 8 号",
-        "business_division": "440305",
-        "premises_ownership": "2",
-        "registered_capital": 5 + n % 7,
-        "employees": 2,
-        "agent_used": False,
-    }
-    data.update(overrides)
-    return {"region": "nanshan", "data": data}
+    data = ibr_data(
+        person_name=f"张{n}",
+        citizen_id_number=citizen_id(n),
+        mobile_phone=f"138{n % 100_000_000:08d}",
+        residence_address=f"深圳市南山区桃园路 {n} 号",
+        registered_capital=5 + n % 7,
+    )
+    return {"region": "nanshan", "data": data | overrides}
 
 
 def percentile(values: list[float], q: float) -> float:
