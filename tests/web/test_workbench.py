@@ -28,7 +28,6 @@ from tests.helpers import (
     settings_for,
     unemployment_data,
 )
-from tests.runtime.services import restaurant_data
 
 pytestmark = pytest.mark.anyio
 
@@ -380,23 +379,6 @@ async def test_a_supervisor_sees_their_region_and_below(tree_browser: Browser) -
     assert re.search(
         r'<span class="figure-label">办件总数</span> <span class="figure-value">1<', stats.text
     )
-
-
-async def test_a_bundle_members_case_page_links_its_siblings(browser: Browser) -> None:
-    r = await browser.client.post(
-        "/api/bundles/open_restaurant/applications",
-        json={"region": "nanshan", "data": restaurant_data()},
-        headers=bearer(browser, "applicant", "shop-a", id_number=ID_A),
-    )
-    assert r.status_code == 201, r.text
-    members = [a["id"] for a in r.json()["applications"]]
-    assert len(members) == 3
-    await browser.sign_in("officer", "officer-1")
-    page = await browser.get(f"/staff/cases/{members[0]}")
-    panel = page.text.split('id="bundle-h"', 1)[1].split("</section>", 1)[0]
-    assert "开办餐馆" in panel or "一件事一次办" in panel
-    assert [f'href="/staff/cases/{m}"' in panel for m in members] == [False, True, True]
-    assert ID_A not in page.text
 
 
 async def test_accepting_without_the_required_materials_names_them(browser: Browser) -> None:
