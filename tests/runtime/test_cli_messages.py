@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
 from runtime.cli import app
@@ -26,6 +27,11 @@ def test_migrate_names_each_revision_it_applies(tmp_path: Path) -> None:
     (first,) = sorted(p.stem for p in (package / "migrations" / "versions").glob("0*.py"))
 
     said = _migrate(package, url)
+    engine = create_engine(url)
+    assert {"applications", "transitions", "audit_log", "form_ibr_form"} <= set(
+        inspect(engine).get_table_names()
+    )
+    engine.dispose()
     assert f"applied {first}: Create the tables of the package for region 'nanshan'" in said
     assert "1 revision(s) applied; restart a running govstd serve" in said
     assert "重启" in said
