@@ -20,8 +20,6 @@ import os
 import re
 import shutil
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,12 +28,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from runtime.app import create_app
 from runtime.migrate import upgrade
 from runtime.settings import Settings
-from tests.helpers import DATA_KEY, SECRET, free_port, generate_package
+from tests.helpers import DATA_KEY, SECRET, generate_package, uvicorn_in_a_thread
 
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE.parents[1] / "docs" / "screenshots"
@@ -113,19 +110,8 @@ def server(web_package_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         upload_dir=folder / "uploads",
         env={"GOVSTD_DATA_KEY": DATA_KEY},
     )
-    app = create_app(web_package_dir, url, settings)
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield Server(f"http://127.0.0.1:{port}", folder, settings)
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with uvicorn_in_a_thread(create_app(web_package_dir, url, settings)) as base:
+        yield Server(base, folder, settings)
 
 
 @dataclass
