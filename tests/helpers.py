@@ -25,7 +25,7 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import Engine, MetaData, create_engine, event, pool, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql import Executable
 from starlette.routing import BaseRoute, Route
 from typer.testing import CliRunner
@@ -161,7 +161,7 @@ def emptied(url: str, package: Package) -> str:
     return url
 
 
-def query(url: str, statement: Executable) -> list[Any]:
+def query(url: str | URL, statement: Executable) -> list[Any]:
     """The rows ``statement`` returns, read beside the app on an engine of its own."""
     engine = create_engine(url)
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from runtime.migrate import upgrade
 from runtime.web.i18n import TEXT
@@ -25,6 +25,7 @@ from tests.helpers import (
     file_case,
     food_data,
     ibr_data,
+    query,
     settings_for,
     unemployment_data,
 )
@@ -53,13 +54,9 @@ async def status_of(browser: Browser, app_id: str) -> str:
 
 
 def audit_rows(browser: Browser, action: str) -> list[Any]:
-    engine = create_engine(browser.client._transport.app.state.ctx.engine.url)  # type: ignore[attr-defined]
-    package = browser.client._transport.app.state.ctx.package  # type: ignore[attr-defined]
-    log = package.tables.audit_log
-    with engine.connect() as conn:
-        rows = conn.execute(select(log).where(log.c.action == action)).all()
-    engine.dispose()
-    return list(rows)
+    ctx = browser.client._transport.app.state.ctx  # type: ignore[attr-defined]
+    log = ctx.package.tables.audit_log
+    return query(ctx.engine.url, select(log).where(log.c.action == action))
 
 
 async def test_only_staff_see_the_workbench_and_only_supervisors_the_statistics(
