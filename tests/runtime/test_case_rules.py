@@ -31,6 +31,7 @@ from tests.helpers import (
     FrozenClock,
     client_of,
     edited_standards,
+    execute,
     file_food,
     food_data,
     generate_package,
@@ -186,11 +187,8 @@ async def test_a_case_whose_rules_are_not_in_the_package_follows_the_current_one
 ) -> None:
     """Regenerated into a new folder, the package lost a version: logged, current rules."""
     app_id = await file_food(api, "citizen-s")
-    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
     apps = api.package.tables.applications
-    with engine.begin() as conn:
-        conn.execute(sa.update(apps).where(apps.c.id == app_id).values(rules="0" * 64))
-    engine.dispose()
+    execute(db_url, sa.update(apps).where(apps.c.id == app_id).values(rules="0" * 64))
     with caplog.at_level("WARNING", logger="govstd.runtime"):
         r = await api.get(f"/api/applications/{app_id}", headers=api.token("officer"))
     assert r.status_code == 200, r.text

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
-from tests.helpers import ID_A, Api, FrozenClock, execute
+from tests.helpers import ID_A, Api, FrozenClock, execute, query
 from tests.runtime.services import claim_data, profile_data
 
 pytestmark = pytest.mark.anyio
@@ -97,11 +97,9 @@ async def test_profile_validated_and_sensitive_values_sealed(
     got = await api.get("/api/profile", headers=api.token("applicant", "shop-a"))
     assert got.json()["data"]["legal_representative_name"] == secret
     assert got.json()["data"]["employees"] == 5
-    engine = create_engine(f"sqlite:///{tmp_path / 'sz.db'}")
-    profiles = api.package.tables.profiles
-    with engine.connect() as conn:
-        stored = conn.execute(select(profiles.c.data)).scalar_one()
-    engine.dispose()
+    [(stored,)] = query(
+        f"sqlite:///{tmp_path / 'sz.db'}", select(api.package.tables.profiles.c.data)
+    )
     assert secret not in stored and "南山小馆" in stored
     other = await api.get("/api/profile", headers=api.token("applicant", "shop-b"))
     assert other.status_code == 404

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from runtime import migrate
 from runtime.auth import issue_token
@@ -34,6 +34,7 @@ from tests.helpers import (
     generate_package,
     ibr_data,
     new_database,
+    query,
 )
 
 pytestmark = pytest.mark.anyio
@@ -173,10 +174,7 @@ async def test_a_renamed_sensitive_field_keeps_its_values(
 
     migrate.upgrade(renamed_package, own_db)
     tables = load_package(renamed_package).tables
-    engine = create_engine(own_db)
-    with engine.connect() as conn:  # still the same ciphertext, now in renamed columns
-        row = conn.execute(select(tables.forms["ibr_application"])).one()
-    engine.dispose()
+    [row] = query(own_db, select(tables.forms["ibr_application"]))  # the same ciphertext
     assert row.mobile_number.startswith("v1.") and row.operator_id_number.startswith("v1.")
     async with served(renamed_package, own_db, settings) as client:
         await _read_back(client, before, PHONE, renamed=True)
