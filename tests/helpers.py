@@ -441,6 +441,11 @@ async def file_food(api: Api, sub: str, region: str = "nanshan", **data: Any) ->
     return await api.file("food_business_license", food_data(**data), sub, region)
 
 
+async def file_unemployment(api: Api, sub: str = "citizen-a", **data: Any) -> str:
+    """File a 失业登记 (a public service) in nanshan; its id."""
+    return await api.file("unemployment_registration", unemployment_data(**data), sub)
+
+
 async def file_ibr(api: Api, sub: str = "citizen-a", **data: Any) -> str:
     """File a 个体工商户设立登记 application in nanshan; its id."""
     return await api.file("ibr", ibr_data(**data), sub)

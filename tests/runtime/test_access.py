@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import Api, FrozenClock, hand_in, ibr_data, unemployment_data
+from tests.helpers import Api, FrozenClock, file_unemployment, hand_in, ibr_data, unemployment_data
 
 pytestmark = pytest.mark.anyio
 URL = "/api/matters/unemployment_registration/applications"
 
 
-async def _file(api: Api, sub: str = "citizen-a") -> str:
-    return await api.file("unemployment_registration", unemployment_data(), sub)
-
-
 async def test_other_applicant_gets_404(api: Api) -> None:
-    app_id = await _file(api, "citizen-a")
+    app_id = await file_unemployment(api, "citizen-a")
     other = api.token("applicant", "citizen-b")
     assert (await api.get(f"/api/applications/{app_id}", headers=other)).status_code == 404
     r = await api.post(f"/api/applications/{app_id}/actions/withdraw", headers=other)
@@ -29,7 +25,7 @@ async def test_other_applicant_gets_404(api: Api) -> None:
 
 
 async def test_roles_and_wrong_state(api: Api, clock: FrozenClock) -> None:
-    app_id = await _file(api)
+    app_id = await file_unemployment(api)
     act = f"/api/applications/{app_id}/actions"
     applicant = api.token("applicant", "citizen-a")
     assert (await api.post(f"{act}/accept", headers=applicant)).status_code == 403
@@ -78,7 +74,7 @@ async def test_region_must_offer_the_matter(api: Api) -> None:
 
 
 async def test_action_body_is_strict(api: Api) -> None:
-    app_id = await _file(api)
+    app_id = await file_unemployment(api)
     r = await api.post(
         f"/api/applications/{app_id}/actions/accept",
         json={"status": "completed"},
@@ -96,7 +92,7 @@ async def test_action_body_is_strict(api: Api) -> None:
 
 
 async def test_supervisor_reads_subtree_only(api: Api) -> None:
-    app_id = await _file(api)
+    app_id = await file_unemployment(api)
     sup = api.token("supervisor", "sup", region="nanshan")
     assert (await api.get(f"/api/applications/{app_id}", headers=sup)).status_code == 200
     sz = api.token("supervisor", "sup-sz", region="shenzhen")  # not served by this package

@@ -13,17 +13,13 @@ import httpx
 import pytest
 
 from runtime.filecrypt import CHUNK
-from tests.helpers import DATA_KEY, PDF, Api, client_of, unemployment_data
+from tests.helpers import DATA_KEY, PDF, Api, client_of, file_unemployment
 
 pytestmark = pytest.mark.anyio
 
 
-async def _file(api: Api) -> str:
-    return await api.file("unemployment_registration", unemployment_data())
-
-
 async def test_upload_and_download(api: Api) -> None:
-    app_id = await _file(api)
+    app_id = await file_unemployment(api)
     h = api.token("applicant", "citizen-a")
     url = f"/api/applications/{app_id}/materials/commitment_letter"
     r = await api.put(
@@ -54,7 +50,7 @@ async def test_upload_and_download(api: Api) -> None:
 
 async def test_upload_refusals(api: Api) -> None:
     """Types, sizes and content types (streamed too): security/test_abuse.py."""
-    app_id = await _file(api)
+    app_id = await file_unemployment(api)
     h = api.token("applicant", "citizen-a")
     base = f"/api/applications/{app_id}/materials"
     r = await api.put(
@@ -96,7 +92,7 @@ async def _app_with_keys(
 async def test_files_are_encrypted_at_rest_and_survive_key_rotation(
     api: Api, package_dir: Path, db_url: str, size: int
 ) -> None:
-    app_id = await _file(api)
+    app_id = await file_unemployment(api)
     h = api.token("applicant", "citizen-a")
     url = f"/api/applications/{app_id}/materials/commitment_letter"
     marker = "身份证号440305199003070014 承诺书".encode()
@@ -132,7 +128,7 @@ async def test_files_are_encrypted_at_rest_and_survive_key_rotation(
 
 async def test_a_tampered_or_moved_file_is_not_served(api: Api) -> None:
     h = api.token("applicant", "citizen-a")
-    first, second = await _file(api), await _file(api)
+    first, second = await file_unemployment(api), await file_unemployment(api)
     for app_id in (first, second):
         url = f"/api/applications/{app_id}/materials/commitment_letter"
         r = await api.put(url, files={"file": ("a.pdf", PDF, "application/pdf")}, headers=h)

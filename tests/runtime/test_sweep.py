@@ -23,7 +23,7 @@ import pytest
 from runtime.db import make_engine
 from runtime.package import Package
 from runtime.sweep import sweep_uploads
-from tests.helpers import DATA_KEY, PDF, SECRET, Api, govstd, unemployment_data
+from tests.helpers import DATA_KEY, PDF, SECRET, Api, file_unemployment, govstd
 from tests.live.conftest import LiveDB, LiveServer
 
 pytestmark = pytest.mark.anyio
@@ -46,7 +46,7 @@ def _plant(path: Path, content: bytes = PDF, *, aged: bool = True) -> Path:
 async def _case_with_a_file(api: Api) -> tuple[str, str, Path]:
     """A case, its uploaded material (url) and the stored file (made old)."""
     h = api.token("applicant", "citizen-a")
-    case = await api.file("unemployment_registration", unemployment_data(), "citizen-a")
+    case = await file_unemployment(api, "citizen-a")
     url = f"/api/applications/{case}/materials/commitment_letter"
     up = await api.put(url, files={"file": ("a.pdf", PDF, "application/pdf")}, headers=h)
     assert up.status_code == 201, up.text

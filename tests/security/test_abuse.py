@@ -24,7 +24,7 @@ from sqlalchemy import Engine, select, update
 
 from runtime.settings import Settings
 from runtime.subjects import pseudonyms
-from tests.helpers import PDF, SECRET, Api, unemployment_data
+from tests.helpers import PDF, SECRET, Api, file_unemployment, unemployment_data
 from tests.security.conftest import files_under, report, table_contents
 
 pytestmark = pytest.mark.anyio
@@ -75,10 +75,6 @@ def refused(r: httpx.Response, status: int, code: str | None = None) -> None:
         assert error["code"] == code
 
 
-async def file_application(api: Api, sub: str = "citizen-a") -> str:
-    return await api.file("unemployment_registration", unemployment_data(), sub)
-
-
 def multipart(boundary: str, parts: list[tuple[str, str | None, bytes]]) -> bytes:
     """A multipart/form-data body: ``(field name, filename or None, content)`` per part."""
     out = []
@@ -95,7 +91,7 @@ def multipart(boundary: str, parts: list[tuple[str, str | None, bytes]]) -> byte
 async def test_assert_untouched_sees_a_changed_value(api: Api, db: Engine) -> None:
     """The check the tests below rely on: a status changed, an audit entry rewritten or a
     stored file's bytes changed is caught, though no row or file was added or removed."""
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     r = await api.put(
         f"/api/applications/{app_id}/materials/commitment_letter",
         files={"file": ("a.pdf", PDF, "application/pdf")},
@@ -128,7 +124,7 @@ async def test_assert_untouched_sees_a_changed_value(api: Api, db: Engine) -> No
 
 
 async def test_upload_over_the_limit(api: Api, db: Engine) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     h = api.token("applicant", "citizen-a")
     url = f"/api/applications/{app_id}/materials/commitment_letter"  # max 5 MB
     before = trace(api, db)
@@ -186,7 +182,7 @@ async def test_upload_over_the_limit(api: Api, db: Engine) -> None:
     ],
 )
 async def test_upload_of_another_type(api: Api, db: Engine, material: str, content: bytes) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     before = trace(api, db)
     r = await api.put(
         f"/api/applications/{app_id}/materials/{material}",
@@ -212,7 +208,7 @@ TRAVERSAL_NAMES = [
 
 
 async def test_traversal_filename_is_metadata_only(api: Api, db: Engine, tmp_path: Path) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     h = api.token("applicant", "citizen-a")
     url = f"/api/applications/{app_id}/materials/commitment_letter"
     before = trace(api, db)
@@ -247,7 +243,7 @@ async def test_traversal_filename_is_metadata_only(api: Api, db: Engine, tmp_pat
 
 
 async def test_multipart_with_thousands_of_parts(api: Api, db: Engine) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     h = {**api.token("applicant", "citizen-a"), "Content-Type": "multipart/form-data; boundary=b"}
     url = f"/api/applications/{app_id}/materials/commitment_letter"
     before = trace(api, db)
@@ -299,7 +295,7 @@ async def test_multipart_with_thousands_of_parts(api: Api, db: Engine) -> None:
 
 
 async def test_ten_megabyte_json(api: Api, db: Engine) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     h = {"Content-Type": "application/json"}
     applicant, officer = api.token("applicant", "citizen-a"), api.token("officer")
     before = trace(api, db)
@@ -345,7 +341,7 @@ async def test_ten_megabyte_json(api: Api, db: Engine) -> None:
 
 async def test_deeply_nested_json(api: Api, db: Engine) -> None:
     h = {**api.token("applicant", "citizen-a"), "Content-Type": "application/json"}
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     before = trace(api, db)
     for body in (
         b"[" * 200_000 + b"]" * 200_000,
@@ -369,7 +365,7 @@ async def test_json_null_body_is_not_an_absent_one(api: Api, db: Engine) -> None
     """A step or a reveal whose optional body is the JSON literal ``null`` (not an object,
     as the document requires) is refused with 422 — it was taken as no body: the step was
     taken, the data revealed."""
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     h = {"Content-Type": "application/json"}
     before = trace(api, db)
     for url, who in (
@@ -384,7 +380,7 @@ async def test_json_null_body_is_not_an_absent_one(api: Api, db: Engine) -> None
 
 async def test_wrong_content_type(api: Api, db: Engine) -> None:
     h = api.token("applicant", "citizen-a")
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     before = trace(api, db)
     body = json.dumps({"region": "nanshan", "data": unemployment_data()}).encode()
     for content_type in (
@@ -422,7 +418,7 @@ async def test_wrong_content_type(api: Api, db: Engine) -> None:
 async def test_nul_and_surrogates_in_text(api: Api, db: Engine) -> None:
     """Strings no database stores (PostgreSQL refuses NUL) are refused before any query."""
     h = {**api.token("applicant", "citizen-a"), "Content-Type": "application/json"}
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     before = trace(api, db)
     for bad in ("张\\u0000三", "\\ud800", "\\udfff\\ud800"):
         body = json.dumps({"region": "nanshan", "data": unemployment_data()})
@@ -491,7 +487,7 @@ def forged_tokens(api: Api) -> dict[str, dict[str, str]]:
 
 
 async def test_token_signed_with_another_key(api: Api, db: Engine) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     genuine = {"Authorization": f"Bearer {signed(api.settings)}"}
     assert (await api.get("/api/applications", headers=genuine)).status_code == 200
     before = trace(api, db)
@@ -512,7 +508,7 @@ async def test_token_signed_with_another_key(api: Api, db: Engine) -> None:
 
 
 async def test_token_of_another_region(api: Api, db: Engine) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     r = await api.put(
         f"/api/applications/{app_id}/materials/commitment_letter",
         files={"file": ("a.pdf", PDF, "application/pdf")},
@@ -557,7 +553,7 @@ async def test_token_of_another_region(api: Api, db: Engine) -> None:
 
 
 async def test_applicant_on_staff_endpoints(api: Api, db: Engine) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     own = api.token("applicant", "citizen-a")
     before = trace(api, db)
     for method, url in (
@@ -617,7 +613,7 @@ HOSTILE_IDS = [
 
 @pytest.mark.parametrize("hostile", HOSTILE_IDS, ids=range(len(HOSTILE_IDS)))
 async def test_hostile_ids(api: Api, db: Engine, hostile: str) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     applicant, officer = api.token("applicant", "citizen-a"), api.token("officer")
     before = trace(api, db)
     h = quote(hostile, safe="")
