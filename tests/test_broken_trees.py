@@ -960,14 +960,6 @@ def test_resolve_of_the_parent_stops_at_the_parent(
     assert matters["food"]["overridden_by"] == []
 
 
-def test_resolve_unknown_region(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    make_tree(tmp_path)
-    code, out, err = run(tmp_path, monkeypatch, "resolve", ROOT, "--region", "zz")
-    assert code == 1
-    assert out == ""
-    assert "unknown region 'zz' (known regions: a, b, c)" in err
-
-
 def test_resolve_of_a_broken_tree_prints_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
