@@ -41,6 +41,8 @@ from runtime.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 STANDARDS = ROOT / "standards"
+GENERATED = ROOT / "generated"
+REGIONS = ["guangdong", "shenzhen", "nanshan", "zhejiang", "hangzhou"]  # the bundled ones
 DATA_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
 SECRET = "test-secret-0123456789abcdef-0123456789"
 CST = timedelta(hours=8)
@@ -378,6 +380,10 @@ def application_row(app_id: str, form: str, **overrides: Any) -> dict[str, Any]:
 
 
 # --- submissions ------------------------------------------------------------------
+
+# what 受理 needs of each matter (its required materials, the applicant's to hand in)
+FOOD_FILES = ("food_license_application", "id_proof", "layout_and_process", "food_safety_rules")
+IBR_FILES = ("registration_application", "id_proof", "lease_contract")
 
 ID_A = "440305199003070014"
 ID_B = "310115197806150038"

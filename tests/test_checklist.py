@@ -12,10 +12,9 @@ from openpyxl import Workbook
 
 from generator.kinds.common import text
 from generator.pipeline import check_tree
-from tests.helpers import edited_standards, run
+from tests.helpers import ROOT, edited_standards, run
 
-REPO = Path(__file__).parent.parent
-SAMPLE = REPO / "standards" / "checklist-sample.xlsx"
+SAMPLE = ROOT / "standards" / "checklist-sample.xlsx"
 
 
 def test_a_region_round_trips_through_a_workbook(
@@ -166,9 +165,9 @@ def test_the_sample_workbook_imports_cleanly(
 ) -> None:
     """As documented: ``govstd import-xlsx standards/checklist-sample.xlsx --out DIR`` from the
     repository. Its rows are the bundled matters: before, 8 duplicate Matter ids."""
-    monkeypatch.chdir(REPO)
+    monkeypatch.chdir(ROOT)
     code, _, err = run(
-        REPO, monkeypatch, "import-xlsx", "standards/checklist-sample.xlsx", "--out", str(tmp_path)
+        ROOT, monkeypatch, "import-xlsx", "standards/checklist-sample.xlsx", "--out", str(tmp_path)
     )
     assert code == 0, err
     assert "0 matter(s) written, 8 unchanged" in err

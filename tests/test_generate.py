@@ -19,12 +19,7 @@ from generator.pipeline import generate
 from generator.render import GeneratedFile, GenerateError
 from generator.render import forms as forms_renderer
 from generator.writer import write_package
-from tests.helpers import edited_standards, replace_once
-
-ROOT = Path(__file__).resolve().parent.parent
-STANDARDS = ROOT / "standards"
-GENERATED = ROOT / "generated"
-REGIONS = ["guangdong", "shenzhen", "nanshan", "zhejiang", "hangzhou"]
+from tests.helpers import GENERATED, REGIONS, ROOT, STANDARDS, edited_standards, replace_once
 
 
 def tree_digest(folder: Path) -> dict[str, str]:

@@ -45,6 +45,9 @@ from runtime import migrate
 from runtime.auth import issue_token
 from tests.helpers import (
     BACKENDS,
+    GENERATED,
+    REGIONS,
+    ROOT,
     FrozenClock,
     client_of,
     edited_standards,
@@ -63,11 +66,7 @@ from tests.test_migrations import (
 )
 from tests.test_migrations import generate as generate_version
 
-REPO = Path(__file__).resolve().parents[1]
-STANDARDS = REPO / "standards"
-COMMITTED = REPO / "generated"
-REGIONS = ["guangdong", "shenzhen", "nanshan", "zhejiang", "hangzhou"]
-WAIVERS = REPO / "docs" / "squawk-waivers.md"
+WAIVERS = ROOT / "docs" / "squawk-waivers.md"
 NOW = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
 
 
@@ -139,7 +138,7 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> list[Package]:
     found = []
     out = tmp_path_factory.mktemp("packages")
     for region in REGIONS:
-        app = COMMITTED / region
+        app = GENERATED / region
         if not (app / "migrations" / "env.py").is_file():
             app = generate_package(region, out / region)
         revs = tuple(revisions(app))
@@ -148,7 +147,7 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> list[Package]:
     # nanshan as it is committed, then a second revision generated over it from the bundled
     # standards changed as a region's implementer would: a field renamed, one added, a
     # repeating section added.
-    first = COMMITTED / "nanshan"
+    first = GENERATED / "nanshan"
     if (first / "migrations" / "env.py").is_file():
         app = out / "nanshan-v2"
         shutil.copytree(first, app)
@@ -622,7 +621,7 @@ def test_sensitive_values_stay_readable_after_a_rename(
 
     body = {"region": "nanshan", "data": ibr_data()}
     filed = anyio.run(
-        lambda: call(COMMITTED / "nanshan", "POST", "/api/matters/ibr/applications", json=body)
+        lambda: call(GENERATED / "nanshan", "POST", "/api/matters/ibr/applications", json=body)
     )
     assert filed.status_code == 201, filed.text
     migrate.upgrade(v2.app, url)

@@ -33,10 +33,9 @@ from generator.render.tables import (
     identifier,
 )
 from generator.writer import format_python
-from tests.helpers import application_row
+from tests.helpers import ROOT, application_row
 from tests.test_migrations import build_version
 
-ROOT = Path(__file__).resolve().parent.parent
 RUFF = ROOT / ".venv" / "bin" / "ruff"
 MYPY = ROOT / ".venv" / "bin" / "mypy"
 

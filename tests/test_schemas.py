@@ -27,16 +27,15 @@ from generator.render.schemas import form_schema, portable, render_schemas
 from generator.writer import format_python, mark_long_lines
 from runtime.formspec import FieldSpec, FormSpec
 from runtime.validation import validate_submission
+from tests.helpers import FIXTURE
 
-MINI = Path(__file__).parent / "fixtures" / "mini"
-ROOT = Path(__file__).parent.parent
 ID_OK = "11010519491231002X"
 ID_OK_2 = "440524188001010014"
 
 
 @pytest.fixture(scope="module")
 def pkg() -> PackageIR:
-    tree, diagnostics, resolved = check_tree([MINI])
+    tree, diagnostics, resolved = check_tree([FIXTURE])
     assert not diagnostics.has_errors()
     return build_package(tree, resolved, "a")
 

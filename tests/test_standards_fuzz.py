@@ -38,9 +38,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from generator.cli import app
-from tests.helpers import govstd, replace_once
+from tests.helpers import STANDARDS, govstd, replace_once
 
-STANDARDS = Path(__file__).resolve().parents[1] / "standards"
 SUBSET = [
     "national/codesets/*",
     "national/elements/*.yaml",

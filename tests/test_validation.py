@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +15,8 @@ from runtime.formspec import FieldSpec, FormSpec, GroupSpec, RuleSpec, expressio
 from runtime.identifiers import MESSAGES as ID_MESSAGES
 from runtime.types import FieldProblem
 from runtime.validation import MESSAGES, message, validate_submission
+from tests.helpers import FIXTURE
 
-MINI = Path(__file__).parent / "fixtures" / "mini"
 TODAY = date(2026, 3, 1)
 ID_OK = "11010519491231002X"
 ID_OK_LOWER = "11010519491231002x"
@@ -384,7 +383,7 @@ def test_localized_and_expression_names() -> None:
 
 @pytest.fixture(scope="module")
 def ibr() -> FormSpec:
-    tree, diagnostics, resolved = check_tree([MINI])
+    tree, diagnostics, resolved = check_tree([FIXTURE])
     assert not diagnostics.has_errors()
     pkg = build_package(tree, resolved, "a")
     return form_spec(next(f for f in pkg.forms if f.id == "ibr_form"))

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import diagnostic_lines, run
+from tests.helpers import ROOT, diagnostic_lines, run
 
-REPO = Path(__file__).parent.parent
-GUIDE = (REPO / "docs" / "new-region.md").read_text(encoding="utf-8")
+GUIDE = (ROOT / "docs" / "new-region.md").read_text(encoding="utf-8")
 
 
 def _files() -> dict[str, str]:
@@ -38,7 +37,7 @@ def test_the_new_region_validates_resolves_and_generates(
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
-    standards = str(REPO / "standards")
+    standards = str(ROOT / "standards")
     code, _, err = run(tmp_path, monkeypatch, "validate", standards, "sichuan")
     assert code == 0, err
     assert [line for line in diagnostic_lines(err) if "sichuan/" in line] == [], err
@@ -76,7 +75,7 @@ def test_the_region_list_round_trips_through_a_spreadsheet(
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
-    (tmp_path / "standards").symlink_to(REPO / "standards")
+    (tmp_path / "standards").symlink_to(ROOT / "standards")
     code, _, err = run(tmp_path, monkeypatch, *_command("export-xlsx"))
     assert code == 0, err
     book = load_workbook(tmp_path / "wuhou.xlsx")
@@ -114,7 +113,7 @@ def test_the_documented_diff_compares_two_trees_of_two_folders(
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
-    (tmp_path / "standards").symlink_to(REPO / "standards")
+    (tmp_path / "standards").symlink_to(ROOT / "standards")
     shutil.copytree(tmp_path / "sichuan", tmp_path / "sichuan.old")
     matter = tmp_path / "sichuan/matters/outdoor_ad.yaml"
     matter.write_text(

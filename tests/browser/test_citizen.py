@@ -7,10 +7,9 @@ import re
 from typing import Any
 
 from tests.browser.conftest import Server, axe_violations, fits_a_phone, screenshot, sign_in
+from tests.helpers import ID_A, ID_B
 
-ID_A = "440305199003070014"
 ID_A_WRONG = "440305199003070015"  # wrong check digit
-ID_B = "310115197806150038"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 APPLY = "/regions/nanshan/matters/ibr/apply"
 

@@ -9,8 +9,8 @@ import re
 from typing import Any
 
 from tests.browser.conftest import Server, axe_violations, fits_a_phone, screenshot, sign_in
+from tests.helpers import ID_A
 
-ID_A = "440305199003070014"
 PDF = b"%PDF-1.4\n" + b"x" * 64
 GUIDE = "/regions/nanshan/bundles/open_restaurant"
 POLICIES = "/regions/nanshan/policies"

@@ -11,11 +11,9 @@ import httpx
 
 from runtime.auth import issue_token
 from tests.browser.conftest import Server, axe_violations, fits_a_phone, screenshot, sign_in
-from tests.helpers import ID_A, food_data, ibr_data
+from tests.helpers import FOOD_FILES, IBR_FILES, ID_A, food_data, ibr_data
 
 PDF = b"%PDF-1.4\n" + b"x" * 64
-IBR_FILES = ("registration_application", "id_proof", "lease_contract")
-FOOD_FILES = ("food_license_application", "id_proof", "layout_and_process", "food_safety_rules")
 
 
 def applicant(server: Server) -> dict[str, str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import govstd
+from tests.helpers import ROOT, govstd
 from tests.live.conftest import (
     LiveDB,
     LiveServer,
@@ -31,7 +31,6 @@ from tests.live.conftest import (
 )
 
 pytestmark = pytest.mark.postgres
-REPO = Path(__file__).resolve().parents[2]
 FORM = "national/forms/ibr_form.yaml"
 OLD_FIELD = "      - element: email\n        required: false\n"
 NEW_FIELD = OLD_FIELD + "      - element: postal_code\n        required: false\n"
@@ -51,8 +50,8 @@ def pg_db() -> Iterator[LiveDB]:
 
 def test_upgrade_with_zero_downtime(tmp_path: Path, pg_db: LiveDB) -> None:
     work = tmp_path / "srv"
-    shutil.copytree(REPO / "standards", work / "standards")
-    shutil.copytree(REPO / "standards", work / "standards.old")
+    shutil.copytree(ROOT / "standards", work / "standards")
+    shutil.copytree(ROOT / "standards", work / "standards.old")
     package = work / "package"
     # first deployment: generate, migrate, serve
     run_govstd("generate", "standards", "--region", "nanshan", "--out", str(package), cwd=work)

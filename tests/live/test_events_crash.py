@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import select
 
 from runtime.package import Package
-from tests.helpers import free_port
+from tests.helpers import ROOT, free_port
 from tests.live.conftest import (
     HOST,
     LiveDB,
@@ -37,7 +37,6 @@ from tests.live.conftest import (
     token,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 SECRET = "whsec_" + base64.b64encode(b"live-webhook-key-0123456789abcdef").decode()
 THREADS = 3
 SUBMIT = "/api/matters/ibr/applications"
@@ -46,7 +45,7 @@ DELIVERY_DEADLINE_S = 90.0
 
 def receiver_example() -> str:
     """The receiver example of docs/data.md, as written there."""
-    text = (REPO / "docs" / "data.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "data.md").read_text(encoding="utf-8")
     section = text.split("### Webhooks", 1)[1]
     found = re.search(r"```python\n(.*?)```", section, re.S)
     assert found, "docs/data.md has no receiver example under ### Webhooks"

@@ -11,8 +11,6 @@ from typer.testing import CliRunner
 from runtime.cli import app
 from tests.helpers import edited_standards, generate_package, replace_once
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 def _migrate(package: Path, url: str) -> str:
     result = CliRunner().invoke(app, ["migrate", "--app", str(package), "--db", url])

@@ -9,12 +9,10 @@ import pytest
 
 from runtime.auth import Identity
 from runtime.routes import staff
-from tests.helpers import Api, FrozenClock, food_data, ibr_data
+from tests.helpers import FOOD_FILES, IBR_FILES, Api, FrozenClock, food_data, ibr_data
 
 pytestmark = pytest.mark.anyio
 
-FOOD_FILES = ("food_license_application", "id_proof", "layout_and_process", "food_safety_rules")
-IBR_FILES = ("registration_application", "id_proof", "lease_contract")
 OFFICER = Identity(sub="officer-q", role="officer", region="nanshan")
 SUPERVISOR = Identity(sub="sup-q", role="supervisor", region="nanshan")
 

@@ -24,12 +24,11 @@ from sqlalchemy import Engine, select, update
 
 from runtime.settings import Settings
 from runtime.subjects import pseudonyms
-from tests.helpers import PDF, SECRET, Api, file_unemployment, unemployment_data
+from tests.helpers import PDF, PNG, SECRET, Api, file_unemployment, unemployment_data
 from tests.security.conftest import files_under, report, table_contents
 
 pytestmark = pytest.mark.anyio
 SUBMIT = "/api/matters/unemployment_registration/applications"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 MB = 1024 * 1024
 QUICK_S = 2.0  # "refused quickly": a bound far above what the refusals take
 

@@ -16,6 +16,8 @@ from runtime.migrate import upgrade
 from runtime.web.i18n import TEXT
 from runtime.web.render import HERE
 from tests.helpers import (
+    FOOD_FILES,
+    IBR_FILES,
     ID_A,
     PDF,
     Browser,
@@ -31,10 +33,6 @@ from tests.helpers import (
 )
 
 pytestmark = pytest.mark.anyio
-
-# what 受理 needs of each matter (its required materials, the applicant's to hand in)
-FOOD_FILES = ("food_license_application", "id_proof", "layout_and_process", "food_safety_rules")
-IBR_FILES = ("registration_application", "id_proof", "lease_contract")
 
 
 async def api_step(browser: Browser, app_id: str, step: str, role: str = "officer") -> None:
