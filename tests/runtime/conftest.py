@@ -24,9 +24,10 @@ from tests.helpers import (
     emptied,
     generate_package,
     postgres_database,
+    serve,
+    services_package,
     settings_for,
 )
-from tests.runtime.services import serve, services_package
 
 
 @pytest.fixture
@@ -110,7 +111,7 @@ async def sz(
         yield Api(client, settings, shenzhen_package, shenzhen_db)
 
 
-# The 深圳 package of tests/runtime/services.py: its own 一件事 bundles and policies.
+# The 深圳 package of helpers.services_tree: its own 一件事 bundles and policies.
 
 
 @pytest.fixture(scope="session")

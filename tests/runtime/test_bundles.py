@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from runtime.subjects import pseudonyms
-from tests.helpers import ID_A, PDF, Api, all_tables, execute, query
-from tests.runtime.services import restaurant_data
+from tests.helpers import ID_A, PDF, Api, all_tables, execute, query, restaurant_data
 
 pytestmark = pytest.mark.anyio
 URL = "/api/bundles/open_restaurant/applications"

@@ -18,7 +18,7 @@ from runtime import licences
 from runtime.auth import Identity
 from runtime.package import Package
 from runtime.settings import Settings
-from tests.helpers import CSRF, ID_A, PDF, Api, client_of, food_data, query
+from tests.helpers import CSRF, ID_A, PDF, Api, client_of, food_data, query, restaurant_data
 from tests.receiver import Recorder, Request, serving
 
 pytestmark = pytest.mark.anyio
@@ -172,8 +172,6 @@ async def test_without_the_setting_nothing_is_fetched(
 
 
 async def test_each_member_of_a_bundle_gets_its_licences(api: Api, stub: Recorder) -> None:
-    from tests.runtime.services import restaurant_data
-
     r = await api.post(
         "/api/bundles/open_restaurant/applications",
         json={"region": "nanshan", "data": restaurant_data()},

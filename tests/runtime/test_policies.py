@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import ID_A, Api, FrozenClock, execute, query
-from tests.runtime.services import claim_data, profile_data
+from tests.helpers import ID_A, Api, FrozenClock, claim_data, execute, profile_data, query
 
 pytestmark = pytest.mark.anyio
 POLICY = "startup_subsidy_2026"

@@ -56,10 +56,10 @@ from tests.helpers import (
     emptied,
     food_data,
     ibr_data,
+    restaurant_data,
     settings_for,
     unemployment_data,
 )
-from tests.runtime.services import restaurant_data
 from tests.security.conftest import report
 
 MAX_EXAMPLES = 12

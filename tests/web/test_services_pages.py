@@ -18,11 +18,11 @@ from tests.helpers import (
     RESTAURANT_BUNDLE,
     RESTAURANT_GUIDE,
     Browser,
+    claim_data,
     idem_of,
     query,
     restaurant_form,
 )
-from tests.runtime.services import claim_data
 
 pytestmark = pytest.mark.anyio
 
