@@ -23,15 +23,24 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import uvicorn
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, create_engine, event, pool, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql import Executable
 from starlette.routing import BaseRoute, Route
 from typer.testing import CliRunner
 
+from generator.build import build_package
 from generator.cli import app as cli_app
-from generator.pipeline import generate
+from generator.ir import PackageIR
+from generator.pipeline import check_tree, generate
+from generator.previous import VERSIONS, read_previous
+from generator.render import GeneratedFile
+from generator.render.migrations import render_database
+from generator.writer import format_python, write_package
 from runtime.app import create_app
 from runtime.auth import issue_token
 from runtime.migrate import upgrade
@@ -747,3 +756,285 @@ def profile_data(**overrides: Any) -> dict[str, Any]:
         "insured_employees": 3,
         "registered_capital": 10,
     } | overrides
+
+
+# --- the rename scenario of tests/test_migrations.py: three versions of one standards tree
+# (v2 renames a form, a field and a group field, adds a field, a group and a code value;
+# v3 drops a field) ---------------------------------------------------------------------
+
+BASE = """\
+kind: CodeSet
+id: matter_type
+name: 事项类型
+values:
+  - {code: "01", name: 行政许可}
+---
+kind: CodeSet
+id: service_object
+name: 服务对象
+values:
+  - {code: "1", name: 自然人}
+---
+kind: DataElement
+id: person_name
+name: 姓名
+type: string
+format: c..50
+---
+kind: DataElement
+id: citizen_id_number
+name: 公民身份号码
+type: string
+format: an18
+sensitive: true
+---
+kind: DataElement
+id: sex
+name: 性别
+type: code
+codeset: sex
+---
+kind: DataElement
+id: business_scope
+name: 经营范围
+type: text
+---
+kind: DataElement
+id: registered_capital
+name: 资金数额
+type: decimal
+format: n..12,2
+---
+kind: DataElement
+id: employees
+name: 从业人数
+type: integer
+---
+kind: DataElement
+id: agent_used
+name: 委托代理人办理
+type: boolean
+---
+kind: DataElement
+id: opened_on
+name: 开业日期
+type: date
+---
+kind: DataElement
+id: website
+name: 网址
+type: string
+format: c..200
+---
+kind: DataElement
+id: address
+name: 地址
+type: string
+format: c..100
+---
+kind: Workflow
+id: simple
+name: 简单流程
+initial: submitted
+states:
+  - {id: submitted, name: 已申请}
+  - {id: done, name: 办结, final: true}
+transitions:
+  - {id: finish, from: submitted, to: done, by: officer}
+---
+kind: Calendar
+id: cn
+weekend: [sat, sun]
+holidays: [2026-01-01]
+workdays: []
+---
+kind: Region
+id: r
+code: "440000"
+name: 甲省
+calendar: cn
+matters: {include: all}
+"""
+
+MATTER = """\
+kind: Matter
+id: ibr
+name: 个体工商户设立登记
+type: "01"
+service_objects: ["1"]
+agency: {{name: 市场监督管理局}}
+case_type: commitment
+contact: {{phone: "0755-88888888", complaint_phone: "12345"}}
+time_limit:
+  promised: {{value: 3, unit: working_day}}
+fee: {{charged: false}}
+visits: 0
+channels: [online]
+form: {form}
+workflow: simple
+"""
+
+SEX_V1 = """\
+kind: CodeSet
+id: sex
+name: 性别
+values:
+  - {code: "1", name: 男}
+  - {code: "2", name: 女}
+"""
+SEX_V2 = SEX_V1 + '  - {code: "9", name: 未说明}\n'
+
+FORM_V1 = """\
+kind: Form
+id: ibr_form
+name: 个体工商户登记申请表
+sections:
+  - id: operator
+    name: 经营者信息
+    fields:
+      - element: person_name
+      - element: citizen_id_number
+      - element: sex
+      - element: agent_used
+        required: false
+  - id: business
+    name: 经营信息
+    fields:
+      - element: business_scope
+      - element: registered_capital
+      - element: employees
+      - element: opened_on
+  - id: members
+    name: 家庭成员
+    repeat: {min: 0, max: 10}
+    fields:
+      - element: person_name
+      - element: sex
+        required: false
+"""
+
+FORM_V2 = """\
+kind: Form
+id: ibr_application
+renamed_from: [ibr_form]
+name: 个体工商户登记申请表
+sections:
+  - id: operator
+    name: 经营者信息
+    fields:
+      - id: operator_name
+        element: person_name
+        renamed_from: [person_name]
+      - element: citizen_id_number
+      - element: sex
+      - element: agent_used
+        required: false
+      - element: website
+        required: false
+  - id: business
+    name: 经营信息
+    fields:
+      - element: business_scope
+      - element: registered_capital
+      - element: employees
+      - element: opened_on
+  - id: members
+    name: 家庭成员
+    repeat: {min: 0, max: 10}
+    fields:
+      - id: member_name
+        element: person_name
+        renamed_from: [person_name]
+      - element: sex
+        required: false
+  - id: branches
+    name: 分支机构
+    repeat: {min: 0, max: 5}
+    fields:
+      - element: address
+"""
+
+FORM_V3 = FORM_V2.replace("      - element: business_scope\n", "")
+
+
+def tree_files(
+    form: str = "ibr_form", form_yaml: str = FORM_V1, sex: str = SEX_V1, base: str = BASE
+) -> dict[str, str]:
+    """The files of a standards tree: ``base`` and a matter filed on ``form``."""
+    return {
+        "base.yaml": base,
+        "matters/ibr.yaml": MATTER.format(form=form),
+        "forms/ibr.yaml": form_yaml,
+        "codesets/sex.yaml": sex,
+    }
+
+
+VERSIONS_OF_TREE = {
+    1: tree_files(),
+    2: tree_files("ibr_application", FORM_V2, SEX_V2),
+    3: tree_files("ibr_application", FORM_V3, SEX_V2),
+}
+
+
+def build(root: Path, files: dict[str, str]) -> PackageIR:
+    """Write a standards tree below ``root`` and build region 'r' of it.
+
+    Run from ``root``'s parent so that locations read ``<root name>/<file>:line:col``.
+    """
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    tree, diagnostics, resolved = check_tree([root.name])
+    assert not diagnostics.has_errors(), "\n".join(str(d) for d in diagnostics.errors)
+    return build_package(tree, resolved, "r")
+
+
+def build_version(tmp_path: Path, version: int) -> PackageIR:
+    return build(tmp_path / "standards", VERSIONS_OF_TREE[version])
+
+
+def generate_files(pkg: PackageIR, app: Path, allow_data_loss: bool = False) -> list[GeneratedFile]:
+    """What ``govstd generate`` does with these renderers: render, format, write."""
+    files = format_python(render_database(pkg, read_previous(app), allow_data_loss))
+    write_package(app, files)
+    return files
+
+
+def revisions(app: Path) -> list[str]:
+    return sorted(p.stem for p in (app / VERSIONS).glob("*.py"))
+
+
+def tables(engine: sa.Engine) -> dict[str, sa.Table]:
+    metadata = sa.MetaData()
+    metadata.reflect(engine)
+    return dict(metadata.tables)
+
+
+def assert_models_match(engine: sa.Engine, app: Path) -> None:
+    """The database the migrations made is the one ``models.py`` and ``tables/`` describe."""
+    import importlib
+    import sys
+    import types
+
+    name = f"govstd_models_{uuid.uuid4().hex[:8]}"  # the package as it is now, not as cached
+    sys.modules[name] = types.ModuleType(name)
+    sys.modules[name].__path__ = [str(app)]
+    try:
+        module = importlib.import_module(f"{name}.models")
+        module.FORM_TABLES  # noqa: B018 - imports every form's tables into Base.metadata
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = [
+                d
+                for d in compare_metadata(context, module.Base.metadata)
+                if not (
+                    isinstance(d, tuple)
+                    and d[0] == "remove_table"
+                    and d[1].name == "alembic_version"
+                )
+            ]
+        assert diff == []
+    finally:
+        for loaded in [n for n in sys.modules if n.split(".")[0] == name]:
+            del sys.modules[loaded]

@@ -13,7 +13,7 @@
 
 The packages: each bundled region (the committed ``generated/<region>`` folder where
 there is one, else generated from ``standards/``), and the three versions of the rename
-scenario of ``tests/test_migrations.py`` (its helpers, imported).
+scenario of ``tests/test_migrations.py`` (its trees in tests/helpers.py).
 """
 
 from __future__ import annotations
@@ -48,23 +48,21 @@ from tests.helpers import (
     GENERATED,
     REGIONS,
     ROOT,
+    VERSIONS_OF_TREE,
     FrozenClock,
+    assert_models_match,
+    build_version,
     client_of,
     edited_standards,
     fk_engine,
+    generate_files,
     generate_package,
     ibr_data,
     new_database,
-    settings_for,
-)
-from tests.test_migrations import (
-    VERSIONS_OF_TREE,
-    assert_models_match,
-    build_version,
     revisions,
+    settings_for,
     tables,
 )
-from tests.test_migrations import generate as generate_version
 
 WAIVERS = ROOT / "docs" / "squawk-waivers.md"
 NOW = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
@@ -166,7 +164,7 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> list[Package]:
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(scenario)  # build_version reads the tree relative to the folder
         for version in sorted(VERSIONS_OF_TREE):
-            generate_version(build_version(scenario, version), app, allow_data_loss=True)
+            generate_files(build_version(scenario, version), app, allow_data_loss=True)
             schemas.append(_snapshot(app))
     found.append(Package("rename", app, tuple(revisions(app)), tuple(schemas)))
     assert len(found[-1].revisions) == 3

@@ -33,8 +33,7 @@ from generator.render.tables import (
     identifier,
 )
 from generator.writer import format_python
-from tests.helpers import ROOT, application_row
-from tests.test_migrations import build_version
+from tests.helpers import ROOT, application_row, build_version
 
 RUFF = ROOT / ".venv" / "bin" / "ruff"
 MYPY = ROOT / ".venv" / "bin" / "mypy"
