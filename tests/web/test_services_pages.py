@@ -20,6 +20,7 @@ from tests.helpers import (
     Browser,
     claim_data,
     idem_of,
+    profile_data,
     query,
     restaurant_form,
 )
@@ -128,19 +129,8 @@ async def test_combined_form_conditions_are_the_members(browser: Browser) -> Non
 
 
 def profile_form(**overrides: Any) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "enterprise_name": "南山小馆",
-        "service_object": "2",
-        "industry_code": "H",
-        "enterprise_scale": "4",
-        "business_division": "440305",
-        "established_date": "2025-06-01",
-        "established_days": "274",
-        "employees": "5",
-        "insured_employees": "3",
-        "registered_capital": "10",
-    }
-    fields.update(overrides)
+    """:func:`profile_data` as a browser posts it (text); a field given as None left out."""
+    fields = {k: str(v) for k, v in profile_data().items()} | overrides
     return {k: v for k, v in fields.items() if v is not None}
 
 
