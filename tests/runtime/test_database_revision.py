@@ -30,7 +30,7 @@ from tests.helpers import (
     SECRET,
     Api,
     free_port,
-    govstd_command,
+    govstd,
     postgres_database,
     query,
     unemployment_data,
@@ -42,15 +42,10 @@ SERVE_TIMEOUT_S = 60
 def _serve(app_dir: Path, db: str, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSTD_")}
     env.update(GOVSTD_SECRET=SECRET, GOVSTD_DATA_KEY=DATA_KEY)
-    command = [*govstd_command(), "serve", "--app", str(app_dir), "--db", db]
+    address = ["--host", "127.0.0.1", "--port", str(free_port())]
     try:
-        return subprocess.run(
-            [*command, "--host", "127.0.0.1", "--port", str(free_port()), *extra],
-            capture_output=True,
-            text=True,
-            timeout=SERVE_TIMEOUT_S,
-            env=env,
-        )
+        serve = ["serve", "--app", str(app_dir), "--db", db, *address, *extra]
+        return govstd(*serve, env=env, timeout=SERVE_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         pytest.fail(f"govstd serve started on {db} instead of refusing it")
 
