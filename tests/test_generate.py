@@ -19,7 +19,15 @@ from generator.pipeline import generate
 from generator.render import GeneratedFile, GenerateError
 from generator.render import forms as forms_renderer
 from generator.writer import write_package
-from tests.helpers import GENERATED, REGIONS, ROOT, STANDARDS, edited_standards, replace_once
+from tests.helpers import (
+    GENERATED,
+    REGIONS,
+    ROOT,
+    STANDARDS,
+    edited_standards,
+    govstd,
+    replace_once,
+)
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -45,14 +53,8 @@ def test_same_bytes_under_different_hash_seeds(
     for seed in ("1", "4242"):
         out = tmp_path / f"seed{seed}"
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        cmd = [sys.executable, "-m", "generator.cli", "generate", str(STANDARDS)]
-        subprocess.run(
-            [*cmd, "--region", "nanshan", "--out", str(out)],
-            env=env,
-            check=True,
-            capture_output=True,
-            cwd=ROOT,
-        )
+        done = govstd("generate", str(STANDARDS), "--region", "nanshan", "--out", str(out), env=env)
+        assert done.returncode == 0, done.stderr
         outs.append(tree_digest(out))
     assert outs[0] == outs[1]
     assert len(outs[0]) > 15
@@ -126,10 +128,7 @@ def test_check_errors_come_first_even_when_rendering_would_fail(tmp_path: Path) 
     ), errors
     assert tree_digest(out) == before
     # the command (one thread: the checks and the render halves run in forked processes)
-    cmd = [sys.executable, "-m", "generator.cli", "generate", str(root), "--region", "nanshan"]
-    done = subprocess.run(
-        [*cmd, "--out", str(out)], capture_output=True, text=True, cwd=ROOT, check=False
-    )
+    done = govstd("generate", str(root), "--region", "nanshan", "--out", str(out))
     assert done.returncode == 1, done.stderr
     assert f"{form.as_posix()}:{line}:" in done.stderr and "Traceback" not in done.stderr
     assert tree_digest(out) == before
