@@ -175,7 +175,14 @@ def live_db(
 class LiveServer:
     """``govstd serve`` in its own process group; logs to ``log_path``."""
 
-    def __init__(self, app_dir: Path, db: LiveDB, folder: Path, workers: int = 2) -> None:
+    def __init__(
+        self,
+        app_dir: Path,
+        db: LiveDB,
+        folder: Path,
+        workers: int = 2,
+        extra_env: dict[str, str] | None = None,  # more GOVSTD_* settings of a test
+    ) -> None:
         self.app_dir = app_dir
         self.db = db
         self.folder = folder
@@ -186,7 +193,7 @@ class LiveServer:
         self.log_path = folder / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
-        self.extra_env: dict[str, str] = {}  # more GOVSTD_* settings of a test
+        self.extra_env = dict(extra_env or {})
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSTD_")}
