@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import select
 
 from runtime.package import Package
-from tests.helpers import ROOT, free_port
+from tests.helpers import ROOT, free_port, query
 from tests.live.conftest import (
     HOST,
     LiveDB,
@@ -143,13 +143,8 @@ def test_every_event_arrives_in_order_across_a_sigkill(
         for t in threads:
             t.join(timeout=30)
         server.start()
-        engine = live_db.engine()
         events = live_package.tables.events
-        with engine.connect() as conn:
-            written = {
-                r.event_id: r.id for r in conn.execute(select(events.c.event_id, events.c.id))
-            }
-        engine.dispose()
+        written = dict(query(live_db.url, select(events.c.event_id, events.c.id)))
         started = time.monotonic()
         while time.monotonic() - started < DELIVERY_DEADLINE_S:
             got = {line["id"] for line in receiver_lines(log)}
