@@ -204,27 +204,15 @@ def test_two_officers_accept_at_once(live_server: LiveServer, live_package: Pack
         f"{dict(Counter(s for _, s, _ in outcomes))}"
     )
     assert all(sorted(s) == [200, 409] for s in by_case.values()), outcomes
-    t = live_package.tables
-    engine = live_server.db.engine()
-    try:
-        with engine.connect() as conn:
-            for app_id in ids:
-                app = conn.execute(
-                    select(t.applications).where(t.applications.c.id == app_id)
-                ).one()
-                assert (app.status, app.row_version) == ("accepted", 2)
-                steps = (
-                    conn.execute(
-                        select(t.transitions.c.transition)
-                        .where(t.transitions.c.application_id == app_id)
-                        .order_by(t.transitions.c.id)
-                    )
-                    .scalars()
-                    .all()
-                )
-                assert steps == ["submit", "accept"]
-    finally:
-        engine.dispose()
+    t, db = live_package.tables, live_server.db.url
+    apps, steps = t.applications, t.transitions
+    found = query(
+        db, select(apps.c.id, apps.c.status, apps.c.row_version).where(apps.c.id.in_(ids))
+    )
+    assert sorted(tuple(r) for r in found) == sorted((i, "accepted", 2) for i in ids)
+    taken = query(db, select(steps).where(steps.c.application_id.in_(ids)).order_by(steps.c.id))
+    for app_id in ids:
+        assert [s.transition for s in taken if s.application_id == app_id] == ["submit", "accept"]
     _assert_clean_logs(live_server)
 
 
