@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, diagnostic_lines, run
+from tests.helpers import ROOT, diagnostic_lines, replace_once, run
 
 GUIDE = (ROOT / "docs" / "new-region.md").read_text(encoding="utf-8")
 
@@ -16,6 +16,13 @@ GUIDE = (ROOT / "docs" / "new-region.md").read_text(encoding="utf-8")
 def _files() -> dict[str, str]:
     blocks = re.findall(r"```yaml\n# file: (\S+)\n(.*?)```", GUIDE, re.S)
     return dict(blocks)
+
+
+def _write_guide(folder: Path) -> None:
+    """Every file the guide shows, below ``folder``."""
+    for name, content in _files().items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(content, encoding="utf-8")
 
 
 def test_the_guide_writes_a_whole_tree() -> None:
@@ -33,10 +40,7 @@ def test_the_guide_writes_a_whole_tree() -> None:
 def test_the_new_region_validates_resolves_and_generates(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, content in _files().items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
+    _write_guide(tmp_path)
     standards = str(ROOT / "standards")
     code, _, err = run(tmp_path, monkeypatch, "validate", standards, "sichuan")
     assert code == 0, err
@@ -71,10 +75,7 @@ def test_the_region_list_round_trips_through_a_spreadsheet(
     import stopped at two duplicate Matter ids."""
     from openpyxl import load_workbook
 
-    for name, content in _files().items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
+    _write_guide(tmp_path)
     (tmp_path / "standards").symlink_to(ROOT / "standards")
     code, _, err = run(tmp_path, monkeypatch, *_command("export-xlsx"))
     assert code == 0, err
@@ -109,15 +110,11 @@ def test_the_documented_diff_compares_two_trees_of_two_folders(
     one folder per side and the guide's command could not be typed)."""
     import shutil
 
-    for name, content in _files().items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
+    _write_guide(tmp_path)
     (tmp_path / "standards").symlink_to(ROOT / "standards")
     shutil.copytree(tmp_path / "sichuan", tmp_path / "sichuan.old")
-    matter = tmp_path / "sichuan/matters/outdoor_ad.yaml"
-    matter.write_text(
-        matter.read_text("utf-8").replace("legal: {value: 20", "legal: {value: 15"), "utf-8"
+    replace_once(
+        tmp_path / "sichuan/matters/outdoor_ad.yaml", "legal: {value: 20", "legal: {value: 15"
     )
     args = _command("diff standards")
     assert "--old-root" in args and "--new-root" in args
