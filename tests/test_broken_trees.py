@@ -9,8 +9,6 @@ from ``tmp_path``, so locations read ``mini/<file>:<line>:<col>``.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from tests.helpers import (
     add,
     assert_reported,
     diagnostic_lines,
+    govstd,
     make_tree,
     replace,
     run,
@@ -961,14 +960,6 @@ def test_resolve_of_the_parent_stops_at_the_parent(
     assert matters["food"]["overridden_by"] == []
 
 
-def test_resolve_unknown_region(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    make_tree(tmp_path)
-    code, out, err = run(tmp_path, monkeypatch, "resolve", ROOT, "--region", "zz")
-    assert code == 1
-    assert out == ""
-    assert "unknown region 'zz' (known regions: a, b, c)" in err
-
-
 def test_resolve_of_a_broken_tree_prints_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1013,24 +1004,13 @@ def test_bad_usage_exits_2(
     assert code == 2
 
 
-def _govstd(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from generator.cli import main; main()", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_entry_point_in_a_subprocess(tmp_path: Path) -> None:
     make_tree(tmp_path)
-    ok = _govstd(tmp_path, "validate", ROOT)
+    ok = govstd("validate", ROOT, cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert ok.stderr.strip() == "0 个错误，0 个警告 / 0 error(s), 0 warning(s)"
     make_tree(tmp_path / "broken", replace(IBR, "form: ibr_form", "form: ibr_from"))
-    bad = _govstd(tmp_path / "broken", "validate", ROOT)
+    bad = govstd("validate", ROOT, cwd=tmp_path / "broken")
     assert bad.returncode == 1
     assert bad.stdout == ""
     assert "Traceback" not in bad.stderr

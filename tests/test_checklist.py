@@ -12,22 +12,15 @@ from openpyxl import Workbook
 
 from generator.kinds.common import text
 from generator.pipeline import check_tree
-from tests.helpers import run
+from tests.helpers import ROOT, edited_standards, run
 
-REPO = Path(__file__).parent.parent
-SAMPLE = REPO / "standards" / "checklist-sample.xlsx"
-
-
-def _standards(tmp_path: Path) -> Path:
-    root = tmp_path / "std"
-    shutil.copytree(REPO / "standards", root)
-    return root
+SAMPLE = ROOT / "standards" / "checklist-sample.xlsx"
 
 
 def test_a_region_round_trips_through_a_workbook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = _standards(tmp_path)
+    root = edited_standards(tmp_path / "std")
     code, _, err = run(
         tmp_path, monkeypatch, "export-xlsx", "std", "--region", "zhejiang", "--out", "z.xlsx"
     )
@@ -76,7 +69,7 @@ GOOD = ["new_matter", "新事项", "行政许可", "自然人、2", "某局", 5,
 def test_every_problem_at_its_cell_in_one_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _standards(tmp_path)
+    edited_standards(tmp_path / "std")
     bad_row = ["Bad-Id", "坏事项", "行政许ke", "自然人", "某局", "三", 3, "周", "承诺件",
                "网上", "ibr_form", "licensing", 0, ""]  # fmt: skip
     limits = ["limits", "时限", "01", "1", "某局", 2, 5, "工作日", "承诺件",
@@ -117,7 +110,7 @@ def test_every_problem_at_its_cell_in_one_run(
 
 
 def test_a_missing_column_is_said_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _standards(tmp_path)
+    edited_standards(tmp_path / "std")
     header = [h for h in HEADER if h != "事项名称"]
     row = [v for h, v in zip(HEADER, GOOD, strict=True) if h != "事项名称"]
     _workbook(tmp_path / "w.xlsx", [header, row, ["m2", *row[1:]]], [])
@@ -136,7 +129,7 @@ def test_a_missing_column_is_said_once(tmp_path: Path, monkeypatch: pytest.Monke
 def test_names_or_codes_and_a_form_that_is_not_there(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = _standards(tmp_path)
+    root = edited_standards(tmp_path / "std")
     rows: list[list[Any]] = [HEADER[:12]]
     for index, kind in enumerate(["行政许可", "01", 1]):
         rows.append([f"m{index}", "新事项", kind, "自然人、2", "某局", 5, 3, "工作日", "承诺件",
@@ -172,9 +165,9 @@ def test_the_sample_workbook_imports_cleanly(
 ) -> None:
     """As documented: ``govstd import-xlsx standards/checklist-sample.xlsx --out DIR`` from the
     repository. Its rows are the bundled matters: before, 8 duplicate Matter ids."""
-    monkeypatch.chdir(REPO)
+    monkeypatch.chdir(ROOT)
     code, _, err = run(
-        REPO, monkeypatch, "import-xlsx", "standards/checklist-sample.xlsx", "--out", str(tmp_path)
+        ROOT, monkeypatch, "import-xlsx", "standards/checklist-sample.xlsx", "--out", str(tmp_path)
     )
     assert code == 0, err
     assert "0 matter(s) written, 8 unchanged" in err
@@ -186,7 +179,7 @@ def test_a_changed_row_of_a_matter_defined_elsewhere_is_refused_at_its_cell(
 ) -> None:
     from openpyxl import load_workbook
 
-    _standards(tmp_path)
+    edited_standards(tmp_path / "std")
     book = load_workbook(SAMPLE)
     book["事项"]["B2"].value = "出生医学证明签发"
     book.save(tmp_path / "s.xlsx")

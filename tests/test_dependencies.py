@@ -12,9 +12,8 @@ import importlib.metadata
 import re
 import sys
 import tomllib
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 
 def _names(requirements: list[str]) -> set[str]:

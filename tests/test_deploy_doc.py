@@ -4,16 +4,16 @@ commands tests/live/test_deploy_guide.py runs on PostgreSQL."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-REPO = Path(__file__).parent.parent
-GUIDE = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
+from tests.helpers import ROOT
+
+GUIDE = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
 
 
 def test_every_environment_variable_is_in_the_table() -> None:
     read = set()
     for folder in ("runtime", "generator"):
-        for path in (REPO / folder).rglob("*.py"):
+        for path in (ROOT / folder).rglob("*.py"):
             read |= set(re.findall(r"\bGOVSTD_[A-Z][A-Z_]*[A-Z]\b", path.read_text("utf-8")))
     read -= {"GOVSTD_TEST_POSTGRES_URL"}
     assert len(read) >= 12

@@ -8,17 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FIXTURE, run
+from tests.helpers import FIXTURE, replace_once, run
 
 
 def _trees(tmp_path: Path, *edits: tuple[str, str, str]) -> None:
     shutil.copytree(FIXTURE, tmp_path / "old")
     shutil.copytree(FIXTURE, tmp_path / "new")
     for file, old, new in edits:
-        path = tmp_path / "new" / file
-        text = path.read_text(encoding="utf-8")
-        assert text.count(old) == 1, (file, old)
-        path.write_text(text.replace(old, new), encoding="utf-8")
+        replace_once(tmp_path / "new" / file, old, new)
 
 
 EDITS = (

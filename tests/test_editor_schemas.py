@@ -16,17 +16,17 @@ from generator.kinds import KINDS
 from generator.schema import COMBINED, kind_file, schema_files
 from generator.tree import yaml_files
 from generator.yamlsource import load_file
+from tests.helpers import ROOT
 
-REPO = Path(__file__).parent.parent
-COMMITTED = REPO / "docs" / "schemas"
-TREES = [REPO / "standards", REPO / "tests" / "fixtures" / "mini"]
+COMMITTED = ROOT / "docs" / "schemas"
+TREES = [ROOT / "standards", ROOT / "tests" / "fixtures" / "mini"]
 
 
 def _documents(root: Path) -> list[tuple[str, dict[str, Any]]]:
     documents = []
     for path in yaml_files(root):
         diagnostics = Diagnostics()
-        for document in load_file(path, str(path.relative_to(REPO)), diagnostics):
+        for document in load_file(path, str(path.relative_to(ROOT)), diagnostics):
             documents.append((document.file, document.data))
         assert not diagnostics.has_errors(), list(diagnostics)
     return documents

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +11,8 @@ from runtime.formmodel import Invalid, core_pattern
 from runtime.formspec import FieldSpec, FormSpec
 from runtime.package import load_package
 from runtime.validation import validate_submission
+from tests.helpers import GENERATED
 
-GENERATED = Path(__file__).resolve().parent.parent / "generated"
 PACKAGES = sorted(p.name for p in GENERATED.iterdir() if (p / "package.json").exists())
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import shutil
@@ -11,24 +10,24 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, select
 
 from generator import pipeline, writer
 from generator.pipeline import generate
 from generator.render import GeneratedFile, GenerateError
 from generator.render import forms as forms_renderer
 from generator.writer import write_package
-from runtime.package import import_package
-from tests.helpers import application_row
-
-ROOT = Path(__file__).resolve().parent.parent
-STANDARDS = ROOT / "standards"
-GENERATED = ROOT / "generated"
-REGIONS = ["guangdong", "shenzhen", "nanshan", "zhejiang", "hangzhou"]
+from tests.helpers import (
+    GENERATED,
+    REGIONS,
+    ROOT,
+    STANDARDS,
+    edited_standards,
+    govstd,
+    replace_once,
+)
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -54,14 +53,8 @@ def test_same_bytes_under_different_hash_seeds(
     for seed in ("1", "4242"):
         out = tmp_path / f"seed{seed}"
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        cmd = [sys.executable, "-m", "generator.cli", "generate", str(STANDARDS)]
-        subprocess.run(
-            [*cmd, "--region", "nanshan", "--out", str(out)],
-            env=env,
-            check=True,
-            capture_output=True,
-            cwd=ROOT,
-        )
+        done = govstd("generate", str(STANDARDS), "--region", "nanshan", "--out", str(out), env=env)
+        assert done.returncode == 0, done.stderr
         outs.append(tree_digest(out))
     assert outs[0] == outs[1]
     assert len(outs[0]) > 15
@@ -101,60 +94,23 @@ def test_banner_on_every_python_file() -> None:
         assert "do not edit" in first and "Sources:" in first, path
 
 
-def test_models_round_trip_one_application() -> None:
-    module = import_package(GENERATED / "nanshan")
-    models = importlib.import_module(f"{module.__name__}.models")
-    form_table = models.FORM_TABLES["ibr_form"].__table__  # imports every tables/<form>.py
-    engine = create_engine("sqlite://")
-    models.Base.metadata.create_all(engine)
-    app_id = str(uuid.uuid4())
-    with engine.begin() as conn:
-        conn.execute(
-            insert(models.Base.metadata.tables["applications"]).values(
-                application_row(
-                    app_id, "ibr_form", number="440305-20260302-000001", region="nanshan"
-                )
-            )
-        )
-        conn.execute(insert(form_table).values(application_id=app_id, enterprise_name="南山小吃店"))
-    with engine.connect() as conn:
-        row = conn.execute(select(form_table)).one()
-        app = conn.execute(select(models.Base.metadata.tables["applications"])).one()
-    assert row.enterprise_name == "南山小吃店"
-    assert app.number == "440305-20260302-000001" and app.status == "submitted"
-
-
-def _copy_standards(tmp_path: Path) -> Path:
-    root = tmp_path / "standards"
-    shutil.copytree(STANDARDS, root)
-    return root
-
-
 UNEMPLOYMENT_FORM = "national/forms/unemployment_registration_form.yaml"
 
 
-def _replace_in(path: Path, old: str, new: str) -> str:
-    """Replace the one ``old`` in a standards file; its text before the change."""
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{path}: {old!r} occurs {text.count(old)} times"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return text
-
-
 def test_failed_run_leaves_the_package_as_it_was(tmp_path: Path) -> None:
-    root = _copy_standards(tmp_path)
+    root = edited_standards(tmp_path / "standards")
     out = tmp_path / "out"
     result, _ = generate([root], "nanshan", out)
     assert result is not None
     before = tree_digest(out)
     # a YAML error: nothing written
-    _replace_in(root / "national/matters/ibr.yaml", "case_type:", "case_typ:")
+    replace_once(root / "national/matters/ibr.yaml", "case_type:", "case_typ:")
     result, diagnostics = generate([root], "nanshan", out)
     assert result is None and diagnostics.has_errors()
     assert tree_digest(out) == before
     # a migration that would lose data: refused, nothing written
     shutil.rmtree(root)
-    root = _copy_standards(tmp_path)
+    root = edited_standards(tmp_path / "standards")
     form = root / "national/forms/ibr_form.yaml"
     lines = form.read_text(encoding="utf-8").splitlines(keepends=True)
     index = next(i for i, line in enumerate(lines) if "element: business_scope" in line)
@@ -167,12 +123,12 @@ def test_failed_run_leaves_the_package_as_it_was(tmp_path: Path) -> None:
 
 def test_check_errors_come_first_even_when_rendering_would_fail(tmp_path: Path) -> None:
     """Kind checks run beside the render (generator/pipeline.py): their errors win."""
-    root = _copy_standards(tmp_path)
+    root = edited_standards(tmp_path / "standards")
     out = tmp_path / "out"
     assert generate([root], "nanshan", out)[0] is not None
     before = tree_digest(out)
     form = root / "national/forms/ibr_form.yaml"
-    text = _replace_in(form, "element: business_scope", "element: business_scop")
+    text = replace_once(form, "element: business_scope", "element: business_scop")
     line = next(n for n, row in enumerate(text.splitlines(), 1) if "element: business_scope" in row)
     result, diagnostics = generate([root], "nanshan", out)  # no GenerateError, no traceback
     assert result is None
@@ -183,26 +139,23 @@ def test_check_errors_come_first_even_when_rendering_would_fail(tmp_path: Path) 
     ), errors
     assert tree_digest(out) == before
     # the command (one thread: the checks and the render halves run in forked processes)
-    cmd = [sys.executable, "-m", "generator.cli", "generate", str(root), "--region", "nanshan"]
-    done = subprocess.run(
-        [*cmd, "--out", str(out)], capture_output=True, text=True, cwd=ROOT, check=False
-    )
+    done = govstd("generate", str(root), "--region", "nanshan", "--out", str(out))
     assert done.returncode == 1, done.stderr
     assert f"{form.as_posix()}:{line}:" in done.stderr and "Traceback" not in done.stderr
     assert tree_digest(out) == before
 
 
 def test_one_matter_change_rewrites_only_what_changed(tmp_path: Path) -> None:
-    root = _copy_standards(tmp_path)
+    root = edited_standards(tmp_path / "standards")
     out = tmp_path / "out"
     assert generate([root], "nanshan", out)[0] is not None
     matter = root / "national/matters/unemployment_registration.yaml"
-    _replace_in(matter, "complaint_phone:", "# changed\n  complaint_phone:")
+    replace_once(matter, "complaint_phone:", "# changed\n  complaint_phone:")
     result, _ = generate([root], "nanshan", out)
     assert result is not None
     # a comment changes the sources' hash only: the manifest, nothing else
     assert result.written == ["package.json"]
-    _replace_in(root / UNEMPLOYMENT_FORM, "个人基本信息", "申请人基本信息")
+    replace_once(root / UNEMPLOYMENT_FORM, "个人基本信息", "申请人基本信息")
     result, _ = generate([root], "nanshan", out)
     assert result is not None
     assert result.written, "a changed form must be rewritten"
@@ -215,8 +168,8 @@ def test_a_tree_with_errors_is_not_rendered(
 ) -> None:
     rendered: list[str] = []
     monkeypatch.setattr(pipeline, "build_package", lambda *a: rendered.append("built"))
-    root = _copy_standards(tmp_path)
-    _replace_in(
+    root = edited_standards(tmp_path / "standards")
+    replace_once(
         root / "national/forms/ibr_form.yaml", "element: business_scope", "element: business_scop"
     )
     result, diagnostics = generate([root], "nanshan", tmp_path / "out")
@@ -230,11 +183,11 @@ def test_a_render_that_fails_half_way_changes_nothing(
 ) -> None:
     """Files stream to a staging folder as they render (generator/writer.py); a failure
     after half of them leaves the package as it was, and no staging folder behind."""
-    root = _copy_standards(tmp_path)
+    root = edited_standards(tmp_path / "standards")
     out = tmp_path / "out"
     assert generate([root], "nanshan", out)[0] is not None
     before = tree_digest(out)
-    _replace_in(root / UNEMPLOYMENT_FORM, "个人基本信息", "申请人基本信息")
+    replace_once(root / UNEMPLOYMENT_FORM, "个人基本信息", "申请人基本信息")
     from generator.render import openapi
 
     def fail(pkg: object) -> list[object]:
@@ -254,13 +207,13 @@ def test_regenerating_takes_unchanged_form_modules_over(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """generator/reuse.py: only changed forms are rendered again, with the same bytes."""
-    root = _copy_standards(tmp_path)
+    root = edited_standards(tmp_path / "standards")
     out = tmp_path / "out"
     assert generate([root], "nanshan", out)[0] is not None
     rendered: list[str] = []
     real = forms_renderer.form_spec
     monkeypatch.setattr(forms_renderer, "form_spec", lambda f: rendered.append(f.id) or real(f))
-    _replace_in(root / UNEMPLOYMENT_FORM, "个人基本信息", "申请人基本信息")
+    replace_once(root / UNEMPLOYMENT_FORM, "个人基本信息", "申请人基本信息")
     result, _ = generate([root], "nanshan", out)
     assert result is not None
     assert rendered == ["unemployment_registration_form"]

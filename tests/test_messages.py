@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run
+from tests.helpers import STANDARDS, edited_standards, run
 
 
 @pytest.mark.parametrize("command", ["resolve", "generate"])
@@ -45,14 +45,9 @@ def test_generate_refusals_are_located_like_validate_errors(
 ) -> None:
     """A migration step that would lose data names the file with its root folder, then
     ``error:``, then the message in both languages (the location once)."""
-    repo = Path(__file__).parent.parent
-    shutil.copytree(repo / "standards", tmp_path / "std")
-    shutil.copytree(repo / "generated" / "nanshan", tmp_path / "pkg")
-    form = tmp_path / "std/national/forms/ibr_form.yaml"
-    text = form.read_text(encoding="utf-8")
+    shutil.copytree(STANDARDS.parent / "generated" / "nanshan", tmp_path / "pkg")
     removed = "      - element: email\n        required: false\n"
-    assert text.count(removed) == 1
-    form.write_text(text.replace(removed, ""), encoding="utf-8")
+    edited_standards(tmp_path / "std", ("national/forms/ibr_form.yaml", removed, ""))
     code, _, err = run(
         tmp_path, monkeypatch, "generate", "std", "--region", "nanshan", "--out", "pkg"
     )

@@ -13,7 +13,7 @@
 
 The packages: each bundled region (the committed ``generated/<region>`` folder where
 there is one, else generated from ``standards/``), and the three versions of the rename
-scenario of ``tests/test_migrations.py`` (its helpers, imported).
+scenario of ``tests/test_migrations.py`` (its trees in tests/helpers.py).
 """
 
 from __future__ import annotations
@@ -39,27 +39,32 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from generator.pipeline import generate as generate_package
 from generator.render.snapshot import SNAPSHOT, load_snapshot
 from generator.render.tables import TableSpec
 from runtime import migrate
 from runtime.auth import issue_token
-from runtime.settings import Settings
-from tests.helpers import DATA_KEY, SECRET, FrozenClock, client_of, ibr_data, postgres_database
-from tests.test_migrations import (
+from tests.helpers import (
+    BACKENDS,
+    GENERATED,
+    REGIONS,
+    ROOT,
     VERSIONS_OF_TREE,
+    FrozenClock,
     assert_models_match,
     build_version,
+    client_of,
+    edited_standards,
+    fk_engine,
+    generate_files,
+    generate_package,
+    ibr_data,
+    new_database,
     revisions,
+    settings_for,
     tables,
 )
-from tests.test_migrations import generate as generate_version
 
-REPO = Path(__file__).resolve().parents[1]
-STANDARDS = REPO / "standards"
-COMMITTED = REPO / "generated"
-REGIONS = ["guangdong", "shenzhen", "nanshan", "zhejiang", "hangzhou"]
-WAIVERS = REPO / "docs" / "squawk-waivers.md"
+WAIVERS = ROOT / "docs" / "squawk-waivers.md"
 NOW = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
 
 
@@ -131,32 +136,22 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> list[Package]:
     found = []
     out = tmp_path_factory.mktemp("packages")
     for region in REGIONS:
-        app = COMMITTED / region
+        app = GENERATED / region
         if not (app / "migrations" / "env.py").is_file():
-            app = out / region
-            result, diagnostics = generate_package([STANDARDS], region, app)
-            assert result is not None, [str(d) for d in diagnostics.errors]
+            app = generate_package(region, out / region)
         revs = tuple(revisions(app))
         found.append(Package(region, app, revs, _schemas_by_revision(app, revs, out / region)))
 
     # nanshan as it is committed, then a second revision generated over it from the bundled
     # standards changed as a region's implementer would: a field renamed, one added, a
     # repeating section added.
-    first = COMMITTED / "nanshan"
+    first = GENERATED / "nanshan"
     if (first / "migrations" / "env.py").is_file():
         app = out / "nanshan-v2"
         shutil.copytree(first, app)
         committed = next(p for p in found if p.name == "nanshan")
         schemas_v2 = list(committed.schemas)
-        tree = out / "standards-v2"
-        shutil.copytree(STANDARDS, tree)
-        for rel, old_text, new_text in NANSHAN_V2_EDITS:
-            path = tree / rel
-            text = path.read_text(encoding="utf-8")
-            assert text.count(old_text) == 1, (rel, old_text)
-            path.write_text(text.replace(old_text, new_text), encoding="utf-8")
-        result, diagnostics = generate_package([tree], "nanshan", app)
-        assert result is not None, [str(d) for d in diagnostics.errors]
+        generate_package("nanshan", app, edited_standards(out / "standards-v2", *NANSHAN_V2_EDITS))
         schemas_v2.append(_snapshot(app))
         found.append(Package("nanshan-v2", app, tuple(revisions(app)), tuple(schemas_v2)))
         assert len(found[-1].revisions) == len(committed.revisions) + 1, found[-1].revisions
@@ -169,41 +164,20 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> list[Package]:
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(scenario)  # build_version reads the tree relative to the folder
         for version in sorted(VERSIONS_OF_TREE):
-            generate_version(build_version(scenario, version), app, allow_data_loss=True)
+            generate_files(build_version(scenario, version), app, allow_data_loss=True)
             schemas.append(_snapshot(app))
     found.append(Package("rename", app, tuple(revisions(app)), tuple(schemas)))
     assert len(found[-1].revisions) == 3
     return found
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def database(db_kind: str, tmp_path: Path) -> Iterator[tuple[str, sa.Engine]]:
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, sa.Engine]]:
     """A URL and an engine for a database of its own, for one package."""
-
-    def open_url(url: str) -> tuple[str, sa.Engine]:
-        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-        if engine.dialect.name == "sqlite":
-
-            @sa.event.listens_for(engine, "connect")
-            def _fk(dbapi_connection: Any, _record: Any) -> None:
-                dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-        return url, engine
-
-    if db_kind == "sqlite":
-        url, engine = open_url(f"sqlite:///{tmp_path / 'app.db'}")
+    with new_database(request.param, tmp_path / "app.db") as url:
+        engine = fk_engine(url)
         yield url, engine
         engine.dispose()
-    else:
-        with postgres_database() as url:
-            url, engine = open_url(url)
-            yield url, engine
-            engine.dispose()
 
 
 # ---------------------------------------------------------------- rows to insert
@@ -636,21 +610,16 @@ def test_sensitive_values_stay_readable_after_a_rename(
     url = f"sqlite:///{tmp_path / 'app.db'}"
     migrate.upgrade(v2.app, url, v2.revisions[-2])  # the committed package's head
 
-    def settings() -> Settings:
-        env = {"GOVSTD_SECRET": SECRET, "GOVSTD_DATA_KEY": DATA_KEY}
-        return Settings(
-            secret=SECRET, secret_is_dev=False, upload_dir=tmp_path, env=env, now=FrozenClock()
-        )
-
-    token = {"Authorization": "Bearer " + issue_token(settings(), role="applicant", sub="a1")}
+    settings = settings_for(FrozenClock(), tmp_path)
+    token = {"Authorization": "Bearer " + issue_token(settings, role="applicant", sub="a1")}
 
     async def call(app_dir: Path, method: str, path: str, **kw: Any) -> httpx.Response:
-        async with client_of(app_dir, url, settings()) as client:
+        async with client_of(app_dir, url, settings) as client:
             return await client.request(method, path, headers=token, **kw)
 
     body = {"region": "nanshan", "data": ibr_data()}
     filed = anyio.run(
-        lambda: call(COMMITTED / "nanshan", "POST", "/api/matters/ibr/applications", json=body)
+        lambda: call(GENERATED / "nanshan", "POST", "/api/matters/ibr/applications", json=body)
     )
     assert filed.status_code == 201, filed.text
     migrate.upgrade(v2.app, url)

@@ -6,7 +6,8 @@ for the run and dropped after it).
 The scenario: v1 → upgrade → applications with form and group rows → v2 renames a
 field, a group field and the form, adds an optional field, a repeating group and a code
 value → upgrade → every value is still there under its new name → v3 drops a field:
-refused, then allowed → downgrade revision by revision to base → upgrade again.
+refused, then allowed → downgrade revision by revision to base → upgrade again. The three
+trees are in tests/helpers.py (VERSIONS_OF_TREE), shared with test_migration_safety.
 """
 
 from __future__ import annotations
@@ -22,291 +23,47 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 
-from generator.build import build_package
-from generator.ir import PackageIR
-from generator.pipeline import check_tree
 from generator.previous import VERSIONS, read_previous
-from generator.render import GeneratedFile, GenerateError
-from generator.render.migrations import SNAPSHOT, render_database, render_migrations
+from generator.render import GenerateError
+from generator.render.migrations import SNAPSHOT, render_migrations
 from generator.render.models import render_models
 from generator.render.sealing import sealed_as
 from generator.render.snapshot import load_snapshot
-from generator.writer import format_python, write_package
+from generator.writer import format_python
 from runtime import migrate
-from tests.helpers import postgres_database
-
-# ---------------------------------------------------------------- standards versions
-
-BASE = """\
-kind: CodeSet
-id: matter_type
-name: 事项类型
-values:
-  - {code: "01", name: 行政许可}
----
-kind: CodeSet
-id: service_object
-name: 服务对象
-values:
-  - {code: "1", name: 自然人}
----
-kind: DataElement
-id: person_name
-name: 姓名
-type: string
-format: c..50
----
-kind: DataElement
-id: citizen_id_number
-name: 公民身份号码
-type: string
-format: an18
-sensitive: true
----
-kind: DataElement
-id: sex
-name: 性别
-type: code
-codeset: sex
----
-kind: DataElement
-id: business_scope
-name: 经营范围
-type: text
----
-kind: DataElement
-id: registered_capital
-name: 资金数额
-type: decimal
-format: n..12,2
----
-kind: DataElement
-id: employees
-name: 从业人数
-type: integer
----
-kind: DataElement
-id: agent_used
-name: 委托代理人办理
-type: boolean
----
-kind: DataElement
-id: opened_on
-name: 开业日期
-type: date
----
-kind: DataElement
-id: website
-name: 网址
-type: string
-format: c..200
----
-kind: DataElement
-id: address
-name: 地址
-type: string
-format: c..100
----
-kind: Workflow
-id: simple
-name: 简单流程
-initial: submitted
-states:
-  - {id: submitted, name: 已申请}
-  - {id: done, name: 办结, final: true}
-transitions:
-  - {id: finish, from: submitted, to: done, by: officer}
----
-kind: Calendar
-id: cn
-weekend: [sat, sun]
-holidays: [2026-01-01]
-workdays: []
----
-kind: Region
-id: r
-code: "440000"
-name: 甲省
-calendar: cn
-matters: {include: all}
-"""
-
-MATTER = """\
-kind: Matter
-id: ibr
-name: 个体工商户设立登记
-type: "01"
-service_objects: ["1"]
-agency: {{name: 市场监督管理局}}
-case_type: commitment
-contact: {{phone: "0755-88888888", complaint_phone: "12345"}}
-time_limit:
-  promised: {{value: 3, unit: working_day}}
-fee: {{charged: false}}
-visits: 0
-channels: [online]
-form: {form}
-workflow: simple
-"""
-
-SEX_V1 = """\
-kind: CodeSet
-id: sex
-name: 性别
-values:
-  - {code: "1", name: 男}
-  - {code: "2", name: 女}
-"""
-SEX_V2 = SEX_V1 + '  - {code: "9", name: 未说明}\n'
-
-FORM_V1 = """\
-kind: Form
-id: ibr_form
-name: 个体工商户登记申请表
-sections:
-  - id: operator
-    name: 经营者信息
-    fields:
-      - element: person_name
-      - element: citizen_id_number
-      - element: sex
-      - element: agent_used
-        required: false
-  - id: business
-    name: 经营信息
-    fields:
-      - element: business_scope
-      - element: registered_capital
-      - element: employees
-      - element: opened_on
-  - id: members
-    name: 家庭成员
-    repeat: {min: 0, max: 10}
-    fields:
-      - element: person_name
-      - element: sex
-        required: false
-"""
-
-FORM_V2 = """\
-kind: Form
-id: ibr_application
-renamed_from: [ibr_form]
-name: 个体工商户登记申请表
-sections:
-  - id: operator
-    name: 经营者信息
-    fields:
-      - id: operator_name
-        element: person_name
-        renamed_from: [person_name]
-      - element: citizen_id_number
-      - element: sex
-      - element: agent_used
-        required: false
-      - element: website
-        required: false
-  - id: business
-    name: 经营信息
-    fields:
-      - element: business_scope
-      - element: registered_capital
-      - element: employees
-      - element: opened_on
-  - id: members
-    name: 家庭成员
-    repeat: {min: 0, max: 10}
-    fields:
-      - id: member_name
-        element: person_name
-        renamed_from: [person_name]
-      - element: sex
-        required: false
-  - id: branches
-    name: 分支机构
-    repeat: {min: 0, max: 5}
-    fields:
-      - element: address
-"""
-
-FORM_V3 = FORM_V2.replace("      - element: business_scope\n", "")
-
-VERSIONS_OF_TREE = {
-    1: {"forms/ibr.yaml": FORM_V1, "codesets/sex.yaml": SEX_V1, "form": "ibr_form"},
-    2: {"forms/ibr.yaml": FORM_V2, "codesets/sex.yaml": SEX_V2, "form": "ibr_application"},
-    3: {"forms/ibr.yaml": FORM_V3, "codesets/sex.yaml": SEX_V2, "form": "ibr_application"},
-}
-
-
-def build(root: Path, files: dict[str, str]) -> PackageIR:
-    """Write a standards tree below ``root`` and build region 'r' of it.
-
-    Run from ``root``'s parent so that locations read ``<root name>/<file>:line:col``.
-    """
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    tree, diagnostics, resolved = check_tree([root.name])
-    assert not diagnostics.has_errors(), "\n".join(str(d) for d in diagnostics.errors)
-    return build_package(tree, resolved, "r")
-
-
-def build_version(tmp_path: Path, version: int) -> PackageIR:
-    spec = VERSIONS_OF_TREE[version]
-    root = tmp_path / "standards"
-    files = {
-        "base.yaml": BASE,
-        "matters/ibr.yaml": MATTER.format(form=spec["form"]),
-        "forms/ibr.yaml": spec["forms/ibr.yaml"],
-        "codesets/sex.yaml": spec["codesets/sex.yaml"],
-    }
-    return build(root, files)
-
-
-def generate(pkg: PackageIR, app: Path, allow_data_loss: bool = False) -> list[GeneratedFile]:
-    """What ``govstd generate`` does with these renderers: render, format, write."""
-    files = format_python(render_database(pkg, read_previous(app), allow_data_loss))
-    write_package(app, files)
-    return files
-
-
-def revisions(app: Path) -> list[str]:
-    return sorted(p.stem for p in (app / VERSIONS).glob("*.py"))
-
+from tests.helpers import (
+    BACKENDS,
+    BASE,
+    FORM_V1,
+    MATTER,
+    application_row,
+    assert_models_match,
+    build,
+    build_version,
+    fk_engine,
+    generate_files,
+    new_database,
+    postgres_database,
+    revisions,
+    tables,
+    tree_files,
+)
 
 # ---------------------------------------------------------------- databases
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'app.db'}"
-    else:
-        with postgres_database() as url:
-            yield url
+    with new_database(request.param, tmp_path / "app.db") as url:
+        yield url
 
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[sa.Engine]:
-    eng = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
-    if eng.dialect.name == "sqlite":
-
-        @sa.event.listens_for(eng, "connect")
-        def _fk(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
+    eng = fk_engine(db_url)
     yield eng
     eng.dispose()
-
-
-def tables(engine: sa.Engine) -> dict[str, sa.Table]:
-    metadata = sa.MetaData()
-    metadata.reflect(engine)
-    return dict(metadata.tables)
 
 
 def rows(engine: sa.Engine, table: str, order: str) -> list[dict[str, Any]]:
@@ -321,53 +78,6 @@ def _models_text(app: Path) -> str:
     return "".join(f.read_text(encoding="utf-8") for f in files)
 
 
-def assert_models_match(engine: sa.Engine, app: Path) -> None:
-    """The database the migrations made is the one ``models.py`` and ``tables/`` describe."""
-    import importlib
-    import sys
-    import types
-
-    name = f"govstd_models_{uuid.uuid4().hex[:8]}"  # the package as it is now, not as cached
-    sys.modules[name] = types.ModuleType(name)
-    sys.modules[name].__path__ = [str(app)]
-    try:
-        module = importlib.import_module(f"{name}.models")
-        module.FORM_TABLES  # noqa: B018 - imports every form's tables into Base.metadata
-        with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
-            diff = [
-                d
-                for d in compare_metadata(context, module.Base.metadata)
-                if not (
-                    isinstance(d, tuple)
-                    and d[0] == "remove_table"
-                    and d[1].name == "alembic_version"
-                )
-            ]
-        assert diff == []
-    finally:
-        for loaded in [n for n in sys.modules if n.split(".")[0] == name]:
-            del sys.modules[loaded]
-
-
-NOW = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
-
-
-def application(app_id: str, number: str, form: str) -> dict[str, Any]:
-    return {
-        "id": app_id,
-        "number": number,
-        "matter": "ibr",
-        "form": form,
-        "region": "r",
-        "applicant_sub": "user-1",
-        "status": "submitted",
-        "created_at": NOW,
-        "updated_at": NOW,
-        "standards_hash": "0" * 64,
-    }
-
-
 APP_IDS = [str(uuid.UUID(int=i + 1)) for i in range(3)]
 
 
@@ -375,7 +85,9 @@ def insert_v1_data(engine: sa.Engine) -> None:
     t = tables(engine)
     with engine.begin() as conn:
         for i, app_id in enumerate(APP_IDS):
-            conn.execute(sa.insert(t["applications"]), application(app_id, f"N{i}", "ibr_form"))
+            conn.execute(
+                sa.insert(t["applications"]), application_row(app_id, "ibr_form", number=f"N{i}")
+            )
             conn.execute(
                 sa.insert(t["form_ibr_form"]),
                 {
@@ -435,17 +147,28 @@ def check_group_rows(engine: sa.Engine, table: str, name_column: str, added: boo
     )
 
 
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the package goes; the test runs from ``tmp_path`` (see :func:`build`)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "app"
+
+
+@pytest.fixture
+def at_v1(tmp_path: Path, app: Path, db_url: str, engine: sa.Engine) -> Path:
+    """The v1 package generated, the database upgraded to it, applications in it."""
+    generate_files(build_version(tmp_path, 1), app)
+    migrate.upgrade(app, db_url)
+    insert_v1_data(engine)
+    return app
+
+
 # ---------------------------------------------------------------- the scenario
 
 
-def test_scenario(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, engine: sa.Engine
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    app = tmp_path / "app"
-
+def test_scenario(tmp_path: Path, app: Path, db_url: str, engine: sa.Engine) -> None:
     # v1: the first revision creates every table.
-    generate(build_version(tmp_path, 1), app)
+    generate_files(build_version(tmp_path, 1), app)
     [rev1] = revisions(app)
     assert rev1.startswith("0001_")
     migrate.upgrade(app, db_url)
@@ -454,7 +177,7 @@ def test_scenario(
     insert_v1_data(engine)
 
     # v2: renames (form, field, group field), an optional field, a group, a code value.
-    generate(build_version(tmp_path, 2), app)
+    generate_files(build_version(tmp_path, 2), app)
     rev1_again, rev2 = revisions(app)
     assert rev1_again == rev1 and rev2.startswith("0002_")
     text = (app / VERSIONS / f"{rev2}.py").read_text(encoding="utf-8")
@@ -496,7 +219,7 @@ def test_scenario(
 
     # Generating v2 again changes nothing: no new revision, same bytes.
     before = {p: p.read_bytes() for p in app.rglob("*") if p.is_file()}
-    generate(build_version(tmp_path, 2), app)
+    generate_files(build_version(tmp_path, 2), app)
     assert {p: p.read_bytes() for p in app.rglob("*") if p.is_file()} == before
 
     # v3 drops a field: refused, naming the field, the table and the source file.
@@ -510,7 +233,7 @@ def test_scenario(
     assert "--allow-data-loss" in line
     assert revisions(app) == [rev1, rev2]  # nothing written
 
-    generate(pkg3, app, allow_data_loss=True)
+    generate_files(pkg3, app, allow_data_loss=True)
     rev3 = revisions(app)[-1]
     assert rev3.startswith("0003_")
     assert "destructive = True" in (app / VERSIONS / f"{rev3}.py").read_text(encoding="utf-8")
@@ -559,15 +282,11 @@ def test_scenario(
 
 
 def test_cascade_survives_batch_migration(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, engine: sa.Engine
+    tmp_path: Path, at_v1: Path, db_url: str, engine: sa.Engine
 ) -> None:
     """Tables altered in batch mode (SQLite copies them) keep their ON DELETE CASCADE."""
-    monkeypatch.chdir(tmp_path)
-    app = tmp_path / "app"
-    generate(build_version(tmp_path, 1), app)
-    migrate.upgrade(app, db_url)
-    insert_v1_data(engine)
-    generate(build_version(tmp_path, 2), app)
+    app = at_v1
+    generate_files(build_version(tmp_path, 2), app)
     migrate.upgrade(app, db_url)
     t = tables(engine)
     with engine.begin() as conn:
@@ -582,8 +301,7 @@ def test_cascade_survives_batch_migration(
 # ---------------------------------------------------------------- rendering only
 
 
-def test_first_run_and_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_first_run_and_unchanged(tmp_path: Path, app: Path) -> None:
     pkg = build_version(tmp_path, 1)
     first = render_migrations(pkg, read_previous(None))
     assert first == render_migrations(pkg, read_previous(tmp_path / "nothing-here"))
@@ -596,28 +314,16 @@ def test_first_run_and_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert "please adjust" not in text
     assert text.startswith("# Generated by govstd")
 
-    app = tmp_path / "app"
-    files = generate(pkg, app)
+    files = generate_files(pkg, app)
     again = format_python(render_models(pkg) + render_migrations(pkg, read_previous(app)))
     assert again == files  # nothing changed: no new revision, the same bytes
 
 
-def test_renamed_table_refuses_to_drop_without_renamed_from(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_renamed_table_refuses_to_drop_without_renamed_from(tmp_path: Path, app: Path) -> None:
     """Renaming a form without ``renamed_from`` is a drop: every lost table is named."""
-    monkeypatch.chdir(tmp_path)
-    app = tmp_path / "app"
-    generate(build_version(tmp_path, 1), app)
-    VERSIONS_OF_TREE[4] = {
-        **VERSIONS_OF_TREE[1],
-        "forms/ibr.yaml": FORM_V1.replace("id: ibr_form", "id: ibr_other"),
-        "form": "ibr_other",
-    }
-    try:
-        pkg = build_version(tmp_path, 4)
-    finally:
-        del VERSIONS_OF_TREE[4]
+    generate_files(build_version(tmp_path, 1), app)
+    other = FORM_V1.replace("id: ibr_form", "id: ibr_other")
+    pkg = build(tmp_path / "standards", tree_files("ibr_other", other))
     with pytest.raises(GenerateError) as refused:
         render_migrations(pkg, read_previous(app))
     lines = refused.value.lines
@@ -631,22 +337,14 @@ def test_renamed_table_refuses_to_drop_without_renamed_from(
 
 
 def test_narrowing_and_type_change_are_data_loss(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, engine: sa.Engine
+    tmp_path: Path, at_v1: Path, db_url: str, engine: sa.Engine
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    app = tmp_path / "app"
-    generate(build_version(tmp_path, 1), app)
-    migrate.upgrade(app, db_url)
-    insert_v1_data(engine)
+    app = at_v1
     narrowed = FORM_V1.replace(
         "      - element: person_name\n      - element: citizen_id_number",
         "      - element: person_name\n        max_length: 2\n      - element: citizen_id_number",
     ).replace("      - element: opened_on\n", "      - {id: opened_on, element: employees}\n")
-    root = tmp_path / "standards"
-    (root / "forms" / "ibr.yaml").write_text(narrowed, encoding="utf-8")
-    tree, diagnostics, resolved = check_tree([root.name])
-    assert not diagnostics.has_errors(), [str(d) for d in diagnostics.errors]
-    pkg = build_package(tree, resolved, "r")
+    pkg = build(tmp_path / "standards", tree_files(form_yaml=narrowed))
     with pytest.raises(GenerateError) as refused:
         render_migrations(pkg, read_previous(app))
     lines = refused.value.lines
@@ -659,7 +357,7 @@ def test_narrowing_and_type_change_are_data_loss(
     assert "field 'opened_on' (element employees)" in lines[1]
     assert "changed type from Date() to BigInteger()" in lines[1]
 
-    generate(pkg, app, allow_data_loss=True)
+    generate_files(pkg, app, allow_data_loss=True)
     migrate.upgrade(app, db_url, allow_data_loss=True)
     assert_models_match(engine, app)
     found = rows(engine, "form_ibr_form", "application_id")
@@ -670,11 +368,9 @@ def test_narrowing_and_type_change_are_data_loss(
     assert after[0]["business_scope"] == "餐饮服务 0"
 
 
-def test_hand_edited_package_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    app = tmp_path / "app"
+def test_hand_edited_package_is_refused(tmp_path: Path, app: Path) -> None:
     pkg = build_version(tmp_path, 1)
-    generate(pkg, app)
+    generate_files(pkg, app)
     [revision] = (app / VERSIONS).glob("*.py")
     revision.unlink()
     with pytest.raises(GenerateError, match=r"records revision 0001_\w+ but the head"):
@@ -682,49 +378,45 @@ def test_hand_edited_package_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def v2_pending(tmp_path: Path, app: Path) -> Iterator[tuple[Path, str, str, sa.Engine]]:
+    """On PostgreSQL: v1 applied, v2 (it renames form_ibr_form: ACCESS EXCLUSIVE) generated
+    but not applied. The package, the database's URL, revision 1 and a service's engine."""
     with postgres_database() as url:
-        yield url
+        generate_files(build_version(tmp_path, 1), app)
+        migrate.upgrade(app, url)
+        [rev1] = revisions(app)
+        generate_files(build_version(tmp_path, 2), app)
+        service = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        yield app, url, rev1, service
+        service.dispose()
 
 
 @pytest.mark.postgres
 def test_a_migration_blocked_by_a_lock_gives_up_and_changes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+    monkeypatch: pytest.MonkeyPatch, v2_pending: tuple[Path, str, str, sa.Engine]
 ) -> None:
     """A table held by the running service: the ALTER waits lock_timeout, then fails cleanly."""
-    monkeypatch.chdir(tmp_path)
-    url = postgres_url
-    app = tmp_path / "app"
-    generate(build_version(tmp_path, 1), app)
-    migrate.upgrade(app, url)
-    [rev1] = revisions(app)
-    generate(build_version(tmp_path, 2), app)  # renames the form table, adds columns
+    app, url, rev1, service = v2_pending
     monkeypatch.setenv("GOVSTD_MIGRATION_LOCK_TIMEOUT", "300ms")
-    service = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with service.connect() as holder:
-            holder.exec_driver_sql("BEGIN")
-            holder.exec_driver_sql("SELECT count(*) FROM form_ibr_form")  # ACCESS SHARE, held
-            started = time.monotonic()
-            with pytest.raises(migrate.MigrationError, match="lock a table within 300ms"):
-                migrate.upgrade(app, url)
-            assert time.monotonic() - started < 20  # gave up; did not wait for the holder
-            holder.exec_driver_sql("ROLLBACK")
-        assert migrate.current(app, url) == rev1  # nothing of revision 2 was applied
-        assert "form_ibr_form" in tables(service)
-        migrate.upgrade(app, url)  # once the lock is gone it runs
-        assert migrate.current(app, url) == revisions(app)[-1]
-        assert "form_ibr_application" in tables(service)
-    finally:
-        service.dispose()
+    with service.connect() as holder:
+        holder.exec_driver_sql("BEGIN")
+        holder.exec_driver_sql("SELECT count(*) FROM form_ibr_form")  # ACCESS SHARE, held
+        started = time.monotonic()
+        with pytest.raises(migrate.MigrationError, match="lock a table within 300ms"):
+            migrate.upgrade(app, url)
+        assert time.monotonic() - started < 20  # gave up; did not wait for the holder
+        holder.exec_driver_sql("ROLLBACK")
+    assert migrate.current(app, url) == rev1  # nothing of revision 2 was applied
+    assert "form_ibr_form" in tables(service)
+    migrate.upgrade(app, url)  # once the lock is gone it runs
+    assert migrate.current(app, url) == revisions(app)[-1]
+    assert "form_ibr_application" in tables(service)
 
 
 def test_a_bad_timeout_setting_is_refused_before_anything_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app: Path
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    app = tmp_path / "app"
-    generate(build_version(tmp_path, 1), app)
+    generate_files(build_version(tmp_path, 1), app)
     db = tmp_path / "app.db"
     for bad in ("5s'; DROP TABLE x; --", "999999999h", "5 seconds"):
         monkeypatch.setenv("GOVSTD_MIGRATION_LOCK_TIMEOUT", bad)
@@ -737,26 +429,16 @@ def test_a_bad_timeout_setting_is_refused_before_anything_runs(
 
 
 def test_renaming_an_element_renames_the_columns_of_its_fields(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, engine: sa.Engine
+    tmp_path: Path, at_v1: Path, db_url: str, engine: sa.Engine
 ) -> None:
     """``renamed_from`` on a DataElement renames the column of every field named after it
     (here one in the form, one in a repeating group): the rows keep their values."""
-    monkeypatch.chdir(tmp_path)
-    app = tmp_path / "app"
-    generate(build_version(tmp_path, 1), app)
-    migrate.upgrade(app, db_url)
-    insert_v1_data(engine)
-
+    app = at_v1
     renamed = BASE.replace("id: person_name\n", "id: full_name\nrenamed_from: [person_name]\n")
     form = FORM_V1.replace("- element: person_name\n", "- element: full_name\n")
     assert form.count("element: full_name") == 2
-    files = {
-        "base.yaml": renamed,
-        "matters/ibr.yaml": MATTER.format(form="ibr_form"),
-        "forms/ibr.yaml": form,
-        "codesets/sex.yaml": SEX_V1,
-    }
-    generate(build(tmp_path / "standards", files), app)  # no data loss: it is a rename
+    files = tree_files(form_yaml=form, base=renamed)
+    generate_files(build(tmp_path / "standards", files), app)  # no data loss: it is a rename
     assert len(revisions(app)) == 2
     migrate.upgrade(app, db_url)
     check_form_rows(engine, "form_ibr_form", "full_name", scope=True)
@@ -780,23 +462,16 @@ def _sealed(app: Path) -> dict[str, str]:
 
 
 def test_a_sensitive_column_keeps_its_context_through_renames_and_generations(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, app: Path
 ) -> None:
     """Values are sealed with where the column was created (runtime/records.py): a renamed
     column (field, then form) keeps that context in schema.json and tables/, also when
     the next standards drop ``renamed_from``; a column created later under the first name
     gets a context of its own, so no two columns share one."""
-    monkeypatch.chdir(tmp_path)
-    app = tmp_path / "app"
     root = tmp_path / "standards"
     first = "form_ibr_form.citizen_id_number"
-    files = {
-        "base.yaml": BASE,
-        "matters/ibr.yaml": MATTER.format(form="ibr_form"),
-        "forms/ibr.yaml": FORM_V1,
-        "codesets/sex.yaml": SEX_V1,
-    }
-    generate(build(root, files), app)
+    files = tree_files()
+    generate_files(build(root, files), app)
     assert _sealed(app) == {first: first}
     assert "sealed_as" not in _models_text(app)
 
@@ -805,7 +480,7 @@ def test_a_sensitive_column_keeps_its_context_through_renames_and_generations(
     files["forms/ibr.yaml"] = FORM_V1.replace(
         field, renamed + "        renamed_from: [citizen_id_number]\n"
     )
-    generate(build(root, files), app)
+    generate_files(build(root, files), app)
     assert len(revisions(app)) == 2
     assert _sealed(app) == {"form_ibr_form.operator_id": first}
     models = _models_text(app)
@@ -814,7 +489,7 @@ def test_a_sensitive_column_keeps_its_context_through_renames_and_generations(
     # The next standards no longer say where the name came from, and add a field under
     # the first name: a new column, sealed apart.
     files["forms/ibr.yaml"] = FORM_V1.replace(field, renamed + field)
-    generate(build(root, files), app)
+    generate_files(build(root, files), app)
     assert len(revisions(app)) == 3
     assert _sealed(app) == {"form_ibr_form.operator_id": first, first: f"{first}#2"}
 
@@ -823,7 +498,7 @@ def test_a_sensitive_column_keeps_its_context_through_renames_and_generations(
         "id: ibr_form\n", "id: ibr_application\nrenamed_from: [ibr_form]\n"
     )
     files["matters/ibr.yaml"] = MATTER.format(form="ibr_application")
-    generate(build(root, files), app)
+    generate_files(build(root, files), app)
     assert len(revisions(app)) == 4
     assert _sealed(app) == {
         "form_ibr_application.operator_id": first,
@@ -833,34 +508,24 @@ def test_a_sensitive_column_keeps_its_context_through_renames_and_generations(
 
 @pytest.mark.postgres
 def test_a_statement_past_the_statement_timeout_gives_up_and_changes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+    monkeypatch: pytest.MonkeyPatch, v2_pending: tuple[Path, str, str, sa.Engine]
 ) -> None:
     """statement_timeout is set too: a statement of the migration still running (here,
     waiting) past it is cancelled with a zh/en message, and nothing of the run stays."""
-    monkeypatch.chdir(tmp_path)
-    url = postgres_url
-    app = tmp_path / "app"
-    generate(build_version(tmp_path, 1), app)
-    migrate.upgrade(app, url)
-    [rev1] = revisions(app)
-    generate(build_version(tmp_path, 2), app)
+    app, url, rev1, service = v2_pending
     monkeypatch.setenv("GOVSTD_MIGRATION_LOCK_TIMEOUT", "60s")  # the lock would wait long
     monkeypatch.setenv("GOVSTD_MIGRATION_STATEMENT_TIMEOUT", "400ms")
-    service = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with service.connect() as holder:
-            holder.exec_driver_sql("BEGIN")
-            holder.exec_driver_sql("SELECT count(*) FROM form_ibr_form")
-            started = time.monotonic()
-            with pytest.raises(migrate.MigrationError, match="ran longer than 400ms"):
-                migrate.upgrade(app, url)
-            took = time.monotonic() - started
-            holder.exec_driver_sql("ROLLBACK")
-        assert took < 20, took  # the statement timeout ended it, not the lock timeout
-        assert migrate.current(app, url) == rev1
-        assert "form_ibr_form" in tables(service)
-    finally:
-        service.dispose()
+    with service.connect() as holder:
+        holder.exec_driver_sql("BEGIN")
+        holder.exec_driver_sql("SELECT count(*) FROM form_ibr_form")
+        started = time.monotonic()
+        with pytest.raises(migrate.MigrationError, match="ran longer than 400ms"):
+            migrate.upgrade(app, url)
+        took = time.monotonic() - started
+        holder.exec_driver_sql("ROLLBACK")
+    assert took < 20, took  # the statement timeout ended it, not the lock timeout
+    assert migrate.current(app, url) == rev1
+    assert "form_ibr_form" in tables(service)
 
 
 def _waiting_for_a_lock(engine: sa.Engine, timeout: float = 10.0) -> bool:
@@ -881,20 +546,13 @@ def _waiting_for_a_lock(engine: sa.Engine, timeout: float = 10.0) -> bool:
 
 @pytest.mark.postgres
 def test_service_reads_do_not_stall_behind_a_waiting_migration(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+    monkeypatch: pytest.MonkeyPatch, v2_pending: tuple[Path, str, str, sa.Engine]
 ) -> None:
     """An ALTER waiting for a table queues every later reader of that table behind it. With
     lock_timeout the ALTER gives up and the reads proceed: a read that arrives while the
     migration waits is answered within the lock timeout. Without it (0: no limit) the same
     read stalls for as long as the first transaction holds the table."""
-    monkeypatch.chdir(tmp_path)
-    url = postgres_url
-    app = tmp_path / "app"
-    generate(build_version(tmp_path, 1), app)
-    migrate.upgrade(app, url)
-    [rev1] = revisions(app)
-    generate(build_version(tmp_path, 2), app)  # renames form_ibr_form: ACCESS EXCLUSIVE
-    service = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    app, url, rev1, service = v2_pending
     lock_timeout = 1.5
 
     def read_while_the_migration_waits(setting: str) -> tuple[float | None, BaseException | None]:
@@ -930,18 +588,15 @@ def test_service_reads_do_not_stall_behind_a_waiting_migration(
         assert not migration.is_alive()
         return read_in, outcome[0]
 
-    try:
-        read_in, error = read_while_the_migration_waits(f"{int(lock_timeout * 1000)}ms")
-        assert isinstance(error, migrate.MigrationError), error
-        assert read_in is not None and read_in < lock_timeout + 1.0, read_in
-        assert migrate.current(app, url) == rev1
-        # the contrast: no lock timeout, and the read is stuck behind the waiting ALTER
-        stalled, error = read_while_the_migration_waits("0")
-        assert stalled is None, stalled
-        assert error is None  # it ran once the holder let go
-        assert migrate.current(app, url) == revisions(app)[-1]
-    finally:
-        service.dispose()
+    read_in, error = read_while_the_migration_waits(f"{int(lock_timeout * 1000)}ms")
+    assert isinstance(error, migrate.MigrationError), error
+    assert read_in is not None and read_in < lock_timeout + 1.0, read_in
+    assert migrate.current(app, url) == rev1
+    # the contrast: no lock timeout, and the read is stuck behind the waiting ALTER
+    stalled, error = read_while_the_migration_waits("0")
+    assert stalled is None, stalled
+    assert error is None  # it ran once the holder let go
+    assert migrate.current(app, url) == revisions(app)[-1]
     print(
         f"\n[migrations] a read behind an ALTER waiting for its lock: answered in "
         f"{read_in * 1000:.0f} ms with lock_timeout {lock_timeout * 1000:.0f} ms; "

@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from runtime.routes import ROUTES
-from tests.helpers import documented, served
+from tests.helpers import GENERATED, documented, served
 
-GENERATED = Path(__file__).resolve().parent.parent / "generated"
 DOCUMENTS = sorted(GENERATED.glob("*/openapi.json"))
 
 

@@ -28,9 +28,7 @@ from generator.render.tables import (
     string,
     table_items,
 )
-from tests.helpers import ROOT, STANDARDS
-
-REGIONS = ["guangdong", "shenzhen", "nanshan", "zhejiang", "hangzhou"]
+from tests.helpers import REGIONS, ROOT, STANDARDS
 
 ID = ColumnSpec("id", SqlType("biginteger"), nullable=False, primary_key=True)
 APP = ColumnSpec(

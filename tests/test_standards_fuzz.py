@@ -25,8 +25,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -40,8 +38,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from generator.cli import app
+from tests.helpers import STANDARDS, govstd, replace_once
 
-STANDARDS = Path(__file__).resolve().parents[1] / "standards"
 SUBSET = [
     "national/codesets/*",
     "national/elements/*.yaml",
@@ -392,10 +390,7 @@ def apply_edits(root: Path, edits: list[Edit]) -> None:
                 target = root / "national" / f"zz_{which}.yaml"
             target.write_bytes(WHOLE[which]())
         elif edit[0] == "replace":  # pinned cases: one exact text replacement
-            _, rel, old, new = edit
-            text = target.read_text(encoding="utf-8")
-            assert text.count(old) == 1, (rel, old)
-            target.write_text(text.replace(old, new), encoding="utf-8")
+            replace_once(target, edit[2], edit[3])
         elif edit[0] == "copy":  # the same documents twice: duplicate ids
             source = root / files[edit[2] % len(files)]
             shutil.copyfile(source, target.with_name(f"copy_of_{source.name}"))
@@ -647,19 +642,6 @@ def test_alias_bomb_is_refused_quickly_with_a_location(tmp_path: Path, which: st
     assert line.startswith(f"{root}/national/zz_{which}.yaml:")
 
 
-def _govstd(*args: str) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).parent / "govstd"
-    command = [str(script)] if script.is_file() else [sys.executable, "-m", "generator.cli"]
-    return subprocess.run(
-        [*command, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        errors="replace",
-    )
-
-
 SUBPROCESS = [
     "alias-bomb",
     "deep",
@@ -675,7 +657,7 @@ SUBPROCESS = [
 @pytest.mark.parametrize("name", SUBPROCESS)
 def test_entry_point_in_a_subprocess(tmp_path: Path, name: str) -> None:
     root = make_tree(tmp_path, NASTIEST[name])
-    done = _govstd("validate", str(root))
+    done = govstd("validate", str(root))
     check_output(root, done.returncode, done.stdout, done.stderr)
     assert done.returncode == 1
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +15,8 @@ from runtime.formspec import FieldSpec, FormSpec, GroupSpec, RuleSpec, expressio
 from runtime.identifiers import MESSAGES as ID_MESSAGES
 from runtime.types import FieldProblem
 from runtime.validation import MESSAGES, message, validate_submission
+from tests.helpers import FIXTURE
 
-MINI = Path(__file__).parent / "fixtures" / "mini"
 TODAY = date(2026, 3, 1)
 ID_OK = "11010519491231002X"
 ID_OK_LOWER = "11010519491231002x"
@@ -30,83 +29,38 @@ def _label(zh: str, en: str) -> dict[str, str]:
     return {"zh": zh, "en": en}
 
 
+def _field(fid: str, zh: str, en: str, type_: str, **kwargs: Any) -> FieldSpec:
+    """A field named after its data element."""
+    return FieldSpec(fid, fid, _label(zh, en), type_, **kwargs)  # type: ignore[arg-type]
+
+
 # A form by hand with every type and constraint.
 FORM = FormSpec(
     id="everything",
     name=_label("全部类型", "Everything"),
     fields=(
-        FieldSpec(
-            "name",
-            "name",
-            _label("名称", "Name"),
-            "string",
-            min_length=2,
-            max_length=5,
-            patterns=("[A-Z].*", ".*[a-z]"),
-        ),
-        FieldSpec("note", "note", _label("备注", "Note"), "text", required=False),
-        FieldSpec("count", "count", _label("数量", "Count"), "integer", minimum=1, maximum=10),
-        FieldSpec(
-            "amount",
-            "amount",
-            _label("金额", "Amount"),
-            "decimal",
-            minimum=0.1,
-            maximum=5000,
-            digits=6,
-            fraction_digits=2,
-            unit="元",
-        ),
-        FieldSpec("flag", "flag", _label("标志", "Flag"), "boolean"),
-        FieldSpec("day", "day", _label("日期", "Day"), "date"),
-        FieldSpec("at", "at", _label("时间", "Time"), "datetime", required=False),
-        FieldSpec(
-            "colors",
-            "colors",
-            _label("颜色", "Colors"),
-            "code",
-            required=False,
-            multiple=True,
-            codeset="color",
-            codes=("r", "g", "b"),
-        ),
-        FieldSpec(
-            "area",
-            "area",
-            _label("区划", "Area"),
-            "code",
-            codeset="admin_division",
-            codes=("440300", "440305"),
-            check="gb2260",
-        ),
-        FieldSpec(
-            "usc", "usc", _label("信用代码", "USC code"), "string", required=False, check="gb32100"
-        ),
-        FieldSpec(
-            "postal",
-            "postal",
-            _label("邮编", "Postal code"),
-            "string",
-            required=False,
-            check="postal_code_cn",
-        ),
-        FieldSpec("mail", "mail", _label("邮箱", "Email"), "string", required=False, check="email"),
-        FieldSpec(
-            "phone", "phone", _label("手机", "Mobile"), "string", required=False, check="mobile_cn"
-        ),
-        FieldSpec("doc", "doc", _label("文件", "File"), "file", required=False),
-        FieldSpec(
-            "id_number",
-            "id_number",
-            _label("身份证号", "ID number"),
-            "string",
-            required=False,
-            check="gb11643",
-            sensitive=True,
-            prefill="identity.id_number",
-        ),
-        FieldSpec("reason", "reason", _label("原因", "Reason"), "string", when="flag"),
-        FieldSpec("details", "details", _label("详情", "Details"), "string", required="count > 5"),
+        _field("name", "名称", "Name", "string", min_length=2, max_length=5,
+               patterns=("[A-Z].*", ".*[a-z]")),
+        _field("note", "备注", "Note", "text", required=False),
+        _field("count", "数量", "Count", "integer", minimum=1, maximum=10),
+        _field("amount", "金额", "Amount", "decimal", minimum=0.1, maximum=5000, digits=6,
+               fraction_digits=2, unit="元"),
+        _field("flag", "标志", "Flag", "boolean"),
+        _field("day", "日期", "Day", "date"),
+        _field("at", "时间", "Time", "datetime", required=False),
+        _field("colors", "颜色", "Colors", "code", required=False, multiple=True,
+               codeset="color", codes=("r", "g", "b")),
+        _field("area", "区划", "Area", "code", codeset="admin_division",
+               codes=("440300", "440305"), check="gb2260"),
+        _field("usc", "信用代码", "USC code", "string", required=False, check="gb32100"),
+        _field("postal", "邮编", "Postal code", "string", required=False, check="postal_code_cn"),
+        _field("mail", "邮箱", "Email", "string", required=False, check="email"),
+        _field("phone", "手机", "Mobile", "string", required=False, check="mobile_cn"),
+        _field("doc", "文件", "File", "file", required=False),
+        _field("id_number", "身份证号", "ID number", "string", required=False, check="gb11643",
+               sensitive=True, prefill="identity.id_number"),
+        _field("reason", "原因", "Reason", "string", when="flag"),
+        _field("details", "详情", "Details", "string", required="count > 5"),
     ),
     groups=(
         GroupSpec(
@@ -115,17 +69,10 @@ FORM = FormSpec(
             min=1,
             max=2,
             fields=(
-                FieldSpec("item", "item", _label("品名", "Item"), "string"),
-                FieldSpec("qty", "qty", _label("件数", "Quantity"), "integer", required=False),
-                FieldSpec("why", "why", _label("说明", "Why"), "string", when="qty > 1"),
-                FieldSpec(
-                    "holder",
-                    "holder",
-                    _label("持有人", "Holder"),
-                    "string",
-                    required=False,
-                    check="gb11643",
-                ),
+                _field("item", "品名", "Item", "string"),
+                _field("qty", "件数", "Quantity", "integer", required=False),
+                _field("why", "说明", "Why", "string", when="qty > 1"),
+                _field("holder", "持有人", "Holder", "string", required=False, check="gb11643"),
             ),
         ),
     ),
@@ -136,7 +83,7 @@ FORM = FormSpec(
             _label("数量大时金额须不少于100", "a big count needs an amount of 100 or more"),
         ),
     ),
-)
+)  # fmt: skip
 
 VALID: dict[str, Any] = {
     "name": "Abc",
@@ -436,7 +383,7 @@ def test_localized_and_expression_names() -> None:
 
 @pytest.fixture(scope="module")
 def ibr() -> FormSpec:
-    tree, diagnostics, resolved = check_tree([MINI])
+    tree, diagnostics, resolved = check_tree([FIXTURE])
     assert not diagnostics.has_errors()
     pkg = build_package(tree, resolved, "a")
     return form_spec(next(f for f in pkg.forms if f.id == "ibr_form"))

@@ -8,15 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import diagnostic_lines, run
+from tests.helpers import ROOT, diagnostic_lines, replace_once, run
 
-REPO = Path(__file__).parent.parent
-GUIDE = (REPO / "docs" / "new-region.md").read_text(encoding="utf-8")
+GUIDE = (ROOT / "docs" / "new-region.md").read_text(encoding="utf-8")
 
 
 def _files() -> dict[str, str]:
     blocks = re.findall(r"```yaml\n# file: (\S+)\n(.*?)```", GUIDE, re.S)
     return dict(blocks)
+
+
+def _write_guide(folder: Path) -> None:
+    """Every file the guide shows, below ``folder``."""
+    for name, content in _files().items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(content, encoding="utf-8")
 
 
 def test_the_guide_writes_a_whole_tree() -> None:
@@ -34,11 +40,8 @@ def test_the_guide_writes_a_whole_tree() -> None:
 def test_the_new_region_validates_resolves_and_generates(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, content in _files().items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-    standards = str(REPO / "standards")
+    _write_guide(tmp_path)
+    standards = str(ROOT / "standards")
     code, _, err = run(tmp_path, monkeypatch, "validate", standards, "sichuan")
     assert code == 0, err
     assert [line for line in diagnostic_lines(err) if "sichuan/" in line] == [], err
@@ -72,11 +75,8 @@ def test_the_region_list_round_trips_through_a_spreadsheet(
     import stopped at two duplicate Matter ids."""
     from openpyxl import load_workbook
 
-    for name, content in _files().items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-    (tmp_path / "standards").symlink_to(REPO / "standards")
+    _write_guide(tmp_path)
+    (tmp_path / "standards").symlink_to(ROOT / "standards")
     code, _, err = run(tmp_path, monkeypatch, *_command("export-xlsx"))
     assert code == 0, err
     book = load_workbook(tmp_path / "wuhou.xlsx")
@@ -110,15 +110,11 @@ def test_the_documented_diff_compares_two_trees_of_two_folders(
     one folder per side and the guide's command could not be typed)."""
     import shutil
 
-    for name, content in _files().items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-    (tmp_path / "standards").symlink_to(REPO / "standards")
+    _write_guide(tmp_path)
+    (tmp_path / "standards").symlink_to(ROOT / "standards")
     shutil.copytree(tmp_path / "sichuan", tmp_path / "sichuan.old")
-    matter = tmp_path / "sichuan/matters/outdoor_ad.yaml"
-    matter.write_text(
-        matter.read_text("utf-8").replace("legal: {value: 20", "legal: {value: 15"), "utf-8"
+    replace_once(
+        tmp_path / "sichuan/matters/outdoor_ad.yaml", "legal: {value: 20", "legal: {value: 15"
     )
     args = _command("diff standards")
     assert "--old-root" in args and "--new-root" in args

@@ -19,23 +19,20 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from runtime.app import create_app
 from runtime.migrate import upgrade
 from runtime.settings import Settings
-from tests.helpers import DATA_KEY, SECRET, generate_package
+from tests.helpers import DATA_KEY, SECRET, generate_package, uvicorn_in_a_thread
 
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE.parents[1] / "docs" / "screenshots"
@@ -64,12 +61,6 @@ def chromium_path() -> str | None:
         if candidate and Path(candidate).is_file():
             return candidate
     return shutil.which("chromium")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="package")
@@ -119,19 +110,8 @@ def server(web_package_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         upload_dir=folder / "uploads",
         env={"GOVSTD_DATA_KEY": DATA_KEY},
     )
-    app = create_app(web_package_dir, url, settings)
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield Server(f"http://127.0.0.1:{port}", folder, settings)
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with uvicorn_in_a_thread(create_app(web_package_dir, url, settings)) as base:
+        yield Server(base, folder, settings)
 
 
 @dataclass
@@ -165,16 +145,44 @@ def watch(tab: Any) -> Problems:
     return problems
 
 
-@pytest.fixture
-def page(browser: Any, server: Server) -> Iterator[Any]:
-    """A fresh browser context (desk size) whose page must end without script errors."""
-    context = browser.new_context(viewport=DESK, base_url=server.url, locale="zh-CN")
+@contextmanager
+def new_tab(browser: Any, server: Server, **options: Any) -> Iterator[Any]:
+    """The page of a browser context of its own (Chinese, 10 s timeouts, ``options`` for
+    ``new_context``), closed afterwards; it must end without script errors."""
+    context = browser.new_context(base_url=server.url, locale="zh-CN", **options)
     context.set_default_timeout(10_000)
     tab = context.new_page()
     problems = watch(tab)
-    yield tab
-    context.close()
+    try:
+        yield tab
+    finally:
+        context.close()
     assert problems.messages == [], "script errors on the page"
+
+
+def fits_a_phone(tab: Any) -> bool:
+    return bool(tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"])
+
+
+@pytest.fixture
+def page(browser: Any, server: Server) -> Iterator[Any]:
+    """A fresh browser context (desk size) whose page must end without script errors."""
+    with new_tab(browser, server, viewport=DESK) as tab:
+        yield tab
+
+
+@pytest.fixture
+def phone_page(browser: Any, server: Server) -> Iterator[Any]:
+    """:func:`page` on a phone."""
+    with new_tab(browser, server, viewport=PHONE, is_mobile=True) as tab:
+        yield tab
+
+
+@pytest.fixture
+def plain_page(browser: Any, server: Server) -> Iterator[Any]:
+    """:func:`page` with JavaScript off."""
+    with new_tab(browser, server, java_script_enabled=False) as tab:
+        yield tab
 
 
 def axe_violations(tab: Any) -> list[dict[str, Any]]:

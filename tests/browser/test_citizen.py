@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.browser.conftest import PHONE, Server, axe_violations, screenshot, sign_in
+from tests.browser.conftest import Server, axe_violations, fits_a_phone, screenshot, sign_in
+from tests.helpers import ID_A, ID_B
 
-ID_A = "440305199003070014"
 ID_A_WRONG = "440305199003070015"  # wrong check digit
-ID_B = "310115197806150038"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 APPLY = "/regions/nanshan/matters/ibr/apply"
 
@@ -113,24 +112,18 @@ def test_hall_guide_form_errors_conditions_rows_upload_and_filing(page: Any) -> 
     assert axe_violations(page) == []
 
 
-def test_form_files_without_javascript(browser: Any, server: Server) -> None:
-    context = browser.new_context(base_url=server.url, java_script_enabled=False, locale="zh-CN")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
-        sign_in(page, "applicant", "citizen-2", name="李四", id_number=ID_A, next=APPLY)
-        fill_ibr(page, ID_A)
-        page.check("#f-agent_used")
-        assert page.locator("#f-agent_id_number").is_hidden()  # no script: not yet
-        page.get_by_role("button", name="根据已填内容更新表单").click()
-        assert page.locator("#f-agent_id_number").is_visible()  # the server redrew it
-        page.fill("#f-agent_name", "王五")
-        page.fill("#f-agent_id_number", ID_B)
-        page.set_input_files("#f-material-lease_contract", png("lease.png"))
-        page.get_by_role("button", name="提交申请").click()
-        assert re.fullmatch(r"440305-\d{8}-\d{6}", page.locator("#number").inner_text())
-    finally:
-        context.close()
+def test_form_files_without_javascript(plain_page: Any, server: Server) -> None:
+    sign_in(plain_page, "applicant", "citizen-2", name="李四", id_number=ID_A, next=APPLY)
+    fill_ibr(plain_page, ID_A)
+    plain_page.check("#f-agent_used")
+    assert plain_page.locator("#f-agent_id_number").is_hidden()  # no script: not yet
+    plain_page.get_by_role("button", name="根据已填内容更新表单").click()
+    assert plain_page.locator("#f-agent_id_number").is_visible()  # the server redrew it
+    plain_page.fill("#f-agent_name", "王五")
+    plain_page.fill("#f-agent_id_number", ID_B)
+    plain_page.set_input_files("#f-material-lease_contract", png("lease.png"))
+    plain_page.get_by_role("button", name="提交申请").click()
+    assert re.fullmatch(r"440305-\d{8}-\d{6}", plain_page.locator("#number").inner_text())
 
 
 def test_english_pages(page: Any) -> None:
@@ -143,23 +136,15 @@ def test_english_pages(page: Any) -> None:
     assert page.get_by_role("button", name="Submit application").is_visible()
 
 
-def test_phone_layout(browser: Any, server: Server) -> None:
-    context = browser.new_context(
-        viewport=PHONE, base_url=server.url, is_mobile=True, locale="zh-CN"
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
-        for path, name in (
-            ("/regions/nanshan", "hall-phone"),
-            ("/regions/nanshan/matters/food_business_license", "guide-phone"),
-        ):
-            page.goto(path)
-            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-            screenshot(page, name)
-        sign_in(page, "applicant", "citizen-4", name="赵六", id_number=ID_A, next=APPLY)
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        assert axe_violations(page) == []
-        screenshot(page, "form-phone")
-    finally:
-        context.close()
+def test_phone_layout(phone_page: Any) -> None:
+    for path, name in (
+        ("/regions/nanshan", "hall-phone"),
+        ("/regions/nanshan/matters/food_business_license", "guide-phone"),
+    ):
+        phone_page.goto(path)
+        assert fits_a_phone(phone_page)
+        screenshot(phone_page, name)
+    sign_in(phone_page, "applicant", "citizen-4", name="赵六", id_number=ID_A, next=APPLY)
+    assert fits_a_phone(phone_page)
+    assert axe_violations(phone_page) == []
+    screenshot(phone_page, "form-phone")

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.browser.conftest import PHONE, Server, axe_violations, screenshot, sign_in
+from tests.browser.conftest import Server, axe_violations, fits_a_phone, screenshot, sign_in
+from tests.helpers import ID_A
 
-ID_A = "440305199003070014"
 PDF = b"%PDF-1.4\n" + b"x" * 64
 GUIDE = "/regions/nanshan/bundles/open_restaurant"
 POLICIES = "/regions/nanshan/policies"
@@ -153,24 +153,16 @@ def test_staff_deliver_and_the_applicant_reads(browser: Any, server: Server, pag
     assert page.get_by_text("条未读").count() == 0
 
 
-def test_phone_layout_of_the_new_pages(browser: Any, server: Server) -> None:
-    context = browser.new_context(
-        viewport=PHONE, base_url=server.url, is_mobile=True, locale="zh-CN"
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
-        for path, name in ((GUIDE, "bundle-guide-phone"), (POLICIES, "policies-phone")):
-            page.goto(path)
-            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-            assert axe_violations(page) == []
-            screenshot(page, name)
-        sign_in(page, "applicant", "shop-9", name="赵六", id_number=ID_A, next=GUIDE + "/apply")
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        assert axe_violations(page) == []
-        screenshot(page, "bundle-form-phone")
-    finally:
-        context.close()
+def test_phone_layout_of_the_new_pages(phone_page: Any) -> None:
+    for path, name in ((GUIDE, "bundle-guide-phone"), (POLICIES, "policies-phone")):
+        phone_page.goto(path)
+        assert fits_a_phone(phone_page)
+        assert axe_violations(phone_page) == []
+        screenshot(phone_page, name)
+    sign_in(phone_page, "applicant", "shop-9", name="赵六", id_number=ID_A, next=GUIDE + "/apply")
+    assert fits_a_phone(phone_page)
+    assert axe_violations(phone_page) == []
+    screenshot(phone_page, "bundle-form-phone")
 
 
 def test_english_bundle_and_policy_pages(page: Any) -> None:
@@ -181,23 +173,17 @@ def test_english_bundle_and_policy_pages(page: Any) -> None:
     assert page.get_by_role("button", name="Match policies").is_visible()
 
 
-def test_a_bundle_filed_without_javascript(browser: Any, server: Server) -> None:
-    context = browser.new_context(base_url=server.url, java_script_enabled=False, locale="zh-CN")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
-        sign_in(page, "applicant", "shop-5", name="钱七", id_number=ID_A, next=GUIDE + "/apply")
-        fill_restaurant(page)
-        page.fill("#f-enterprise_name", "南山小馆")
-        page.check("#f-agent_used")
-        assert page.locator("#f-agent_id_number").is_hidden()  # no script: not yet
-        page.get_by_role("button", name="根据已填内容更新表单").click()
-        assert page.locator("#f-agent_id_number").is_visible()  # the server redrew it
-        page.fill("#f-agent_name", "孙八")
-        page.fill("#f-agent_id_number", "310115197806150038")
-        page.set_input_files("#f-material-authorization", pdf("power.pdf"))
-        page.get_by_role("button", name="提交申请").click()
-        numbers = page.locator("a.number").all_inner_texts()
-        assert len(numbers) == 3 and all(NUMBER.fullmatch(n) for n in numbers)
-    finally:
-        context.close()
+def test_a_bundle_filed_without_javascript(plain_page: Any, server: Server) -> None:
+    sign_in(plain_page, "applicant", "shop-5", name="钱七", id_number=ID_A, next=GUIDE + "/apply")
+    fill_restaurant(plain_page)
+    plain_page.fill("#f-enterprise_name", "南山小馆")
+    plain_page.check("#f-agent_used")
+    assert plain_page.locator("#f-agent_id_number").is_hidden()  # no script: not yet
+    plain_page.get_by_role("button", name="根据已填内容更新表单").click()
+    assert plain_page.locator("#f-agent_id_number").is_visible()  # the server redrew it
+    plain_page.fill("#f-agent_name", "孙八")
+    plain_page.fill("#f-agent_id_number", "310115197806150038")
+    plain_page.set_input_files("#f-material-authorization", pdf("power.pdf"))
+    plain_page.get_by_role("button", name="提交申请").click()
+    numbers = plain_page.locator("a.number").all_inner_texts()
+    assert len(numbers) == 3 and all(NUMBER.fullmatch(n) for n in numbers)

@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,12 +35,21 @@ from runtime.package import Package, load_package
 from runtime.routes.materials import stored_context
 from runtime.settings import Settings
 from runtime.subjects import pseudonyms
-from tests.helpers import DATA_KEY, SECRET, generate_package, postgres_database
+from tests.helpers import (
+    BACKENDS,
+    DATA_KEY,
+    SECRET,
+    free_port,
+    generate_package,
+    govstd,
+    govstd_command,
+    ibr_data,
+    postgres_database,
+)
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 SETTINGS = Settings(secret=SECRET, secret_is_dev=False)
 
 FIGURES: list[str] = []
@@ -63,22 +69,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 # --- helpers ----------------------------------------------------------------------
-
-
-def govstd_command() -> list[str]:
-    script = Path(sys.executable).with_name("govstd")
-    if script.is_file():
-        return [str(script)]
-    found = shutil.which("govstd")
-    if found:
-        return [found]
-    return [sys.executable, "-c", "from generator.cli import main; main()"]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def token(role: str, sub: str, **claims: Any) -> dict[str, str]:
@@ -107,22 +97,14 @@ def citizen_id(n: int) -> str:
 
 def ibr_body(n: int, **overrides: Any) -> dict[str, Any]:
     """A valid 个体工商户登记 submission, distinct for each ``n``."""
-    data: dict[str, Any] = {
-        "person_name": f"张{n}",
-        "citizen_id_number": citizen_id(n),
-        "mobile_phone": f"138{n % 100_000_000:08d}",
-        "residence_address": f"深圳市南山区桃园路 {n} 号",
-        "organization_form": "1",
-        "business_scope": "零售：日用百货",
-        "business_address": "深圳市南山区南头街 8 号",
-        "business_division": "440305",
-        "premises_ownership": "2",
-        "registered_capital": 5 + n % 7,
-        "employees": 2,
-        "agent_used": False,
-    }
-    data.update(overrides)
-    return {"region": "nanshan", "data": data}
+    data = ibr_data(
+        person_name=f"张{n}",
+        citizen_id_number=citizen_id(n),
+        mobile_phone=f"138{n % 100_000_000:08d}",
+        residence_address=f"深圳市南山区桃园路 {n} 号",
+        registered_capital=5 + n % 7,
+    )
+    return {"region": "nanshan", "data": data | overrides}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -156,12 +138,7 @@ def local_postgres(prefix: str) -> contextlib.AbstractContextManager[str]:
 
 
 def migrate(app_dir: Path, url: str) -> None:
-    done = subprocess.run(
-        [*govstd_command(), "migrate", "--app", str(app_dir), "--db", url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = govstd("migrate", "--app", str(app_dir), "--db", url)
     assert done.returncode == 0, f"govstd migrate failed:\n{done.stdout}\n{done.stderr}"
 
 
@@ -198,7 +175,14 @@ def live_db(
 class LiveServer:
     """``govstd serve`` in its own process group; logs to ``log_path``."""
 
-    def __init__(self, app_dir: Path, db: LiveDB, folder: Path, workers: int = 2) -> None:
+    def __init__(
+        self,
+        app_dir: Path,
+        db: LiveDB,
+        folder: Path,
+        workers: int = 2,
+        extra_env: dict[str, str] | None = None,  # more GOVSTD_* settings of a test
+    ) -> None:
         self.app_dir = app_dir
         self.db = db
         self.folder = folder
@@ -209,7 +193,7 @@ class LiveServer:
         self.log_path = folder / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
-        self.extra_env: dict[str, str] = {}  # more GOVSTD_* settings of a test
+        self.extra_env = dict(extra_env or {})
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSTD_")}

@@ -18,10 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from runtime.package import Package
-from tests.helpers import PDF
+from tests.helpers import PDF, query
 from tests.live.conftest import (
     LiveServer,
     ibr_body,
@@ -135,27 +135,10 @@ def test_load_every_submission_stored_once(live_server: LiveServer, live_package
     subjects = [
         stored_subject(f"{prefix}{c}-{i}") for c in range(CLIENTS) for i in range(PER_CLIENT)
     ]
-    engine = live_server.db.engine()
-    try:
-        with engine.connect() as conn:
-            stored = conn.execute(
-                select(func.count()).select_from(apps).where(apps.c.applicant_sub.in_(subjects))
-            ).scalar_one()
-            distinct = conn.execute(
-                select(func.count(apps.c.number.distinct())).where(
-                    apps.c.applicant_sub.in_(subjects)
-                )
-            ).scalar_one()
-            stored_numbers = set(
-                conn.execute(
-                    select(apps.c.number).where(apps.c.applicant_sub.in_(subjects))
-                ).scalars()
-            )
-    finally:
-        engine.dispose()
-    assert stored == total
-    assert distinct == total
-    assert stored_numbers == set(numbers)
+    mine = apps.c.applicant_sub.in_(subjects)
+    stored = [n for (n,) in query(live_server.db.url, select(apps.c.number).where(mine))]
+    assert len(stored) == len(set(stored)) == total  # every one stored once, numbers unique
+    assert set(stored) == set(numbers)
     _assert_clean_logs(live_server)
 
 
@@ -179,28 +162,11 @@ def test_idempotency_key_under_concurrency(live_server: LiveServer, live_package
     assert all(b == bodies[0] for b in bodies)
     replayed = [r.headers.get("idempotent-replayed") == "true" for r in responses]
     assert replayed.count(False) == 1  # the one that filed it; the others were replayed
-    t = live_package.tables
-    engine = live_server.db.engine()
-    try:
-        with engine.connect() as conn:
-            ids = (
-                conn.execute(
-                    select(t.applications.c.id).where(
-                        t.applications.c.applicant_sub == stored_subject(sub)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            keys = conn.execute(
-                select(func.count())
-                .select_from(t.idempotency_keys)
-                .where(t.idempotency_keys.c.applicant_sub == stored_subject(sub))
-            ).scalar_one()
-    finally:
-        engine.dispose()
+    t, db, mine = live_package.tables, live_server.db.url, stored_subject(sub)
+    apps, keys = t.applications, t.idempotency_keys
+    ids = [i for (i,) in query(db, select(apps.c.id).where(apps.c.applicant_sub == mine))]
     assert ids == [bodies[0]["id"]]
-    assert keys == 1
+    assert len(query(db, select(keys).where(keys.c.applicant_sub == mine))) == 1
     _assert_clean_logs(live_server)
 
 
@@ -238,27 +204,15 @@ def test_two_officers_accept_at_once(live_server: LiveServer, live_package: Pack
         f"{dict(Counter(s for _, s, _ in outcomes))}"
     )
     assert all(sorted(s) == [200, 409] for s in by_case.values()), outcomes
-    t = live_package.tables
-    engine = live_server.db.engine()
-    try:
-        with engine.connect() as conn:
-            for app_id in ids:
-                app = conn.execute(
-                    select(t.applications).where(t.applications.c.id == app_id)
-                ).one()
-                assert (app.status, app.row_version) == ("accepted", 2)
-                steps = (
-                    conn.execute(
-                        select(t.transitions.c.transition)
-                        .where(t.transitions.c.application_id == app_id)
-                        .order_by(t.transitions.c.id)
-                    )
-                    .scalars()
-                    .all()
-                )
-                assert steps == ["submit", "accept"]
-    finally:
-        engine.dispose()
+    t, db = live_package.tables, live_server.db.url
+    apps, steps = t.applications, t.transitions
+    found = query(
+        db, select(apps.c.id, apps.c.status, apps.c.row_version).where(apps.c.id.in_(ids))
+    )
+    assert sorted(tuple(r) for r in found) == sorted((i, "accepted", 2) for i in ids)
+    taken = query(db, select(steps).where(steps.c.application_id.in_(ids)).order_by(steps.c.id))
+    for app_id in ids:
+        assert [s.transition for s in taken if s.application_id == app_id] == ["submit", "accept"]
     _assert_clean_logs(live_server)
 
 

@@ -16,8 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from generator.pipeline import generate
-from tests.helpers import STANDARDS, unemployment_data
+from tests.helpers import edited_standards, generate_package, unemployment_data
 from tests.live.conftest import LiveDB, LiveServer, migrate, report, token
 
 FORM = "national/forms/unemployment_registration_form.yaml"
@@ -34,16 +33,9 @@ SUBMIT = "/api/matters/unemployment_registration/applications"
 def newer_package(live_package_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same package folder, regenerated from standards where a field is renamed."""
     folder = tmp_path_factory.mktemp("newer")
-    root = folder / "standards"
-    shutil.copytree(STANDARDS, root)
-    form = root / FORM
-    text = form.read_text(encoding="utf-8")
-    assert text.count(FIELD) == 1
-    form.write_text(text.replace(FIELD, RENAMED), encoding="utf-8")
     app = folder / "nanshan"
     shutil.copytree(live_package_dir, app, ignore=shutil.ignore_patterns("__pycache__"))
-    result, diagnostics = generate([root], "nanshan", app)
-    assert result is not None, "\n".join(str(d) for d in diagnostics)
+    generate_package("nanshan", app, edited_standards(folder / "standards", (FORM, FIELD, RENAMED)))
     revisions = list((app / "migrations/versions").glob("*.py"))
     assert len(revisions) == 2, revisions
     return app

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -21,10 +20,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers import ROOT, govstd
 from tests.live.conftest import (
     LiveDB,
     LiveServer,
-    govstd_command,
     ibr_body,
     local_postgres,
     report,
@@ -32,16 +31,13 @@ from tests.live.conftest import (
 )
 
 pytestmark = pytest.mark.postgres
-REPO = Path(__file__).resolve().parents[2]
 FORM = "national/forms/ibr_form.yaml"
 OLD_FIELD = "      - element: email\n        required: false\n"
 NEW_FIELD = OLD_FIELD + "      - element: postal_code\n        required: false\n"
 
 
-def govstd(*args: str, cwd: Path) -> str:
-    done = subprocess.run(
-        [*govstd_command(), *args], capture_output=True, text=True, timeout=300, cwd=cwd
-    )
+def run_govstd(*args: str, cwd: Path) -> str:
+    done = govstd(*args, cwd=cwd, timeout=300)
     assert done.returncode == 0, f"govstd {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
     return done.stdout + done.stderr
 
@@ -54,12 +50,12 @@ def pg_db() -> Iterator[LiveDB]:
 
 def test_upgrade_with_zero_downtime(tmp_path: Path, pg_db: LiveDB) -> None:
     work = tmp_path / "srv"
-    shutil.copytree(REPO / "standards", work / "standards")
-    shutil.copytree(REPO / "standards", work / "standards.old")
+    shutil.copytree(ROOT / "standards", work / "standards")
+    shutil.copytree(ROOT / "standards", work / "standards.old")
     package = work / "package"
     # first deployment: generate, migrate, serve
-    govstd("generate", "standards", "--region", "nanshan", "--out", str(package), cwd=work)
-    said = govstd("migrate", "--app", str(package), "--db", pg_db.url, cwd=work)
+    run_govstd("generate", "standards", "--region", "nanshan", "--out", str(package), cwd=work)
+    said = run_govstd("migrate", "--app", str(package), "--db", pg_db.url, cwd=work)
     assert "1 revision(s) applied" in said
     server = LiveServer(package, pg_db, tmp_path / "server", workers=2)
     server.folder.mkdir()
@@ -101,16 +97,16 @@ def test_upgrade_with_zero_downtime(tmp_path: Path, pg_db: LiveDB) -> None:
                 form.write_text(
                     form.read_text(encoding="utf-8").replace(OLD_FIELD, NEW_FIELD), "utf-8"
                 )
-                preview = govstd(
+                preview = run_govstd(
                     "diff", str(work / "standards.old"), "standards", "--region", "nanshan",
                     cwd=work,
                 )  # fmt: skip
                 assert "add column form_ibr_form.postal_code" in preview
                 assert "steps that lose data" not in preview
-                govstd(
+                run_govstd(
                     "generate", "standards", "--region", "nanshan", "--out", str(package), cwd=work
                 )
-                said = govstd("migrate", "--app", str(package), "--db", pg_db.url, cwd=work)
+                said = run_govstd("migrate", "--app", str(package), "--db", pg_db.url, cwd=work)
                 assert re.search(r"applied 0002_\w+", said), said
                 assert server.proc is not None
                 os.kill(server.proc.pid, signal.SIGHUP)  # the workers restart one by one

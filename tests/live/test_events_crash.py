@@ -27,17 +27,16 @@ import pytest
 from sqlalchemy import select
 
 from runtime.package import Package
+from tests.helpers import ROOT, free_port, query
 from tests.live.conftest import (
     HOST,
     LiveDB,
     LiveServer,
-    free_port,
     ibr_body,
     report,
     token,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 SECRET = "whsec_" + base64.b64encode(b"live-webhook-key-0123456789abcdef").decode()
 THREADS = 3
 SUBMIT = "/api/matters/ibr/applications"
@@ -46,7 +45,7 @@ DELIVERY_DEADLINE_S = 90.0
 
 def receiver_example() -> str:
     """The receiver example of docs/data.md, as written there."""
-    text = (REPO / "docs" / "data.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "data.md").read_text(encoding="utf-8")
     section = text.split("### Webhooks", 1)[1]
     found = re.search(r"```python\n(.*?)```", section, re.S)
     assert found, "docs/data.md has no receiver example under ### Webhooks"
@@ -144,13 +143,8 @@ def test_every_event_arrives_in_order_across_a_sigkill(
         for t in threads:
             t.join(timeout=30)
         server.start()
-        engine = live_db.engine()
         events = live_package.tables.events
-        with engine.connect() as conn:
-            written = {
-                r.event_id: r.id for r in conn.execute(select(events.c.event_id, events.c.id))
-            }
-        engine.dispose()
+        written = dict(query(live_db.url, select(events.c.event_id, events.c.id)))
         started = time.monotonic()
         while time.monotonic() - started < DELIVERY_DEADLINE_S:
             got = {line["id"] for line in receiver_lines(log)}

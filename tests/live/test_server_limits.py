@@ -25,17 +25,6 @@ IDLE_CONNECTIONS = 200
 HEADER_TIMEOUT_S = 2
 
 
-class TunedServer(LiveServer):
-    """A live server with extra ``GOVSTD_*`` variables."""
-
-    def __init__(self, *args: object, extra_env: dict[str, str], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.extra_env = extra_env
-
-    def env(self) -> dict[str, str]:
-        return {**super().env(), **self.extra_env}
-
-
 @pytest.fixture(scope="module")
 def sqlite_db(live_package_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> LiveDB:
     db = LiveDB("sqlite", f"sqlite:///{tmp_path_factory.mktemp('limits') / 'govstd.db'}")
@@ -90,7 +79,7 @@ def seconds_until_closed(conns: list[socket.socket], limit: float) -> list[float
 def test_idle_and_half_sent_connections_are_closed(
     live_package_dir: Path, sqlite_db: LiveDB, tmp_path: Path
 ) -> None:
-    server = TunedServer(
+    server = LiveServer(
         live_package_dir,
         sqlite_db,
         tmp_path,
@@ -120,7 +109,7 @@ def test_oversized_headers_are_refused_and_the_server_goes_on(
 ) -> None:
     """64 KiB of headers (16 KiB is the limit, as h11's): 400 and the connection closed;
     headers just under the limit are served."""
-    server = TunedServer(live_package_dir, sqlite_db, tmp_path, workers=1, extra_env={})
+    server = LiveServer(live_package_dir, sqlite_db, tmp_path, workers=1)
     with running(server):
         s = socket.create_connection((HOST, server.port), timeout=10)
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 65536 + b"\r\n\r\n")
@@ -137,7 +126,7 @@ def test_oversized_headers_are_refused_and_the_server_goes_on(
 def test_past_the_concurrency_limit_requests_get_503_until_connections_go(
     live_package_dir: Path, sqlite_db: LiveDB, tmp_path: Path
 ) -> None:
-    server = TunedServer(
+    server = LiveServer(
         live_package_dir,
         sqlite_db,
         tmp_path,

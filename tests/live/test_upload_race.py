@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy import select
 
 from runtime.package import Package
-from tests.helpers import unemployment_data
+from tests.helpers import query, unemployment_data
 from tests.live.conftest import LiveServer, report, stored_file, token
 
 UPLOADERS = 50
@@ -63,12 +63,7 @@ def test_fifty_uploads_of_one_material_at_once(
     )
     assert set(statuses) <= {201, 409}, [text for status, text in answers if status >= 500][:3]
     mf = live_package.tables.material_files
-    engine = live_server.db.engine()
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(select(mf).where(mf.c.application_id == app_id)).all()
-    finally:
-        engine.dispose()
+    rows = query(live_server.db.url, select(mf).where(mf.c.application_id == app_id))
     assert len(rows) == 1
     stored = live_server.upload_dir / rows[0].storage_name
     assert stored.is_file()

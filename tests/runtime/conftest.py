@@ -16,8 +16,7 @@ import pytest
 from runtime.package import Package, load_package
 from runtime.settings import Settings
 from tests.helpers import (
-    DATA_KEY,
-    SECRET,
+    BACKENDS,
     Api,
     FrozenClock,
     client_of,
@@ -25,10 +24,10 @@ from tests.helpers import (
     emptied,
     generate_package,
     postgres_database,
+    serve,
+    services_package,
+    settings_for,
 )
-from tests.runtime.services import serve, services_package
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture
@@ -70,6 +69,12 @@ def db_url(request: pytest.FixtureRequest, package_dir: Path, package: Package) 
     return _database(request, package_dir, package, "postgres_url", "govstd.db")
 
 
+@pytest.fixture(scope="session")
+def guangdong_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A deployment serving a region tree: 广东 → 深圳 → 南山."""
+    return generate_package("guangdong", tmp_path_factory.mktemp("package") / "guangdong")
+
+
 # The data system tests (catalogue, sharing, data quality): the 深圳 package, 深圳 and 南山
 # below it.
 
@@ -106,7 +111,7 @@ async def sz(
         yield Api(client, settings, shenzhen_package, shenzhen_db)
 
 
-# The 深圳 package of tests/runtime/services.py: its own 一件事 bundles and policies.
+# The 深圳 package of helpers.services_tree: its own 一件事 bundles and policies.
 
 
 @pytest.fixture(scope="session")
@@ -129,14 +134,7 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(clock: FrozenClock, tmp_path: Path) -> Settings:
-    env = {"GOVSTD_SECRET": SECRET, "GOVSTD_DATA_KEY": DATA_KEY}
-    return Settings(
-        secret=SECRET,
-        secret_is_dev=False,
-        upload_dir=tmp_path / "uploads",
-        env=env,
-        now=clock,
-    )
+    return settings_for(clock, tmp_path)
 
 
 @pytest.fixture

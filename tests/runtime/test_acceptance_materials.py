@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import ID_AGENT, PDF, Api, food_data, hand_in
+from tests.helpers import ID_AGENT, PDF, Api, file_food, hand_in
 
 pytestmark = pytest.mark.anyio
-URL = "/api/matters/food_business_license/applications"
 NAMES = {
     "food_license_application": "食品经营许可申请书",
     "id_proof": "法定代表人（负责人）身份证明",
@@ -21,14 +20,6 @@ NAMES = {
     ),
     "authorization": "委托书及代理人身份证明",
 }
-
-
-async def _file(api: Api, applicant: dict[str, str], **data: object) -> str:
-    r = await api.post(
-        URL, json={"region": "nanshan", "data": food_data(**data)}, headers=applicant
-    )
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
 
 
 def _missing(body: dict[str, object]) -> list[str]:
@@ -42,8 +33,8 @@ def _missing(body: dict[str, object]) -> list[str]:
 async def test_accept_without_the_required_materials_is_refused(api: Api) -> None:
     applicant = api.token("applicant", "citizen-m")
     officer = api.token("officer", "officer-m")
-    app_id = await _file(
-        api, applicant, agent_used=True, agent_name="王五", agent_id_number=ID_AGENT
+    app_id = await file_food(
+        api, "citizen-m", agent_used=True, agent_name="王五", agent_id_number=ID_AGENT
     )
     accept = f"/api/applications/{app_id}/actions/accept"
 
@@ -93,7 +84,7 @@ async def test_accept_without_the_required_materials_is_refused(api: Api) -> Non
 async def test_conditions_decide_which_materials_are_required(api: Api) -> None:
     applicant = api.token("applicant", "citizen-n")
     officer = api.token("officer", "officer-n")
-    app_id = await _file(api, applicant)  # no agent: no authorization needed
+    app_id = await file_food(api, "citizen-n")  # no agent: no authorization needed
     r = await api.post(f"/api/applications/{app_id}/actions/accept", headers=officer)
     assert r.status_code == 409
     assert "authorization" not in _missing(r.json())
@@ -104,16 +95,15 @@ async def test_conditions_decide_which_materials_are_required(api: Api) -> None:
 
 async def test_refusing_or_asking_for_a_supplement_needs_no_materials(api: Api) -> None:
     """不予受理 and 补正告知 are what an officer does when materials are missing."""
-    applicant = api.token("applicant", "citizen-o")
     officer = api.token("officer", "officer-o")
-    first = await _file(api, applicant)
+    first = await file_food(api, "citizen-o")
     r = await api.post(
         f"/api/applications/{first}/actions/request_supplement",
         json={"reason": "请补充设备布局图"},
         headers=officer,
     )
     assert r.status_code == 200, r.text
-    second = await _file(api, applicant)
+    second = await file_food(api, "citizen-o")
     r = await api.post(
         f"/api/applications/{second}/actions/refuse",
         json={"reason": "不属于本机关职权范围"},

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from runtime.auth import decode_token, issue_token
 from runtime.errors import ApiError
-from runtime.settings import Settings, SettingsError
+from runtime.settings import Settings
 from tests.helpers import SECRET, Api
 
 CLAIMS = {"sub": "u1", "role": "officer", "region": "nanshan", "aud": "govstd"}
@@ -57,7 +57,8 @@ def test_external_rs256_and_es256() -> None:
     assert decode_token(jwt.encode(_claims(), ec_key, algorithm="ES256"), settings).sub == "u1"
 
 
-def test_issuer_and_settings_checks() -> None:
+def test_issuer_checks() -> None:
+    """(Refused settings: test_settings.py.)"""
     secret = "s" * 40
     settings = Settings.from_env({"GOVSTD_SECRET": secret, "GOVSTD_JWT_ISSUER": "https://idp"})
     good = issue_token(settings, role="applicant", sub="a")
@@ -65,13 +66,6 @@ def test_issuer_and_settings_checks() -> None:
     no_iss = jwt.encode({**_claims(), "role": "applicant"}, secret, algorithm="HS256")
     with pytest.raises(ApiError):
         decode_token(no_iss, settings)
-    with pytest.raises(SettingsError):
-        Settings.from_env({"GOVSTD_SECRET": "short"})
-    with pytest.raises(SettingsError):
-        Settings.from_env({"GOVSTD_JWT_ALGORITHMS": "none"})
-    with pytest.raises(SettingsError):
-        Settings.from_env({"GOVSTD_ENV": "production"})
-    assert Settings.from_env({}).secret_is_dev
 
 
 @pytest.mark.anyio
@@ -109,9 +103,6 @@ def test_the_maximum_lifetime_is_configurable() -> None:
         decode_token(jwt.encode(two_hours, secret, algorithm="HS256"), settings)
     with pytest.raises(ValueError, match="GOVSTD_JWT_MAX_TTL"):
         issue_token(settings, role="applicant", sub="a", ttl=7200)
-    for bad in ("0", "-5", "12h", str(400 * 86400)):
-        with pytest.raises(SettingsError, match="GOVSTD_JWT_MAX_TTL"):
-            Settings.from_env({"GOVSTD_SECRET": secret, "GOVSTD_JWT_MAX_TTL": bad})
     # an external identity provider's tokens follow the provider's policy
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     external = Settings.from_env({"GOVSTD_JWT_PUBLIC_KEY": _pem(rsa_key)})

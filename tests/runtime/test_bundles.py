@@ -7,11 +7,10 @@ import asyncio
 import hashlib
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import select
 
 from runtime.subjects import pseudonyms
-from tests.helpers import ID_A, PDF, Api, all_tables
-from tests.runtime.services import restaurant_data
+from tests.helpers import ID_A, PDF, Api, all_tables, execute, query, restaurant_data
 
 pytestmark = pytest.mark.anyio
 URL = "/api/bundles/open_restaurant/applications"
@@ -19,12 +18,7 @@ MEMBERS = ["ibr", "food_business_license", "public_place_health_license"]
 
 
 def _count(api: Api, db_url: str, table: str) -> int:
-    engine = create_engine(db_url)
-    t = all_tables(api.package).tables[table]
-    with engine.connect() as conn:
-        n = conn.execute(select(func.count()).select_from(t)).scalar_one()
-    engine.dispose()
-    return int(n)
+    return len(query(db_url, select(all_tables(api.package).tables[table])))
 
 
 async def _file(api: Api, sub: str = "shop-a", **headers: str) -> dict:  # type: ignore[type-arg]
@@ -118,15 +112,10 @@ async def test_one_application_per_member_each_with_its_share(api: Api, db_url: 
     assert seen.status_code == 404
     cipher = api.client._transport.app.state.ctx.cipher  # type: ignore[attr-defined]
     shop_b = pseudonyms(cipher, "shop-b")[0]  # applicants are stored by pseudonym
-    engine = create_engine(db_url)
     log = api.package.tables.audit_log
-    with engine.connect() as conn:
-        actions = [r.action for r in conn.execute(select(log.c.action, log.c.actor_sub))]
-        denied = conn.execute(
-            select(func.count()).where(log.c.action == "denied", log.c.actor_sub == shop_b)
-        ).scalar_one()
-    engine.dispose()
-    assert denied == 1 and "read" in actions  # the officer's reads are audited too
+    actions = [(r.action, r.actor_sub) for r in query(db_url, select(log))]
+    assert actions.count(("denied", shop_b)) == 1
+    assert "read" in [action for action, _ in actions]  # the officer's reads are audited too
     assert _count(api, db_url, "bundle_filings") == 1
 
 
@@ -244,15 +233,9 @@ async def test_shared_material_uploaded_once(api: Api, db_url: str) -> None:
 
 async def test_shared_material_refused_when_a_member_is_decided(api: Api, db_url: str) -> None:
     filed = await _file(api)
-    engine = create_engine(db_url)
     apps = api.package.tables.applications
-    with engine.begin() as conn:  # the food licence was refused meanwhile
-        conn.execute(
-            apps.update()
-            .where(apps.c.id == filed["applications"][1]["id"])
-            .values(status="refused")
-        )
-    engine.dispose()
+    food = apps.c.id == filed["applications"][1]["id"]
+    execute(db_url, apps.update().where(food).values(status="refused"))  # refused meanwhile
     url = f"/api/bundles/applications/{filed['id']}/materials/id_proof"
     h = api.token("applicant", "shop-a")
     r = await api.put(url, files={"file": ("id.pdf", PDF, "application/pdf")}, headers=h)

@@ -10,7 +10,6 @@ needs their own materials; new cases follow the new package.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -26,14 +25,19 @@ from runtime.migrate import upgrade
 from runtime.package import import_package, load_package
 from runtime.settings import Settings
 from tests.helpers import (
-    STANDARDS,
+    BACKENDS,
     Api,
     Browser,
     FrozenClock,
     client_of,
+    edited_standards,
+    execute,
+    file_food,
     food_data,
+    generate_package,
     hand_in,
-    postgres_database,
+    new_database,
+    replace_once,
 )
 
 pytestmark = pytest.mark.anyio
@@ -49,17 +53,6 @@ NEW_MATERIAL = """  - id: hygiene_certificate
 """
 
 
-def _replace_in(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{path}: {old!r} occurs {text.count(old)} times"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def _generate(root: Path, out: Path) -> None:
-    result, diagnostics = generate([root], "nanshan", out)
-    assert result is not None, "\n".join(str(d) for d in diagnostics)
-
-
 def _change_standards(root: Path) -> None:
     """Promised limit 3 → 1 working day, a new required field, a new required material."""
     region = root / "regions/shenzhen.yaml"
@@ -69,24 +62,21 @@ def _change_standards(root: Path) -> None:
     assert block.index(three) < block.index("\n  public_place")  # the food licence's own
     block = block.replace(three, three.replace("3", "1"), 1)
     region.write_text(head + "\n  food_business_license:\n" + block, encoding="utf-8")
-    _replace_in(
+    replace_once(
         root / "national/forms/food_business_license_form.yaml",
         "      - element: business_division\n",
         "      - element: business_division\n      - element: email\n",
     )
-    _replace_in(
+    replace_once(
         root / "national/matters/food_business_license.yaml",
         "result:\n",
         NEW_MATERIAL + "result:\n",
     )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'rules.db'}"
-        return
-    with postgres_database("govstd_rules") as url:
+    with new_database(request.param, tmp_path / "rules.db", "govstd_rules") as url:
         yield url
 
 
@@ -105,33 +95,24 @@ def _token(settings: Settings, role: str, sub: str, **claims: object) -> dict[st
     return {"Authorization": f"Bearer {issue_token(settings, role=role, sub=sub, **claims)}"}
 
 
-async def _file(api: Api, applicant: dict[str, str], **data: object) -> str:
-    r = await api.post(
-        URL, json={"region": "nanshan", "data": food_data(**data)}, headers=applicant
-    )
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
-
-
 async def test_old_cases_keep_their_rules_new_cases_follow_the_new_package(
     tmp_path: Path, database: str, settings: Settings, clock: FrozenClock
 ) -> None:
-    root = tmp_path / "standards"
-    shutil.copytree(STANDARDS, root)
+    root = edited_standards(tmp_path / "standards")
     app_dir = tmp_path / "app"
-    _generate(root, app_dir)
+    generate_package("nanshan", app_dir, root)
     upgrade(app_dir, database)
     applicant = _token(settings, "applicant", "citizen-r")
     officer = _token(settings, "officer", "officer-r", region="nanshan")
 
     clock.set("2026-03-02T10:00:00")  # Monday
     async with serving(app_dir, database, settings) as api:
-        accepted = await _file(api, applicant)
+        accepted = await file_food(api, "citizen-r")
         await hand_in(api, accepted, applicant)
         r = await api.post(f"/api/applications/{accepted}/actions/accept", headers=officer)
         assert r.status_code == 200, r.text
         assert r.json()["deadline"] == "2026-03-05"  # 3 working days
-        corrected = await _file(api, applicant)
+        corrected = await file_food(api, "citizen-r")
         r = await api.post(
             f"/api/applications/{corrected}/actions/request_supplement",
             json={"reason": "经营面积有误"},
@@ -140,7 +121,7 @@ async def test_old_cases_keep_their_rules_new_cases_follow_the_new_package(
         assert r.status_code == 200, r.text
 
     _change_standards(root)
-    _generate(root, app_dir)
+    generate_package("nanshan", app_dir, root)
     upgrade(app_dir, database)  # govstd migrate: the new form's column
     manifest = json.loads((app_dir / "package.json").read_text(encoding="utf-8"))
     assert len([f for f in manifest["files"] if f.startswith("rules/")]) > 5  # both versions
@@ -175,7 +156,7 @@ async def test_old_cases_keep_their_rules_new_cases_follow_the_new_package(
         r = await api.post(URL, json={"region": "nanshan", "data": food_data()}, headers=applicant)
         assert r.status_code == 422
         assert [f["path"] for f in r.json()["error"]["fields"]] == ["email"]
-        new = await _file(api, applicant, email="li@example.com")
+        new = await file_food(api, "citizen-r", email="li@example.com")
         assert "hygiene_certificate" in await hand_in(api, new, applicant)
         r = await api.post(f"/api/applications/{new}/actions/accept", headers=officer)
         assert r.status_code == 200, r.text
@@ -184,13 +165,12 @@ async def test_old_cases_keep_their_rules_new_cases_follow_the_new_package(
 
 async def test_a_package_regenerated_over_lost_rules_refuses(tmp_path: Path) -> None:
     """A rules file of the previous package missing: generation stops (cases need it)."""
-    root = tmp_path / "standards"
-    shutil.copytree(STANDARDS, root)
+    root = edited_standards(tmp_path / "standards")
     app_dir = tmp_path / "app"
-    _generate(root, app_dir)
+    generate_package("nanshan", app_dir, root)
     before = {p.name for p in (app_dir / "rules").glob("*.json")}
     _change_standards(root)
-    _generate(root, app_dir)
+    generate_package("nanshan", app_dir, root)
     after = {p.name for p in (app_dir / "rules").glob("*.json")}
     assert before < after  # the old versions are kept beside the new ones
     pkg = load_package(app_dir)
@@ -206,13 +186,9 @@ async def test_a_case_whose_rules_are_not_in_the_package_follows_the_current_one
     api: Api, db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Regenerated into a new folder, the package lost a version: logged, current rules."""
-    applicant = api.token("applicant", "citizen-s")
-    app_id = await _file(api, applicant)
-    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    app_id = await file_food(api, "citizen-s")
     apps = api.package.tables.applications
-    with engine.begin() as conn:
-        conn.execute(sa.update(apps).where(apps.c.id == app_id).values(rules="0" * 64))
-    engine.dispose()
+    execute(db_url, sa.update(apps).where(apps.c.id == app_id).values(rules="0" * 64))
     with caplog.at_level("WARNING", logger="govstd.runtime"):
         r = await api.get(f"/api/applications/{app_id}", headers=api.token("officer"))
     assert r.status_code == 200, r.text

@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
 from runtime import package
@@ -45,18 +44,6 @@ def test_token_usage_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "--region" in result.output
     result = CliRunner().invoke(app, ["token", "--role", "king"])
     assert result.exit_code == 1
-
-
-def test_migrate_creates_tables(package_dir: Path, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    result = CliRunner().invoke(app, ["migrate", "--app", str(package_dir), "--db", url])
-    assert result.exit_code == 0, result.output
-    engine = create_engine(url)
-    tables = set(inspect(engine).get_table_names())
-    engine.dispose()
-    assert {"applications", "transitions", "audit_log", "form_ibr_form"} <= tables
-    again = CliRunner().invoke(app, ["migrate", "--app", str(package_dir), "--db", url])
-    assert again.exit_code == 0
 
 
 def test_migrate_refuses_a_folder_that_is_no_package(tmp_path: Path) -> None:

@@ -4,42 +4,31 @@ tightened package finds what was stored before; one ID number given with two nam
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from generator.pipeline import generate
 from runtime.package import load_package
 from runtime.settings import Settings
-from tests.helpers import STANDARDS, Api, client_of, file_food, rows
+from tests.helpers import Api, client_of, edited_standards, file_food, generate_package, rows
 
 pytestmark = pytest.mark.anyio
 URL = "/api/staff/data-quality"
 
 
-def _tighten(tree: Path) -> None:
-    enterprise = tree / "national" / "elements" / "enterprise.yaml"
-    text = enterprise.read_text(encoding="utf-8")
-    old = "type: string\nformat: c..200\n---"  # business_address
-    assert text.count(old) == 1
-    enterprise.write_text(text.replace(old, old[:-3] + 'pattern: ".*号"\n---'), "utf-8")
-    person = tree / "national" / "elements" / "person.yaml"
-    text = person.read_text(encoding="utf-8")
-    old = "format: c..50\nsensitive: true\n---\nkind: DataElement\nid: sex"  # person_name
-    assert text.count(old) == 1
-    person.write_text(text.replace(old, old.replace("true\n", "true\nmax_length: 3\n")), "utf-8")
+ADDRESS = "type: string\nformat: c..200\n---"  # business_address
+NAME = "format: c..50\nsensitive: true\n---\nkind: DataElement\nid: sex"  # person_name
+TIGHTEN = (
+    ("national/elements/enterprise.yaml", ADDRESS, ADDRESS[:-3] + 'pattern: ".*号"\n---'),
+    ("national/elements/person.yaml", NAME, NAME.replace("true\n", "true\nmax_length: 3\n")),
+)
 
 
 @pytest.fixture(scope="module")
 def tightened_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("tightened")
-    shutil.copytree(STANDARDS, root / "standards")
-    _tighten(root / "standards")
-    result, diagnostics = generate([root / "standards"], "shenzhen", root / "shenzhen")
-    assert result is not None, "\n".join(str(d) for d in diagnostics)
-    return root / "shenzhen"
+    return generate_package("shenzhen", root / "shenzhen", edited_standards(root / "s", *TIGHTEN))
 
 
 @pytest.fixture

@@ -25,8 +25,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
 from runtime import migrate
-from tests.helpers import DATA_KEY, SECRET, Api, postgres_database, unemployment_data
-from tests.live.conftest import HOST, free_port, govstd_command
+from tests.helpers import (
+    DATA_KEY,
+    SECRET,
+    Api,
+    free_port,
+    govstd,
+    postgres_database,
+    query,
+    unemployment_data,
+)
 
 SERVE_TIMEOUT_S = 60
 
@@ -34,15 +42,10 @@ SERVE_TIMEOUT_S = 60
 def _serve(app_dir: Path, db: str, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSTD_")}
     env.update(GOVSTD_SECRET=SECRET, GOVSTD_DATA_KEY=DATA_KEY)
-    command = [*govstd_command(), "serve", "--app", str(app_dir), "--db", db]
+    address = ["--host", "127.0.0.1", "--port", str(free_port())]
     try:
-        return subprocess.run(
-            [*command, "--host", HOST, "--port", str(free_port()), *extra],
-            capture_output=True,
-            text=True,
-            timeout=SERVE_TIMEOUT_S,
-            env=env,
-        )
+        serve = ["serve", "--app", str(app_dir), "--db", db, *address, *extra]
+        return govstd(*serve, env=env, timeout=SERVE_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         pytest.fail(f"govstd serve started on {db} instead of refusing it")
 
@@ -97,10 +100,7 @@ async def test_healthz_503_while_the_database_is_not_at_the_package_revision(
     api: Api, db_url: str
 ) -> None:
     assert (await api.get("/healthz")).status_code == 200
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        (revision,) = conn.execute(text("SELECT version_num FROM alembic_version")).one()
-    engine.dispose()
+    [(revision,)] = query(db_url, text("SELECT version_num FROM alembic_version"))
     restore = (
         "DELETE FROM alembic_version",
         f"INSERT INTO alembic_version (version_num) VALUES ('{revision}')",
@@ -139,10 +139,7 @@ async def test_a_database_migrated_ahead_answers_503_never_500(
     created = await api.post(url, json=body, headers=h)
     assert created.status_code == 201, created.text
     table = "form_unemployment_registration_form"
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        (revision,) = conn.execute(text("SELECT version_num FROM alembic_version")).one()
-    engine.dispose()
+    [(revision,)] = query(db_url, text("SELECT version_num FROM alembic_version"))
     ahead = (
         f"ALTER TABLE {table} RENAME COLUMN mobile_phone TO contact_phone",
         "UPDATE alembic_version SET version_num = 'a1b2c3d4e5f6'",

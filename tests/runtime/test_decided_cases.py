@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
-from tests.helpers import Api, food_data, unemployment_data
+from tests.helpers import Api, file_unemployment, food_data, query
 
 pytestmark = pytest.mark.anyio
 PDF_A = b"%PDF-1.7\n" + b"A" * 2000 + b"\n%%EOF\n"
@@ -24,10 +24,10 @@ BOUNDARY = "decided-case-boundary"
 APPLICANT = "citizen-frozen"
 
 
-async def _file_unemployment(api: Api) -> str:
+async def _accepted_case(api: Api) -> str:
     """A public-service case with its applicant's materials, accepted by an officer."""
     h = api.token("applicant", APPLICANT)
-    app_id = await api.file("unemployment_registration", unemployment_data(), APPLICANT)
+    app_id = await file_unemployment(api, APPLICANT)
     matter = api.package.matter_anywhere("unemployment_registration")
     assert matter is not None
     for material in matter.materials:
@@ -69,17 +69,11 @@ def _stored_files(api: Api, app_id: str) -> set[str]:
 
 def _material_rows(api: Api, db_url: str, app_id: str) -> dict[str, Any]:
     mf = api.package.tables.material_files
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(select(mf).where(mf.c.application_id == app_id)).all()
-    finally:
-        engine.dispose()
-    return {r.material: r for r in rows}
+    return {r.material: r for r in query(db_url, select(mf).where(mf.c.application_id == app_id))}
 
 
 async def test_an_upload_begun_before_the_decision_does_not_land(api: Api, db_url: str) -> None:
-    app_id = await _file_unemployment(api)
+    app_id = await _accepted_case(api)
     h = api.token("applicant", APPLICANT)
     url = f"/api/applications/{app_id}/materials/commitment_letter"
     before = _material_rows(api, db_url, app_id)
@@ -115,7 +109,7 @@ async def test_an_upload_begun_before_the_decision_does_not_land(api: Api, db_ur
 
 
 async def test_a_step_begun_before_the_decision_is_refused(api: Api) -> None:
-    app_id = await _file_unemployment(api)
+    app_id = await _accepted_case(api)
     h = api.token("applicant", APPLICANT)
 
     async def decide() -> None:

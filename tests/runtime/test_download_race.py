@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from runtime.routes import materials
-from tests.helpers import Api, Browser, unemployment_data
+from tests.helpers import Api, Browser, file_unemployment
 
 pytestmark = pytest.mark.anyio
 FIRST = b"%PDF-1.7\n" + b"1" * 200_000 + b"\n%%EOF\n"
@@ -48,7 +48,7 @@ class Hold:
 
 async def _case_with_a_file(api: Api) -> tuple[str, str]:
     h = api.token("applicant", SUB)
-    case = await api.file("unemployment_registration", unemployment_data(), SUB)
+    case = await file_unemployment(api, SUB)
     url = f"/api/applications/{case}/materials/commitment_letter"
     up = await api.put(url, files={"file": ("1.pdf", FIRST, "application/pdf")}, headers=h)
     assert up.status_code == 201, up.text

@@ -24,7 +24,7 @@ from runtime.crypto import Cipher, load_keys
 from runtime.db import make_engine, write
 from runtime.package import Package
 from runtime.settings import Settings
-from tests.helpers import ID_A, Api, FrozenClock, ibr_data
+from tests.helpers import ID_A, Api, FrozenClock, file_ibr, ibr_data
 from tests.receiver import Recorder, Request, serving
 
 pytestmark = pytest.mark.anyio
@@ -55,10 +55,6 @@ def settings(settings: Settings, receiver: Recorder) -> Settings:
 def context(db_url: str, package: Package, settings: Settings) -> Context:
     keys, _ = load_keys(settings.env)
     return Context(package, make_engine(db_url), settings, Cipher(keys))
-
-
-async def file(api: Api, sub: str, **data: Any) -> str:
-    return await api.file("ibr", ibr_data(**data), sub)
 
 
 async def step(api: Api, app_id: str, transition: str, role: str, sub: str, **body: Any) -> None:
@@ -112,7 +108,7 @@ async def deliver_all(courier: webhooks.Courier, expected: int, limit_s: float =
 
 
 async def test_every_change_is_an_event_without_personal_data(api: Api) -> None:
-    app_id = await file(api, "citizen-a")
+    app_id = await file_ibr(api, "citizen-a")
     await step(api, app_id, "request_supplement", "officer", "officer-1", reason="经营面积有误")
     await step(api, app_id, "resubmit", "applicant", "citizen-a", data={"employees": 3})
     await step(api, app_id, "refuse", "officer", "officer-1", reason="经营范围不符合规定")
@@ -145,7 +141,7 @@ async def test_every_change_is_an_event_without_personal_data(api: Api) -> None:
 
 
 async def test_events_are_scoped_and_checked(api: Api) -> None:
-    await file(api, "citizen-a")
+    await file_ibr(api, "citizen-a")
     assert len((await pulled(api))["items"]) == 1
     assert (await pulled(api, region="shenzhen"))["items"] == []  # an officer: own region
     r = await api.get("/api/staff/events", headers=api.token("supervisor", "sup-1"))
@@ -167,7 +163,7 @@ async def test_a_refused_change_writes_no_event(api: Api) -> None:
         headers=api.token("applicant", "citizen-a"),
     )
     assert r.status_code == 422
-    app_id = await file(api, "citizen-a")
+    app_id = await file_ibr(api, "citizen-a")
     r = await api.post(
         f"/api/applications/{app_id}/actions/approve",
         json={},
@@ -190,8 +186,8 @@ async def test_webhooks_are_signed_retried_with_backoff_and_in_order(
 ) -> None:
     c = context(db_url, package, settings)
     webhooks.register(c)
-    a = await file(api, "citizen-a")
-    b = await file(api, "citizen-b")
+    a = await file_ibr(api, "citizen-a")
+    b = await file_ibr(api, "citizen-b")
     await step(api, a, "withdraw", "applicant", "citizen-a")
     await step(api, b, "refuse", "officer", "officer-1", reason="不符合")
 
@@ -234,7 +230,7 @@ async def test_one_courier_at_a_time_per_receiver(
     c = context(db_url, package, settings)
     webhooks.register(c)
     for n in range(6):
-        await file(api, f"citizen-{n}")
+        await file_ibr(api, f"citizen-{n}")
     url = settings.webhook_urls[0]
     one, two = webhooks.Courier(c, url, "worker-1"), webhooks.Courier(c, url, "worker-2")
     await asyncio.gather(deliver_all(one, 6), deliver_all(two, 6))
@@ -244,7 +240,7 @@ async def test_one_courier_at_a_time_per_receiver(
     # the holder stops without giving the lease up (killed): the other waits for the lease
     holder = one if await asyncio.to_thread(one.claim) else two
     other = two if holder is one else one
-    await file(api, "citizen-late")
+    await file_ibr(api, "citizen-late")
     assert await asyncio.to_thread(other.round) is None
     r = package.tables.event_receivers
     with write(c.engine) as conn:  # the lease runs out
@@ -298,7 +294,7 @@ async def test_event_writers_do_not_wait_for_each_other_and_a_reader_skips_none(
     api: Api, db_url: str, held_event: Connection
 ) -> None:
     # With one lock per event writer (before) this filing waited for the held commit.
-    filed = await asyncio.wait_for(file(api, "citizen-a"), 10)
+    filed = await asyncio.wait_for(file_ibr(api, "citizen-a"), 10)
     reader = asyncio.create_task(pulled(api))  # the filing's event is committed …
     await asyncio.sleep(0.5)
     assert not reader.done(), "a reader went past an event still being written"
@@ -316,6 +312,6 @@ async def test_a_reader_gives_up_on_a_stuck_event_writer_and_filings_go_on(
     r = await api.get("/api/staff/events", headers=api.token("officer", "officer-1"))
     assert r.status_code == 503  # not a page that may skip the stuck writer's event
     assert r.json()["error"]["code"] == "unavailable"
-    await asyncio.wait_for(file(api, "citizen-a"), 10)  # writers no longer queue behind it
+    await asyncio.wait_for(file_ibr(api, "citizen-a"), 10)  # writers no longer queue behind it
     await asyncio.to_thread(held_event.commit)
     assert len((await pulled(api))["items"]) == 2

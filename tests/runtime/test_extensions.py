@@ -18,8 +18,7 @@ from runtime.package import Package
 from runtime.routes import ROUTES
 from runtime.settings import Settings, SettingsError
 from runtime.types import FieldProblem
-from tests.helpers import Api, client_of, documented, food_data, served
-from tests.runtime.services import restaurant_data
+from tests.helpers import Api, client_of, documented, food_data, restaurant_data, served
 
 pytestmark = pytest.mark.anyio
 

@@ -1,11 +1,9 @@
-"""Error format, request limits, idempotency, concurrency, catalogue and docs."""
+"""Error format, idempotency, concurrency, catalogue and docs."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 
-import httpx
 import pytest
 
 from runtime.app import create_app
@@ -16,26 +14,12 @@ URL = "/api/matters/unemployment_registration/applications"
 
 
 async def test_bad_bodies(api: Api) -> None:
+    """Content types, sizes and depth: security/test_abuse.py."""
     h = api.token("applicant")
     r = await api.post(URL, content=b"{not json", headers={**h, "Content-Type": "application/json"})
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "malformed_json"
     assert r.json()["error"]["message"] == "请求体不是有效的 JSON"
-    r = await api.post(URL, content=b"{}", headers={**h, "Content-Type": "text/plain"})
-    assert r.status_code == 415
-    big = b'{"region": "nanshan", "data": {"x": "' + b"a" * (1024 * 1024) + b'"}}'
-    r = await api.post(URL, content=big, headers={**h, "Content-Type": "application/json"})
-    assert r.status_code == 413
-    deep = b"[" * 100_000 + b"]" * 100_000
-    r = await api.post(URL, content=deep, headers={**h, "Content-Type": "application/json"})
-    assert r.status_code == 400
-    inner: object = 1
-    for _ in range(40):
-        inner = [inner]
-    nested = json.dumps({"region": "nanshan", "data": {"a": inner}})
-    r = await api.post(URL, content=nested, headers={**h, "Content-Type": "application/json"})
-    assert r.status_code == 400
-    assert r.json()["error"]["code"] == "too_deep"
     r = await api.post(URL, content=b"NaN", headers={**h, "Content-Type": "application/json"})
     assert r.status_code == 400
     r = await api.post(URL, json=[1, 2], headers=h)
@@ -61,23 +45,6 @@ async def test_not_found_and_method(api: Api) -> None:
     r = await api.client.delete("/api/matters")
     assert r.status_code == 405
     assert r.json()["error"]["code"] == "method_not_allowed"
-
-
-async def test_generic_500_has_no_details(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from runtime.routes import catalogue
-
-    def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("SELECT secret FROM applications WHERE id='440305199003070014'")
-
-    monkeypatch.setattr(catalogue, "resolve_text", broken)
-    app = api.client._transport.app  # type: ignore[attr-defined]
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        r = await client.get("/api/matters/ibr", headers={"X-Request-ID": "req-123"})
-    assert r.status_code == 500
-    assert r.json() == {
-        "error": {"code": "internal", "message": "服务器内部错误", "request_id": "req-123"}
-    }
 
 
 async def test_idempotency(api: Api) -> None:
@@ -121,16 +88,6 @@ async def test_concurrent_actions_one_wins(api: Api) -> None:
     assert codes == [200, 409, 409, 409, 409, 409], [r.text for r in results]
     detail = await api.get(f"/api/applications/{app_id}", headers=officers[0])
     assert [t["transition"] for t in detail.json()["transitions"]] == ["submit", "accept"]
-
-
-async def test_concurrent_submissions_unique_numbers(api: Api) -> None:
-    body = {"region": "nanshan", "data": unemployment_data()}
-    results = await asyncio.gather(
-        *(api.post(URL, json=body, headers=api.token("applicant", f"c{i}")) for i in range(12))
-    )
-    assert all(r.status_code == 201 for r in results), [r.text for r in results]
-    numbers = {r.json()["number"] for r in results}
-    assert len(numbers) == 12
 
 
 async def test_catalogue(api: Api) -> None:

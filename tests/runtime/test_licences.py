@@ -12,13 +12,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from runtime import licences
 from runtime.auth import Identity
 from runtime.package import Package
 from runtime.settings import Settings
-from tests.helpers import CSRF, ID_A, PDF, Api, client_of, food_data
+from tests.helpers import CSRF, ID_A, PDF, Api, client_of, food_data, query, restaurant_data
 from tests.receiver import Recorder, Request, serving
 
 pytestmark = pytest.mark.anyio
@@ -56,14 +56,6 @@ async def licence_item(api: Api, app_id: str) -> dict[str, Any]:
     return item
 
 
-def query(db_url: str, table: Any) -> list[Any]:
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        found = conn.execute(select(table)).all()
-    engine.dispose()
-    return found
-
-
 async def test_a_licence_is_fetched_and_attached_as_if_uploaded(
     api: Api, db_url: str, package: Package, settings: Settings, stub: Recorder
 ) -> None:
@@ -72,7 +64,7 @@ async def test_a_licence_is_fetched_and_attached_as_if_uploaded(
     def answer(request: Request) -> tuple[int, dict[str, str], bytes]:
         # the filing has committed before the fetch: another connection sees the case
         apps = package.tables.applications
-        committed.append(bool(query(db_url, apps)))
+        committed.append(bool(query(db_url, select(apps))))
         return (200, {"content-type": "application/octet-stream"}, PNG)
 
     stub.answer = answer
@@ -90,11 +82,13 @@ async def test_a_licence_is_fetched_and_attached_as_if_uploaded(
         f"/api/applications/{app_id}/materials/{MATERIAL}", headers=api.token("officer", "o-1")
     )
     assert r.status_code == 200 and r.content == PNG
-    [row] = query(db_url, package.tables.material_files)
+    [row] = query(db_url, select(package.tables.material_files))
     assert row.uploaded_by == "govstd:licence" and row.content_type == "image/png"
     stored = (settings.upload_dir / row.storage_name).read_bytes()
     assert b"licence" not in stored and len(stored) > len(PNG)  # encrypted at rest
-    audits = [a for a in query(db_url, package.tables.audit_log) if a.action == "material_fetch"]
+    audits = [
+        a for a in query(db_url, select(package.tables.audit_log)) if a.action == "material_fetch"
+    ]
     assert len(audits) == 1 and ID_A not in audits[0].detail
     assert not list((settings.upload_dir / ".incoming").iterdir())  # no temporary file left
 
@@ -130,7 +124,7 @@ async def test_a_failed_fetch_never_fails_the_filing_and_says_why(
     assert item["uploaded"] is False
     assert item["fetch"]["status"] == "missing" and item["fetch"]["reason"] == reason
     assert text in item["fetch"]["message"]
-    assert query(db_url, package.tables.material_files) == []
+    assert query(db_url, select(package.tables.material_files)) == []
     assert not list((settings.upload_dir / ".incoming").iterdir())
 
     # the workbench page shows the officer why the material is missing
@@ -174,12 +168,10 @@ async def test_without_the_setting_nothing_is_fetched(
         )
         item = next(m for m in r.json()["checklist"] if m["material"] == MATERIAL)
         assert "fetch" not in item and item["uploaded"] is False
-    assert stub.taken() == [] and query(db_url, package.tables.licence_fetches) == []
+    assert stub.taken() == [] and query(db_url, select(package.tables.licence_fetches)) == []
 
 
 async def test_each_member_of_a_bundle_gets_its_licences(api: Api, stub: Recorder) -> None:
-    from tests.runtime.services import restaurant_data
-
     r = await api.post(
         "/api/bundles/open_restaurant/applications",
         json={"region": "nanshan", "data": restaurant_data()},

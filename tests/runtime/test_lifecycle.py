@@ -32,6 +32,8 @@ async def test_licensing_lifecycle(api: Api, clock: FrozenClock) -> None:
     url = "/api/matters/food_business_license/applications"
 
     clock.set("2026-02-12T09:00:00")  # Thursday before the Spring Festival
+    empty = await api.post(url, json={"region": "nanshan", "data": {}}, headers=applicant)
+    assert empty.status_code == 422  # everything is missing
     bad = await api.post(
         url,
         json={"region": "nanshan", "data": food_data(citizen_id_number="440305199003070015")},
@@ -102,6 +104,8 @@ async def test_licensing_lifecycle(api: Api, clock: FrozenClock) -> None:
     four_eyes = await api.post(f"{act}/approve", headers=approver_same)
     assert four_eyes.status_code == 403
     assert four_eyes.json()["error"]["code"] == "four_eyes"
+    english = await api.post(f"{act}/approve", headers={**approver_same, "Accept-Language": "en"})
+    assert "four eyes" in english.json()["error"]["message"]
     officer_approves = await api.post(f"{act}/approve", headers=officer)
     assert officer_approves.status_code == 403
     clock.set("2026-02-26T11:00:00")

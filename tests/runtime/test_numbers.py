@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, event, insert, select, text
 
 from runtime import audit
-from tests.helpers import Api, FrozenClock, ibr_data
+from tests.helpers import Api, FrozenClock, execute, ibr_data
 
 pytestmark = pytest.mark.anyio
 URL = "/api/matters/ibr/applications"
@@ -101,13 +101,8 @@ async def test_a_rolled_back_filing_leaves_a_gap_on_postgresql_only(
 @pytest.mark.parametrize("db_url", POSTGRES, indirect=True)
 async def test_a_day_begun_with_the_counter_row_goes_on_from_it(api: Api, db_url: str) -> None:
     """A day's first filings made by a version that counted in ``counters`` (an upgrade)."""
-    engine = create_engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(
-            insert(api.package.tables.counters),
-            {"name": "application:440305:20260302", "value": 41},
-        )
-    engine.dispose()
+    counter = {"name": "application:440305:20260302", "value": 41}
+    execute(db_url, insert(api.package.tables.counters), counter)
     assert (await _file(api, "citizen-a"))["number"] == "440305-20260302-000042"
 
 

@@ -10,20 +10,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from runtime.crypto import Cipher, load_keys
 from runtime.package import Package
 from runtime.settings import Settings
-from tests.helpers import ID_B, Api, FrozenClock, ibr_data
+from tests.helpers import ID_B, Api, FrozenClock, file_ibr, ibr_data, query
 
 pytestmark = pytest.mark.anyio
 
 MEMBER = {"person_name": "张小三", "citizen_id_number": ID_B, "kinship": "20"}
-
-
-async def file(api: Api, sub: str = "citizen-a", **data: Any) -> str:
-    return await api.file("ibr", ibr_data(**data), sub)
 
 
 async def case_data(api: Api, app_id: str, sub: str = "citizen-a") -> dict[str, Any]:
@@ -39,11 +35,7 @@ async def event_types(api: Api) -> list[str]:
 
 
 def rows(db_url: str, table: Any) -> list[Any]:
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        found = conn.execute(select(table).order_by(table.c.id)).all()
-    engine.dispose()
-    return found
+    return query(db_url, select(table).order_by(table.c.id))
 
 
 async def test_an_applicant_objects_and_the_provider_corrects(
@@ -51,7 +43,7 @@ async def test_an_applicant_objects_and_the_provider_corrects(
 ) -> None:
     applicant = api.token("applicant", "citizen-a")
     officer = api.token("officer", "officer-1")
-    app_id = await file(api)
+    app_id = await file_ibr(api)
     r = await api.post(
         "/api/objections",
         json={"application": app_id, "element": "mobile_phone", "reason": "手机号码登记错误"},
@@ -113,7 +105,7 @@ async def test_an_applicant_objects_and_the_provider_corrects(
 
 
 async def test_an_officer_objects_and_another_rejects_with_a_reason(api: Api) -> None:
-    app_id = await file(api)
+    app_id = await file_ibr(api)
     objector = api.token("officer", "officer-1")
     r = await api.post(
         "/api/objections",
@@ -139,7 +131,7 @@ async def test_an_officer_objects_and_another_rejects_with_a_reason(api: Api) ->
 
 
 async def test_a_value_held_in_several_places_is_named_by_field(api: Api) -> None:
-    app_id = await file(api, organization_form="2", members=[MEMBER])
+    app_id = await file_ibr(api, organization_form="2", members=[MEMBER])
     officer = api.token("officer", "officer-1")
     r = await api.post(
         "/api/objections",
@@ -167,8 +159,8 @@ async def test_a_value_held_in_several_places_is_named_by_field(api: Api) -> Non
 async def test_bad_objections_get_a_clear_4xx_and_change_nothing(
     api: Api, db_url: str, package: Package
 ) -> None:
-    app_id = await file(api)
-    other = await file(api, "citizen-b")
+    app_id = await file_ibr(api)
+    other = await file_ibr(api, "citizen-b")
     applicant = api.token("applicant", "citizen-a")
     cases = [
         ({"application": other, "element": "mobile_phone", "reason": "x"}, 404, None),

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.pipeline import generate
 from runtime.migrate import upgrade
 from runtime.package import PackageError, load_package
 from runtime.settings import Settings
-from tests.helpers import STANDARDS, Api, client_of, ibr_data
+from tests.helpers import STANDARDS, Api, client_of, edited_standards, generate_package, ibr_data
 
 pytestmark = pytest.mark.anyio
 
@@ -32,16 +31,9 @@ SCOPE = "id: business_scope\n"
 
 @pytest.fixture(scope="module")
 def evil_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("evil") / "standards"
-    shutil.copytree(STANDARDS, root)
-    path = root / ELEMENTS
-    text = path.read_text(encoding="utf-8")
-    assert text.count(SCOPE) == 1
-    path.write_text(text.replace(SCOPE, f'{SCOPE}pattern: "{EVIL}"\n'), encoding="utf-8")
-    out = root.parent / "nanshan"
-    result, diagnostics = generate([root], "nanshan", out)
-    assert result is not None, "\n".join(str(d) for d in diagnostics)
-    return out
+    root = tmp_path_factory.mktemp("evil")
+    tree = edited_standards(root / "standards", (ELEMENTS, SCOPE, f'{SCOPE}pattern: "{EVIL}"\n'))
+    return generate_package("nanshan", root / "nanshan", tree)
 
 
 @pytest.fixture

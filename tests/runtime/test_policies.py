@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
-from tests.helpers import ID_A, Api, FrozenClock
-from tests.runtime.services import claim_data, profile_data
+from tests.helpers import ID_A, Api, FrozenClock, claim_data, execute, profile_data, query
 
 pytestmark = pytest.mark.anyio
 POLICY = "startup_subsidy_2026"
@@ -97,11 +96,9 @@ async def test_profile_validated_and_sensitive_values_sealed(
     got = await api.get("/api/profile", headers=api.token("applicant", "shop-a"))
     assert got.json()["data"]["legal_representative_name"] == secret
     assert got.json()["data"]["employees"] == 5
-    engine = create_engine(f"sqlite:///{tmp_path / 'sz.db'}")
-    profiles = api.package.tables.profiles
-    with engine.connect() as conn:
-        stored = conn.execute(select(profiles.c.data)).scalar_one()
-    engine.dispose()
+    [(stored,)] = query(
+        f"sqlite:///{tmp_path / 'sz.db'}", select(api.package.tables.profiles.c.data)
+    )
     assert secret not in stored and "南山小馆" in stored
     other = await api.get("/api/profile", headers=api.token("applicant", "shop-b"))
     assert other.status_code == 404
@@ -234,12 +231,6 @@ async def test_stats(api: Api, db_url: str) -> None:
 
 def _mark_final(api: Api, db_url: str, app_id: str, status: str) -> None:
     """Put a case in a final state directly (the workflow's own steps are tested elsewhere)."""
-    engine = create_engine(db_url)
     apps = api.package.tables.applications
-    with engine.begin() as conn:
-        conn.execute(
-            apps.update()
-            .where(apps.c.id == app_id)
-            .values(status=status, finished_at=api.settings.now())
-        )
-    engine.dispose()
+    changed = apps.update().where(apps.c.id == app_id)
+    execute(db_url, changed.values(status=status, finished_at=api.settings.now()))

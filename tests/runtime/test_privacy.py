@@ -21,6 +21,7 @@ from tests.helpers import (
     all_tables,
     hand_in,
     ibr_data,
+    query,
     unemployment_data,
 )
 
@@ -68,7 +69,7 @@ async def test_staff_see_masked_values_everywhere(api: Api) -> None:
     assert own.json()["data"]["members"][0]["citizen_id_number"] == ID_B
 
 
-async def test_reveal_is_audited(api: Api) -> None:
+async def test_reveal_is_audited(api: Api, db_url: str) -> None:
     app_id = await _family_business(api)
     officer = api.token("officer", "officer-1")
     r = await api.post(
@@ -80,12 +81,9 @@ async def test_reveal_is_audited(api: Api) -> None:
         f"/api/staff/applications/{app_id}/reveal", headers=api.token("applicant", "citizen-a")
     )
     assert applicant_reveal.status_code == 403
-    engine = create_engine(api.client._transport.app.state.ctx.engine.url)  # type: ignore[attr-defined]
     audit = api.package.tables.audit_log
-    with engine.connect() as conn:
-        rows = conn.execute(select(audit).where(audit.c.action == "reveal")).all()
-        everything = " ".join(json.dumps([str(v) for v in r]) for r in conn.execute(select(audit)))
-    engine.dispose()
+    rows = query(db_url, select(audit).where(audit.c.action == "reveal"))
+    everything = " ".join(json.dumps([str(v) for v in r]) for r in query(db_url, select(audit)))
     assert len(rows) == 1
     assert rows[0].actor_sub == "officer-1" and rows[0].application_id == app_id
     assert "citizen_id_number" in rows[0].detail
@@ -93,7 +91,7 @@ async def test_reveal_is_audited(api: Api) -> None:
     assert not ID18.search(everything)
 
 
-async def test_reveal_needs_a_reason_of_1_to_200_characters(api: Api) -> None:
+async def test_reveal_needs_a_reason_of_1_to_200_characters(api: Api, db_url: str) -> None:
     app_id = await _family_business(api)
     officer = api.token("officer", "officer-1")
     url = f"/api/staff/applications/{app_id}/reveal"
@@ -112,22 +110,15 @@ async def test_reveal_needs_a_reason_of_1_to_200_characters(api: Api) -> None:
         assert ID_A not in r.text
     r = await api.post(url, json={"reason": "核" * 200}, headers=officer)
     assert r.status_code == 200, r.text
-    engine = create_engine(api.client._transport.app.state.ctx.engine.url)  # type: ignore[attr-defined]
     audit = api.package.tables.audit_log
-    with engine.connect() as conn:
-        rows = conn.execute(select(audit).where(audit.c.action == "reveal")).all()
-    engine.dispose()
+    rows = query(db_url, select(audit).where(audit.c.action == "reveal"))
     assert len(rows) == 1  # the refused attempts revealed nothing
     assert json.loads(rows[0].detail)["reason"] == "核" * 200
 
 
 async def test_database_holds_ciphertext(api: Api, db_url: str) -> None:
     await _family_business(api)
-    engine = create_engine(db_url)
-    form = api.package.tables.forms["ibr_form"]
-    with engine.connect() as conn:
-        row = conn.execute(select(form)).one()
-    engine.dispose()
+    [row] = query(db_url, select(api.package.tables.forms["ibr_form"]))
     assert row.citizen_id_number.startswith("v1.")
     assert row.business_scope == "零售：日用百货"
     if db_url.startswith("sqlite:///"):
@@ -141,15 +132,11 @@ async def test_database_holds_ciphertext(api: Api, db_url: str) -> None:
 
 def _everything_stored(db_url: str, api: Api) -> str:
     """Every row of every table, as text."""
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        rows = [
-            json.dumps([str(v) for v in row], ensure_ascii=False)
-            for table in all_tables(api.package).sorted_tables
-            for row in conn.execute(select(table))
-        ]
-    engine.dispose()
-    return "\n".join(rows)
+    return "\n".join(
+        json.dumps([str(v) for v in row], ensure_ascii=False)
+        for table in all_tables(api.package).sorted_tables
+        for row in query(db_url, select(table))
+    )
 
 
 async def _applicant_history(api: Api, login: str) -> str:

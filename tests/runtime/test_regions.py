@@ -9,22 +9,17 @@ import pytest
 
 from runtime.package import load_package
 from runtime.settings import Settings
-from tests.helpers import Api, client_of, create_schema, generate_package, unemployment_data
+from tests.helpers import Api, client_of, create_schema, unemployment_data
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(scope="module")
-def tree_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_package("guangdong", tmp_path_factory.mktemp("package") / "guangdong")
-
-
 @pytest.fixture
-async def tree_api(tree_dir: Path, tmp_path: Path, settings: Settings) -> AsyncIterator[Api]:
-    package = load_package(tree_dir)
+async def tree_api(guangdong_dir: Path, tmp_path: Path, settings: Settings) -> AsyncIterator[Api]:
+    package = load_package(guangdong_dir)
     url = f"sqlite:///{tmp_path / 'tree.db'}"
-    create_schema(tree_dir, package, url)
-    async with client_of(tree_dir, url, settings) as client:
+    create_schema(guangdong_dir, package, url)
+    async with client_of(guangdong_dir, url, settings) as client:
         yield Api(client, settings, package)
 
 

@@ -19,14 +19,23 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
-from generator.pipeline import generate
 from runtime import migrate
 from runtime.auth import issue_token
 from runtime.package import load_package
 from runtime.settings import Settings
-from tests.helpers import ID_A, ID_B, STANDARDS, client_of, ibr_data, postgres_database
+from tests.helpers import (
+    BACKENDS,
+    ID_A,
+    ID_B,
+    client_of,
+    edited_standards,
+    generate_package,
+    ibr_data,
+    new_database,
+    query,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -35,13 +44,23 @@ PHONE = "13812345678"
 
 def _renamed_standards(root: Path) -> None:
     """The bundled standards with the three renames of the module docstring."""
-    shutil.copytree(STANDARDS, root)
-    elements = root / "national/elements/contact.yaml"
-    text_ = elements.read_text(encoding="utf-8")
-    assert text_.count("id: mobile_phone\n") == 1
-    elements.write_text(
-        text_.replace("id: mobile_phone\n", "id: mobile_number\nrenamed_from: [mobile_phone]\n"),
-        encoding="utf-8",
+    operator = "      - element: citizen_id_number\n        label: {zh: 经营者公民身份号码"
+    ibr = "national/forms/ibr_form.yaml"
+    edited_standards(
+        root,
+        (
+            "national/elements/contact.yaml",
+            "id: mobile_phone\n",
+            "id: mobile_number\nrenamed_from: [mobile_phone]\n",
+        ),
+        (
+            ibr,
+            operator,
+            "      - id: operator_id_number\n        element: citizen_id_number\n"
+            "        renamed_from: [citizen_id_number]\n        label: {zh: 经营者公民身份号码",
+        ),
+        (ibr, "id: ibr_form\n", "id: ibr_application\nrenamed_from: [ibr_form]\n"),
+        ("national/matters/ibr.yaml", "form: ibr_form\n", "form: ibr_application\n"),
     )
     users = 0
     for form in (root / "national/forms").glob("*.yaml"):
@@ -53,19 +72,6 @@ def _renamed_standards(root: Path) -> None:
                 encoding="utf-8",
             )
     assert users >= 2  # the element's columns are renamed in several forms
-    ibr = root / "national/forms/ibr_form.yaml"
-    text_ = ibr.read_text(encoding="utf-8")
-    operator = "      - element: citizen_id_number\n        label: {zh: 经营者公民身份号码"
-    assert text_.count(operator) == 1 and text_.count("id: ibr_form\n") == 1
-    text_ = text_.replace(
-        operator,
-        "      - id: operator_id_number\n        element: citizen_id_number\n"
-        "        renamed_from: [citizen_id_number]\n        label: {zh: 经营者公民身份号码",
-    ).replace("id: ibr_form\n", "id: ibr_application\nrenamed_from: [ibr_form]\n")
-    ibr.write_text(text_, encoding="utf-8")
-    matter = root / "national/matters/ibr.yaml"
-    text_ = matter.read_text(encoding="utf-8")
-    matter.write_text(text_.replace("form: ibr_form\n", "form: ibr_application\n"), "utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +81,7 @@ def renamed_package(package_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     _renamed_standards(folder / "standards")
     app = folder / "nanshan"
     shutil.copytree(package_dir, app, ignore=shutil.ignore_patterns("__pycache__"))
-    result, diagnostics = generate([folder / "standards"], "nanshan", app)
-    assert result is not None, "\n".join(str(d) for d in diagnostics)
+    generate_package("nanshan", app, folder / "standards")
     [_, second] = sorted((app / "migrations/versions").glob("*.py"))
     step = second.read_text(encoding="utf-8")
     assert (
@@ -86,13 +91,10 @@ def renamed_package(package_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     return app
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def own_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database of this test's own (it is migrated to and fro)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'govstd.db'}"
-        return
-    with postgres_database("govstd_renamed") as url:
+    with new_database(request.param, tmp_path / "govstd.db", "govstd_renamed") as url:
         yield url
 
 
@@ -172,10 +174,7 @@ async def test_a_renamed_sensitive_field_keeps_its_values(
 
     migrate.upgrade(renamed_package, own_db)
     tables = load_package(renamed_package).tables
-    engine = create_engine(own_db)
-    with engine.connect() as conn:  # still the same ciphertext, now in renamed columns
-        row = conn.execute(select(tables.forms["ibr_application"])).one()
-    engine.dispose()
+    [row] = query(own_db, select(tables.forms["ibr_application"]))  # the same ciphertext
     assert row.mobile_number.startswith("v1.") and row.operator_id_number.startswith("v1.")
     async with served(renamed_package, own_db, settings) as client:
         await _read_back(client, before, PHONE, renamed=True)

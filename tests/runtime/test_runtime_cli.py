@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 # ``sys.modules[name] = None`` makes every ``import generator…`` raise ImportError.
 WITHOUT_GENERATOR = (
@@ -22,7 +22,7 @@ def _runtime_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Co
         [sys.executable, "-c", WITHOUT_GENERATOR, *args],
         capture_output=True,
         text=True,
-        cwd=REPO,
+        cwd=ROOT,
         env=env,
         timeout=120,
     )
@@ -42,10 +42,10 @@ def test_serve_help_without_the_generator() -> None:
 
 def test_migrate_and_token_without_the_generator(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'runtime-only.db'}"
-    migrated = _runtime_cli("migrate", "--app", str(REPO / "generated" / "nanshan"), "--db", url)
+    migrated = _runtime_cli("migrate", "--app", str(ROOT / "generated" / "nanshan"), "--db", url)
     assert migrated.returncode == 0, migrated.stderr
     assert "applied" in migrated.stderr
-    again = _runtime_cli("migrate", "--app", str(REPO / "generated" / "nanshan"), "--db", url)
+    again = _runtime_cli("migrate", "--app", str(ROOT / "generated" / "nanshan"), "--db", url)
     assert again.returncode == 0 and "up to date" in again.stderr
     token = _runtime_cli("token", "--role", "applicant", "--sub", "c-1")
     assert token.returncode == 0, token.stderr

@@ -9,8 +9,16 @@ from pathlib import Path
 import pytest
 
 from runtime.settings import Settings
-from tests.helpers import ID_A, PDF, Api, generate_package
-from tests.runtime.services import claim_data, profile_data, restaurant_data, serve
+from tests.helpers import (
+    ID_A,
+    PDF,
+    Api,
+    claim_data,
+    generate_package,
+    profile_data,
+    restaurant_data,
+    serve,
+)
 
 pytestmark = pytest.mark.anyio
 POLICY = "hz_small_business_startup_2026"

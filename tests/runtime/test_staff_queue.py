@@ -9,29 +9,12 @@ import pytest
 
 from runtime.auth import Identity
 from runtime.routes import staff
-from tests.helpers import Api, FrozenClock, food_data, ibr_data
+from tests.helpers import FOOD_FILES, IBR_FILES, Api, FrozenClock, food_data, ibr_data
 
 pytestmark = pytest.mark.anyio
 
-PDF = b"%PDF-1.4\n" + b"x" * 64
-FOOD_FILES = ("food_license_application", "id_proof", "layout_and_process", "food_safety_rules")
-IBR_FILES = ("registration_application", "id_proof", "lease_contract")
 OFFICER = Identity(sub="officer-q", role="officer", region="nanshan")
 SUPERVISOR = Identity(sub="sup-q", role="supervisor", region="nanshan")
-
-
-async def _file(api: Api, matter: str, data: dict[str, Any], files: tuple[str, ...] = ()) -> str:
-    h = api.token("applicant", "citizen-q")
-    r = await api.post(
-        f"/api/matters/{matter}/applications", json={"region": "nanshan", "data": data}, headers=h
-    )
-    assert r.status_code == 201, r.text
-    app_id = str(r.json()["id"])
-    for material in files:
-        url = f"/api/applications/{app_id}/materials/{material}"
-        put = await api.put(url, files={"file": ("f.pdf", PDF)}, headers=h)
-        assert put.status_code == 201, put.text
-    return app_id
 
 
 async def _step(api: Api, app_id: str, step: str, role: str = "officer", **body: Any) -> None:
@@ -47,13 +30,13 @@ def _query(**values: Any) -> dict[str, Any]:
 
 
 async def test_stages_order_and_counts(api: Api, clock: FrozenClock) -> None:
-    early = await _file(api, "food_business_license", food_data(), FOOD_FILES)
+    early = await api.file("food_business_license", food_data(), "citizen-q", files=FOOD_FILES)
     await _step(api, early, "accept")  # Mon 03-02: due Thu 03-05
-    waiting = await _file(api, "ibr", ibr_data())
+    waiting = await api.file("ibr", ibr_data(), "citizen-q")
     clock.set("2026-03-04T10:00")
-    late = await _file(api, "food_business_license", food_data(), FOOD_FILES)
+    late = await api.file("food_business_license", food_data(), "citizen-q", files=FOOD_FILES)
     await _step(api, late, "accept")  # Wed 03-04: due Mon 03-09
-    closed = await _file(api, "ibr", ibr_data(), IBR_FILES)
+    closed = await api.file("ibr", ibr_data(), "citizen-q", files=IBR_FILES)
     await _step(api, closed, "refuse", reason="不属于本机关职权范围")
     clock.set("2026-03-06T10:00")
     c = api.client._transport.app.state.ctx  # type: ignore[attr-defined]

@@ -23,8 +23,8 @@ import pytest
 from runtime.db import make_engine
 from runtime.package import Package
 from runtime.sweep import sweep_uploads
-from tests.helpers import DATA_KEY, PDF, SECRET, Api, unemployment_data
-from tests.live.conftest import LiveDB, LiveServer, govstd_command
+from tests.helpers import DATA_KEY, PDF, SECRET, Api, file_unemployment, govstd
+from tests.live.conftest import LiveDB, LiveServer
 
 pytestmark = pytest.mark.anyio
 HOURS_AGO = 2 * 3600
@@ -46,7 +46,7 @@ def _plant(path: Path, content: bytes = PDF, *, aged: bool = True) -> Path:
 async def _case_with_a_file(api: Api) -> tuple[str, str, Path]:
     """A case, its uploaded material (url) and the stored file (made old)."""
     h = api.token("applicant", "citizen-a")
-    case = await api.file("unemployment_registration", unemployment_data(), "citizen-a")
+    case = await file_unemployment(api, "citizen-a")
     url = f"/api/applications/{case}/materials/commitment_letter"
     up = await api.put(url, files={"file": ("a.pdf", PDF, "application/pdf")}, headers=h)
     assert up.status_code == 201, up.text
@@ -107,13 +107,7 @@ def _command(
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSTD_")}
     env.update(GOVSTD_SECRET=SECRET, GOVSTD_DATA_KEY=DATA_KEY, GOVSTD_UPLOAD_DIR=str(upload_dir))
-    return subprocess.run(
-        [*govstd_command(), "sweep-uploads", "--app", str(package_dir), "--db", db_url, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    return govstd("sweep-uploads", "--app", str(package_dir), "--db", db_url, *args, env=env)
 
 
 async def test_govstd_sweep_uploads(api: Api, package_dir: Path, db_url: str) -> None:

@@ -22,13 +22,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Engine, select, update
 
+from runtime.settings import Settings
 from runtime.subjects import pseudonyms
-from tests.helpers import PDF, SECRET, Api, unemployment_data
+from tests.helpers import PDF, PNG, SECRET, Api, file_unemployment, unemployment_data
 from tests.security.conftest import files_under, report, table_contents
 
 pytestmark = pytest.mark.anyio
 SUBMIT = "/api/matters/unemployment_registration/applications"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 MB = 1024 * 1024
 QUICK_S = 2.0  # "refused quickly": a bound far above what the refusals take
 
@@ -74,10 +74,6 @@ def refused(r: httpx.Response, status: int, code: str | None = None) -> None:
         assert error["code"] == code
 
 
-async def file_application(api: Api, sub: str = "citizen-a") -> str:
-    return await api.file("unemployment_registration", unemployment_data(), sub)
-
-
 def multipart(boundary: str, parts: list[tuple[str, str | None, bytes]]) -> bytes:
     """A multipart/form-data body: ``(field name, filename or None, content)`` per part."""
     out = []
@@ -94,7 +90,7 @@ def multipart(boundary: str, parts: list[tuple[str, str | None, bytes]]) -> byte
 async def test_assert_untouched_sees_a_changed_value(api: Api, db: Engine) -> None:
     """The check the tests below rely on: a status changed, an audit entry rewritten or a
     stored file's bytes changed is caught, though no row or file was added or removed."""
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     r = await api.put(
         f"/api/applications/{app_id}/materials/commitment_letter",
         files={"file": ("a.pdf", PDF, "application/pdf")},
@@ -127,7 +123,7 @@ async def test_assert_untouched_sees_a_changed_value(api: Api, db: Engine) -> No
 
 
 async def test_upload_over_the_limit(api: Api, db: Engine) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     h = api.token("applicant", "citizen-a")
     url = f"/api/applications/{app_id}/materials/commitment_letter"  # max 5 MB
     before = trace(api, db)
@@ -185,7 +181,7 @@ async def test_upload_over_the_limit(api: Api, db: Engine) -> None:
     ],
 )
 async def test_upload_of_another_type(api: Api, db: Engine, material: str, content: bytes) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     before = trace(api, db)
     r = await api.put(
         f"/api/applications/{app_id}/materials/{material}",
@@ -211,7 +207,7 @@ TRAVERSAL_NAMES = [
 
 
 async def test_traversal_filename_is_metadata_only(api: Api, db: Engine, tmp_path: Path) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     h = api.token("applicant", "citizen-a")
     url = f"/api/applications/{app_id}/materials/commitment_letter"
     before = trace(api, db)
@@ -246,7 +242,7 @@ async def test_traversal_filename_is_metadata_only(api: Api, db: Engine, tmp_pat
 
 
 async def test_multipart_with_thousands_of_parts(api: Api, db: Engine) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     h = {**api.token("applicant", "citizen-a"), "Content-Type": "multipart/form-data; boundary=b"}
     url = f"/api/applications/{app_id}/materials/commitment_letter"
     before = trace(api, db)
@@ -298,7 +294,7 @@ async def test_multipart_with_thousands_of_parts(api: Api, db: Engine) -> None:
 
 
 async def test_ten_megabyte_json(api: Api, db: Engine) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     h = {"Content-Type": "application/json"}
     applicant, officer = api.token("applicant", "citizen-a"), api.token("officer")
     before = trace(api, db)
@@ -344,7 +340,7 @@ async def test_ten_megabyte_json(api: Api, db: Engine) -> None:
 
 async def test_deeply_nested_json(api: Api, db: Engine) -> None:
     h = {**api.token("applicant", "citizen-a"), "Content-Type": "application/json"}
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     before = trace(api, db)
     for body in (
         b"[" * 200_000 + b"]" * 200_000,
@@ -368,7 +364,7 @@ async def test_json_null_body_is_not_an_absent_one(api: Api, db: Engine) -> None
     """A step or a reveal whose optional body is the JSON literal ``null`` (not an object,
     as the document requires) is refused with 422 — it was taken as no body: the step was
     taken, the data revealed."""
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     h = {"Content-Type": "application/json"}
     before = trace(api, db)
     for url, who in (
@@ -383,7 +379,7 @@ async def test_json_null_body_is_not_an_absent_one(api: Api, db: Engine) -> None
 
 async def test_wrong_content_type(api: Api, db: Engine) -> None:
     h = api.token("applicant", "citizen-a")
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     before = trace(api, db)
     body = json.dumps({"region": "nanshan", "data": unemployment_data()}).encode()
     for content_type in (
@@ -421,7 +417,7 @@ async def test_wrong_content_type(api: Api, db: Engine) -> None:
 async def test_nul_and_surrogates_in_text(api: Api, db: Engine) -> None:
     """Strings no database stores (PostgreSQL refuses NUL) are refused before any query."""
     h = {**api.token("applicant", "citizen-a"), "Content-Type": "application/json"}
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     before = trace(api, db)
     for bad in ("张\\u0000三", "\\ud800", "\\udfff\\ud800"):
         body = json.dumps({"region": "nanshan", "data": unemployment_data()})
@@ -442,7 +438,15 @@ async def test_nul_and_surrogates_in_text(api: Api, db: Engine) -> None:
 # --- tokens and roles --------------------------------------------------------------------
 
 
-def forged_tokens(api: Api) -> dict[str, str]:
+def signed(settings: Settings, **changes: object) -> str:
+    """A genuine applicant token, its claims changed (``None``: left out), signed as ours."""
+    claims = {"sub": "x", "role": "applicant", "aud": settings.audience}
+    claims |= {"exp": int(time.time()) + 600, **changes}
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, settings.secret)
+
+
+def forged_tokens(api: Api) -> dict[str, dict[str, str]]:
+    """Authorization headers the API must refuse with 401, by what is wrong with them."""
     settings = api.settings
     claims = {
         "sub": "forger",
@@ -457,7 +461,7 @@ def forged_tokens(api: Api) -> dict[str, str]:
     head, _, signature = genuine.split(".")
     promoted = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     unsigned = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
-    return {
+    bearer = {
         "another key": jwt.encode(
             claims, "another-secret-0123456789abcdef-0123", algorithm="HS256"
         ),
@@ -470,14 +474,23 @@ def forged_tokens(api: Api) -> dict[str, str]:
             {**claims, "aud": "someone-else"}, settings.secret, algorithm="HS256"
         ),
         "not a token": "' OR 1=1 --",
+        "no audience": signed(settings, aud=None),
+        "no expiry": signed(settings, exp=None),
+        "an unknown role": signed(settings, role="root"),
+        "staff without a region": signed(settings, role="officer"),
+    }
+    return {what: {"Authorization": f"Bearer {token}"} for what, token in bearer.items()} | {
+        "another scheme": {"Authorization": "Basic eDp5"},
+        "no token": {},
     }
 
 
 async def test_token_signed_with_another_key(api: Api, db: Engine) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
+    genuine = {"Authorization": f"Bearer {signed(api.settings)}"}
+    assert (await api.get("/api/applications", headers=genuine)).status_code == 200
     before = trace(api, db)
-    for what, token in forged_tokens(api).items():
-        h = {"Authorization": f"Bearer {token}"}
+    for what, h in forged_tokens(api).items():
         for method, url, kw in (
             ("GET", "/api/applications", {}),
             ("GET", f"/api/applications/{app_id}", {}),
@@ -494,7 +507,7 @@ async def test_token_signed_with_another_key(api: Api, db: Engine) -> None:
 
 
 async def test_token_of_another_region(api: Api, db: Engine) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     r = await api.put(
         f"/api/applications/{app_id}/materials/commitment_letter",
         files={"file": ("a.pdf", PDF, "application/pdf")},
@@ -530,10 +543,16 @@ async def test_token_of_another_region(api: Api, db: Engine) -> None:
         f"/api/applications/{app_id}", headers=api.token("applicant", "citizen-a")
     )
     assert detail.json()["status"] == "submitted"
+    listed = await api.get(
+        "/api/staff/applications", headers=api.token("officer", region="hangzhou")
+    )
+    assert listed.status_code == 200 and listed.json()["total"] == 0
+    nanshan = api.token("officer", "ns-officer")  # the case's own region sees it
+    assert (await api.get(f"/api/applications/{app_id}", headers=nanshan)).status_code == 200
 
 
 async def test_applicant_on_staff_endpoints(api: Api, db: Engine) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     own = api.token("applicant", "citizen-a")
     before = trace(api, db)
     for method, url in (
@@ -593,7 +612,7 @@ HOSTILE_IDS = [
 
 @pytest.mark.parametrize("hostile", HOSTILE_IDS, ids=range(len(HOSTILE_IDS)))
 async def test_hostile_ids(api: Api, db: Engine, hostile: str) -> None:
-    app_id = await file_application(api)
+    app_id = await file_unemployment(api)
     applicant, officer = api.token("applicant", "citizen-a"), api.token("officer")
     before = trace(api, db)
     h = quote(hostile, safe="")

@@ -50,17 +50,16 @@ from runtime.auth import issue_token
 from runtime.package import Package
 from runtime.settings import Settings
 from tests.helpers import (
-    DATA_KEY,
-    SECRET,
     STANDARDS,
     FrozenClock,
     create_schema,
     emptied,
     food_data,
     ibr_data,
+    restaurant_data,
+    settings_for,
     unemployment_data,
 )
-from tests.runtime.services import restaurant_data
 from tests.security.conftest import report
 
 MAX_EXAMPLES = 12
@@ -309,14 +308,7 @@ def served(
         create_schema(package_dir, package, url)
     else:
         url = emptied(request.getfixturevalue("postgres_url"), package)
-    env = {"GOVSTD_SECRET": SECRET, "GOVSTD_DATA_KEY": DATA_KEY}
-    settings = Settings(
-        secret=SECRET,
-        secret_is_dev=False,
-        upload_dir=folder / "uploads",
-        env=env,
-        now=FrozenClock(),
-    )
+    settings = settings_for(FrozenClock(), folder)
     app = create_app(package_dir, url, settings)
     served = Served(app, settings, package, str(request.param))
     assert served.document == DOCUMENT, "the app serves another document than the one fuzzed"

@@ -20,6 +20,7 @@ from tests.helpers import Browser, FrozenClock, client_of, settings_for
 from tests.runtime.conftest import (  # noqa: F401  (fixtures)
     anyio_backend,
     clock,
+    guangdong_dir,
     package,
     package_dir,
 )

@@ -79,7 +79,7 @@ async def test_the_staff_case_page_lists_the_bundles_siblings(browser: Browser) 
     await browser.sign_in("officer", "officer-1")
     first, number = members[0]
     case = await browser.get(f"/staff/cases/{first}")
-    assert case.status_code == 200
+    assert case.status_code == 200 and ID_A not in case.text  # masked
     section = case.text[case.text.index('id="bundle-h"') :]
     section = section[: section.index("</section>")]
     assert "开办餐馆" in section or "一件事" in section

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,7 +21,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import jwt
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,8 +28,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from runtime.settings import OidcConfig
-from tests.browser.conftest import free_port
-from tests.helpers import Browser, FrozenClock, client_of, settings_for
+from tests.helpers import Browser, FrozenClock, client_of, settings_for, uvicorn_in_a_thread
 
 pytestmark = pytest.mark.anyio
 CLIENT_ID = "govstd-web"
@@ -118,18 +115,9 @@ class Provider:
 @pytest.fixture(scope="module")
 def provider() -> Iterator[Provider]:
     idp = Provider()
-    port = free_port()
-    idp.url = f"http://127.0.0.1:{port}"
-    server = uvicorn.Server(uvicorn.Config(idp.app(), port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    yield idp
-    server.should_exit = True
-    thread.join(timeout=10)
+    with uvicorn_in_a_thread(idp.app()) as url:
+        idp.url = url
+        yield idp
 
 
 @pytest.fixture

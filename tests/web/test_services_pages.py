@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from runtime.package import load_package
 from tests.helpers import (
@@ -18,10 +18,12 @@ from tests.helpers import (
     RESTAURANT_BUNDLE,
     RESTAURANT_GUIDE,
     Browser,
+    claim_data,
     idem_of,
+    profile_data,
+    query,
     restaurant_form,
 )
-from tests.runtime.services import claim_data
 
 pytestmark = pytest.mark.anyio
 
@@ -98,11 +100,8 @@ async def test_filing_a_bundle_files_every_member_and_shares_a_material(
     assert filed.text.count("承诺办结时间") >= 1 and "2026-03" in filed.text
     # the shared file is stored once, attached to each of the three members
     pkg = load_package(package_dir)
-    engine = create_engine(db_url)
     mf = pkg.tables.material_files
-    with engine.connect() as conn:
-        rows = conn.execute(select(mf).where(mf.c.material == "id_proof")).all()
-    engine.dispose()
+    rows = query(db_url, select(mf).where(mf.c.material == "id_proof"))
     assert len(rows) == 3 and len({r.storage_name for r in rows}) == 1
     # /me: the filing as one item with each member's status
     me = await browser.get("/me")
@@ -130,19 +129,8 @@ async def test_combined_form_conditions_are_the_members(browser: Browser) -> Non
 
 
 def profile_form(**overrides: Any) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "enterprise_name": "南山小馆",
-        "service_object": "2",
-        "industry_code": "H",
-        "enterprise_scale": "4",
-        "business_division": "440305",
-        "established_date": "2025-06-01",
-        "established_days": "274",
-        "employees": "5",
-        "insured_employees": "3",
-        "registered_capital": "10",
-    }
-    fields.update(overrides)
+    """:func:`profile_data` as a browser posts it (text); a field given as None left out."""
+    fields = {k: str(v) for k, v in profile_data().items()} | overrides
     return {k: v for k, v in fields.items() if v is not None}
 
 
@@ -230,10 +218,7 @@ async def test_claim_is_prefilled_and_files_the_apply_matter(
     )
     assert api.json()["matter"] == "startup_subsidy"
     claims = load_package(package_dir).tables.policy_claims
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        recorded = conn.execute(select(claims.c.application_id, claims.c.policy)).all()
-    engine.dispose()
+    recorded = query(db_url, select(claims.c.application_id, claims.c.policy))
     assert [tuple(r) for r in recorded] == [(app_id, "startup_subsidy_2026")]
     # a second claim while the first is open: refused, as a message
     r = await browser.get(CLAIM)

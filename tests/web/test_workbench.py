@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from runtime.migrate import upgrade
 from runtime.web.i18n import TEXT
 from runtime.web.render import HERE
 from tests.helpers import (
+    FOOD_FILES,
+    IBR_FILES,
     ID_A,
     PDF,
     Browser,
@@ -24,18 +26,13 @@ from tests.helpers import (
     client_of,
     file_case,
     food_data,
-    generate_package,
     ibr_data,
+    query,
     settings_for,
     unemployment_data,
 )
-from tests.runtime.services import restaurant_data
 
 pytestmark = pytest.mark.anyio
-
-# what 受理 needs of each matter (its required materials, the applicant's to hand in)
-FOOD_FILES = ("food_license_application", "id_proof", "layout_and_process", "food_safety_rules")
-IBR_FILES = ("registration_application", "id_proof", "lease_contract")
 
 
 async def api_step(browser: Browser, app_id: str, step: str, role: str = "officer") -> None:
@@ -55,13 +52,9 @@ async def status_of(browser: Browser, app_id: str) -> str:
 
 
 def audit_rows(browser: Browser, action: str) -> list[Any]:
-    engine = create_engine(browser.client._transport.app.state.ctx.engine.url)  # type: ignore[attr-defined]
-    package = browser.client._transport.app.state.ctx.package  # type: ignore[attr-defined]
-    log = package.tables.audit_log
-    with engine.connect() as conn:
-        rows = conn.execute(select(log).where(log.c.action == action)).all()
-    engine.dispose()
-    return list(rows)
+    ctx = browser.client._transport.app.state.ctx  # type: ignore[attr-defined]
+    log = ctx.package.tables.audit_log
+    return query(ctx.engine.url, select(log).where(log.c.action == action))
 
 
 async def test_only_staff_see_the_workbench_and_only_supervisors_the_statistics(
@@ -337,20 +330,15 @@ async def test_a_button_pressed_after_a_colleague_decided_changes_nothing(
     assert await status_of(browser, app_id) == "refused"
 
 
-@pytest.fixture(scope="module")
-def tree_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_package("guangdong", tmp_path_factory.mktemp("package") / "guangdong")
-
-
 @pytest.fixture
 async def tree_browser(
-    tree_dir: Path, tmp_path: Path, clock: FrozenClock
+    guangdong_dir: Path, tmp_path: Path, clock: FrozenClock
 ) -> AsyncIterator[Browser]:
     """Pages of a deployment serving 广东 → 深圳 → 南山."""
     url = f"sqlite:///{tmp_path / 'tree.db'}"
-    upgrade(tree_dir, url)
+    upgrade(guangdong_dir, url)
     settings = settings_for(clock, tmp_path)
-    async with client_of(tree_dir, url, settings) as client:
+    async with client_of(guangdong_dir, url, settings) as client:
         yield Browser(client, settings)
 
 
@@ -386,23 +374,6 @@ async def test_a_supervisor_sees_their_region_and_below(tree_browser: Browser) -
     assert re.search(
         r'<span class="figure-label">办件总数</span> <span class="figure-value">1<', stats.text
     )
-
-
-async def test_a_bundle_members_case_page_links_its_siblings(browser: Browser) -> None:
-    r = await browser.client.post(
-        "/api/bundles/open_restaurant/applications",
-        json={"region": "nanshan", "data": restaurant_data()},
-        headers=bearer(browser, "applicant", "shop-a", id_number=ID_A),
-    )
-    assert r.status_code == 201, r.text
-    members = [a["id"] for a in r.json()["applications"]]
-    assert len(members) == 3
-    await browser.sign_in("officer", "officer-1")
-    page = await browser.get(f"/staff/cases/{members[0]}")
-    panel = page.text.split('id="bundle-h"', 1)[1].split("</section>", 1)[0]
-    assert "开办餐馆" in panel or "一件事一次办" in panel
-    assert [f'href="/staff/cases/{m}"' in panel for m in members] == [False, True, True]
-    assert ID_A not in page.text
 
 
 async def test_accepting_without_the_required_materials_names_them(browser: Browser) -> None:
