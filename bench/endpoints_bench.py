@@ -24,7 +24,7 @@ from typing import Any
 
 from starlette.routing import Match, Route
 
-from runtime.app import ROUTES
+from runtime.routes import ROUTES
 
 MODULE = '''"""Emitted: the filing endpoint of matter {matter}."""
 
