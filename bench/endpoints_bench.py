@@ -4,7 +4,7 @@ Run: ``.venv/bin/python bench/endpoints_bench.py`` (about 20 s). Backs
 docs/decisions/endpoints.md. For 20, 500 and 2,000 matters, side by side in one run:
 
 * **routing**: starlette's router finding ``POST /api/matters/<last>/applications``
-  among the runtime's API routes (``runtime.app.ROUTES``: the matter is a path parameter
+  among the runtime's API routes (``runtime.routes.ROUTES``: the matter is a path parameter
   looked up in a dict) vs the same table plus one route per matter, as emitted endpoint
   modules would register (``/api/matters/m0042/applications`` → its module's handler).
   Starlette tries routes in order, so the emitted table costs the position of the route.
