@@ -56,8 +56,7 @@ class CodeSet(Item):
     e.g. `admin_division`"""
 
     def all_values(self) -> list[CodeValue]:
-        private = self.__pydantic_private__
-        assert private is not None
+        private = self.private
         extra: list[CodeValue] = private["_file_values"]
         extended: list[CodeValue] = private["_extended_by"]
         return self.values + extra + extended
@@ -73,8 +72,7 @@ class CodeSet(Item):
 
         Checking every matter and field asks again (100,000 times for 10,000 matters):
         built again only when a list of values was replaced or has grown."""
-        private = self.__pydantic_private__
-        assert private is not None
+        private = self.private
         values, extra, extended = self.values, private["_file_values"], private["_extended_by"]
         key = (id(values), len(values), id(extra), len(extra), id(extended), len(extended))
         kept: tuple[tuple[int, ...], dict[str, CodeValue]] | None = private["_codes"]

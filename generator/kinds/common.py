@@ -98,10 +98,17 @@ class Model(BaseModel):
         cls.model_post_init = _private_init(cls)  # type: ignore[method-assign]
 
     @property
-    def node(self) -> yaml.Node | None:
-        """The YAML node this model was read from (None for a model built in code)."""
+    def private(self) -> dict[str, Any]:
+        """The private attributes by name, read and written without pydantic's
+        ``__getattr__`` (a Python call per access, on paths that run for every model)."""
         private = self.__pydantic_private__
         assert private is not None
+        return private
+
+    @property
+    def node(self) -> yaml.Node | None:
+        """The YAML node this model was read from (None for a model built in code)."""
+        private = self.private
         own, ref = private["_yaml"], private["_ref"]
         if own is not None or ref is None:
             return own  # type: ignore[no-any-return]
@@ -111,8 +118,7 @@ class Model(BaseModel):
 
     def at(self, *path: object) -> Location:
         """Location of the node at ``path`` below this one (or of this one)."""
-        private = self.__pydantic_private__
-        assert private is not None
+        private = self.private
         where: Location | None = private["_where"]
         if not path and where is not None:
             return where
@@ -126,8 +132,7 @@ class Model(BaseModel):
     ) -> None:
         """Record where this model and every nested model was read from: ``node`` itself,
         or (with ``source``) its place, so that the node graph can be let go."""
-        private = self.__pydantic_private__
-        assert private is not None
+        private = self.private
         private["_where"] = location(node)
         if source is None:
             private["_yaml"] = node
