@@ -378,6 +378,7 @@ def _together(conn: Connection, group: list[_Queued], restart: bool) -> list[_Ou
                 raise _commit_failed(conn, exc) from None
             conn.rollback()
             conn.begin()
+        _rolled_back([job for job, _done in group])
         return None
     if savepoint is not None:
         savepoint.commit()
@@ -421,6 +422,18 @@ def _batched(conn: Connection, group: list[_Queued]) -> None:
         batch(conn, jobs)
 
 
+def _rolled_back(jobs: list[Any]) -> None:
+    """A job may have a ``rolled_back(jobs)``: called when what they wrote was rolled back
+    (runtime/submission.py: numbers taken from a counter row in it are void)."""
+    hooks: dict[Any, list[Any]] = {}
+    for job in jobs:
+        hook = getattr(job, "rolled_back", None)
+        if hook is not None:
+            hooks.setdefault(hook, []).append(job)
+    for hook, hooked in hooks.items():
+        hook(hooked)
+
+
 def _one_by_one(conn: Connection, group: list[_Queued]) -> list[_Outcome]:
     """Every job in a savepoint of its own: one that raises is rolled back, the others stay."""
     outcomes: list[_Outcome] = []
@@ -430,6 +443,7 @@ def _one_by_one(conn: Connection, group: list[_Queued]) -> list[_Outcome]:
             result = job(conn)
         except Exception as exc:
             savepoint.rollback()
+            _rolled_back([job])
             outcomes.append((done, None, exc))
         else:
             savepoint.commit()

@@ -88,10 +88,13 @@ def next_number(
 
 
 class Numbered(Protocol):
-    """A filing that takes a number from a PostgreSQL sequence: ``sequence`` names it, and
-    ``taken`` holds the value once taken (kept when the filing is tried again)."""
+    """A filing of a group commit (runtime/db.py) that takes its number with the others of
+    its group: from the PostgreSQL sequence ``sequence``, or from the SQLite counter row
+    ``counter`` of the table ``counters``; ``taken`` holds the value once taken."""
 
     sequence: str | None
+    counter: str | None
+    counters: Table | None
     taken: int | None
 
 
@@ -101,31 +104,49 @@ _MANY = text(
 
 
 def take_many(conn: Connection, filings: Sequence[Numbered]) -> None:
-    """PostgreSQL: a number for each of ``filings`` that has none, in one statement
-    (a group commit's filings, runtime/db.py); each sequence's values are given out in
-    rising order, in the order of ``filings``."""
+    """A number for each of ``filings`` that has none, given out in rising order in the
+    order of ``filings``: on PostgreSQL from their sequences, all in one statement (a
+    sequence's value is never given again, not even rolled back, so a filing tried
+    again keeps it); on SQLite one statement per counter row, which raises it by the
+    number of its filings in the transaction (rolled back with it: then the filings
+    must :func:`forget` their numbers)."""
     wanting = [f for f in filings if f.sequence is not None and f.taken is None]
-    if not wanting:
-        return
-    values: dict[str, list[int]] = {}
-    rows = conn.execute(_MANY, {"names": [f.sequence for f in wanting]})
-    for name, value in rows:
-        values.setdefault(name, []).append(int(value))
-    for given in values.values():
-        given.sort(reverse=True)  # pop() gives the lowest first
-    for f in wanting:
-        f.taken = values[f.sequence].pop()  # type: ignore[index]
+    if wanting:
+        values: dict[str, list[int]] = {}
+        rows = conn.execute(_MANY, {"names": [f.sequence for f in wanting]})
+        for name, value in rows:
+            values.setdefault(name, []).append(int(value))
+        for given in values.values():
+            given.sort(reverse=True)  # pop() gives the lowest first
+        for f in wanting:
+            f.taken = values[f.sequence].pop()  # type: ignore[index]
+    counted: dict[tuple[str, Table], list[Numbered]] = {}
+    for f in filings:
+        if f.counter is not None and f.counters is not None and f.taken is None:
+            counted.setdefault((f.counter, f.counters), []).append(f)
+    for (name, table), row_filings in counted.items():
+        raised = conn.execute(_increment(table), {"name": name, "value": len(row_filings)})
+        first = int(raised.scalar_one()) - len(row_filings) + 1
+        for offset, f in enumerate(row_filings):
+            f.taken = first + offset
+
+
+def forget(filings: Sequence[Numbered]) -> None:
+    """The transaction the numbers of ``filings`` were taken in was rolled back: those
+    from a counter row (SQLite) are void; a sequence's (PostgreSQL) stay taken."""
+    for f in filings:
+        if f.counter is not None:
+            f.taken = None
 
 
 @lru_cache(maxsize=16)
 def _increment(table: Table) -> Insert:
-    """``INSERT … ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value``."""
-    stmt: Insert = (
-        sqlite.insert(table)
-        .on_conflict_do_update(index_elements=[table.c.name], set_={"value": table.c.value + 1})
-        .returning(table.c.value)
-    )
-    return stmt
+    """``INSERT … ON CONFLICT (name) DO UPDATE SET value = value + :value RETURNING value``."""
+    stmt = sqlite.insert(table)
+    raised: Insert = stmt.on_conflict_do_update(
+        index_elements=[table.c.name], set_={"value": table.c.value + stmt.excluded.value}
+    ).returning(table.c.value)
+    return raised
 
 
 def _ensure_sequence(engine: Engine, counters: Table, region_code: str, day: date) -> None:

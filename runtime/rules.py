@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -50,6 +51,12 @@ class CaseRules:
 
     def material(self, material_id: str) -> dict[str, Any] | None:
         return next((m for m in self.materials if m.get("id") == material_id), None)
+
+    @cached_property
+    def fetches_licences(self) -> bool:
+        """Whether a material is government-sourced (电子证照, fetched at filing:
+        runtime/licences.py); a case filed under rules without one has no fetches."""
+        return any(m.get("source") == "government" for m in self.materials)
 
     @classmethod
     def from_document(cls, digest: str, doc: Mapping[str, Any]) -> CaseRules:

@@ -26,19 +26,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from runtime import audit, events, licences
 from runtime.answers import Filed
 from runtime.auth import Identity
-from runtime.clock import ClockState, local_date
+from runtime.clock import ClockState, counter_name, local_date
 from runtime.context import Context
 from runtime.db import group_commit, is_sqlite, read, write
 from runtime.errors import ApiError, FieldProblem, message
 from runtime.formspec import localized
-from runtime.numbers import next_number, numbers_ready, prepare, sequence_name, take_many
+from runtime.numbers import (
+    forget,
+    next_number,
+    numbers_ready,
+    prepare,
+    sequence_name,
+    take_many,
+)
 from runtime.package import Matter, Package, Region
 from runtime.records import clock_columns, iso, rules_columns, store_data
 from runtime.validation import validate_submission
@@ -219,28 +226,41 @@ def _filing(
             remember(conn, c.package, identity, key, digest, body, now)
         return body
 
-    sequence = None if is_sqlite(c.engine) else sequence_name(region.code, local_date(now))
-    return _Filing(write, sequence)
+    day = local_date(now)
+    if is_sqlite(c.engine):
+        return _Filing(
+            write, counter=counter_name(region.code, day), counters=c.package.tables.counters
+        )
+    return _Filing(write, sequence=sequence_name(region.code, day))
 
 
 class _Filing:
-    """A filing's job (``job(conn)``; runtime/db.py GroupCommit). On PostgreSQL its number
-    comes from ``sequence``: taken with the other filings of its group in one statement
-    (``batch``), or by the job itself; either way kept in ``taken``, so a second try
-    (GroupCommit) files it with the same number — a sequence's value is never given
-    again, not even rolled back. On SQLite the job takes it from the counter row."""
+    """A filing's job (``job(conn)``; runtime/db.py GroupCommit). Its number is taken with
+    those of the other filings of its group (``batch``: runtime/numbers.py take_many),
+    else by the job itself, and kept in ``taken``: on PostgreSQL from the ``sequence``,
+    whose value a second try (GroupCommit) files it with again; on SQLite from the
+    ``counter`` row, raised once for the group in its transaction — when that try is
+    rolled back, GroupCommit calls ``rolled_back`` and the number is taken again."""
 
     batch = staticmethod(take_many)
+    rolled_back = staticmethod(forget)
 
     def __init__(
-        self, write: Callable[[Connection, int | None], Filed], sequence: str | None
+        self,
+        write: Callable[[Connection, int | None], Filed],
+        *,
+        sequence: str | None = None,
+        counter: str | None = None,
+        counters: Table | None = None,
     ) -> None:
         self.write = write
         self.sequence = sequence
+        self.counter = counter
+        self.counters = counters
         self.taken: int | None = None
 
     def __call__(self, conn: Connection) -> Filed:
-        if self.sequence is not None and self.taken is None:
+        if self.taken is None:
             take_many(conn, [self])
         return self.write(conn, self.taken)
 

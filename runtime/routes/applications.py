@@ -115,7 +115,11 @@ def _detail(
             rows_where(t.material_files, "application_id", "material"), key
         ).all()
         bundle = siblings(conn, c, row, lng=lng, staff=identity.is_staff)
-        fetches = conn.execute(rows_where(t.licence_fetches, "application_id"), key).all()
+        fetches = (
+            conn.execute(rows_where(t.licence_fetches, "application_id"), key).all()
+            if rules is not None and rules.fetches_licences
+            else []
+        )
     evaluation = None
     if row.evaluation_id is not None:
         evaluation = Rating(row.evaluation_score, row.evaluation_comment, row.evaluation_at)

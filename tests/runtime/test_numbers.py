@@ -148,13 +148,13 @@ async def test_old_days_sequences_are_retired_and_a_day_that_comes_back_goes_on(
         engine.dispose()
 
 
-@pytest.mark.parametrize("db_url", POSTGRES, indirect=True)
+@pytest.mark.parametrize("db_url", ["sqlite", *POSTGRES], indirect=True)
 async def test_a_group_takes_its_numbers_in_one_statement(api: Api, db_url: str) -> None:
     await _file(api, "citizen-first")  # the day's sequence made (a thread hop of its own)
     taking: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "nextval" in statement:
+        if "nextval" in statement or "INSERT INTO counters" in statement:
             taking.append(statement)
 
     event.listen(Engine, "before_cursor_execute", seen)
@@ -165,3 +165,40 @@ async def test_a_group_takes_its_numbers_in_one_statement(api: Api, db_url: str)
     numbers = [f["number"] for f in filed]
     assert sorted(numbers) == [f"440305-20260302-{n:06d}" for n in range(2, 14)]
     assert len(taking) <= 3, taking  # a statement a group (two or three groups), not a filing
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", *POSTGRES], indirect=True)
+async def test_a_failing_filing_in_a_group_leaves_the_others_numbers_unique(
+    api: Api, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The group's numbers are taken together; one filing fails, the group is stored one
+    by one: the others keep distinct numbers, on SQLite without a gap, and the next
+    filing follows them (a counter raised in the rolled-back try is not given again)."""
+    real = audit.record
+
+    def failing_for_one(*args: Any, **kwargs: Any) -> None:
+        if getattr(kwargs.get("identity"), "sub", None) == "citizen-bad":
+            raise RuntimeError("disk full")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "record", failing_for_one)
+    subs = (
+        [f"citizen-{i}" for i in range(5)]
+        + ["citizen-bad"]
+        + [f"citizen-{i}" for i in range(5, 10)]
+    )
+
+    async def file(sub: str) -> Any:
+        return await api.post(
+            URL, json={"region": "nanshan", "data": ibr_data()}, headers=api.token("applicant", sub)
+        )
+
+    answers = await asyncio.gather(*(file(sub) for sub in subs))
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [201] * 10 + [500], statuses
+    numbers = sorted(r.json()["number"] for r in answers if r.status_code == 201)
+    assert len(set(numbers)) == 10
+    last = (await _file(api, "citizen-after"))["number"]
+    assert last not in numbers and last > numbers[-1]
+    if db_url.startswith("sqlite"):  # one writer, a counter row: no gap
+        assert [*numbers, last] == [f"440305-20260302-{n:06d}" for n in range(1, 12)]
