@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from runtime import access_log
 from runtime.types import FieldProblem as FieldProblem  # the 422 lists them: re-exported
 from runtime.types import GovstdError
 
@@ -394,12 +396,13 @@ class RequestIdMiddleware:
                     rid = candidate
         rid = rid or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
-        started = False
+        began = time.perf_counter()
+        status = 0  # none sent yet
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal status
             if message["type"] == "http.response.start":
-                started = True
+                status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", rid.encode()))
                 message = {**message, "headers": headers}
@@ -409,5 +412,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:  # the generic 500, here so that nothing re-raises to the server
             response = await handle_unexpected(Request(scope, receive), exc)
-            if not started:
+            if not status:
                 await response(scope, receive, send_with_id)
+        finally:
+            access_log.record(scope, status, rid, began)

@@ -50,6 +50,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from runtime import access_log
 from runtime.settings import Settings
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -78,6 +79,8 @@ class ServeConfig(uvicorn.Config):
             proxy_headers=forwarded_allow_ips is not None,
             forwarded_allow_ips=forwarded_allow_ips,
             server_header=False,
+            access_log=False,  # runtime/access_log.py writes it, in RequestIdMiddleware
+            log_config=access_log.log_config(),
             **kwargs,
         )
         self.header_timeout = settings.header_timeout

@@ -24,6 +24,7 @@ from runtime.package import Package
 from tests.helpers import PDF, query
 from tests.live.conftest import (
     LiveServer,
+    citizen_id,
     ibr_body,
     percentile,
     report,
@@ -235,3 +236,29 @@ def test_keep_alive_requests_are_not_delayed(live_server: LiveServer) -> None:
         f"{len(latencies) - 1} requests on one connection"
     )
     assert median < 0.035, f"median {median * 1000:.1f} ms: TCP_NODELAY off?"
+
+
+def test_the_access_log_names_the_route_and_the_request_id_not_the_path(
+    live_server: LiveServer,
+) -> None:
+    """One line per request on the server's output (runtime/access_log.py): the route's
+    template, the status and the request id, and not the path or query that held an ID
+    number; in every worker (two here)."""
+    person = citizen_id(7)
+    ids = [f"access-log-{live_server.db.kind}-{n}" for n in range(6)]
+    with httpx.Client(base_url=live_server.url, timeout=10.0) as client:
+        for rid in ids:  # several connections: both workers answer some
+            r = client.get(
+                f"/api/applications/{person}?q={person}",
+                headers={"X-Request-ID": rid, "Connection": "close"},
+            )
+            assert r.status_code == 401
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not all(rid in live_server.logs() for rid in ids):
+        time.sleep(0.1)
+    lines = [line for line in live_server.logs().splitlines() if "access-log-" in line]
+    assert len([line for line in lines if any(line.endswith(rid) for rid in ids)]) == len(ids)
+    for line in lines:
+        assert line.startswith("INFO govstd.access: 127.0.0.1:"), line
+        assert '"GET /api/applications/{id}" 401 ' in line, line
+    assert person not in live_server.logs()
