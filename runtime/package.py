@@ -407,8 +407,6 @@ def _pack_read(packs: Packs, kind: str, key: str) -> bytes | None:
         return packs.get(kind, key)
     except PackFormatError as exc:
         raise PackageError(str(exc)) from None
-    except FileNotFoundError:
-        raise PackageError(_missing(packs.root / pack_name(kind, key))) from None
 
 
 def _document(packs: Packs, kind: str, key: str) -> Any:
@@ -746,7 +744,10 @@ def load_package(app_dir: str | Path) -> Package:
     form_ids = tuple(catalog.get("forms", ()))
     forms = OnFirstUse(form_ids, lambda form_id: _form(path, name, form_id))
     tables, metadata = _tables(name, models, form_ids)
-    packs = Packs(path, frozenset(n for n in manifest["files"] if n.endswith(PACK_SUFFIX)))
+    try:  # verified above: open now, so that the files verified are the files read
+        packs = Packs(path, frozenset(n for n in manifest["files"] if n.endswith(PACK_SUFFIX)))
+    except OSError as exc:
+        raise PackageError(f"{path}: {exc}") from None
     return Package(
         path=path,
         region=catalog["region"],

@@ -43,7 +43,6 @@ from runtime.types import GovstdError
 
 VERSION = 1  # of a pack
 PACKAGE_FORMAT = 2  # package.json's "format": 2 since guides, schemas and rules are in packs
-SHARDS = "0123456789abcdef"
 SUFFIX = ".jsonl"
 MATTERS = "matters"  # a matter as a region implements it, keyed <region>/<matter>
 SCHEMAS = "schemas"  # a form's JSON Schema, keyed by the form id
@@ -131,76 +130,62 @@ def unpack(data: bytes, where: str = "pack") -> dict[str, bytes]:
 
 
 class Pack:
-    """One pack file, opened and indexed on first use; :meth:`get` is thread-safe."""
+    """One pack file, opened at once (the file verified is the file read, even if
+    ``govstd generate`` replaces it meanwhile), indexed on first use; :meth:`get` is
+    thread-safe."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._fd = -1
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
         self._entries: dict[str, tuple[int, int]] | None = None
 
-    def _opened(self) -> tuple[int, dict[str, tuple[int, int]]]:
+    def _index(self) -> dict[str, tuple[int, int]]:
         entries = self._entries
-        if entries is not None:
-            return self._fd, entries
-        with self._lock:
-            if self._entries is None:
-                fd = os.open(self.path, os.O_RDONLY)
-                try:
-                    self._entries = self._read_index(fd)
-                except BaseException:
-                    os.close(fd)
-                    raise
-                self._fd = fd
-                weakref.finalize(self, os.close, fd)
-            return self._fd, self._entries
+        if entries is None:
+            with self._lock:
+                if self._entries is None:
+                    self._entries = self._read_index()
+                entries = self._entries
+        return entries
 
-    def _read_index(self, fd: int) -> dict[str, tuple[int, int]]:
+    def _read_index(self) -> dict[str, tuple[int, int]]:
         head = b""
         while b"\n" not in head:
-            chunk = os.pread(fd, _CHUNK, len(head))
+            chunk = os.pread(self._fd, _CHUNK, len(head))
             if not chunk:
                 raise PackFormatError(f"{self.path}: 不是数据包文件", f"{self.path}: not a pack")
             head += chunk
         end = head.index(b"\n")
         documents, size = _header(head[:end], str(self.path))
-        raw = os.pread(fd, size, end + 1)
+        raw = os.pread(self._fd, size, end + 1)
         return _index(raw, documents, end + 1 + size, str(self.path))
 
     def get(self, key: str) -> bytes | None:
         """The document ``key`` (its JSON bytes), None when the pack has none."""
-        fd, entries = self._opened()
-        found = entries.get(key)
+        found = self._index().get(key)
         if found is None:
             return None
         at, length = found
-        data = os.pread(fd, length + 1, at)
+        data = os.pread(self._fd, length + 1, at)
         if len(data) != length + 1 or data[-1:] != b"\n":
-            raise PackFormatError(
-                f"{self.path}: 文档 {key} 不完整", f"{self.path}: {key} is cut short"
-            )
+            where = str(self.path)
+            raise PackFormatError(f"{where}: 文档 {key} 不完整", f"{where}: {key} is cut short")
         return data[:length]
 
     def keys(self) -> Iterator[str]:
-        return iter(self._opened()[1])
+        return iter(self._index())
 
 
 class Packs:
-    """The packs of a package (only those its ``package.json`` lists), each opened once."""
+    """The packs of a package that its ``package.json`` lists, each opened here, at once."""
 
     def __init__(self, root: Path, listed: frozenset[str]) -> None:
         self.root = root
-        self.listed = listed
-        self._open: dict[str, Pack] = {}
-        self._lock = threading.Lock()
+        self._packs = {name: Pack(root / name) for name in sorted(listed)}
 
     def get(self, kind: str, key: str) -> bytes | None:
         """The document ``key`` of ``kind`` (``matters``, ``schemas``, ``rules``), else None."""
-        name = pack_name(kind, key)
-        pack = self._open.get(name)
-        if pack is None:
-            if name not in self.listed:
-                return None
-            with self._lock:
-                pack = self._open.setdefault(name, Pack(self.root / name))
-        return pack.get(key)
+        pack = self._packs.get(pack_name(kind, key))
+        return None if pack is None else pack.get(key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -126,4 +127,20 @@ def test_a_package_of_the_format_before_packs_is_refused(package_dir: Path, tmp_
     manifest["format"] = 1
     (app_dir / "package.json").write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(PackageError, match="generate it again"):
+        load_package(app_dir)
+
+
+def test_a_loaded_package_reads_the_packs_it_verified(package_dir: Path, tmp_path: Path) -> None:
+    """A pack replaced after load_package (govstd generate into the served folder) is not
+    read by the running server: it opened each pack when it verified it."""
+    app_dir = tmp_path / "app"
+    shutil.copytree(package_dir, app_dir, ignore=shutil.ignore_patterns("__pycache__", ".govstd"))
+    pkg = load_package(app_dir)
+    name = pack_name(SCHEMAS, "ibr_form")
+    served = unpack((app_dir / name).read_bytes())
+    replaced = pack_bytes({key: b'{"replaced":true}' for key in served})
+    (tmp_path / "new.jsonl").write_bytes(replaced)
+    os.replace(tmp_path / "new.jsonl", app_dir / name)
+    assert pkg.form_schema("ibr_form") == served["ibr_form"]
+    with pytest.raises(PackageError, match="changed"):
         load_package(app_dir)
