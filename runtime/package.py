@@ -694,9 +694,12 @@ def _unlisted_revisions(path: Path, files: dict[str, Any]) -> list[str]:
 
 
 def check_package(app_dir: str | Path) -> None:
-    """:class:`PackageError` unless ``app_dir`` holds a whole, unedited package."""
+    """:class:`PackageError` unless ``app_dir`` holds a whole, unedited package of this
+    format."""
     path = Path(app_dir).resolve()
-    verify_files(path, _read_json(path / "package.json"))
+    manifest = _read_json(path / "package.json")
+    _check_format(path, manifest)
+    verify_files(path, manifest)
 
 
 def _check_patterns(path: Path, form: FormSpec) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from runtime.package import Package, PackageError, load_package
+from runtime.package import Package, PackageError, check_package, load_package
 from runtime.packs import (
     MATTERS,
     RULES,
@@ -126,8 +126,9 @@ def test_a_package_of_the_format_before_packs_is_refused(package_dir: Path, tmp_
     manifest = json.loads((app_dir / "package.json").read_text(encoding="utf-8"))
     manifest["format"] = 1
     (app_dir / "package.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(PackageError, match="generate it again"):
-        load_package(app_dir)
+    for check in (load_package, check_package):  # serve; migrate
+        with pytest.raises(PackageError, match="generate it again"):
+            check(app_dir)
 
 
 def test_a_loaded_package_reads_the_packs_it_verified(package_dir: Path, tmp_path: Path) -> None:
