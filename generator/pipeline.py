@@ -23,6 +23,7 @@ from generator.resolve import ResolvedRegion, check_region, resolve
 from generator.reuse import record
 from generator.tree import StandardsTree, collector_off, load_tree
 from generator.writer import PackageWriter, WriteResult
+from runtime.packs import PACKAGE_FORMAT
 from runtime.types import bilingual
 
 
@@ -135,7 +136,7 @@ def render_package(
     ]
     for step in steps:
         writer.add_all(step())
-    return {"region": pkg.region, "source_hash": pkg.source_hash, "format": 1}
+    return {"region": pkg.region, "source_hash": pkg.source_hash, "format": PACKAGE_FORMAT}
 
 
 def generate(

@@ -2,7 +2,7 @@
 
 A package folder carries its own history: ``schema.json`` (the table model its newest
 revision leaves), ``migrations/versions/*.py`` (every revision, kept unchanged), the
-``rules/*.json`` that filed cases follow, and form modules that can be taken over
+rules packs (``rules/<h>.jsonl``) that filed cases follow, and form modules that can be taken over
 unchanged (:class:`generator.reuse.Previous`). :func:`read_previous` reads and checks
 them; the renderers get the result.
 
@@ -22,13 +22,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
+
 from generator.render import GenerateError
 from generator.render.snapshot import SNAPSHOT, Snapshot, load_snapshot
 from generator.reuse import MANIFEST, Previous
+from runtime.packs import RULES, SUFFIX, PackFormatError, unpack
 from runtime.types import bilingual
 
 VERSIONS = "migrations/versions"
-RULES_DIR = "rules"
 
 _REVISION = re.compile(r"""^revision(?:\s*:\s*str)?\s*=\s*["']([^"']+)["']""", re.M)
 _DOWN = re.compile(r"""^down_revision(?:\s*:[^=]+)?\s*=\s*(?:None|["']([^"']+)["'])""", re.M)
@@ -48,7 +50,7 @@ class PreviousPackage:
 
     snapshot: Snapshot | None = None
     revisions: tuple[ExistingRevision, ...] = ()  # in path order
-    rules: dict[str, bytes] = field(default_factory=dict)  # path -> bytes, as recorded
+    rules: dict[str, bytes] = field(default_factory=dict)  # hash -> document, as recorded
     forms: Previous = field(default_factory=lambda: Previous(None))
 
 
@@ -136,10 +138,15 @@ def _schema_history(out_dir: Path) -> tuple[Snapshot | None, list[ExistingRevisi
     return snapshot, revisions
 
 
-def _carried_rules(out_dir: Path) -> dict[str, bytes]:
-    """The rules documents the package's ``package.json`` lists, each as recorded there.
+_LEGACY_RULES = re.compile(RULES + r"/([0-9a-f]{64})\.json")  # before packs: one file each
 
-    A carried file must be as that manifest recorded it: one missing or edited would
+
+def _carried_rules(out_dir: Path) -> dict[str, bytes]:
+    """The rules documents of the packs the package's ``package.json`` lists (hash ->
+    compact JSON), each pack as recorded there; a package written before packs has a file
+    ``rules/<hash>.json`` per document, carried into the packs the same way.
+
+    A carried pack must be as that manifest recorded it: one missing or edited would
     silently hand old cases someone else's rules, so generation stops."""
     try:
         files = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8")).get("files", {})
@@ -148,7 +155,8 @@ def _carried_rules(out_dir: Path) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     wrong: list[str] = []
     for name, sha in sorted(files.items()) if isinstance(files, dict) else ():
-        if not (name.startswith(f"{RULES_DIR}/") and name.endswith(".json")):
+        legacy = _LEGACY_RULES.fullmatch(name)
+        if not (legacy or (name.startswith(f"{RULES}/") and name.endswith(SUFFIX))):
             continue
         try:
             data = (out_dir / name).read_bytes()
@@ -158,7 +166,13 @@ def _carried_rules(out_dir: Path) -> dict[str, bytes]:
         if hashlib.sha256(data).hexdigest() != sha:
             wrong.append(f"{name} (changed)")
             continue
-        out[name] = data
+        try:
+            if legacy:
+                out[legacy.group(1)] = orjson.dumps(orjson.loads(data), option=orjson.OPT_SORT_KEYS)
+            else:
+                out.update(unpack(data, name))
+        except (ValueError, PackFormatError):
+            wrong.append(f"{name} (not readable)")
     if wrong:
         listed = ", ".join(wrong)
         raise GenerateError(

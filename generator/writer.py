@@ -216,6 +216,7 @@ class PackageWriter:
                 self.result.removed.append(stale)
                 if not self.check:
                     (self.out_dir / stale).unlink()
+                    _remove_if_empty(self.out_dir, (self.out_dir / stale).parent)
         return self.result
 
     def _publish_new(self) -> bool:
@@ -237,6 +238,17 @@ def write_package(out_dir: Path, files: list[GeneratedFile], *, check: bool = Fa
     with PackageWriter(out_dir, check=check) as writer:
         writer.add_all(files)
         return writer.commit()
+
+
+def _remove_if_empty(root: Path, folder: Path) -> None:
+    """Remove ``folder`` and the folders above it, up to ``root``, while they are empty (a
+    package of an earlier format had ``matters/<region>/``)."""
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty
+            return
+        folder = folder.parent
 
 
 def _same(target: Path, raw: bytes) -> bool:

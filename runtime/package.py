@@ -11,9 +11,10 @@ objects, and the tables as SQLAlchemy Core ``Table`` objects. What grows with th
 number of matters is loaded on first use, so a province's package of 10,000 matters
 starts in about the time of a small one (issue 13): a form's module
 (``forms/<form>.py``, its pattern checked) and its tables (``tables/<form>.py``) when
-the form is first used; a matter's guide and materials (``matters/<region>/<id>.json``)
-through a bounded cache; the data resource catalogue (``resources.json``) and
-``openapi.json`` when asked for.
+the form is first used; a matter's guide and materials (a document of the packs
+``matters/<h>.jsonl``, ``runtime/packs.py``) through a bounded cache; a form's JSON
+Schema and an earlier version of the rules from their packs when asked for; the data
+resource catalogue (``resources.json``) and ``openapi.json`` when asked for.
 """
 
 from __future__ import annotations
@@ -24,10 +25,8 @@ import errno
 import hashlib
 import importlib
 import importlib.util
-import json
 import logging
 import os
-import re
 import stat
 import sys
 import threading
@@ -46,6 +45,8 @@ from sqlalchemy import MetaData, Table
 from runtime.catalogue import Catalogue
 from runtime.clock import WorkCalendar
 from runtime.formspec import FormSpec
+from runtime.packs import MATTERS, PACKAGE_FORMAT, RULES, SCHEMAS, PackFormatError, Packs, pack_name
+from runtime.packs import SUFFIX as PACK_SUFFIX
 from runtime.patterns import pattern_problem
 from runtime.rules import CaseRules, form_document, rules_document, rules_hash
 from runtime.types import GovstdError, bilingual
@@ -53,11 +54,9 @@ from runtime.workflow import Workflow
 
 log = logging.getLogger("govstd.runtime")
 
-RULES_DIR = "rules"
 DETAILS_CACHED = 2048  # matters whose guide and materials are kept in memory
 VERIFY_THREADS = 4  # at most, to hash the package's files at start
 RACY_NS = 2_000_000_000  # a file written this recently is hashed at every start
-_RULES_FILE = re.compile(RULES_DIR + r"/([0-9a-f]{64})\.json")
 
 
 class PackageError(GovstdError):
@@ -65,19 +64,20 @@ class PackageError(GovstdError):
 
 
 class Details:
-    """What the package loads on first use: a matter's file (``matters/…``, the last
-    :data:`DETAILS_CACHED` kept) and a form's rules document, shared by its matters."""
+    """What the package loads on first use: a matter's document (in the packs
+    ``matters/<h>.jsonl``, the last :data:`DETAILS_CACHED` kept) and a form's rules
+    document, shared by its matters."""
 
-    def __init__(self, path: Path, forms: Mapping[str, FormSpec]) -> None:
-        self.path = path
+    def __init__(self, packs: Packs, forms: Mapping[str, FormSpec]) -> None:
+        self.packs = packs
         self.forms = forms
         self.matter = lru_cache(maxsize=DETAILS_CACHED)(self._read)
         self.form_document = lru_cache(maxsize=DETAILS_CACHED)(self._form_document)
 
-    def _read(self, name: str) -> dict[str, Any]:
-        found = _read_json(self.path / name)
+    def _read(self, key: str) -> dict[str, Any]:
+        found = _document(self.packs, MATTERS, key)
         if not isinstance(found, dict):
-            raise PackageError(f"{name}: 不是事项", f"{name}: not a matter")
+            raise PackageError(f"{key}: 不是事项", f"{key}: not a matter")
         return found
 
     def _form_document(self, form_id: str) -> dict[str, Any]:
@@ -87,7 +87,8 @@ class Details:
 @dataclass(frozen=True)
 class Matter:
     """One matter as one region implements it: its entry in ``catalog.json``; its guide and
-    materials (the ``MatterIR`` in ``matters/<region>/<id>.json``) are read on first use."""
+    materials (the ``MatterIR``, a document of the packs ``matters/<h>.jsonl``) are read on
+    first use."""
 
     id: str
     name: dict[str, str]
@@ -98,7 +99,7 @@ class Matter:
     promised: dict[str, Any] | None
     service_objects: tuple[str, ...]
     version: str | None
-    detail: str  # the file of its guide and materials, relative to the package
+    detail: str  # the key of its guide and materials in the matters packs: <region>/<id>
     details: Details = field(repr=False, compare=False)
 
     @classmethod
@@ -297,7 +298,7 @@ class Package:
     bundles: dict[str, Bundle] = field(default_factory=dict)
     policies: dict[str, Policy] = field(default_factory=dict)
     archived: dict[str, CaseRules] = field(default_factory=dict, repr=False)  # hash -> rules
-    kept: frozenset[str] = frozenset()  # hashes of the rules/<hash>.json package.json lists
+    packs: Packs | None = field(default=None, repr=False)  # those package.json lists
 
     @cached_property
     def data_catalogue(self) -> Catalogue:
@@ -324,17 +325,16 @@ class Package:
         return found
 
     def rules(self, digest: str, matter: Matter | None = None) -> CaseRules | None:
-        """The rules with this hash: current, or kept in ``rules/<hash>.json``; else None.
+        """The rules with this hash: current, or kept in the packs ``rules/<h>.jsonl``; else
+        None.
 
         A kept form that no longer fits the tables (a field or the form renamed, or
         dropped, since) gives way to the current form of its id, else of ``matter``."""
         found = self.archived.get(digest)
-        if found is not None or digest not in self.kept:  # verified by load_package
+        if found is not None or self.packs is None:
             return found
-        path = self.path / RULES_DIR / f"{digest}.json"
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        doc = _document(self.packs, RULES, digest)  # packs verified by load_package
+        if doc is None:
             return None
         found = CaseRules.from_document(digest, doc)
         current = self.forms.get(found.form.id) or (
@@ -395,13 +395,32 @@ class Package:
             return None
 
     def form_schema(self, form_id: str) -> bytes | None:
-        if form_id not in self.forms:
+        """The JSON Schema of the form's data (its document in ``schemas/<h>.jsonl``)."""
+        if form_id not in self.forms or self.packs is None:
             return None
-        path = self.path / "schemas" / f"{form_id}.json"
-        try:
-            return path.read_bytes()
-        except OSError:
-            return None
+        return _pack_read(self.packs, SCHEMAS, form_id)
+
+
+def _pack_read(packs: Packs, kind: str, key: str) -> bytes | None:
+    """The bytes of document ``key`` of ``kind``; a pack not as written is a PackageError."""
+    try:
+        return packs.get(kind, key)
+    except PackFormatError as exc:
+        raise PackageError(str(exc)) from None
+
+
+def _document(packs: Packs, kind: str, key: str) -> Any:
+    """The JSON of document ``key`` of ``kind``; None when there is none."""
+    raw = _pack_read(packs, kind, key)
+    if raw is None:
+        return None
+    try:
+        return orjson.loads(raw)
+    except ValueError as exc:
+        where = f"{pack_name(kind, key)}: {key}"
+        raise PackageError(
+            f"{where}: 不是有效的 JSON", f"{where}: not valid JSON ({exc})"
+        ) from None
 
 
 def _read_json(path: Path) -> Any:
@@ -675,9 +694,12 @@ def _unlisted_revisions(path: Path, files: dict[str, Any]) -> list[str]:
 
 
 def check_package(app_dir: str | Path) -> None:
-    """:class:`PackageError` unless ``app_dir`` holds a whole, unedited package."""
+    """:class:`PackageError` unless ``app_dir`` holds a whole, unedited package of this
+    format."""
     path = Path(app_dir).resolve()
-    verify_files(path, _read_json(path / "package.json"))
+    manifest = _read_json(path / "package.json")
+    _check_format(path, manifest)
+    verify_files(path, manifest)
 
 
 def _check_patterns(path: Path, form: FormSpec) -> None:
@@ -698,15 +720,16 @@ def _check_patterns(path: Path, form: FormSpec) -> None:
                 )
 
 
-def _check_format(path: Path, catalog: dict[str, Any]) -> None:
-    """A package written before guides moved out of ``catalog.json`` (and tables out of
-    ``models.py``) is refused with a message saying to generate it again."""
-    entries = (m for r in catalog.get("regions", []) for m in r.get("matters", []))
-    if not (path / "tables" / "__init__.py").is_file() or any("detail" not in m for m in entries):
+def _check_format(path: Path, manifest: dict[str, Any]) -> None:
+    """A package written by an earlier generator (guides in ``catalog.json`` or in a file
+    each, ``matters/…/<id>.json``; tables in ``models.py``; schemas and rules in a file
+    each) is refused with a message saying to generate it again."""
+    if manifest.get("format") != PACKAGE_FORMAT:
         raise PackageError(
             f"{path}: 部署包由旧版 govstd generate 写出，请重新生成",
-            f"{path}: the package was written by an older govstd generate (no tables/, "
-            "guides in catalog.json); generate it again",
+            f"{path}: the package was written by an older govstd generate (package.json "
+            f"format {manifest.get('format')!r}, not {PACKAGE_FORMAT}: guides, schemas and "
+            "rules in a file each); generate it again",
         )
 
 
@@ -716,18 +739,22 @@ def load_package(app_dir: str | Path) -> Package:
     if not path.is_dir():
         raise PackageError(f"{path}: 文件夹不存在", f"{path}: no such folder")
     manifest = _read_json(path / "package.json")
+    _check_format(path, manifest)
     verify_files(path, manifest)
     catalog = _read_json(path / "catalog.json")
-    _check_format(path, catalog)
     name = import_package(path).__name__
     models = _import(name, "models")
     form_ids = tuple(catalog.get("forms", ()))
     forms = OnFirstUse(form_ids, lambda form_id: _form(path, name, form_id))
     tables, metadata = _tables(name, models, form_ids)
+    try:  # verified above: open now, so that the files verified are the files read
+        packs = Packs(path, frozenset(n for n in manifest["files"] if n.endswith(PACK_SUFFIX)))
+    except OSError as exc:
+        raise PackageError(f"{path}: {exc}") from None
     return Package(
         path=path,
         region=catalog["region"],
-        regions=_regions(catalog, Details(path, forms)),
+        regions=_regions(catalog, Details(packs, forms)),
         workflows={w["id"]: Workflow.from_json(w) for w in catalog.get("workflows", [])},
         codesets={c["id"]: c for c in catalog.get("codesets", [])},
         forms=forms,
@@ -737,10 +764,5 @@ def load_package(app_dir: str | Path) -> Package:
         catalog=catalog,
         bundles={b["id"]: Bundle.from_json(b) for b in catalog.get("bundles", [])},
         policies={p["id"]: Policy.from_json(p) for p in catalog.get("policies", [])},
-        kept=_kept_rules(manifest),
+        packs=packs,
     )
-
-
-def _kept_rules(manifest: dict[str, Any]) -> frozenset[str]:
-    names = (_RULES_FILE.fullmatch(name) for name in manifest.get("files", {}))
-    return frozenset(m.group(1) for m in names if m)

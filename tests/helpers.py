@@ -46,6 +46,7 @@ from runtime.auth import issue_token
 from runtime.migrate import upgrade
 from runtime.numbers import retire_sequences
 from runtime.package import Package, load_package
+from runtime.packs import unpack
 from runtime.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,6 +66,14 @@ def generate_package(region: str, out: Path, tree: Path = STANDARDS) -> Path:
     result, diagnostics = generate([tree], region, out)
     assert result is not None, "\n".join(str(d) for d in diagnostics)
     return out
+
+
+def pack_documents(app_dir: Path, kind: str) -> dict[str, bytes]:
+    """Every document of the packs ``<kind>/*.jsonl`` of a package (runtime/packs.py)."""
+    found: dict[str, bytes] = {}
+    for path in sorted((app_dir / kind).glob("*.jsonl")):
+        found.update(unpack(path.read_bytes(), str(path)))
+    return found
 
 
 def replace_once(path: Path, old: str, new: str) -> str:

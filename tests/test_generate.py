@@ -19,6 +19,7 @@ from generator.pipeline import generate
 from generator.render import GeneratedFile, GenerateError
 from generator.render import forms as forms_renderer
 from generator.writer import write_package
+from runtime.packs import RULES, SCHEMAS, pack_name
 from tests.helpers import (
     GENERATED,
     REGIONS,
@@ -26,6 +27,7 @@ from tests.helpers import (
     STANDARDS,
     edited_standards,
     govstd,
+    pack_documents,
     replace_once,
 )
 
@@ -159,8 +161,11 @@ def test_one_matter_change_rewrites_only_what_changed(tmp_path: Path) -> None:
     result, _ = generate([root], "nanshan", out)
     assert result is not None
     assert result.written, "a changed form must be rewritten"
-    untouched = {"models.py", "forms/ibr_form.py", "schemas/ibr_form.json", "schema.json"}
+    changed = "unemployment_registration_form"
+    assert pack_name(SCHEMAS, "ibr_form") != pack_name(SCHEMAS, changed)
+    untouched = {"models.py", "forms/ibr_form.py", pack_name(SCHEMAS, "ibr_form"), "schema.json"}
     assert not untouched & set(result.written), result.written
+    assert pack_name(SCHEMAS, changed) in result.written
 
 
 def test_a_tree_with_errors_is_not_rendered(
@@ -241,18 +246,24 @@ def test_regenerating_takes_unchanged_form_modules_over(
 
 def _without_kept_rules(out: Path, fresh: Path) -> dict[str, str]:
     """``out``'s files but the rules versions it keeps for earlier cases (runtime/rules.py),
-    which a fresh folder has not: one (the changed form's matter), listed in package.json."""
-    kept = set(tree_digest(out)) - set(tree_digest(fresh))
-    assert len(kept) == 1 and next(iter(kept)).startswith("rules/"), kept
+    which a fresh folder has not: one (the changed form's matter), in a rules pack."""
+    ours, theirs = pack_documents(out, RULES), pack_documents(fresh, RULES)
+    kept = set(ours) - set(theirs)
+    assert len(kept) == 1 and {k: ours[k] for k in theirs} == theirs, kept
     listed = json.loads((out / "package.json").read_text(encoding="utf-8"))["files"]
-    assert kept <= set(listed)
-    for path in kept:
-        del listed[path]
     fresh_listed = json.loads((fresh / "package.json").read_text(encoding="utf-8"))["files"]
-    assert listed == fresh_listed
-    skip = {*kept, "package.json", ".govstd/render.json"}  # these two list the kept version
-    return {k: v for k, v in tree_digest(out).items() if k not in skip} | {
-        k: tree_digest(fresh)[k] for k in ("package.json", ".govstd/render.json")
+    assert pack_name(RULES, next(iter(kept))) in listed
+
+    def others(files: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in files.items() if not k.startswith("rules/")}
+
+    assert others(listed) == others(fresh_listed)
+    # these list the kept version: taken from the fresh folder
+    fresh_digest = tree_digest(fresh)
+    skip = {"package.json", ".govstd/render.json"}
+    return {
+        **{k: v for k, v in others(tree_digest(out)).items() if k not in skip},
+        **{k: v for k, v in fresh_digest.items() if k in skip or k.startswith("rules/")},
     }
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
@@ -26,6 +27,7 @@ from generator.render.openapi import openapi_document, render_openapi
 from generator.render.schemas import form_schema, portable, render_schemas
 from generator.writer import format_python, mark_long_lines
 from runtime.formspec import FieldSpec, FormSpec
+from runtime.packs import SCHEMAS, pack_name, unpack
 from runtime.validation import validate_submission
 from tests.helpers import FIXTURE
 
@@ -144,13 +146,20 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
 
 def test_rendered_schemas_are_valid_2020_12(pkg: PackageIR) -> None:
     files = render_schemas(pkg)
-    assert [f.path for f in files] == [f"schemas/{form.id}.json" for form in pkg.forms] + [
-        f"schemas/bundles/{b.id}.json" for b in pkg.bundles
-    ]
-    for file in files:
-        assert file.content.endswith("}\n")
-        schema = json.loads(file.content)
+    packed = sorted({pack_name(SCHEMAS, form.id) for form in pkg.forms})
+    assert [f.path for f in files] == packed + [f"schemas/bundles/{b.id}.json" for b in pkg.bundles]
+    documents: dict[str, bytes] = {}
+    for file in files[: len(packed)]:
+        documents.update(unpack(file.data, file.path))
+    assert sorted(documents) == sorted(form.id for form in pkg.forms)
+    for raw in documents.values():
+        schema = json.loads(raw)
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+        Draft202012Validator.check_schema(schema)
+        assert raw == orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)  # compact, one line
+    for file in files[len(packed) :]:
+        assert isinstance(file.content, str) and file.content.endswith("}\n")
+        schema = json.loads(file.content)
         Draft202012Validator.check_schema(schema)
         assert (
             file.content == json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -158,7 +167,7 @@ def test_rendered_schemas_are_valid_2020_12(pkg: PackageIR) -> None:
 
 
 def test_schema_accepts_a_valid_submission_and_refuses_invalid_ones(pkg: PackageIR) -> None:
-    schema = json.loads(next(f for f in render_schemas(pkg) if "ibr_form" in f.path).content)
+    schema = dict(form_schema(next(f for f in pkg.forms if f.id == "ibr_form")))
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     valid: dict[str, Any] = {
         "person_name": "张三",

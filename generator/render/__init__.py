@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from runtime.packs import pack_bytes, pack_name
 from runtime.types import GovstdError
 
 LINE_LENGTH = 100  # of generated Python, as ruff formats and checks it
@@ -58,6 +59,24 @@ def json_bytes(value: Any) -> bytes:
     orjson makes them: a province's catalog is hundreds of megabytes, and a ``str`` of it
     (two bytes a character for Chinese) and its encoding again would triple the peak."""
     return orjson.dumps(value, default=_fields, option=_JSON)
+
+
+_LINE = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def json_line(value: Any) -> bytes:
+    """:func:`json_bytes` compact, without the newline: a document of a pack
+    (``runtime/packs.py``)."""
+    return orjson.dumps(value, default=_fields, option=_LINE)
+
+
+def packs(kind: str, documents: dict[str, bytes]) -> list[GeneratedFile]:
+    """The packs of ``kind`` holding ``documents`` (key -> :func:`json_line`), which is
+    emptied as they are made (a province's documents are hundreds of megabytes)."""
+    shards: dict[str, dict[str, bytes]] = {}
+    for key in list(documents):
+        shards.setdefault(pack_name(kind, key), {})[key] = documents.pop(key)
+    return [GeneratedFile(name, pack_bytes(shards.pop(name))) for name in sorted(shards)]
 
 
 def json_text(value: Any) -> str:

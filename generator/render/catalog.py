@@ -1,6 +1,7 @@
 """catalog.json: what the runtime serves besides forms — an index of the matters, workflows,
-code sets, calendars, policies, bundles; each matter's service guide in a file of its own
-(``matters/<region>/<matter>.json``) and the data resource catalogue in ``resources.json``.
+code sets, calendars, policies, bundles; each matter's service guide a document in the
+packs ``matters/<h>.jsonl`` (``runtime/packs.py``, keyed ``<region>/<matter>``) and the data
+resource catalogue in ``resources.json``.
 
 The runtime reads the index at start and the rest on first use: a province's guides and
 catalogue are hundreds of megabytes of JSON, and the guide of one matter is all a request
@@ -14,9 +15,10 @@ from typing import Any
 
 from generator.catalogue import resources
 from generator.ir import FormIR, MatterIR, PackageIR, fingerprint
-from generator.render import GeneratedFile, json_bytes, python_banner
+from generator.render import GeneratedFile, json_bytes, json_line, packs, python_banner
+from runtime.packs import MATTERS
 
-# What lists, search and the pages' home need of a matter; the rest is in its own file.
+# What lists, search and the pages' home need of a matter; the rest is in its document.
 INDEX_FIELDS = (
     "id",
     "name",
@@ -41,20 +43,20 @@ def render_catalog(pkg: PackageIR) -> list[GeneratedFile]:
         }
         for b in pkg.bundles
     ]
-    files: list[GeneratedFile] = []
-    written: dict[str, list[tuple[MatterIR, str]]] = {}  # matter id -> (matter, its file)
+    documents: dict[str, bytes] = {}  # "<region>/<matter>" -> the matter, in the packs
+    written: dict[str, list[tuple[MatterIR, str]]] = {}  # matter id -> (matter, its key)
     regions = []
     for region in pkg.regions:
         entries = []
         for matter in region.matters:
             same = written.setdefault(matter.id, [])
-            # a region below that implements a matter as the one above does shares its file
-            path = next((p for m, p in same if m == matter), None)
-            if path is None:
-                path = f"matters/{region.id}/{matter.id}.json"
-                files.append(GeneratedFile(path, json_bytes(matter)))
-                same.append((matter, path))
-            entries.append({**{k: getattr(matter, k) for k in INDEX_FIELDS}, "detail": path})
+            # a region below that implements a matter as the one above does shares its document
+            key = next((k for m, k in same if m == matter), None)
+            if key is None:
+                key = f"{region.id}/{matter.id}"
+                documents[key] = json_line(matter)
+                same.append((matter, key))
+            entries.append({**{k: getattr(matter, k) for k in INDEX_FIELDS}, "detail": key})
         fields = {f.name: getattr(region, f.name) for f in dataclasses.fields(region)}
         regions.append({**fields, "matters": entries})
     data["regions"] = regions
@@ -64,7 +66,7 @@ def render_catalog(pkg: PackageIR) -> list[GeneratedFile]:
     return [
         GeneratedFile("catalog.json", json_bytes(data)),
         GeneratedFile("resources.json", json_bytes(_resources(pkg))),
-        *files,
+        *packs(MATTERS, documents),
         GeneratedFile("__init__.py", init),
     ]
 

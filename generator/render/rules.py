@@ -1,11 +1,12 @@
-"""``rules/<hash>.json``: every version of the case rules the package has served.
+"""``rules/<h>.jsonl``: every version of the case rules the package has served.
 
 Each (region, matter) has a rules document (``runtime/rules.py``: its form spec,
-materials list and promised limit) named by its hash; a case records the hash it
-was filed under. Regenerating into a package folder carries forward every
-``rules/*.json`` its ``package.json`` lists, so a case filed under an earlier
-version keeps its form, materials and limit (``../shared/spec/services.md`` §1).
-A carried file must be as that manifest recorded it (:mod:`generator.previous`).
+materials list and promised limit) keyed by its hash in the packs ``rules/<h>.jsonl``
+(``runtime/packs.py``); a case records the hash it was filed under. Regenerating into
+a package folder carries forward every document of the rules packs its ``package.json``
+lists, so a case filed under an earlier version keeps its form, materials and limit
+(``../shared/spec/services.md`` §1). A carried pack must be as that manifest recorded
+it (:mod:`generator.previous`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from typing import Any
 import orjson
 
 from generator.ir import PackageIR
-from generator.previous import RULES_DIR
-from generator.render import GeneratedFile, json_bytes
+from generator.render import GeneratedFile, json_line, packs
 from generator.render.forms import form_spec
+from runtime.packs import RULES
 from runtime.rules import rules_document, rules_hash
 
-__all__ = ["RULES_DIR", "render_rules"]
+__all__ = ["render_rules"]
 
 
 def _plain(value: Any) -> Any:
@@ -31,7 +32,7 @@ def _plain(value: Any) -> Any:
 
 
 def current(pkg: PackageIR) -> dict[str, bytes]:
-    """The documents of this package's (region, matter) pairs: path -> JSON."""
+    """The documents of this package's (region, matter) pairs: hash -> compact JSON."""
     forms = {f.id: _plain(form_spec(f)) for f in pkg.forms}
     out: dict[str, bytes] = {}
     seen: set[int] = set()  # a matter a child region keeps is its parent's very object
@@ -43,12 +44,12 @@ def current(pkg: PackageIR) -> dict[str, bytes]:
             doc = rules_document(
                 forms[matter.form], _plain(matter.materials), _plain(matter.promised)
             )
-            out[f"{RULES_DIR}/{rules_hash(doc)}.json"] = json_bytes(doc)
+            out[rules_hash(doc)] = json_line(doc)
     return out
 
 
 def render_rules(pkg: PackageIR, carried: dict[str, bytes]) -> list[GeneratedFile]:
-    """Every rules document: those ``carried`` over from the previous package
-    (:func:`generator.previous.read_previous` checked them) and this package's."""
-    files = {**carried, **current(pkg)}
-    return [GeneratedFile(path, data) for path, data in sorted(files.items())]
+    """The rules packs: the documents ``carried`` over from the previous package
+    (:func:`generator.previous.read_previous` checked them; hash -> bytes) and this
+    package's."""
+    return packs(RULES, {**carried, **current(pkg)})

@@ -1,4 +1,6 @@
-"""``schemas/<form>.json``: the JSON Schema (2020-12) of a submission's ``data`` per form.
+"""The JSON Schema (2020-12) of a submission's ``data`` per form: a document of the packs
+``schemas/<h>.jsonl`` keyed by the form id (``runtime/packs.py``; compact JSON), and a
+bundle's combined form in ``schemas/bundles/<bundle>.json`` (pretty-printed).
 
 The schema describes what :func:`runtime.validation.validate_submission`
 accepts, as far as JSON Schema can say it; the server stays the judge. Where the
@@ -26,7 +28,7 @@ Other annotations: ``x-govstd-label`` (all languages), ``x-govstd-unit`` (zh) an
 ``x-govstd-sensitive``, ``x-govstd-codeset``, ``x-govstd-prefill``, and on the
 form ``x-govstd-form``, ``x-govstd-version``, ``x-govstd-sections`` (the field
 order people see; ``properties`` is written with sorted keys).
-Files are pretty-printed with sorted keys and a final newline.
+Keys are sorted (``properties`` too).
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ import re
 from typing import Any
 
 from generator.ir import BundleIR, FieldIR, FormIR, GroupIR, PackageIR
-from generator.render import GeneratedFile, json_text
+from generator.render import GeneratedFile, json_line, json_text, packs
+from runtime.packs import SCHEMAS
 
 __all__ = [
     "DIALECT",
@@ -237,14 +240,12 @@ def bundle_schema(bundle: BundleIR) -> dict[str, Any]:
 
 
 def render_schemas(pkg: PackageIR) -> list[GeneratedFile]:
-    """``schemas/<form id>.json`` for every form, ``schemas/bundles/<bundle id>.json`` for
-    every bundle of the package."""
-    files = [
-        GeneratedFile(
-            f"schemas/{form.id}.json", dump_json({"$schema": DIALECT, **form_schema(form)})
-        )
-        for form in pkg.forms
-    ]
+    """The packs ``schemas/<h>.jsonl`` of every form's schema (keyed by the form id) and
+    ``schemas/bundles/<bundle id>.json`` for every bundle of the package."""
+    documents = {
+        form.id: json_line({"$schema": DIALECT, **form_schema(form)}) for form in pkg.forms
+    }
+    files = packs(SCHEMAS, documents)
     files += [
         GeneratedFile(
             f"schemas/bundles/{b.id}.json", dump_json({"$schema": DIALECT, **bundle_schema(b)})

@@ -9,6 +9,7 @@ needs their own materials; new cases follow the new package.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -19,10 +20,11 @@ import pytest
 import sqlalchemy as sa
 
 from generator.pipeline import generate
-from generator.render import GenerateError
+from generator.render import GenerateError, json_bytes
 from runtime.auth import issue_token
 from runtime.migrate import upgrade
-from runtime.package import import_package, load_package
+from runtime.package import PackageError, import_package, load_package
+from runtime.packs import RULES, pack_name
 from runtime.settings import Settings
 from tests.helpers import (
     BACKENDS,
@@ -37,6 +39,7 @@ from tests.helpers import (
     generate_package,
     hand_in,
     new_database,
+    pack_documents,
     replace_once,
 )
 
@@ -123,8 +126,7 @@ async def test_old_cases_keep_their_rules_new_cases_follow_the_new_package(
     _change_standards(root)
     generate_package("nanshan", app_dir, root)
     upgrade(app_dir, database)  # govstd migrate: the new form's column
-    manifest = json.loads((app_dir / "package.json").read_text(encoding="utf-8"))
-    assert len([f for f in manifest["files"] if f.startswith("rules/")]) > 5  # both versions
+    assert len(pack_documents(app_dir, RULES)) > 5  # both versions
 
     clock.set("2026-03-03T10:00:00")
     async with serving(app_dir, database, settings) as api:
@@ -164,22 +166,59 @@ async def test_old_cases_keep_their_rules_new_cases_follow_the_new_package(
 
 
 async def test_a_package_regenerated_over_lost_rules_refuses(tmp_path: Path) -> None:
-    """A rules file of the previous package missing: generation stops (cases need it)."""
+    """The old version is kept in the rules packs and served; a rules pack of the previous
+    package missing or edited: generation stops (cases need it)."""
     root = edited_standards(tmp_path / "standards")
     app_dir = tmp_path / "app"
     generate_package("nanshan", app_dir, root)
-    before = {p.name for p in (app_dir / "rules").glob("*.json")}
+    before = pack_documents(app_dir, RULES)
     _change_standards(root)
     generate_package("nanshan", app_dir, root)
-    after = {p.name for p in (app_dir / "rules").glob("*.json")}
-    assert before < after  # the old versions are kept beside the new ones
+    after = pack_documents(app_dir, RULES)
+    assert before.items() < after.items()  # the old versions are kept beside the new ones
     pkg = load_package(app_dir)
-    current = {f"{m.rules}.json" for r in pkg.regions.values() for m in r.matters.values()}
-    superseded = sorted(before - current)
+    current = {m.rules for r in pkg.regions.values() for m in r.matters.values()}
+    superseded = sorted(set(before) - current)
     assert superseded  # the food licence's old version
-    (app_dir / "rules" / superseded[0]).unlink()
-    with pytest.raises(GenerateError, match="rules"):
+    old = pkg.rules(superseded[0])  # served from its pack
+    assert old is not None and "email" not in {f.id for f in old.form.fields}
+    assert pkg.rules("0" * 64) is None
+    pack = app_dir / pack_name(RULES, superseded[0])
+    data = pack.read_bytes()
+    pack.write_bytes(data.replace(b'"operating_area"', b'"operating_areb"', 1))
+    with pytest.raises(GenerateError, match=r"rules/.\.jsonl \(changed\)"):
         generate([root], "nanshan", app_dir)
+    pack.unlink()
+    with pytest.raises(GenerateError, match=r"rules/.\.jsonl \(missing\)"):
+        generate([root], "nanshan", app_dir)
+
+
+async def test_rules_written_before_packs_are_carried_into_them(tmp_path: Path) -> None:
+    """A package of the format before packs (``rules/<hash>.json``, one file each)
+    regenerated: every version it kept is in the rules packs after."""
+    root = edited_standards(tmp_path / "standards")
+    app_dir = tmp_path / "app"
+    generate_package("nanshan", app_dir, root)
+    documents = pack_documents(app_dir, RULES)
+    manifest = json.loads((app_dir / "package.json").read_text(encoding="utf-8"))
+    for name in [n for n in manifest["files"] if n.startswith("rules/")]:
+        (app_dir / name).unlink()
+        del manifest["files"][name]
+    for digest, raw in documents.items():  # as the earlier generator wrote them
+        data = json_bytes(json.loads(raw))
+        (app_dir / f"rules/{digest}.json").write_bytes(data)
+        manifest["files"][f"rules/{digest}.json"] = hashlib.sha256(data).hexdigest()
+    manifest["format"] = 1
+    (app_dir / "package.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(PackageError, match="generate it again"):
+        load_package(app_dir)
+    _change_standards(root)
+    generate_package("nanshan", app_dir, root)
+    after = pack_documents(app_dir, RULES)
+    assert documents.items() < after.items()
+    assert not list((app_dir / "rules").glob("*.json"))
+    pkg = load_package(app_dir)
+    assert all(pkg.rules(digest) is not None for digest in documents)
 
 
 async def test_a_case_whose_rules_are_not_in_the_package_follows_the_current_ones(

@@ -17,6 +17,7 @@ from runtime.auth import decode_token
 from runtime.cli import app
 from runtime.crypto import dev_key
 from runtime.package import PackageError, load_package, verify_files
+from runtime.packs import SCHEMAS, pack_name
 from runtime.settings import DEV_SECRET, Settings, data_keys
 from tests.helpers import SECRET
 
@@ -59,7 +60,7 @@ def test_a_package_edited_or_half_written_is_neither_migrated_nor_served(
     shutil.copytree(package_dir, app_dir, ignore=shutil.ignore_patterns("__pycache__", ".govstd"))
     form = app_dir / "forms/ibr_form.py"
     form.write_text(form.read_text(encoding="utf-8").replace("max_length=", "max_length=9"))
-    (app_dir / "schemas/ibr_form.json").unlink()
+    (app_dir / pack_name(SCHEMAS, "ibr_form")).unlink()
     (app_dir / "migrations/versions/9999_by_hand.py").write_text("revision = '9999'\n")
     db = tmp_path / "edited.db"
     for command in (["migrate"], ["serve", "--port", "1"]):
@@ -68,7 +69,7 @@ def test_a_package_edited_or_half_written_is_neither_migrated_nor_served(
         )
         assert result.exit_code == 1, result.output
         assert "forms/ibr_form.py (changed)" in result.output
-        assert "schemas/ibr_form.json (missing)" in result.output
+        assert f"{pack_name(SCHEMAS, 'ibr_form')} (missing)" in result.output
         assert "migrations/versions/9999_by_hand.py (not in package.json)" in result.output
         assert "Traceback" not in result.output
     assert not db.exists()  # nothing migrated
@@ -86,7 +87,7 @@ def test_files_listed_outside_the_package_are_refused(package_dir: Path, tmp_pat
     (outside / "x.json").write_text("{}", encoding="utf-8")
     manifest = json.loads((app_dir / "package.json").read_text(encoding="utf-8"))
     digest = hashlib.sha256(b"{}").hexdigest()
-    schema = app_dir / "schemas" / "ibr_form.json"
+    schema = app_dir / "catalog.json"
     inside_digest = hashlib.sha256(schema.read_bytes()).hexdigest()
     (app_dir / "linked.json").symlink_to(outside / "x.json")
     (app_dir / "linked_dir").symlink_to(outside)
@@ -136,7 +137,7 @@ def test_a_verified_file_is_hashed_again_once_written_or_replaced(
     with pytest.raises(PackageError, match=r"forms/ibr_form\.py \(changed\)"):
         load_package(app_dir)
     form.write_text(text, encoding="utf-8")
-    schema = app_dir / "schemas/ibr_form.json"
+    schema = app_dir / pack_name(SCHEMAS, "ibr_form")
     shutil.copyfile(schema, tmp_path / "copy.json")
     os.replace(tmp_path / "copy.json", schema)  # the same bytes, another file
     hashed.clear()
