@@ -32,18 +32,17 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, pool
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from runtime.settings import Environment, SettingsError
 from runtime.types import GovstdError, bilingual
+
+if TYPE_CHECKING:  # alembic (and mako) are imported when a migration runs, not by a server
+    from alembic.config import Config
 
 VERSION_TABLE = "alembic_version"
 URL_ATTRIBUTE = "govstd_db_url"
@@ -71,6 +70,8 @@ def timeouts(env: Mapping[str, str] | None = None) -> dict[str, str]:
 
 def config(app_dir: Path, db_url: str) -> Config:
     """An Alembic configuration for the package in ``app_dir`` and the database ``db_url``."""
+    from alembic.config import Config
+
     migrations = Path(app_dir) / "migrations"
     if not (migrations / "env.py").is_file():
         raise MigrationError(
@@ -200,6 +201,8 @@ def _no_bytecode() -> Iterator[None]:
 
 def current(app_dir: Path, db_url: str) -> str | None:
     """The revision the database is at (``None``: no migration has run)."""
+    from alembic.runtime.migration import MigrationContext
+
     config(app_dir, db_url)  # the same checks as the other commands
     engine = create_engine(db_url, poolclass=pool.NullPool)  # a reader: no write lock
     try:
@@ -243,6 +246,8 @@ def heads(app_dir: Path) -> tuple[str, ...]:
     if graph is not None:
         revised = {down for downs in graph.values() for down in downs}
         return tuple(sorted(r for r in graph if r not in revised))
+    from alembic.script import ScriptDirectory  # a package without declared revisions
+
     with _no_bytecode():
         script = ScriptDirectory.from_config(config(app_dir, ""))
         return tuple(script.get_heads())
@@ -253,6 +258,8 @@ def revisions(app_dir: Path) -> frozenset[str]:
     graph = declared(app_dir)
     if graph is not None:
         return frozenset(graph)
+    from alembic.script import ScriptDirectory  # a package without declared revisions
+
     with _no_bytecode():
         script = ScriptDirectory.from_config(config(app_dir, ""))
         return frozenset(sc.revision for sc in script.walk_revisions())
@@ -260,6 +267,8 @@ def revisions(app_dir: Path) -> frozenset[str]:
 
 def destructive_steps(app_dir: Path, db_url: str, revision: str = "head") -> list[str]:
     """The revisions between the database's and ``revision`` that lose data, with why."""
+    from alembic.script import ScriptDirectory
+
     cfg = config(app_dir, db_url)
     at = current(app_dir, db_url)
     found = []
@@ -284,6 +293,8 @@ def destructive_steps(app_dir: Path, db_url: str, revision: str = "head") -> lis
 
 def revisions_between(app_dir: Path, start: str | None, end: str | None) -> list[tuple[str, str]]:
     """(revision, first line of its description) after ``start`` up to ``end``, oldest first."""
+    from alembic.script import ScriptDirectory
+
     if end is None or start == end:
         return []
     with _no_bytecode():
@@ -303,6 +314,8 @@ def upgrade(
 
     Returns the revisions applied, oldest first (none when the database was up to date).
     """
+    from alembic import command
+
     limits = timeouts()  # bad settings are refused before the database is touched
     before = current(app_dir, db_url)
     if not allow_data_loss:
@@ -334,6 +347,8 @@ def sql(
     from FROM back to TO. ``dialect`` names the database: ``postgresql``, or ``sqlite`` for
     revisions that alter no table (batch mode copies tables there, which needs a database).
     """
+    from alembic import command
+
     buffer = io.StringIO()
     cfg = config(app_dir, f"{dialect}://")
     cfg.output_buffer = buffer
@@ -350,5 +365,7 @@ def downgrade(app_dir: Path, db_url: str, revision: str) -> None:
 
     Undoing a step drops what it added (a column, a table, a group's rows).
     """
+    from alembic import command
+
     with _no_bytecode(), _timeouts_explained(timeouts()):
         command.downgrade(config(app_dir, db_url), revision)

@@ -101,6 +101,7 @@ class Matter:
     version: str | None
     detail: str  # the key of its guide and materials in the matters packs: <region>/<id>
     details: Details = field(repr=False, compare=False)
+    pinyin: tuple[str, ...] = ()  # its Chinese name's pinyin initials and whole pinyin
 
     @classmethod
     def from_json(cls, data: dict[str, Any], details: Details) -> Matter:
@@ -116,6 +117,7 @@ class Matter:
             version=data.get("version"),
             detail=data["detail"],
             details=details,
+            pinyin=tuple(data.get("pinyin", ())),
         )
 
     @property

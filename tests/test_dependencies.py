@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import os
 import re
+import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
-from tests.helpers import ROOT
+from runtime.migrate import upgrade
+from tests.helpers import DATA_KEY, GENERATED, ROOT, SECRET
 
 
 def _names(requirements: list[str]) -> set[str]:
@@ -70,3 +74,32 @@ def test_every_imported_package_is_a_runtime_dependency() -> None:
         if not dists & declared:
             missing.append(f"{module} ({where}; distribution {sorted(dists)})")
     assert not missing, f"imported but not in [project] dependencies: {missing}"
+
+
+def test_a_serving_worker_loads_neither_pypinyin_nor_alembic(tmp_path: Path) -> None:
+    """A worker holds what serving needs: the matters' pinyin comes in the catalog (the
+    generator's pypinyin took 55 MB of every worker), and alembic and mako run only in
+    ``govstd migrate`` (issue 13 item 4: a worker's memory). The hall's search by pinyin
+    is tested in tests/web/test_pages.py."""
+    db = f"sqlite:///{tmp_path / 'govstd.db'}"
+    upgrade(GENERATED / "nanshan", db)
+    script = (
+        "import sys\n"
+        "from starlette.testclient import TestClient\n"
+        "from runtime.app import create_app\n"
+        "with TestClient(create_app(sys.argv[1], sys.argv[2])) as c:\n"
+        "    assert c.get('/regions/nanshan', params={'q': 'gtgsh'}).status_code == 200\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pypinyin', 'alembic', 'mako'}))\n"
+    )
+    env = {**os.environ, "GOVSTD_SECRET": SECRET, "GOVSTD_DATA_KEY": DATA_KEY}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(GENERATED / "nanshan"), db],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -11,7 +11,10 @@ needs (issue 13).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
+
+from pypinyin import lazy_pinyin
 
 from generator.catalogue import resources
 from generator.ir import FormIR, MatterIR, PackageIR, fingerprint
@@ -56,7 +59,10 @@ def render_catalog(pkg: PackageIR) -> list[GeneratedFile]:
                 key = f"{region.id}/{matter.id}"
                 documents[key] = json_line(matter)
                 same.append((matter, key))
-            entries.append({**{k: getattr(matter, k) for k in INDEX_FIELDS}, "detail": key})
+            index = {k: getattr(matter, k) for k in INDEX_FIELDS}
+            entries.append(
+                {**index, "pinyin": pinyin_keys(matter.name.get("zh", "")), "detail": key}
+            )
         fields = {f.name: getattr(region, f.name) for f in dataclasses.fields(region)}
         regions.append({**fields, "matters": entries})
     data["regions"] = regions
@@ -69,6 +75,16 @@ def render_catalog(pkg: PackageIR) -> list[GeneratedFile]:
         *packs(MATTERS, documents),
         GeneratedFile("__init__.py", init),
     ]
+
+
+@functools.cache
+def pinyin_keys(name: str) -> tuple[str, str]:
+    """A Chinese name's pinyin initials and its whole pinyin (``gtgshsldj``,
+    ``getigongshanghu…``), for the service hall's search with a Latin keyboard
+    (runtime/web/hall.py). Here, not in the server: pypinyin's phrase dictionaries, which
+    tell 银行 yinhang from 行政 xingzheng, took 55 MB of every worker (issue 13 item 4)."""
+    syllables = lazy_pinyin(name, errors="ignore")
+    return "".join(s[0] for s in syllables if s).lower(), "".join(syllables).lower()
 
 
 def _resources(pkg: PackageIR) -> dict[str, Any]:

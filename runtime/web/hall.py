@@ -7,11 +7,9 @@ own :func:`runtime.routes.catalogue.resolve_text`.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -84,14 +82,6 @@ class MatterCard:
     promised: str
 
 
-@functools.cache
-def pinyin_keys(name: str) -> tuple[str, str]:
-    """A Chinese name's pinyin initials and its whole pinyin (``gtgshsldj``,
-    ``getigongshanghu…``), for searching with a Latin keyboard (pypinyin)."""
-    initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore"))
-    return initials.lower(), "".join(lazy_pinyin(name, errors="ignore")).lower()
-
-
 def _matches(matter: Matter, query: str) -> bool:
     """The query in the matter's id or a name, or in its Chinese name's pinyin (initials or
     whole, spaces ignored)."""
@@ -99,11 +89,7 @@ def _matches(matter: Matter, query: str) -> bool:
     if q in matter.id.lower() or any(q in name.lower() for name in matter.name.values()):
         return True
     latin = q.replace(" ", "")
-    return (
-        latin.isascii()
-        and latin.isalpha()
-        and any(latin in key for key in pinyin_keys(matter.name.get("zh", "")))
-    )
+    return latin.isascii() and latin.isalpha() and any(latin in key for key in matter.pinyin)
 
 
 @page
