@@ -17,11 +17,12 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 
+import runtime.formspec
 from generator.build import build_package
 from generator.ir import FieldIR, FormIR, GroupIR, PackageIR, RuleIR, SectionIR, fingerprint
 from generator.pipeline import check_tree
 from generator.render import GeneratedFile, python_banner
-from generator.render.forms import form_spec, python_literal, render_forms
+from generator.render.forms import form_literal, form_spec, python_literal, render_forms
 from generator.render.openapi import openapi_document, render_openapi
 from generator.render.schemas import form_schema, portable, render_schemas
 from generator.writer import format_python, mark_long_lines
@@ -355,6 +356,13 @@ def test_rendered_forms_import_and_equal_the_ir(pkg: PackageIR, written: tuple[s
         assert isinstance(spec, FormSpec)
         assert spec == form_spec(form)
         assert [f.id for f in spec.fields] == [f.id for f in form.fields]
+
+
+def test_form_literal_is_the_spec_literal(pkg: PackageIR) -> None:
+    """Written from the IR, the literal is the one of the runtime spec it maps to."""
+    for form in (*pkg.forms, EVERYTHING):
+        assert form_literal(form) == python_literal(form_spec(form))
+        assert eval(form_literal(form), vars(runtime.formspec)) == form_spec(form)
 
 
 def test_rendered_forms_have_banners(pkg: PackageIR) -> None:
