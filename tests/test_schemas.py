@@ -21,7 +21,7 @@ import runtime.formspec
 from generator.build import build_package
 from generator.ir import FieldIR, FormIR, GroupIR, PackageIR, RuleIR, SectionIR, fingerprint
 from generator.pipeline import check_tree
-from generator.render import GeneratedFile, python_banner
+from generator.render import GeneratedFile, python_banner, width
 from generator.render.forms import form_literal, form_spec, python_literal, render_forms
 from generator.render.openapi import openapi_document, render_openapi
 from generator.render.schemas import form_schema, portable, render_schemas
@@ -412,6 +412,18 @@ def test_long_lines_are_marked_only_where_ruff_check_would_flag_them() -> None:
     short = "x = 1\n"
     for text in (one_word, docstring, short):
         assert mark_long_lines(text) == text
+
+
+@pytest.mark.parametrize(
+    "wide", ["长", "\U00020000", "！", "가"]
+)  # CJK, plane 2, fullwidth, Hangul
+def test_lines_of_wide_characters_are_marked_by_their_columns(wide: str) -> None:
+    """Near 100 columns: a line is marked when it is wider, whatever its bytes and length."""
+    for n in range(30, 60):
+        for narrow in ("", "a", "é"):
+            line = f'    x = "{wide * n}{narrow}"'
+            marked = mark_long_lines(f"a = 1\n{line}\n")
+            assert marked.endswith("  # noqa: E501\n") == (width(line) > 100), (n, narrow)
 
 
 @pytest.mark.parametrize(
