@@ -21,12 +21,14 @@ import runtime.formspec
 from generator.build import build_package
 from generator.ir import FieldIR, FormIR, GroupIR, PackageIR, RuleIR, SectionIR, fingerprint
 from generator.pipeline import check_tree
-from generator.render import GeneratedFile, python_banner, width
+from generator.render import GeneratedFile, json_bytes, python_banner, width
 from generator.render.forms import form_literal, form_spec, python_literal, render_forms
 from generator.render.openapi import openapi_document, render_openapi
+from generator.render.rules import current
 from generator.render.schemas import form_schema, portable, render_schemas
 from generator.writer import format_python, mark_long_lines
 from runtime.formspec import FieldSpec, FormSpec
+from runtime.rules import rules_document, rules_hash
 from runtime.validation import validate_submission
 from tests.helpers import FIXTURE
 
@@ -363,6 +365,26 @@ def test_form_literal_is_the_spec_literal(pkg: PackageIR) -> None:
     for form in (*pkg.forms, EVERYTHING):
         assert form_literal(form) == python_literal(form_spec(form))
         assert eval(form_literal(form), vars(runtime.formspec)) == form_spec(form)
+
+
+def test_rules_documents_are_the_runtimes(pkg: PackageIR) -> None:
+    """generator/render/rules.py writes each form once into its matters' documents: each
+    document is runtime.rules' of the matter's form spec, named by its rules_hash."""
+    everything = dataclasses.replace(EVERYTHING, id="ibr_form")
+    odd = dataclasses.replace(
+        pkg, forms=tuple(everything if f.id == "ibr_form" else f for f in pkg.forms)
+    )
+    for package in (pkg, odd):
+        specs = {f.id: form_spec(f) for f in package.forms}
+        expected = {}
+        for region in package.regions:
+            for m in region.matters:
+                plain = json.loads(json.dumps(dataclasses.asdict(region)))  # matters as data
+                matter = next(x for x in plain["matters"] if x["id"] == m.id)
+                doc = rules_document(specs[m.form], matter["materials"], matter["promised"])
+                expected[f"rules/{rules_hash(doc)}.json"] = json_bytes(doc)
+        assert current(package) == expected
+        assert len(expected) > 3
 
 
 def test_rendered_forms_have_banners(pkg: PackageIR) -> None:

@@ -10,40 +10,82 @@ A carried file must be as that manifest recorded it (:mod:`generator.previous`).
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+from collections import Counter
+from operator import attrgetter
 from typing import Any
 
 import orjson
 
-from generator.ir import PackageIR
+from generator.ir import FieldIR, FormIR, GroupIR, MatterIR, PackageIR, RuleIR, SectionIR
 from generator.previous import RULES_DIR
 from generator.render import GeneratedFile, json_bytes
-from generator.render.forms import form_spec
-from runtime.rules import rules_document, rules_hash
+from runtime.formspec import FieldSpec, FormSpec, GroupSpec, RuleSpec, SectionSpec
+from runtime.rules import FORMAT
 
 __all__ = ["RULES_DIR", "render_rules"]
 
 
-def _plain(value: Any) -> Any:
-    """IR and spec dataclasses as plain JSON data (the catalog's values, which the runtime
-    hashes; :func:`runtime.rules.form_document` of a form spec), written and read back by
-    orjson in C: 0.05 s for 2,000 forms against form_document's 0.5 s."""
-    return orjson.loads(orjson.dumps(value))
+_SPECS: dict[type, type] = {
+    FormIR: FormSpec,
+    FieldIR: FieldSpec,
+    GroupIR: GroupSpec,
+    SectionIR: SectionSpec,
+    RuleIR: RuleSpec,
+}
+_GETTERS: dict[type, tuple[tuple[str, ...], attrgetter[Any]]] = {}
+_HASHED = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_SORT_KEYS  # rules_hash's bytes
+_WRITTEN = _HASHED | orjson.OPT_INDENT_2  # json_bytes' (less its final newline)
+
+
+def _as_data(value: Any) -> dict[str, Any]:
+    """orjson's ``default``: an IR dataclass as a dict of the fields of the runtime spec it
+    maps to (what :func:`runtime.rules.form_document` of ``form_spec(form)`` holds), any
+    other dataclass (materials, limits) as all its fields."""
+    got = _GETTERS.get(type(value))
+    if got is None:
+        if not dataclasses.is_dataclass(value) or isinstance(value, type):
+            raise TypeError(f"{type(value).__name__} is not JSON serializable")
+        cls = _SPECS.get(type(value), type(value))
+        names = tuple(f.name for f in dataclasses.fields(cls))
+        got = _GETTERS[type(value)] = names, attrgetter(*names)
+    names, get = got
+    values = get(value)
+    return dict(zip(names, values if len(names) > 1 else (values,), strict=True))
 
 
 def current(pkg: PackageIR) -> dict[str, bytes]:
-    """The documents of this package's (region, matter) pairs: path -> JSON."""
-    forms = {f.id: _plain(form_spec(f)) for f in pkg.forms}
-    out: dict[str, bytes] = {}
-    seen: set[int] = set()  # a matter a child region keeps is its parent's very object
+    """The documents of this package's (region, matter) pairs: path -> JSON.
+
+    Each is :func:`runtime.rules.rules_document` of the matter's form spec, materials and
+    promised limit, hashed by :func:`runtime.rules.rules_hash` and written by
+    :func:`json_bytes`; made here in C: each form is written once, as it is hashed and as
+    it is indented inside a document (an ``orjson.Fragment`` in each of its matters')."""
+    forms = {f.id: f for f in pkg.forms}
+    matters: dict[int, MatterIR] = {}  # a matter a child region keeps is its parent's object
     for region in pkg.regions:
-        for matter in region.matters:
-            if matter.form not in forms or id(matter) in seen:
-                continue
-            seen.add(id(matter))
-            doc = rules_document(
-                forms[matter.form], _plain(matter.materials), _plain(matter.promised)
+        matters.update((id(m), m) for m in region.matters if m.form in forms)
+    uses = Counter(m.form for m in matters.values())  # a form's bytes kept till its last
+    written: dict[str, tuple[orjson.Fragment, orjson.Fragment]] = {}
+    out: dict[str, bytes] = {}
+    for matter in matters.values():
+        form = written.get(matter.form)
+        if form is None:
+            ir = forms[matter.form]
+            indented = orjson.dumps(ir, default=_as_data, option=_WRITTEN)
+            form = written[matter.form] = (
+                orjson.Fragment(orjson.dumps(ir, default=_as_data, option=_HASHED)),
+                orjson.Fragment(indented.replace(b"\n", b"\n  ")),  # one level down
             )
-            out[f"{RULES_DIR}/{rules_hash(doc)}.json"] = json_bytes(doc)
+        uses[matter.form] -= 1
+        if not uses[matter.form]:
+            del written[matter.form]
+        doc = {"format": FORMAT, "materials": matter.materials, "promised": matter.promised}
+        digest = hashlib.sha256(
+            orjson.dumps({**doc, "form": form[0]}, default=_as_data, option=_HASHED)
+        ).hexdigest()
+        out[f"{RULES_DIR}/{digest}.json"] = json_bytes({**doc, "form": form[1]})
     return out
 
 
