@@ -101,22 +101,29 @@ class _Literal:
             if lacking:
                 raise TypeError(f"{cls.__name__} has no {', '.join(sorted(lacking))} of {name}")
 
+        keywords = tuple((f"{field}=", default) for field, default in arguments)
+        get = _values([field for field, _ in arguments])
+
         def call(value: Any) -> str:
             args = [
-                f"{field}={self(current)}"
-                for field, default in arguments
-                if (current := getattr(value, field)) != default  # MISSING equals no value
+                keyword + (repr(current) if type(current) is str else self(current))
+                for (keyword, default), current in zip(keywords, get(value), strict=True)
+                # "is": most are their default (None); MISSING equals no value
+                if current is not default and current != default
             ]
             return f"{name}({', '.join(args)})"
 
         return call
 
     def _mapping(self, value: Mapping[Any, Any]) -> str:
-        pairs = [f"{self(str(k))}: {self(v)}" for k, v in value.items()]
+        pairs = [
+            f"{k!r}: {v!r}" if type(k) is str and type(v) is str else f"{self(str(k))}: {self(v)}"
+            for k, v in value.items()
+        ]
         return "{" + ", ".join(pairs) + "}"
 
     def _tuple(self, value: tuple[Any, ...]) -> str:
-        items = [self(v) for v in value]
+        items = [repr(v) if type(v) is str else self(v) for v in value]
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
@@ -143,6 +150,13 @@ def form_literal(form: FormIR) -> str:
     have 100,000s of fields, and making each a ``FieldSpec`` only to write it cost more
     than writing it."""
     return _FORM(form)
+
+
+def _values(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """The attributes ``names`` of a value, as a tuple (one C call for two or more)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    return lambda value: tuple(getattr(value, name) for name in names)
 
 
 @functools.cache
