@@ -55,6 +55,19 @@ def _as_data(value: Any) -> dict[str, Any]:
     return dict(zip(names, values if len(names) > 1 else (values,), strict=True))
 
 
+def _form_data(form: FormIR) -> dict[str, Any]:
+    """The form's spec as plain data, made once for both of its texts (a dataclass added
+    below these would still be written, by :func:`_as_data` as orjson's ``default``)."""
+    data = _as_data(form)
+    data["fields"] = [_as_data(f) for f in form.fields]
+    data["groups"] = [
+        {**_as_data(g), "fields": [_as_data(f) for f in g.fields]} for g in form.groups
+    ]
+    data["sections"] = [_as_data(s) for s in form.sections]
+    data["rules"] = [_as_data(r) for r in form.rules]
+    return data
+
+
 def current(pkg: PackageIR) -> dict[str, bytes]:
     """The documents of this package's (region, matter) pairs: path -> JSON.
 
@@ -72,10 +85,10 @@ def current(pkg: PackageIR) -> dict[str, bytes]:
     for matter in matters.values():
         form = written.get(matter.form)
         if form is None:
-            ir = forms[matter.form]
-            indented = orjson.dumps(ir, default=_as_data, option=_WRITTEN)
+            data = _form_data(forms[matter.form])
+            indented = orjson.dumps(data, default=_as_data, option=_WRITTEN)
             form = written[matter.form] = (
-                orjson.Fragment(orjson.dumps(ir, default=_as_data, option=_HASHED)),
+                orjson.Fragment(orjson.dumps(data, default=_as_data, option=_HASHED)),
                 orjson.Fragment(indented.replace(b"\n", b"\n  ")),  # one level down
             )
         uses[matter.form] -= 1
