@@ -12,6 +12,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 Text = dict[str, str]  # localized: {"zh": ..., "en": ...}
 
 
@@ -265,7 +267,20 @@ def to_jsonable(value: Any) -> Any:
 
 
 def fingerprint(value: Any) -> str:
-    """A short stable hash of an IR object, for the banners of the files made from it."""
-    # repr of frozen dataclasses, tuples and insertion-ordered dicts is deterministic
-    # (no sets in the IR) and much cheaper than JSON for large packages.
-    return hashlib.sha256(repr(value).encode()).hexdigest()[:16]
+    """A short stable hash of an IR object, for the banners of the files made from it.
+
+    The hash of its JSON as orjson writes it in C: dataclasses as their fields in
+    definition order, tuples as lists, dicts in insertion order (all deterministic; the
+    IR has no sets). Ten times cheaper than ``repr`` (a province's OpenAPI document is
+    100 MB of it). A value orjson cannot write (a non-str dict key, an int past 64 bits,
+    a set, a Decimal) is hashed by its ``repr`` instead."""
+    try:
+        data = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        data = b"repr\0" + repr(value).encode()
+    return bytes_fingerprint(data)
+
+
+def bytes_fingerprint(data: bytes) -> str:
+    """:func:`fingerprint` of content already serialized."""
+    return hashlib.sha256(data).hexdigest()[:16]

@@ -69,8 +69,12 @@ def mark_long_lines(text: str) -> str:
     """``# noqa: E501`` on each line ``ruff format`` left too long: a name or string that
     long (a 63-character id, a long rule) cannot be split. Not on a line of one word (the
     check leaves those alone) nor in a docstring (the mark would be part of it)."""
+    if max(map(len, text.encode().split(b"\n"))) <= LINE_LENGTH:
+        # no line over 100 bytes, so none over 100 columns (a wide character is 3 or 4
+        # bytes of UTF-8): most files, looked at in C
+        return text
     if not any(_long(line) for line in _MAYBE_LONG.findall(text)):
-        return text  # most files: nothing to mark, no line looked at twice
+        return text  # nothing to mark, no line looked at twice
     out, inside = [], False
     for line in text.split("\n"):
         after = inside != (line.count('"""') % 2 == 1)
@@ -86,7 +90,14 @@ _MAYBE_LONG = re.compile(rf"^.{{{LINE_LENGTH // 2 + 1},}}$", re.MULTILINE)  # wi
 
 
 def _long(line: str) -> bool:
-    return len(line) > LINE_LENGTH or (len(line) > LINE_LENGTH // 2 and width(line) > LINE_LENGTH)
+    if len(line) > LINE_LENGTH:
+        return True
+    # columns <= UTF-8 bytes: the width is counted only for the few lines past 100 bytes
+    return (
+        len(line) > LINE_LENGTH // 2
+        and len(line.encode()) > LINE_LENGTH
+        and width(line) > LINE_LENGTH
+    )
 
 
 def format_python(files: list[GeneratedFile]) -> list[GeneratedFile]:

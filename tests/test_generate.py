@@ -216,8 +216,8 @@ def test_regenerating_takes_unchanged_form_modules_over(
     out = tmp_path / "out"
     assert generate([root], "nanshan", out)[0] is not None
     rendered: list[str] = []
-    real = forms_renderer.form_spec
-    monkeypatch.setattr(forms_renderer, "form_spec", lambda f: rendered.append(f.id) or real(f))
+    real = forms_renderer.form_literal
+    monkeypatch.setattr(forms_renderer, "form_literal", lambda f: rendered.append(f.id) or real(f))
     replace_once(root / UNEMPLOYMENT_FORM, "个人基本信息", "申请人基本信息")
     result, _ = generate([root], "nanshan", out)
     assert result is not None

@@ -18,16 +18,19 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 
+import runtime.formspec
 from generator.build import build_package
 from generator.ir import FieldIR, FormIR, GroupIR, PackageIR, RuleIR, SectionIR, fingerprint
 from generator.pipeline import check_tree
-from generator.render import GeneratedFile, python_banner
-from generator.render.forms import form_spec, python_literal, render_forms
+from generator.render import GeneratedFile, json_line, python_banner, width
+from generator.render.forms import form_literal, form_spec, python_literal, render_forms
 from generator.render.openapi import openapi_document, render_openapi
+from generator.render.rules import current
 from generator.render.schemas import form_schema, portable, render_schemas
 from generator.writer import format_python, mark_long_lines
 from runtime.formspec import FieldSpec, FormSpec
 from runtime.packs import SCHEMAS, pack_name, unpack
+from runtime.rules import rules_document, rules_hash
 from runtime.validation import validate_submission
 from tests.helpers import FIXTURE
 
@@ -366,6 +369,34 @@ def test_rendered_forms_import_and_equal_the_ir(pkg: PackageIR, written: tuple[s
         assert [f.id for f in spec.fields] == [f.id for f in form.fields]
 
 
+def test_form_literal_is_the_spec_literal(pkg: PackageIR) -> None:
+    """Written from the IR, the literal is the one of the runtime spec it maps to."""
+    for form in (*pkg.forms, EVERYTHING):
+        assert form_literal(form) == python_literal(form_spec(form))
+        assert eval(form_literal(form), vars(runtime.formspec)) == form_spec(form)
+
+
+def test_rules_documents_are_the_runtimes(pkg: PackageIR) -> None:
+    """generator/render/rules.py writes each form once into its matters' documents: each
+    document is runtime.rules' of the matter's form spec, keyed by its rules_hash, and its
+    line in the pack is the compact JSON that hash is of."""
+    everything = dataclasses.replace(EVERYTHING, id="ibr_form")
+    odd = dataclasses.replace(
+        pkg, forms=tuple(everything if f.id == "ibr_form" else f for f in pkg.forms)
+    )
+    for package in (pkg, odd):
+        specs = {f.id: form_spec(f) for f in package.forms}
+        expected = {}
+        for region in package.regions:
+            for m in region.matters:
+                plain = json.loads(json.dumps(dataclasses.asdict(region)))  # matters as data
+                matter = next(x for x in plain["matters"] if x["id"] == m.id)
+                doc = rules_document(specs[m.form], matter["materials"], matter["promised"])
+                expected[rules_hash(doc)] = json_line(doc)
+        assert current(package) == expected
+        assert len(expected) > 3
+
+
 def test_rendered_forms_have_banners(pkg: PackageIR) -> None:
     files = {f.path: f.content for f in render_forms(pkg)}
     for form in pkg.forms:
@@ -413,6 +444,18 @@ def test_long_lines_are_marked_only_where_ruff_check_would_flag_them() -> None:
     short = "x = 1\n"
     for text in (one_word, docstring, short):
         assert mark_long_lines(text) == text
+
+
+@pytest.mark.parametrize(
+    "wide", ["长", "\U00020000", "！", "가"]
+)  # CJK, plane 2, fullwidth, Hangul
+def test_lines_of_wide_characters_are_marked_by_their_columns(wide: str) -> None:
+    """Near 100 columns: a line is marked when it is wider, whatever its bytes and length."""
+    for n in range(30, 60):
+        for narrow in ("", "a", "é"):
+            line = f'    x = "{wide * n}{narrow}"'
+            marked = mark_long_lines(f"a = 1\n{line}\n")
+            assert marked.endswith("  # noqa: E501\n") == (width(line) > 100), (n, narrow)
 
 
 @pytest.mark.parametrize(

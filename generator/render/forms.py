@@ -4,6 +4,7 @@
 generated module will evaluate to); :func:`python_literal` writes such a value
 as Python source on one line, default-valued arguments left out, and ``ruff
 format`` lays it out when the package is written (:mod:`generator.writer`).
+:func:`form_literal` writes a form's spec so straight from its ``FormIR``.
 Each form's file carries the fingerprint of its own ``FormIR``, so only the files
 of changed forms change.
 """
@@ -16,13 +17,13 @@ from collections.abc import Callable, Iterator, Mapping
 from operator import attrgetter
 from typing import Any, TypeVar, cast
 
-from generator.ir import FieldIR, FormIR, PackageIR, fingerprint
+from generator.ir import FieldIR, FormIR, GroupIR, PackageIR, RuleIR, SectionIR, fingerprint
 from generator.render import LINE_LENGTH, GeneratedFile, python_banner, width
 from generator.render.templating import render
 from generator.reuse import Previous
 from runtime.formspec import FieldSpec, FormSpec, GroupSpec, RuleSpec, SectionSpec
 
-__all__ = ["form_spec", "python_literal", "render_forms"]
+__all__ = ["form_literal", "form_spec", "python_literal", "render_forms"]
 
 # --- IR -> runtime spec ----------------------------------------------------------------
 
@@ -63,52 +64,99 @@ def form_spec(form: FormIR) -> FormSpec:
 # --- Python literals ---------------------------------------------------------------------
 
 
-def python_literal(value: Any) -> str:
-    """``value`` as Python source on one line; ``ruff format`` lays it out when the package
-    is written. Dataclasses are calls without their default-valued arguments."""
-    write = _WRITERS.get(type(value))
-    if write is None:
-        write = _WRITERS[type(value)] = _writer(type(value))
-    return write(value)
+class _Literal:
+    """Writes values as Python source on one line; ``as_spec`` maps IR classes to the
+    runtime classes they are written as (the IR's own fields the spec lacks left out)."""
 
+    def __init__(self, as_spec: Mapping[type, type]) -> None:
+        self.as_spec = as_spec
+        self.writers: dict[type, Callable[[Any], str]] = {str: repr, int: repr, bool: repr}
 
-def _writer(cls: type) -> Callable[[Any], str]:
-    """How :func:`python_literal` writes a value of ``cls`` (found once per type: the
-    forms of a province are 100,000s of values of a few types)."""
-    if dataclasses.is_dataclass(cls):
-        name, arguments = cls.__name__, _arguments(cls)
+    def __call__(self, value: Any) -> str:
+        write = self.writers.get(type(value))
+        if write is None:
+            write = self.writers[type(value)] = self._writer(type(value))
+        return write(value)
+
+    def _writer(self, cls: type) -> Callable[[Any], str]:
+        """How a value of ``cls`` is written (found once per type: the forms of a province
+        are 100,000s of values of a few types)."""
+        if dataclasses.is_dataclass(cls):
+            return self._call(cls)
+        if issubclass(cls, Mapping):
+            return self._mapping
+        if issubclass(cls, list):
+            return lambda value: "[" + ", ".join([self(v) for v in value]) + "]"
+        if issubclass(cls, tuple):
+            return self._tuple
+        if cls is type(None) or issubclass(cls, bool | int | float | str):
+            return repr
+        raise TypeError(f"cannot write {cls.__name__} as a Python literal")
+
+    def _call(self, cls: type) -> Callable[[Any], str]:
+        spec = self.as_spec.get(cls, cls)
+        name, arguments = spec.__name__, _arguments(spec)
+        if spec is not cls:
+            lacking = {a for a, _ in arguments} - {f.name for f in dataclasses.fields(cls)}
+            if lacking:
+                raise TypeError(f"{cls.__name__} has no {', '.join(sorted(lacking))} of {name}")
+
+        keywords = tuple((f"{field}=", default) for field, default in arguments)
+        get = _values([field for field, _ in arguments])
 
         def call(value: Any) -> str:
             args = [
-                f"{field}={python_literal(current)}"
-                for field, default in arguments
-                if (current := getattr(value, field)) != default  # MISSING equals no value
+                keyword + (repr(current) if type(current) is str else self(current))
+                for (keyword, default), current in zip(keywords, get(value), strict=True)
+                # "is": most are their default (None); MISSING equals no value
+                if current is not default and current != default
             ]
             return f"{name}({', '.join(args)})"
 
         return call
-    if issubclass(cls, Mapping):
-        return _mapping
-    if issubclass(cls, list):
-        return lambda value: "[" + ", ".join([python_literal(v) for v in value]) + "]"
-    if issubclass(cls, tuple):
-        return _tuple
-    if cls is type(None) or issubclass(cls, bool | int | float | str):
-        return repr
-    raise TypeError(f"cannot write {cls.__name__} as a Python literal")
+
+    def _mapping(self, value: Mapping[Any, Any]) -> str:
+        pairs = [
+            f"{k!r}: {v!r}" if type(k) is str and type(v) is str else f"{self(str(k))}: {self(v)}"
+            for k, v in value.items()
+        ]
+        return "{" + ", ".join(pairs) + "}"
+
+    def _tuple(self, value: tuple[Any, ...]) -> str:
+        items = [repr(v) if type(v) is str else self(v) for v in value]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
-def _mapping(value: Mapping[Any, Any]) -> str:
-    pairs = [f"{python_literal(str(k))}: {python_literal(v)}" for k, v in value.items()]
-    return "{" + ", ".join(pairs) + "}"
+_PYTHON = _Literal({})
+_FORM = _Literal(
+    {
+        FormIR: FormSpec,
+        FieldIR: FieldSpec,
+        GroupIR: GroupSpec,
+        SectionIR: SectionSpec,
+        RuleIR: RuleSpec,
+    }
+)
 
 
-def _tuple(value: tuple[Any, ...]) -> str:
-    items = [python_literal(v) for v in value]
-    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+def python_literal(value: Any) -> str:
+    """``value`` as Python source on one line; ``ruff format`` lays it out when the package
+    is written. Dataclasses are calls without their default-valued arguments."""
+    return _PYTHON(value)
 
 
-_WRITERS: dict[type, Callable[[Any], str]] = {str: repr, int: repr, bool: repr}
+def form_literal(form: FormIR) -> str:
+    """``python_literal(form_spec(form))``, written from the IR itself: a province's forms
+    have 100,000s of fields, and making each a ``FieldSpec`` only to write it cost more
+    than writing it."""
+    return _FORM(form)
+
+
+def _values(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """The attributes ``names`` of a value, as a tuple (one C call for two or more)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    return lambda value: tuple(getattr(value, name) for name in names)
 
 
 @functools.cache
@@ -130,13 +178,13 @@ def _docstring_text(text: str, room: int) -> str:
     return cleaned
 
 
-def _classes(spec: FormSpec) -> list[str]:
+def _classes(form: FormIR) -> list[str]:
     used = {"FormSpec", "FieldSpec"}
-    if spec.groups:
+    if form.groups:
         used.add("GroupSpec")
-    if spec.sections:
+    if form.sections:
         used.add("SectionSpec")
-    if spec.rules:
+    if form.rules:
         used.add("RuleSpec")
     return sorted(used)
 
@@ -147,7 +195,6 @@ def render_form(form: FormIR, previous: Previous | None = None) -> GeneratedFile
     taken = previous.text(path, banner) if previous is not None else None
     if taken is not None:
         return GeneratedFile(path, taken, formatted=True)
-    spec = form_spec(form)
     content = render(
         "form.py.jinja",
         banner=banner,
@@ -155,8 +202,8 @@ def render_form(form: FormIR, previous: Previous | None = None) -> GeneratedFile
         title=_docstring_text(
             form.name.get("zh", ""), LINE_LENGTH - len(f'"""Form {form.id}: ."""')
         ),
-        classes=", ".join(_classes(spec)),
-        literal=python_literal(spec),
+        classes=", ".join(_classes(form)),
+        literal=form_literal(form),
     )
     return GeneratedFile(path, content)
 

@@ -89,7 +89,9 @@ def _doc(spec: TableSpec) -> tuple[str, ...]:
         text = f"Repeating group '{spec.group}' of form '{spec.form}': one row per entry."
     else:
         text = f"Form '{spec.form}': one row per application, a column per field."
-    lines = textwrap.wrap(text, LINE_LENGTH - 10, break_long_words=False)
+    # one line mostly (ids are single words): textwrap only for the long ones
+    fits = len(text) <= LINE_LENGTH - 10 and text.isprintable()
+    lines = [text] if fits else textwrap.wrap(text, LINE_LENGTH - 10, break_long_words=False)
     lines[0] = '"""' + lines[0]
     lines[-1] += '"""'
     return tuple(lines)
@@ -122,15 +124,15 @@ def _class_names(pkg: PackageIR) -> dict[str, str]:
 
 def _imports(tables: Sequence[TableSpec]) -> tuple[list[str], str]:
     """The standard modules and the ``from sqlalchemy import`` names the classes use."""
-    std: set[str] = set()
     names = {"PrimaryKeyConstraint"}
     for t in tables:
         names.update("UniqueConstraint" if ix.unique else "Index" for ix in t.indexes)
-        for c in t.columns:
-            names.add(c.type.imports())
-            std.update(m for m in ("datetime", "decimal") if c.type.python().startswith(m))
-            if c.foreign_key is not None:
-                names.add("ForeignKey")
+    columns = [c for t in tables for c in t.columns]
+    types = {c.type for c in columns}  # a few distinct ones: looked at once each
+    names.update(sql.imports() for sql in types)
+    std = {m for sql in types for m in ("datetime", "decimal") if sql.python().startswith(m)}
+    if any(c.foreign_key is not None for c in columns):
+        names.add("ForeignKey")
     # isort's order within a ``from`` import: CONSTANTS, then Classes
     return sorted(std), ", ".join(sorted(names, key=lambda n: (not n.isupper(), n)))
 

@@ -157,19 +157,25 @@ def field_schema(f: FieldIR) -> dict[str, Any]:
         schema["minLength"] = 1  # the server counts an empty string as absent
     schema["title"] = _label(f.label)
     schema["x-govstd-label"] = dict(f.label)
-    extras: dict[str, Any] = {
-        "x-govstd-element": f.element,
-        "x-govstd-when": f.when,
-        "x-govstd-required": f.required if isinstance(f.required, str) else None,
-        "x-govstd-check": f.check,
-        "x-govstd-codeset": f.codeset,
-        "x-govstd-unit": _label(f.unit) if f.unit else None,
-        "x-govstd-unit-label": dict(f.unit) if f.unit else None,
-        "x-govstd-prefill": f.prefill,
-        "x-govstd-sensitive": True if f.sensitive else None,
-        "description": _label(f.help) if f.help else None,
-    }
-    schema.update({k: v for k, v in extras.items() if v is not None})
+    # each annotation only when set (no dict built to be filtered: 120,000 fields a province)
+    for key, value in (
+        ("x-govstd-element", f.element),
+        ("x-govstd-when", f.when),
+        ("x-govstd-check", f.check),
+        ("x-govstd-codeset", f.codeset),
+        ("x-govstd-prefill", f.prefill),
+    ):
+        if value is not None:
+            schema[key] = value
+    if isinstance(f.required, str):
+        schema["x-govstd-required"] = f.required
+    if f.unit:
+        schema["x-govstd-unit"] = _label(f.unit)
+        schema["x-govstd-unit-label"] = dict(f.unit)
+    if f.sensitive:
+        schema["x-govstd-sensitive"] = True
+    if f.help:
+        schema["description"] = _label(f.help)
     if f.required is False:
         schema["x-govstd-required"] = False
     return schema

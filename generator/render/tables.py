@@ -17,6 +17,7 @@ characters is shortened with a hash suffix (:func:`identifier`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -159,35 +160,43 @@ PYTHON_TYPES = {
 }
 
 
+@functools.cache
+def _sql_type(
+    kind: str, length: int | None = None, precision: int | None = None, scale: int | None = None
+) -> SqlType:
+    """One object per distinct type (a province has 200,000 columns of a few types)."""
+    return SqlType(kind, length, precision, scale)
+
+
 def string(length: int) -> SqlType:
-    return SqlType("string", length=length)
+    return _sql_type("string", length)
 
 
 def field_type(f: FieldIR) -> SqlType:
     """The column type of a field (the one place that decides it, see docs/package.md)."""
     if f.sensitive:
-        return SqlType("text")  # AES-GCM ciphertext (runtime/crypto.py)
+        return _sql_type("text")  # AES-GCM ciphertext (runtime/crypto.py)
     if f.type == "code" and f.multiple:
-        return SqlType("json")
+        return _sql_type("json")
     if f.type in ("string", "code"):
         length = f.max_length or DEFAULT_STRING_LENGTH
-        return string(length) if length <= MAX_VARCHAR else SqlType("text")
+        return string(length) if length <= MAX_VARCHAR else _sql_type("text")
     if f.type == "file":
         return string(DEFAULT_STRING_LENGTH)
     if f.type == "text":
-        return SqlType("text")
+        return _sql_type("text")
     if f.type == "integer":
-        return SqlType("biginteger")
+        return _sql_type("biginteger")
     if f.type == "decimal":
         if f.digits is None:
-            return SqlType("numeric")
-        return SqlType("numeric", precision=f.digits, scale=f.fraction_digits or 0)
+            return _sql_type("numeric")
+        return _sql_type("numeric", None, f.digits, f.fraction_digits or 0)
     if f.type == "boolean":
-        return SqlType("boolean")
+        return _sql_type("boolean")
     if f.type == "date":
-        return SqlType("date")
+        return _sql_type("date")
     if f.type == "datetime":
-        return SqlType("datetime")
+        return _sql_type("datetime")
     raise GenerateError([f"{f.source}: field '{f.id}' has unknown type '{f.type}'"])
 
 

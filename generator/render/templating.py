@@ -17,6 +17,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # no stat of the template file per render (10,000s a province)
     )
 
 
