@@ -90,12 +90,13 @@ def _closing(text: str, start: int) -> int:
     """The index of the parenthesis closing the one at ``start`` (quotes respected)."""
     depth = 0
     quote = ""
-    for i in range(start, len(text)):
+    i = start
+    while i < len(text):
         ch = text[i]
         if quote:
             if ch == "\\":
-                continue
-            if ch == quote:
+                i += 1  # the escaped character, a quote too, stays in the string
+            elif ch == quote:
                 quote = ""
         elif ch in "'\"":
             quote = ch
@@ -105,6 +106,7 @@ def _closing(text: str, start: int) -> int:
             depth -= 1
             if depth == 0:
                 return i
+        i += 1
     return -1
 
 

@@ -10,6 +10,8 @@ def test_parts_split_only_at_the_top() -> None:
     assert parts("((a && b))") == ("a", "b")
     assert parts("(a || b) && (c)") == ("a || b", "c")
     assert parts("f(a && b, c) && [1, 2].size() > 0") == ("f(a && b, c)", "[1, 2].size() > 0")
+    # an escaped quote stays inside its string: the parentheses around it still enclose it
+    assert parts("(a == 'it\\'s (') && b") == ("a == 'it\\'s ('", "b")
 
 
 def test_unanswered_is_undecided_never_false() -> None:
