@@ -235,7 +235,6 @@ def body_schemas(pkg: PackageIR) -> dict[str, Schema]:
                 },
             },
         },
-        "LocalizedText": {"type": "object", "additionalProperties": {"type": "string"}},
         "SharingRequestBody": {
             "type": "object",
             "required": ["resource", "items", "purpose", "basis"],
