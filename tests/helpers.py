@@ -58,6 +58,25 @@ SECRET = "test-secret-0123456789abcdef-0123456789"
 CST = timedelta(hours=8)
 
 
+class Figures:
+    """Figures a group of tests measured: printed when measured (``-s``) and again under
+    ``title`` in pytest's terminal summary (a conftest's ``pytest_terminal_summary``)."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.lines: list[str] = []
+
+    def report(self, line: str) -> None:
+        print(line)
+        self.lines.append(line)
+
+    def summary(self, terminalreporter: Any) -> None:
+        if self.lines:
+            terminalreporter.section(self.title)
+            for line in self.lines:
+                terminalreporter.write_line(line)
+
+
 # --- packages and the app ----------------------------------------------------------------
 
 

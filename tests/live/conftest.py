@@ -39,6 +39,7 @@ from tests.helpers import (
     BACKENDS,
     DATA_KEY,
     SECRET,
+    Figures,
     free_port,
     generate_package,
     govstd,
@@ -52,20 +53,12 @@ START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 SETTINGS = Settings(secret=SECRET, secret_is_dev=False)
 
-FIGURES: list[str] = []
-
-
-def report(line: str) -> None:
-    """Print a measured figure now (``-s``) and again in the terminal summary."""
-    print(line)
-    FIGURES.append(line)
+FIGURES = Figures("govstd live-server figures")
+report = FIGURES.report
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if FIGURES:
-        terminalreporter.section("govstd live-server figures")
-        for line in FIGURES:
-            terminalreporter.write_line(line)
+    FIGURES.summary(terminalreporter)
 
 
 # --- helpers ----------------------------------------------------------------------

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, select
 
 from runtime.package import Package
-from tests.helpers import all_tables
+from tests.helpers import Figures, all_tables
 from tests.runtime.conftest import (  # noqa: F401  (fixtures shared with tests/runtime)
     anyio_backend,
     api,
@@ -40,13 +40,8 @@ ID_NUMBER = re.compile(
     r"(?<![0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
     r"[0-9]{3}[0-9Xx](?![0-9])"
 )
-FIGURES: list[str] = []
-
-
-def report(line: str) -> None:
-    """Print a measured figure now (``-s``) and again in the terminal summary."""
-    print(line)
-    FIGURES.append(line)
+FIGURES = Figures("govstd security figures")
+report = FIGURES.report
 
 
 class LogWatch(logging.Handler):
@@ -91,14 +86,11 @@ def no_id_numbers_in_logs(log_watch: LogWatch) -> Iterator[None]:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _WATCH.texts:
-        FIGURES.append(
+        FIGURES.lines.append(
             f"logs watched: {len(_WATCH.texts)} records, "
             f"{sum(bool(ID_NUMBER.search(t)) for t in _WATCH.texts)} with an ID number"
         )
-    if FIGURES:
-        terminalreporter.section("govstd security figures")
-        for line in FIGURES:
-            terminalreporter.write_line(line)
+    FIGURES.summary(terminalreporter)
 
 
 # --- database and storage inspection ---------------------------------------------------
