@@ -119,6 +119,7 @@ def render_package(
 ) -> dict[str, object]:
     """Every file of the package continuing ``previous``, into ``writer`` as each renderer
     finishes (its files are not kept); the header of its manifest. Raises GenerateError."""
+    from generator.pinyin import PinyinKeys
     from generator.render.catalog import render_catalog
     from generator.render.forms import render_forms
     from generator.render.migrations import render_database
@@ -126,16 +127,18 @@ def render_package(
     from generator.render.rules import render_rules
     from generator.render.schemas import render_schemas
 
-    steps: list[Callable[[], Iterable[GeneratedFile]]] = [
-        lambda: render_database(pkg, previous, allow_data_loss=allow_data_loss),
-        lambda: render_catalog(pkg),
-        lambda: render_forms(pkg, previous.forms),
-        lambda: render_schemas(pkg),
-        lambda: render_openapi(pkg),
-        lambda: render_rules(pkg, previous.rules),
-    ]
-    for step in steps:
-        writer.add_all(step())
+    names = (m.name.get("zh", "") for region in pkg.regions for m in region.matters)
+    with PinyinKeys(names) as pinyin:  # in a child process, beside the first renderer
+        steps: list[Callable[[], Iterable[GeneratedFile]]] = [
+            lambda: render_database(pkg, previous, allow_data_loss=allow_data_loss),
+            lambda: render_catalog(pkg, pinyin),
+            lambda: render_forms(pkg, previous.forms),
+            lambda: render_schemas(pkg),
+            lambda: render_openapi(pkg),
+            lambda: render_rules(pkg, previous.rules),
+        ]
+        for step in steps:
+            writer.add_all(step())
     return {"region": pkg.region, "source_hash": pkg.source_hash, "format": PACKAGE_FORMAT}
 
 

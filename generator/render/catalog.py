@@ -11,13 +11,11 @@ needs (issue 13).
 from __future__ import annotations
 
 import dataclasses
-import functools
 from typing import Any
-
-from pypinyin import lazy_pinyin
 
 from generator.catalogue import resources
 from generator.ir import FormIR, MatterIR, PackageIR, fingerprint
+from generator.pinyin import PinyinKeys
 from generator.render import GeneratedFile, json_bytes, json_line, packs, python_banner
 from runtime.packs import MATTERS
 
@@ -35,7 +33,11 @@ INDEX_FIELDS = (
 )
 
 
-def render_catalog(pkg: PackageIR) -> list[GeneratedFile]:
+def render_catalog(pkg: PackageIR, pinyin: PinyinKeys | None = None) -> list[GeneratedFile]:
+    """``pinyin``: the keys of the matters' names, begun by the caller (else made here)."""
+    keys = (
+        pinyin or PinyinKeys(m.name.get("zh", "") for r in pkg.regions for m in r.matters)
+    ).get()
     skip = {"forms", "bundles", "source_hash", "regions"}  # the hash: package.json only
     data = {f.name: getattr(pkg, f.name) for f in dataclasses.fields(pkg) if f.name not in skip}
     data["forms"] = [form.id for form in pkg.forms]
@@ -60,9 +62,7 @@ def render_catalog(pkg: PackageIR) -> list[GeneratedFile]:
                 documents[key] = json_line(matter)
                 same.append((matter, key))
             index = {k: getattr(matter, k) for k in INDEX_FIELDS}
-            entries.append(
-                {**index, "pinyin": pinyin_keys(matter.name.get("zh", "")), "detail": key}
-            )
+            entries.append({**index, "pinyin": keys[matter.name.get("zh", "")], "detail": key})
         fields = {f.name: getattr(region, f.name) for f in dataclasses.fields(region)}
         regions.append({**fields, "matters": entries})
     data["regions"] = regions
@@ -75,16 +75,6 @@ def render_catalog(pkg: PackageIR) -> list[GeneratedFile]:
         *packs(MATTERS, documents),
         GeneratedFile("__init__.py", init),
     ]
-
-
-@functools.cache
-def pinyin_keys(name: str) -> tuple[str, str]:
-    """A Chinese name's pinyin initials and its whole pinyin (``gtgshsldj``,
-    ``getigongshanghu…``), for the service hall's search with a Latin keyboard
-    (runtime/web/hall.py). Here, not in the server: pypinyin's phrase dictionaries, which
-    tell 银行 yinhang from 行政 xingzheng, took 55 MB of every worker (issue 13 item 4)."""
-    syllables = lazy_pinyin(name, errors="ignore")
-    return "".join(s[0] for s in syllables if s).lower(), "".join(syllables).lower()
 
 
 def _resources(pkg: PackageIR) -> dict[str, Any]:
