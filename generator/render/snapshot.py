@@ -33,36 +33,24 @@ class Snapshot:
     tables: tuple[TableSpec, ...]
 
 
-_COLUMN_KEYS = (
-    "name",
-    "type",
-    "length",
-    "precision",
-    "scale",
-    "primary_key",
-    "default",
-    "server_default",
-    "field",
-    "element",
-    "sensitive",
-    "source",
-    "sealed_as",
+# A column's keys in schema.json, each with where its value is on the ColumnSpec
+_COLUMNS = (
+    ("name", "name"),
+    ("type", "type.kind"),
+    ("length", "type.length"),
+    ("precision", "type.precision"),
+    ("scale", "type.scale"),
+    ("primary_key", "primary_key"),
+    ("default", "default"),
+    ("server_default", "server_default"),
+    ("field", "field"),
+    ("element", "element"),
+    ("sensitive", "sensitive"),
+    ("source", "source"),
+    ("sealed_as", "sealed_as"),
 )
-_COLUMN_VALUES = attrgetter(
-    "name",
-    "type.kind",
-    "type.length",
-    "type.precision",
-    "type.scale",
-    "primary_key",
-    "default",
-    "server_default",
-    "field",
-    "element",
-    "sensitive",
-    "source",
-    "sealed_as",
-)
+_COLUMN_KEYS = tuple(key for key, _ in _COLUMNS)
+_COLUMN_VALUES = attrgetter(*(where for _, where in _COLUMNS))
 _UNSET: tuple[object, ...] = (None, False, [])  # left out (0 too: it equals False)
 
 
