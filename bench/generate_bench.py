@@ -6,8 +6,8 @@ element sets, as a province's forms share its data dictionary). For each size, i
 fresh process into an empty folder: wall time of the whole ``govstd generate``
 (validate → resolve → build → render → format → write) and its peak memory, all its
 processes together: the largest summed proportional set size of the process tree
-(sampled every 0.2 s: generate, ``ruff format``, and the forks of an earlier generator),
-and never less than the generate process's own peak resident set (getrusage; a
+(sampled every 0.2 s: generate, ``ruff format``, and the forks of an earlier generator)
+plus what the system's in-memory files (tmpfs: /dev/shm) grew by meanwhile, and never less than the generate process's own peak resident set (getrusage; a
 child's maxrss would count the pages it shares with its parent after the fork). With
 ``--before DIR`` (a checkout of an earlier revision) the smallest size is generated
 with that code too, side by side, and the ratios printed. Then the ratio of the time
@@ -77,6 +77,19 @@ def child(tree: Path, out: Path) -> None:
     print(json.dumps({**figures, "paths": result.written[:20]}))
 
 
+def _shmem_kb() -> int:
+    """Memory the system's in-memory files hold (``Shmem`` of /proc/meminfo: tmpfs such as
+    /dev/shm, where a generate may stage files): not in any process's set size, but
+    memory all the same; a run's peak counts what it added."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("Shmem:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def _tree_pss_kb(root: int) -> int:
     """Proportional set size of ``root`` and its descendants (Linux; 0 elsewhere)."""
     parents: dict[int, int] = {}
@@ -106,7 +119,7 @@ def _tree_pss_kb(root: int) -> int:
 class Run:
     wall: float
     own_mb: float  # the generate process's max RSS
-    pss_mb: float  # sampled peak of the process tree's proportional set size
+    pss_mb: float  # sampled peak of the process tree's proportional set size + tmpfs added
     written: int  # files written
     paths: list[str]  # the first 20 of them
 
@@ -121,6 +134,7 @@ def run_child(tree: Path, out: Path, code: Path | None = None) -> Run:
     cmd = [sys.executable, __file__, "--child", str(tree), str(out)]
     env = {**os.environ, "GENBENCH_CODE": str(code)} if code else None
     peak_pss = 0
+    shmem_before = _shmem_kb()
     with subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     ) as proc:
@@ -134,7 +148,8 @@ def run_child(tree: Path, out: Path, code: Path | None = None) -> Run:
         waiter = threading.Thread(target=wait)
         waiter.start()
         while not done.wait(0.2):  # sampling costs the kernel time: not too often
-            peak_pss = max(peak_pss, _tree_pss_kb(proc.pid))
+            added = max(0, _shmem_kb() - shmem_before)
+            peak_pss = max(peak_pss, _tree_pss_kb(proc.pid) + added)
         waiter.join()
     stdout, stderr = outputs
     if proc.returncode != 0:
