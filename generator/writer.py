@@ -2,8 +2,9 @@
 
 Files stream through a :class:`PackageWriter` as they are rendered: each is
 compared with the package's copy at once and, when it differs, staged in a
-folder beside the package; only paths and hashes stay in memory (a province's
-package is half a gigabyte). Nothing in the package changes until every file is
+folder beside the package (Python waiting for ``ruff format`` in a folder in
+memory, see :func:`_memory_folder`); only paths and hashes stay in memory (a
+province's package is half a gigabyte). Nothing in the package changes until every file is
 rendered and formatted: :meth:`PackageWriter.commit` then moves each changed
 file into place atomically (rename) and writes ``package.json``, which lists
 every file with its sha256, last. Files of the previous package that are no
@@ -145,7 +146,10 @@ class PackageWriter:
         self._stage = Path(
             tempfile.mkdtemp(prefix=f".{out_dir.name}.govstd-", dir=None if check else beside)
         )
-        self._format_root = self._stage / "format"  # Python waiting for ruff format
+        # Python waiting for ruff format: in memory when the system has a folder there
+        self._memory = _memory_folder()
+        self._format_root = self._memory or self._stage / "format"
+        self._format_bytes = 0  # staged there
         self._ready_root = self._stage / "ready"  # final texts that differ from the package
         self._new = not out_dir.exists()  # a new package: nothing to compare, one rename
         self._made: set[Path] = set()  # folders made in the staging folder
@@ -157,6 +161,8 @@ class PackageWriter:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         shutil.rmtree(self._stage, ignore_errors=True)
+        if self._memory is not None:
+            shutil.rmtree(self._memory, ignore_errors=True)
 
     def add(self, file: GeneratedFile) -> None:
         """Take one rendered file (its text is not kept)."""
@@ -164,7 +170,15 @@ class PackageWriter:
             raise ValueError(f"two renderers produced the same file: {file.path}")
         self._hashes[file.path] = ""
         if file.path.endswith(".py") and not file.formatted:
-            self._stage_file(self._format_root / file.path, file.data)
+            data = file.data
+            try:
+                self._stage_file(self._format_root / file.path, data)
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC or self._memory is None:
+                    raise
+                self._format_on_disk()  # the memory folder is full
+                self._stage_file(self._format_root / file.path, data)
+            self._format_bytes += len(data)
             self._unformatted.append(file.path)
         else:
             self._settle(file.path, file.data)
@@ -205,12 +219,15 @@ class PackageWriter:
         ``before_publishing`` is called before the package is touched; what it raises
         leaves the package as it was."""
         if self._unformatted:
+            if self._memory is not None and _free(self._memory) < self._format_bytes:
+                self._format_on_disk()  # room for the formatted text, which is longer
             _ruff_format(self._format_root)
+            on_disk = self._memory is None  # then a file is moved, not written again
             for path in self._unformatted:
                 staged = self._format_root / path
                 text = staged.read_text(encoding="utf-8")
                 marked = mark_long_lines(text)
-                self._settle(path, marked.encode(), staged if marked == text else None)
+                self._settle(path, marked.encode(), staged if on_disk and marked == text else None)
             self._unformatted = []
         if header is not None:
             data = {**header, "files": dict(sorted(self._hashes.items()))}
@@ -229,6 +246,17 @@ class PackageWriter:
                     (self.out_dir / stale).unlink()
                     _remove_if_empty(self.out_dir, (self.out_dir / stale).parent)
         return self.result
+
+    def _format_on_disk(self) -> None:
+        """Move the Python waiting for ruff format from memory to the staging folder."""
+        if self._memory is None:
+            return
+        disk = self._stage / "format"
+        shutil.copytree(self._memory, disk, dirs_exist_ok=True)
+        shutil.rmtree(self._memory, ignore_errors=True)
+        self._memory = None
+        self._format_root = disk
+        self._made = {d for d in self._made if d.is_relative_to(self._stage)}
 
     def _publish_new(self) -> bool:
         """A new package folder in one rename of the staged one (when the folder is still
@@ -249,6 +277,31 @@ def write_package(out_dir: Path, files: list[GeneratedFile], *, check: bool = Fa
     with PackageWriter(out_dir, check=check) as writer:
         writer.add_all(files)
         return writer.commit()
+
+
+MEMORY = Path("/dev/shm")  # Linux's tmpfs; elsewhere the staging folder on disk
+
+
+def _memory_folder() -> Path | None:
+    """A new folder in memory for the Python files ``ruff format`` rewrites, or None.
+
+    ``ruff format`` writes each file it changes again in place (truncated, then written):
+    on a disk that costs the file system a block freed and one allocated per file, and the
+    files of a province are 100,000. In memory, ruff of a 50,000-matter package took 9.2 s
+    instead of 17.9 s (docs/performance.md). The folder holds only those files (about 140 MB at
+    10,000 matters); it moves to disk when memory has no room left for them."""
+    if not MEMORY.is_dir() or not os.access(MEMORY, os.W_OK | os.X_OK):
+        return None
+    try:
+        return Path(tempfile.mkdtemp(prefix="govstd-format-", dir=MEMORY))
+    except OSError:
+        return None
+
+
+def _free(folder: Path) -> int:
+    """Bytes that can still be written below ``folder``."""
+    stat = os.statvfs(folder)
+    return stat.f_bavail * stat.f_frsize
 
 
 def _remove_if_empty(root: Path, folder: Path) -> None:
