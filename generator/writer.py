@@ -31,6 +31,8 @@ from types import TracebackType
 from generator.render import LINE_LENGTH, GeneratedFile, json_bytes, width
 
 MANIFEST = "package.json"
+Chunks = tuple[bytes | memoryview, ...]  # a file's bytes in pieces (GeneratedFile.chunks)
+_BUFFER = 1 << 20  # a file written in pieces: a pack holds 100,000s of them
 
 
 @dataclass
@@ -172,24 +174,28 @@ class PackageWriter:
         if file.path.endswith(".py") and not file.formatted:
             data = file.data
             try:
-                self._stage_file(self._format_root / file.path, data)
+                self._stage_file(self._format_root / file.path, (data,))
             except OSError as exc:
                 if exc.errno != errno.ENOSPC or self._memory is None:
                     raise
                 self._format_on_disk()  # the memory folder is full
-                self._stage_file(self._format_root / file.path, data)
+                self._stage_file(self._format_root / file.path, (data,))
             self._format_bytes += len(data)
             self._unformatted.append(file.path)
         else:
-            self._settle(file.path, file.data)
+            self._settle(file.path, file.chunks)
 
     def add_all(self, files: Iterable[GeneratedFile]) -> None:
         for file in files:
             self.add(file)
 
-    def _settle(self, path: str, raw: bytes, staged: Path | None = None) -> None:
-        """Record the final bytes of ``path``; stage them when the package's copy differs."""
-        self._hashes[path] = hashlib.sha256(raw).hexdigest()
+    def _settle(self, path: str, raw: Chunks, staged: Path | None = None) -> None:
+        """Record the final bytes of ``path`` (in pieces); stage them when the package's
+        copy differs."""
+        digest = hashlib.sha256()
+        for chunk in raw:
+            digest.update(chunk)
+        self._hashes[path] = digest.hexdigest()
         if not self._new and _same(self.out_dir / path, raw):
             self.result.unchanged += 1
             return
@@ -201,12 +207,12 @@ class PackageWriter:
         else:
             self._stage_file(self._ready_root / path, raw)
 
-    def _stage_file(self, target: Path, data: bytes) -> None:
+    def _stage_file(self, target: Path, data: Chunks) -> None:
         if target.parent not in self._made:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(target.parent)
-        with open(target, "wb") as f:
-            f.write(data)
+        with open(target, "wb", buffering=_BUFFER if len(data) > 1 else -1) as f:
+            f.writelines(data)
 
     def commit(
         self,
@@ -227,11 +233,12 @@ class PackageWriter:
                 staged = self._format_root / path
                 text = staged.read_text(encoding="utf-8")
                 marked = mark_long_lines(text)
-                self._settle(path, marked.encode(), staged if on_disk and marked == text else None)
+                moved = staged if on_disk and marked == text else None
+                self._settle(path, (marked.encode(),), moved)
             self._unformatted = []
         if header is not None:
             data = {**header, "files": dict(sorted(self._hashes.items()))}
-            self._settle(MANIFEST, json_bytes(data))
+            self._settle(MANIFEST, (json_bytes(data),))
         before_publishing()
         old = previous_files(self.out_dir)
         self.result.written.sort(key=lambda path: (path == MANIFEST, path))
@@ -315,12 +322,20 @@ def _remove_if_empty(root: Path, folder: Path) -> None:
         folder = folder.parent
 
 
-def _same(target: Path, raw: bytes) -> bool:
-    """Whether ``target`` holds exactly ``raw`` (its size is asked first)."""
+def _same(target: Path, raw: Chunks) -> bool:
+    """Whether ``target`` holds exactly the pieces ``raw`` (its size is asked first)."""
     try:
-        return target.stat().st_size == len(raw) and target.read_bytes() == raw
+        if target.stat().st_size != sum(map(len, raw)):
+            return False
+        held = memoryview(target.read_bytes())
     except OSError:
         return False
+    at = 0
+    for chunk in raw:
+        if held[at : at + len(chunk)] != chunk:
+            return False
+        at += len(chunk)
+    return True
 
 
 def _write(target: Path, data: bytes) -> None:

@@ -389,3 +389,18 @@ def test_python_is_formatted_in_memory_or_on_disk_alike(
     assert formatted_in[0].is_relative_to(shm) == (memory == "roomy")
     assert list(shm.iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "shm"]
+
+
+def test_a_file_in_pieces_is_written_and_compared_as_its_bytes(tmp_path: Path) -> None:
+    """A file rendered in pieces (a pack, openapi.json) is never joined by the writer: it is
+    written piece after piece, hashed and compared with the package's copy the same way."""
+    out = tmp_path / "out"
+    pieces = GeneratedFile("p.jsonl", (b'{"a"', memoryview(b":1}\n[2]"), b"\n"))
+    assert write_package(out, [pieces]).written == ["p.jsonl"]
+    assert (out / "p.jsonl").read_bytes() == pieces.data == b'{"a":1}\n[2]\n'
+    same = GeneratedFile("p.jsonl", b'{"a":1}\n[2]\n')
+    assert write_package(out, [same]).unchanged == 1
+    assert write_package(out, [pieces]).unchanged == 1
+    other = GeneratedFile("p.jsonl", (b'{"a"', b":1}\n[3]", b"\n"))
+    assert write_package(out, [other]).written == ["p.jsonl"]
+    assert (out / "p.jsonl").read_bytes() == b'{"a":1}\n[3]\n'
