@@ -404,3 +404,27 @@ def test_a_file_in_pieces_is_written_and_compared_as_its_bytes(tmp_path: Path) -
     other = GeneratedFile("p.jsonl", (b'{"a"', b":1}\n[3]", b"\n"))
     assert write_package(out, [other]).written == ["p.jsonl"]
     assert (out / "p.jsonl").read_bytes() == b'{"a":1}\n[3]\n'
+
+
+def test_a_ctrl_c_that_orjson_turned_into_a_type_error_is_still_a_ctrl_c(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """orjson turns any exception of its ``default`` (the catalog's dataclasses) into a
+    TypeError: a Ctrl-C there is still an interrupt, not an error (exit 130, not 1)."""
+    import orjson
+
+    from generator.render import catalog
+
+    def interrupted_in_orjson(pkg: object) -> list[object]:
+        def default(value: object) -> object:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs here
+            return None
+
+        orjson.dumps(object(), default=default)
+        return []
+
+    monkeypatch.setattr(catalog, "render_catalog", interrupted_in_orjson)
+    with pytest.raises(KeyboardInterrupt):
+        generate([STANDARDS], "nanshan", tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
