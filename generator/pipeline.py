@@ -180,6 +180,11 @@ def _generate(
             header = render_package(pkg, previous, writer, allow_data_loss=allow_data_loss)
         except GenerateError as failure:
             raise GenerateError([where.located(line) for line in failure.lines]) from None
+        except Exception:
+            # a Ctrl-C in Python called from C that turned it into its own error (orjson's
+            # ``default`` raises TypeError "not JSON serializable" for any exception)
+            interrupted()
+            raise
         del pkg, previous  # the files are staged: ruff format runs beside less memory
         _return_freed_memory()
         written = writer.commit(header, before_publishing=interrupted)

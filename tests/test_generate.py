@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -334,3 +335,96 @@ def test_a_new_package_folder_is_published_whole_with_ordinary_permissions(
     assert [p.name for p in (tmp_path / "new").iterdir()] == ["pkg"]  # no staging left
     again = write_package(out, files)
     assert not again.written and again.unchanged == 2
+
+
+_UNFORMATTED = [
+    GeneratedFile("a.py", "x = {'a':1,\n'b':[1,2,\n3]}\n"),
+    GeneratedFile("tables/b.py", "def f( a ):\n  return a\n"),
+    GeneratedFile("c.json", b"{}\n"),
+]
+_FORMATTED = {
+    "a.py": 'x = {"a": 1, "b": [1, 2, 3]}\n',
+    "tables/b.py": "def f(a):\n    return a\n",
+    "c.json": "{}\n",
+}
+
+
+def _package(out: Path) -> dict[str, str]:
+    return {p.relative_to(out).as_posix(): p.read_text() for p in out.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("memory", ["absent", "roomy", "full at once", "full before ruff"])
+def test_python_is_formatted_in_memory_or_on_disk_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory: str
+) -> None:
+    """Python waiting for ``ruff format`` is staged in a folder in memory (generator/writer.py
+    ``_memory_folder``) or, without one or when it is full, beside the package: the same
+    package either way, and no folder left behind in either place."""
+    shm = tmp_path / "shm"
+    monkeypatch.setattr(writer, "MEMORY", shm if memory != "absent" else tmp_path / "none")
+    shm.mkdir()
+    if memory == "full at once":
+        stage_file = writer.PackageWriter._stage_file
+
+        def full(self: writer.PackageWriter, target: Path, data: bytes) -> None:
+            if target.is_relative_to(shm):
+                raise OSError(errno.ENOSPC, "No space left on device")
+            stage_file(self, target, data)
+
+        monkeypatch.setattr(writer.PackageWriter, "_stage_file", full)
+    if memory == "full before ruff":
+        monkeypatch.setattr(writer, "_free", lambda folder: 0)
+    formatted_in: list[Path] = []
+    ruff_format = writer._ruff_format
+
+    def seen(root: Path) -> None:
+        formatted_in.append(root)
+        ruff_format(root)
+
+    monkeypatch.setattr(writer, "_ruff_format", seen)
+    out = tmp_path / "out"
+    result = write_package(out, _UNFORMATTED)
+    assert sorted(result.written) == sorted(_FORMATTED)
+    assert _package(out) == _FORMATTED
+    assert formatted_in[0].is_relative_to(shm) == (memory == "roomy")
+    assert list(shm.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "shm"]
+
+
+def test_a_file_in_pieces_is_written_and_compared_as_its_bytes(tmp_path: Path) -> None:
+    """A file rendered in pieces (a pack, openapi.json) is never joined by the writer: it is
+    written piece after piece, hashed and compared with the package's copy the same way."""
+    out = tmp_path / "out"
+    pieces = GeneratedFile("p.jsonl", (b'{"a"', memoryview(b":1}\n[2]"), b"\n"))
+    assert write_package(out, [pieces]).written == ["p.jsonl"]
+    assert (out / "p.jsonl").read_bytes() == pieces.data == b'{"a":1}\n[2]\n'
+    same = GeneratedFile("p.jsonl", b'{"a":1}\n[2]\n')
+    assert write_package(out, [same]).unchanged == 1
+    assert write_package(out, [pieces]).unchanged == 1
+    other = GeneratedFile("p.jsonl", (b'{"a"', b":1}\n[3]", b"\n"))
+    assert write_package(out, [other]).written == ["p.jsonl"]
+    assert (out / "p.jsonl").read_bytes() == b'{"a":1}\n[3]\n'
+
+
+def test_a_ctrl_c_that_orjson_turned_into_a_type_error_is_still_a_ctrl_c(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """orjson turns any exception of its ``default`` (the catalog's dataclasses) into a
+    TypeError: a Ctrl-C there is still an interrupt, not an error (exit 130, not 1)."""
+    import orjson
+
+    from generator.render import catalog
+
+    def interrupted_in_orjson(pkg: object) -> list[object]:
+        def default(value: object) -> object:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs here
+            return None
+
+        orjson.dumps(object(), default=default)
+        return []
+
+    monkeypatch.setattr(catalog, "render_catalog", interrupted_in_orjson)
+    with pytest.raises(KeyboardInterrupt):
+        generate([STANDARDS], "nanshan", tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []

@@ -13,6 +13,7 @@ trees are in tests/helpers.py (VERSIONS_OF_TREE), shared with test_migration_saf
 from __future__ import annotations
 
 import datetime
+import sys
 import threading
 import time
 import uuid
@@ -24,19 +25,23 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from generator import writer
+from generator.build import build_package
+from generator.pipeline import check_tree
 from generator.previous import VERSIONS, read_previous
 from generator.render import GenerateError
 from generator.render.migrations import SNAPSHOT, render_migrations
 from generator.render.models import render_models
 from generator.render.sealing import sealed_as
 from generator.render.snapshot import load_snapshot
-from generator.writer import format_python
+from generator.writer import format_python, write_package
 from runtime import migrate
 from tests.helpers import (
     BACKENDS,
     BASE,
     FORM_V1,
     MATTER,
+    STANDARDS,
     application_row,
     assert_models_match,
     build,
@@ -602,3 +607,32 @@ def test_service_reads_do_not_stall_behind_a_waiting_migration(
         f"{read_in * 1000:.0f} ms with lock_timeout {lock_timeout * 1000:.0f} ms; "
         "stalled (cancelled at 4 s) without one"
     )
+
+
+def test_a_big_revision_is_formatted_in_pieces_as_a_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer hands ``ruff format`` a big revision in pieces of statements
+    (generator/writer.py ``_revision_pieces``): joined, they are the bytes of the whole
+    formatted at once. Here with pieces of 1,000 characters, on the first revisions of the
+    bundled province (long lines among them) and of a synthetic tree."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from synth import write_tree
+
+    write_tree(tmp_path / "tree", 30)
+    revisions = []
+    for root, region in ((tmp_path / "tree", "province"), (STANDARDS, "guangdong")):
+        tree, diagnostics, resolved = check_tree([root])
+        assert not diagnostics.has_errors()
+        files = render_migrations(build_package(tree, resolved, region), read_previous(None))
+        revisions += [f for f in files if f.path.startswith(VERSIONS)]
+    for k, revision in enumerate(revisions):
+        whole = write_package(tmp_path / f"whole{k}", [revision])
+        monkeypatch.setattr(writer, "_PIECE", 1000)
+        assert len(writer._revision_pieces(revision)) > 5
+        cut = write_package(tmp_path / f"cut{k}", [revision])
+        monkeypatch.undo()
+        assert whole.written == cut.written == [revision.path]
+        text = (tmp_path / f"whole{k}" / revision.path).read_bytes()
+        assert (tmp_path / f"cut{k}" / revision.path).read_bytes() == text
+        assert sorted(p.name for p in (tmp_path / f"cut{k}").iterdir()) == ["migrations"]

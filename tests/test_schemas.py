@@ -284,7 +284,7 @@ INTERFACE_PATHS = {
 def test_openapi_is_valid_3_1(pkg: PackageIR) -> None:
     (file,) = render_openapi(pkg)
     assert file.path == "openapi.json"
-    doc = json.loads(file.content)
+    doc = json.loads(file.data)
     validate_openapi(doc)
     assert doc["openapi"].startswith("3.1")
     assert doc["info"]["title"] == "甲省政务服务接口"

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from runtime.packs import pack_bytes, pack_name
+from runtime.packs import pack_chunks, pack_name
 from runtime.types import GovstdError
 
 LINE_LENGTH = 100  # of generated Python, as ruff formats and checks it
@@ -22,13 +22,23 @@ class GeneratedFile:
     """A file of the package: its path relative to the package folder and its text."""
 
     path: str
-    content: str | bytes  # bytes: UTF-8 already (large JSON is never held as a str)
+    # bytes: UTF-8 already (large JSON is never held as a str); a tuple: the file's bytes
+    # in pieces, never joined by the writer (a pack's documents, openapi.json around its
+    # version: at 50,000 matters a join is a new allocation of up to 555 MB)
+    content: str | bytes | tuple[bytes | memoryview, ...]
     formatted: bool = False  # already as ``ruff format`` leaves it (taken from the package)
 
     @property
     def data(self) -> bytes:
         """The file's bytes (UTF-8)."""
+        if isinstance(self.content, tuple):
+            return b"".join(self.content)
         return self.content if isinstance(self.content, bytes) else self.content.encode()
+
+    @property
+    def chunks(self) -> tuple[bytes | memoryview, ...]:
+        """The file's bytes in the pieces it was made of."""
+        return self.content if isinstance(self.content, tuple) else (self.data,)
 
 
 def python_banner(digest: str) -> str:
@@ -76,7 +86,7 @@ def packs(kind: str, documents: dict[str, bytes]) -> list[GeneratedFile]:
     shards: dict[str, dict[str, bytes]] = {}
     for key in list(documents):
         shards.setdefault(pack_name(kind, key), {})[key] = documents.pop(key)
-    return [GeneratedFile(name, pack_bytes(shards.pop(name))) for name in sorted(shards)]
+    return [GeneratedFile(name, pack_chunks(shards.pop(name))) for name in sorted(shards)]
 
 
 def json_text(value: Any) -> str:

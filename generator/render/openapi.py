@@ -113,7 +113,7 @@ def openapi_document(pkg: PackageIR) -> dict[str, Any]:
 _UNVERSIONED = "1.0.0+unversioned"
 
 
-def _document(pkg: PackageIR) -> tuple[dict[str, Any], bytes]:
+def _document(pkg: PackageIR) -> tuple[dict[str, Any], tuple[bytes | memoryview, ...]]:
     """The document of ``pkg`` and its JSON (:func:`json_bytes`)."""
     region = pkg.regions[0] if pkg.regions else None
     name = label(region.name) if region else pkg.region
@@ -169,10 +169,10 @@ def _document(pkg: PackageIR) -> tuple[dict[str, Any], bytes]:
     document["info"]["version"] = version
     placeholder = f'"version": "{_UNVERSIONED}"'.encode()
     if data.count(placeholder) == 1:  # else a text of the package reads so: write it again
-        data = data.replace(placeholder, f'"version": "{version}"'.encode())
-    else:
-        data = json_bytes(document)
-    return document, data
+        at, view = data.index(placeholder), memoryview(data)  # in pieces, not copied
+        versioned = f'"version": "{version}"'.encode()
+        return document, (view[:at], versioned, view[at + len(placeholder) :])
+    return document, (json_bytes(document),)
 
 
 def render_openapi(pkg: PackageIR) -> list[GeneratedFile]:
