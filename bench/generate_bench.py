@@ -7,8 +7,9 @@ fresh process into an empty folder: wall time of the whole ``govstd generate``
 (validate → resolve → build → render → format → write) and its peak memory, all its
 processes together: the largest summed proportional set size of the process tree
 (sampled every 0.2 s: generate, ``ruff format``, and the forks of an earlier generator)
-plus what the system's in-memory files (tmpfs: /dev/shm) grew by meanwhile, and never less than the generate process's own peak resident set (getrusage; a
-child's maxrss would count the pages it shares with its parent after the fork). With
+plus what the system's in-memory files (tmpfs: /dev/shm) grew by meanwhile, and never
+less than the generate process's own peak resident set (getrusage; a child's maxrss
+would count the pages it shares with its parent after the fork). With
 ``--before DIR`` (a checkout of an earlier revision) the smallest size is generated
 with that code too, side by side, and the ratios printed. Then the ratio of the time
 at twice the size (linear would be 2.00), a regeneration after a one-matter change,
