@@ -415,7 +415,7 @@ def test_a_ctrl_c_that_orjson_turned_into_a_type_error_is_still_a_ctrl_c(
 
     from generator.render import catalog
 
-    def interrupted_in_orjson(pkg: object) -> list[object]:
+    def interrupted_in_orjson(pkg: object, pinyin: object = None) -> list[object]:
         def default(value: object) -> object:
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(1)  # the handler runs here
