@@ -409,28 +409,29 @@ def _commit_failed(conn: Connection, error: Exception) -> Exception:
     )
 
 
+def _by_hook(jobs: list[Any], name: str) -> dict[Any, list[Any]]:
+    """The jobs that have the function ``name`` (a ``staticmethod``), grouped by it."""
+    found: dict[Any, list[Any]] = {}
+    for job in jobs:
+        hook = getattr(job, name, None)
+        if hook is not None:
+            found.setdefault(hook, []).append(job)
+    return found
+
+
 def _batched(conn: Connection, group: list[_Queued]) -> None:
     """A job may have a ``batch(conn, jobs)``: it runs once for all the group's jobs that
     have the same one, before any of them (runtime/submission.py: their numbers, in one
     statement instead of one each)."""
-    batches: dict[Any, list[Any]] = {}
-    for job, _done in group:
-        batch = getattr(job, "batch", None)
-        if batch is not None:
-            batches.setdefault(batch, []).append(job)
-    for batch, jobs in batches.items():
+    for batch, jobs in _by_hook([job for job, _done in group], "batch").items():
         batch(conn, jobs)
 
 
 def _rolled_back(jobs: list[Any]) -> None:
-    """A job may have a ``rolled_back(jobs)``: called when what they wrote was rolled back
-    (runtime/submission.py: numbers taken from a counter row in it are void)."""
-    hooks: dict[Any, list[Any]] = {}
-    for job in jobs:
-        hook = getattr(job, "rolled_back", None)
-        if hook is not None:
-            hooks.setdefault(hook, []).append(job)
-    for hook, hooked in hooks.items():
+    """A job may have a ``rolled_back(jobs)``: called once for all of ``jobs`` that have the
+    same one when what they wrote was rolled back (runtime/submission.py: numbers taken
+    from a counter row in it are void)."""
+    for hook, hooked in _by_hook(jobs, "rolled_back").items():
         hook(hooked)
 
 
