@@ -127,16 +127,16 @@ class _Literal:
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
+# The runtime spec class each IR class of a form is written as (here and in the rules)
+SPEC_CLASSES: dict[type, type] = {
+    FormIR: FormSpec,
+    FieldIR: FieldSpec,
+    GroupIR: GroupSpec,
+    SectionIR: SectionSpec,
+    RuleIR: RuleSpec,
+}
 _PYTHON = _Literal({})
-_FORM = _Literal(
-    {
-        FormIR: FormSpec,
-        FieldIR: FieldSpec,
-        GroupIR: GroupSpec,
-        SectionIR: SectionSpec,
-        RuleIR: RuleSpec,
-    }
-)
+_FORM = _Literal(SPEC_CLASSES)
 
 
 def python_literal(value: Any) -> str:

@@ -19,22 +19,15 @@ from typing import Any
 
 import orjson
 
-from generator.ir import FieldIR, FormIR, GroupIR, MatterIR, PackageIR, RuleIR, SectionIR
+from generator.ir import FormIR, MatterIR, PackageIR
 from generator.render import GeneratedFile, packs
-from runtime.formspec import FieldSpec, FormSpec, GroupSpec, RuleSpec, SectionSpec
+from generator.render.forms import SPEC_CLASSES
 from runtime.packs import RULES
 from runtime.rules import FORMAT
 
 __all__ = ["render_rules"]
 
 
-_SPECS: dict[type, type] = {
-    FormIR: FormSpec,
-    FieldIR: FieldSpec,
-    GroupIR: GroupSpec,
-    SectionIR: SectionSpec,
-    RuleIR: RuleSpec,
-}
 _GETTERS: dict[type, tuple[tuple[str, ...], attrgetter[Any]]] = {}
 # rules_hash's bytes, which are also the document's line in its pack (json_line's)
 _HASHED = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_SORT_KEYS
@@ -48,7 +41,7 @@ def _as_data(value: Any) -> dict[str, Any]:
     if got is None:
         if not dataclasses.is_dataclass(value) or isinstance(value, type):
             raise TypeError(f"{type(value).__name__} is not JSON serializable")
-        cls = _SPECS.get(type(value), type(value))
+        cls = SPEC_CLASSES.get(type(value), type(value))
         names = tuple(f.name for f in dataclasses.fields(cls))
         got = _GETTERS[type(value)] = names, attrgetter(*names)
     names, get = got
