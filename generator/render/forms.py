@@ -28,18 +28,20 @@ __all__ = ["form_literal", "form_spec", "python_literal", "render_forms"]
 # --- IR -> runtime spec ----------------------------------------------------------------
 
 S = TypeVar("S")
-_GETTERS: dict[type, tuple[tuple[str, ...], attrgetter[Any]]] = {}
+
+
+@functools.cache
+def field_values(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+    """A dataclass's field names, and a getter of a value's fields as a tuple; made once per
+    class (a province's forms have 100,000s of fields). TypeError for another class."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    return names, _values(list(names))
 
 
 def _spec(cls: type[S], value: object, **parts: object) -> S:
     """``value`` (an IR dataclass) as the runtime's ``cls``: every field of ``cls`` has its
-    namesake in the IR (which also has ``renamed_from`` and ``source``), or is in ``parts``.
-    The getter is made once per class: a province's forms have 100,000s of fields."""
-    got = _GETTERS.get(cls)
-    if got is None:
-        names = tuple(f.name for f in dataclasses.fields(cast(Any, cls)))
-        got = _GETTERS[cls] = names, attrgetter(*names)
-    names, get = got
+    namesake in the IR (which also has ``renamed_from`` and ``source``), or is in ``parts``."""
+    names, get = field_values(cast(type, cls))
     if not parts:
         return cls(*get(value))
     return cls(**{**dict(zip(names, get(value), strict=True)), **parts})

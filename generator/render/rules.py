@@ -11,24 +11,21 @@ it (:mod:`generator.previous`).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections import Counter
-from operator import attrgetter
 from typing import Any
 
 import orjson
 
 from generator.ir import FormIR, MatterIR, PackageIR
 from generator.render import GeneratedFile, packs
-from generator.render.forms import SPEC_CLASSES
+from generator.render.forms import SPEC_CLASSES, field_values
 from runtime.packs import RULES
 from runtime.rules import FORMAT
 
 __all__ = ["render_rules"]
 
 
-_GETTERS: dict[type, tuple[tuple[str, ...], attrgetter[Any]]] = {}
 # rules_hash's bytes, which are also the document's line in its pack (json_line's)
 _HASHED = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_SORT_KEYS
 
@@ -37,16 +34,8 @@ def _as_data(value: Any) -> dict[str, Any]:
     """orjson's ``default``: an IR dataclass as a dict of the fields of the runtime spec it
     maps to (what :func:`runtime.rules.form_document` of ``form_spec(form)`` holds), any
     other dataclass (materials, limits) as all its fields."""
-    got = _GETTERS.get(type(value))
-    if got is None:
-        if not dataclasses.is_dataclass(value) or isinstance(value, type):
-            raise TypeError(f"{type(value).__name__} is not JSON serializable")
-        cls = SPEC_CLASSES.get(type(value), type(value))
-        names = tuple(f.name for f in dataclasses.fields(cls))
-        got = _GETTERS[type(value)] = names, attrgetter(*names)
-    names, get = got
-    values = get(value)
-    return dict(zip(names, values if len(names) > 1 else (values,), strict=True))
+    names, get = field_values(SPEC_CLASSES.get(type(value), type(value)))
+    return dict(zip(names, get(value), strict=True))
 
 
 def _form_data(form: FormIR) -> dict[str, Any]:
