@@ -40,7 +40,6 @@ write the event last in their transaction. Events of one application are in orde
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
@@ -63,6 +62,7 @@ from sqlalchemy.exc import OperationalError
 from runtime.answers import Event
 from runtime.db import read
 from runtime.package import Package, Tables
+from runtime.record_ids import new_id
 from runtime.records import iso
 from runtime.types import GovstdError
 
@@ -107,7 +107,7 @@ def emit(
     conn.execute(
         insert(tables.events),
         {
-            "event_id": str(uuid.uuid4()),
+            "event_id": new_id(),
             "type": type_,
             "application_id": application_id,
             "region": region,

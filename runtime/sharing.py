@@ -27,7 +27,6 @@ applications read (never values). Request lifecycle entries: ``share_request``,
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -52,6 +51,7 @@ from runtime.errors import ApiError, FieldProblem, message
 from runtime.formspec import localized
 from runtime.masking import mask_value
 from runtime.package import Package
+from runtime.record_ids import new_id
 from runtime.records import iso, load_data
 
 TABLE = "sharing_requests"
@@ -154,7 +154,7 @@ def create(c: Context, identity: Identity, body: Mapping[Any, Any], lng: str, ri
     resource, chosen, columns = checked_request(c.package, body, local_date(now), lng)
     free = [e for e in chosen if resource.item_map[e].share_type == "unconditional"]
     row = {
-        "id": str(uuid.uuid4()),
+        "id": new_id(),
         "resource": resource.id,
         "region": resource.region,
         "requester_sub": identity.subject,

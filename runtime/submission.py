@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +46,7 @@ from runtime.numbers import (
     take_many,
 )
 from runtime.package import Matter, Package, Region
+from runtime.record_ids import new_id
 from runtime.records import clock_columns, iso, rules_columns, store_data
 from runtime.validation import validate_submission
 
@@ -301,7 +301,7 @@ def file_application(
     workflow = pkg.workflows[matter.workflow]
     initial = workflow.states[workflow.initial]
     clock = ClockState.for_limit(rules.promised, region.calendar).enter(initial.as_spec(), now)
-    app_id = str(uuid.uuid4())
+    app_id = new_id()
     t = pkg.tables
     number = number or next_number(conn, pkg, region, now)
     conn.execute(

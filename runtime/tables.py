@@ -8,7 +8,7 @@ change here is a change of the next ``govstd generate``'s revision.
 
 Columns are NOT NULL unless ``nullable=True``. Constraint and index names are written
 out: they are the names the migrations give (the naming convention is for anything
-else). Applications' ids are uuid4 text; row ids are integers.
+else). Applications' ids are UUIDv7 text (runtime/record_ids.py); row ids are integers.
 """
 
 from __future__ import annotations

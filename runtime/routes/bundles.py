@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import uuid
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
@@ -35,6 +34,7 @@ from runtime.formspec import localized
 from runtime.numbers import prepare
 from runtime.operations import WRITE_ERRORS, Operation
 from runtime.package import Bundle, Package, Region
+from runtime.record_ids import new_id
 from runtime.records import is_final, iso, lock_case, summary
 from runtime.routes.catalogue import region_param, resolve_text
 from runtime.routes.common import (
@@ -164,7 +164,7 @@ def file_bundle(
     )
     if problems:
         raise ApiError(422, "validation", fields=problems)
-    filing = str(uuid.uuid4())
+    filing = new_id()
     prepare(c.engine, pkg, region, now)
     try:
         with write(c.engine) as conn:
