@@ -44,9 +44,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio.to_thread
-from sqlalchemy import Connection, Engine, Insert, create_engine, event, insert
+from sqlalchemy import Connection, Engine, Insert, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+
+from runtime.bulk_insert import insert_rows
 
 T = TypeVar("T")
 
@@ -496,7 +498,7 @@ class _Deferred:
             self.conn.execute(statement, parameters)
         kept, self.kept = self.kept, {}
         for (table, _columns), rows in kept.items():
-            self.conn.execute(insert(table), rows)
+            insert_rows(self.conn, table, rows)
 
 
 _GROUPS: weakref.WeakKeyDictionary[Engine, dict[asyncio.AbstractEventLoop, GroupCommit]] = (

@@ -246,3 +246,29 @@ async def test_a_group_whose_commit_fails_is_answered_with_the_error_not_filed_a
     finally:
         meta.drop_all(engine)
         engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_filing_alone_in_its_group_is_stored_on_the_first_try(either: Any) -> None:
+    """A group of one row whose id the database gives: on PostgreSQL its insert once asked
+    for the new id back (RETURNING) inside the pipeline, failed there, and the group went
+    one by one (a rollback, a savepoint and two more round trips) every time."""
+    engine = either
+    statements: list[str] = []
+    event.listen(
+        engine, "before_cursor_execute", lambda *a: statements.append(a[2].split()[0].upper())
+    )
+    rollbacks: list[int] = []
+    event.listen(engine, "rollback", lambda _conn: rollbacks.append(1))
+
+    def unnumbered(conn: Connection) -> str:
+        conn.execute(insert(ROWS), {"v": "the database numbers me"})
+        return "stored"
+
+    assert await group_commit(engine).run(unnumbered) == "stored"
+    assert "ROLLBACK" not in statements and not rollbacks  # the first try held
+    assert statements.count("SAVEPOINT") <= 1  # SQLite's first try is in one; nothing more
+    with engine.connect() as conn:
+        assert conn.execute(select(ROWS.c.v).where(ROWS.c.id != 0)).scalars().all() == [
+            "the database numbers me"
+        ]
