@@ -32,7 +32,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Dialect, Table, insert
+from sqlalchemy import JSON, Connection, Dialect, Table, insert
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,7 @@ def _plan(table: Table, columns: tuple[str, ...], dialect: Dialect) -> _Plan | N
         source = f"VALUES ({', '.join('?' for _ in given + defaulted)})"
     return _Plan(
         sql=f"INSERT INTO {name} ({names}) {source}",
-        given=tuple(
-            (str(c.name), c.type.dialect_impl(dialect).bind_processor(dialect)) for c in given
-        ),
+        given=tuple((str(c.name), _processor(c.type, dialect)) for c in given),
         defaults={
             str(c.name): _processed(c.default.arg, c.type, dialect)  # type: ignore[union-attr]
             for c in defaulted
@@ -93,6 +91,11 @@ def _plan(table: Table, columns: tuple[str, ...], dialect: Dialect) -> _Plan | N
 
 
 def _processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value of ``type_`` before the driver gets it; nothing for
+    a JSON column on PostgreSQL, whose value goes into the rows' JSON as it is (its own
+    processor would make it a JSON string inside it)."""
+    if dialect.name == "postgresql" and isinstance(type_, JSON):
+        return None
     processor: Callable[[Any], Any] | None = type_.dialect_impl(dialect).bind_processor(dialect)
     return processor
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -41,6 +42,7 @@ KINDS = Table(
     Column("flag", Boolean),
     Column("day", Date),
     Column("at", DateTime(timezone=True)),
+    Column("items", JSON),
     Column("version", Integer, nullable=False, default=1, server_default="1"),
 )
 AT = datetime(2026, 12, 6, 10, 30, 15, 123456, tzinfo=UTC)
@@ -53,6 +55,7 @@ ROWS: list[dict[str, Any]] = [
         "flag": bool(i % 2),
         "day": date(2026, 12, i + 1),
         "at": AT,
+        "items": None if i == 3 else ["01", f"第{i}项"] if i % 2 else {"code": [i], "note": "x"},
     }
     for i in range(5)
 ]
