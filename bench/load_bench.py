@@ -1,6 +1,6 @@
 """Load benchmark: the generated runtime against a hand-written baseline, in one run.
 
-    .venv/bin/python bench/load_bench.py [--duration 8] [--connections 16] [--workers 1,2]
+    .venv/bin/python bench/load_bench.py [--duration 16] [--connections 16] [--workers 1,2]
     .venv/bin/python bench/load_bench.py --runtime /tmp/before   # another runtime/ (before/after)
 
 For 1 and 2 uvicorn workers, on a fresh SQLite database each time, it starts
@@ -19,7 +19,10 @@ The load generator is ``wrk`` (``apt-get install wrk``; one thread, a Lua script
 the POST body and the figures). Both apps run side by side (idle
 while the other is measured) and each figure is taken in slices that alternate between
 them (A B, B A, …), so a machine whose load drifts during the run (a shared one)
-weighs on both alike; a short warm-up before is not counted. Before measuring, one
+weighs on both alike (16 s a figure in 8 slices: on a 2-core machine shared with
+other virtual machines, one app's rate moved by a third from one second to the next,
+and 4 slices of 2 s left the ratio ±10 % from run to run); a short warm-up before is
+not counted. Before measuring, one
 answer of each endpoint from both apps is compared (ids, numbers and timestamps
 aside): every key the baseline answers must have the same value in the generated
 app's answer, else the run stops. Only 2xx answers count. The table gives 2xx
@@ -381,9 +384,9 @@ def seed(server: Server, token: str) -> tuple[str, dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--app", type=Path, help="a generated package (default: generate nanshan)")
-    parser.add_argument("--duration", type=float, default=8.0, help="seconds per measurement")
+    parser.add_argument("--duration", type=float, default=16.0, help="seconds per measurement")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up, uncounted")
-    parser.add_argument("--rounds", type=int, default=4, help="alternating slices per figure")
+    parser.add_argument("--rounds", type=int, default=8, help="alternating slices per figure")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", default="1", help="comma-separated worker counts")
     parser.add_argument("--endpoints", default="submit,read,catalogue")

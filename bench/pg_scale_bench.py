@@ -1,6 +1,6 @@
 """PostgreSQL scale-out: submissions/s with 1 and 2 workers, against SQLite with 1, in one run.
 
-    /work/bin/heavy .venv/bin/python bench/pg_scale_bench.py [--duration 12] [--connections 16]
+    /work/bin/heavy .venv/bin/python bench/pg_scale_bench.py [--duration 24] [--connections 16]
     … --pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres   # the default, or
                                                                    # GOVSTD_TEST_POSTGRES_URL
 
@@ -10,9 +10,9 @@ the end) and one SQLite file, migrates each with ``govstd migrate`` and starts t
 SQLite (WAL) with 1 worker. wrk drives ``POST /api/matters/ibr/applications`` (one
 valid body, one applicant token, as bench/load_bench.py does) at a fixed number of
 connections; each figure is taken in slices that rotate between the three servers
-(A B C, C B A, …), so a shared machine whose load drifts weighs on all alike; a short
-warm-up is not counted. Only 2xx answers count. At the end every database must hold
-as many distinct numbers as applications.
+(A B C, C B A, …; 24 s a figure in 12 slices), so a shared machine whose load drifts
+weighs on all alike; a short warm-up is not counted. Only 2xx answers count. At the
+end every database must hold as many distinct numbers as applications.
 
 It prints submissions/s and p99 of each, and the ratios PostgreSQL 2 workers / 1
 worker (target ≥ 1.3) and PostgreSQL 2 workers / SQLite 1 worker (target ≥ 1.0);
@@ -66,9 +66,9 @@ def label(kind: str, workers: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pg", default=os.environ.get("GOVSTD_TEST_POSTGRES_URL", DEFAULT_PG))
-    parser.add_argument("--duration", type=float, default=12.0, help="seconds per figure")
+    parser.add_argument("--duration", type=float, default=24.0, help="seconds per figure")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up, uncounted")
-    parser.add_argument("--rounds", type=int, default=6, help="rotating slices per figure")
+    parser.add_argument("--rounds", type=int, default=12, help="rotating slices per figure")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-check", action="store_true", help="do not fail below target")
     args = parser.parse_args()
