@@ -215,9 +215,10 @@ class GroupCommit:
     flush at a time: one writer anyway): in the event loop; the process's write lock
     and ``BEGIN IMMEDIATE`` are taken without waiting (when either is held — a write of
     a thread of this process, another worker — it sleeps in the loop and tries again),
-    and the jobs run without awaiting anything (they must not block on anything but
-    SQLite); the ``COMMIT`` alone runs in a thread, while the loop serves other requests
-    (readers of the WAL never wait for it; the next group waits for the write lock).
+    and nothing is awaited until the ``COMMIT``, so the database is never locked while
+    the loop serves other requests; jobs must not block on anything but SQLite. (The
+    ``COMMIT`` in a thread, so the loop goes on while SQLite writes the WAL, was tried:
+    filings 8 % slower, the thread hop and the GIL going back and forth cost more.)
     PostgreSQL: the whole transaction in one thread (one thread hop per group, not per
     filing), :data:`PG_PARALLEL_GROUPS` of them at once, so a filing waits for another
     one's commit only while that many groups are all under way.
@@ -260,13 +261,7 @@ class GroupCommit:
             return await anyio.to_thread.run_sync(_stored_in_thread, engine, group)
         conn = await self._begin(engine)
         try:
-            outcomes = _run(conn, group)
-            # The COMMIT (its WAL writes, and a checkpoint every ~1,000 pages) in a thread:
-            # sqlite3 lets go of the GIL while it writes, so the loop goes on parsing and
-            # checking the next filings meanwhile (issue 13: the COMMITs took 6 % of the
-            # loop's time under load, a checkpoint 7-9 ms at a time).
-            await anyio.to_thread.run_sync(conn.commit)
-            return outcomes
+            return _store(conn, group)
         finally:
             _give_back(conn)  # rolls back what did not commit
             _WRITE_LOCKS[engine].release()
@@ -339,14 +334,9 @@ def _give_back(conn: Connection) -> None:
         conn.close()
 
 
-def _run(conn: Connection, group: list[_Queued], *, restart: bool = False) -> list[_Outcome]:
-    """Every job of the group in ``conn``'s transaction, not yet committed."""
-    return _together(conn, group, restart) or _one_by_one(conn, group)
-
-
 def _store(conn: Connection, group: list[_Queued], *, restart: bool = False) -> list[_Outcome]:
     """Every job of the group in ``conn``'s transaction, then the ``COMMIT``."""
-    outcomes = _run(conn, group, restart=restart)
+    outcomes = _together(conn, group, restart) or _one_by_one(conn, group)
     conn.commit()
     return outcomes
 
