@@ -32,9 +32,8 @@ _RAND_B = (1 << 62) - 1
 
 def new_id() -> str:
     """A new UUIDv7 as lower-case text, ``xxxxxxxx-xxxx-7xxx-[89ab]xxx-xxxxxxxxxxxx``."""
+    ms = time.time_ns() // 1_000_000
     rand = int.from_bytes(os.urandom(10), "big")  # 80 bits: 12 for rand_a, 62 for rand_b
-    value = ((time.time_ns() // 1_000_000) << 80 | _VERSION_7 | (rand >> 68) << 64 | _VARIANT) | (
-        rand & _RAND_B
-    )
+    value = ms << 80 | _VERSION_7 | (rand >> 68) << 64 | _VARIANT | (rand & _RAND_B)
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
