@@ -24,6 +24,8 @@ from types import TracebackType
 
 import orjson
 
+from generator.children import python_module
+
 CHILD_FROM = 1000  # names: fewer are computed in this process (a child costs ~0.3 s)
 
 
@@ -51,13 +53,9 @@ class PinyinKeys:
         self._file = Path(name)
         with os.fdopen(fd, "wb") as f:
             f.write(orjson.dumps(self.names))
-        code = str(Path(__file__).resolve().parent.parent)  # this checkout's generator
-        path = os.pathsep.join(filter(None, [code, os.environ.get("PYTHONPATH")]))
+        command, env = python_module("generator.pinyin", name)
         self._child = subprocess.Popen(
-            [sys.executable, "-m", "generator.pinyin", name],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": path},
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
         )
 
     def get(self) -> dict[str, tuple[str, str]]:

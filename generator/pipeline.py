@@ -129,16 +129,19 @@ def render_package(
 
     names = (m.name.get("zh", "") for region in pkg.regions for m in region.matters)
     with PinyinKeys(names) as pinyin:  # in a child process, beside the first renderer
+        # the Python first (the form and table modules): formatted and staged by the
+        # writer's helper process while the rest renders here (PackageWriter.format_ahead)
         steps: list[Callable[[], Iterable[GeneratedFile]]] = [
             lambda: render_database(pkg, previous, allow_data_loss=allow_data_loss),
-            lambda: render_catalog(pkg, pinyin),
             lambda: render_forms(pkg, previous.forms),
+            lambda: render_catalog(pkg, pinyin),
             lambda: render_schemas(pkg),
             lambda: render_openapi(pkg),
             lambda: render_rules(pkg, previous.rules),
         ]
         for step in steps:
             writer.add_all(step())
+            writer.format_ahead()
     return {"region": pkg.region, "source_hash": pkg.source_hash, "format": PACKAGE_FORMAT}
 
 

@@ -28,6 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+import orjson
+
+from generator.children import python_module
 from generator.render import LINE_LENGTH, GeneratedFile, json_bytes, width
 
 MANIFEST = "package.json"
@@ -63,9 +66,9 @@ def _ruff_command() -> list[str]:
     return [*_ruff(), "format", "--quiet", "--no-cache", "--line-length", str(LINE_LENGTH), "."]
 
 
-def _ruff_format(root: Path) -> None:
+def _ruff_format(root: Path, command: list[str] | None = None) -> None:
     """``ruff format`` over every Python file below ``root`` (one process for all)."""
-    subprocess.run(_ruff_command(), cwd=root, check=True, capture_output=True)
+    subprocess.run(command or _ruff_command(), cwd=root, check=True, capture_output=True)
 
 
 def mark_long_lines(text: str) -> str:
@@ -148,14 +151,19 @@ class PackageWriter:
         self._stage = Path(
             tempfile.mkdtemp(prefix=f".{out_dir.name}.govstd-", dir=None if check else beside)
         )
-        # Python waiting for ruff format: in memory when the system has a folder there
+        # Python waiting for ruff format: in memory when the system has a folder there; a
+        # folder per batch (the first ones handed to the helper by format_ahead)
         self._memory = _memory_folder()
-        self._format_root = self._memory or self._stage / "format"
+        self._format_base = self._memory or self._stage / "format"
+        self._batches = 0  # handed to the helper
+        self._collected = 0  # … and their findings taken
+        self._format_root = self._format_base / "0"
         self._format_bytes = 0  # staged there
         self._pieces: dict[str, int] = {}  # a big revision: path -> its pieces after the first
         self._ready_root = self._stage / "ready"  # final texts that differ from the package
         self._new = not out_dir.exists()  # a new package: nothing to compare, one rename
         self._made: set[Path] = set()  # folders made in the staging folder
+        self._helper: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> PackageWriter:
         return self
@@ -163,6 +171,13 @@ class PackageWriter:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._helper is not None:  # stopped before its folders go (an error, Ctrl-C)
+            self._helper.kill()
+            self._helper.wait()
+            if self._helper.stdin is not None:
+                with contextlib.suppress(OSError):
+                    self._helper.stdin.close()
+            self._helper = None
         shutil.rmtree(self._stage, ignore_errors=True)
         if self._memory is not None:
             shutil.rmtree(self._memory, ignore_errors=True)
@@ -199,27 +214,77 @@ class PackageWriter:
     def _settle(self, path: str, raw: Chunks, staged: Path | None = None) -> None:
         """Record the final bytes of ``path`` (in pieces); stage them when the package's
         copy differs."""
-        digest = hashlib.sha256()
-        for chunk in raw:
-            digest.update(chunk)
-        self._hashes[path] = digest.hexdigest()
-        if not self._new and _same(self.out_dir / path, raw):
-            self.result.unchanged += 1
-            return
-        self.result.written.append(path)
-        if self.check:
-            return
-        if staged is not None:
-            _move(staged, self._ready_root / path)
+        self._record(path, *self._place.settle(path, raw, staged))
+
+    def _record(self, path: str, digest: str, written: bool) -> None:
+        self._hashes[path] = digest
+        if written:
+            self.result.written.append(path)
         else:
-            self._stage_file(self._ready_root / path, raw)
+            self.result.unchanged += 1
+
+    @property
+    def _place(self) -> Placer:
+        return Placer(self.out_dir, self._ready_root, self._new, self.check, self._made)
 
     def _stage_file(self, target: Path, data: Chunks) -> None:
-        if target.parent not in self._made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(target.parent)
-        with open(target, "wb", buffering=_BUFFER if len(data) > 1 else -1) as f:
-            f.writelines(data)
+        _stage_file(target, data, self._made)
+
+    def format_ahead(self) -> None:
+        """Hand the Python added so far to a helper process (``python -m
+        generator.formatter``), which formats it with ``ruff format`` and stages its final
+        text as :meth:`commit` would, while the renderers still to run go on here.
+
+        The second core does the formatting and the file system's work of creating the
+        staged files (a province's form and table modules are 20,000 files, seconds of
+        the kernel's time), which :meth:`commit` did afterwards in this process. The file
+        list and the helper's findings pass through files in the staging folder, so that
+        neither process ever waits on the other's pipe."""
+        if not self._unformatted:
+            return
+        if self._memory is not None and _free(self._memory) < self._format_bytes:
+            self._format_on_disk()
+        batch = self._batches
+        listing = self._stage / f"batch-{batch}.json"
+        files = [[path, self._pieces.get(path, 0)] for path in self._unformatted]
+        order = {
+            "root": str(self._format_root),
+            "on_disk": self._memory is None,
+            "ruff": _ruff_command(),
+            "files": files,
+        }
+        listing.write_bytes(orjson.dumps(order))
+        if self._helper is None:
+            self._helper = _start_formatter(
+                self.out_dir, self._ready_root, self._new, self.check, self._stage / "helper.log"
+            )
+        assert self._helper.stdin is not None
+        self._helper.stdin.write(f"{listing}\n".encode())
+        self._helper.stdin.flush()
+        self._batches += 1
+        self._unformatted = []
+        self._format_root = self._format_base / str(self._batches)
+
+    def _collect(self) -> None:
+        """Wait for the helper to finish every batch handed to it; take its findings."""
+        helper, self._helper = self._helper, None
+        if helper is None:
+            return
+        assert helper.stdin is not None
+        helper.stdin.close()
+        status = helper.wait()
+        for batch in range(self._collected, self._batches):
+            findings = self._stage / f"batch-{batch}.out.json"
+            found = orjson.loads(findings.read_bytes()) if findings.exists() else {}
+            if "returncode" in found:  # ruff failed, as it would have here
+                raise subprocess.CalledProcessError(found["returncode"], found["cmd"])
+            if "files" not in found:
+                log = (self._stage / "helper.log").read_text(errors="replace").strip()
+                why = found.get("error") or f"the helper exited with {status}: {log[-2000:]}"
+                raise RuntimeError(f"formatting the generated Python failed: {why}")
+            for path, digest, written in found["files"]:
+                self._record(path, digest, written)
+        self._collected = self._batches
 
     def commit(
         self,
@@ -231,20 +296,15 @@ class PackageWriter:
 
         ``before_publishing`` is called before the package is touched; what it raises
         leaves the package as it was."""
+        self._collect()
         if self._unformatted:
             if self._memory is not None and _free(self._memory) < self._format_bytes:
                 self._format_on_disk()  # room for the formatted text, which is longer
             _ruff_format(self._format_root)
-            on_disk = self._memory is None  # then a file is moved, not written again
+            place, on_disk = self._place, self._memory is None
             for path in self._unformatted:
-                staged = self._format_root / path
-                text = staged.read_text(encoding="utf-8")
-                whole = path not in self._pieces  # else the file staged is its first piece
-                if not whole:
-                    text += "".join(self._formatted_pieces(path))
-                marked = mark_long_lines(text)
-                moved = staged if on_disk and whole and marked == text else None
-                self._settle(path, (marked.encode(),), moved)
+                pieces = self._pieces.get(path, 0)
+                self._record(path, *place.formatted(self._format_root, path, pieces, on_disk))
             self._unformatted = []
         if header is not None:
             data = {**header, "files": dict(sorted(self._hashes.items()))}
@@ -264,24 +324,17 @@ class PackageWriter:
                     _remove_if_empty(self.out_dir, (self.out_dir / stale).parent)
         return self.result
 
-    def _formatted_pieces(self, path: str) -> Iterator[str]:
-        """The formatted pieces of the revision ``path`` after its first, without the head
-        each was formatted under."""
-        for k in range(1, self._pieces[path] + 1):
-            text = (self._format_root / _piece_path(path, k)).read_text(encoding="utf-8")
-            if not text.startswith(_PIECE_HEAD):  # ruff left the head as it was: always
-                raise ValueError(f"{path}: piece {k} formatted into {text[:80]!r}")
-            yield text.removeprefix(_PIECE_HEAD)
-
     def _format_on_disk(self) -> None:
         """Move the Python waiting for ruff format from memory to the staging folder."""
         if self._memory is None:
             return
+        self._collect()  # the helper's batches are done and gone from memory first
         disk = self._stage / "format"
         shutil.copytree(self._memory, disk, dirs_exist_ok=True)
         shutil.rmtree(self._memory, ignore_errors=True)
         self._memory = None
-        self._format_root = disk
+        self._format_base = disk
+        self._format_root = disk / str(self._batches)
         self._made = {d for d in self._made if d.is_relative_to(self._stage)}
 
     def _publish_new(self) -> bool:
@@ -295,6 +348,75 @@ class PackageWriter:
         except OSError:  # made meanwhile: file by file
             return False
         return True
+
+
+@dataclass
+class Placer:
+    """Where a final file goes: compared with the package's copy, staged when it differs.
+    Shared by the writer and its formatting helper (generator/formatter.py)."""
+
+    out_dir: Path
+    ready_root: Path
+    new: bool  # a new package: nothing to compare
+    check: bool  # compare only
+    made: set[Path]  # folders made in the staging folder
+
+    def settle(self, path: str, raw: Chunks, staged: Path | None = None) -> tuple[str, bool]:
+        """sha256 of the bytes ``raw`` of ``path`` and whether they differ from the
+        package's copy; when they do, staged (``staged`` moved there, if given)."""
+        digest = hashlib.sha256()
+        for chunk in raw:
+            digest.update(chunk)
+        if not self.new and _same(self.out_dir / path, raw):
+            return digest.hexdigest(), False
+        if not self.check:
+            if staged is not None:
+                _move(staged, self.ready_root / path)
+            else:
+                _stage_file(self.ready_root / path, raw, self.made)
+        return digest.hexdigest(), True
+
+    def formatted(self, root: Path, path: str, pieces: int, on_disk: bool) -> tuple[str, bool]:
+        """:meth:`settle` of ``path`` formatted by ``ruff format`` below ``root`` (with its
+        ``pieces`` after the first, a big revision), long lines marked. A file formatted
+        ``on_disk`` and left as it was is moved, not written again."""
+        staged = root / path
+        text = staged.read_text(encoding="utf-8")
+        if pieces:  # the file staged is the first piece
+            text += "".join(_formatted_pieces(root, path, pieces))
+        marked = mark_long_lines(text)
+        moved = staged if on_disk and not pieces and marked == text else None
+        return self.settle(path, (marked.encode(),), moved)
+
+
+def _formatted_pieces(root: Path, path: str, pieces: int) -> Iterator[str]:
+    """The formatted pieces of the revision ``path`` after its first, without the head
+    each was formatted under."""
+    for k in range(1, pieces + 1):
+        text = (root / _piece_path(path, k)).read_text(encoding="utf-8")
+        if not text.startswith(_PIECE_HEAD):  # ruff left the head as it was: always
+            raise ValueError(f"{path}: piece {k} formatted into {text[:80]!r}")
+        yield text.removeprefix(_PIECE_HEAD)
+
+
+def _stage_file(target: Path, data: Chunks, made: set[Path]) -> None:
+    if target.parent not in made:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        made.add(target.parent)
+    with open(target, "wb", buffering=_BUFFER if len(data) > 1 else -1) as f:
+        f.writelines(data)
+
+
+def _start_formatter(
+    out_dir: Path, ready_root: Path, new: bool, check: bool, log: Path
+) -> subprocess.Popen[bytes]:
+    """``python -m generator.formatter`` (PackageWriter.format_ahead), its errors to ``log``."""
+    flags = [str(int(new)), str(int(check))]
+    command, env = python_module("generator.formatter", str(out_dir), str(ready_root), *flags)
+    with open(log, "wb") as errors:
+        return subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors, env=env
+        )
 
 
 def write_package(out_dir: Path, files: list[GeneratedFile], *, check: bool = False) -> WriteResult:

@@ -391,6 +391,43 @@ def test_python_is_formatted_in_memory_or_on_disk_alike(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "shm"]
 
 
+@pytest.mark.parametrize("memory", ["absent", "roomy", "full before the second batch"])
+def test_python_formatted_ahead_by_the_helper_is_the_same_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory: str
+) -> None:
+    """Python handed to the writer's helper process (``format_ahead``, in batches, while
+    other files are added) is formatted, marked and staged as ``commit`` would: the same
+    package, unchanged files counted, nothing left in memory or beside the package; also
+    when memory fills after the first batch (the rest is formatted on disk)."""
+    shm = tmp_path / "shm"
+    shm.mkdir()
+    monkeypatch.setattr(writer, "MEMORY", shm if memory != "absent" else tmp_path / "none")
+    out = tmp_path / "out"
+    long_name = "x" * 120
+    first = [_UNFORMATTED[0], GeneratedFile("d.py", f"{long_name} = 1\n")]
+    last = GeneratedFile("e.py", "y=( 2 )\n")  # formatted by commit itself
+    expected = {**_FORMATTED, "d.py": f"{long_name} = 1  # noqa: E501\n", "e.py": "y = 2\n"}
+    for round_ in ("new", "again"):
+        with writer.PackageWriter(out) as w:
+            w.add_all(first)
+            w.format_ahead()
+            if memory == "full before the second batch":
+                monkeypatch.setattr(writer, "_free", lambda folder: 0)
+            w.add_all(_UNFORMATTED[1:])
+            w.format_ahead()
+            w.add(last)
+            result = w.commit()
+        monkeypatch.undo()
+        monkeypatch.setattr(writer, "MEMORY", shm if memory != "absent" else tmp_path / "none")
+        assert _package(out) == expected
+        if round_ == "new":
+            assert sorted(result.written) == sorted(expected)
+        else:
+            assert result.written == [] and result.unchanged == len(expected)
+        assert list(shm.iterdir()) == []
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "shm"]
+
+
 def test_a_file_in_pieces_is_written_and_compared_as_its_bytes(tmp_path: Path) -> None:
     """A file rendered in pieces (a pack, openapi.json) is never joined by the writer: it is
     written piece after piece, hashed and compared with the package's copy the same way."""
