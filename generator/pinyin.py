@@ -13,18 +13,13 @@ names, a JSON list, in FILE; their keys, a JSON list of pairs, on standard outpu
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from types import TracebackType
 
 import orjson
 
-from generator.children import python_module
+from generator.children import Child, Closing
 
 CHILD_FROM = 1000  # names: fewer are computed in this process (a child costs ~0.3 s)
 
@@ -37,7 +32,7 @@ def keys(name: str) -> tuple[str, str]:
     return "".join(s[0] for s in syllables if s).lower(), "".join(syllables).lower()
 
 
-class PinyinKeys:
+class PinyinKeys(Closing):
     """The keys of ``names``: computed by a child process begun at once (from
     :data:`CHILD_FROM` names), else here when first asked; :meth:`get` waits for them.
     A child that fails is no error: the keys are then computed here."""
@@ -45,50 +40,24 @@ class PinyinKeys:
     def __init__(self, names: Iterable[str]) -> None:
         self.names = sorted(set(names))
         self._found: dict[str, tuple[str, str]] | None = None
-        self._child: subprocess.Popen[bytes] | None = None
-        self._file: Path | None = None
-        if len(self.names) < CHILD_FROM:
-            return
-        fd, name = tempfile.mkstemp(prefix="govstd-pinyin-", suffix=".json")
-        self._file = Path(name)
-        with os.fdopen(fd, "wb") as f:
-            f.write(orjson.dumps(self.names))
-        command, env = python_module("generator.pinyin", name)
-        self._child = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
-        )
+        self._child: Child | None = None
+        if len(self.names) >= CHILD_FROM:
+            self._child = Child("generator.pinyin", orjson.dumps(self.names))
 
     def get(self) -> dict[str, tuple[str, str]]:
         """name -> (initials, whole pinyin)."""
         if self._found is None:
             found = None
-            if self._child is not None:
-                out, _ = self._child.communicate()
-                if self._child.returncode == 0:
-                    found = {
-                        n: (a, b) for n, (a, b) in zip(self.names, orjson.loads(out), strict=True)
-                    }
+            out = self._child.output() if self._child is not None else None
+            if out is not None:
+                found = {n: (a, b) for n, (a, b) in zip(self.names, orjson.loads(out), strict=True)}
             self._found = found or {n: keys(n) for n in self.names}
-            self.close()
         return self._found
 
     def close(self) -> None:
-        """Stop the child if it still runs and remove its file."""
-        if self._child is not None and self._child.poll() is None:
-            self._child.kill()
-            self._child.communicate()
-        if self._file is not None:
-            with contextlib.suppress(OSError):
-                self._file.unlink()
-            self._file = None
-
-    def __enter__(self) -> PinyinKeys:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
+        """Stop the child if it still runs."""
+        if self._child is not None:
+            self._child.close()
 
 
 def main(argv: list[str]) -> int:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from pydantic import ValidationError
+
 from generator.diagnostics import Diagnostics, Location
 from generator.kinds import (
     KINDS,
@@ -30,7 +32,17 @@ from generator.kinds import (
     Workflow,
 )
 from generator.parse import build
-from generator.yamlsource import MAX_FILE_BYTES, Document, child, load_file, location
+from generator.parse_ahead import ParseAhead
+from generator.yamlsource import (
+    MAX_FILE_BYTES,
+    Data,
+    Document,
+    Marks,
+    NodeSource,
+    child,
+    load_file,
+    location,
+)
 from runtime.types import bilingual
 
 M = TypeVar("M", bound=Model)
@@ -168,6 +180,7 @@ def load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> Standard
 def _load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> StandardsTree:
     tree = StandardsTree(roots=[str(r) for r in roots])
     digest = hashlib.sha256()
+    entries: list[tuple[Path, str, str, str]] = []  # root, relative path, path, as displayed
     for root_text in tree.roots:
         root = Path(root_text)
         if not root.is_dir():
@@ -177,9 +190,10 @@ def _load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> Standar
             )
             continue
         shown = (root / "_").as_posix()[:-1]  # the root as displayed, with '/' ('' for '.')
-        for relative, file in _yaml_entries(root):
+        entries += [(root, rel, file, shown + rel) for rel, file in _yaml_entries(root)]
+    with ParseAhead([(file, display) for _, _, file, display in entries]) as ahead:
+        for index, (root, relative, file, display) in enumerate(entries):
             path = Path(file)
-            display = shown + relative
             tree.files.append(display)
             digest.update(relative.encode() + b"\0")
             raw = None
@@ -187,6 +201,9 @@ def _load_tree(roots: Sequence[str | Path], diagnostics: Diagnostics) -> Standar
                 raw = path.read_bytes()
                 digest.update(raw)
                 digest.update(b"\0")
+            parsed = ahead.get(index)
+            if parsed is not None and _add_parsed(tree, parsed, path, display, root, diagnostics):
+                continue
             for document in load_file(path, display, diagnostics, raw):
                 _add_document(tree, document, path, root, diagnostics)
     tree.source_hash = digest.hexdigest()
@@ -235,8 +252,49 @@ def _add_document(
         if isinstance(data.get("id"), str):
             tree.broken[str(kind)].add(str(data["id"]))
         return
-    ident = str(data["id"])
-    existing = tree.items[str(kind)].get(ident)
+    _add_model(tree, str(kind), str(data["id"]), model, path, root, diags)
+
+
+def _add_parsed(
+    tree: StandardsTree,
+    documents: list[tuple[Data, Marks]],
+    path: Path,
+    display: str,
+    root: Path,
+    diags: Diagnostics,
+) -> bool:
+    """Add the documents of a file parsed in another process (generator/parse_ahead.py):
+    their models built here from the data, told where they were read by the marks. False,
+    with nothing added, when any document has a problem: the file is then loaded here, so
+    that every message is made the same way."""
+    models: list[tuple[str, str, Model, Marks]] = []
+    for data, marks in documents:
+        if not isinstance(data, dict):
+            return False
+        kind = data.get("kind")
+        if not isinstance(kind, str) or kind not in KINDS:
+            return False
+        try:
+            model = KINDS[kind].model_validate(data)
+        except ValidationError:
+            return False
+        models.append((kind, str(data["id"]), model, marks))
+    for index, (kind, ident, model, marks) in enumerate(models):
+        model.attach_marks(marks, NodeSource(str(path), display, index))
+        _add_model(tree, kind, ident, model, path, root, diags)
+    return True
+
+
+def _add_model(
+    tree: StandardsTree,
+    kind: str,
+    ident: str,
+    model: Model,
+    path: Path,
+    root: Path,
+    diags: Diagnostics,
+) -> None:
+    existing = tree.items[kind].get(ident)
     if existing is not None:
         diags.error(
             model.at("id"),
@@ -249,7 +307,7 @@ def _add_document(
         return
     if isinstance(model, CodeSet) and model.values_file:
         _load_values_file(model, path.parent / model.values_file, root, diags)
-    tree.items[str(kind)][ident] = model
+    tree.items[kind][ident] = model
 
 
 def _load_values_file(codeset: CodeSet, path: Path, root: Path, diags: Diagnostics) -> None:

@@ -360,6 +360,26 @@ def load_file(
     return documents
 
 
+Marks = tuple[int, int, "dict[str, Marks | None] | list[Marks | None] | None"]
+"""Where a node starts (line and column, from 1) and, for a mapping or sequence, its
+children's marks (a scalar child's: None), a mapping's first key winning as on load."""
+
+
+def marks_of(node: Node) -> Marks:
+    """The marks of ``node``: what :meth:`Model.attach_marks` needs of the node graph, as
+    plain data another process can hand over."""
+    mark = node.start_mark
+    children: dict[str, Marks | None] | list[Marks | None] | None = None
+    if isinstance(node, yaml.MappingNode):
+        children = {}
+        for key_node, value_node in reversed(node.value):
+            if key_node.__class__ is _SCALAR and value_node.__class__ is not _SCALAR:
+                children[key_node.value] = marks_of(value_node)
+    elif isinstance(node, yaml.SequenceNode):
+        children = [None if v.__class__ is _SCALAR else marks_of(v) for v in node.value]
+    return (mark.line + 1, mark.column + 1, children)
+
+
 def child(node: Node, key: object) -> Node | None:
     """The value node under ``key`` (a mapping key or a sequence index)."""
     if isinstance(node, yaml.MappingNode):

@@ -23,9 +23,12 @@ def test_keys_are_initials_and_whole_pinyin_with_phrases() -> None:
 def test_a_child_process_gives_the_same_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pinyin, "CHILD_FROM", 1)
     with PinyinKeys(NAMES) as found:
-        assert found._child is not None  # the child path, not this process
+        child = found._child
+        assert child is not None  # the child path, not this process
+        given = child._file
+        assert given is not None and given.exists()
         assert found.get() == {n: keys(n) for n in NAMES}
-    assert found._file is None  # its file removed
+    assert child._file is None and not given.exists()  # its file removed
 
 
 def test_a_child_that_fails_leaves_the_keys_to_this_process(

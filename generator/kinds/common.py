@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from generator.diagnostics import Location
-from generator.yamlsource import NodeSource, child, descend, location
+from generator.yamlsource import Marks, NodeSource, child, descend, location
 
 ID_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
@@ -127,6 +127,22 @@ class Model(BaseModel):
             return where or Location("<unknown>")
         return location(descend(node, path))
 
+    def attach_marks(
+        self, marks: Marks, source: NodeSource, steps: tuple[object, ...] = ()
+    ) -> None:
+        """:meth:`attach` from the marks of the node (:func:`marks_of`), made where the file
+        was parsed (generator/parse_ahead.py)."""
+        line, column, children = marks
+        private = self.private
+        private["_where"] = Location(source.display, line, column)
+        private["_ref"] = (source, steps)
+        if not isinstance(children, dict):
+            return
+        for key, name in _model_keys(type(self)):
+            sub = children.get(key)
+            if sub is not None:
+                _attach_marks_value(getattr(self, name), sub, source, (*steps, key))
+
     def attach(
         self, node: yaml.Node, source: NodeSource | None = None, steps: tuple[object, ...] = ()
     ) -> None:
@@ -195,6 +211,24 @@ def _holds_models(annotation: object) -> bool:
     if isinstance(annotation, type) and issubclass(annotation, Model):
         return True
     return any(_holds_models(arg) for arg in typing.get_args(annotation))
+
+
+def _attach_marks_value(
+    value: object, marks: Marks, source: NodeSource, steps: tuple[object, ...]
+) -> None:
+    children = marks[2]
+    if isinstance(value, Model):
+        value.attach_marks(marks, source, steps)
+    elif isinstance(value, list):
+        if isinstance(children, list):  # (of anything but a sequence: none)
+            for index, (item, sub) in enumerate(zip(value, children, strict=False)):
+                if sub is not None:
+                    _attach_marks_value(item, sub, source, (*steps, index))
+    elif isinstance(value, dict) and isinstance(children, dict):
+        for key, item in value.items():
+            sub = children.get(key)
+            if sub is not None:
+                _attach_marks_value(item, sub, source, (*steps, key))
 
 
 def _attach_value(
