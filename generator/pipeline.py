@@ -129,11 +129,12 @@ def render_package(
 
     names = (m.name.get("zh", "") for region in pkg.regions for m in region.matters)
     with PinyinKeys(names) as pinyin:  # in a child process, beside the first renderer
-        # the Python first (the form and table modules): formatted and staged by the
-        # writer's helper process while the rest renders here (PackageWriter.format_ahead)
+        # the Python first (the form and table modules, the quicker renderer first):
+        # formatted and staged by the writer's helper process, a batch at a time, while
+        # the rest renders here (PackageWriter.format_ahead)
         steps: list[Callable[[], Iterable[GeneratedFile]]] = [
-            lambda: render_database(pkg, previous, allow_data_loss=allow_data_loss),
             lambda: render_forms(pkg, previous.forms),
+            lambda: render_database(pkg, previous, allow_data_loss=allow_data_loss),
             lambda: render_catalog(pkg, pinyin),
             lambda: render_schemas(pkg),
             lambda: render_openapi(pkg),
@@ -177,7 +178,7 @@ def _generate(
     pkg = build_package(tree, resolved, region_id)
     where = _Sources.of(tree)
     del tree, resolved  # the model is what renders: the tree's memory goes back now
-    with _ctrl_c() as interrupted, PackageWriter(out_dir, check=check) as writer:
+    with _ctrl_c() as interrupted, PackageWriter(out_dir, check=check, ahead=True) as writer:
         try:
             previous = read_previous(out_dir)
             header = render_package(pkg, previous, writer, allow_data_loss=allow_data_loss)

@@ -34,6 +34,7 @@ from generator.children import python_module
 from generator.render import LINE_LENGTH, GeneratedFile, json_bytes, width
 
 MANIFEST = "package.json"
+AHEAD_BATCH = 2_000  # Python files handed to the helper at once (a batch: one ruff run)
 Chunks = tuple[bytes | memoryview, ...]  # a file's bytes in pieces (GeneratedFile.chunks)
 _BUFFER = 1 << 20  # a file written in pieces: a pack holds 100,000s of them
 
@@ -139,9 +140,10 @@ class PackageWriter:
     Use it as a context manager; the staging folder goes when the block is left.
     """
 
-    def __init__(self, out_dir: Path, *, check: bool = False) -> None:
+    def __init__(self, out_dir: Path, *, check: bool = False, ahead: bool = False) -> None:
         self.out_dir = out_dir
         self.check = check
+        self.ahead = ahead  # hand Python to the helper every AHEAD_BATCH files (format_ahead)
         self.result = WriteResult()
         self._hashes: dict[str, str] = {}  # path -> sha256 of the final text
         self._unformatted: list[str] = []
@@ -204,6 +206,8 @@ class PackageWriter:
                     self._stage_file(target, (data,))
                 self._format_bytes += len(data)
             self._unformatted.append(file.path)
+            if self.ahead and len(self._unformatted) >= AHEAD_BATCH:
+                self.format_ahead()
         else:
             self._settle(file.path, file.chunks)
 

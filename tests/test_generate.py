@@ -428,6 +428,30 @@ def test_python_formatted_ahead_by_the_helper_is_the_same_package(
         assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "shm"]
 
 
+def test_a_writer_ahead_hands_python_over_in_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``PackageWriter(ahead=True)`` (as generate uses it) hands every ``AHEAD_BATCH``
+    Python files to the helper as they come: the same package, its folders gone."""
+    monkeypatch.setattr(writer, "AHEAD_BATCH", 1)
+    handed: list[int] = []
+    format_ahead = writer.PackageWriter.format_ahead
+
+    def counted(self: writer.PackageWriter) -> None:
+        handed.append(len(self._unformatted))
+        format_ahead(self)
+
+    monkeypatch.setattr(writer.PackageWriter, "format_ahead", counted)
+    out = tmp_path / "out"
+    with writer.PackageWriter(out, ahead=True) as w:
+        w.add_all(_UNFORMATTED)
+        result = w.commit()
+    assert handed == [1, 1]  # a.py, then tables/b.py: each on its own
+    assert sorted(result.written) == sorted(_FORMATTED)
+    assert _package(out) == _FORMATTED
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
 def test_a_file_in_pieces_is_written_and_compared_as_its_bytes(tmp_path: Path) -> None:
     """A file rendered in pieces (a pack, openapi.json) is never joined by the writer: it is
     written piece after piece, hashed and compared with the package's copy the same way."""
