@@ -95,9 +95,11 @@ class ParseAhead(Closing):
         return found
 
     def close(self) -> None:
-        """Stop the child if it still runs."""
+        """Stop the child if it still runs; let its output go."""
         if self._child is not None:
             self._child.close()
+        if self._found is not None:
+            self._found.release()
 
 
 if __name__ == "__main__":
