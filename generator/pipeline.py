@@ -11,12 +11,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.build import build_package
+from generator.build import build_package, subtree
 from generator.checks import check_all
 from generator.checks.context import Checker, did_you_mean, did_you_mean_zh, known
 from generator.checks.regions import check_resolved_region, validation_day
 from generator.diagnostics import Diagnostics, Location
 from generator.ir import PackageIR
+from generator.pinyin import PinyinKeys
 from generator.previous import PreviousPackage, read_previous
 from generator.render import GeneratedFile, GenerateError
 from generator.resolve import ResolvedRegion, check_region, resolve
@@ -115,11 +116,15 @@ def resolve_region(
 
 
 def render_package(
-    pkg: PackageIR, previous: PreviousPackage, writer: PackageWriter, *, allow_data_loss: bool
+    pkg: PackageIR,
+    previous: PreviousPackage,
+    writer: PackageWriter,
+    pinyin: PinyinKeys,
+    *,
+    allow_data_loss: bool,
 ) -> dict[str, object]:
     """Every file of the package continuing ``previous``, into ``writer`` as each renderer
     finishes (its files are not kept); the header of its manifest. Raises GenerateError."""
-    from generator.pinyin import PinyinKeys
     from generator.render.catalog import render_catalog
     from generator.render.forms import render_forms
     from generator.render.migrations import render_database
@@ -127,22 +132,20 @@ def render_package(
     from generator.render.rules import render_rules
     from generator.render.schemas import render_schemas
 
-    names = (m.name.get("zh", "") for region in pkg.regions for m in region.matters)
-    with PinyinKeys(names) as pinyin:  # in a child process, beside the first renderer
-        # the Python first (the form and table modules, the quicker renderer first):
-        # formatted and staged by the writer's helper process, a batch at a time, while
-        # the rest renders here (PackageWriter.format_ahead)
-        steps: list[Callable[[], Iterable[GeneratedFile]]] = [
-            lambda: render_forms(pkg, previous.forms),
-            lambda: render_database(pkg, previous, allow_data_loss=allow_data_loss),
-            lambda: render_catalog(pkg, pinyin),
-            lambda: render_schemas(pkg),
-            lambda: render_openapi(pkg),
-            lambda: render_rules(pkg, previous.rules),
-        ]
-        for step in steps:
-            writer.add_all(step())
-            writer.format_ahead()
+    # the Python first (the form and table modules, the quicker renderer first):
+    # formatted and staged by the writer's helper process, a batch at a time, while the
+    # rest renders here (PackageWriter.format_ahead)
+    steps: list[Callable[[], Iterable[GeneratedFile]]] = [
+        lambda: render_forms(pkg, previous.forms),
+        lambda: render_database(pkg, previous, allow_data_loss=allow_data_loss),
+        lambda: render_catalog(pkg, pinyin),
+        lambda: render_schemas(pkg),
+        lambda: render_openapi(pkg),
+        lambda: render_rules(pkg, previous.rules),
+    ]
+    for step in steps:
+        writer.add_all(step())
+        writer.format_ahead()
     return {"region": pkg.region, "source_hash": pkg.source_hash, "format": PACKAGE_FORMAT}
 
 
@@ -175,23 +178,30 @@ def _generate(
     tree, diagnostics, resolved = check_tree(roots)
     if not _region_known(roots, tree, diagnostics, resolved, region_id):
         return None, diagnostics
-    pkg = build_package(tree, resolved, region_id)
-    where = _Sources.of(tree)
-    del tree, resolved  # the model is what renders: the tree's memory goes back now
-    with _ctrl_c() as interrupted, PackageWriter(out_dir, check=check, ahead=True) as writer:
-        try:
-            previous = read_previous(out_dir)
-            header = render_package(pkg, previous, writer, allow_data_loss=allow_data_loss)
-        except GenerateError as failure:
-            raise GenerateError([where.located(line) for line in failure.lines]) from None
-        except Exception:
-            # a Ctrl-C in Python called from C that turned it into its own error (orjson's
-            # ``default`` raises TypeError "not JSON serializable" for any exception)
-            interrupted()
-            raise
-        del pkg, previous  # the files are staged: ruff format runs beside less memory
-        _return_freed_memory()
-        written = writer.commit(header, before_publishing=interrupted)
+    # the catalogue's pinyin keys: in a child process from now, beside the build
+    names = (
+        m.name.get("zh", "") for r in subtree(tree, region_id) for m in resolved[r].matters.values()
+    )
+    with PinyinKeys(names) as pinyin:
+        pkg = build_package(tree, resolved, region_id)
+        where = _Sources.of(tree)
+        del tree, resolved  # the model is what renders: the tree's memory goes back now
+        with _ctrl_c() as interrupted, PackageWriter(out_dir, check=check, ahead=True) as writer:
+            try:
+                previous = read_previous(out_dir)
+                header = render_package(
+                    pkg, previous, writer, pinyin, allow_data_loss=allow_data_loss
+                )
+            except GenerateError as failure:
+                raise GenerateError([where.located(line) for line in failure.lines]) from None
+            except Exception:
+                # a Ctrl-C in Python called from C that turned it into its own error (orjson's
+                # ``default`` raises TypeError "not JSON serializable" for any exception)
+                interrupted()
+                raise
+            del pkg, previous  # the files are staged: ruff format runs beside less memory
+            _return_freed_memory()
+            written = writer.commit(header, before_publishing=interrupted)
     if not check:
         record(out_dir)  # so that the next run can take unchanged form modules over
     return written, diagnostics
