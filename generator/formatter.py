@@ -2,13 +2,13 @@
 
 Started by :meth:`generator.writer.PackageWriter.format_ahead`, beside the renderers. Each
 line it reads names a batch (a JSON file in the staging folder: the folder its Python
-waits in, whether that is on disk, the ``ruff format`` command, and each file's path and
-number of pieces); for each it runs ``ruff format`` in that folder, settles every file as
-the writer's own commit would (:meth:`generator.writer.Placer.formatted`: long lines
-marked, compared with the package's copy in OUT, staged in READY when it differs), writes
-its findings beside the batch (``batch-N.out.json``: path, sha256, written) and removes
-the batch's folder. It stops at the end of its input; on an error it writes the error
-there and stops.
+waits in, whether that is on disk, the ``ruff format`` command, each file's path and
+number of pieces, and where to write the findings); for each it runs ``ruff format`` in
+that folder, settles every file as the writer's own commit would
+(:meth:`generator.writer.Placer.formatted`: long lines marked, compared with the
+package's copy in OUT, staged in READY when it differs), writes its findings (path,
+sha256, written) and removes the batch's folder. It stops at the end of its input; on an
+error it writes the error as its findings and stops.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
             listing = Path(line.strip())
             order = orjson.loads(listing.read_bytes())
             root, on_disk = Path(order["root"]), order["on_disk"]
-            findings = listing.with_name(listing.name.removesuffix(".json") + ".out.json")
+            findings = Path(order["findings"])
             try:
                 _ruff_format(root, order["ruff"])
                 files = [

@@ -35,12 +35,8 @@ SHARE = 0.5  # of the files, the last ones (measured best: the loader builds all
 
 
 def parse(path: str, display: str) -> Parsed:
-    problems = Diagnostics()
-    try:
-        raw = Path(path).read_bytes()
-    except OSError:
-        return None
-    documents = load_file(Path(path), display, problems, raw)
+    problems = Diagnostics()  # an unreadable file is one too
+    documents = load_file(Path(path), display, problems)
     if len(problems):
         return None
     return [(document.data, marks_of(document.node)) for document in documents]

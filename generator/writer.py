@@ -164,7 +164,9 @@ class PackageWriter:
         self._pieces: dict[str, int] = {}  # a big revision: path -> its pieces after the first
         self._ready_root = self._stage / "ready"  # final texts that differ from the package
         self._new = not out_dir.exists()  # a new package: nothing to compare, one rename
-        self._made: set[Path] = set()  # folders made in the staging folder
+        # where a final file goes; its set of the folders made in the staging folder is
+        # also what _stage_file keeps of the format folder's
+        self._place = Placer(out_dir, self._ready_root, self._new, check, made=set())
         self._helper: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> PackageWriter:
@@ -227,12 +229,8 @@ class PackageWriter:
         else:
             self.result.unchanged += 1
 
-    @property
-    def _place(self) -> Placer:
-        return Placer(self.out_dir, self._ready_root, self._new, self.check, self._made)
-
     def _stage_file(self, target: Path, data: Chunks) -> None:
-        _stage_file(target, data, self._made)
+        _stage_file(target, data, self._place.made)
 
     def format_ahead(self) -> None:
         """Hand the Python added so far to a helper process (``python -m
@@ -246,16 +244,15 @@ class PackageWriter:
         neither process ever waits on the other's pipe."""
         if not self._unformatted:
             return
-        if self._memory is not None and _free(self._memory) < self._format_bytes:
-            self._format_on_disk()
-        batch = self._batches
-        listing = self._stage / f"batch-{batch}.json"
+        self._room_to_format()
+        listing = self._stage / f"batch-{self._batches}.json"
         files = [[path, self._pieces.get(path, 0)] for path in self._unformatted]
         order = {
             "root": str(self._format_root),
             "on_disk": self._memory is None,
             "ruff": _ruff_command(),
             "files": files,
+            "findings": str(self._findings(self._batches)),
         }
         listing.write_bytes(orjson.dumps(order))
         if self._helper is None:
@@ -269,6 +266,16 @@ class PackageWriter:
         self._unformatted = []
         self._format_root = self._format_base / str(self._batches)
 
+    def _findings(self, batch: int) -> Path:
+        """Where the helper writes what it found of ``batch``."""
+        return self._stage / f"batch-{batch}.out.json"
+
+    def _room_to_format(self) -> None:
+        """Format on disk when memory has less room left than the Python staged there
+        (the formatted text is longer)."""
+        if self._memory is not None and _free(self._memory) < self._format_bytes:
+            self._format_on_disk()
+
     def _collect(self) -> None:
         """Wait for the helper to finish every batch handed to it; take its findings."""
         helper, self._helper = self._helper, None
@@ -278,7 +285,7 @@ class PackageWriter:
         helper.stdin.close()
         status = helper.wait()
         for batch in range(self._collected, self._batches):
-            findings = self._stage / f"batch-{batch}.out.json"
+            findings = self._findings(batch)
             found = orjson.loads(findings.read_bytes()) if findings.exists() else {}
             if "returncode" in found:  # ruff failed, as it would have here
                 raise subprocess.CalledProcessError(found["returncode"], found["cmd"])
@@ -302,8 +309,7 @@ class PackageWriter:
         leaves the package as it was."""
         self._collect()
         if self._unformatted:
-            if self._memory is not None and _free(self._memory) < self._format_bytes:
-                self._format_on_disk()  # room for the formatted text, which is longer
+            self._room_to_format()
             _ruff_format(self._format_root)
             place, on_disk = self._place, self._memory is None
             for path in self._unformatted:
@@ -339,7 +345,7 @@ class PackageWriter:
         self._memory = None
         self._format_base = disk
         self._format_root = disk / str(self._batches)
-        self._made = {d for d in self._made if d.is_relative_to(self._stage)}
+        self._place.made = {d for d in self._place.made if d.is_relative_to(self._stage)}
 
     def _publish_new(self) -> bool:
         """A new package folder in one rename of the staged one (when the folder is still
