@@ -171,13 +171,26 @@ def evaluate(compiled: Compiled, variables: Mapping[str, object]) -> object:
     """
     data = {k: _drop_none(v) for k, v in variables.items() if v is not None}
     try:
-        result = compiled.program.eval(data=data)
+        value, error = run(compiled, data)
     except (RuntimeError, TypeError, ValueError) as exc:  # unconvertible input value
         raise ExpressionError(f"{compiled.source!r}: {exc}") from None
-    if result.type() == _cel.Type.ERROR:
-        raise ExpressionError(f"{compiled.source!r}: {result.plain_value()}")
-    value: object = result.plain_value()
+    if error:
+        raise ExpressionError(f"{compiled.source!r}: {value}")
     return value
+
+
+def run(compiled: Compiled, data: Mapping[str, object]) -> tuple[object, bool]:
+    """The plain value of ``compiled`` evaluated over ``data``, and whether it is a CEL
+    error (the value is then its text). Raises what the library raises for a value it
+    cannot convert (RuntimeError, TypeError, ValueError).
+
+    Each evaluation gets an arena of its own, dropped once the value is out: half the
+    cost of the library's default (``a != '2' || size(b) >= 1``: 10.3 → 4.9 µs here, the
+    arena 0.5 µs of it), and one arena for all would keep every evaluation's memory."""
+    arena = _cel.Arena()
+    result = compiled.program.eval(data=data, arena=arena)
+    value: object = result.plain_value()
+    return value, result.type() == _cel.Type.ERROR
 
 
 def evaluate_condition(

@@ -75,7 +75,7 @@ from typing import Final
 from pydantic_core import ErrorDetails
 
 from runtime import identifiers
-from runtime.expressions import Compiled, compile_expression
+from runtime.expressions import Compiled, compile_expression, run
 from runtime.formmodel import Invalid, blank
 from runtime.formspec import FieldSpec, FormSpec, GroupSpec, expression_names, localized
 from runtime.types import FieldProblem
@@ -239,7 +239,7 @@ def stored_problems(
 def _outcome(compiled: Compiled, variables: dict[str, object]) -> bool | None:
     """True, False, or None for an error or a non-boolean result."""
     try:
-        value = compiled.program.eval(data=variables).plain_value()
+        value, _ = run(compiled, variables)
     except (RuntimeError, TypeError, ValueError, OverflowError):
         return None
     if value is True or value is False:
