@@ -16,9 +16,11 @@ CODE = str(Path(__file__).resolve().parent.parent)  # this checkout's generator
 
 def python_module(module: str, *args: str) -> tuple[list[str], dict[str, str]]:
     """The command and environment that run ``module`` of this checkout in a new Python
-    (the same interpreter; this checkout first on the path, whatever the working folder)."""
+    (the same interpreter; this checkout first on the path, whatever the working folder:
+    ``-P``, else ``-m`` would put the working folder first, and a ``generator`` package
+    there — another checkout's, say — would run instead)."""
     path = os.pathsep.join(filter(None, [CODE, os.environ.get("PYTHONPATH")]))
-    return [sys.executable, "-m", module, *args], {**os.environ, "PYTHONPATH": path}
+    return [sys.executable, "-P", "-m", module, *args], {**os.environ, "PYTHONPATH": path}
 
 
 class Closing:

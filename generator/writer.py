@@ -275,8 +275,15 @@ class PackageWriter:
                 self.out_dir, self._ready_root, self._new, self.check, self._stage / "helper.log"
             )
         assert self._helper.stdin is not None
-        self._helper.stdin.write(f"{listing}\n".encode())
-        self._helper.stdin.flush()
+        try:
+            self._helper.stdin.write(f"{listing}\n".encode())
+            self._helper.stdin.flush()
+        except BrokenPipeError:  # it stopped: its log says why (click takes a broken pipe
+            self._batches += 1  # for its own output closed, and exits 1 in silence)
+            self._collect()
+            raise RuntimeError(
+                "formatting the generated Python failed: the helper stopped"
+            ) from None
         self._batches += 1
         self._unformatted = []
         self._format_root = self._format_base / str(self._batches)
@@ -297,7 +304,8 @@ class PackageWriter:
         if helper is None:
             return
         assert helper.stdin is not None
-        helper.stdin.close()
+        with contextlib.suppress(BrokenPipeError):  # a line it did not read: it has stopped
+            helper.stdin.close()
         status = helper.wait()
         for batch in range(self._collected, self._batches):
             findings = self._findings(batch)

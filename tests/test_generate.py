@@ -66,6 +66,50 @@ def test_same_bytes_under_different_hash_seeds(
     assert tree_digest(tmp_path / "in-process") == outs[0]
 
 
+def test_the_helpers_run_this_generator_whatever_the_working_folder(tmp_path: Path) -> None:
+    """``govstd generate`` run from a folder that holds another ``generator`` package (a
+    checkout of another version, say): its helper processes (the formatter, which every
+    package with Python uses) still run this checkout's code: the same package."""
+    other = tmp_path / "elsewhere" / "generator"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("raise SystemExit('the wrong generator ran')\n")
+    out = tmp_path / "out"
+    done = govstd(
+        "generate", str(STANDARDS), "--region", "nanshan", "--out", str(out), cwd=other.parent
+    )
+    assert done.returncode == 0, done.stderr
+    assert generate([STANDARDS], "nanshan", tmp_path / "in-process")[0] is not None
+    assert tree_digest(out) == tree_digest(tmp_path / "in-process")
+
+
+def test_a_formatting_helper_that_stopped_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helper gone before the writer hands it a batch (it failed to start, it was
+    killed): an error that says so and what it wrote, never a silent exit (a broken pipe
+    is what the command line takes for its own output closed)."""
+
+    def stopped(
+        out_dir: Path, ready_root: Path, new: bool, check: bool, log: Path
+    ) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-c", "import sys; sys.exit('the helper broke')"]
+        with open(log, "wb") as errors:
+            helper = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors)
+        helper.wait()
+        return helper
+
+    monkeypatch.setattr(writer, "_start_formatter", stopped)
+    out = tmp_path / "out"
+    with (
+        pytest.raises(RuntimeError, match="the helper broke"),
+        writer.PackageWriter(out, ahead=True) as w,
+    ):
+        w.add_all(_UNFORMATTED)
+        w.format_ahead()
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 def test_a_failing_formatter_publishes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
