@@ -2,10 +2,9 @@
 
 Started by :meth:`generator.writer.PackageWriter.format_ahead`, beside the renderers. Each
 line it reads names a batch (a JSON file in the staging folder: the folder its Python
-is to be formatted in, whether that is on disk, the ``ruff format`` command, the file of
-its texts (a :mod:`marshal` list of (path in that folder, bytes)), each file's path and
-number of pieces, and where to write the findings); for each it writes the texts into
-that folder, runs ``ruff format`` there, settles every file as the writer's own commit would
+waits in, whether that is on disk, the ``ruff format`` command, each file's path and
+number of pieces, and where to write the findings); for each it runs ``ruff format`` in
+that folder, settles every file as the writer's own commit would
 (:meth:`generator.writer.Placer.formatted`: long lines marked, compared with the
 package's copy in OUT, staged in READY when it differs), writes its findings (path,
 sha256, written) and removes the batch's folder. It stops at the end of its input; on an
@@ -14,7 +13,6 @@ error it writes the error as its findings and stops.
 
 from __future__ import annotations
 
-import marshal
 import shutil
 import subprocess
 import sys
@@ -22,7 +20,7 @@ from pathlib import Path
 
 import orjson
 
-from generator.writer import Placer, _ruff_format, _stage_file
+from generator.writer import Placer, _ruff_format
 
 
 def main(argv: list[str]) -> int:
@@ -35,8 +33,6 @@ def main(argv: list[str]) -> int:
             root, on_disk = Path(order["root"]), order["on_disk"]
             findings = Path(order["findings"])
             try:
-                for relative, data in marshal.loads(Path(order["sources"]).read_bytes()):
-                    _stage_file(root / relative, (data,), place.made)
                 _ruff_format(root, order["ruff"])
                 files = [
                     [path, *place.formatted(root, path, pieces, on_disk)]

@@ -17,7 +17,6 @@ import contextlib
 import errno
 import hashlib
 import json
-import marshal
 import os
 import re
 import shutil
@@ -148,9 +147,6 @@ class PackageWriter:
         self.result = WriteResult()
         self._hashes: dict[str, str] = {}  # path -> sha256 of the final text
         self._unformatted: list[str] = []
-        # … their text (a big revision's pieces each), in the format folder only when
-        # formatted here or (by the helper) handed over: (path below that folder, bytes)
-        self._waiting: list[tuple[str, bytes]] = []
         beside = out_dir.parent
         if not check:
             beside.mkdir(parents=True, exist_ok=True)
@@ -200,11 +196,17 @@ class PackageWriter:
             if len(pieces) > 1:
                 self._pieces[file.path] = len(pieces) - 1
             for k, piece in enumerate(pieces):
+                target = self._format_root / (_piece_path(file.path, k) if k else file.path)
                 data = piece.encode() if isinstance(piece, str) else piece
-                self._waiting.append((_piece_path(file.path, k) if k else file.path, data))
+                try:
+                    self._stage_file(target, (data,))
+                except OSError as exc:
+                    if exc.errno != errno.ENOSPC or self._memory is None:
+                        raise
+                    self._format_on_disk()  # the memory folder is full
+                    target = self._format_root / (_piece_path(file.path, k) if k else file.path)
+                    self._stage_file(target, (data,))
                 self._format_bytes += len(data)
-            if not self.ahead:  # only a batch's text is held, for the helper to stage
-                self._stage_waiting()
             self._unformatted.append(file.path)
             if self.ahead and len(self._unformatted) >= AHEAD_BATCH:
                 self.format_ahead()
@@ -230,42 +232,25 @@ class PackageWriter:
     def _stage_file(self, target: Path, data: Chunks) -> None:
         _stage_file(target, data, self._place.made)
 
-    def _stage_waiting(self) -> None:
-        """Put the Python waiting for ruff format in the format folder, as files."""
-        for relative, data in self._waiting:
-            try:
-                self._stage_file(self._format_root / relative, (data,))
-            except OSError as exc:
-                if exc.errno != errno.ENOSPC or self._memory is None:
-                    raise
-                self._format_on_disk()  # the memory folder is full
-                self._stage_file(self._format_root / relative, (data,))
-        self._waiting = []
-
     def format_ahead(self) -> None:
         """Hand the Python added so far to a helper process (``python -m
         generator.formatter``), which formats it with ``ruff format`` and stages its final
         text as :meth:`commit` would, while the renderers still to run go on here.
 
-        The second core does the formatting and the file system's work (a province's
-        form and table modules are 20,000 files, seconds of the kernel's time): the
-        batch's Python goes to the helper as one file of (path, text), from which it
-        makes the files ruff formats, then the staged results. The file lists and the
-        helper's findings pass through files in the staging folder too, so that neither
-        process ever waits on the other's pipe."""
+        The second core does the formatting and the file system's work of creating the
+        staged files (a province's form and table modules are 20,000 files, seconds of
+        the kernel's time), which :meth:`commit` did afterwards in this process. The file
+        list and the helper's findings pass through files in the staging folder, so that
+        neither process ever waits on the other's pipe."""
         if not self._unformatted:
             return
         self._room_to_format()
         listing = self._stage / f"batch-{self._batches}.json"
-        sources = self._stage / f"batch-{self._batches}.marshal"
-        sources.write_bytes(marshal.dumps(self._waiting))  # the helper makes the files
-        self._waiting = []
         files = [[path, self._pieces.get(path, 0)] for path in self._unformatted]
         order = {
             "root": str(self._format_root),
             "on_disk": self._memory is None,
             "ruff": _ruff_command(),
-            "sources": str(sources),
             "files": files,
             "findings": str(self._findings(self._batches)),
         }
@@ -333,7 +318,6 @@ class PackageWriter:
         self._collect()
         if self._unformatted:
             self._room_to_format()
-            self._stage_waiting()
             _ruff_format(self._format_root)
             place, on_disk = self._place, self._memory is None
             for path in self._unformatted:

@@ -435,17 +435,14 @@ def test_python_is_formatted_in_memory_or_on_disk_alike(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "shm"]
 
 
-@pytest.mark.parametrize("ahead", [False, True], ids=["staged-by-writer", "staged-by-helper"])
 @pytest.mark.parametrize("memory", ["absent", "roomy", "full before the second batch"])
 def test_python_formatted_ahead_by_the_helper_is_the_same_package(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory: str, ahead: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory: str
 ) -> None:
     """Python handed to the writer's helper process (``format_ahead``, in batches, while
     other files are added) is formatted, marked and staged as ``commit`` would: the same
     package, unchanged files counted, nothing left in memory or beside the package; also
-    when memory fills after the first batch (the rest is formatted on disk). A writer
-    ``ahead`` (as generate's) keeps a batch's text until it hands it over, and the helper
-    makes its files; the text added after the last batch is staged by ``commit``."""
+    when memory fills after the first batch (the rest is formatted on disk)."""
     shm = tmp_path / "shm"
     shm.mkdir()
     monkeypatch.setattr(writer, "MEMORY", shm if memory != "absent" else tmp_path / "none")
@@ -455,7 +452,7 @@ def test_python_formatted_ahead_by_the_helper_is_the_same_package(
     last = GeneratedFile("e.py", "y=( 2 )\n")  # formatted by commit itself
     expected = {**_FORMATTED, "d.py": f"{long_name} = 1  # noqa: E501\n", "e.py": "y = 2\n"}
     for round_ in ("new", "again"):
-        with writer.PackageWriter(out, ahead=ahead) as w:
+        with writer.PackageWriter(out) as w:
             w.add_all(first)
             w.format_ahead()
             if memory == "full before the second batch":
