@@ -132,12 +132,17 @@ class Run:
 def run_child(tree: Path, out: Path, code: Path | None = None) -> Run:
     """One generation in a fresh process (with the generator in ``code``, if given); its
     processes' summed memory sampled meanwhile."""
-    cmd = [sys.executable, __file__, "--child", str(tree), str(out)]
+    here, tree, out = Path(__file__).resolve(), tree.resolve(), out.resolve()
+    code = code.resolve() if code else None
+    cmd = [sys.executable, str(here), "--child", str(tree), str(out)]
     env = {**os.environ, "GENBENCH_CODE": str(code)} if code else None
+    # in the checkout's own folder: an older generator's helpers (``python -m``, before
+    # generator/children.py added -P) take the ``generator`` of the working folder
+    cwd = code or here.parent.parent
     peak_pss = 0
     shmem_before = _shmem_kb()
     with subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd
     ) as proc:
         done = threading.Event()
         outputs: list[str] = []
