@@ -263,8 +263,10 @@ class PackageWriter:
         try:
             self._helper.stdin.write(f"{listing}\n".encode())
             self._helper.stdin.flush()
-        except BrokenPipeError:  # it stopped: its log says why (click takes a broken pipe
-            self._batches += 1  # for its own output closed, and exits 1 in silence)
+        except BrokenPipeError:
+            # it stopped: its findings or its log say why (said here, as click would take
+            # a broken pipe for its own output closed, and exit 1 in silence)
+            self._batches += 1  # … the batch handed over is one it never took
             self._collect()
             raise RuntimeError(
                 "formatting the generated Python failed: the helper stopped"
